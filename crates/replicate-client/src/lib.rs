@@ -1,0 +1,32 @@
+//! A typed client for [Replicate](https://replicate.com)'s HTTP API.
+//!
+//! Every operation of the API is a method on a resource handle borrowed from [`Client`]
+//! (`client.predictions().get(id)`), generated from `spec/openapi.json`; the request builders
+//! are awaited directly. The hand-written runtime beside the generated code handles auth,
+//! errors and the wire.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), replicate_client::Error> {
+//! let client = replicate_client::Client::from_env()?;
+//! let account = client.account().get().await?;
+//! println!("signed in as {}", account.username);
+//! # Ok(()) }
+//! ```
+
+#![warn(missing_docs)]
+
+// Generated code names this crate by its absolute path, so that the same code works inside this
+// crate and in standalone generated crates that depend on it.
+extern crate self as replicate_client;
+
+mod client;
+mod error;
+pub mod runtime;
+
+#[rustfmt::skip]
+#[allow(missing_docs)]
+mod generated;
+
+pub use client::{Client, ClientBuilder};
+pub use error::{ApiError, Error};
+pub use generated::{operations, types, API_TITLE, API_VERSION, GENERATOR_VERSION, SPEC_SHA256};

@@ -1,0 +1,418 @@
+//! The small surface generated code calls: request description, raw response, multipart
+//! forms, typed headers. Generated code holds no HTTP plumbing of its own.
+
+use crate::error::Error;
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::time::Duration;
+
+pub use bytes::Bytes;
+
+/// The future type of request builders' `IntoFuture`.
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// A request, described independently of any HTTP library so it can be sent again.
+#[derive(Debug, Clone)]
+pub struct RequestSpec {
+    /// HTTP method (`GET`, `QUERY`, ...).
+    pub method: &'static str,
+    /// Path below the base URL, already percent-encoded.
+    pub path: String,
+    /// operationId, for errors and tracing.
+    pub operation: &'static str,
+    /// Query pairs in order.
+    pub query: Vec<(&'static str, String)>,
+    /// Extra headers.
+    pub headers: Vec<(&'static str, String)>,
+    /// `Accept` header.
+    pub accept: Option<&'static str>,
+    /// The body.
+    pub body: RequestBody,
+    /// Send the bearer token (false for public operations).
+    pub auth: bool,
+}
+
+/// A request body.
+#[derive(Debug, Clone)]
+pub enum RequestBody {
+    /// No body.
+    None,
+    /// Encoded bytes with their content type.
+    Bytes {
+        /// `Content-Type`.
+        content_type: &'static str,
+        /// The bytes.
+        bytes: Bytes,
+    },
+    /// A multipart form, rebuilt for every attempt.
+    Multipart(MultipartForm),
+}
+
+impl RequestSpec {
+    /// A request for `method path`, made by operation `operation`.
+    pub fn new(method: &'static str, path: String, operation: &'static str) -> Self {
+        RequestSpec {
+            method,
+            path,
+            operation,
+            query: Vec::new(),
+            headers: Vec::new(),
+            accept: None,
+            body: RequestBody::None,
+            auth: true,
+        }
+    }
+
+    /// Adds a query pair.
+    pub fn query(&mut self, name: &'static str, value: String) {
+        self.query.push((name, value));
+    }
+
+    /// Adds a header.
+    pub fn header(&mut self, name: &'static str, value: String) {
+        self.headers.push((name, value));
+    }
+
+    /// Sets `Accept`.
+    pub fn accept(&mut self, media_type: &'static str) {
+        self.accept = Some(media_type);
+    }
+
+    /// Sends no token (the operation is public).
+    pub fn without_auth(&mut self) {
+        self.auth = false;
+    }
+
+    /// Serialises `body` as JSON.
+    pub fn json_body<T: serde::Serialize>(&mut self, content_type: &'static str, body: &T) -> Result<(), Error> {
+        let bytes = serde_json::to_vec(body)
+            .map_err(|e| Error::InvalidRequest(format!("cannot encode the body of {}: {e}", self.operation)))?;
+        self.body = RequestBody::Bytes { content_type, bytes: Bytes::from(bytes) };
+        Ok(())
+    }
+
+    /// Sends `body` as text.
+    pub fn text_body(&mut self, content_type: &'static str, body: String) {
+        self.body = RequestBody::Bytes { content_type, bytes: Bytes::from(body) };
+    }
+
+    /// Sends raw bytes.
+    pub fn bytes_body(&mut self, content_type: &'static str, body: Bytes) {
+        self.body = RequestBody::Bytes { content_type, bytes: body };
+    }
+
+    /// Sends a multipart form.
+    pub fn multipart_body(&mut self, form: MultipartForm) {
+        self.body = RequestBody::Multipart(form);
+    }
+}
+
+/// A whole response with a success status.
+#[derive(Debug, Clone)]
+pub struct RawResponse {
+    operation: &'static str,
+    status: u16,
+    headers: reqwest::header::HeaderMap,
+    body: Bytes,
+}
+
+impl RawResponse {
+    /// Wraps a response read by the client.
+    pub fn new(operation: &'static str, status: u16, headers: reqwest::header::HeaderMap, body: Bytes) -> Self {
+        RawResponse { operation, status, headers, body }
+    }
+
+    /// HTTP status.
+    pub fn status(&self) -> u16 {
+        self.status
+    }
+
+    /// Response headers.
+    pub fn headers(&self) -> &reqwest::header::HeaderMap {
+        &self.headers
+    }
+
+    /// The body bytes.
+    pub fn body(&self) -> &Bytes {
+        &self.body
+    }
+
+    /// The body bytes, owned.
+    pub fn into_bytes(self) -> Bytes {
+        self.body
+    }
+
+    /// Decodes the body as JSON; errors name the JSON path of the bad field.
+    pub fn json<T: serde::de::DeserializeOwned>(&self) -> Result<T, Error> {
+        let mut de = serde_json::Deserializer::from_slice(&self.body);
+        serde_path_to_error::deserialize(&mut de).map_err(|e| Error::Decode {
+            operation: self.operation,
+            path: e.path().to_string(),
+            message: e.inner().to_string(),
+        })
+    }
+
+    /// The body as UTF-8 text.
+    pub fn text(&self) -> Result<String, Error> {
+        String::from_utf8(self.body.to_vec()).map_err(|e| Error::Decode {
+            operation: self.operation,
+            path: ".".into(),
+            message: format!("body is not UTF-8: {e}"),
+        })
+    }
+
+    /// The error for a success status the operation does not declare.
+    pub fn unexpected_status(&self) -> Error {
+        Error::UnexpectedStatus {
+            operation: self.operation,
+            status: self.status,
+            body: String::from_utf8_lossy(&self.body).into_owned(),
+        }
+    }
+}
+
+/// Percent-encodes a value as one path segment (everything but RFC 3986 unreserved characters).
+pub fn encode_path_segment(value: &impl fmt::Display) -> String {
+    let raw = value.to_string();
+    let mut out = String::with_capacity(raw.len());
+    for b in raw.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// A file sent as a multipart part.
+#[derive(Clone, PartialEq, Eq)]
+pub struct FilePart {
+    /// The content.
+    pub bytes: Bytes,
+    /// File name sent in `Content-Disposition`.
+    pub filename: Option<String>,
+    /// Content type of the part.
+    pub content_type: Option<String>,
+}
+
+impl fmt::Debug for FilePart {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FilePart")
+            .field("len", &self.bytes.len())
+            .field("filename", &self.filename)
+            .field("content_type", &self.content_type)
+            .finish()
+    }
+}
+
+impl FilePart {
+    /// A file from bytes.
+    pub fn new(bytes: impl Into<Bytes>) -> Self {
+        FilePart { bytes: bytes.into(), filename: None, content_type: None }
+    }
+
+    /// Sets the file name.
+    pub fn filename(mut self, name: impl Into<String>) -> Self {
+        self.filename = Some(name.into());
+        self
+    }
+
+    /// Sets the content type.
+    pub fn content_type(mut self, content_type: impl Into<String>) -> Self {
+        self.content_type = Some(content_type.into());
+        self
+    }
+}
+
+impl From<Vec<u8>> for FilePart {
+    fn from(bytes: Vec<u8>) -> Self {
+        FilePart::new(bytes)
+    }
+}
+
+impl From<Bytes> for FilePart {
+    fn from(bytes: Bytes) -> Self {
+        FilePart::new(bytes)
+    }
+}
+
+#[derive(Debug, Clone)]
+enum PartValue {
+    Text(String),
+    Json(String),
+    File(FilePart),
+}
+
+/// A `multipart/form-data` body kept as data, so it can be rebuilt for every attempt.
+#[derive(Debug, Clone, Default)]
+pub struct MultipartForm {
+    parts: Vec<(&'static str, PartValue)>,
+}
+
+impl MultipartForm {
+    /// An empty form.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds a text part.
+    pub fn text(&mut self, name: &'static str, value: String) {
+        self.parts.push((name, PartValue::Text(value)));
+    }
+
+    /// Adds a JSON part (`application/json`).
+    pub fn json<T: serde::Serialize>(&mut self, name: &'static str, value: &T) -> Result<(), Error> {
+        let text = serde_json::to_string(value)
+            .map_err(|e| Error::InvalidRequest(format!("cannot encode form field `{name}`: {e}")))?;
+        self.parts.push((name, PartValue::Json(text)));
+        Ok(())
+    }
+
+    /// Adds a file part.
+    pub fn file(&mut self, name: &'static str, file: FilePart) {
+        self.parts.push((name, PartValue::File(file)));
+    }
+
+    /// The names of the parts, in order.
+    pub fn names(&self) -> impl Iterator<Item = &'static str> + '_ {
+        self.parts.iter().map(|(n, _)| *n)
+    }
+
+    /// Builds a fresh `reqwest` form.
+    pub fn to_reqwest(&self) -> Result<reqwest::multipart::Form, Error> {
+        let mut form = reqwest::multipart::Form::new();
+        for (name, value) in &self.parts {
+            let part = match value {
+                PartValue::Text(t) => reqwest::multipart::Part::text(t.clone()),
+                PartValue::Json(t) => reqwest::multipart::Part::text(t.clone())
+                    .mime_str("application/json")
+                    .map_err(|e| Error::InvalidRequest(e.to_string()))?,
+                PartValue::File(f) => {
+                    let mut part = reqwest::multipart::Part::stream(reqwest::Body::from(f.bytes.clone()))
+                        .file_name(f.filename.clone().unwrap_or_else(|| "file".to_string()));
+                    if let Some(ct) = &f.content_type {
+                        part = part.mime_str(ct).map_err(|e| {
+                            Error::InvalidRequest(format!("invalid content type {ct:?} for `{name}`: {e}"))
+                        })?;
+                    }
+                    part
+                }
+            };
+            form = form.part(*name, part);
+        }
+        Ok(form)
+    }
+}
+
+/// The `Prefer` header of prediction creates: wait for the prediction to finish.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Prefer {
+    seconds: Option<u8>,
+}
+
+impl Prefer {
+    /// `Prefer: wait`: block for the server's default maximum.
+    pub fn wait() -> Self {
+        Prefer { seconds: None }
+    }
+
+    /// `Prefer: wait=n` for 1 to 60 seconds.
+    pub fn wait_seconds(seconds: u64) -> Result<Self, Error> {
+        if (1..=60).contains(&seconds) {
+            Ok(Prefer { seconds: Some(seconds as u8) })
+        } else {
+            Err(Error::InvalidRequest(format!("Prefer: wait must be 1..=60 seconds, got {seconds}")))
+        }
+    }
+
+    /// How long the server may hold the request, if bounded.
+    pub fn seconds(&self) -> Option<u8> {
+        self.seconds
+    }
+}
+
+impl fmt::Display for Prefer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.seconds {
+            None => f.write_str("wait"),
+            Some(s) => write!(f, "wait={s}"),
+        }
+    }
+}
+
+/// The `Cancel-After` header: the longest a prediction may run (at least 5 seconds).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CancelAfter(Duration);
+
+impl CancelAfter {
+    /// Checks the minimum of 5 seconds; sub-second parts are dropped.
+    pub fn new(duration: Duration) -> Result<Self, Error> {
+        let whole = Duration::from_secs(duration.as_secs());
+        if whole < Duration::from_secs(5) {
+            return Err(Error::InvalidRequest(format!("Cancel-After must be at least 5s, got {duration:?}")));
+        }
+        Ok(CancelAfter(whole))
+    }
+
+    /// The duration.
+    pub fn duration(&self) -> Duration {
+        self.0
+    }
+}
+
+impl TryFrom<Duration> for CancelAfter {
+    type Error = Error;
+    fn try_from(d: Duration) -> Result<Self, Error> {
+        CancelAfter::new(d)
+    }
+}
+
+impl fmt::Display for CancelAfter {
+    /// Renders like `1h30m45s`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let total = self.0.as_secs();
+        let (h, m, s) = (total / 3600, (total % 3600) / 60, total % 60);
+        if h > 0 {
+            write!(f, "{h}h")?;
+        }
+        if m > 0 {
+            write!(f, "{m}m")?;
+        }
+        if s > 0 || total == 0 {
+            write!(f, "{s}s")?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn path_segments_are_encoded() {
+        assert_eq!(encode_path_segment(&"a b/c"), "a%20b%2Fc");
+        assert_eq!(encode_path_segment(&"owner-name_1.2~"), "owner-name_1.2~");
+        assert_eq!(encode_path_segment(&"ü"), "%C3%BC");
+    }
+
+    #[test]
+    fn prefer_is_bounded() {
+        assert_eq!(Prefer::wait().to_string(), "wait");
+        assert_eq!(Prefer::wait_seconds(60).unwrap().to_string(), "wait=60");
+        assert!(Prefer::wait_seconds(0).is_err());
+        assert!(Prefer::wait_seconds(61).is_err());
+    }
+
+    #[test]
+    fn cancel_after_renders_units() {
+        let c = |s| CancelAfter::new(Duration::from_secs(s)).unwrap().to_string();
+        assert_eq!(c(5), "5s");
+        assert_eq!(c(90), "1m30s");
+        assert_eq!(c(3600), "1h");
+        assert_eq!(c(5445), "1h30m45s");
+        assert!(CancelAfter::new(Duration::from_millis(4999)).is_err());
+    }
+}

@@ -1,0 +1,383 @@
+//! Phase 1, load: spec text (JSON or YAML) → `serde_json::Value` → normalised `openapiv3` model.
+//!
+//! We read the raw `Value` first because `openapiv3` silently loses things Replicate's document
+//! uses or may use: the non-standard `query` method (an OpenAPI 3.2 addition), 3.1 type arrays
+//! with `"null"`, `const`, `$ref` with siblings, numeric `exclusiveMinimum`, and integer bounds
+//! written as floats (`"maximum": 50.0`, which Cog writes). [`normalize`] rewrites those into
+//! 3.0 forms with the same meaning, or fails with a pointer; nothing is dropped silently.
+
+use crate::error::{push_pointer, Error, ErrorKind, Result};
+use serde_json::{Map, Value};
+
+/// HTTP methods that OpenAPI 3.0/3.1 path items define as fields.
+pub const STANDARD_METHODS: &[&str] =
+    &["get", "put", "post", "delete", "options", "head", "patch", "trace"];
+
+/// Path item fields that are not operations.
+const PATH_ITEM_FIELDS: &[&str] = &["summary", "description", "servers", "parameters", "$ref"];
+
+/// An operation under a method key `openapiv3` does not know (such as `query`).
+#[derive(Debug, Clone)]
+pub struct ExtraOperation {
+    /// The path template, e.g. `/models`.
+    pub path: String,
+    /// The method, upper case, e.g. `QUERY`.
+    pub method: String,
+    /// The parsed operation.
+    pub operation: openapiv3::Operation,
+}
+
+/// A spec after loading: the typed document plus what it could not hold.
+#[derive(Debug, Clone)]
+pub struct LoadedSpec {
+    /// The normalised document.
+    pub openapi: openapiv3::OpenAPI,
+    /// Operations under non-standard method keys, taken out before parsing.
+    pub extra_operations: Vec<ExtraOperation>,
+    /// The normalised raw document (used by the diff and for counting operations).
+    pub raw: Value,
+}
+
+/// Parses JSON or YAML text into a `Value`.
+pub fn parse_text(text: &str) -> Result<Value> {
+    let trimmed = text.trim_start_matches('\u{feff}').trim_start();
+    if trimmed.starts_with('{') || trimmed.starts_with('[') {
+        return serde_json::from_str(trimmed).map_err(|e| {
+            Error::new(
+                ErrorKind::Syntax,
+                "#",
+                format!("invalid JSON at line {} column {}: {e}", e.line(), e.column()),
+            )
+        });
+    }
+    serde_yaml_ng::from_str::<Value>(trimmed).map_err(|e| {
+        let place = e
+            .location()
+            .map(|l| format!(" at line {} column {}", l.line(), l.column()))
+            .unwrap_or_default();
+        Error::new(ErrorKind::Syntax, "#", format!("neither JSON nor YAML{place}: {e}"))
+    })
+}
+
+/// Loads spec text into the typed model, normalising first.
+pub fn load(text: &str) -> Result<LoadedSpec> {
+    let mut raw = parse_text(text)?;
+    let extra = normalize(&mut raw)?;
+    let openapi: openapiv3::OpenAPI =
+        serde_path_to_error::deserialize(raw.clone()).map_err(|e| {
+            let pointer = path_to_pointer(e.path());
+            Error::new(ErrorKind::Shape, pointer, e.inner().to_string())
+        })?;
+    let mut extra_operations = Vec::new();
+    for (path, method, value) in extra {
+        let pointer = push_pointer(&push_pointer("#/paths", &path), &method);
+        let operation: openapiv3::Operation = serde_path_to_error::deserialize(value)
+            .map_err(|e| {
+                Error::new(ErrorKind::Shape, format!("{pointer}{}", path_to_pointer(e.path()).trim_start_matches('#')), e.inner().to_string())
+            })?;
+        extra_operations.push(ExtraOperation { path, method: method.to_uppercase(), operation });
+    }
+    Ok(LoadedSpec { openapi, extra_operations, raw })
+}
+
+/// Turns a serde path (`paths./models.get.responses`) into a JSON pointer.
+fn path_to_pointer(path: &serde_path_to_error::Path) -> String {
+    use serde_path_to_error::Segment;
+    let mut pointer = "#".to_string();
+    for seg in path.iter() {
+        match seg {
+            Segment::Seq { index } => pointer = push_pointer(&pointer, &index.to_string()),
+            Segment::Map { key } => pointer = push_pointer(&pointer, key),
+            Segment::Enum { variant } => pointer = push_pointer(&pointer, variant),
+            Segment::Unknown => {}
+        }
+    }
+    pointer
+}
+
+/// Every `(path, method)` operation in a raw document, non-standard methods included.
+pub fn raw_operations(raw: &Value) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    if let Some(paths) = raw.get("paths").and_then(Value::as_object) {
+        for (path, item) in paths {
+            if let Some(item) = item.as_object() {
+                for key in item.keys() {
+                    if !PATH_ITEM_FIELDS.contains(&key.as_str()) && !key.starts_with("x-") {
+                        out.push((path.clone(), key.to_uppercase()));
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Rewrites the raw document in place into a form `openapiv3` reads without loss, and takes out
+/// the operations under non-standard methods.
+pub fn normalize(raw: &mut Value) -> Result<Vec<(String, String, Value)>> {
+    let root = raw
+        .as_object_mut()
+        .ok_or_else(|| Error::new(ErrorKind::Shape, "#", "the document must be an object"))?;
+    match root.get("openapi") {
+        Some(Value::String(v)) if v.starts_with("3.") => {}
+        Some(Value::String(v)) => {
+            return Err(Error::new(
+                ErrorKind::Unsupported,
+                "#/openapi",
+                format!("OpenAPI version {v:?} is not supported (3.0.x and 3.1.x are)"),
+            ))
+        }
+        Some(_) => {
+            return Err(Error::new(ErrorKind::Shape, "#/openapi", "`openapi` must be a string"))
+        }
+        None if root.contains_key("swagger") => {
+            return Err(Error::new(
+                ErrorKind::Unsupported,
+                "#/swagger",
+                "Swagger 2.0 documents are not supported; convert to OpenAPI 3 first",
+            ))
+        }
+        None => {
+            return Err(Error::new(ErrorKind::Shape, "#", "missing the `openapi` version field"))
+        }
+    }
+    if !root.contains_key("info") {
+        root.insert("info".into(), serde_json::json!({"title": "", "version": ""}));
+    }
+    let paths = root.entry("paths").or_insert_with(|| Value::Object(Map::new()));
+    let paths = paths
+        .as_object_mut()
+        .ok_or_else(|| Error::new(ErrorKind::Shape, "#/paths", "`paths` must be an object"))?;
+
+    let mut extra = Vec::new();
+    for (path, item) in paths.iter_mut() {
+        let item_pointer = push_pointer("#/paths", path);
+        let item = item.as_object_mut().ok_or_else(|| {
+            Error::new(ErrorKind::Shape, &item_pointer, "a path item must be an object")
+        })?;
+        if item.contains_key("$ref") {
+            return Err(Error::new(
+                ErrorKind::Unsupported,
+                push_pointer(&item_pointer, "$ref"),
+                "path items given by `$ref` are not supported",
+            ));
+        }
+        let nonstandard: Vec<String> = item
+            .keys()
+            .filter(|k| {
+                !STANDARD_METHODS.contains(&k.as_str())
+                    && !PATH_ITEM_FIELDS.contains(&k.as_str())
+                    && !k.starts_with("x-")
+            })
+            .cloned()
+            .collect();
+        for method in nonstandard {
+            let mut op = item.remove(&method).unwrap_or_default();
+            let op_pointer = push_pointer(&item_pointer, &method);
+            if !op.is_object() || !method.chars().all(|c| c.is_ascii_alphabetic()) {
+                return Err(Error::new(
+                    ErrorKind::Shape,
+                    op_pointer,
+                    format!("unknown path item field `{method}` (not an HTTP method)"),
+                ));
+            }
+            normalize_operation(&mut op, &op_pointer)?;
+            extra.push((path.clone(), method, op));
+        }
+        for (key, value) in item.iter_mut() {
+            let pointer = push_pointer(&item_pointer, key);
+            if STANDARD_METHODS.contains(&key.as_str()) {
+                normalize_operation(value, &pointer)?;
+            } else if key == "parameters" {
+                normalize_schemas_below(value, &pointer)?;
+            }
+        }
+    }
+    if let Some(components) = root.get_mut("components") {
+        normalize_components(components)?;
+    }
+    Ok(extra)
+}
+
+fn normalize_operation(op: &mut Value, pointer: &str) -> Result<()> {
+    if !op.is_object() {
+        return Err(Error::new(ErrorKind::Shape, pointer, "an operation must be an object"));
+    }
+    normalize_schemas_below(op, pointer)
+}
+
+fn normalize_components(components: &mut Value) -> Result<()> {
+    let Some(components) = components.as_object_mut() else {
+        return Err(Error::new(ErrorKind::Shape, "#/components", "`components` must be an object"));
+    };
+    for (section, entries) in components.iter_mut() {
+        let pointer = push_pointer("#/components", section);
+        if section == "schemas" {
+            if let Some(map) = entries.as_object_mut() {
+                for (name, schema) in map.iter_mut() {
+                    normalize_schema(schema, &push_pointer(&pointer, name))?;
+                }
+            }
+        } else {
+            normalize_schemas_below(entries, &pointer)?;
+        }
+    }
+    Ok(())
+}
+
+/// Finds every `schema` key below `value` (parameters, media types, headers) and normalises it.
+fn normalize_schemas_below(value: &mut Value, pointer: &str) -> Result<()> {
+    match value {
+        Value::Object(map) => {
+            for (key, child) in map.iter_mut() {
+                let child_pointer = push_pointer(pointer, key);
+                if key == "schema" && child.is_object() {
+                    normalize_schema(child, &child_pointer)?;
+                } else if key != "example" && key != "examples" {
+                    normalize_schemas_below(child, &child_pointer)?;
+                }
+            }
+        }
+        Value::Array(items) => {
+            for (i, child) in items.iter_mut().enumerate() {
+                normalize_schemas_below(child, &push_pointer(pointer, &i.to_string()))?;
+            }
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+/// Rewrites one schema (and its subschemas) into OpenAPI 3.0 form.
+pub fn normalize_schema(schema: &mut Value, pointer: &str) -> Result<()> {
+    let Some(map) = schema.as_object_mut() else {
+        if schema.is_boolean() {
+            // JSON Schema `true` accepts anything; `false` accepts nothing. Both become an open
+            // schema, so decoding never fails on them.
+            *schema = Value::Object(Map::new());
+            return Ok(());
+        }
+        return Err(Error::new(ErrorKind::Shape, pointer, "a schema must be an object"));
+    };
+
+    // `$ref` with siblings (3.1): keep both by wrapping the reference in `allOf`.
+    if map.contains_key("$ref") && map.keys().any(|k| k != "$ref") {
+        let reference = map.remove("$ref").unwrap_or_default();
+        map.insert("allOf".into(), serde_json::json!([{ "$ref": reference }]));
+    }
+
+    // 3.1 type arrays: `["string", "null"]` → `type: string, nullable: true`.
+    if let Some(Value::Array(types)) = map.get("type").cloned() {
+        let mut named: Vec<String> = Vec::new();
+        for t in &types {
+            match t.as_str() {
+                Some("null") => {
+                    map.insert("nullable".into(), Value::Bool(true));
+                }
+                Some(other) => named.push(other.to_string()),
+                None => {
+                    return Err(Error::new(
+                        ErrorKind::Shape,
+                        push_pointer(pointer, "type"),
+                        "type array entries must be strings",
+                    ))
+                }
+            }
+        }
+        match named.len() {
+            0 => {
+                map.remove("type");
+            }
+            1 => {
+                map.insert("type".into(), Value::String(named.remove(0)));
+            }
+            _ => {
+                map.remove("type");
+                let branches: Vec<Value> =
+                    named.iter().map(|t| serde_json::json!({ "type": t })).collect();
+                map.insert("anyOf".into(), Value::Array(branches));
+            }
+        }
+    }
+    if map.get("type").and_then(Value::as_str) == Some("null") {
+        map.remove("type");
+        map.insert("nullable".into(), Value::Bool(true));
+    }
+
+    // `const` (3.1) → a one-value `enum`.
+    if let Some(value) = map.remove("const") {
+        map.entry("enum").or_insert_with(|| Value::Array(vec![value]));
+    }
+
+    // An enum listing `null` means the value is nullable.
+    if let Some(Value::Array(values)) = map.get_mut("enum") {
+        if values.iter().any(Value::is_null) {
+            values.retain(|v| !v.is_null());
+            map.insert("nullable".into(), Value::Bool(true));
+        }
+    }
+
+    // Numeric `exclusiveMinimum`/`exclusiveMaximum` (3.1) → bound plus boolean flag (3.0).
+    for (exclusive, bound) in [("exclusiveMinimum", "minimum"), ("exclusiveMaximum", "maximum")] {
+        if let Some(n) = map.get(exclusive).filter(|v| v.is_number()).cloned() {
+            map.insert(bound.into(), n);
+            map.insert(exclusive.into(), Value::Bool(true));
+        }
+    }
+
+    // Integer schemas with float bounds (`"maximum": 50.0`): openapiv3 would turn the whole
+    // schema into an untyped one. Round towards the inside of the range to keep its meaning.
+    if map.get("type").and_then(Value::as_str) == Some("integer") {
+        for (bound, is_min) in [("minimum", true), ("maximum", false)] {
+            if let Some(f) = map.get(bound).and_then(|v| if v.is_f64() { v.as_f64() } else { None }) {
+                let rounded = if is_min { f.ceil() } else { f.floor() };
+                if rounded.is_finite() && rounded.abs() < 9.0e18 {
+                    map.insert(bound.into(), Value::from(rounded as i64));
+                } else {
+                    map.remove(bound);
+                }
+            }
+        }
+        if let Some(Value::Array(values)) = map.get("enum") {
+            if values.iter().any(|v| v.is_f64()) {
+                let all_integral = values.iter().all(|v| v.as_f64().is_some_and(|f| f.fract() == 0.0));
+                if all_integral {
+                    let ints: Vec<Value> =
+                        values.iter().map(|v| Value::from(v.as_f64().unwrap_or(0.0) as i64)).collect();
+                    map.insert("enum".into(), Value::Array(ints));
+                }
+            }
+        }
+    }
+
+    // Recurse into subschemas.
+    for key in ["items", "additionalProperties", "not"] {
+        if let Some(child) = map.get_mut(key) {
+            if child.is_object() || (key == "items" && child.is_boolean()) {
+                normalize_schema(child, &push_pointer(pointer, key))?;
+            }
+        }
+    }
+    if let Some(Value::Array(items)) = map.get("items") {
+        // Tuple-style `items: [..]` (JSON Schema draft 4): not expressible; say so.
+        let _ = items;
+        return Err(Error::new(
+            ErrorKind::Unsupported,
+            push_pointer(pointer, "items"),
+            "tuple `items` arrays are not supported",
+        ));
+    }
+    for key in ["allOf", "oneOf", "anyOf"] {
+        if let Some(Value::Array(children)) = map.get_mut(key) {
+            for (i, child) in children.iter_mut().enumerate() {
+                normalize_schema(child, &push_pointer(&push_pointer(pointer, key), &i.to_string()))?;
+            }
+        }
+    }
+    if let Some(Value::Object(props)) = map.get_mut("properties") {
+        for (name, child) in props.iter_mut() {
+            normalize_schema(child, &push_pointer(&push_pointer(pointer, "properties"), name))?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,225 @@
+//! The one place where names from a spec become Rust identifiers.
+//!
+//! Every identifier the generator emits goes through [`type_name`], [`field_name`],
+//! [`method_name`] or [`variant_name`], so a keyword, a leading digit or punctuation in a wire
+//! name is handled the same way everywhere. Wire names are never changed here; callers keep them
+//! with `#[serde(rename)]`.
+
+use heck::{ToSnakeCase, ToUpperCamelCase};
+
+/// Words that cannot be used as identifiers (strict and reserved keywords of every edition).
+const KEYWORDS: &[&str] = &[
+    "abstract", "as", "async", "await", "become", "box", "break", "const", "continue", "crate",
+    "do", "dyn", "else", "enum", "extern", "false", "final", "fn", "for", "gen", "if", "impl",
+    "in", "let", "loop", "macro", "match", "mod", "move", "mut", "override", "priv", "pub", "ref",
+    "return", "self", "static", "struct", "super", "trait", "true", "try", "type", "typeof",
+    "union", "unsafe", "unsized", "use", "virtual", "where", "while", "yield",
+];
+
+/// Type names that would shadow the prelude or std types the generated code relies on.
+const RESERVED_TYPE_NAMES: &[&str] = &[
+    "Self", "Option", "Some", "None", "Result", "Ok", "Err", "String", "Vec", "Box", "Default",
+    "Clone", "Copy", "Send", "Sync", "Sized", "Debug", "Display", "Serialize", "Deserialize",
+    "Client", "Error",
+];
+
+/// Spells out the punctuation that carries meaning in enum values and names, so that `"+1"` and
+/// `"-1"` or `"16:9"` and `"169"` do not collapse into the same identifier.
+fn spell_symbols(raw: &str) -> String {
+    let mut out = String::with_capacity(raw.len());
+    for (i, ch) in raw.char_indices() {
+        let word = match ch {
+            '+' => Some(" plus "),
+            '-' if i == 0 => Some(" minus "),
+            ':' | '×' | '*' if between_digits(raw, i, ch) => Some("x"),
+            ':' | '×' | '*' => Some(" x "),
+            '.' if raw[..i].ends_with(|c: char| c.is_ascii_digit())
+                && raw[i + 1..].starts_with(|c: char| c.is_ascii_digit()) =>
+            {
+                Some(" point ")
+            }
+            '/' => Some(" "),
+            '@' => Some(" at "),
+            '#' => Some(" hash "),
+            '%' => Some(" percent "),
+            '&' => Some(" and "),
+            '=' => Some(" eq "),
+            '<' => Some(" lt "),
+            '>' => Some(" gt "),
+            _ => None,
+        };
+        match word {
+            Some(w) => out.push_str(w),
+            None if ch.is_alphanumeric() => out.push(ch),
+            None => out.push(' '),
+        }
+    }
+    out
+}
+
+/// True when the character at byte `i` sits between two digits (`16:9`, `1024×1024`).
+fn between_digits(raw: &str, i: usize, ch: char) -> bool {
+    raw[..i].ends_with(|c: char| c.is_ascii_digit())
+        && raw[i + ch.len_utf8()..].starts_with(|c: char| c.is_ascii_digit())
+}
+
+/// Keeps ASCII letters, digits and underscores; anything else was already spelled or is dropped.
+fn ascii_ident_chars(s: &str) -> String {
+    s.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '_').collect()
+}
+
+/// An `UpperCamelCase` type name for a schema or context name, e.g. `schemas_prediction_response`
+/// → `SchemasPredictionResponse`, `"type"` → `Type`, `""` → `Unnamed`.
+pub fn type_name(raw: &str) -> String {
+    let camel = ascii_ident_chars(&spell_symbols(raw).to_upper_camel_case());
+    let mut name = if camel.is_empty() { "Unnamed".to_string() } else { camel };
+    if name.starts_with(|c: char| c.is_ascii_digit()) {
+        name.insert(0, 'T');
+    }
+    if RESERVED_TYPE_NAMES.contains(&name.as_str()) {
+        name.push('_');
+    }
+    name
+}
+
+/// A `snake_case` field or parameter name: `createdAt` → `created_at`, `type` → `type_`,
+/// `RN50` → `rn50`, `2x` → `_2x`.
+pub fn field_name(raw: &str) -> String {
+    let snake = ascii_ident_chars(&spell_symbols(raw).to_snake_case());
+    let mut name = if snake.is_empty() { "field".to_string() } else { snake };
+    if name.starts_with(|c: char| c.is_ascii_digit()) {
+        name.insert(0, '_');
+    }
+    if KEYWORDS.contains(&name.as_str()) || name == "_" {
+        name.push('_');
+    }
+    name
+}
+
+/// A method name: same rules as [`field_name`].
+pub fn method_name(raw: &str) -> String {
+    field_name(raw)
+}
+
+/// An enum variant for a wire value: `"16:9"` → `V16x9`, `"DPM++ 2M"` → `DpmPlusPlus2M`,
+/// `"None"` → `None_`, `"0.25"` → `V0Point25`, `""` → `Empty`.
+pub fn variant_name(raw: &str) -> String {
+    if raw.is_empty() {
+        return "Empty".to_string();
+    }
+    let camel = ascii_ident_chars(&spell_symbols(raw).to_upper_camel_case());
+    let mut name = if camel.is_empty() { "Value".to_string() } else { camel };
+    if name.starts_with(|c: char| c.is_ascii_digit()) {
+        name.insert(0, 'V');
+    }
+    if RESERVED_TYPE_NAMES.contains(&name.as_str()) || name == "Unknown" {
+        name.push('_');
+    }
+    name
+}
+
+/// True when `name` can be written as a plain identifier (used to validate our own output).
+pub fn is_plain_ident(name: &str) -> bool {
+    syn::parse_str::<syn::Ident>(name).is_ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keywords_get_a_trailing_underscore() {
+        for kw in KEYWORDS {
+            let f = field_name(kw);
+            assert_eq!(f, format!("{kw}_"), "field name for {kw}");
+            assert!(is_plain_ident(&f), "{f} must be an identifier");
+        }
+        assert_eq!(field_name("self"), "self_");
+        assert_eq!(field_name("Self"), "self_");
+        assert_eq!(method_name("default"), "default");
+    }
+
+    #[test]
+    fn field_names() {
+        let cases = [
+            ("created_at", "created_at"),
+            ("createdAt", "created_at"),
+            ("RN50", "rn50"),
+            ("2x", "_2x"),
+            ("type", "type_"),
+            ("Content-Type", "content_type"),
+            ("webhook_events_filter", "webhook_events_filter"),
+            ("", "field"),
+            ("!!!", "field"),
+            ("_", "field"),
+            ("__private", "private"),
+            ("x-order", "x_order"),
+            ("ñandú", "and"),
+            ("num_inference_steps", "num_inference_steps"),
+            ("+1", "plus_1"),
+            ("-1", "minus_1"),
+        ];
+        for (raw, want) in cases {
+            assert_eq!(field_name(raw), want, "field_name({raw:?})");
+            assert!(is_plain_ident(&field_name(raw)), "{raw:?}");
+        }
+    }
+
+    #[test]
+    fn type_names() {
+        let cases = [
+            ("schemas_prediction_response", "SchemasPredictionResponse"),
+            ("prediction", "Prediction"),
+            ("Option", "Option_"),
+            ("result", "Result_"),
+            ("string", "String_"),
+            ("client", "Client_"),
+            ("error", "Error_"),
+            ("self", "Self_"),
+            ("type", "Type"),
+            ("3d_model", "T3dModel"),
+            ("", "Unnamed"),
+            ("models.versions.get", "ModelsVersionsGet"),
+            ("x-cog-array-type", "XCogArrayType"),
+        ];
+        for (raw, want) in cases {
+            assert_eq!(type_name(raw), want, "type_name({raw:?})");
+            assert!(is_plain_ident(&type_name(raw)), "{raw:?}");
+        }
+    }
+
+    #[test]
+    fn variant_names() {
+        let cases = [
+            ("starting", "Starting"),
+            ("16:9", "V16x9"),
+            ("1024×1024", "V1024x1024"),
+            ("DPM++ 2M", "DpmPlusPlus2m"),
+            ("DPM++ 2M Karras", "DpmPlusPlus2mKarras"),
+            ("None", "None_"),
+            ("none", "None_"),
+            ("Unknown", "Unknown_"),
+            ("0.25", "V0Point25"),
+            ("1", "V1"),
+            ("-1", "Minus1"),
+            ("+1", "Plus1"),
+            ("as", "As"),
+            ("", "Empty"),
+            ("...", "Value"),
+            ("K_EULER_ancestral", "KEulerAncestral"),
+            ("image/png", "ImagePng"),
+            ("a b", "AB"),
+        ];
+        for (raw, want) in cases {
+            assert_eq!(variant_name(raw), want, "variant_name({raw:?})");
+            assert!(is_plain_ident(&variant_name(raw)), "{raw:?}");
+        }
+    }
+
+    #[test]
+    fn distinct_punctuation_gives_distinct_names() {
+        assert_ne!(variant_name("+1"), variant_name("-1"));
+        assert_ne!(variant_name("16:9"), variant_name("169"));
+        assert_ne!(variant_name("0.5"), variant_name("05"));
+    }
+}

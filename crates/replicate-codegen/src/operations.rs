@@ -1,0 +1,563 @@
+//! Phase 3, operations: every operation of the spec becomes an [`Operation`]: where it sits in
+//! the resource tree (`models.versions.get` → `client.models().versions().get(..)`), its typed
+//! parameters, body and success responses.
+//!
+//! Invariant: every operation in the input becomes an `Operation` or generation fails with an
+//! error naming it; [`collect`] checks the count against the raw document.
+
+use crate::error::{push_pointer, Error, ErrorKind, Result};
+use crate::load::LoadedSpec;
+use crate::naming;
+use crate::types::{doc_text, Ty, TypeSpace};
+use openapiv3::{OpenAPI, Parameter, ParameterSchemaOrContent, ReferenceOr, StatusCode};
+use std::collections::BTreeMap;
+
+/// Header parameters the runtime has richer types for, by lower-case wire name.
+const RUNTIME_HEADER_TYPES: &[(&str, &str)] = &[("prefer", "Prefer"), ("cancel-after", "CancelAfter")];
+
+/// Where a parameter goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Location {
+    /// A `{segment}` of the path.
+    Path,
+    /// The query string.
+    Query,
+    /// A request header.
+    Header,
+}
+
+/// A typed parameter.
+#[derive(Debug, Clone)]
+pub struct Param {
+    /// Rust name.
+    pub rust: String,
+    /// Wire name.
+    pub wire: String,
+    /// Where it goes.
+    pub location: Location,
+    /// Its type (never `Option`; optional parameters are builder setters).
+    pub ty: Ty,
+    /// Must be given.
+    pub required: bool,
+    /// Doc text.
+    pub doc: Option<String>,
+}
+
+/// How a request body is encoded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BodyKind {
+    /// `application/json`.
+    Json,
+    /// `multipart/form-data`.
+    Multipart,
+    /// `text/plain`.
+    Text,
+    /// Any other single media type, sent as raw bytes.
+    Bytes,
+}
+
+/// A request body.
+#[derive(Debug, Clone)]
+pub struct Body {
+    /// Encoding.
+    pub kind: BodyKind,
+    /// Media type sent as `Content-Type`.
+    pub media_type: String,
+    /// Rust type.
+    pub ty: Ty,
+    /// Positional argument (required by the spec, or its schema has required fields).
+    pub required: bool,
+}
+
+/// How a success response is decoded.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ResponseKind {
+    /// JSON into a type.
+    Json(Ty),
+    /// Text.
+    Text,
+    /// Raw bytes.
+    Bytes,
+    /// No content.
+    Empty,
+}
+
+/// Which status codes a response covers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatusMatch {
+    /// One code.
+    Code(u16),
+    /// `2XX`.
+    Range(u16),
+}
+
+/// A success response.
+#[derive(Debug, Clone)]
+pub struct Response {
+    /// Status code(s).
+    pub status: StatusMatch,
+    /// Variant name in the response enum.
+    pub variant: String,
+    /// Decoding.
+    pub kind: ResponseKind,
+    /// Media type asked for with `Accept`.
+    pub media_type: Option<String>,
+}
+
+/// One operation, ready to render.
+#[derive(Debug, Clone)]
+pub struct Operation {
+    /// operationId (or one derived from method and path).
+    pub id: String,
+    /// HTTP method, upper case.
+    pub method: String,
+    /// Path template.
+    pub path: String,
+    /// JSON pointer of the operation.
+    pub pointer: String,
+    /// Summary or first paragraph of the description.
+    pub doc: Option<String>,
+    /// Resource path (`["models", "versions"]`), as Rust method names.
+    pub resource: Vec<String>,
+    /// Method name on the resource.
+    pub name: String,
+    /// Request builder type name (`ModelsVersionsGet`).
+    pub builder: String,
+    /// Parameters: path first (template order), then query, then header.
+    pub params: Vec<Param>,
+    /// Request body.
+    pub body: Option<Body>,
+    /// Success responses, in status order.
+    pub responses: Vec<Response>,
+    /// `security: []`: no token needed.
+    pub public: bool,
+    /// `deprecated: true`.
+    pub deprecated: bool,
+}
+
+/// Builds every operation of the spec, in operationId order.
+pub fn collect(spec: &LoadedSpec, types: &mut TypeSpace) -> Result<Vec<Operation>> {
+    let openapi = &spec.openapi;
+    let mut ops = Vec::new();
+    for (path, item) in openapi.paths.paths.iter() {
+        let item_pointer = push_pointer("#/paths", path);
+        let ReferenceOr::Item(item) = item else {
+            return Err(Error::new(ErrorKind::Unsupported, item_pointer, "path items given by `$ref` are not supported"));
+        };
+        for (method, op) in item.iter() {
+            let pointer = push_pointer(&item_pointer, method);
+            ops.push(build(openapi, types, path, &method.to_uppercase(), op, &item.parameters, &pointer)?);
+        }
+        for extra in spec.extra_operations.iter().filter(|e| e.path == *path) {
+            let pointer = push_pointer(&item_pointer, &extra.method.to_lowercase());
+            ops.push(build(openapi, types, path, &extra.method, &extra.operation, &item.parameters, &pointer)?);
+        }
+    }
+    // Invariant: nothing dropped. Count against the raw document's method keys.
+    let expected = crate::load::raw_operations(&spec.raw).len() + spec.extra_operations.len();
+    if ops.len() != expected {
+        let missing: Vec<String> = crate::load::raw_operations(&spec.raw)
+            .into_iter()
+            .filter(|(p, m)| !ops.iter().any(|o| o.path == *p && o.method == *m))
+            .map(|(p, m)| format!("{m} {p}"))
+            .collect();
+        return Err(Error::new(
+            ErrorKind::Internal,
+            "#/paths",
+            format!("{} operations in the document but {} generated; missing: {}", expected, ops.len(), missing.join(", ")),
+        ));
+    }
+    ops.sort_by(|a, b| a.id.cmp(&b.id).then(a.method.cmp(&b.method)));
+    check_unique(&ops)?;
+    Ok(ops)
+}
+
+fn check_unique(ops: &[Operation]) -> Result<()> {
+    let mut seen: BTreeMap<String, &Operation> = BTreeMap::new();
+    for op in ops {
+        let mut full = op.resource.clone();
+        full.push(op.name.clone());
+        let key = full.join(".");
+        if let Some(other) = seen.insert(key.clone(), op) {
+            return Err(Error::new(
+                ErrorKind::NameClash,
+                &op.pointer,
+                format!("operations `{}` ({}) and `{}` ({}) would both become `{key}`", other.id, other.pointer, op.id, op.pointer),
+            ));
+        }
+    }
+    // A method on a resource must not share its name with a sub-resource.
+    for op in ops {
+        let mut full = op.resource.clone();
+        full.push(op.name.clone());
+        if let Some(child) = ops.iter().find(|o| o.resource.starts_with(&full)) {
+            return Err(Error::new(
+                ErrorKind::NameClash,
+                &op.pointer,
+                format!("operation `{}` has the same name as the resource of `{}`", op.id, child.id),
+            ));
+        }
+    }
+    Ok(())
+}
+
+#[allow(clippy::too_many_arguments)]
+fn build(
+    spec: &OpenAPI,
+    types: &mut TypeSpace,
+    path: &str,
+    method: &str,
+    op: &openapiv3::Operation,
+    shared_params: &[ReferenceOr<Parameter>],
+    pointer: &str,
+) -> Result<Operation> {
+    let id = match &op.operation_id {
+        Some(id) if !id.trim().is_empty() => id.trim().to_string(),
+        _ => derived_operation_id(method, path),
+    };
+    let mut segments: Vec<String> = id
+        .split(['.', '/'])
+        .filter(|s| !s.is_empty())
+        .map(naming::method_name)
+        .collect();
+    if segments.is_empty() {
+        return Err(Error::new(ErrorKind::Shape, push_pointer(pointer, "operationId"), "operationId is empty"));
+    }
+    let name = segments.pop().unwrap_or_default();
+    let builder = naming::type_name(&id.replace(['.', '/'], "_"));
+    let doc = op
+        .summary
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| s.to_string())
+        .or_else(|| doc_text(op.description.as_deref()));
+
+    let params = collect_params(spec, types, path, op, shared_params, &builder, pointer)?;
+    let body = match &op.request_body {
+        Some(body) => Some(request_body(spec, types, body, &builder, &push_pointer(pointer, "requestBody"))?),
+        None => None,
+    };
+    let responses = success_responses(spec, types, op, &builder, pointer)?;
+    Ok(Operation {
+        id,
+        method: method.to_string(),
+        path: path.to_string(),
+        pointer: pointer.to_string(),
+        doc,
+        resource: segments,
+        name,
+        builder,
+        params,
+        body,
+        responses,
+        public: op.security.as_ref().is_some_and(|s| s.is_empty()),
+        deprecated: op.deprecated,
+    })
+}
+
+/// `GET /models/{owner}/versions` → `models.versions.get`.
+fn derived_operation_id(method: &str, path: &str) -> String {
+    let mut parts: Vec<String> = path
+        .split('/')
+        .filter(|s| !s.is_empty() && !s.starts_with('{'))
+        .map(|s| s.to_string())
+        .collect();
+    parts.push(method.to_lowercase());
+    parts.join(".")
+}
+
+fn resolve_param<'s>(spec: &'s OpenAPI, p: &'s ReferenceOr<Parameter>, pointer: &str) -> Result<&'s Parameter> {
+    let mut current = p;
+    for _ in 0..32 {
+        match current {
+            ReferenceOr::Item(p) => return Ok(p),
+            ReferenceOr::Reference { reference } => {
+                let name = reference.strip_prefix("#/components/parameters/").ok_or_else(|| {
+                    Error::new(ErrorKind::UnresolvedRef, pointer, format!("`{reference}` does not name a parameter under #/components/parameters"))
+                })?;
+                current = spec
+                    .components
+                    .as_ref()
+                    .and_then(|c| c.parameters.get(name))
+                    .ok_or_else(|| Error::new(ErrorKind::UnresolvedRef, pointer, format!("`{reference}` does not exist")))?;
+            }
+        }
+    }
+    Err(Error::new(ErrorKind::RefCycle, pointer, "parameter `$ref`s form a loop"))
+}
+
+fn collect_params(
+    spec: &OpenAPI,
+    types: &mut TypeSpace,
+    path: &str,
+    op: &openapiv3::Operation,
+    shared: &[ReferenceOr<Parameter>],
+    builder: &str,
+    pointer: &str,
+) -> Result<Vec<Param>> {
+    // Operation-level parameters override path-level ones with the same name and location.
+    let mut merged: Vec<(&Parameter, String)> = Vec::new();
+    let shared_pointer = pointer.rsplit_once('/').map(|(p, _)| p.to_string()).unwrap_or_default();
+    for (i, p) in shared.iter().enumerate() {
+        let pp = push_pointer(&push_pointer(&shared_pointer, "parameters"), &i.to_string());
+        merged.push((resolve_param(spec, p, &pp)?, pp));
+    }
+    for (i, p) in op.parameters.iter().enumerate() {
+        let pp = push_pointer(&push_pointer(pointer, "parameters"), &i.to_string());
+        let param = resolve_param(spec, p, &pp)?;
+        let data = param.parameter_data_ref();
+        let same = |(q, _): &(&Parameter, String)| {
+            let qd = q.parameter_data_ref();
+            qd.name == data.name && std::mem::discriminant(*q) == std::mem::discriminant(param)
+        };
+        merged.retain(|e| !same(e));
+        merged.push((param, pp));
+    }
+
+    let mut params = Vec::new();
+    for (param, pp) in merged {
+        let (location, data) = match param {
+            Parameter::Path { parameter_data, .. } => (Location::Path, parameter_data),
+            Parameter::Query { parameter_data, .. } => (Location::Query, parameter_data),
+            Parameter::Header { parameter_data, .. } => (Location::Header, parameter_data),
+            Parameter::Cookie { parameter_data, .. } => {
+                return Err(Error::new(
+                    ErrorKind::Unsupported,
+                    pp,
+                    format!("cookie parameter `{}` is not supported", parameter_data.name),
+                ))
+            }
+        };
+        let schema = match &data.format {
+            ParameterSchemaOrContent::Schema(s) => s,
+            ParameterSchemaOrContent::Content(_) => {
+                return Err(Error::new(
+                    ErrorKind::Unsupported,
+                    pp,
+                    format!("parameter `{}` uses `content` instead of `schema`", data.name),
+                ))
+            }
+        };
+        let runtime = RUNTIME_HEADER_TYPES
+            .iter()
+            .find(|(n, _)| location == Location::Header && data.name.eq_ignore_ascii_case(n))
+            .map(|(_, t)| Ty::Runtime(t));
+        let ty = match runtime {
+            Some(t) => t,
+            None => {
+                let hint = format!("{builder}{}", naming::type_name(&data.name));
+                match types.type_for(spec, schema, &hint, &push_pointer(&pp, "schema"))? {
+                    Ty::Option(inner) => *inner,
+                    other => other,
+                }
+            }
+        };
+        if !query_encodable(&ty) {
+            return Err(Error::new(
+                ErrorKind::Unsupported,
+                push_pointer(&pp, "schema"),
+                format!("parameter `{}` has a type that cannot be written into a URL or header", data.name),
+            ));
+        }
+        params.push(Param {
+            rust: naming::field_name(&data.name),
+            wire: data.name.clone(),
+            location,
+            ty,
+            required: data.required || location == Location::Path,
+            doc: doc_text(data.description.as_deref()),
+        });
+    }
+
+    // Path parameters must match the template exactly.
+    let template: Vec<&str> = path.split('{').skip(1).filter_map(|s| s.split('}').next()).collect();
+    for name in &template {
+        if !params.iter().any(|p| p.location == Location::Path && p.wire == *name) {
+            return Err(Error::new(
+                ErrorKind::Shape,
+                pointer,
+                format!("path segment `{{{name}}}` has no matching path parameter"),
+            ));
+        }
+    }
+    if let Some(p) = params.iter().find(|p| p.location == Location::Path && !template.contains(&p.wire.as_str())) {
+        return Err(Error::new(ErrorKind::Shape, pointer, format!("path parameter `{}` does not appear in `{path}`", p.wire)));
+    }
+    let mut names: BTreeMap<&str, &str> = BTreeMap::new();
+    for p in &params {
+        if let Some(other) = names.insert(&p.rust, &p.wire) {
+            return Err(Error::new(
+                ErrorKind::NameClash,
+                pointer,
+                format!("parameters `{other}` and `{}` would both be named `{}`", p.wire, p.rust),
+            ));
+        }
+    }
+    // Path parameters in template order, then query, then headers.
+    params.sort_by_key(|p| match p.location {
+        Location::Path => (0, template.iter().position(|t| *t == p.wire).unwrap_or(0)),
+        Location::Query => (1, 0),
+        Location::Header => (2, 0),
+    });
+    Ok(params)
+}
+
+fn query_encodable(ty: &Ty) -> bool {
+    match ty {
+        Ty::String | Ty::Bool | Ty::I32 | Ty::I64 | Ty::F64 | Ty::Named(_) | Ty::Runtime(_) => true,
+        Ty::Vec(inner) => matches!(**inner, Ty::String | Ty::Bool | Ty::I32 | Ty::I64 | Ty::F64 | Ty::Named(_)),
+        _ => false,
+    }
+}
+
+fn request_body(
+    spec: &OpenAPI,
+    types: &mut TypeSpace,
+    body: &ReferenceOr<openapiv3::RequestBody>,
+    builder: &str,
+    pointer: &str,
+) -> Result<Body> {
+    let body = match body {
+        ReferenceOr::Item(b) => b,
+        ReferenceOr::Reference { reference } => {
+            let name = reference.strip_prefix("#/components/requestBodies/").ok_or_else(|| {
+                Error::new(ErrorKind::UnresolvedRef, pointer, format!("`{reference}` does not name a request body"))
+            })?;
+            match spec.components.as_ref().and_then(|c| c.request_bodies.get(name)) {
+                Some(ReferenceOr::Item(b)) => b,
+                Some(ReferenceOr::Reference { .. }) => {
+                    return Err(Error::new(ErrorKind::Unsupported, pointer, "request body `$ref` chains are not supported"))
+                }
+                None => return Err(Error::new(ErrorKind::UnresolvedRef, pointer, format!("`{reference}` does not exist"))),
+            }
+        }
+    };
+    let pick = |pred: &dyn Fn(&str) -> bool| body.content.iter().find(|(m, _)| pred(&m.to_ascii_lowercase()));
+    let chosen = pick(&|m| m == "application/json" || m.ends_with("+json"))
+        .map(|c| (BodyKind::Json, c))
+        .or_else(|| pick(&|m| m == "multipart/form-data").map(|c| (BodyKind::Multipart, c)))
+        .or_else(|| pick(&|m| m.starts_with("text/")).map(|c| (BodyKind::Text, c)))
+        .or_else(|| {
+            pick(&|m| m == "application/x-www-form-urlencoded").map(|_| (BodyKind::Json, body.content.first().unwrap_or_else(|| unreachable!())))
+                .filter(|_| false)
+        })
+        .or_else(|| pick(&|m| m != "application/x-www-form-urlencoded").map(|c| (BodyKind::Bytes, c)));
+    let Some((kind, (media_type, media))) = chosen else {
+        return Err(Error::new(
+            ErrorKind::Unsupported,
+            push_pointer(pointer, "content"),
+            "request body has no supported media type (JSON, multipart/form-data, text, or binary)",
+        ));
+    };
+    let content_pointer = push_pointer(&push_pointer(pointer, "content"), media_type);
+    let schema_pointer = push_pointer(&content_pointer, "schema");
+    let hint = format!("{builder}Request");
+    let ty = match (kind, &media.schema) {
+        (BodyKind::Text, _) => Ty::String,
+        (BodyKind::Bytes, _) => Ty::Bytes,
+        (BodyKind::Json, None) => Ty::Value,
+        (BodyKind::Json, Some(s)) => types.type_for(spec, s, &hint, &schema_pointer)?,
+        (BodyKind::Multipart, Some(s)) => types.form_type(spec, s, &hint, &schema_pointer)?,
+        (BodyKind::Multipart, None) => {
+            return Err(Error::new(ErrorKind::Unsupported, content_pointer, "a multipart body needs a schema"))
+        }
+    };
+    let schema_has_required = match &media.schema {
+        Some(ReferenceOr::Item(s)) => schema_required_fields(s),
+        Some(ReferenceOr::Reference { reference }) => crate::types::component_name(reference, &schema_pointer)
+            .ok()
+            .and_then(|n| spec.components.as_ref()?.schemas.get(n))
+            .and_then(|s| s.as_item())
+            .is_some_and(schema_required_fields),
+        None => false,
+    };
+    let ty = match ty {
+        Ty::Option(inner) => *inner,
+        other => other,
+    };
+    Ok(Body { kind, media_type: media_type.clone(), ty, required: body.required || schema_has_required })
+}
+
+fn schema_required_fields(s: &openapiv3::Schema) -> bool {
+    match &s.schema_kind {
+        openapiv3::SchemaKind::Type(openapiv3::Type::Object(o)) => !o.required.is_empty(),
+        openapiv3::SchemaKind::Any(a) => !a.required.is_empty(),
+        _ => false,
+    }
+}
+
+fn success_responses(
+    spec: &OpenAPI,
+    types: &mut TypeSpace,
+    op: &openapiv3::Operation,
+    builder: &str,
+    pointer: &str,
+) -> Result<Vec<Response>> {
+    let mut statuses: Vec<(StatusMatch, &ReferenceOr<openapiv3::Response>)> = Vec::new();
+    for (code, resp) in op.responses.responses.iter() {
+        match code {
+            StatusCode::Code(c) if (200..300).contains(c) => statuses.push((StatusMatch::Code(*c), resp)),
+            StatusCode::Range(2) => statuses.push((StatusMatch::Range(2), resp)),
+            _ => {}
+        }
+    }
+    statuses.sort_by_key(|(s, _)| match s {
+        StatusMatch::Code(c) => *c,
+        StatusMatch::Range(_) => 299,
+    });
+    let several = statuses.len() > 1;
+    let mut out = Vec::new();
+    for (status, resp) in statuses {
+        let code_text = match status {
+            StatusMatch::Code(c) => c.to_string(),
+            StatusMatch::Range(r) => format!("{r}XX"),
+        };
+        let resp_pointer = push_pointer(&push_pointer(pointer, "responses"), &code_text);
+        let resp = match resp {
+            ReferenceOr::Item(r) => r,
+            ReferenceOr::Reference { reference } => {
+                let name = reference.strip_prefix("#/components/responses/").ok_or_else(|| {
+                    Error::new(ErrorKind::UnresolvedRef, &resp_pointer, format!("`{reference}` does not name a response"))
+                })?;
+                match spec.components.as_ref().and_then(|c| c.responses.get(name)) {
+                    Some(ReferenceOr::Item(r)) => r,
+                    Some(ReferenceOr::Reference { .. }) => {
+                        return Err(Error::new(ErrorKind::Unsupported, &resp_pointer, "response `$ref` chains are not supported"))
+                    }
+                    None => return Err(Error::new(ErrorKind::UnresolvedRef, &resp_pointer, format!("`{reference}` does not exist"))),
+                }
+            }
+        };
+        let hint = if several { format!("{builder}Response{code_text}") } else { format!("{builder}Response") };
+        let json = resp.content.iter().find(|(m, _)| {
+            let m = m.to_ascii_lowercase();
+            m == "application/json" || m.ends_with("+json")
+        });
+        let (kind, media_type) = if let Some((m, media)) = json {
+            let ty = match &media.schema {
+                Some(s) => types.type_for(spec, s, &hint, &push_pointer(&push_pointer(&push_pointer(&resp_pointer, "content"), m), "schema"))?,
+                None => Ty::Value,
+            };
+            (ResponseKind::Json(ty), Some(m.clone()))
+        } else if let Some((m, _)) = resp.content.iter().find(|(m, _)| m.to_ascii_lowercase().starts_with("text/")) {
+            (ResponseKind::Text, Some(m.clone()))
+        } else if let Some((m, _)) = resp.content.first() {
+            (ResponseKind::Bytes, Some(m.clone()))
+        } else {
+            (ResponseKind::Empty, None)
+        };
+        let variant = match status {
+            StatusMatch::Code(200) => "Ok".to_string(),
+            StatusMatch::Code(201) => "Created".to_string(),
+            StatusMatch::Code(202) => "Accepted".to_string(),
+            StatusMatch::Code(203) => "NonAuthoritative".to_string(),
+            StatusMatch::Code(204) => "NoContent".to_string(),
+            StatusMatch::Code(206) => "PartialContent".to_string(),
+            StatusMatch::Code(c) => format!("Status{c}"),
+            StatusMatch::Range(_) => "Success".to_string(),
+        };
+        out.push(Response { status, variant, kind, media_type });
+    }
+    Ok(out)
+}

@@ -1,0 +1,821 @@
+//! Phase 4, render: [`TypeSpace`] and [`Operation`]s → token streams → `syn::File` →
+//! `prettyplease` text with the `@generated` header.
+//!
+//! Generated code names everything by absolute path (`::std::string::String`,
+//! `::replicate_client::runtime::..`) so a schema called `Option` or `Result` cannot shadow
+//! what the code relies on, and it only calls the hand-written runtime: no HTTP code here.
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::operations::{BodyKind, Location, Operation, ResponseKind, StatusMatch};
+use crate::types::{Field, Ty, TypeDef, TypeSpace};
+use proc_macro2::{Ident, Literal, Span, TokenStream};
+use quote::{format_ident, quote};
+use std::collections::BTreeMap;
+
+/// Where the generated client's entry methods (`client.predictions()`) live.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Entry {
+    /// Inherent methods on `replicate_client::Client` (inside the client crate itself).
+    Inherent,
+    /// A `Client` wrapper type defined by the generated crate (standalone crates).
+    Wrapper,
+}
+
+fn ident(name: &str) -> Ident {
+    Ident::new(name, Span::call_site())
+}
+
+fn doc_attrs(doc: Option<&str>) -> TokenStream {
+    match doc {
+        Some(d) => {
+            let d = format!(" {d}");
+            quote! { #[doc = #d] }
+        }
+        None => quote! {},
+    }
+}
+
+/// A type expression; generated types are found under `types_path`.
+pub fn ty_tokens(ty: &Ty, types_path: &TokenStream) -> TokenStream {
+    match ty {
+        Ty::String => quote! { ::std::string::String },
+        Ty::Bool => quote! { bool },
+        Ty::I32 => quote! { i32 },
+        Ty::I64 => quote! { i64 },
+        Ty::F64 => quote! { f64 },
+        Ty::Value => quote! { ::serde_json::Value },
+        Ty::JsonObject => quote! { ::serde_json::Map<::std::string::String, ::serde_json::Value> },
+        Ty::Bytes => quote! { ::replicate_client::runtime::Bytes },
+        Ty::File => quote! { ::replicate_client::runtime::FilePart },
+        Ty::Unit => quote! { () },
+        Ty::Vec(inner) => {
+            let inner = ty_tokens(inner, types_path);
+            quote! { ::std::vec::Vec<#inner> }
+        }
+        Ty::Map(inner) => {
+            let inner = ty_tokens(inner, types_path);
+            quote! { ::std::collections::BTreeMap<::std::string::String, #inner> }
+        }
+        Ty::Option(inner) => {
+            let inner = ty_tokens(inner, types_path);
+            quote! { ::std::option::Option<#inner> }
+        }
+        Ty::Boxed(inner) => {
+            let inner = ty_tokens(inner, types_path);
+            quote! { ::std::boxed::Box<#inner> }
+        }
+        Ty::Named(n) => {
+            let n = ident(n);
+            quote! { #types_path #n }
+        }
+        Ty::Runtime(n) => {
+            let n = ident(n);
+            quote! { ::replicate_client::runtime::#n }
+        }
+    }
+}
+
+/// The `types` module.
+pub fn render_types(space: &TypeSpace) -> TokenStream {
+    let local = quote! {};
+    let items = space.defs.iter().map(|(name, def)| match def {
+        TypeDef::Struct { doc, fields, additional, form } => {
+            render_struct(space, name, doc.as_deref(), fields, additional.as_ref(), *form, &local)
+        }
+        TypeDef::StringEnum { doc, variants, open_variant } => {
+            render_string_enum(name, doc.as_deref(), variants, open_variant)
+        }
+        TypeDef::Union { doc, variants } => {
+            let doc = doc_attrs(doc.as_deref());
+            let n = ident(name);
+            let vs = variants.iter().map(|(v, ty)| {
+                let v = ident(v);
+                let t = ty_tokens(ty, &local);
+                quote! { #v(#t), }
+            });
+            quote! {
+                #doc
+                #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+                #[serde(untagged)]
+                #[allow(clippy::large_enum_variant)]
+                pub enum #n { #(#vs)* }
+            }
+        }
+        TypeDef::Alias { doc, ty } => {
+            let doc = doc_attrs(doc.as_deref());
+            let n = ident(name);
+            let t = ty_tokens(ty, &local);
+            quote! { #doc pub type #n = #t; }
+        }
+    });
+    quote! {
+        //! Types of the request and response bodies in the spec.
+        #(#items)*
+    }
+}
+
+fn field_doc(field: &Field) -> TokenStream {
+    let mut text = field.doc.clone().unwrap_or_default();
+    if let Some(default) = &field.default {
+        let shown = serde_json::to_string(default).unwrap_or_default();
+        if !text.is_empty() {
+            text.push(' ');
+        }
+        text.push_str(&format!("Default: `{shown}`."));
+    }
+    doc_attrs((!text.is_empty()).then_some(text.as_str()))
+}
+
+fn render_struct(
+    space: &TypeSpace,
+    name: &str,
+    doc: Option<&str>,
+    fields: &[Field],
+    additional: Option<&Ty>,
+    form: bool,
+    local: &TokenStream,
+) -> TokenStream {
+    let n = ident(name);
+    let doc = doc_attrs(doc);
+    let default = space.defaults.contains(name);
+    let derives = match (form, default) {
+        (true, _) => quote! { #[derive(Debug, Clone, PartialEq)] },
+        (false, true) => {
+            quote! { #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)] }
+        }
+        (false, false) => quote! { #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)] },
+    };
+    let field_tokens = fields.iter().map(|f| {
+        let fname = ident(&f.rust);
+        let t = ty_tokens(&f.ty, local);
+        let fdoc = field_doc(f);
+        let rename = if form || f.rust == f.wire {
+            quote! {}
+        } else {
+            let w = &f.wire;
+            quote! { #[serde(rename = #w)] }
+        };
+        let skip = match (&f.ty, f.required, form) {
+            (_, _, true) => quote! {},
+            (Ty::Option(_), false, _) => {
+                quote! { #[serde(default, skip_serializing_if = "::std::option::Option::is_none")] }
+            }
+            (Ty::Option(_), true, _) => quote! { #[serde(default)] },
+            _ => quote! {},
+        };
+        quote! { #fdoc #rename #skip pub #fname: #t, }
+    });
+    let extra = additional.map(|ty| {
+        let t = ty_tokens(ty, local);
+        quote! {
+            /// Properties not listed in the schema, kept as they came.
+            #[serde(flatten)]
+            pub additional_properties: ::std::collections::BTreeMap<::std::string::String, #t>,
+        }
+    });
+    let constructor = render_constructor(name, fields, additional.is_some(), local);
+    quote! {
+        #doc
+        #derives
+        pub struct #n {
+            #(#field_tokens)*
+            #extra
+        }
+        #constructor
+    }
+}
+
+/// `new(required fields)` for structs with required, non-optional fields.
+fn render_constructor(name: &str, fields: &[Field], additional: bool, local: &TokenStream) -> TokenStream {
+    let required: Vec<&Field> = fields.iter().filter(|f| !f.ty.is_option()).collect();
+    if required.is_empty() {
+        return quote! {};
+    }
+    let n = ident(name);
+    let args = required.iter().map(|f| {
+        let fname = ident(&f.rust);
+        match &f.ty {
+            Ty::String => quote! { #fname: impl ::std::convert::Into<::std::string::String> },
+            ty => {
+                let t = ty_tokens(ty, local);
+                quote! { #fname: #t }
+            }
+        }
+    });
+    let inits = fields.iter().map(|f| {
+        let fname = ident(&f.rust);
+        match &f.ty {
+            Ty::String => quote! { #fname: #fname.into(), },
+            Ty::Option(_) => quote! { #fname: ::std::option::Option::None, },
+            _ => quote! { #fname, },
+        }
+    });
+    let extra = additional.then(|| quote! { additional_properties: ::std::collections::BTreeMap::new(), });
+    let allow = (required.len() > 7).then(|| quote! { #[allow(clippy::too_many_arguments)] });
+    quote! {
+        impl #n {
+            /// Creates a value from its required fields; optional fields start empty.
+            #allow
+            pub fn new(#(#args),*) -> Self {
+                Self { #(#inits)* #extra }
+            }
+        }
+    }
+}
+
+fn render_string_enum(name: &str, doc: Option<&str>, variants: &[(String, String)], open: &str) -> TokenStream {
+    let n = ident(name);
+    let doc = doc_attrs(doc);
+    let open_ident = ident(open);
+    let open_doc = if open == "Other" {
+        " Any other value (the schema allows any string)."
+    } else {
+        " A value this client does not know yet (sent by a newer server)."
+    };
+    let decl = variants.iter().map(|(v, w)| {
+        let v = ident(v);
+        let d = format!(" `{w}`");
+        quote! { #[doc = #d] #v, }
+    });
+    let as_str = variants.iter().map(|(v, w)| {
+        let v = ident(v);
+        quote! { Self::#v => #w, }
+    });
+    let from = variants.iter().map(|(v, w)| {
+        let v = ident(v);
+        quote! { #w => Self::#v, }
+    });
+    quote! {
+        #doc
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        #[non_exhaustive]
+        pub enum #n {
+            #(#decl)*
+            #[doc = #open_doc]
+            #open_ident(::std::string::String),
+        }
+        impl #n {
+            /// The value as sent on the wire.
+            pub fn as_str(&self) -> &str {
+                match self {
+                    #(#as_str)*
+                    Self::#open_ident(value) => value.as_str(),
+                }
+            }
+        }
+        impl ::std::convert::From<&str> for #n {
+            fn from(value: &str) -> Self {
+                match value {
+                    #(#from)*
+                    other => Self::#open_ident(::std::string::ToString::to_string(other)),
+                }
+            }
+        }
+        impl ::std::convert::From<::std::string::String> for #n {
+            fn from(value: ::std::string::String) -> Self {
+                Self::from(value.as_str())
+            }
+        }
+        impl ::std::str::FromStr for #n {
+            type Err = ::std::convert::Infallible;
+            fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+                ::std::result::Result::Ok(Self::from(value))
+            }
+        }
+        impl ::std::fmt::Display for #n {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+        impl ::serde::Serialize for #n {
+            fn serialize<S: ::serde::Serializer>(&self, serializer: S) -> ::std::result::Result<S::Ok, S::Error> {
+                serializer.serialize_str(self.as_str())
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for #n {
+            fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> ::std::result::Result<Self, D::Error> {
+                let value = <::std::string::String as ::serde::Deserialize>::deserialize(deserializer)?;
+                ::std::result::Result::Ok(Self::from(value))
+            }
+        }
+    }
+}
+
+/// A node of the resource tree (`models` → `versions`).
+#[derive(Default)]
+struct Resource<'o> {
+    children: BTreeMap<String, Resource<'o>>,
+    ops: Vec<&'o Operation>,
+}
+
+/// The `operations` module: resource handles, request builders and response enums.
+pub fn render_operations(ops: &[Operation], entry: Entry) -> Result<TokenStream> {
+    let mut root = Resource::default();
+    for op in ops {
+        let mut node = &mut root;
+        for seg in &op.resource {
+            node = node.children.entry(seg.clone()).or_default();
+        }
+        node.ops.push(op);
+    }
+    let mut items = Vec::new();
+    let mut names: BTreeMap<String, String> = BTreeMap::new();
+    let mut claim = |name: String, what: String, pointer: &str| -> Result<()> {
+        if let Some(other) = names.insert(name.clone(), what.clone()) {
+            return Err(Error::new(
+                ErrorKind::NameClash,
+                pointer,
+                format!("{what} and {other} would both be named `{name}`"),
+            ));
+        }
+        Ok(())
+    };
+    for op in ops {
+        claim(op.builder.clone(), format!("the request of `{}`", op.id), &op.pointer)?;
+        if op.responses.len() > 1 {
+            claim(format!("{}Response", op.builder), format!("the responses of `{}`", op.id), &op.pointer)?;
+        }
+        items.push(render_operation(op));
+    }
+    render_resource(&root, &[], entry, &mut items, &mut claim)?;
+    Ok(quote! {
+        //! Resource handles, request builders and response types of every operation.
+        #[allow(unused_imports)]
+        use super::types;
+        #(#items)*
+    })
+}
+
+fn resource_type_name(path: &[String]) -> String {
+    crate::naming::type_name(&path.join("_"))
+}
+
+fn render_resource(
+    node: &Resource<'_>,
+    path: &[String],
+    entry: Entry,
+    items: &mut Vec<TokenStream>,
+    claim: &mut dyn FnMut(String, String, &str) -> Result<()>,
+) -> Result<()> {
+    let client_expr = match (path.is_empty(), entry) {
+        (true, Entry::Inherent) => quote! { self },
+        (true, Entry::Wrapper) => quote! { &self.inner },
+        (false, _) => quote! { self.client },
+    };
+    let lifetime = if path.is_empty() { quote! { '_ } } else { quote! { 'a } };
+    let mut methods = Vec::new();
+    for (child_name, child) in &node.children {
+        let mut child_path = path.to_vec();
+        child_path.push(child_name.clone());
+        let ty_name = resource_type_name(&child_path);
+        let pointer = child.ops.first().map(|o| o.pointer.clone()).unwrap_or_else(|| "#/paths".into());
+        claim(ty_name.clone(), format!("the resource `{}`", child_path.join(".")), &pointer)?;
+        let t = ident(&ty_name);
+        let m = ident(child_name);
+        let d = format!(" Operations on `{}`.", child_path.join("."));
+        methods.push(quote! {
+            #[doc = #d]
+            pub fn #m(&self) -> #t<#lifetime> {
+                #t { client: #client_expr }
+            }
+        });
+        render_resource(child, &child_path, entry, items, claim)?;
+    }
+    for op in &node.ops {
+        methods.push(render_entry_method(op, &client_expr, &lifetime));
+    }
+    if path.is_empty() {
+        match entry {
+            Entry::Inherent => items.push(quote! {
+                impl ::replicate_client::Client { #(#methods)* }
+            }),
+            Entry::Wrapper => items.push(quote! {
+                /// The API client: a thin wrapper over the runtime's client.
+                #[derive(Debug, Clone)]
+                pub struct Client {
+                    inner: ::replicate_client::Client,
+                }
+                impl Client {
+                    /// Wraps a runtime client.
+                    pub fn new(inner: ::replicate_client::Client) -> Self {
+                        Client { inner }
+                    }
+                    /// The runtime client underneath.
+                    pub fn runtime(&self) -> &::replicate_client::Client {
+                        &self.inner
+                    }
+                    #(#methods)*
+                }
+            }),
+        }
+    } else {
+        let t = ident(&resource_type_name(path));
+        let d = format!(" Operations on `{}`; get one from the client.", path.join("."));
+        items.push(quote! {
+            #[doc = #d]
+            #[derive(Debug, Clone, Copy)]
+            pub struct #t<'a> {
+                client: &'a ::replicate_client::Client,
+            }
+            impl<'a> #t<'a> { #(#methods)* }
+        });
+    }
+    Ok(())
+}
+
+fn op_doc(op: &Operation) -> TokenStream {
+    let mut lines = Vec::new();
+    if let Some(d) = &op.doc {
+        lines.push(format!(" {d}"));
+        lines.push(String::new());
+    }
+    lines.push(format!(" `{} {}` (`{}`).", op.method, op.path, op.id));
+    quote! { #(#[doc = #lines])* }
+}
+
+/// Positional arguments: path parameters, required query/header parameters, required body.
+fn positional(op: &Operation) -> (Vec<TokenStream>, Vec<TokenStream>) {
+    let types = quote! { types:: };
+    let mut args = Vec::new();
+    let mut inits = Vec::new();
+    for p in op.params.iter().filter(|p| p.required) {
+        let n = ident(&p.rust);
+        let t = ty_tokens(&p.ty, &types);
+        args.push(quote! { #n: impl ::std::convert::Into<#t> });
+        inits.push(quote! { #n: #n.into(), });
+    }
+    if let Some(body) = op.body.as_ref().filter(|b| b.required) {
+        let t = ty_tokens(&body.ty, &types);
+        args.push(quote! { body: impl ::std::convert::Into<#t> });
+        inits.push(quote! { body: body.into(), });
+    }
+    for p in op.params.iter().filter(|p| !p.required) {
+        let n = ident(&p.rust);
+        inits.push(quote! { #n: ::std::option::Option::None, });
+    }
+    if op.body.as_ref().is_some_and(|b| !b.required) {
+        inits.push(quote! { body: ::std::option::Option::None, });
+    }
+    (args, inits)
+}
+
+fn render_entry_method(op: &Operation, client_expr: &TokenStream, lifetime: &TokenStream) -> TokenStream {
+    let doc = op_doc(op);
+    let m = ident(&op.name);
+    let b = ident(&op.builder);
+    let (args, inits) = positional(op);
+    let deprecated = op.deprecated.then(|| quote! { #[deprecated] });
+    quote! {
+        #doc
+        #deprecated
+        pub fn #m(&self, #(#args),*) -> #b<#lifetime> {
+            #b { client: #client_expr, #(#inits)* }
+        }
+    }
+}
+
+fn response_type(op: &Operation) -> TokenStream {
+    let types = quote! { types:: };
+    match op.responses.as_slice() {
+        [] => quote! { ::replicate_client::runtime::RawResponse },
+        [single] => kind_type(&single.kind, &types),
+        _ => {
+            let n = format_ident!("{}Response", op.builder);
+            quote! { #n }
+        }
+    }
+}
+
+fn kind_type(kind: &ResponseKind, types: &TokenStream) -> TokenStream {
+    match kind {
+        ResponseKind::Json(ty) => ty_tokens(ty, types),
+        ResponseKind::Text => quote! { ::std::string::String },
+        ResponseKind::Bytes => quote! { ::replicate_client::runtime::Bytes },
+        ResponseKind::Empty => quote! { () },
+    }
+}
+
+fn decode_expr(kind: &ResponseKind) -> TokenStream {
+    match kind {
+        ResponseKind::Json(_) => quote! { response.json()? },
+        ResponseKind::Text => quote! { response.text()? },
+        ResponseKind::Bytes => quote! { response.into_bytes() },
+        ResponseKind::Empty => quote! { () },
+    }
+}
+
+fn render_operation(op: &Operation) -> TokenStream {
+    let types = quote! { types:: };
+    let b = ident(&op.builder);
+    let bdoc = format!(" Request builder for `{}`: set optional parameters, then `.await` it (or call `send`).", op.id);
+
+    // Builder fields and setters.
+    let mut fields = Vec::new();
+    let mut setters = Vec::new();
+    for p in &op.params {
+        let n = ident(&p.rust);
+        let t = ty_tokens(&p.ty, &types);
+        if p.required {
+            fields.push(quote! { #n: #t, });
+        } else {
+            fields.push(quote! { #n: ::std::option::Option<#t>, });
+            let d = p.doc.clone().unwrap_or_else(|| format!("Sets the `{}` parameter.", p.wire));
+            let d = format!(" {d}");
+            setters.push(quote! {
+                #[doc = #d]
+                pub fn #n(mut self, value: impl ::std::convert::Into<#t>) -> Self {
+                    self.#n = ::std::option::Option::Some(value.into());
+                    self
+                }
+            });
+        }
+    }
+    if let Some(body) = &op.body {
+        let t = ty_tokens(&body.ty, &types);
+        if body.required {
+            fields.push(quote! { body: #t, });
+        } else {
+            fields.push(quote! { body: ::std::option::Option<#t>, });
+            setters.push(quote! {
+                /// Sets the request body.
+                pub fn body(mut self, value: impl ::std::convert::Into<#t>) -> Self {
+                    self.body = ::std::option::Option::Some(value.into());
+                    self
+                }
+            });
+        }
+    }
+
+    // The path, with each parameter percent-encoded as one segment.
+    let mut fmt = String::new();
+    let mut path_args = Vec::new();
+    let mut rest = op.path.as_str();
+    while let Some(start) = rest.find('{') {
+        fmt.push_str(&rest[..start].replace('{', "{{").replace('}', "}}"));
+        let end = rest[start..].find('}').map(|e| start + e).unwrap_or(rest.len() - 1);
+        let name = &rest[start + 1..end];
+        fmt.push_str("{}");
+        if let Some(p) = op.params.iter().find(|p| p.location == Location::Path && p.wire == name) {
+            let n = ident(&p.rust);
+            path_args.push(quote! { ::replicate_client::runtime::encode_path_segment(&self.#n) });
+        }
+        rest = &rest[end + 1..];
+    }
+    fmt.push_str(&rest.replace('{', "{{").replace('}', "}}"));
+    let path_expr = if path_args.is_empty() {
+        quote! { ::std::string::String::from(#fmt) }
+    } else {
+        quote! { ::std::format!(#fmt, #(#path_args),*) }
+    };
+
+    let method = &op.method;
+    let id = &op.id;
+    let mut steps = Vec::new();
+    for p in op.params.iter().filter(|p| p.location != Location::Path) {
+        let n = ident(&p.rust);
+        let wire = &p.wire;
+        let add = match (p.location, &p.ty) {
+            (Location::Query, Ty::Vec(_)) => quote! { for item in value { request.query(#wire, item.to_string()); } },
+            (Location::Query, _) => quote! { request.query(#wire, value.to_string()); },
+            _ => quote! { request.header(#wire, value.to_string()); },
+        };
+        let step = if p.required {
+            quote! { { let value = &self.#n; #add } }
+        } else {
+            quote! { if let ::std::option::Option::Some(value) = &self.#n { #add } }
+        };
+        steps.push(step);
+    }
+    if let Some(body) = &op.body {
+        let media = &body.media_type;
+        let set = match body.kind {
+            BodyKind::Json => quote! { request.json_body(#media, &body)?; },
+            BodyKind::Text => quote! { request.text_body(#media, body); },
+            BodyKind::Bytes => quote! { request.bytes_body(#media, body); },
+            BodyKind::Multipart => {
+                quote! { request.multipart_body(body.into_multipart()?); }
+            }
+        };
+        if body.required {
+            steps.push(quote! { { let body = self.body; #set } });
+        } else {
+            steps.push(quote! { if let ::std::option::Option::Some(body) = self.body { #set } });
+        }
+    }
+    if op.public {
+        steps.push(quote! { request.without_auth(); });
+    }
+    let accepts: Vec<&str> = op.responses.iter().filter_map(|r| r.media_type.as_deref()).collect();
+    if !accepts.is_empty() {
+        let mut accepts = accepts;
+        accepts.dedup();
+        let accept = accepts.join(", ");
+        steps.push(quote! { request.accept(#accept); });
+    }
+
+    let resp_ty = response_type(op);
+    let decode = match op.responses.as_slice() {
+        [] => quote! { ::std::result::Result::Ok(response) },
+        [single] => match single.kind {
+            ResponseKind::Json(_) => quote! { response.json() },
+            ResponseKind::Text => quote! { response.text() },
+            ResponseKind::Bytes => quote! { ::std::result::Result::Ok(response.into_bytes()) },
+            ResponseKind::Empty => quote! { let _ = response; ::std::result::Result::Ok(()) },
+        },
+        several => {
+            let arms = several.iter().map(|r| {
+                let v = ident(&r.variant);
+                let pat = match r.status {
+                    StatusMatch::Code(c) => {
+                        let c = lit(c);
+                        quote! { #c }
+                    }
+                    StatusMatch::Range(x) => {
+                        let lo = lit(x * 100);
+                        let hi = lit(x * 100 + 99);
+                        quote! { #lo..=#hi }
+                    }
+                };
+                let e = decode_expr(&r.kind);
+                if r.kind == ResponseKind::Empty {
+                    quote! { #pat => ::std::result::Result::Ok(#resp_ty::#v), }
+                } else {
+                    quote! { #pat => ::std::result::Result::Ok(#resp_ty::#v(#e)), }
+                }
+            });
+            quote! {
+                match response.status() {
+                    #(#arms)*
+                    _ => ::std::result::Result::Err(response.unexpected_status()),
+                }
+            }
+        }
+    };
+
+    let response_enum = (op.responses.len() > 1).then(|| render_response_enum(op, &resp_ty));
+    let send_doc = format!(" Sends the request: `{} {}`.", op.method, op.path);
+    let needs_mut = !steps.is_empty();
+    let let_request = if needs_mut {
+        quote! { let mut request = ::replicate_client::runtime::RequestSpec::new(#method, #path_expr, #id); }
+    } else {
+        quote! { let request = ::replicate_client::runtime::RequestSpec::new(#method, #path_expr, #id); }
+    };
+    quote! {
+        #[doc = #bdoc]
+        #[derive(Debug)]
+        #[must_use = "a request does nothing until it is awaited or sent"]
+        pub struct #b<'a> {
+            client: &'a ::replicate_client::Client,
+            #(#fields)*
+        }
+        impl<'a> #b<'a> {
+            #(#setters)*
+            #[doc = #send_doc]
+            pub async fn send(self) -> ::std::result::Result<#resp_ty, ::replicate_client::Error> {
+                #let_request
+                #(#steps)*
+                let response = self.client.execute(request).await?;
+                #decode
+            }
+        }
+        impl<'a> ::std::future::IntoFuture for #b<'a> {
+            type Output = ::std::result::Result<#resp_ty, ::replicate_client::Error>;
+            type IntoFuture = ::replicate_client::runtime::BoxFuture<'a, Self::Output>;
+            fn into_future(self) -> Self::IntoFuture {
+                ::std::boxed::Box::pin(self.send())
+            }
+        }
+        #response_enum
+    }
+}
+
+fn render_response_enum(op: &Operation, name: &TokenStream) -> TokenStream {
+    let types = quote! { types:: };
+    let d = format!(" The success responses of `{}`.", op.id);
+    let variants = op.responses.iter().map(|r| {
+        let v = ident(&r.variant);
+        let vd = match r.status {
+            StatusMatch::Code(c) => format!(" Status {c}."),
+            StatusMatch::Range(x) => format!(" Any other {x}XX status."),
+        };
+        if r.kind == ResponseKind::Empty {
+            quote! { #[doc = #vd] #v, }
+        } else {
+            let t = kind_type(&r.kind, &types);
+            quote! { #[doc = #vd] #v(#t), }
+        }
+    });
+    let status_arms = op.responses.iter().map(|r| {
+        let v = ident(&r.variant);
+        let code: u16 = match r.status {
+            StatusMatch::Code(c) => c,
+            StatusMatch::Range(x) => x * 100,
+        };
+        let code = lit(code);
+        if r.kind == ResponseKind::Empty {
+            quote! { Self::#v => #code, }
+        } else {
+            quote! { Self::#v(_) => #code, }
+        }
+    });
+    // When every variant carries the same type, callers can ignore which status it was.
+    let kinds: Vec<&ResponseKind> = op.responses.iter().map(|r| &r.kind).collect();
+    let same = kinds.windows(2).all(|w| w[0] == w[1]) && *kinds[0] != ResponseKind::Empty;
+    let into_inner = same.then(|| {
+        let t = kind_type(kinds[0], &types);
+        let arms = op.responses.iter().map(|r| {
+            let v = ident(&r.variant);
+            quote! { Self::#v(value) }
+        });
+        quote! {
+            /// The body, whichever success status carried it.
+            pub fn into_inner(self) -> #t {
+                match self { #(#arms)|* => value }
+            }
+        }
+    });
+    quote! {
+        #[doc = #d]
+        #[derive(Debug, Clone, PartialEq)]
+        #[allow(clippy::large_enum_variant)]
+        pub enum #name { #(#variants)* }
+        impl #name {
+            /// The HTTP status (the lowest of its range for `2XX`).
+            pub fn status(&self) -> u16 {
+                match self { #(#status_arms)* }
+            }
+            #into_inner
+        }
+    }
+}
+
+/// Multipart form encoding for a generated form struct (`impl TheForm { fn into_multipart }`).
+pub fn render_form_impls(space: &TypeSpace) -> TokenStream {
+    let local = quote! {};
+    let impls = space.defs.iter().filter_map(|(name, def)| match def {
+        TypeDef::Struct { fields, form: true, .. } => {
+            let n = ident(name);
+            let parts = fields.iter().map(|f| {
+                let fname = ident(&f.rust);
+                let wire = &f.wire;
+                let inner = match &f.ty {
+                    Ty::Option(inner) => inner.as_ref(),
+                    other => other,
+                };
+                let add = match inner {
+                    Ty::File => quote! { form.file(#wire, value); },
+                    Ty::String | Ty::Bool | Ty::I32 | Ty::I64 | Ty::F64 => quote! { form.text(#wire, value.to_string()); },
+                    Ty::Named(_) if is_string_enum(space, inner) => quote! { form.text(#wire, value.to_string()); },
+                    _ => quote! { form.json(#wire, &value)?; },
+                };
+                if f.ty.is_option() {
+                    quote! { if let ::std::option::Option::Some(value) = self.#fname { #add } }
+                } else {
+                    quote! { { let value = self.#fname; #add } }
+                }
+            });
+            let _ = &local;
+            Some(quote! {
+                impl #n {
+                    /// Encodes the form as `multipart/form-data` parts.
+                    pub fn into_multipart(self) -> ::std::result::Result<::replicate_client::runtime::MultipartForm, ::replicate_client::Error> {
+                        let mut form = ::replicate_client::runtime::MultipartForm::new();
+                        #(#parts)*
+                        ::std::result::Result::Ok(form)
+                    }
+                }
+            })
+        }
+        _ => None,
+    });
+    quote! { #(#impls)* }
+}
+
+fn is_string_enum(space: &TypeSpace, ty: &Ty) -> bool {
+    matches!(ty, Ty::Named(n) if matches!(space.defs.get(n), Some(TypeDef::StringEnum { .. })))
+}
+
+/// Formats tokens as a Rust file with the `@generated` header.
+pub fn format_file(tokens: TokenStream, header: &str) -> Result<String> {
+    let file: syn::File = syn::parse2(tokens.clone()).map_err(|e| {
+        Error::new(
+            ErrorKind::Internal,
+            "#",
+            format!("generated code does not parse ({e}); tokens: {}", truncate(&tokens.to_string(), 2000)),
+        )
+    })?;
+    let body = prettyplease::unparse(&file);
+    Ok(format!("{header}\n{body}"))
+}
+
+fn truncate(s: &str, n: usize) -> &str {
+    match s.char_indices().nth(n) {
+        Some((i, _)) => &s[..i],
+        None => s,
+    }
+}
+
+/// An unsuffixed integer literal (`201`, not `201u16`).
+fn lit(n: u16) -> Literal {
+    Literal::u16_unsuffixed(n)
+}

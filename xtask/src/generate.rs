@@ -1,0 +1,223 @@
+//! `cargo xtask generate`: write (or check) the generated code.
+
+use replicate_codegen::{GeneratedFile, Options};
+use std::fs;
+use std::path::{Component, Path, PathBuf};
+use std::time::Instant;
+
+/// The workspace root (the parent of `xtask/`).
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf).unwrap_or_default()
+}
+
+/// Where each generated module set goes, relative to the workspace root.
+pub const CLIENT_GENERATED_DIR: &str = "crates/replicate-client/src/generated";
+/// The spec the client is generated from.
+pub const CLIENT_SPEC: &str = "spec/openapi.json";
+
+/// A planned file write.
+pub struct Planned {
+    pub path: PathBuf,
+    pub contents: String,
+}
+
+/// Every file `cargo xtask generate` owns, with its expected contents.
+pub fn plan(root: &Path) -> Result<(Vec<Planned>, Summary), String> {
+    let spec_path = root.join(CLIENT_SPEC);
+    let text = fs::read_to_string(&spec_path).map_err(|e| format!("cannot read {}: {e}", spec_path.display()))?;
+    let generated = replicate_codegen::generate_client(&text, &Options::default())
+        .map_err(|e| e.in_file(CLIENT_SPEC).to_string())?;
+    for w in &generated.warnings {
+        eprintln!("warning: {w}");
+    }
+    let dir = root.join(CLIENT_GENERATED_DIR);
+    let files = generated
+        .files
+        .into_iter()
+        .map(|GeneratedFile { path, contents }| Planned { path: dir.join(path), contents })
+        .collect();
+    Ok((files, Summary { operations: generated.operations, types: generated.types, models: 0 }))
+}
+
+/// Counts for the closing line.
+pub struct Summary {
+    pub operations: usize,
+    pub types: usize,
+    pub models: usize,
+}
+
+/// Files that differ from the plan, plus generated directories' files that no longer belong.
+pub fn stale(root: &Path, planned: &[Planned]) -> Vec<(PathBuf, Option<String>)> {
+    let mut out = Vec::new();
+    for p in planned {
+        match fs::read_to_string(&p.path) {
+            Ok(current) if current == p.contents => {}
+            Ok(current) => out.push((p.path.clone(), Some(current))),
+            Err(_) => out.push((p.path.clone(), None)),
+        }
+    }
+    let dir = root.join(CLIENT_GENERATED_DIR);
+    if let Ok(entries) = fs::read_dir(&dir) {
+        let mut extra: Vec<PathBuf> = entries
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.is_file() && !planned.iter().any(|q| q.path == *p))
+            .collect();
+        extra.sort();
+        out.extend(extra.into_iter().map(|p| (p, Some(String::new()))));
+    }
+    out
+}
+
+/// `cargo xtask generate [--check]` for the workspace.
+pub fn workspace(check: bool) -> Result<(), String> {
+    let start = Instant::now();
+    let root = workspace_root();
+    let (planned, summary) = plan(&root)?;
+    let stale_files = stale(&root, &planned);
+    let rel = |p: &Path| p.strip_prefix(&root).unwrap_or(p).display().to_string();
+    if check {
+        if stale_files.is_empty() {
+            println!(
+                "generate --check: {} files fresh ({} operations, {} types, {} models) in {:.0?}",
+                planned.len(),
+                summary.operations,
+                summary.types,
+                summary.models,
+                start.elapsed()
+            );
+            return Ok(());
+        }
+        let mut report = String::new();
+        for (path, current) in &stale_files {
+            let expected = planned.iter().find(|p| p.path == *path).map(|p| p.contents.as_str());
+            match (current, expected) {
+                (None, _) => report.push_str(&format!("  missing: {}\n", rel(path))),
+                (Some(_), None) => report.push_str(&format!("  not generated any more: {}\n", rel(path))),
+                (Some(cur), Some(exp)) => {
+                    report.push_str(&format!("  stale: {}\n", rel(path)));
+                    report.push_str(&short_diff(cur, exp, 100));
+                }
+            }
+        }
+        return Err(format!(
+            "{} generated file(s) are out of date:\n{report}run `cargo xtask generate` and commit the result",
+            stale_files.len()
+        ));
+    }
+    let mut written = 0;
+    for p in &planned {
+        if stale_files.iter().any(|(s, _)| *s == p.path) {
+            if let Some(parent) = p.path.parent() {
+                fs::create_dir_all(parent).map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
+            }
+            fs::write(&p.path, &p.contents).map_err(|e| format!("cannot write {}: {e}", p.path.display()))?;
+            println!("  wrote {}", rel(&p.path));
+            written += 1;
+        }
+    }
+    for (path, _) in &stale_files {
+        if !planned.iter().any(|p| p.path == *path) {
+            fs::remove_file(path).map_err(|e| format!("cannot remove {}: {e}", path.display()))?;
+            println!("  removed {}", rel(path));
+        }
+    }
+    println!(
+        "generate: {} operations, {} types, {} models; {} files written, {} already fresh ({:.0?})",
+        summary.operations,
+        summary.types,
+        summary.models,
+        written,
+        planned.len() - written,
+        start.elapsed()
+    );
+    Ok(())
+}
+
+/// A unified diff of at most `max_lines` lines.
+pub fn short_diff(current: &str, expected: &str, max_lines: usize) -> String {
+    let diff = similar::TextDiff::from_lines(current, expected);
+    let text = diff.unified_diff().context_radius(2).header("committed", "generated").to_string();
+    let lines: Vec<&str> = text.lines().collect();
+    let mut out: String = lines.iter().take(max_lines).map(|l| format!("    {l}\n")).collect();
+    if lines.len() > max_lines {
+        out.push_str(&format!("    ... {} more diff lines\n", lines.len() - max_lines));
+    }
+    out
+}
+
+/// `cargo xtask generate --spec FILE --out DIR`: a standalone crate from any spec.
+pub fn standalone(spec: &Path, out: &Path, name: &str, check: bool) -> Result<(), String> {
+    let start = Instant::now();
+    let text = fs::read_to_string(spec).map_err(|e| format!("cannot read {}: {e}", spec.display()))?;
+    fs::create_dir_all(out).map_err(|e| format!("cannot create {}: {e}", out.display()))?;
+    let out_abs = fs::canonicalize(out).map_err(|e| format!("{}: {e}", out.display()))?;
+    let runtime = workspace_root().join("crates/replicate-client");
+    let runtime_rel = relative_path(&out_abs, &runtime);
+    let label = spec.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
+    let generated = replicate_codegen::generate_standalone(&text, name, &runtime_rel, &label)
+        .map_err(|e| e.in_file(spec.display().to_string()).to_string())?;
+    let mut written = 0;
+    let mut stale = Vec::new();
+    for f in &generated.files {
+        let path = out.join(&f.path);
+        if fs::read_to_string(&path).ok().as_deref() == Some(f.contents.as_str()) {
+            continue;
+        }
+        if check {
+            stale.push(f.path.clone());
+            continue;
+        }
+        if let Some(parent) = path.parent() {
+            fs::create_dir_all(parent).map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
+        }
+        fs::write(&path, &f.contents).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        written += 1;
+    }
+    if !stale.is_empty() {
+        return Err(format!("stale files in {}: {}", out.display(), stale.join(", ")));
+    }
+    println!(
+        "generate: {} operations, {} types into {}; {} files written, {} already fresh ({:.0?})",
+        generated.operations,
+        generated.types,
+        out.display(),
+        written,
+        generated.files.len() - written,
+        start.elapsed()
+    );
+    Ok(())
+}
+
+/// `to` relative to `from` (both absolute), or `to` itself when there is no common root.
+pub fn relative_path(from: &Path, to: &Path) -> String {
+    let to = fs::canonicalize(to).unwrap_or_else(|_| to.to_path_buf());
+    let from: Vec<Component> = from.components().collect();
+    let to_c: Vec<Component> = to.components().collect();
+    let common = from.iter().zip(&to_c).take_while(|(a, b)| a == b).count();
+    if common == 0 {
+        return to.display().to_string();
+    }
+    let mut parts: Vec<String> = vec!["..".to_string(); from.len() - common];
+    parts.extend(to_c[common..].iter().map(|c| c.as_os_str().to_string_lossy().into_owned()));
+    parts.join("/")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `cargo test` fails when committed generated code is stale.
+    #[test]
+    fn generated_code_is_fresh() {
+        let root = workspace_root();
+        let (planned, _) = plan(&root).expect("generation succeeds");
+        let stale_files = stale(&root, &planned);
+        let names: Vec<String> = stale_files.iter().map(|(p, _)| p.display().to_string()).collect();
+        assert!(names.is_empty(), "stale generated files: {names:?}; run `cargo xtask generate`");
+    }
+
+    #[test]
+    fn relative_paths() {
+        assert_eq!(relative_path(Path::new("/a/b/c"), Path::new("/a/x")), "../../x");
+    }
+}

@@ -1,0 +1,78 @@
+//! `cargo xtask`: the project's automation, in Rust.
+//!
+//! - `generate` writes the generated code from `spec/` (or checks it is fresh with `--check`;
+//!   or writes a standalone crate from any spec with `--spec FILE --out DIR`).
+//! - `fetch-spec` downloads the live OpenAPI description.
+//! - `test` provisions the test tools and runs the whole test suite.
+//!
+//! All logic that turns specs into code lives in `replicate-codegen`; this is the I/O shell.
+
+mod fetch;
+mod generate;
+mod test_cmd;
+
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(name = "cargo xtask", about = "Project automation for the Replicate Rust client")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Generate the client code from spec/ (or a standalone crate from --spec).
+    Generate {
+        /// Write nothing; fail listing stale files.
+        #[arg(long)]
+        check: bool,
+        /// Generate a standalone crate from this spec file instead of the workspace code.
+        #[arg(long, requires = "out")]
+        spec: Option<PathBuf>,
+        /// Output directory of the standalone crate.
+        #[arg(long, requires = "spec")]
+        out: Option<PathBuf>,
+        /// Crate name of the standalone crate.
+        #[arg(long, default_value = "replicate-generated")]
+        name: String,
+    },
+    /// Download the live OpenAPI description.
+    FetchSpec {
+        /// Where to download from.
+        #[arg(long, default_value = fetch::DEFAULT_SPEC_URL)]
+        url: String,
+        /// Where to write it.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Install what the tests need (into .cache/) and run the whole test suite.
+    Test {
+        /// Extra arguments for `cargo test`.
+        #[arg(last = true)]
+        args: Vec<String>,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Generate { check, spec: Some(spec), out: Some(out), name } => {
+            generate::standalone(&spec, &out, &name, check)
+        }
+        Command::Generate { check, .. } => generate::workspace(check),
+        Command::FetchSpec { url, out } => {
+            fetch::run(&url, &out.unwrap_or_else(|| generate::workspace_root().join("spec/openapi.json")))
+        }
+        Command::Test { args } => test_cmd::run(&args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
