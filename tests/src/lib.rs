@@ -1,1 +1,88 @@
-//! Helpers shared by the end-to-end tests.
+//! Helpers shared by the end-to-end tests: where things are, and compiling generated crates.
+
+use replicate_codegen::{GeneratedFile, StandaloneOptions};
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// The workspace root.
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf).unwrap_or_default()
+}
+
+/// `../shared` beside the checkout, when present (it is in CI).
+pub fn shared_dir() -> Option<PathBuf> {
+    let dir = workspace_root().join("../shared");
+    dir.is_dir().then(|| dir.canonicalize().unwrap_or(dir))
+}
+
+/// Every OpenAPI snapshot in `../shared/replicate-openapi` (latest first, then history by name).
+pub fn shared_specs() -> Option<Vec<PathBuf>> {
+    let base = shared_dir()?.join("replicate-openapi");
+    let mut specs = vec![base.join("latest.json")];
+    let mut history: Vec<PathBuf> = fs::read_dir(base.join("history"))
+        .ok()?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "json" || e == "yaml"))
+        .collect();
+    history.sort();
+    specs.extend(history);
+    Some(specs)
+}
+
+/// Options for a crate that is a member of the check workspace.
+pub fn member_options(name: &str, label: &str) -> StandaloneOptions {
+    StandaloneOptions {
+        crate_name: name.to_string(),
+        runtime_path: workspace_root().join("crates/replicate-client").display().to_string(),
+        spec_label: label.to_string(),
+        own_workspace: false,
+    }
+}
+
+/// Writes `crates` as members of one scratch workspace under `target/generated-check/<name>` and
+/// runs `cargo check` on it with warnings denied. Returns cargo's output on failure.
+pub fn compile_check(name: &str, crates: &[(String, Vec<GeneratedFile>)]) -> Result<(), String> {
+    let root = workspace_root();
+    let check_root = root.join("target/generated-check");
+    let ws = check_root.join(name);
+    let _ = fs::remove_dir_all(&ws);
+    fs::create_dir_all(&ws).map_err(|e| e.to_string())?;
+    let mut members = Vec::new();
+    for (dir, files) in crates {
+        for f in files {
+            let path = ws.join(dir).join(&f.path);
+            fs::create_dir_all(path.parent().unwrap_or(&ws)).map_err(|e| e.to_string())?;
+            fs::write(&path, &f.contents).map_err(|e| e.to_string())?;
+        }
+        members.push(format!("{dir:?}"));
+    }
+    let manifest = format!("[workspace]\nresolver = \"2\"\nmembers = [{}]\n", members.join(", "));
+    fs::write(ws.join("Cargo.toml"), manifest).map_err(|e| e.to_string())?;
+    // Same dependency versions as the main workspace, and no network.
+    fs::copy(root.join("Cargo.lock"), ws.join("Cargo.lock")).map_err(|e| e.to_string())?;
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let output = Command::new(cargo)
+        .current_dir(&ws)
+        .args(["check", "--workspace", "--offline", "--quiet", "--message-format=short"])
+        .env("CARGO_TARGET_DIR", check_root.join("target"))
+        .env("RUSTFLAGS", "-D warnings")
+        .output()
+        .map_err(|e| format!("cannot run cargo: {e}"))?;
+    if output.status.success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "cargo check of {} failed:\n{}",
+            ws.display(),
+            String::from_utf8_lossy(&output.stderr).lines().take(80).collect::<Vec<_>>().join("\n")
+        ))
+    }
+}
+
+/// A crate directory name for a spec file (`2025-05-07-2459fce.json` → `spec-2025-05-07-2459fce`).
+pub fn crate_dir_for(path: &Path) -> String {
+    let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    let clean: String = stem.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' }).collect();
+    format!("spec-{clean}")
+}

@@ -154,7 +154,13 @@ pub fn standalone(spec: &Path, out: &Path, name: &str, check: bool) -> Result<()
     let runtime = workspace_root().join("crates/replicate-client");
     let runtime_rel = relative_path(&out_abs, &runtime);
     let label = spec.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
-    let generated = replicate_codegen::generate_standalone(&text, name, &runtime_rel, &label)
+    let options = replicate_codegen::StandaloneOptions {
+        crate_name: name.to_string(),
+        runtime_path: runtime_rel,
+        spec_label: label,
+        own_workspace: true,
+    };
+    let generated = replicate_codegen::generate_standalone(&text, &options)
         .map_err(|e| e.in_file(spec.display().to_string()).to_string())?;
     let mut written = 0;
     let mut stale = Vec::new();
