@@ -7,7 +7,10 @@ use std::process::Command;
 
 /// The workspace root.
 pub fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf).unwrap_or_default()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default()
 }
 
 /// `../shared` beside the checkout, when present (it is in CI).
@@ -34,7 +37,10 @@ pub fn shared_specs() -> Option<Vec<PathBuf>> {
 pub fn member_options(name: &str, label: &str) -> StandaloneOptions {
     StandaloneOptions {
         crate_name: name.to_string(),
-        runtime_path: workspace_root().join("crates/replicate-client").display().to_string(),
+        runtime_path: workspace_root()
+            .join("crates/replicate-client")
+            .display()
+            .to_string(),
         spec_label: label.to_string(),
         own_workspace: false,
     }
@@ -57,14 +63,23 @@ pub fn compile_check(name: &str, crates: &[(String, Vec<GeneratedFile>)]) -> Res
         }
         members.push(format!("{dir:?}"));
     }
-    let manifest = format!("[workspace]\nresolver = \"2\"\nmembers = [{}]\n", members.join(", "));
+    let manifest = format!(
+        "[workspace]\nresolver = \"2\"\nmembers = [{}]\n",
+        members.join(", ")
+    );
     fs::write(ws.join("Cargo.toml"), manifest).map_err(|e| e.to_string())?;
     // Same dependency versions as the main workspace, and no network.
     fs::copy(root.join("Cargo.lock"), ws.join("Cargo.lock")).map_err(|e| e.to_string())?;
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let output = Command::new(cargo)
         .current_dir(&ws)
-        .args(["check", "--workspace", "--offline", "--quiet", "--message-format=short"])
+        .args([
+            "check",
+            "--workspace",
+            "--offline",
+            "--quiet",
+            "--message-format=short",
+        ])
         .env("CARGO_TARGET_DIR", check_root.join("target"))
         .env("RUSTFLAGS", "-D warnings")
         .output()
@@ -75,14 +90,30 @@ pub fn compile_check(name: &str, crates: &[(String, Vec<GeneratedFile>)]) -> Res
         Err(format!(
             "cargo check of {} failed:\n{}",
             ws.display(),
-            String::from_utf8_lossy(&output.stderr).lines().take(80).collect::<Vec<_>>().join("\n")
+            String::from_utf8_lossy(&output.stderr)
+                .lines()
+                .take(80)
+                .collect::<Vec<_>>()
+                .join("\n")
         ))
     }
 }
 
 /// A crate directory name for a spec file (`2025-05-07-2459fce.json` → `spec-2025-05-07-2459fce`).
 pub fn crate_dir_for(path: &Path) -> String {
-    let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
-    let clean: String = stem.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' }).collect();
+    let stem = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let clean: String = stem
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
+        .collect();
     format!("spec-{clean}")
 }

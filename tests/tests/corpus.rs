@@ -10,7 +10,11 @@ fn every_real_snapshot_generates_and_compiles() {
         println!("skipped: ../shared/replicate-openapi is not beside the checkout (it is in CI)");
         return;
     };
-    assert!(specs.len() >= 44, "expected the 44 snapshots, found {}", specs.len());
+    assert!(
+        specs.len() >= 44,
+        "expected the 44 snapshots, found {}",
+        specs.len()
+    );
     let mut crates = Vec::new();
     for path in &specs {
         let text = fs::read_to_string(path).unwrap();
@@ -20,7 +24,12 @@ fn every_real_snapshot_generates_and_compiles() {
         // Every method key in the raw document is an operation in the output.
         let raw = load::parse_text(&text).unwrap();
         let expected = load::raw_operations(&raw).len();
-        assert_eq!(generated.operations, expected, "{}: operations", path.display());
+        assert_eq!(
+            generated.operations,
+            expected,
+            "{}: operations",
+            path.display()
+        );
         crates.push((dir, generated.files));
     }
     compile_check("corpus", &crates).unwrap_or_else(|e| panic!("{e}"));
@@ -36,7 +45,15 @@ fn latest_keeps_the_query_operation() {
     let text = fs::read_to_string(&specs[0]).unwrap();
     let out = replicate_codegen::generate_client(&text, &Default::default()).unwrap();
     assert_eq!(out.operations, 37);
-    let ops = &out.files.iter().find(|f| f.path == "operations.rs").unwrap().contents;
-    assert!(ops.contains("\"QUERY\""), "models.search is sent with the QUERY method");
+    let ops = &out
+        .files
+        .iter()
+        .find(|f| f.path == "operations.rs")
+        .unwrap()
+        .contents;
+    assert!(
+        ops.contains("\"QUERY\""),
+        "models.search is sent with the QUERY method"
+    );
     assert!(ops.contains("pub struct ModelsSearch<'a>"));
 }

@@ -17,11 +17,16 @@ pub fn run(url: &str, out: &Path) -> Result<(), String> {
         return Ok(());
     }
     if let Some(parent) = out.parent() {
-        fs::create_dir_all(parent).map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
+        fs::create_dir_all(parent)
+            .map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
     }
     fs::write(out, &pretty).map_err(|e| format!("cannot write {}: {e}", out.display()))?;
     let ops = replicate_codegen::load::raw_operations(&value).len();
-    println!("fetch-spec: wrote {} ({} bytes, {ops} operations); now run `cargo xtask generate`", out.display(), pretty.len());
+    println!(
+        "fetch-spec: wrote {} ({} bytes, {ops} operations); now run `cargo xtask generate`",
+        out.display(),
+        pretty.len()
+    );
     Ok(())
 }
 
@@ -32,16 +37,23 @@ fn download(url: &str) -> Result<String, String> {
         .and_then(|c| c.get(url).send())
         .map_err(|e| format!("cannot download {url}: {e}"))?;
     let status = response.status();
-    let body = response.text().map_err(|e| format!("cannot read {url}: {e}"))?;
+    let body = response
+        .text()
+        .map_err(|e| format!("cannot read {url}: {e}"))?;
     if !status.is_success() {
-        return Err(format!("{url} answered HTTP {status}: {}", body.chars().take(300).collect::<String>()));
+        return Err(format!(
+            "{url} answered HTTP {status}: {}",
+            body.chars().take(300).collect::<String>()
+        ));
     }
     Ok(body)
 }
 
 /// Parses and loads the document, so a broken download never replaces a good spec.
 fn validate(text: &str) -> Result<serde_json::Value, String> {
-    replicate_codegen::load::load(text).map(|s| s.raw).map_err(|e| e.to_string())?;
+    replicate_codegen::load::load(text)
+        .map(|s| s.raw)
+        .map_err(|e| e.to_string())?;
     replicate_codegen::load::parse_text(text).map_err(|e| e.to_string())
 }
 
@@ -52,7 +64,9 @@ mod tests {
     async fn serve(body: &'static str, status: u16) -> String {
         let app = axum::Router::new().route(
             "/openapi.json",
-            axum::routing::get(move || async move { (axum::http::StatusCode::from_u16(status).unwrap(), body) }),
+            axum::routing::get(move || async move {
+                (axum::http::StatusCode::from_u16(status).unwrap(), body)
+            }),
         );
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
@@ -67,7 +81,10 @@ mod tests {
         let url = serve(SPEC, 200).await;
         let dir = std::env::temp_dir().join(format!("xtask-fetch-{}", std::process::id()));
         let out = dir.join("openapi.json");
-        let result = tokio::task::spawn_blocking(move || run(&url, &out).map(|_| fs::read_to_string(&out))).await.unwrap();
+        let result =
+            tokio::task::spawn_blocking(move || run(&url, &out).map(|_| fs::read_to_string(&out)))
+                .await
+                .unwrap();
         let written = result.unwrap().unwrap();
         assert!(written.contains("\"operationId\": \"a.get\""), "{written}");
         let _ = fs::remove_dir_all(dir);
@@ -79,11 +96,20 @@ mod tests {
         let not_spec = serve("<html>nope</html>", 200).await;
         let out = std::env::temp_dir().join(format!("xtask-fetch-bad-{}.json", std::process::id()));
         let out2 = out.clone();
-        let e1 = tokio::task::spawn_blocking(move || run(&bad_status, &out2)).await.unwrap().unwrap_err();
+        let e1 = tokio::task::spawn_blocking(move || run(&bad_status, &out2))
+            .await
+            .unwrap()
+            .unwrap_err();
         assert!(e1.contains("HTTP 500"), "{e1}");
         let out3 = out.clone();
-        let e2 = tokio::task::spawn_blocking(move || run(&not_spec, &out3)).await.unwrap().unwrap_err();
-        assert!(e2.contains("syntax error") || e2.contains("not a valid"), "{e2}");
+        let e2 = tokio::task::spawn_blocking(move || run(&not_spec, &out3))
+            .await
+            .unwrap()
+            .unwrap_err();
+        assert!(
+            e2.contains("syntax error") || e2.contains("not a valid"),
+            "{e2}"
+        );
         assert!(!out.exists(), "nothing is written on failure");
     }
 }

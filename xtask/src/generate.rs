@@ -7,7 +7,10 @@ use std::time::Instant;
 
 /// The workspace root (the parent of `xtask/`).
 pub fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf).unwrap_or_default()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default()
 }
 
 /// Where each generated module set goes, relative to the workspace root.
@@ -24,7 +27,8 @@ pub struct Planned {
 /// Every file `cargo xtask generate` owns, with its expected contents.
 pub fn plan(root: &Path) -> Result<(Vec<Planned>, Summary), String> {
     let spec_path = root.join(CLIENT_SPEC);
-    let text = fs::read_to_string(&spec_path).map_err(|e| format!("cannot read {}: {e}", spec_path.display()))?;
+    let text = fs::read_to_string(&spec_path)
+        .map_err(|e| format!("cannot read {}: {e}", spec_path.display()))?;
     let generated = replicate_codegen::generate_client(&text, &Options::default())
         .map_err(|e| e.in_file(CLIENT_SPEC).to_string())?;
     for w in &generated.warnings {
@@ -34,9 +38,19 @@ pub fn plan(root: &Path) -> Result<(Vec<Planned>, Summary), String> {
     let files = generated
         .files
         .into_iter()
-        .map(|GeneratedFile { path, contents }| Planned { path: dir.join(path), contents })
+        .map(|GeneratedFile { path, contents }| Planned {
+            path: dir.join(path),
+            contents,
+        })
         .collect();
-    Ok((files, Summary { operations: generated.operations, types: generated.types, models: 0 }))
+    Ok((
+        files,
+        Summary {
+            operations: generated.operations,
+            types: generated.types,
+            models: 0,
+        },
+    ))
 }
 
 /// Counts for the closing line.
@@ -89,10 +103,15 @@ pub fn workspace(check: bool) -> Result<(), String> {
         }
         let mut report = String::new();
         for (path, current) in &stale_files {
-            let expected = planned.iter().find(|p| p.path == *path).map(|p| p.contents.as_str());
+            let expected = planned
+                .iter()
+                .find(|p| p.path == *path)
+                .map(|p| p.contents.as_str());
             match (current, expected) {
                 (None, _) => report.push_str(&format!("  missing: {}\n", rel(path))),
-                (Some(_), None) => report.push_str(&format!("  not generated any more: {}\n", rel(path))),
+                (Some(_), None) => {
+                    report.push_str(&format!("  not generated any more: {}\n", rel(path)))
+                }
                 (Some(cur), Some(exp)) => {
                     report.push_str(&format!("  stale: {}\n", rel(path)));
                     report.push_str(&short_diff(cur, exp, 100));
@@ -108,9 +127,11 @@ pub fn workspace(check: bool) -> Result<(), String> {
     for p in &planned {
         if stale_files.iter().any(|(s, _)| *s == p.path) {
             if let Some(parent) = p.path.parent() {
-                fs::create_dir_all(parent).map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
+                fs::create_dir_all(parent)
+                    .map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
             }
-            fs::write(&p.path, &p.contents).map_err(|e| format!("cannot write {}: {e}", p.path.display()))?;
+            fs::write(&p.path, &p.contents)
+                .map_err(|e| format!("cannot write {}: {e}", p.path.display()))?;
             println!("  wrote {}", rel(&p.path));
             written += 1;
         }
@@ -136,11 +157,22 @@ pub fn workspace(check: bool) -> Result<(), String> {
 /// A unified diff of at most `max_lines` lines.
 pub fn short_diff(current: &str, expected: &str, max_lines: usize) -> String {
     let diff = similar::TextDiff::from_lines(current, expected);
-    let text = diff.unified_diff().context_radius(2).header("committed", "generated").to_string();
+    let text = diff
+        .unified_diff()
+        .context_radius(2)
+        .header("committed", "generated")
+        .to_string();
     let lines: Vec<&str> = text.lines().collect();
-    let mut out: String = lines.iter().take(max_lines).map(|l| format!("    {l}\n")).collect();
+    let mut out: String = lines
+        .iter()
+        .take(max_lines)
+        .map(|l| format!("    {l}\n"))
+        .collect();
     if lines.len() > max_lines {
-        out.push_str(&format!("    ... {} more diff lines\n", lines.len() - max_lines));
+        out.push_str(&format!(
+            "    ... {} more diff lines\n",
+            lines.len() - max_lines
+        ));
     }
     out
 }
@@ -148,12 +180,16 @@ pub fn short_diff(current: &str, expected: &str, max_lines: usize) -> String {
 /// `cargo xtask generate --spec FILE --out DIR`: a standalone crate from any spec.
 pub fn standalone(spec: &Path, out: &Path, name: &str, check: bool) -> Result<(), String> {
     let start = Instant::now();
-    let text = fs::read_to_string(spec).map_err(|e| format!("cannot read {}: {e}", spec.display()))?;
+    let text =
+        fs::read_to_string(spec).map_err(|e| format!("cannot read {}: {e}", spec.display()))?;
     fs::create_dir_all(out).map_err(|e| format!("cannot create {}: {e}", out.display()))?;
     let out_abs = fs::canonicalize(out).map_err(|e| format!("{}: {e}", out.display()))?;
     let runtime = workspace_root().join("crates/replicate-client");
     let runtime_rel = relative_path(&out_abs, &runtime);
-    let label = spec.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
+    let label = spec
+        .file_name()
+        .map(|f| f.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let options = replicate_codegen::StandaloneOptions {
         crate_name: name.to_string(),
         runtime_path: runtime_rel,
@@ -174,13 +210,19 @@ pub fn standalone(spec: &Path, out: &Path, name: &str, check: bool) -> Result<()
             continue;
         }
         if let Some(parent) = path.parent() {
-            fs::create_dir_all(parent).map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
+            fs::create_dir_all(parent)
+                .map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
         }
-        fs::write(&path, &f.contents).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        fs::write(&path, &f.contents)
+            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
         written += 1;
     }
     if !stale.is_empty() {
-        return Err(format!("stale files in {}: {}", out.display(), stale.join(", ")));
+        return Err(format!(
+            "stale files in {}: {}",
+            out.display(),
+            stale.join(", ")
+        ));
     }
     println!(
         "generate: {} operations, {} types into {}; {} files written, {} already fresh ({:.0?})",
@@ -204,7 +246,11 @@ pub fn relative_path(from: &Path, to: &Path) -> String {
         return to.display().to_string();
     }
     let mut parts: Vec<String> = vec!["..".to_string(); from.len() - common];
-    parts.extend(to_c[common..].iter().map(|c| c.as_os_str().to_string_lossy().into_owned()));
+    parts.extend(
+        to_c[common..]
+            .iter()
+            .map(|c| c.as_os_str().to_string_lossy().into_owned()),
+    );
     parts.join("/")
 }
 
@@ -218,12 +264,21 @@ mod tests {
         let root = workspace_root();
         let (planned, _) = plan(&root).expect("generation succeeds");
         let stale_files = stale(&root, &planned);
-        let names: Vec<String> = stale_files.iter().map(|(p, _)| p.display().to_string()).collect();
-        assert!(names.is_empty(), "stale generated files: {names:?}; run `cargo xtask generate`");
+        let names: Vec<String> = stale_files
+            .iter()
+            .map(|(p, _)| p.display().to_string())
+            .collect();
+        assert!(
+            names.is_empty(),
+            "stale generated files: {names:?}; run `cargo xtask generate`"
+        );
     }
 
     #[test]
     fn relative_paths() {
-        assert_eq!(relative_path(Path::new("/a/b/c"), Path::new("/a/x")), "../../x");
+        assert_eq!(
+            relative_path(Path::new("/a/b/c"), Path::new("/a/x")),
+            "../../x"
+        );
     }
 }

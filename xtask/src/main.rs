@@ -16,7 +16,10 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(name = "cargo xtask", about = "Project automation for the Replicate Rust client")]
+#[command(
+    name = "cargo xtask",
+    about = "Project automation for the Replicate Rust client"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -59,13 +62,17 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Generate { check, spec: Some(spec), out: Some(out), name } => {
-            generate::standalone(&spec, &out, &name, check)
-        }
+        Command::Generate {
+            check,
+            spec: Some(spec),
+            out: Some(out),
+            name,
+        } => generate::standalone(&spec, &out, &name, check),
         Command::Generate { check, .. } => generate::workspace(check),
-        Command::FetchSpec { url, out } => {
-            fetch::run(&url, &out.unwrap_or_else(|| generate::workspace_root().join("spec/openapi.json")))
-        }
+        Command::FetchSpec { url, out } => fetch::run(
+            &url,
+            &out.unwrap_or_else(|| generate::workspace_root().join("spec/openapi.json")),
+        ),
         Command::Test { args } => test_cmd::run(&args),
     };
     match result {

@@ -34,14 +34,21 @@ impl fmt::Debug for Client {
 impl Client {
     /// A client for the public API with this token.
     pub fn new(token: impl Into<String>) -> Client {
-        Client::builder().token(token).build().unwrap_or_else(|_| Client::fallback())
+        Client::builder()
+            .token(token)
+            .build()
+            .unwrap_or_else(|_| Client::fallback())
     }
 
     // `build` only fails when reqwest cannot initialise TLS; keep `new` infallible by falling
     // back to a default reqwest client, which reports the same problem on first use.
     fn fallback() -> Client {
         Client {
-            inner: Arc::new(Inner { http: reqwest::Client::new(), base_url: DEFAULT_BASE_URL.into(), token: None }),
+            inner: Arc::new(Inner {
+                http: reqwest::Client::new(),
+                base_url: DEFAULT_BASE_URL.into(),
+                token: None,
+            }),
         }
     }
 
@@ -69,8 +76,9 @@ impl Client {
     /// Sends one request and reads the whole response. Error statuses become [`Error::Api`].
     pub async fn execute(&self, request: RequestSpec) -> Result<RawResponse, Error> {
         let operation = request.operation;
-        let method = reqwest::Method::from_bytes(request.method.as_bytes())
-            .map_err(|_| Error::InvalidRequest(format!("invalid HTTP method {}", request.method)))?;
+        let method = reqwest::Method::from_bytes(request.method.as_bytes()).map_err(|_| {
+            Error::InvalidRequest(format!("invalid HTTP method {}", request.method))
+        })?;
         let url = format!("{}{}", self.inner.base_url, request.path);
         let mut builder = self.inner.http.request(method, url);
         if !request.query.is_empty() {
@@ -89,9 +97,12 @@ impl Client {
         }
         builder = match request.body {
             RequestBody::None => builder,
-            RequestBody::Bytes { content_type, bytes } => {
-                builder.header(reqwest::header::CONTENT_TYPE, content_type).body(bytes)
-            }
+            RequestBody::Bytes {
+                content_type,
+                bytes,
+            } => builder
+                .header(reqwest::header::CONTENT_TYPE, content_type)
+                .body(bytes),
             RequestBody::Multipart(form) => builder.multipart(form.to_reqwest()?),
         };
         let transport = |source: reqwest::Error| {
@@ -165,15 +176,26 @@ impl ClientBuilder {
                 if let Some(t) = self.timeout {
                     b = b.timeout(t);
                 }
-                b.build().map_err(|e| Error::Config(format!("cannot build the HTTP client: {e}")))?
+                b.build()
+                    .map_err(|e| Error::Config(format!("cannot build the HTTP client: {e}")))?
             }
         };
-        let base_url = self.base_url.unwrap_or_else(|| DEFAULT_BASE_URL.to_string());
+        let base_url = self
+            .base_url
+            .unwrap_or_else(|| DEFAULT_BASE_URL.to_string());
         if !(base_url.starts_with("http://") || base_url.starts_with("https://")) {
-            return Err(Error::Config(format!("base URL must start with http:// or https://, got {base_url:?}")));
+            return Err(Error::Config(format!(
+                "base URL must start with http:// or https://, got {base_url:?}"
+            )));
         }
         let base_url = base_url.trim_end_matches('/').to_string();
-        Ok(Client { inner: Arc::new(Inner { http, base_url, token: self.token }) })
+        Ok(Client {
+            inner: Arc::new(Inner {
+                http,
+                base_url,
+                token: self.token,
+            }),
+        })
     }
 }
 
@@ -191,8 +213,14 @@ mod tests {
 
     #[test]
     fn base_url_is_checked_and_trimmed() {
-        let c = Client::builder().base_url("http://127.0.0.1:1/v1/").build().unwrap();
+        let c = Client::builder()
+            .base_url("http://127.0.0.1:1/v1/")
+            .build()
+            .unwrap();
         assert_eq!(c.base_url(), "http://127.0.0.1:1/v1");
-        assert!(matches!(Client::builder().base_url("ftp://x").build(), Err(Error::Config(_))));
+        assert!(matches!(
+            Client::builder().base_url("ftp://x").build(),
+            Err(Error::Config(_))
+        ));
     }
 }

@@ -94,9 +94,19 @@ impl ApiError {
         let body = String::from_utf8_lossy(body).into_owned();
         let parsed: Option<serde_json::Value> = serde_json::from_str(&body).ok();
         let field = |name: &str| {
-            parsed.as_ref().and_then(|v| v.get(name)).and_then(|v| v.as_str()).map(str::to_string)
+            parsed
+                .as_ref()
+                .and_then(|v| v.get(name))
+                .and_then(|v| v.as_str())
+                .map(str::to_string)
         };
-        ApiError { operation, status, title: field("title"), detail: field("detail"), body }
+        ApiError {
+            operation,
+            status,
+            title: field("title"),
+            detail: field("detail"),
+            body,
+        }
     }
 }
 
@@ -126,10 +136,17 @@ mod tests {
 
     #[test]
     fn problem_json_fields_are_read() {
-        let e = ApiError::new("files.get", 404, br#"{"title":"Not found","detail":"No file","status":404}"#);
+        let e = ApiError::new(
+            "files.get",
+            404,
+            br#"{"title":"Not found","detail":"No file","status":404}"#,
+        );
         assert_eq!(e.title.as_deref(), Some("Not found"));
         assert_eq!(e.detail.as_deref(), Some("No file"));
-        assert_eq!(e.to_string(), "files.get failed with HTTP 404: Not found: No file");
+        assert_eq!(
+            e.to_string(),
+            "files.get failed with HTTP 404: Not found: No file"
+        );
     }
 
     #[test]

@@ -85,21 +85,35 @@ impl RequestSpec {
     }
 
     /// Serialises `body` as JSON.
-    pub fn json_body<T: serde::Serialize>(&mut self, content_type: &'static str, body: &T) -> Result<(), Error> {
-        let bytes = serde_json::to_vec(body)
-            .map_err(|e| Error::InvalidRequest(format!("cannot encode the body of {}: {e}", self.operation)))?;
-        self.body = RequestBody::Bytes { content_type, bytes: Bytes::from(bytes) };
+    pub fn json_body<T: serde::Serialize>(
+        &mut self,
+        content_type: &'static str,
+        body: &T,
+    ) -> Result<(), Error> {
+        let bytes = serde_json::to_vec(body).map_err(|e| {
+            Error::InvalidRequest(format!("cannot encode the body of {}: {e}", self.operation))
+        })?;
+        self.body = RequestBody::Bytes {
+            content_type,
+            bytes: Bytes::from(bytes),
+        };
         Ok(())
     }
 
     /// Sends `body` as text.
     pub fn text_body(&mut self, content_type: &'static str, body: String) {
-        self.body = RequestBody::Bytes { content_type, bytes: Bytes::from(body) };
+        self.body = RequestBody::Bytes {
+            content_type,
+            bytes: Bytes::from(body),
+        };
     }
 
     /// Sends raw bytes.
     pub fn bytes_body(&mut self, content_type: &'static str, body: Bytes) {
-        self.body = RequestBody::Bytes { content_type, bytes: body };
+        self.body = RequestBody::Bytes {
+            content_type,
+            bytes: body,
+        };
     }
 
     /// Sends a multipart form.
@@ -119,8 +133,18 @@ pub struct RawResponse {
 
 impl RawResponse {
     /// Wraps a response read by the client.
-    pub fn new(operation: &'static str, status: u16, headers: reqwest::header::HeaderMap, body: Bytes) -> Self {
-        RawResponse { operation, status, headers, body }
+    pub fn new(
+        operation: &'static str,
+        status: u16,
+        headers: reqwest::header::HeaderMap,
+        body: Bytes,
+    ) -> Self {
+        RawResponse {
+            operation,
+            status,
+            headers,
+            body,
+        }
     }
 
     /// HTTP status.
@@ -210,7 +234,11 @@ impl fmt::Debug for FilePart {
 impl FilePart {
     /// A file from bytes.
     pub fn new(bytes: impl Into<Bytes>) -> Self {
-        FilePart { bytes: bytes.into(), filename: None, content_type: None }
+        FilePart {
+            bytes: bytes.into(),
+            filename: None,
+            content_type: None,
+        }
     }
 
     /// Sets the file name.
@@ -263,9 +291,14 @@ impl MultipartForm {
     }
 
     /// Adds a JSON part (`application/json`).
-    pub fn json<T: serde::Serialize>(&mut self, name: &'static str, value: &T) -> Result<(), Error> {
-        let text = serde_json::to_string(value)
-            .map_err(|e| Error::InvalidRequest(format!("cannot encode form field `{name}`: {e}")))?;
+    pub fn json<T: serde::Serialize>(
+        &mut self,
+        name: &'static str,
+        value: &T,
+    ) -> Result<(), Error> {
+        let text = serde_json::to_string(value).map_err(|e| {
+            Error::InvalidRequest(format!("cannot encode form field `{name}`: {e}"))
+        })?;
         self.parts.push((name, PartValue::Json(text)));
         Ok(())
     }
@@ -290,11 +323,14 @@ impl MultipartForm {
                     .mime_str("application/json")
                     .map_err(|e| Error::InvalidRequest(e.to_string()))?,
                 PartValue::File(f) => {
-                    let mut part = reqwest::multipart::Part::stream(reqwest::Body::from(f.bytes.clone()))
-                        .file_name(f.filename.clone().unwrap_or_else(|| "file".to_string()));
+                    let mut part =
+                        reqwest::multipart::Part::stream(reqwest::Body::from(f.bytes.clone()))
+                            .file_name(f.filename.clone().unwrap_or_else(|| "file".to_string()));
                     if let Some(ct) = &f.content_type {
                         part = part.mime_str(ct).map_err(|e| {
-                            Error::InvalidRequest(format!("invalid content type {ct:?} for `{name}`: {e}"))
+                            Error::InvalidRequest(format!(
+                                "invalid content type {ct:?} for `{name}`: {e}"
+                            ))
                         })?;
                     }
                     part
@@ -321,9 +357,13 @@ impl Prefer {
     /// `Prefer: wait=n` for 1 to 60 seconds.
     pub fn wait_seconds(seconds: u64) -> Result<Self, Error> {
         if (1..=60).contains(&seconds) {
-            Ok(Prefer { seconds: Some(seconds as u8) })
+            Ok(Prefer {
+                seconds: Some(seconds as u8),
+            })
         } else {
-            Err(Error::InvalidRequest(format!("Prefer: wait must be 1..=60 seconds, got {seconds}")))
+            Err(Error::InvalidRequest(format!(
+                "Prefer: wait must be 1..=60 seconds, got {seconds}"
+            )))
         }
     }
 
@@ -351,7 +391,9 @@ impl CancelAfter {
     pub fn new(duration: Duration) -> Result<Self, Error> {
         let whole = Duration::from_secs(duration.as_secs());
         if whole < Duration::from_secs(5) {
-            return Err(Error::InvalidRequest(format!("Cancel-After must be at least 5s, got {duration:?}")));
+            return Err(Error::InvalidRequest(format!(
+                "Cancel-After must be at least 5s, got {duration:?}"
+            )));
         }
         Ok(CancelAfter(whole))
     }
@@ -408,7 +450,11 @@ mod tests {
 
     #[test]
     fn cancel_after_renders_units() {
-        let c = |s| CancelAfter::new(Duration::from_secs(s)).unwrap().to_string();
+        let c = |s| {
+            CancelAfter::new(Duration::from_secs(s))
+                .unwrap()
+                .to_string()
+        };
         assert_eq!(c(5), "5s");
         assert_eq!(c(90), "1m30s");
         assert_eq!(c(3600), "1h");

@@ -38,7 +38,12 @@ pub struct Error {
 impl Error {
     /// A new error of `kind` at `pointer`.
     pub fn new(kind: ErrorKind, pointer: impl Into<String>, message: impl Into<String>) -> Self {
-        Error { kind, file: None, pointer: pointer.into(), message: message.into() }
+        Error {
+            kind,
+            file: None,
+            pointer: pointer.into(),
+            message: message.into(),
+        }
     }
 
     /// Attaches the file the spec came from.

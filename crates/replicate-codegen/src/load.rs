@@ -10,8 +10,9 @@ use crate::error::{push_pointer, Error, ErrorKind, Result};
 use serde_json::{Map, Value};
 
 /// HTTP methods that OpenAPI 3.0/3.1 path items define as fields.
-pub const STANDARD_METHODS: &[&str] =
-    &["get", "put", "post", "delete", "options", "head", "patch", "trace"];
+pub const STANDARD_METHODS: &[&str] = &[
+    "get", "put", "post", "delete", "options", "head", "patch", "trace",
+];
 
 /// Path item fields that are not operations.
 const PATH_ITEM_FIELDS: &[&str] = &["summary", "description", "servers", "parameters", "$ref"];
@@ -46,7 +47,11 @@ pub fn parse_text(text: &str) -> Result<Value> {
             Error::new(
                 ErrorKind::Syntax,
                 "#",
-                format!("invalid JSON at line {} column {}: {e}", e.line(), e.column()),
+                format!(
+                    "invalid JSON at line {} column {}: {e}",
+                    e.line(),
+                    e.column()
+                ),
             )
         });
     }
@@ -55,7 +60,11 @@ pub fn parse_text(text: &str) -> Result<Value> {
             .location()
             .map(|l| format!(" at line {} column {}", l.line(), l.column()))
             .unwrap_or_default();
-        Error::new(ErrorKind::Syntax, "#", format!("neither JSON nor YAML{place}: {e}"))
+        Error::new(
+            ErrorKind::Syntax,
+            "#",
+            format!("neither JSON nor YAML{place}: {e}"),
+        )
     })
 }
 
@@ -65,19 +74,106 @@ pub fn load(text: &str) -> Result<LoadedSpec> {
     let extra = normalize(&mut raw)?;
     let openapi: openapiv3::OpenAPI =
         serde_path_to_error::deserialize(raw.clone()).map_err(|e| {
-            let pointer = path_to_pointer(e.path());
-            Error::new(ErrorKind::Shape, pointer, e.inner().to_string())
+            locate_shape_error(&raw).unwrap_or_else(|| {
+                Error::new(
+                    ErrorKind::Shape,
+                    path_to_pointer(e.path()),
+                    e.inner().to_string(),
+                )
+            })
         })?;
     let mut extra_operations = Vec::new();
     for (path, method, value) in extra {
         let pointer = push_pointer(&push_pointer("#/paths", &path), &method);
-        let operation: openapiv3::Operation = serde_path_to_error::deserialize(value)
-            .map_err(|e| {
-                Error::new(ErrorKind::Shape, format!("{pointer}{}", path_to_pointer(e.path()).trim_start_matches('#')), e.inner().to_string())
+        let operation: openapiv3::Operation =
+            serde_path_to_error::deserialize(value).map_err(|e| {
+                Error::new(
+                    ErrorKind::Shape,
+                    format!(
+                        "{pointer}{}",
+                        path_to_pointer(e.path()).trim_start_matches('#')
+                    ),
+                    e.inner().to_string(),
+                )
             })?;
-        extra_operations.push(ExtraOperation { path, method: method.to_uppercase(), operation });
+        extra_operations.push(ExtraOperation {
+            path,
+            method: method.to_uppercase(),
+            operation,
+        });
     }
-    Ok(LoadedSpec { openapi, extra_operations, raw })
+    Ok(LoadedSpec {
+        openapi,
+        extra_operations,
+        raw,
+    })
+}
+
+/// openapiv3's untagged and flattened types hide where a document went wrong; parse the parts
+/// one by one to find the deepest pointer we can.
+fn locate_shape_error(raw: &Value) -> Option<Error> {
+    fn check<T: serde::de::DeserializeOwned>(value: &Value, pointer: &str) -> Option<Error> {
+        serde_path_to_error::deserialize::<_, T>(value.clone())
+            .err()
+            .map(|e| {
+                let inner = path_to_pointer(e.path());
+                Error::new(
+                    ErrorKind::Shape,
+                    format!("{pointer}{}", inner.trim_start_matches('#')),
+                    e.inner().to_string(),
+                )
+            })
+    }
+    if let Some(paths) = raw.get("paths").and_then(Value::as_object) {
+        for (path, item) in paths {
+            let item_pointer = push_pointer("#/paths", path);
+            let Some(item) = item.as_object() else {
+                continue;
+            };
+            for (key, value) in item {
+                let pointer = push_pointer(&item_pointer, key);
+                let found = if STANDARD_METHODS.contains(&key.as_str()) {
+                    check::<openapiv3::Operation>(value, &pointer)
+                } else if key == "parameters" {
+                    check::<Vec<openapiv3::ReferenceOr<openapiv3::Parameter>>>(value, &pointer)
+                } else {
+                    None
+                };
+                if found.is_some() {
+                    return found;
+                }
+            }
+        }
+    }
+    if let Some(components) = raw.get("components").and_then(Value::as_object) {
+        for (section, entries) in components {
+            let Some(entries) = entries.as_object() else {
+                continue;
+            };
+            for (name, value) in entries {
+                let pointer = push_pointer(&push_pointer("#/components", section), name);
+                let found = match section.as_str() {
+                    "schemas" => {
+                        check::<openapiv3::ReferenceOr<openapiv3::Schema>>(value, &pointer)
+                    }
+                    "parameters" => {
+                        check::<openapiv3::ReferenceOr<openapiv3::Parameter>>(value, &pointer)
+                    }
+                    "responses" => {
+                        check::<openapiv3::ReferenceOr<openapiv3::Response>>(value, &pointer)
+                    }
+                    "requestBodies" => {
+                        check::<openapiv3::ReferenceOr<openapiv3::RequestBody>>(value, &pointer)
+                    }
+                    _ => None,
+                };
+                if found.is_some() {
+                    return found;
+                }
+            }
+        }
+    }
+    None
 }
 
 /// Turns a serde path (`paths./models.get.responses`) into a JSON pointer.
@@ -128,7 +224,11 @@ pub fn normalize(raw: &mut Value) -> Result<Vec<(String, String, Value)>> {
             ))
         }
         Some(_) => {
-            return Err(Error::new(ErrorKind::Shape, "#/openapi", "`openapi` must be a string"))
+            return Err(Error::new(
+                ErrorKind::Shape,
+                "#/openapi",
+                "`openapi` must be a string",
+            ))
         }
         None if root.contains_key("swagger") => {
             return Err(Error::new(
@@ -138,13 +238,22 @@ pub fn normalize(raw: &mut Value) -> Result<Vec<(String, String, Value)>> {
             ))
         }
         None => {
-            return Err(Error::new(ErrorKind::Shape, "#", "missing the `openapi` version field"))
+            return Err(Error::new(
+                ErrorKind::Shape,
+                "#",
+                "missing the `openapi` version field",
+            ))
         }
     }
     if !root.contains_key("info") {
-        root.insert("info".into(), serde_json::json!({"title": "", "version": ""}));
+        root.insert(
+            "info".into(),
+            serde_json::json!({"title": "", "version": ""}),
+        );
     }
-    let paths = root.entry("paths").or_insert_with(|| Value::Object(Map::new()));
+    let paths = root
+        .entry("paths")
+        .or_insert_with(|| Value::Object(Map::new()));
     let paths = paths
         .as_object_mut()
         .ok_or_else(|| Error::new(ErrorKind::Shape, "#/paths", "`paths` must be an object"))?;
@@ -153,7 +262,11 @@ pub fn normalize(raw: &mut Value) -> Result<Vec<(String, String, Value)>> {
     for (path, item) in paths.iter_mut() {
         let item_pointer = push_pointer("#/paths", path);
         let item = item.as_object_mut().ok_or_else(|| {
-            Error::new(ErrorKind::Shape, &item_pointer, "a path item must be an object")
+            Error::new(
+                ErrorKind::Shape,
+                &item_pointer,
+                "a path item must be an object",
+            )
         })?;
         if item.contains_key("$ref") {
             return Err(Error::new(
@@ -201,14 +314,22 @@ pub fn normalize(raw: &mut Value) -> Result<Vec<(String, String, Value)>> {
 
 fn normalize_operation(op: &mut Value, pointer: &str) -> Result<()> {
     if !op.is_object() {
-        return Err(Error::new(ErrorKind::Shape, pointer, "an operation must be an object"));
+        return Err(Error::new(
+            ErrorKind::Shape,
+            pointer,
+            "an operation must be an object",
+        ));
     }
     normalize_schemas_below(op, pointer)
 }
 
 fn normalize_components(components: &mut Value) -> Result<()> {
     let Some(components) = components.as_object_mut() else {
-        return Err(Error::new(ErrorKind::Shape, "#/components", "`components` must be an object"));
+        return Err(Error::new(
+            ErrorKind::Shape,
+            "#/components",
+            "`components` must be an object",
+        ));
     };
     for (section, entries) in components.iter_mut() {
         let pointer = push_pointer("#/components", section);
@@ -257,7 +378,11 @@ pub fn normalize_schema(schema: &mut Value, pointer: &str) -> Result<()> {
             *schema = Value::Object(Map::new());
             return Ok(());
         }
-        return Err(Error::new(ErrorKind::Shape, pointer, "a schema must be an object"));
+        return Err(Error::new(
+            ErrorKind::Shape,
+            pointer,
+            "a schema must be an object",
+        ));
     };
 
     // `$ref` with siblings (3.1): keep both by wrapping the reference in `allOf`.
@@ -293,8 +418,10 @@ pub fn normalize_schema(schema: &mut Value, pointer: &str) -> Result<()> {
             }
             _ => {
                 map.remove("type");
-                let branches: Vec<Value> =
-                    named.iter().map(|t| serde_json::json!({ "type": t })).collect();
+                let branches: Vec<Value> = named
+                    .iter()
+                    .map(|t| serde_json::json!({ "type": t }))
+                    .collect();
                 map.insert("anyOf".into(), Value::Array(branches));
             }
         }
@@ -306,7 +433,8 @@ pub fn normalize_schema(schema: &mut Value, pointer: &str) -> Result<()> {
 
     // `const` (3.1) → a one-value `enum`.
     if let Some(value) = map.remove("const") {
-        map.entry("enum").or_insert_with(|| Value::Array(vec![value]));
+        map.entry("enum")
+            .or_insert_with(|| Value::Array(vec![value]));
     }
 
     // An enum listing `null` means the value is nullable.
@@ -317,8 +445,30 @@ pub fn normalize_schema(schema: &mut Value, pointer: &str) -> Result<()> {
         }
     }
 
+    // An `enum` (or `const`) without `type`: infer the type from the values, so the values
+    // become a typed enum rather than untyped JSON.
+    if !map.contains_key("type") {
+        if let Some(Value::Array(values)) = map.get("enum") {
+            let kind = |v: &Value| match v {
+                Value::String(_) => "string",
+                Value::Bool(_) => "boolean",
+                Value::Number(n) if n.is_i64() || n.is_u64() => "integer",
+                Value::Number(_) => "number",
+                _ => "",
+            };
+            if let Some(first) = values.first().map(kind).filter(|k| !k.is_empty()) {
+                if values.iter().all(|v| kind(v) == first) {
+                    map.insert("type".into(), Value::String(first.into()));
+                }
+            }
+        }
+    }
+
     // Numeric `exclusiveMinimum`/`exclusiveMaximum` (3.1) → bound plus boolean flag (3.0).
-    for (exclusive, bound) in [("exclusiveMinimum", "minimum"), ("exclusiveMaximum", "maximum")] {
+    for (exclusive, bound) in [
+        ("exclusiveMinimum", "minimum"),
+        ("exclusiveMaximum", "maximum"),
+    ] {
         if let Some(n) = map.get(exclusive).filter(|v| v.is_number()).cloned() {
             map.insert(bound.into(), n);
             map.insert(exclusive.into(), Value::Bool(true));
@@ -329,7 +479,10 @@ pub fn normalize_schema(schema: &mut Value, pointer: &str) -> Result<()> {
     // schema into an untyped one. Round towards the inside of the range to keep its meaning.
     if map.get("type").and_then(Value::as_str) == Some("integer") {
         for (bound, is_min) in [("minimum", true), ("maximum", false)] {
-            if let Some(f) = map.get(bound).and_then(|v| if v.is_f64() { v.as_f64() } else { None }) {
+            if let Some(f) = map
+                .get(bound)
+                .and_then(|v| if v.is_f64() { v.as_f64() } else { None })
+            {
                 let rounded = if is_min { f.ceil() } else { f.floor() };
                 if rounded.is_finite() && rounded.abs() < 9.0e18 {
                     map.insert(bound.into(), Value::from(rounded as i64));
@@ -340,10 +493,14 @@ pub fn normalize_schema(schema: &mut Value, pointer: &str) -> Result<()> {
         }
         if let Some(Value::Array(values)) = map.get("enum") {
             if values.iter().any(|v| v.is_f64()) {
-                let all_integral = values.iter().all(|v| v.as_f64().is_some_and(|f| f.fract() == 0.0));
+                let all_integral = values
+                    .iter()
+                    .all(|v| v.as_f64().is_some_and(|f| f.fract() == 0.0));
                 if all_integral {
-                    let ints: Vec<Value> =
-                        values.iter().map(|v| Value::from(v.as_f64().unwrap_or(0.0) as i64)).collect();
+                    let ints: Vec<Value> = values
+                        .iter()
+                        .map(|v| Value::from(v.as_f64().unwrap_or(0.0) as i64))
+                        .collect();
                     map.insert("enum".into(), Value::Array(ints));
                 }
             }
@@ -370,13 +527,19 @@ pub fn normalize_schema(schema: &mut Value, pointer: &str) -> Result<()> {
     for key in ["allOf", "oneOf", "anyOf"] {
         if let Some(Value::Array(children)) = map.get_mut(key) {
             for (i, child) in children.iter_mut().enumerate() {
-                normalize_schema(child, &push_pointer(&push_pointer(pointer, key), &i.to_string()))?;
+                normalize_schema(
+                    child,
+                    &push_pointer(&push_pointer(pointer, key), &i.to_string()),
+                )?;
             }
         }
     }
     if let Some(Value::Object(props)) = map.get_mut("properties") {
         for (name, child) in props.iter_mut() {
-            normalize_schema(child, &push_pointer(&push_pointer(pointer, "properties"), name))?;
+            normalize_schema(
+                child,
+                &push_pointer(&push_pointer(pointer, "properties"), name),
+            )?;
         }
     }
     Ok(())

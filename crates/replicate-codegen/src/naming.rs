@@ -18,9 +18,28 @@ const KEYWORDS: &[&str] = &[
 
 /// Type names that would shadow the prelude or std types the generated code relies on.
 const RESERVED_TYPE_NAMES: &[&str] = &[
-    "Self", "Option", "Some", "None", "Result", "Ok", "Err", "String", "Vec", "Box", "Default",
-    "Clone", "Copy", "Send", "Sync", "Sized", "Debug", "Display", "Serialize", "Deserialize",
-    "Client", "Error",
+    "Self",
+    "Option",
+    "Some",
+    "None",
+    "Result",
+    "Ok",
+    "Err",
+    "String",
+    "Vec",
+    "Box",
+    "Default",
+    "Clone",
+    "Copy",
+    "Send",
+    "Sync",
+    "Sized",
+    "Debug",
+    "Display",
+    "Serialize",
+    "Deserialize",
+    "Client",
+    "Error",
 ];
 
 /// Spells out the punctuation that carries meaning in enum values and names, so that `"+1"` and
@@ -65,14 +84,20 @@ fn between_digits(raw: &str, i: usize, ch: char) -> bool {
 
 /// Keeps ASCII letters, digits and underscores; anything else was already spelled or is dropped.
 fn ascii_ident_chars(s: &str) -> String {
-    s.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '_').collect()
+    s.chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '_')
+        .collect()
 }
 
 /// An `UpperCamelCase` type name for a schema or context name, e.g. `schemas_prediction_response`
 /// → `SchemasPredictionResponse`, `"type"` → `Type`, `""` → `Unnamed`.
 pub fn type_name(raw: &str) -> String {
     let camel = ascii_ident_chars(&spell_symbols(raw).to_upper_camel_case());
-    let mut name = if camel.is_empty() { "Unnamed".to_string() } else { camel };
+    let mut name = if camel.is_empty() {
+        "Unnamed".to_string()
+    } else {
+        camel
+    };
     if name.starts_with(|c: char| c.is_ascii_digit()) {
         name.insert(0, 'T');
     }
@@ -86,7 +111,11 @@ pub fn type_name(raw: &str) -> String {
 /// `RN50` → `rn50`, `2x` → `_2x`.
 pub fn field_name(raw: &str) -> String {
     let snake = ascii_ident_chars(&spell_symbols(raw).to_snake_case());
-    let mut name = if snake.is_empty() { "field".to_string() } else { snake };
+    let mut name = if snake.is_empty() {
+        "field".to_string()
+    } else {
+        snake
+    };
     if name.starts_with(|c: char| c.is_ascii_digit()) {
         name.insert(0, '_');
     }
@@ -108,7 +137,11 @@ pub fn variant_name(raw: &str) -> String {
         return "Empty".to_string();
     }
     let camel = ascii_ident_chars(&spell_symbols(raw).to_upper_camel_case());
-    let mut name = if camel.is_empty() { "Value".to_string() } else { camel };
+    let mut name = if camel.is_empty() {
+        "Value".to_string()
+    } else {
+        camel
+    };
     if name.starts_with(|c: char| c.is_ascii_digit()) {
         name.insert(0, 'V');
     }

@@ -13,7 +13,8 @@ use openapiv3::{OpenAPI, Parameter, ParameterSchemaOrContent, ReferenceOr, Statu
 use std::collections::BTreeMap;
 
 /// Header parameters the runtime has richer types for, by lower-case wire name.
-const RUNTIME_HEADER_TYPES: &[(&str, &str)] = &[("prefer", "Prefer"), ("cancel-after", "CancelAfter")];
+const RUNTIME_HEADER_TYPES: &[(&str, &str)] =
+    &[("prefer", "Prefer"), ("cancel-after", "CancelAfter")];
 
 /// Where a parameter goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -142,15 +143,35 @@ pub fn collect(spec: &LoadedSpec, types: &mut TypeSpace) -> Result<Vec<Operation
     for (path, item) in openapi.paths.paths.iter() {
         let item_pointer = push_pointer("#/paths", path);
         let ReferenceOr::Item(item) = item else {
-            return Err(Error::new(ErrorKind::Unsupported, item_pointer, "path items given by `$ref` are not supported"));
+            return Err(Error::new(
+                ErrorKind::Unsupported,
+                item_pointer,
+                "path items given by `$ref` are not supported",
+            ));
         };
         for (method, op) in item.iter() {
             let pointer = push_pointer(&item_pointer, method);
-            ops.push(build(openapi, types, path, &method.to_uppercase(), op, &item.parameters, &pointer)?);
+            ops.push(build(
+                openapi,
+                types,
+                path,
+                &method.to_uppercase(),
+                op,
+                &item.parameters,
+                &pointer,
+            )?);
         }
         for extra in spec.extra_operations.iter().filter(|e| e.path == *path) {
             let pointer = push_pointer(&item_pointer, &extra.method.to_lowercase());
-            ops.push(build(openapi, types, path, &extra.method, &extra.operation, &item.parameters, &pointer)?);
+            ops.push(build(
+                openapi,
+                types,
+                path,
+                &extra.method,
+                &extra.operation,
+                &item.parameters,
+                &pointer,
+            )?);
         }
     }
     // Invariant: nothing dropped. Count against the raw document's method keys.
@@ -164,7 +185,12 @@ pub fn collect(spec: &LoadedSpec, types: &mut TypeSpace) -> Result<Vec<Operation
         return Err(Error::new(
             ErrorKind::Internal,
             "#/paths",
-            format!("{} operations in the document but {} generated; missing: {}", expected, ops.len(), missing.join(", ")),
+            format!(
+                "{} operations in the document but {} generated; missing: {}",
+                expected,
+                ops.len(),
+                missing.join(", ")
+            ),
         ));
     }
     ops.sort_by(|a, b| a.id.cmp(&b.id).then(a.method.cmp(&b.method)));
@@ -182,7 +208,10 @@ fn check_unique(ops: &[Operation]) -> Result<()> {
             return Err(Error::new(
                 ErrorKind::NameClash,
                 &op.pointer,
-                format!("operations `{}` ({}) and `{}` ({}) would both become `{key}`", other.id, other.pointer, op.id, op.pointer),
+                format!(
+                    "operations `{}` ({}) and `{}` ({}) would both become `{key}`",
+                    other.id, other.pointer, op.id, op.pointer
+                ),
             ));
         }
     }
@@ -194,7 +223,10 @@ fn check_unique(ops: &[Operation]) -> Result<()> {
             return Err(Error::new(
                 ErrorKind::NameClash,
                 &op.pointer,
-                format!("operation `{}` has the same name as the resource of `{}`", op.id, child.id),
+                format!(
+                    "operation `{}` has the same name as the resource of `{}`",
+                    op.id, child.id
+                ),
             ));
         }
     }
@@ -221,7 +253,11 @@ fn build(
         .map(naming::method_name)
         .collect();
     if segments.is_empty() {
-        return Err(Error::new(ErrorKind::Shape, push_pointer(pointer, "operationId"), "operationId is empty"));
+        return Err(Error::new(
+            ErrorKind::Shape,
+            push_pointer(pointer, "operationId"),
+            "operationId is empty",
+        ));
     }
     let name = segments.pop().unwrap_or_default();
     let builder = naming::type_name(&id.replace(['.', '/'], "_"));
@@ -235,7 +271,13 @@ fn build(
 
     let params = collect_params(spec, types, path, op, shared_params, &builder, pointer)?;
     let body = match &op.request_body {
-        Some(body) => Some(request_body(spec, types, body, &builder, &push_pointer(pointer, "requestBody"))?),
+        Some(body) => Some(request_body(
+            spec,
+            types,
+            body,
+            &builder,
+            &push_pointer(pointer, "requestBody"),
+        )?),
         None => None,
     };
     let responses = success_responses(spec, types, op, &builder, pointer)?;
@@ -267,7 +309,11 @@ fn derived_operation_id(method: &str, path: &str) -> String {
     parts.join(".")
 }
 
-fn resolve_param<'s>(spec: &'s OpenAPI, p: &'s ReferenceOr<Parameter>, pointer: &str) -> Result<&'s Parameter> {
+fn resolve_param<'s>(
+    spec: &'s OpenAPI,
+    p: &'s ReferenceOr<Parameter>,
+    pointer: &str,
+) -> Result<&'s Parameter> {
     let mut current = p;
     for _ in 0..32 {
         match current {
@@ -280,11 +326,21 @@ fn resolve_param<'s>(spec: &'s OpenAPI, p: &'s ReferenceOr<Parameter>, pointer: 
                     .components
                     .as_ref()
                     .and_then(|c| c.parameters.get(name))
-                    .ok_or_else(|| Error::new(ErrorKind::UnresolvedRef, pointer, format!("`{reference}` does not exist")))?;
+                    .ok_or_else(|| {
+                        Error::new(
+                            ErrorKind::UnresolvedRef,
+                            pointer,
+                            format!("`{reference}` does not exist"),
+                        )
+                    })?;
             }
         }
     }
-    Err(Error::new(ErrorKind::RefCycle, pointer, "parameter `$ref`s form a loop"))
+    Err(Error::new(
+        ErrorKind::RefCycle,
+        pointer,
+        "parameter `$ref`s form a loop",
+    ))
 }
 
 fn collect_params(
@@ -298,7 +354,10 @@ fn collect_params(
 ) -> Result<Vec<Param>> {
     // Operation-level parameters override path-level ones with the same name and location.
     let mut merged: Vec<(&Parameter, String)> = Vec::new();
-    let shared_pointer = pointer.rsplit_once('/').map(|(p, _)| p.to_string()).unwrap_or_default();
+    let shared_pointer = pointer
+        .rsplit_once('/')
+        .map(|(p, _)| p.to_string())
+        .unwrap_or_default();
     for (i, p) in shared.iter().enumerate() {
         let pp = push_pointer(&push_pointer(&shared_pointer, "parameters"), &i.to_string());
         merged.push((resolve_param(spec, p, &pp)?, pp));
@@ -325,7 +384,10 @@ fn collect_params(
                 return Err(Error::new(
                     ErrorKind::Unsupported,
                     pp,
-                    format!("cookie parameter `{}` is not supported", parameter_data.name),
+                    format!(
+                        "cookie parameter `{}` is not supported",
+                        parameter_data.name
+                    ),
                 ))
             }
         };
@@ -335,7 +397,10 @@ fn collect_params(
                 return Err(Error::new(
                     ErrorKind::Unsupported,
                     pp,
-                    format!("parameter `{}` uses `content` instead of `schema`", data.name),
+                    format!(
+                        "parameter `{}` uses `content` instead of `schema`",
+                        data.name
+                    ),
                 ))
             }
         };
@@ -357,7 +422,10 @@ fn collect_params(
             return Err(Error::new(
                 ErrorKind::Unsupported,
                 push_pointer(&pp, "schema"),
-                format!("parameter `{}` has a type that cannot be written into a URL or header", data.name),
+                format!(
+                    "parameter `{}` has a type that cannot be written into a URL or header",
+                    data.name
+                ),
             ));
         }
         params.push(Param {
@@ -371,9 +439,16 @@ fn collect_params(
     }
 
     // Path parameters must match the template exactly.
-    let template: Vec<&str> = path.split('{').skip(1).filter_map(|s| s.split('}').next()).collect();
+    let template: Vec<&str> = path
+        .split('{')
+        .skip(1)
+        .filter_map(|s| s.split('}').next())
+        .collect();
     for name in &template {
-        if !params.iter().any(|p| p.location == Location::Path && p.wire == *name) {
+        if !params
+            .iter()
+            .any(|p| p.location == Location::Path && p.wire == *name)
+        {
             return Err(Error::new(
                 ErrorKind::Shape,
                 pointer,
@@ -381,8 +456,15 @@ fn collect_params(
             ));
         }
     }
-    if let Some(p) = params.iter().find(|p| p.location == Location::Path && !template.contains(&p.wire.as_str())) {
-        return Err(Error::new(ErrorKind::Shape, pointer, format!("path parameter `{}` does not appear in `{path}`", p.wire)));
+    if let Some(p) = params
+        .iter()
+        .find(|p| p.location == Location::Path && !template.contains(&p.wire.as_str()))
+    {
+        return Err(Error::new(
+            ErrorKind::Shape,
+            pointer,
+            format!("path parameter `{}` does not appear in `{path}`", p.wire),
+        ));
     }
     let mut names: BTreeMap<&str, &str> = BTreeMap::new();
     for p in &params {
@@ -390,7 +472,10 @@ fn collect_params(
             return Err(Error::new(
                 ErrorKind::NameClash,
                 pointer,
-                format!("parameters `{other}` and `{}` would both be named `{}`", p.wire, p.rust),
+                format!(
+                    "parameters `{other}` and `{}` would both be named `{}`",
+                    p.wire, p.rust
+                ),
             ));
         }
     }
@@ -406,7 +491,10 @@ fn collect_params(
 fn query_encodable(ty: &Ty) -> bool {
     match ty {
         Ty::String | Ty::Bool | Ty::I32 | Ty::I64 | Ty::F64 | Ty::Named(_) | Ty::Runtime(_) => true,
-        Ty::Vec(inner) => matches!(**inner, Ty::String | Ty::Bool | Ty::I32 | Ty::I64 | Ty::F64 | Ty::Named(_)),
+        Ty::Vec(inner) => matches!(
+            **inner,
+            Ty::String | Ty::Bool | Ty::I32 | Ty::I64 | Ty::F64 | Ty::Named(_)
+        ),
         _ => false,
     }
 }
@@ -421,28 +509,60 @@ fn request_body(
     let body = match body {
         ReferenceOr::Item(b) => b,
         ReferenceOr::Reference { reference } => {
-            let name = reference.strip_prefix("#/components/requestBodies/").ok_or_else(|| {
-                Error::new(ErrorKind::UnresolvedRef, pointer, format!("`{reference}` does not name a request body"))
-            })?;
-            match spec.components.as_ref().and_then(|c| c.request_bodies.get(name)) {
+            let name = reference
+                .strip_prefix("#/components/requestBodies/")
+                .ok_or_else(|| {
+                    Error::new(
+                        ErrorKind::UnresolvedRef,
+                        pointer,
+                        format!("`{reference}` does not name a request body"),
+                    )
+                })?;
+            match spec
+                .components
+                .as_ref()
+                .and_then(|c| c.request_bodies.get(name))
+            {
                 Some(ReferenceOr::Item(b)) => b,
                 Some(ReferenceOr::Reference { .. }) => {
-                    return Err(Error::new(ErrorKind::Unsupported, pointer, "request body `$ref` chains are not supported"))
+                    return Err(Error::new(
+                        ErrorKind::Unsupported,
+                        pointer,
+                        "request body `$ref` chains are not supported",
+                    ))
                 }
-                None => return Err(Error::new(ErrorKind::UnresolvedRef, pointer, format!("`{reference}` does not exist"))),
+                None => {
+                    return Err(Error::new(
+                        ErrorKind::UnresolvedRef,
+                        pointer,
+                        format!("`{reference}` does not exist"),
+                    ))
+                }
             }
         }
     };
-    let pick = |pred: &dyn Fn(&str) -> bool| body.content.iter().find(|(m, _)| pred(&m.to_ascii_lowercase()));
+    let pick = |pred: &dyn Fn(&str) -> bool| {
+        body.content
+            .iter()
+            .find(|(m, _)| pred(&m.to_ascii_lowercase()))
+    };
     let chosen = pick(&|m| m == "application/json" || m.ends_with("+json"))
         .map(|c| (BodyKind::Json, c))
         .or_else(|| pick(&|m| m == "multipart/form-data").map(|c| (BodyKind::Multipart, c)))
         .or_else(|| pick(&|m| m.starts_with("text/")).map(|c| (BodyKind::Text, c)))
         .or_else(|| {
-            pick(&|m| m == "application/x-www-form-urlencoded").map(|_| (BodyKind::Json, body.content.first().unwrap_or_else(|| unreachable!())))
+            pick(&|m| m == "application/x-www-form-urlencoded")
+                .map(|_| {
+                    (
+                        BodyKind::Json,
+                        body.content.first().unwrap_or_else(|| unreachable!()),
+                    )
+                })
                 .filter(|_| false)
         })
-        .or_else(|| pick(&|m| m != "application/x-www-form-urlencoded").map(|c| (BodyKind::Bytes, c)));
+        .or_else(|| {
+            pick(&|m| m != "application/x-www-form-urlencoded").map(|c| (BodyKind::Bytes, c))
+        });
     let Some((kind, (media_type, media))) = chosen else {
         return Err(Error::new(
             ErrorKind::Unsupported,
@@ -460,23 +580,34 @@ fn request_body(
         (BodyKind::Json, Some(s)) => types.type_for(spec, s, &hint, &schema_pointer)?,
         (BodyKind::Multipart, Some(s)) => types.form_type(spec, s, &hint, &schema_pointer)?,
         (BodyKind::Multipart, None) => {
-            return Err(Error::new(ErrorKind::Unsupported, content_pointer, "a multipart body needs a schema"))
+            return Err(Error::new(
+                ErrorKind::Unsupported,
+                content_pointer,
+                "a multipart body needs a schema",
+            ))
         }
     };
     let schema_has_required = match &media.schema {
         Some(ReferenceOr::Item(s)) => schema_required_fields(s),
-        Some(ReferenceOr::Reference { reference }) => crate::types::component_name(reference, &schema_pointer)
-            .ok()
-            .and_then(|n| spec.components.as_ref()?.schemas.get(n))
-            .and_then(|s| s.as_item())
-            .is_some_and(schema_required_fields),
+        Some(ReferenceOr::Reference { reference }) => {
+            crate::types::component_name(reference, &schema_pointer)
+                .ok()
+                .and_then(|n| spec.components.as_ref()?.schemas.get(n))
+                .and_then(|s| s.as_item())
+                .is_some_and(schema_required_fields)
+        }
         None => false,
     };
     let ty = match ty {
         Ty::Option(inner) => *inner,
         other => other,
     };
-    Ok(Body { kind, media_type: media_type.clone(), ty, required: body.required || schema_has_required })
+    Ok(Body {
+        kind,
+        media_type: media_type.clone(),
+        ty,
+        required: body.required || schema_has_required,
+    })
 }
 
 fn schema_required_fields(s: &openapiv3::Schema) -> bool {
@@ -497,7 +628,9 @@ fn success_responses(
     let mut statuses: Vec<(StatusMatch, &ReferenceOr<openapiv3::Response>)> = Vec::new();
     for (code, resp) in op.responses.responses.iter() {
         match code {
-            StatusCode::Code(c) if (200..300).contains(c) => statuses.push((StatusMatch::Code(*c), resp)),
+            StatusCode::Code(c) if (200..300).contains(c) => {
+                statuses.push((StatusMatch::Code(*c), resp))
+            }
             StatusCode::Range(2) => statuses.push((StatusMatch::Range(2), resp)),
             _ => {}
         }
@@ -517,30 +650,62 @@ fn success_responses(
         let resp = match resp {
             ReferenceOr::Item(r) => r,
             ReferenceOr::Reference { reference } => {
-                let name = reference.strip_prefix("#/components/responses/").ok_or_else(|| {
-                    Error::new(ErrorKind::UnresolvedRef, &resp_pointer, format!("`{reference}` does not name a response"))
-                })?;
+                let name = reference
+                    .strip_prefix("#/components/responses/")
+                    .ok_or_else(|| {
+                        Error::new(
+                            ErrorKind::UnresolvedRef,
+                            &resp_pointer,
+                            format!("`{reference}` does not name a response"),
+                        )
+                    })?;
                 match spec.components.as_ref().and_then(|c| c.responses.get(name)) {
                     Some(ReferenceOr::Item(r)) => r,
                     Some(ReferenceOr::Reference { .. }) => {
-                        return Err(Error::new(ErrorKind::Unsupported, &resp_pointer, "response `$ref` chains are not supported"))
+                        return Err(Error::new(
+                            ErrorKind::Unsupported,
+                            &resp_pointer,
+                            "response `$ref` chains are not supported",
+                        ))
                     }
-                    None => return Err(Error::new(ErrorKind::UnresolvedRef, &resp_pointer, format!("`{reference}` does not exist"))),
+                    None => {
+                        return Err(Error::new(
+                            ErrorKind::UnresolvedRef,
+                            &resp_pointer,
+                            format!("`{reference}` does not exist"),
+                        ))
+                    }
                 }
             }
         };
-        let hint = if several { format!("{builder}Response{code_text}") } else { format!("{builder}Response") };
+        let hint = if several {
+            format!("{builder}Response{code_text}")
+        } else {
+            format!("{builder}Response")
+        };
         let json = resp.content.iter().find(|(m, _)| {
             let m = m.to_ascii_lowercase();
             m == "application/json" || m.ends_with("+json")
         });
         let (kind, media_type) = if let Some((m, media)) = json {
             let ty = match &media.schema {
-                Some(s) => types.type_for(spec, s, &hint, &push_pointer(&push_pointer(&push_pointer(&resp_pointer, "content"), m), "schema"))?,
+                Some(s) => types.type_for(
+                    spec,
+                    s,
+                    &hint,
+                    &push_pointer(
+                        &push_pointer(&push_pointer(&resp_pointer, "content"), m),
+                        "schema",
+                    ),
+                )?,
                 None => Ty::Value,
             };
             (ResponseKind::Json(ty), Some(m.clone()))
-        } else if let Some((m, _)) = resp.content.iter().find(|(m, _)| m.to_ascii_lowercase().starts_with("text/")) {
+        } else if let Some((m, _)) = resp
+            .content
+            .iter()
+            .find(|(m, _)| m.to_ascii_lowercase().starts_with("text/"))
+        {
             (ResponseKind::Text, Some(m.clone()))
         } else if let Some((m, _)) = resp.content.first() {
             (ResponseKind::Bytes, Some(m.clone()))
@@ -557,7 +722,12 @@ fn success_responses(
             StatusMatch::Code(c) => format!("Status{c}"),
             StatusMatch::Range(_) => "Success".to_string(),
         };
-        out.push(Response { status, variant, kind, media_type });
+        out.push(Response {
+            status,
+            variant,
+            kind,
+            media_type,
+        });
     }
     Ok(out)
 }

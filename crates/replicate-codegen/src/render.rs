@@ -79,12 +79,25 @@ pub fn ty_tokens(ty: &Ty, types_path: &TokenStream) -> TokenStream {
 pub fn render_types(space: &TypeSpace) -> TokenStream {
     let local = quote! {};
     let items = space.defs.iter().map(|(name, def)| match def {
-        TypeDef::Struct { doc, fields, additional, form } => {
-            render_struct(space, name, doc.as_deref(), fields, additional.as_ref(), *form, &local)
-        }
-        TypeDef::StringEnum { doc, variants, open_variant } => {
-            render_string_enum(name, doc.as_deref(), variants, open_variant)
-        }
+        TypeDef::Struct {
+            doc,
+            fields,
+            additional,
+            form,
+        } => render_struct(
+            space,
+            name,
+            doc.as_deref(),
+            fields,
+            additional.as_ref(),
+            *form,
+            &local,
+        ),
+        TypeDef::StringEnum {
+            doc,
+            variants,
+            open_variant,
+        } => render_string_enum(name, doc.as_deref(), variants, open_variant),
         TypeDef::Union { doc, variants } => {
             let doc = doc_attrs(doc.as_deref());
             let n = ident(name);
@@ -143,7 +156,9 @@ fn render_struct(
         (false, true) => {
             quote! { #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)] }
         }
-        (false, false) => quote! { #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)] },
+        (false, false) => {
+            quote! { #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)] }
+        }
     };
     let field_tokens = fields.iter().map(|f| {
         let fname = ident(&f.rust);
@@ -186,7 +201,12 @@ fn render_struct(
 }
 
 /// `new(required fields)` for structs with required, non-optional fields.
-fn render_constructor(name: &str, fields: &[Field], additional: bool, local: &TokenStream) -> TokenStream {
+fn render_constructor(
+    name: &str,
+    fields: &[Field],
+    additional: bool,
+    local: &TokenStream,
+) -> TokenStream {
     let required: Vec<&Field> = fields.iter().filter(|f| !f.ty.is_option()).collect();
     if required.is_empty() {
         return quote! {};
@@ -210,7 +230,8 @@ fn render_constructor(name: &str, fields: &[Field], additional: bool, local: &To
             _ => quote! { #fname, },
         }
     });
-    let extra = additional.then(|| quote! { additional_properties: ::std::collections::BTreeMap::new(), });
+    let extra =
+        additional.then(|| quote! { additional_properties: ::std::collections::BTreeMap::new(), });
     let allow = (required.len() > 7).then(|| quote! { #[allow(clippy::too_many_arguments)] });
     quote! {
         impl #n {
@@ -223,7 +244,12 @@ fn render_constructor(name: &str, fields: &[Field], additional: bool, local: &To
     }
 }
 
-fn render_string_enum(name: &str, doc: Option<&str>, variants: &[(String, String)], open: &str) -> TokenStream {
+fn render_string_enum(
+    name: &str,
+    doc: Option<&str>,
+    variants: &[(String, String)],
+    open: &str,
+) -> TokenStream {
     let n = ident(name);
     let doc = doc_attrs(doc);
     let open_ident = ident(open);
@@ -331,9 +357,17 @@ pub fn render_operations(ops: &[Operation], entry: Entry) -> Result<TokenStream>
         Ok(())
     };
     for op in ops {
-        claim(op.builder.clone(), format!("the request of `{}`", op.id), &op.pointer)?;
+        claim(
+            op.builder.clone(),
+            format!("the request of `{}`", op.id),
+            &op.pointer,
+        )?;
         if op.responses.len() > 1 {
-            claim(format!("{}Response", op.builder), format!("the responses of `{}`", op.id), &op.pointer)?;
+            claim(
+                format!("{}Response", op.builder),
+                format!("the responses of `{}`", op.id),
+                &op.pointer,
+            )?;
         }
         items.push(render_operation(op));
     }
@@ -362,14 +396,26 @@ fn render_resource(
         (true, Entry::Wrapper) => quote! { &self.inner },
         (false, _) => quote! { self.client },
     };
-    let lifetime = if path.is_empty() { quote! { '_ } } else { quote! { 'a } };
+    let lifetime = if path.is_empty() {
+        quote! { '_ }
+    } else {
+        quote! { 'a }
+    };
     let mut methods = Vec::new();
     for (child_name, child) in &node.children {
         let mut child_path = path.to_vec();
         child_path.push(child_name.clone());
         let ty_name = resource_type_name(&child_path);
-        let pointer = child.ops.first().map(|o| o.pointer.clone()).unwrap_or_else(|| "#/paths".into());
-        claim(ty_name.clone(), format!("the resource `{}`", child_path.join(".")), &pointer)?;
+        let pointer = child
+            .ops
+            .first()
+            .map(|o| o.pointer.clone())
+            .unwrap_or_else(|| "#/paths".into());
+        claim(
+            ty_name.clone(),
+            format!("the resource `{}`", child_path.join(".")),
+            &pointer,
+        )?;
         let t = ident(&ty_name);
         let m = ident(child_name);
         let d = format!(" Operations on `{}`.", child_path.join("."));
@@ -410,7 +456,10 @@ fn render_resource(
         }
     } else {
         let t = ident(&resource_type_name(path));
-        let d = format!(" Operations on `{}`; get one from the client.", path.join("."));
+        let d = format!(
+            " Operations on `{}`; get one from the client.",
+            path.join(".")
+        );
         items.push(quote! {
             #[doc = #d]
             #[derive(Debug, Clone, Copy)]
@@ -459,7 +508,11 @@ fn positional(op: &Operation) -> (Vec<TokenStream>, Vec<TokenStream>) {
     (args, inits)
 }
 
-fn render_entry_method(op: &Operation, client_expr: &TokenStream, lifetime: &TokenStream) -> TokenStream {
+fn render_entry_method(
+    op: &Operation,
+    client_expr: &TokenStream,
+    lifetime: &TokenStream,
+) -> TokenStream {
     let doc = op_doc(op);
     let m = ident(&op.name);
     let b = ident(&op.builder);
@@ -507,7 +560,10 @@ fn decode_expr(kind: &ResponseKind) -> TokenStream {
 fn render_operation(op: &Operation) -> TokenStream {
     let types = quote! { types:: };
     let b = ident(&op.builder);
-    let bdoc = format!(" Request builder for `{}`: set optional parameters, then `.await` it (or call `send`).", op.id);
+    let bdoc = format!(
+        " Request builder for `{}`: set optional parameters, then `.await` it (or call `send`).",
+        op.id
+    );
 
     // Builder fields and setters.
     let mut fields = Vec::new();
@@ -519,7 +575,10 @@ fn render_operation(op: &Operation) -> TokenStream {
             fields.push(quote! { #n: #t, });
         } else {
             fields.push(quote! { #n: ::std::option::Option<#t>, });
-            let d = p.doc.clone().unwrap_or_else(|| format!("Sets the `{}` parameter.", p.wire));
+            let d = p
+                .doc
+                .clone()
+                .unwrap_or_else(|| format!("Sets the `{}` parameter.", p.wire));
             let d = format!(" {d}");
             setters.push(quote! {
                 #[doc = #d]
@@ -552,10 +611,17 @@ fn render_operation(op: &Operation) -> TokenStream {
     let mut rest = op.path.as_str();
     while let Some(start) = rest.find('{') {
         fmt.push_str(&rest[..start].replace('{', "{{").replace('}', "}}"));
-        let end = rest[start..].find('}').map(|e| start + e).unwrap_or(rest.len() - 1);
+        let end = rest[start..]
+            .find('}')
+            .map(|e| start + e)
+            .unwrap_or(rest.len() - 1);
         let name = &rest[start + 1..end];
         fmt.push_str("{}");
-        if let Some(p) = op.params.iter().find(|p| p.location == Location::Path && p.wire == name) {
+        if let Some(p) = op
+            .params
+            .iter()
+            .find(|p| p.location == Location::Path && p.wire == name)
+        {
             let n = ident(&p.rust);
             path_args.push(quote! { ::replicate_client::runtime::encode_path_segment(&self.#n) });
         }
@@ -575,7 +641,9 @@ fn render_operation(op: &Operation) -> TokenStream {
         let n = ident(&p.rust);
         let wire = &p.wire;
         let add = match (p.location, &p.ty) {
-            (Location::Query, Ty::Vec(_)) => quote! { for item in value { request.query(#wire, item.to_string()); } },
+            (Location::Query, Ty::Vec(_)) => {
+                quote! { for item in value { request.query(#wire, item.to_string()); } }
+            }
             (Location::Query, _) => quote! { request.query(#wire, value.to_string()); },
             _ => quote! { request.header(#wire, value.to_string()); },
         };
@@ -605,7 +673,11 @@ fn render_operation(op: &Operation) -> TokenStream {
     if op.public {
         steps.push(quote! { request.without_auth(); });
     }
-    let accepts: Vec<&str> = op.responses.iter().filter_map(|r| r.media_type.as_deref()).collect();
+    let accepts: Vec<&str> = op
+        .responses
+        .iter()
+        .filter_map(|r| r.media_type.as_deref())
+        .collect();
     if !accepts.is_empty() {
         let mut accepts = accepts;
         accepts.dedup();
@@ -801,7 +873,10 @@ pub fn format_file(tokens: TokenStream, header: &str) -> Result<String> {
         Error::new(
             ErrorKind::Internal,
             "#",
-            format!("generated code does not parse ({e}); tokens: {}", truncate(&tokens.to_string(), 2000)),
+            format!(
+                "generated code does not parse ({e}); tokens: {}",
+                truncate(&tokens.to_string(), 2000)
+            ),
         )
     })?;
     let body = prettyplease::unparse(&file);

@@ -169,12 +169,17 @@ impl TypeSpace {
     /// Builds the type space of a spec's component schemas.
     pub fn new(spec: &OpenAPI) -> Result<TypeSpace> {
         let mut space = TypeSpace::default();
-        let Some(components) = &spec.components else { return Ok(space) };
+        let Some(components) = &spec.components else {
+            return Ok(space);
+        };
         let names: Vec<&String> = components.schemas.keys().collect();
         let strip = common_prefix_to_strip(&names);
         let mut taken: BTreeMap<String, String> = BTreeMap::new();
         for name in &names {
-            let short = strip.as_deref().and_then(|p| name.strip_prefix(p)).unwrap_or(name);
+            let short = strip
+                .as_deref()
+                .and_then(|p| name.strip_prefix(p))
+                .unwrap_or(name);
             let rust = naming::type_name(short);
             if let Some(other) = taken.insert(rust.clone(), (*name).clone()) {
                 return Err(Error::new(
@@ -188,7 +193,9 @@ impl TypeSpace {
         for (name, schema) in &components.schemas {
             if let ReferenceOr::Item(s) = schema {
                 if s.schema_data.nullable {
-                    space.nullable_components.insert(space.components[name].clone());
+                    space
+                        .nullable_components
+                        .insert(space.components[name].clone());
                 }
             }
         }
@@ -221,7 +228,8 @@ impl TypeSpace {
                 ReferenceOr::Item(s) => doc_text(s.schema_data.description.as_deref()),
                 ReferenceOr::Reference { .. } => None,
             };
-            self.defs.insert(rust.to_string(), TypeDef::Alias { doc, ty });
+            self.defs
+                .insert(rust.to_string(), TypeDef::Alias { doc, ty });
         }
         Ok(())
     }
@@ -256,7 +264,9 @@ impl TypeSpace {
     ) -> Result<Ty> {
         match schema {
             ReferenceOr::Reference { reference } => self.reference(reference, pointer),
-            ReferenceOr::Item(schema) => self.schema_type(spec, schema, hint, pointer, false, false),
+            ReferenceOr::Item(schema) => {
+                self.schema_type(spec, schema, hint, pointer, false, false)
+            }
         }
     }
 
@@ -270,7 +280,9 @@ impl TypeSpace {
     ) -> Result<Ty> {
         match schema {
             ReferenceOr::Reference { reference } => self.reference(reference, pointer),
-            ReferenceOr::Item(schema) => self.schema_type(spec, schema, hint, pointer, false, false),
+            ReferenceOr::Item(schema) => {
+                self.schema_type(spec, schema, hint, pointer, false, false)
+            }
         }
     }
 
@@ -319,7 +331,9 @@ impl TypeSpace {
     fn reference(&mut self, reference: &str, pointer: &str) -> Result<Ty> {
         let name = component_name(reference, pointer)?;
         match self.components.get(name) {
-            Some(rust) if self.nullable_components.contains(rust) => Ok(Ty::Named(rust.clone()).optional()),
+            Some(rust) if self.nullable_components.contains(rust) => {
+                Ok(Ty::Named(rust.clone()).optional())
+            }
             Some(rust) => Ok(Ty::Named(rust.clone())),
             None => Err(unresolved(reference, pointer)),
         }
@@ -342,7 +356,12 @@ impl TypeSpace {
                 if !values.is_empty() {
                     let def = string_enum(doc, &values, "Unknown");
                     Ty::Named(self.register(hint, def, component))
-                } else if form && matches!(s.format, VariantOrUnknownOrEmpty::Item(StringFormat::Binary)) {
+                } else if form
+                    && matches!(
+                        s.format,
+                        VariantOrUnknownOrEmpty::Item(StringFormat::Binary)
+                    )
+                {
                     Ty::File
                 } else {
                     Ty::String
@@ -356,19 +375,52 @@ impl TypeSpace {
             SchemaKind::Type(Type::Boolean(_)) => Ty::Bool,
             SchemaKind::Type(Type::Array(a)) => match &a.items {
                 Some(items) => {
-                    let item = self.type_for_boxed(spec, items, &format!("{hint}Item"), &push_pointer(pointer, "items"))?;
+                    let item = self.type_for_boxed(
+                        spec,
+                        items,
+                        &format!("{hint}Item"),
+                        &push_pointer(pointer, "items"),
+                    )?;
                     Ty::Vec(Box::new(item))
                 }
                 None => Ty::Vec(Box::new(Ty::Value)),
             },
-            SchemaKind::Type(Type::Object(o)) => {
-                self.object_type(spec, &o.properties, &o.required, o.additional_properties.as_ref(), doc, hint, pointer, form, component)?
+            SchemaKind::Type(Type::Object(o)) => self.object_type(
+                spec,
+                &o.properties,
+                &o.required,
+                o.additional_properties.as_ref(),
+                doc,
+                hint,
+                pointer,
+                form,
+                component,
+            )?,
+            SchemaKind::OneOf { one_of } => self.union(
+                spec,
+                one_of,
+                doc,
+                hint,
+                &push_pointer(pointer, "oneOf"),
+                component,
+            )?,
+            SchemaKind::AnyOf { any_of } => self.union(
+                spec,
+                any_of,
+                doc,
+                hint,
+                &push_pointer(pointer, "anyOf"),
+                component,
+            )?,
+            SchemaKind::AllOf { all_of } => {
+                self.all_of(spec, all_of, doc, hint, pointer, component)?
             }
-            SchemaKind::OneOf { one_of } => self.union(spec, one_of, doc, hint, &push_pointer(pointer, "oneOf"), component)?,
-            SchemaKind::AnyOf { any_of } => self.union(spec, any_of, doc, hint, &push_pointer(pointer, "anyOf"), component)?,
-            SchemaKind::AllOf { all_of } => self.all_of(spec, all_of, doc, hint, pointer, component)?,
             SchemaKind::Not { .. } => {
-                return Err(Error::new(ErrorKind::Unsupported, push_pointer(pointer, "not"), "`not` schemas are not supported"))
+                return Err(Error::new(
+                    ErrorKind::Unsupported,
+                    push_pointer(pointer, "not"),
+                    "`not` schemas are not supported",
+                ))
             }
             SchemaKind::Any(any) => self.any_schema(spec, any, doc, hint, pointer, component)?,
         };
@@ -405,7 +457,14 @@ impl TypeSpace {
             });
         }
         // Reserve the name before recursing so nested types get distinct names.
-        let name = self.register(hint, TypeDef::Alias { doc: None, ty: Ty::Unit }, component);
+        let name = self.register(
+            hint,
+            TypeDef::Alias {
+                doc: None,
+                ty: Ty::Unit,
+            },
+            component,
+        );
         let mut fields = Vec::new();
         let mut seen: BTreeMap<String, String> = BTreeMap::new();
         for (wire, prop) in properties {
@@ -420,18 +479,33 @@ impl TypeSpace {
             }
             let child_hint = format!("{name}{}", naming::type_name(wire));
             let (mut ty, pdoc, default, is_file) = match prop {
-                ReferenceOr::Reference { reference } => (self.reference(reference, &prop_pointer)?, None, None, false),
+                ReferenceOr::Reference { reference } => {
+                    (self.reference(reference, &prop_pointer)?, None, None, false)
+                }
                 ReferenceOr::Item(s) => {
                     let ty = self.schema_type(spec, s, &child_hint, &prop_pointer, form, false)?;
                     let is_file = ty == Ty::File;
-                    (ty, doc_text(s.schema_data.description.as_deref()), s.schema_data.default.clone(), is_file)
+                    (
+                        ty,
+                        doc_text(s.schema_data.description.as_deref()),
+                        s.schema_data.default.clone(),
+                        is_file,
+                    )
                 }
             };
             let is_required = required.iter().any(|r| r == wire);
             if !is_required {
                 ty = ty.optional();
             }
-            fields.push(Field { rust, wire: wire.clone(), ty, required: is_required, doc: pdoc, default, is_file });
+            fields.push(Field {
+                rust,
+                wire: wire.clone(),
+                ty,
+                required: is_required,
+                doc: pdoc,
+                default,
+                is_file,
+            });
         }
         let extra_name = "additional_properties";
         if additional_ty.is_some() && seen.contains_key(extra_name) {
@@ -441,7 +515,15 @@ impl TypeSpace {
                 "a property named `additional_properties` clashes with the map of extra properties",
             ));
         }
-        self.defs.insert(name.clone(), TypeDef::Struct { doc, fields, additional: additional_ty, form });
+        self.defs.insert(
+            name.clone(),
+            TypeDef::Struct {
+                doc,
+                fields,
+                additional: additional_ty,
+                form,
+            },
+        );
         Ok(Ty::Named(name))
     }
 
@@ -455,7 +537,11 @@ impl TypeSpace {
         component: bool,
     ) -> Result<Ty> {
         if branches.is_empty() {
-            return Err(Error::new(ErrorKind::Shape, pointer, "`oneOf`/`anyOf` needs at least one schema"));
+            return Err(Error::new(
+                ErrorKind::Shape,
+                pointer,
+                "`oneOf`/`anyOf` needs at least one schema",
+            ));
         }
         // All branches strings (plain or enum): one open string enum. A plain-string branch
         // overlaps every enum branch, so an untagged enum could never produce the enum variants.
@@ -465,7 +551,10 @@ impl TypeSpace {
         let mut nullable = false;
         for b in branches {
             match b {
-                ReferenceOr::Item(Schema { schema_kind: SchemaKind::Type(Type::String(s)), schema_data }) => {
+                ReferenceOr::Item(Schema {
+                    schema_kind: SchemaKind::Type(Type::String(s)),
+                    schema_data,
+                }) => {
                     nullable |= schema_data.nullable;
                     if s.enumeration.is_empty() {
                         plain_string = true;
@@ -555,10 +644,25 @@ impl TypeSpace {
                 }
             }
         }
-        self.object_type(spec, &properties, &required, None, doc, hint, pointer, false, component)
+        self.object_type(
+            spec,
+            &properties,
+            &required,
+            None,
+            doc,
+            hint,
+            pointer,
+            false,
+            component,
+        )
     }
 
-    fn resolve_schema<'s>(&self, spec: &'s OpenAPI, schema: &'s ReferenceOr<Schema>, pointer: &str) -> Result<&'s Schema> {
+    fn resolve_schema<'s>(
+        &self,
+        spec: &'s OpenAPI,
+        schema: &'s ReferenceOr<Schema>,
+        pointer: &str,
+    ) -> Result<&'s Schema> {
         let mut current = schema;
         for _ in 0..32 {
             match current {
@@ -573,7 +677,11 @@ impl TypeSpace {
                 }
             }
         }
-        Err(Error::new(ErrorKind::RefCycle, pointer, "`$ref` chain does not end in a schema"))
+        Err(Error::new(
+            ErrorKind::RefCycle,
+            pointer,
+            "`$ref` chain does not end in a schema",
+        ))
     }
 
     /// openapiv3 falls back to `Any` when a schema does not fit its typed forms; recover the
@@ -588,10 +696,24 @@ impl TypeSpace {
         component: bool,
     ) -> Result<Ty> {
         if !any.one_of.is_empty() {
-            return self.union(spec, &any.one_of, doc, hint, &push_pointer(pointer, "oneOf"), component);
+            return self.union(
+                spec,
+                &any.one_of,
+                doc,
+                hint,
+                &push_pointer(pointer, "oneOf"),
+                component,
+            );
         }
         if !any.any_of.is_empty() {
-            return self.union(spec, &any.any_of, doc, hint, &push_pointer(pointer, "anyOf"), component);
+            return self.union(
+                spec,
+                &any.any_of,
+                doc,
+                hint,
+                &push_pointer(pointer, "anyOf"),
+                component,
+            );
         }
         if !any.all_of.is_empty() {
             return self.all_of(spec, &any.all_of, doc, hint, pointer, component);
@@ -608,7 +730,11 @@ impl TypeSpace {
         Ok(match typ {
             None => Ty::Value,
             Some("string") => {
-                let values: Vec<String> = any.enumeration.iter().filter_map(|v| v.as_str().map(str::to_string)).collect();
+                let values: Vec<String> = any
+                    .enumeration
+                    .iter()
+                    .filter_map(|v| v.as_str().map(str::to_string))
+                    .collect();
                 if !values.is_empty() && values.len() == any.enumeration.len() {
                     Ty::Named(self.register(hint, string_enum(doc, &values, "Unknown"), component))
                 } else {
@@ -619,7 +745,12 @@ impl TypeSpace {
             Some("number") => Ty::F64,
             Some("boolean") => Ty::Bool,
             Some("array") => match &any.items {
-                Some(items) => Ty::Vec(Box::new(self.type_for_boxed(spec, items, &format!("{hint}Item"), &push_pointer(pointer, "items"))?)),
+                Some(items) => Ty::Vec(Box::new(self.type_for_boxed(
+                    spec,
+                    items,
+                    &format!("{hint}Item"),
+                    &push_pointer(pointer, "items"),
+                )?)),
                 None => Ty::Vec(Box::new(Ty::Value)),
             },
             Some("object") => self.object_type(
@@ -652,7 +783,12 @@ impl TypeSpace {
             let mut cur_def = def;
             while let TypeDef::Alias { ty, .. } = cur_def {
                 if !seen.insert(current.clone()) {
-                    let comp = self.components.iter().find(|(_, r)| **r == *name).map(|(c, _)| c.clone()).unwrap_or_else(|| name.clone());
+                    let comp = self
+                        .components
+                        .iter()
+                        .find(|(_, r)| **r == *name)
+                        .map(|(c, _)| c.clone())
+                        .unwrap_or_else(|| name.clone());
                     return Err(Error::new(
                         ErrorKind::RefCycle,
                         push_pointer("#/components/schemas", &comp),
@@ -677,8 +813,12 @@ impl TypeSpace {
     fn by_value_edges(&self, def: &TypeDef) -> Vec<String> {
         let mut out = Vec::new();
         match def {
-            TypeDef::Struct { fields, .. } => fields.iter().for_each(|f| f.ty.by_value_names(&mut out)),
-            TypeDef::Union { variants, .. } => variants.iter().for_each(|(_, t)| t.by_value_names(&mut out)),
+            TypeDef::Struct { fields, .. } => {
+                fields.iter().for_each(|f| f.ty.by_value_names(&mut out))
+            }
+            TypeDef::Union { variants, .. } => variants
+                .iter()
+                .for_each(|(_, t)| t.by_value_names(&mut out)),
             TypeDef::Alias { ty, .. } => ty.by_value_names(&mut out),
             TypeDef::StringEnum { .. } => {}
         }
@@ -706,7 +846,10 @@ impl TypeSpace {
         let names: Vec<String> = self.defs.keys().cloned().collect();
         for name in names {
             let edges = self.by_value_edges(&self.defs[&name]);
-            let cyclic: BTreeSet<String> = edges.into_iter().filter(|e| self.reaches(e, &name)).collect();
+            let cyclic: BTreeSet<String> = edges
+                .into_iter()
+                .filter(|e| self.reaches(e, &name))
+                .collect();
             if cyclic.is_empty() {
                 continue;
             }
@@ -738,7 +881,9 @@ impl TypeSpace {
                     continue;
                 }
                 let ok = match def {
-                    TypeDef::Struct { fields, .. } => fields.iter().all(|f| self.ty_has_default(&f.ty)),
+                    TypeDef::Struct { fields, .. } => {
+                        fields.iter().all(|f| self.ty_has_default(&f.ty))
+                    }
                     TypeDef::Alias { ty, .. } => self.ty_has_default(ty),
                     _ => false,
                 };
@@ -777,7 +922,11 @@ fn string_enum(doc: Option<String>, values: &[String], open_variant: &'static st
         }
         variants.push((name, value.clone()));
     }
-    TypeDef::StringEnum { doc, variants, open_variant }
+    TypeDef::StringEnum {
+        doc,
+        variants,
+        open_variant,
+    }
 }
 
 fn variant_for_ty(ty: &Ty) -> String {
@@ -832,5 +981,9 @@ pub fn component_name<'r>(reference: &'r str, pointer: &str) -> Result<&'r str> 
 }
 
 fn unresolved(reference: &str, pointer: &str) -> Error {
-    Error::new(ErrorKind::UnresolvedRef, pointer, format!("`{reference}` does not exist"))
+    Error::new(
+        ErrorKind::UnresolvedRef,
+        pointer,
+        format!("`{reference}` does not exist"),
+    )
 }
