@@ -1,15 +1,28 @@
-//! The client: configuration, auth and sending a [`RequestSpec`].
+//! The client: configuration, auth, retries and sending a [`RequestSpec`].
 
 use crate::error::{ApiError, Error};
+use crate::retry::{parse_retry_after, should_retry, Outcome, RetryPolicy};
 use crate::runtime::{RawResponse, RequestBody, RequestSpec};
 use std::fmt;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
+use tracing::Instrument;
 
 /// Replicate's API base URL.
 pub const DEFAULT_BASE_URL: &str = "https://api.replicate.com/v1";
 
+/// Default timeout of one request (a `Prefer: wait` request gets its wait added).
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
+
 /// A Replicate API client. Cheap to clone; clones share one connection pool.
+///
+/// ```no_run
+/// # async fn demo() -> Result<(), replicate_client::Error> {
+/// let client = replicate_client::Client::new("r8_...");
+/// let prediction = client.predictions().get("gm3qorzdhgbfurvjtvhg6dckhu").await?;
+/// println!("{}", prediction.status);
+/// # Ok(()) }
+/// ```
 #[derive(Clone)]
 pub struct Client {
     inner: Arc<Inner>,
@@ -19,6 +32,8 @@ struct Inner {
     http: reqwest::Client,
     base_url: String,
     token: Option<String>,
+    timeout: Duration,
+    retry: RetryPolicy,
 }
 
 impl fmt::Debug for Client {
@@ -27,6 +42,8 @@ impl fmt::Debug for Client {
         f.debug_struct("Client")
             .field("base_url", &self.inner.base_url)
             .field("token", &self.inner.token.as_ref().map(|_| "<redacted>"))
+            .field("timeout", &self.inner.timeout)
+            .field("retry", &self.inner.retry)
             .finish()
     }
 }
@@ -34,25 +51,33 @@ impl fmt::Debug for Client {
 impl Client {
     /// A client for the public API with this token.
     pub fn new(token: impl Into<String>) -> Client {
+        let token = token.into();
         Client::builder()
-            .token(token)
+            .token(token.clone())
             .build()
-            .unwrap_or_else(|_| Client::fallback())
+            .unwrap_or_else(|_| Client::fallback(token))
     }
 
     // `build` only fails when reqwest cannot initialise TLS; keep `new` infallible by falling
     // back to a default reqwest client, which reports the same problem on first use.
-    fn fallback() -> Client {
+    fn fallback(token: String) -> Client {
         Client {
             inner: Arc::new(Inner {
                 http: reqwest::Client::new(),
                 base_url: DEFAULT_BASE_URL.into(),
-                token: None,
+                token: Some(token),
+                timeout: DEFAULT_TIMEOUT,
+                retry: RetryPolicy::default(),
             }),
         }
     }
 
     /// A client configured from `REPLICATE_API_TOKEN` and, optionally, `REPLICATE_BASE_URL`.
+    ///
+    /// ```no_run
+    /// let client = replicate_client::Client::from_env()?;
+    /// # Ok::<(), replicate_client::Error>(())
+    /// ```
     pub fn from_env() -> Result<Client, Error> {
         let token = std::env::var("REPLICATE_API_TOKEN")
             .map_err(|_| Error::Config("REPLICATE_API_TOKEN is not set".into()))?;
@@ -63,7 +88,17 @@ impl Client {
         builder.build()
     }
 
-    /// A builder for base URL, timeouts and the HTTP client.
+    /// A builder for base URL, timeouts, retries and the HTTP client.
+    ///
+    /// ```no_run
+    /// use std::time::Duration;
+    /// let client = replicate_client::Client::builder()
+    ///     .token("r8_...")
+    ///     .timeout(Duration::from_secs(30))
+    ///     .retry_policy(replicate_client::RetryPolicy { max_retries: 5, ..Default::default() })
+    ///     .build()?;
+    /// # Ok::<(), replicate_client::Error>(())
+    /// ```
     pub fn builder() -> ClientBuilder {
         ClientBuilder::default()
     }
@@ -73,13 +108,100 @@ impl Client {
         &self.inner.base_url
     }
 
-    /// Sends one request and reads the whole response. Error statuses become [`Error::Api`].
+    /// The retry policy.
+    pub fn retry_policy(&self) -> &RetryPolicy {
+        &self.inner.retry
+    }
+
+    /// True when `url` is on the API's own origin (scheme, host and port), so the token may be
+    /// sent to it. Output files on other hosts never receive the token.
+    pub fn is_api_url(&self, url: &str) -> bool {
+        fn origin(u: &str) -> Option<&str> {
+            let rest = u.split_once("://")?.1;
+            let end = rest.find('/').unwrap_or(rest.len());
+            Some(&u[..u.len() - rest.len() + end])
+        }
+        origin(url).is_some() && origin(url) == origin(&self.inner.base_url)
+    }
+
+    /// Sends one request (with retries) and reads the whole response. Error statuses become
+    /// [`Error::Api`].
     pub async fn execute(&self, request: RequestSpec) -> Result<RawResponse, Error> {
+        let operation = request.operation;
+        let span = tracing::debug_span!("replicate.request", operation, method = request.method, path = %request.path);
+        async move {
+            let mut retry = 0;
+            loop {
+                let attempt = async {
+                    let response = self.send_once(&request, retry).await?;
+                    let status = response.status().as_u16();
+                    let headers = response.headers().clone();
+                    let body = response
+                        .bytes()
+                        .await
+                        .map_err(|e| transport(operation, e))?;
+                    Ok::<_, Error>((status, headers, body))
+                }
+                .await;
+                let (outcome, retry_after) = match &attempt {
+                    Ok((status, headers, _)) if !(200..300).contains(status) => {
+                        let after = headers
+                            .get(reqwest::header::RETRY_AFTER)
+                            .and_then(|v| v.to_str().ok())
+                            .and_then(|v| parse_retry_after(v, SystemTime::now()));
+                        (Some(Outcome::Status(*status)), after)
+                    }
+                    Ok(_) => (None, None),
+                    Err(Error::Transport { connect: true, .. }) => {
+                        (Some(Outcome::ConnectFailed), None)
+                    }
+                    Err(Error::Transport { .. } | Error::Timeout { .. }) => {
+                        (Some(Outcome::MaybeSent), None)
+                    }
+                    Err(_) => (None, None),
+                };
+                if let Some(outcome) = outcome {
+                    let allowed = retry < self.inner.retry.max_retries
+                        && should_retry(request.method, outcome);
+                    if let Some(delay) = allowed
+                        .then(|| self.inner.retry.delay(retry + 1, retry_after))
+                        .flatten()
+                    {
+                        retry += 1;
+                        tracing::debug!(?outcome, retry, ?delay, "retrying");
+                        tokio::time::sleep(delay).await;
+                        continue;
+                    }
+                }
+                let (status, headers, body) = attempt?;
+                tracing::debug!(status, attempts = retry + 1, "response");
+                if !(200..300).contains(&status) {
+                    return Err(Error::Api(ApiError::new(operation, status, &body)));
+                }
+                return Ok(RawResponse::new(operation, status, headers, body));
+            }
+        }
+        .instrument(span)
+        .await
+    }
+
+    /// Sends one attempt and returns the response with its body unread (for streams and
+    /// downloads). No status check, no retry.
+    pub(crate) async fn send_once(
+        &self,
+        request: &RequestSpec,
+        retry: u32,
+    ) -> Result<reqwest::Response, Error> {
         let operation = request.operation;
         let method = reqwest::Method::from_bytes(request.method.as_bytes()).map_err(|_| {
             Error::InvalidRequest(format!("invalid HTTP method {}", request.method))
         })?;
-        let url = format!("{}{}", self.inner.base_url, request.path);
+        let url = if request.path.starts_with("http://") || request.path.starts_with("https://") {
+            request.path.clone()
+        } else {
+            format!("{}{}", self.inner.base_url, request.path)
+        };
+        let send_token = request.auth && self.is_api_url(&url);
         let mut builder = self.inner.http.request(method, url);
         if !request.query.is_empty() {
             builder = builder.query(&request.query);
@@ -87,7 +209,7 @@ impl Client {
         for (name, value) in &request.headers {
             builder = builder.header(*name, value);
         }
-        if request.auth {
+        if send_token {
             if let Some(token) = &self.inner.token {
                 builder = builder.bearer_auth(token);
             }
@@ -95,31 +217,39 @@ impl Client {
         if let Some(accept) = request.accept {
             builder = builder.header(reqwest::header::ACCEPT, accept);
         }
-        builder = match request.body {
+        if let Some(timeout) = request
+            .timeout
+            .or(Some(self.inner.timeout))
+            .filter(|t| !t.is_zero())
+        {
+            let extra = request.server_wait.unwrap_or_default();
+            builder = builder.timeout(timeout + extra);
+        }
+        // Bodies are rebuilt for every attempt (a multipart form is a stream reqwest consumes).
+        builder = match &request.body {
             RequestBody::None => builder,
             RequestBody::Bytes {
                 content_type,
                 bytes,
             } => builder
-                .header(reqwest::header::CONTENT_TYPE, content_type)
-                .body(bytes),
+                .header(reqwest::header::CONTENT_TYPE, *content_type)
+                .body(bytes.clone()),
             RequestBody::Multipart(form) => builder.multipart(form.to_reqwest()?),
         };
-        let transport = |source: reqwest::Error| {
-            if source.is_timeout() {
-                Error::Timeout { operation }
-            } else {
-                Error::Transport { operation, source }
-            }
-        };
-        let response = builder.send().await.map_err(transport)?;
-        let status = response.status().as_u16();
-        let headers = response.headers().clone();
-        let body = response.bytes().await.map_err(transport)?;
-        if !(200..300).contains(&status) {
-            return Err(Error::Api(ApiError::new(operation, status, &body)));
+        tracing::trace!(attempt = retry + 1, "sending");
+        builder.send().await.map_err(|e| transport(operation, e))
+    }
+}
+
+pub(crate) fn transport(operation: &'static str, source: reqwest::Error) -> Error {
+    if source.is_timeout() {
+        Error::Timeout { operation }
+    } else {
+        Error::Transport {
+            operation,
+            connect: source.is_connect(),
+            source,
         }
-        Ok(RawResponse::new(operation, status, headers, body))
     }
 }
 
@@ -130,11 +260,12 @@ pub struct ClientBuilder {
     base_url: Option<String>,
     user_agent: Option<String>,
     timeout: Option<Duration>,
+    retry: Option<RetryPolicy>,
     http: Option<reqwest::Client>,
 }
 
 impl ClientBuilder {
-    /// The API token (sent as a bearer token).
+    /// The API token (sent as a bearer token, only to the API's own origin).
     pub fn token(mut self, token: impl Into<String>) -> Self {
         self.token = Some(token.into());
         self
@@ -152,13 +283,20 @@ impl ClientBuilder {
         self
     }
 
-    /// Timeout of each request.
+    /// Timeout of each request (default 60 s; zero disables it). A `Prefer: wait=n` request
+    /// gets `n` seconds more.
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = Some(timeout);
         self
     }
 
-    /// Use this `reqwest::Client` (its own timeouts and proxies apply).
+    /// When and how to retry (default: 3 retries, exponential backoff with jitter).
+    pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
+        self.retry = Some(policy);
+        self
+    }
+
+    /// Use this `reqwest::Client` (its own proxies and TLS settings apply).
     pub fn http_client(mut self, http: reqwest::Client) -> Self {
         self.http = Some(http);
         self
@@ -172,11 +310,9 @@ impl ClientBuilder {
                 let agent = self
                     .user_agent
                     .unwrap_or_else(|| format!("replicate-rust/{}", env!("CARGO_PKG_VERSION")));
-                let mut b = reqwest::Client::builder().user_agent(agent);
-                if let Some(t) = self.timeout {
-                    b = b.timeout(t);
-                }
-                b.build()
+                reqwest::Client::builder()
+                    .user_agent(agent)
+                    .build()
                     .map_err(|e| Error::Config(format!("cannot build the HTTP client: {e}")))?
             }
         };
@@ -194,6 +330,8 @@ impl ClientBuilder {
                 http,
                 base_url,
                 token: self.token,
+                timeout: self.timeout.unwrap_or(DEFAULT_TIMEOUT),
+                retry: self.retry.unwrap_or_default(),
             }),
         })
     }
@@ -222,5 +360,17 @@ mod tests {
             Client::builder().base_url("ftp://x").build(),
             Err(Error::Config(_))
         ));
+    }
+
+    #[test]
+    fn token_goes_only_to_the_api_origin() {
+        let c = Client::builder()
+            .base_url("https://api.replicate.com/v1")
+            .build()
+            .unwrap();
+        assert!(c.is_api_url("https://api.replicate.com/v1/files/x/download"));
+        assert!(!c.is_api_url("https://replicate.delivery/abc/out.png"));
+        assert!(!c.is_api_url("https://api.replicate.com.evil.example/v1"));
+        assert!(!c.is_api_url("http://api.replicate.com/v1"));
     }
 }

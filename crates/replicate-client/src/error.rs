@@ -24,6 +24,8 @@ pub enum Error {
     Transport {
         /// operationId of the request.
         operation: &'static str,
+        /// The connection was never established (the server cannot have seen the request).
+        connect: bool,
         /// The underlying error.
         #[source]
         source: reqwest::Error,
@@ -50,6 +52,43 @@ pub enum Error {
     /// The client is misconfigured (missing token, bad base URL).
     #[error("client configuration: {0}")]
     Config(String),
+    /// A prediction (or training) ended without succeeding: failed, canceled or aborted.
+    #[error("prediction {id} {status}{}", error.as_deref().map(|e| format!(": {e}")).unwrap_or_default())]
+    PredictionFailed {
+        /// Prediction id.
+        id: String,
+        /// Final status (`failed`, `canceled`, `aborted`).
+        status: String,
+        /// The model's error message.
+        error: Option<String>,
+        /// The logs up to the end.
+        logs: Option<String>,
+    },
+    /// Waiting for a prediction passed its deadline; the prediction may still be running.
+    #[error("prediction {id} still {status} after waiting {waited:?}")]
+    WaitTimeout {
+        /// Prediction id.
+        id: String,
+        /// Last status seen.
+        status: String,
+        /// How long we waited.
+        waited: std::time::Duration,
+    },
+    /// A server-sent event stream broke and could not be resumed.
+    #[error("event stream: {0}")]
+    Stream(String),
+    /// A webhook failed verification or parsing.
+    #[error("webhook: {0}")]
+    Webhook(String),
+    /// Reading or writing a local file failed.
+    #[error("{context}")]
+    Io {
+        /// What we were doing (with the path).
+        context: String,
+        /// The underlying error.
+        #[source]
+        source: std::io::Error,
+    },
 }
 
 impl Error {
@@ -66,7 +105,7 @@ impl Error {
     pub fn is_retryable(&self) -> bool {
         match self {
             Error::Api(e) => matches!(e.status, 429 | 502 | 503 | 504),
-            Error::Transport { source, .. } => source.is_connect() || source.is_timeout(),
+            Error::Transport { .. } => true,
             Error::Timeout { .. } => true,
             _ => false,
         }

@@ -21,12 +21,23 @@ extern crate self as replicate_client;
 
 mod client;
 mod error;
+mod files;
+pub mod pagination;
+mod predictions;
+pub mod retry;
 pub mod runtime;
+mod stream;
+mod webhooks;
 
 #[rustfmt::skip]
 #[allow(missing_docs)]
 mod generated;
 
-pub use client::{Client, ClientBuilder};
+pub use client::{Client, ClientBuilder, DEFAULT_BASE_URL, DEFAULT_TIMEOUT};
 pub use error::{ApiError, Error};
+pub use files::{data_url, ByteStream, FileInput, FileStrategy, DATA_URL_LIMIT};
 pub use generated::{operations, types, API_TITLE, API_VERSION, GENERATOR_VERSION, SPEC_SHA256};
+pub use predictions::{into_output, is_terminal, CreateOptions, ModelRef, Prediction, WaitOptions};
+pub use retry::RetryPolicy;
+pub use stream::{text_chunks, EventStream, StreamEvent, StreamOptions};
+pub use webhooks::{Training, WebhookHeaders, WebhookVerifier, DEFAULT_TOLERANCE};

@@ -7,6 +7,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::time::Duration;
 
+pub use crate::pagination::{paginate, ItemStream, Page};
 pub use bytes::Bytes;
 
 /// The future type of request builders' `IntoFuture`.
@@ -31,6 +32,10 @@ pub struct RequestSpec {
     pub body: RequestBody,
     /// Send the bearer token (false for public operations).
     pub auth: bool,
+    /// Timeout of each attempt, instead of the client's.
+    pub timeout: Option<Duration>,
+    /// How long the server may hold the request on purpose (`Prefer: wait`), added to the timeout.
+    pub server_wait: Option<Duration>,
 }
 
 /// A request body.
@@ -61,7 +66,17 @@ impl RequestSpec {
             accept: None,
             body: RequestBody::None,
             auth: true,
+            timeout: None,
+            server_wait: None,
         }
+    }
+
+    /// The request for a `next` page URL: same method, headers and auth; the URL carries the
+    /// query.
+    pub fn follow(mut self, url: String) -> Self {
+        self.path = url;
+        self.query.clear();
+        self
     }
 
     /// Adds a query pair.
@@ -69,8 +84,12 @@ impl RequestSpec {
         self.query.push((name, value));
     }
 
-    /// Adds a header.
+    /// Adds a header. `Prefer: wait[=n]` also extends the timeout by the wait.
     pub fn header(&mut self, name: &'static str, value: String) {
+        if name.eq_ignore_ascii_case("prefer") {
+            self.server_wait =
+                Prefer::parse(&value).map(|p| Duration::from_secs(p.seconds.unwrap_or(60).into()));
+        }
         self.headers.push((name, value));
     }
 
@@ -367,6 +386,18 @@ impl Prefer {
         }
     }
 
+    /// Parses `wait` or `wait=n` (1..=60).
+    pub fn parse(value: &str) -> Option<Self> {
+        match value.trim().strip_prefix("wait")? {
+            "" => Some(Prefer::wait()),
+            rest => rest
+                .strip_prefix('=')?
+                .parse::<u64>()
+                .ok()
+                .and_then(|n| Prefer::wait_seconds(n).ok()),
+        }
+    }
+
     /// How long the server may hold the request, if bounded.
     pub fn seconds(&self) -> Option<u8> {
         self.seconds
@@ -446,6 +477,10 @@ mod tests {
         assert_eq!(Prefer::wait_seconds(60).unwrap().to_string(), "wait=60");
         assert!(Prefer::wait_seconds(0).is_err());
         assert!(Prefer::wait_seconds(61).is_err());
+        assert_eq!(Prefer::parse("wait=5"), Prefer::wait_seconds(5).ok());
+        assert_eq!(Prefer::parse("wait"), Some(Prefer::wait()));
+        assert_eq!(Prefer::parse("wait=0"), None);
+        assert_eq!(Prefer::parse("respond-async"), None);
     }
 
     #[test]

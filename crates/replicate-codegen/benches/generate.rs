@@ -46,6 +46,10 @@ fn main() {
         Err(_) => println!("shared latest.json: skipped (../shared is not beside the checkout)"),
     }
     if let (Some(b), Some(a)) = (before, peak_rss_kib()) {
-        println!("peak RSS: {:.1} MiB (process start: {:.1} MiB)", a as f64 / 1024.0, b as f64 / 1024.0);
+        println!(
+            "peak RSS: {:.1} MiB (process start: {:.1} MiB)",
+            a as f64 / 1024.0,
+            b as f64 / 1024.0
+        );
     }
 }

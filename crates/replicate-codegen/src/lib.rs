@@ -92,8 +92,12 @@ pub fn generate_client(text: &str, opts: &Options) -> Result<Generated> {
 
     let types_tokens = render::render_types(&space);
     let forms = render::render_form_impls(&space);
-    let types_file = render::format_file(quote! { #types_tokens #forms }, &header(opts, "types"))?;
-    let ops_tokens = render::render_operations(&ops, opts.entry)?;
+    let pages = render::render_page_impls(&space);
+    let types_file = render::format_file(
+        quote! { #types_tokens #forms #pages },
+        &header(opts, "types"),
+    )?;
+    let ops_tokens = render::render_operations(&ops, &space, opts.entry)?;
     let ops_file = render::format_file(ops_tokens, &header(opts, "operations"))?;
     let hash = spec_hash(text);
     let title = spec.openapi.info.title.clone();

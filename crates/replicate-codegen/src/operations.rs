@@ -16,6 +16,16 @@ use std::collections::BTreeMap;
 const RUNTIME_HEADER_TYPES: &[(&str, &str)] =
     &[("prefer", "Prefer"), ("cancel-after", "CancelAfter")];
 
+/// Names the request builders use themselves; parameters with these names get a `_` suffix.
+const BUILDER_NAMES: &[&str] = &[
+    "client",
+    "body",
+    "send",
+    "into_request",
+    "into_stream",
+    "into_future",
+];
+
 /// Where a parameter goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Location {
@@ -428,8 +438,12 @@ fn collect_params(
                 ),
             ));
         }
+        let mut rust = naming::field_name(&data.name);
+        if BUILDER_NAMES.contains(&rust.as_str()) {
+            rust.push('_');
+        }
         params.push(Param {
-            rust: naming::field_name(&data.name),
+            rust,
             wire: data.name.clone(),
             location,
             ty,

@@ -335,7 +335,11 @@ struct Resource<'o> {
 }
 
 /// The `operations` module: resource handles, request builders and response enums.
-pub fn render_operations(ops: &[Operation], entry: Entry) -> Result<TokenStream> {
+pub fn render_operations(
+    ops: &[Operation],
+    space: &TypeSpace,
+    entry: Entry,
+) -> Result<TokenStream> {
     let mut root = Resource::default();
     for op in ops {
         let mut node = &mut root;
@@ -369,7 +373,7 @@ pub fn render_operations(ops: &[Operation], entry: Entry) -> Result<TokenStream>
                 &op.pointer,
             )?;
         }
-        items.push(render_operation(op));
+        items.push(render_operation(op, space));
     }
     render_resource(&root, &[], entry, &mut items, &mut claim)?;
     Ok(quote! {
@@ -557,7 +561,14 @@ fn decode_expr(kind: &ResponseKind) -> TokenStream {
     }
 }
 
-fn render_operation(op: &Operation) -> TokenStream {
+fn render_operation(op: &Operation, space: &TypeSpace) -> TokenStream {
+    let page_item = match op.responses.as_slice() {
+        [single] if op.method == "GET" => match &single.kind {
+            ResponseKind::Json(ty) => page_item_type(space, ty),
+            _ => None,
+        },
+        _ => None,
+    };
     let types = quote! { types:: };
     let b = ident(&op.builder);
     let bdoc = format!(
@@ -725,6 +736,18 @@ fn render_operation(op: &Operation) -> TokenStream {
     };
 
     let response_enum = (op.responses.len() > 1).then(|| render_response_enum(op, &resp_ty));
+    let stream = page_item.map(|item| {
+        let item = ty_tokens(item, &types);
+        let page = &resp_ty;
+        quote! {
+            /// Every item of every page, fetched lazily: no request is made until the stream is
+            /// polled, and each next page only when the previous one is used up.
+            pub fn into_stream(self) -> ::replicate_client::runtime::ItemStream<'a, #item> {
+                let client = self.client;
+                ::replicate_client::runtime::paginate::<#page>(client, self.into_request())
+            }
+        }
+    });
     let send_doc = format!(" Sends the request: `{} {}`.", op.method, op.path);
     let needs_mut = !steps.is_empty();
     let let_request = if needs_mut {
@@ -742,13 +765,20 @@ fn render_operation(op: &Operation) -> TokenStream {
         }
         impl<'a> #b<'a> {
             #(#setters)*
-            #[doc = #send_doc]
-            pub async fn send(self) -> ::std::result::Result<#resp_ty, ::replicate_client::Error> {
+            /// The request this builder describes, without sending it.
+            pub fn into_request(self) -> ::std::result::Result<::replicate_client::runtime::RequestSpec, ::replicate_client::Error> {
                 #let_request
                 #(#steps)*
-                let response = self.client.execute(request).await?;
+                ::std::result::Result::Ok(request)
+            }
+            #[doc = #send_doc]
+            pub async fn send(self) -> ::std::result::Result<#resp_ty, ::replicate_client::Error> {
+                let client = self.client;
+                let request = self.into_request()?;
+                let response = client.execute(request).await?;
                 #decode
             }
+            #stream
         }
         impl<'a> ::std::future::IntoFuture for #b<'a> {
             type Output = ::std::result::Result<#resp_ty, ::replicate_client::Error>;
@@ -819,6 +849,66 @@ fn render_response_enum(op: &Operation, name: &TokenStream) -> TokenStream {
             #into_inner
         }
     }
+}
+
+/// The item type when `ty` is a page of a paginated list: a struct with a `next` URL (optional
+/// string) and a `results` array.
+pub fn page_item_type<'s>(space: &'s TypeSpace, ty: &Ty) -> Option<&'s Ty> {
+    let Ty::Named(name) = ty else { return None };
+    let Some(TypeDef::Struct {
+        fields,
+        form: false,
+        ..
+    }) = space.defs.get(name)
+    else {
+        return None;
+    };
+    let next = fields.iter().find(|f| f.wire == "next")?;
+    let results = fields.iter().find(|f| f.wire == "results")?;
+    if next.ty != Ty::String.optional() {
+        return None;
+    }
+    match &results.ty {
+        Ty::Vec(item) => Some(item),
+        Ty::Option(inner) => match inner.as_ref() {
+            Ty::Vec(item) => Some(item),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// `impl Page` for every page type, so list operations can stream their items.
+pub fn render_page_impls(space: &TypeSpace) -> TokenStream {
+    let local = quote! {};
+    let impls = space.defs.keys().filter_map(|name| {
+        let item = page_item_type(space, &Ty::Named(name.clone()))?;
+        let n = ident(name);
+        let item_ty = ty_tokens(item, &local);
+        let Some(TypeDef::Struct { fields, .. }) = space.defs.get(name) else {
+            return None;
+        };
+        let results = fields.iter().find(|f| f.wire == "results")?;
+        let rname = ident(&results.rust);
+        let items = if results.ty.is_option() {
+            quote! { self.#rname.unwrap_or_default() }
+        } else {
+            quote! { self.#rname }
+        };
+        let nname = ident(&fields.iter().find(|f| f.wire == "next")?.rust);
+        Some(quote! {
+            impl ::replicate_client::runtime::Page for #n {
+                type Item = #item_ty;
+                fn next_url(&self) -> ::std::option::Option<&str> {
+                    self.#nname.as_deref()
+                }
+                fn into_items(self) -> ::std::vec::Vec<#item_ty> {
+                    #items
+                }
+            }
+        })
+    });
+    quote! { #(#impls)* }
 }
 
 /// Multipart form encoding for a generated form struct (`impl TheForm { fn into_multipart }`).

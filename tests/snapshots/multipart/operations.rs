@@ -12,10 +12,13 @@ pub struct FilesCreate<'a> {
     body: types::FilesCreateRequest,
 }
 impl<'a> FilesCreate<'a> {
-    /// Sends the request: `POST /files`.
-    pub async fn send(
+    /// The request this builder describes, without sending it.
+    pub fn into_request(
         self,
-    ) -> ::std::result::Result<types::FilesCreateResponse, ::replicate_client::Error> {
+    ) -> ::std::result::Result<
+        ::replicate_client::runtime::RequestSpec,
+        ::replicate_client::Error,
+    > {
         let mut request = ::replicate_client::runtime::RequestSpec::new(
             "POST",
             ::std::string::String::from("/files"),
@@ -26,7 +29,15 @@ impl<'a> FilesCreate<'a> {
             request.multipart_body(body.into_multipart()?);
         }
         request.accept("application/json");
-        let response = self.client.execute(request).await?;
+        ::std::result::Result::Ok(request)
+    }
+    /// Sends the request: `POST /files`.
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<types::FilesCreateResponse, ::replicate_client::Error> {
+        let client = self.client;
+        let request = self.into_request()?;
+        let response = client.execute(request).await?;
         response.json()
     }
 }

@@ -12,11 +12,11 @@ pub struct ModelsVersionsGet<'a> {
     model_owner: ::std::string::String,
 }
 impl<'a> ModelsVersionsGet<'a> {
-    /// Sends the request: `GET /models/{model_owner}/versions`.
-    pub async fn send(
+    /// The request this builder describes, without sending it.
+    pub fn into_request(
         self,
     ) -> ::std::result::Result<
-        types::ModelsVersionsGetResponse,
+        ::replicate_client::runtime::RequestSpec,
         ::replicate_client::Error,
     > {
         let mut request = ::replicate_client::runtime::RequestSpec::new(
@@ -28,7 +28,18 @@ impl<'a> ModelsVersionsGet<'a> {
             "models.versions.get",
         );
         request.accept("application/json");
-        let response = self.client.execute(request).await?;
+        ::std::result::Result::Ok(request)
+    }
+    /// Sends the request: `GET /models/{model_owner}/versions`.
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<
+        types::ModelsVersionsGetResponse,
+        ::replicate_client::Error,
+    > {
+        let client = self.client;
+        let request = self.into_request()?;
+        let response = client.execute(request).await?;
         response.json()
     }
 }
@@ -50,10 +61,13 @@ pub struct Search<'a> {
     query: ::std::string::String,
 }
 impl<'a> Search<'a> {
-    /// Sends the request: `GET /search`.
-    pub async fn send(
+    /// The request this builder describes, without sending it.
+    pub fn into_request(
         self,
-    ) -> ::std::result::Result<types::Option_, ::replicate_client::Error> {
+    ) -> ::std::result::Result<
+        ::replicate_client::runtime::RequestSpec,
+        ::replicate_client::Error,
+    > {
         let mut request = ::replicate_client::runtime::RequestSpec::new(
             "GET",
             ::std::string::String::from("/search"),
@@ -65,7 +79,15 @@ impl<'a> Search<'a> {
         }
         request.without_auth();
         request.accept("application/json");
-        let response = self.client.execute(request).await?;
+        ::std::result::Result::Ok(request)
+    }
+    /// Sends the request: `GET /search`.
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<types::Option_, ::replicate_client::Error> {
+        let client = self.client;
+        let request = self.into_request()?;
+        let response = client.execute(request).await?;
         response.json()
     }
 }
@@ -83,17 +105,28 @@ pub struct WebhooksDefaultSecretGet<'a> {
     client: &'a ::replicate_client::Client,
 }
 impl<'a> WebhooksDefaultSecretGet<'a> {
-    /// Sends the request: `GET /webhooks/default/secret`.
-    pub async fn send(
+    /// The request this builder describes, without sending it.
+    pub fn into_request(
         self,
-    ) -> ::std::result::Result<types::Result_, ::replicate_client::Error> {
+    ) -> ::std::result::Result<
+        ::replicate_client::runtime::RequestSpec,
+        ::replicate_client::Error,
+    > {
         let mut request = ::replicate_client::runtime::RequestSpec::new(
             "GET",
             ::std::string::String::from("/webhooks/default/secret"),
             "webhooks.default.secret.get",
         );
         request.accept("application/json");
-        let response = self.client.execute(request).await?;
+        ::std::result::Result::Ok(request)
+    }
+    /// Sends the request: `GET /webhooks/default/secret`.
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<types::Result_, ::replicate_client::Error> {
+        let client = self.client;
+        let request = self.into_request()?;
+        let response = client.execute(request).await?;
         response.json()
     }
 }

@@ -12,10 +12,13 @@ pub struct ThingsGet<'a> {
     id: ::std::string::String,
 }
 impl<'a> ThingsGet<'a> {
-    /// Sends the request: `GET /things/{id}`.
-    pub async fn send(
+    /// The request this builder describes, without sending it.
+    pub fn into_request(
         self,
-    ) -> ::std::result::Result<types::Thing, ::replicate_client::Error> {
+    ) -> ::std::result::Result<
+        ::replicate_client::runtime::RequestSpec,
+        ::replicate_client::Error,
+    > {
         let mut request = ::replicate_client::runtime::RequestSpec::new(
             "GET",
             ::std::format!(
@@ -24,7 +27,15 @@ impl<'a> ThingsGet<'a> {
             "things.get",
         );
         request.accept("application/json");
-        let response = self.client.execute(request).await?;
+        ::std::result::Result::Ok(request)
+    }
+    /// Sends the request: `GET /things/{id}`.
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<types::Thing, ::replicate_client::Error> {
+        let client = self.client;
+        let request = self.into_request()?;
+        let response = client.execute(request).await?;
         response.json()
     }
 }

@@ -12,11 +12,11 @@ pub struct PredictionsGet<'a> {
     id: ::std::string::String,
 }
 impl<'a> PredictionsGet<'a> {
-    /// Sends the request: `GET /predictions/{id}`.
-    pub async fn send(
+    /// The request this builder describes, without sending it.
+    pub fn into_request(
         self,
     ) -> ::std::result::Result<
-        types::PredictionsGetResponse,
+        ::replicate_client::runtime::RequestSpec,
         ::replicate_client::Error,
     > {
         let mut request = ::replicate_client::runtime::RequestSpec::new(
@@ -28,7 +28,18 @@ impl<'a> PredictionsGet<'a> {
             "predictions.get",
         );
         request.accept("application/json");
-        let response = self.client.execute(request).await?;
+        ::std::result::Result::Ok(request)
+    }
+    /// Sends the request: `GET /predictions/{id}`.
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<
+        types::PredictionsGetResponse,
+        ::replicate_client::Error,
+    > {
+        let client = self.client;
+        let request = self.into_request()?;
+        let response = client.execute(request).await?;
         response.json()
     }
 }

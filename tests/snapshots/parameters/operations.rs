@@ -31,10 +31,13 @@ impl<'a> ItemsCreate<'a> {
         self.cancel_after = ::std::option::Option::Some(value.into());
         self
     }
-    /// Sends the request: `POST /owners/{owner}/items`.
-    pub async fn send(
+    /// The request this builder describes, without sending it.
+    pub fn into_request(
         self,
-    ) -> ::std::result::Result<types::ItemsCreateResponse, ::replicate_client::Error> {
+    ) -> ::std::result::Result<
+        ::replicate_client::runtime::RequestSpec,
+        ::replicate_client::Error,
+    > {
         let mut request = ::replicate_client::runtime::RequestSpec::new(
             "POST",
             ::std::format!(
@@ -54,7 +57,15 @@ impl<'a> ItemsCreate<'a> {
             request.json_body("application/json", &body)?;
         }
         request.accept("application/json");
-        let response = self.client.execute(request).await?;
+        ::std::result::Result::Ok(request)
+    }
+    /// Sends the request: `POST /owners/{owner}/items`.
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<types::ItemsCreateResponse, ::replicate_client::Error> {
+        let client = self.client;
+        let request = self.into_request()?;
+        let response = client.execute(request).await?;
         response.json()
     }
 }
@@ -109,11 +120,11 @@ impl<'a> ItemsList<'a> {
         self.created_after = ::std::option::Option::Some(value.into());
         self
     }
-    /// Sends the request: `GET /owners/{owner}/items`.
-    pub async fn send(
+    /// The request this builder describes, without sending it.
+    pub fn into_request(
         self,
     ) -> ::std::result::Result<
-        ::std::vec::Vec<::std::string::String>,
+        ::replicate_client::runtime::RequestSpec,
         ::replicate_client::Error,
     > {
         let mut request = ::replicate_client::runtime::RequestSpec::new(
@@ -139,7 +150,18 @@ impl<'a> ItemsList<'a> {
             request.query("created_after", value.to_string());
         }
         request.accept("application/json");
-        let response = self.client.execute(request).await?;
+        ::std::result::Result::Ok(request)
+    }
+    /// Sends the request: `GET /owners/{owner}/items`.
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<
+        ::std::vec::Vec<::std::string::String>,
+        ::replicate_client::Error,
+    > {
+        let client = self.client;
+        let request = self.into_request()?;
+        let response = client.execute(request).await?;
         response.json()
     }
 }

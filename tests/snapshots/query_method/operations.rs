@@ -11,11 +11,11 @@ pub struct ModelsList<'a> {
     client: &'a ::replicate_client::Client,
 }
 impl<'a> ModelsList<'a> {
-    /// Sends the request: `GET /models`.
-    pub async fn send(
+    /// The request this builder describes, without sending it.
+    pub fn into_request(
         self,
     ) -> ::std::result::Result<
-        ::std::vec::Vec<::std::string::String>,
+        ::replicate_client::runtime::RequestSpec,
         ::replicate_client::Error,
     > {
         let mut request = ::replicate_client::runtime::RequestSpec::new(
@@ -24,7 +24,18 @@ impl<'a> ModelsList<'a> {
             "models.list",
         );
         request.accept("application/json");
-        let response = self.client.execute(request).await?;
+        ::std::result::Result::Ok(request)
+    }
+    /// Sends the request: `GET /models`.
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<
+        ::std::vec::Vec<::std::string::String>,
+        ::replicate_client::Error,
+    > {
+        let client = self.client;
+        let request = self.into_request()?;
+        let response = client.execute(request).await?;
         response.json()
     }
 }
@@ -46,11 +57,11 @@ pub struct ModelsSearch<'a> {
     body: ::std::string::String,
 }
 impl<'a> ModelsSearch<'a> {
-    /// Sends the request: `QUERY /models`.
-    pub async fn send(
+    /// The request this builder describes, without sending it.
+    pub fn into_request(
         self,
     ) -> ::std::result::Result<
-        ::std::vec::Vec<::std::string::String>,
+        ::replicate_client::runtime::RequestSpec,
         ::replicate_client::Error,
     > {
         let mut request = ::replicate_client::runtime::RequestSpec::new(
@@ -63,7 +74,18 @@ impl<'a> ModelsSearch<'a> {
             request.text_body("text/plain", body);
         }
         request.accept("application/json");
-        let response = self.client.execute(request).await?;
+        ::std::result::Result::Ok(request)
+    }
+    /// Sends the request: `QUERY /models`.
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<
+        ::std::vec::Vec<::std::string::String>,
+        ::replicate_client::Error,
+    > {
+        let client = self.client;
+        let request = self.into_request()?;
+        let response = client.execute(request).await?;
         response.json()
     }
 }

@@ -11,17 +11,28 @@ pub struct TreeGet<'a> {
     client: &'a ::replicate_client::Client,
 }
 impl<'a> TreeGet<'a> {
-    /// Sends the request: `GET /tree`.
-    pub async fn send(
+    /// The request this builder describes, without sending it.
+    pub fn into_request(
         self,
-    ) -> ::std::result::Result<types::Node, ::replicate_client::Error> {
+    ) -> ::std::result::Result<
+        ::replicate_client::runtime::RequestSpec,
+        ::replicate_client::Error,
+    > {
         let mut request = ::replicate_client::runtime::RequestSpec::new(
             "GET",
             ::std::string::String::from("/tree"),
             "tree.get",
         );
         request.accept("application/json");
-        let response = self.client.execute(request).await?;
+        ::std::result::Result::Ok(request)
+    }
+    /// Sends the request: `GET /tree`.
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<types::Node, ::replicate_client::Error> {
+        let client = self.client;
+        let request = self.into_request()?;
+        let response = client.execute(request).await?;
         response.json()
     }
 }

@@ -12,8 +12,13 @@ pub struct JobsCreate<'a> {
     body: types::JobsCreateRequest,
 }
 impl<'a> JobsCreate<'a> {
-    /// Sends the request: `POST /jobs`.
-    pub async fn send(self) -> ::std::result::Result<(), ::replicate_client::Error> {
+    /// The request this builder describes, without sending it.
+    pub fn into_request(
+        self,
+    ) -> ::std::result::Result<
+        ::replicate_client::runtime::RequestSpec,
+        ::replicate_client::Error,
+    > {
         let mut request = ::replicate_client::runtime::RequestSpec::new(
             "POST",
             ::std::string::String::from("/jobs"),
@@ -23,7 +28,13 @@ impl<'a> JobsCreate<'a> {
             let body = self.body;
             request.json_body("application/json", &body)?;
         }
-        let response = self.client.execute(request).await?;
+        ::std::result::Result::Ok(request)
+    }
+    /// Sends the request: `POST /jobs`.
+    pub async fn send(self) -> ::std::result::Result<(), ::replicate_client::Error> {
+        let client = self.client;
+        let request = self.into_request()?;
+        let response = client.execute(request).await?;
         let _ = response;
         ::std::result::Result::Ok(())
     }

@@ -13,11 +13,11 @@ pub struct FilesDownload<'a> {
     expiry: i64,
 }
 impl<'a> FilesDownload<'a> {
-    /// Sends the request: `GET /files/{id}/download`.
-    pub async fn send(
+    /// The request this builder describes, without sending it.
+    pub fn into_request(
         self,
     ) -> ::std::result::Result<
-        ::replicate_client::runtime::Bytes,
+        ::replicate_client::runtime::RequestSpec,
         ::replicate_client::Error,
     > {
         let mut request = ::replicate_client::runtime::RequestSpec::new(
@@ -33,7 +33,18 @@ impl<'a> FilesDownload<'a> {
             request.query("expiry", value.to_string());
         }
         request.accept("application/octet-stream");
-        let response = self.client.execute(request).await?;
+        ::std::result::Result::Ok(request)
+    }
+    /// Sends the request: `GET /files/{id}/download`.
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<
+        ::replicate_client::runtime::Bytes,
+        ::replicate_client::Error,
+    > {
+        let client = self.client;
+        let request = self.into_request()?;
+        let response = client.execute(request).await?;
         ::std::result::Result::Ok(response.into_bytes())
     }
 }
@@ -55,10 +66,13 @@ pub struct PredictionsCreate<'a> {
     body: types::PredictionsCreateRequest,
 }
 impl<'a> PredictionsCreate<'a> {
-    /// Sends the request: `POST /predictions`.
-    pub async fn send(
+    /// The request this builder describes, without sending it.
+    pub fn into_request(
         self,
-    ) -> ::std::result::Result<PredictionsCreateResponse, ::replicate_client::Error> {
+    ) -> ::std::result::Result<
+        ::replicate_client::runtime::RequestSpec,
+        ::replicate_client::Error,
+    > {
         let mut request = ::replicate_client::runtime::RequestSpec::new(
             "POST",
             ::std::string::String::from("/predictions"),
@@ -69,7 +83,15 @@ impl<'a> PredictionsCreate<'a> {
             request.json_body("application/json", &body)?;
         }
         request.accept("application/json");
-        let response = self.client.execute(request).await?;
+        ::std::result::Result::Ok(request)
+    }
+    /// Sends the request: `POST /predictions`.
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<PredictionsCreateResponse, ::replicate_client::Error> {
+        let client = self.client;
+        let request = self.into_request()?;
+        let response = client.execute(request).await?;
         match response.status() {
             201 => {
                 ::std::result::Result::Ok(
@@ -127,8 +149,13 @@ pub struct PredictionsDelete<'a> {
     id: ::std::string::String,
 }
 impl<'a> PredictionsDelete<'a> {
-    /// Sends the request: `DELETE /predictions/{id}`.
-    pub async fn send(self) -> ::std::result::Result<(), ::replicate_client::Error> {
+    /// The request this builder describes, without sending it.
+    pub fn into_request(
+        self,
+    ) -> ::std::result::Result<
+        ::replicate_client::runtime::RequestSpec,
+        ::replicate_client::Error,
+    > {
         let request = ::replicate_client::runtime::RequestSpec::new(
             "DELETE",
             ::std::format!(
@@ -137,7 +164,13 @@ impl<'a> PredictionsDelete<'a> {
             ),
             "predictions.delete",
         );
-        let response = self.client.execute(request).await?;
+        ::std::result::Result::Ok(request)
+    }
+    /// Sends the request: `DELETE /predictions/{id}`.
+    pub async fn send(self) -> ::std::result::Result<(), ::replicate_client::Error> {
+        let client = self.client;
+        let request = self.into_request()?;
+        let response = client.execute(request).await?;
         let _ = response;
         ::std::result::Result::Ok(())
     }
@@ -156,17 +189,28 @@ pub struct ReadmeGet<'a> {
     client: &'a ::replicate_client::Client,
 }
 impl<'a> ReadmeGet<'a> {
-    /// Sends the request: `GET /readme`.
-    pub async fn send(
+    /// The request this builder describes, without sending it.
+    pub fn into_request(
         self,
-    ) -> ::std::result::Result<::std::string::String, ::replicate_client::Error> {
+    ) -> ::std::result::Result<
+        ::replicate_client::runtime::RequestSpec,
+        ::replicate_client::Error,
+    > {
         let mut request = ::replicate_client::runtime::RequestSpec::new(
             "GET",
             ::std::string::String::from("/readme"),
             "readme.get",
         );
         request.accept("text/plain");
-        let response = self.client.execute(request).await?;
+        ::std::result::Result::Ok(request)
+    }
+    /// Sends the request: `GET /readme`.
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<::std::string::String, ::replicate_client::Error> {
+        let client = self.client;
+        let request = self.into_request()?;
+        let response = client.execute(request).await?;
         response.text()
     }
 }

@@ -12,10 +12,13 @@ pub struct ImagesCreate<'a> {
     body: types::ImagesCreateRequest,
 }
 impl<'a> ImagesCreate<'a> {
-    /// Sends the request: `POST /images`.
-    pub async fn send(
+    /// The request this builder describes, without sending it.
+    pub fn into_request(
         self,
-    ) -> ::std::result::Result<types::ImagesCreateResponse, ::replicate_client::Error> {
+    ) -> ::std::result::Result<
+        ::replicate_client::runtime::RequestSpec,
+        ::replicate_client::Error,
+    > {
         let mut request = ::replicate_client::runtime::RequestSpec::new(
             "POST",
             ::std::string::String::from("/images"),
@@ -26,7 +29,15 @@ impl<'a> ImagesCreate<'a> {
             request.json_body("application/json", &body)?;
         }
         request.accept("application/json");
-        let response = self.client.execute(request).await?;
+        ::std::result::Result::Ok(request)
+    }
+    /// Sends the request: `POST /images`.
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<types::ImagesCreateResponse, ::replicate_client::Error> {
+        let client = self.client;
+        let request = self.into_request()?;
+        let response = client.execute(request).await?;
         response.json()
     }
 }

@@ -11,17 +11,28 @@ pub struct AccountGet<'a> {
     client: &'a ::replicate_client::Client,
 }
 impl<'a> AccountGet<'a> {
-    /// Sends the request: `GET /account`.
-    pub async fn send(
+    /// The request this builder describes, without sending it.
+    pub fn into_request(
         self,
-    ) -> ::std::result::Result<types::AccountGetResponse, ::replicate_client::Error> {
+    ) -> ::std::result::Result<
+        ::replicate_client::runtime::RequestSpec,
+        ::replicate_client::Error,
+    > {
         let mut request = ::replicate_client::runtime::RequestSpec::new(
             "GET",
             ::std::string::String::from("/account"),
             "account.get",
         );
         request.accept("application/json");
-        let response = self.client.execute(request).await?;
+        ::std::result::Result::Ok(request)
+    }
+    /// Sends the request: `GET /account`.
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<types::AccountGetResponse, ::replicate_client::Error> {
+        let client = self.client;
+        let request = self.into_request()?;
+        let response = client.execute(request).await?;
         response.json()
     }
 }
@@ -43,10 +54,13 @@ pub struct CollectionsGet<'a> {
     collection_slug: ::std::string::String,
 }
 impl<'a> CollectionsGet<'a> {
-    /// Sends the request: `GET /collections/{collection_slug}`.
-    pub async fn send(
+    /// The request this builder describes, without sending it.
+    pub fn into_request(
         self,
-    ) -> ::std::result::Result<types::CollectionResponse, ::replicate_client::Error> {
+    ) -> ::std::result::Result<
+        ::replicate_client::runtime::RequestSpec,
+        ::replicate_client::Error,
+    > {
         let mut request = ::replicate_client::runtime::RequestSpec::new(
             "GET",
             ::std::format!(
@@ -56,7 +70,15 @@ impl<'a> CollectionsGet<'a> {
             "collections.get",
         );
         request.accept("application/json");
-        let response = self.client.execute(request).await?;
+        ::std::result::Result::Ok(request)
+    }
+    /// Sends the request: `GET /collections/{collection_slug}`.
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<types::CollectionResponse, ::replicate_client::Error> {
+        let client = self.client;
+        let request = self.into_request()?;
+        let response = client.execute(request).await?;
         response.json()
     }
 }
@@ -77,11 +99,11 @@ pub struct CollectionsList<'a> {
     client: &'a ::replicate_client::Client,
 }
 impl<'a> CollectionsList<'a> {
-    /// Sends the request: `GET /collections`.
-    pub async fn send(
+    /// The request this builder describes, without sending it.
+    pub fn into_request(
         self,
     ) -> ::std::result::Result<
-        types::PaginatedCollectionResponse,
+        ::replicate_client::runtime::RequestSpec,
         ::replicate_client::Error,
     > {
         let mut request = ::replicate_client::runtime::RequestSpec::new(
@@ -90,8 +112,29 @@ impl<'a> CollectionsList<'a> {
             "collections.list",
         );
         request.accept("application/json");
-        let response = self.client.execute(request).await?;
+        ::std::result::Result::Ok(request)
+    }
+    /// Sends the request: `GET /collections`.
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<
+        types::PaginatedCollectionResponse,
+        ::replicate_client::Error,
+    > {
+        let client = self.client;
+        let request = self.into_request()?;
+        let response = client.execute(request).await?;
         response.json()
+    }
+    /// Every item of every page, fetched lazily: no request is made until the stream is
+    /// polled, and each next page only when the previous one is used up.
+    pub fn into_stream(
+        self,
+    ) -> ::replicate_client::runtime::ItemStream<'a, types::CollectionListItem> {
+        let client = self.client;
+        ::replicate_client::runtime::paginate::<
+            types::PaginatedCollectionResponse,
+        >(client, self.into_request())
     }
 }
 impl<'a> ::std::future::IntoFuture for CollectionsList<'a> {
@@ -112,10 +155,13 @@ pub struct DeploymentsCreate<'a> {
     body: types::DeploymentsCreateRequest,
 }
 impl<'a> DeploymentsCreate<'a> {
-    /// Sends the request: `POST /deployments`.
-    pub async fn send(
+    /// The request this builder describes, without sending it.
+    pub fn into_request(
         self,
-    ) -> ::std::result::Result<types::DeploymentResponse, ::replicate_client::Error> {
+    ) -> ::std::result::Result<
+        ::replicate_client::runtime::RequestSpec,
+        ::replicate_client::Error,
+    > {
         let mut request = ::replicate_client::runtime::RequestSpec::new(
             "POST",
             ::std::string::String::from("/deployments"),
@@ -126,7 +172,15 @@ impl<'a> DeploymentsCreate<'a> {
             request.json_body("application/json", &body)?;
         }
         request.accept("application/json");
-        let response = self.client.execute(request).await?;
+        ::std::result::Result::Ok(request)
+    }
+    /// Sends the request: `POST /deployments`.
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<types::DeploymentResponse, ::replicate_client::Error> {
+        let client = self.client;
+        let request = self.into_request()?;
+        let response = client.execute(request).await?;
         response.json()
     }
 }
@@ -149,8 +203,13 @@ pub struct DeploymentsDelete<'a> {
     deployment_name: ::std::string::String,
 }
 impl<'a> DeploymentsDelete<'a> {
-    /// Sends the request: `DELETE /deployments/{deployment_owner}/{deployment_name}`.
-    pub async fn send(self) -> ::std::result::Result<(), ::replicate_client::Error> {
+    /// The request this builder describes, without sending it.
+    pub fn into_request(
+        self,
+    ) -> ::std::result::Result<
+        ::replicate_client::runtime::RequestSpec,
+        ::replicate_client::Error,
+    > {
         let request = ::replicate_client::runtime::RequestSpec::new(
             "DELETE",
             ::std::format!(
@@ -160,7 +219,13 @@ impl<'a> DeploymentsDelete<'a> {
             ),
             "deployments.delete",
         );
-        let response = self.client.execute(request).await?;
+        ::std::result::Result::Ok(request)
+    }
+    /// Sends the request: `DELETE /deployments/{deployment_owner}/{deployment_name}`.
+    pub async fn send(self) -> ::std::result::Result<(), ::replicate_client::Error> {
+        let client = self.client;
+        let request = self.into_request()?;
+        let response = client.execute(request).await?;
         let _ = response;
         ::std::result::Result::Ok(())
     }
@@ -181,10 +246,13 @@ pub struct DeploymentsGet<'a> {
     deployment_name: ::std::string::String,
 }
 impl<'a> DeploymentsGet<'a> {
-    /// Sends the request: `GET /deployments/{deployment_owner}/{deployment_name}`.
-    pub async fn send(
+    /// The request this builder describes, without sending it.
+    pub fn into_request(
         self,
-    ) -> ::std::result::Result<types::DeploymentResponse, ::replicate_client::Error> {
+    ) -> ::std::result::Result<
+        ::replicate_client::runtime::RequestSpec,
+        ::replicate_client::Error,
+    > {
         let mut request = ::replicate_client::runtime::RequestSpec::new(
             "GET",
             ::std::format!(
@@ -195,7 +263,15 @@ impl<'a> DeploymentsGet<'a> {
             "deployments.get",
         );
         request.accept("application/json");
-        let response = self.client.execute(request).await?;
+        ::std::result::Result::Ok(request)
+    }
+    /// Sends the request: `GET /deployments/{deployment_owner}/{deployment_name}`.
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<types::DeploymentResponse, ::replicate_client::Error> {
+        let client = self.client;
+        let request = self.into_request()?;
+        let response = client.execute(request).await?;
         response.json()
     }
 }
@@ -216,11 +292,11 @@ pub struct DeploymentsList<'a> {
     client: &'a ::replicate_client::Client,
 }
 impl<'a> DeploymentsList<'a> {
-    /// Sends the request: `GET /deployments`.
-    pub async fn send(
+    /// The request this builder describes, without sending it.
+    pub fn into_request(
         self,
     ) -> ::std::result::Result<
-        types::DeploymentsListResponse,
+        ::replicate_client::runtime::RequestSpec,
         ::replicate_client::Error,
     > {
         let mut request = ::replicate_client::runtime::RequestSpec::new(
@@ -229,8 +305,29 @@ impl<'a> DeploymentsList<'a> {
             "deployments.list",
         );
         request.accept("application/json");
-        let response = self.client.execute(request).await?;
+        ::std::result::Result::Ok(request)
+    }
+    /// Sends the request: `GET /deployments`.
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<
+        types::DeploymentsListResponse,
+        ::replicate_client::Error,
+    > {
+        let client = self.client;
+        let request = self.into_request()?;
+        let response = client.execute(request).await?;
         response.json()
+    }
+    /// Every item of every page, fetched lazily: no request is made until the stream is
+    /// polled, and each next page only when the previous one is used up.
+    pub fn into_stream(
+        self,
+    ) -> ::replicate_client::runtime::ItemStream<'a, types::DeploymentResponse> {
+        let client = self.client;
+        ::replicate_client::runtime::paginate::<
+            types::DeploymentsListResponse,
+        >(client, self.into_request())
     }
 }
 impl<'a> ::std::future::IntoFuture for DeploymentsList<'a> {
@@ -271,11 +368,11 @@ impl<'a> DeploymentsPredictionsCreate<'a> {
         self.cancel_after = ::std::option::Option::Some(value.into());
         self
     }
-    /// Sends the request: `POST /deployments/{deployment_owner}/{deployment_name}/predictions`.
-    pub async fn send(
+    /// The request this builder describes, without sending it.
+    pub fn into_request(
         self,
     ) -> ::std::result::Result<
-        DeploymentsPredictionsCreateResponse,
+        ::replicate_client::runtime::RequestSpec,
         ::replicate_client::Error,
     > {
         let mut request = ::replicate_client::runtime::RequestSpec::new(
@@ -299,7 +396,18 @@ impl<'a> DeploymentsPredictionsCreate<'a> {
             request.json_body("application/json", &body)?;
         }
         request.accept("application/json");
-        let response = self.client.execute(request).await?;
+        ::std::result::Result::Ok(request)
+    }
+    /// Sends the request: `POST /deployments/{deployment_owner}/{deployment_name}/predictions`.
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<
+        DeploymentsPredictionsCreateResponse,
+        ::replicate_client::Error,
+    > {
+        let client = self.client;
+        let request = self.into_request()?;
+        let response = client.execute(request).await?;
         match response.status() {
             201 => {
                 ::std::result::Result::Ok(
@@ -367,10 +475,13 @@ impl<'a> DeploymentsUpdate<'a> {
         self.body = ::std::option::Option::Some(value.into());
         self
     }
-    /// Sends the request: `PATCH /deployments/{deployment_owner}/{deployment_name}`.
-    pub async fn send(
+    /// The request this builder describes, without sending it.
+    pub fn into_request(
         self,
-    ) -> ::std::result::Result<types::DeploymentResponse, ::replicate_client::Error> {
+    ) -> ::std::result::Result<
+        ::replicate_client::runtime::RequestSpec,
+        ::replicate_client::Error,
+    > {
         let mut request = ::replicate_client::runtime::RequestSpec::new(
             "PATCH",
             ::std::format!(
@@ -384,7 +495,15 @@ impl<'a> DeploymentsUpdate<'a> {
             request.json_body("application/json", &body)?;
         }
         request.accept("application/json");
-        let response = self.client.execute(request).await?;
+        ::std::result::Result::Ok(request)
+    }
+    /// Sends the request: `PATCH /deployments/{deployment_owner}/{deployment_name}`.
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<types::DeploymentResponse, ::replicate_client::Error> {
+        let client = self.client;
+        let request = self.into_request()?;
+        let response = client.execute(request).await?;
         response.json()
     }
 }
@@ -406,10 +525,13 @@ pub struct FilesCreate<'a> {
     body: types::FilesCreateRequest,
 }
 impl<'a> FilesCreate<'a> {
-    /// Sends the request: `POST /files`.
-    pub async fn send(
+    /// The request this builder describes, without sending it.
+    pub fn into_request(
         self,
-    ) -> ::std::result::Result<types::FileResponse, ::replicate_client::Error> {
+    ) -> ::std::result::Result<
+        ::replicate_client::runtime::RequestSpec,
+        ::replicate_client::Error,
+    > {
         let mut request = ::replicate_client::runtime::RequestSpec::new(
             "POST",
             ::std::string::String::from("/files"),
@@ -420,7 +542,15 @@ impl<'a> FilesCreate<'a> {
             request.multipart_body(body.into_multipart()?);
         }
         request.accept("application/json");
-        let response = self.client.execute(request).await?;
+        ::std::result::Result::Ok(request)
+    }
+    /// Sends the request: `POST /files`.
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<types::FileResponse, ::replicate_client::Error> {
+        let client = self.client;
+        let request = self.into_request()?;
+        let response = client.execute(request).await?;
         response.json()
     }
 }
@@ -439,8 +569,13 @@ pub struct FilesDelete<'a> {
     file_id: ::std::string::String,
 }
 impl<'a> FilesDelete<'a> {
-    /// Sends the request: `DELETE /files/{file_id}`.
-    pub async fn send(self) -> ::std::result::Result<(), ::replicate_client::Error> {
+    /// The request this builder describes, without sending it.
+    pub fn into_request(
+        self,
+    ) -> ::std::result::Result<
+        ::replicate_client::runtime::RequestSpec,
+        ::replicate_client::Error,
+    > {
         let request = ::replicate_client::runtime::RequestSpec::new(
             "DELETE",
             ::std::format!(
@@ -449,7 +584,13 @@ impl<'a> FilesDelete<'a> {
             ),
             "files.delete",
         );
-        let response = self.client.execute(request).await?;
+        ::std::result::Result::Ok(request)
+    }
+    /// Sends the request: `DELETE /files/{file_id}`.
+    pub async fn send(self) -> ::std::result::Result<(), ::replicate_client::Error> {
+        let client = self.client;
+        let request = self.into_request()?;
+        let response = client.execute(request).await?;
         let _ = response;
         ::std::result::Result::Ok(())
     }
@@ -472,11 +613,11 @@ pub struct FilesDownload<'a> {
     signature: ::std::string::String,
 }
 impl<'a> FilesDownload<'a> {
-    /// Sends the request: `GET /files/{file_id}/download`.
-    pub async fn send(
+    /// The request this builder describes, without sending it.
+    pub fn into_request(
         self,
     ) -> ::std::result::Result<
-        ::replicate_client::runtime::Bytes,
+        ::replicate_client::runtime::RequestSpec,
         ::replicate_client::Error,
     > {
         let mut request = ::replicate_client::runtime::RequestSpec::new(
@@ -500,7 +641,18 @@ impl<'a> FilesDownload<'a> {
             request.query("signature", value.to_string());
         }
         request.accept("application/octet-stream");
-        let response = self.client.execute(request).await?;
+        ::std::result::Result::Ok(request)
+    }
+    /// Sends the request: `GET /files/{file_id}/download`.
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<
+        ::replicate_client::runtime::Bytes,
+        ::replicate_client::Error,
+    > {
+        let client = self.client;
+        let request = self.into_request()?;
+        let response = client.execute(request).await?;
         ::std::result::Result::Ok(response.into_bytes())
     }
 }
@@ -522,10 +674,13 @@ pub struct FilesGet<'a> {
     file_id: ::std::string::String,
 }
 impl<'a> FilesGet<'a> {
-    /// Sends the request: `GET /files/{file_id}`.
-    pub async fn send(
+    /// The request this builder describes, without sending it.
+    pub fn into_request(
         self,
-    ) -> ::std::result::Result<types::FileResponse, ::replicate_client::Error> {
+    ) -> ::std::result::Result<
+        ::replicate_client::runtime::RequestSpec,
+        ::replicate_client::Error,
+    > {
         let mut request = ::replicate_client::runtime::RequestSpec::new(
             "GET",
             ::std::format!(
@@ -535,7 +690,15 @@ impl<'a> FilesGet<'a> {
             "files.get",
         );
         request.accept("application/json");
-        let response = self.client.execute(request).await?;
+        ::std::result::Result::Ok(request)
+    }
+    /// Sends the request: `GET /files/{file_id}`.
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<types::FileResponse, ::replicate_client::Error> {
+        let client = self.client;
+        let request = self.into_request()?;
+        let response = client.execute(request).await?;
         response.json()
     }
 }
@@ -553,18 +716,39 @@ pub struct FilesList<'a> {
     client: &'a ::replicate_client::Client,
 }
 impl<'a> FilesList<'a> {
-    /// Sends the request: `GET /files`.
-    pub async fn send(
+    /// The request this builder describes, without sending it.
+    pub fn into_request(
         self,
-    ) -> ::std::result::Result<types::FilesListResponse, ::replicate_client::Error> {
+    ) -> ::std::result::Result<
+        ::replicate_client::runtime::RequestSpec,
+        ::replicate_client::Error,
+    > {
         let mut request = ::replicate_client::runtime::RequestSpec::new(
             "GET",
             ::std::string::String::from("/files"),
             "files.list",
         );
         request.accept("application/json");
-        let response = self.client.execute(request).await?;
+        ::std::result::Result::Ok(request)
+    }
+    /// Sends the request: `GET /files`.
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<types::FilesListResponse, ::replicate_client::Error> {
+        let client = self.client;
+        let request = self.into_request()?;
+        let response = client.execute(request).await?;
         response.json()
+    }
+    /// Every item of every page, fetched lazily: no request is made until the stream is
+    /// polled, and each next page only when the previous one is used up.
+    pub fn into_stream(
+        self,
+    ) -> ::replicate_client::runtime::ItemStream<'a, types::FileResponse> {
+        let client = self.client;
+        ::replicate_client::runtime::paginate::<
+            types::FilesListResponse,
+        >(client, self.into_request())
     }
 }
 impl<'a> ::std::future::IntoFuture for FilesList<'a> {
@@ -584,11 +768,11 @@ pub struct HardwareList<'a> {
     client: &'a ::replicate_client::Client,
 }
 impl<'a> HardwareList<'a> {
-    /// Sends the request: `GET /hardware`.
-    pub async fn send(
+    /// The request this builder describes, without sending it.
+    pub fn into_request(
         self,
     ) -> ::std::result::Result<
-        ::std::vec::Vec<types::HardwareListResponseItem>,
+        ::replicate_client::runtime::RequestSpec,
         ::replicate_client::Error,
     > {
         let mut request = ::replicate_client::runtime::RequestSpec::new(
@@ -597,7 +781,18 @@ impl<'a> HardwareList<'a> {
             "hardware.list",
         );
         request.accept("application/json");
-        let response = self.client.execute(request).await?;
+        ::std::result::Result::Ok(request)
+    }
+    /// Sends the request: `GET /hardware`.
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<
+        ::std::vec::Vec<types::HardwareListResponseItem>,
+        ::replicate_client::Error,
+    > {
+        let client = self.client;
+        let request = self.into_request()?;
+        let response = client.execute(request).await?;
         response.json()
     }
 }
@@ -619,10 +814,13 @@ pub struct ModelsCreate<'a> {
     body: types::ModelsCreateRequest,
 }
 impl<'a> ModelsCreate<'a> {
-    /// Sends the request: `POST /models`.
-    pub async fn send(
+    /// The request this builder describes, without sending it.
+    pub fn into_request(
         self,
-    ) -> ::std::result::Result<types::ModelResponse, ::replicate_client::Error> {
+    ) -> ::std::result::Result<
+        ::replicate_client::runtime::RequestSpec,
+        ::replicate_client::Error,
+    > {
         let mut request = ::replicate_client::runtime::RequestSpec::new(
             "POST",
             ::std::string::String::from("/models"),
@@ -633,7 +831,15 @@ impl<'a> ModelsCreate<'a> {
             request.json_body("application/json", &body)?;
         }
         request.accept("application/json");
-        let response = self.client.execute(request).await?;
+        ::std::result::Result::Ok(request)
+    }
+    /// Sends the request: `POST /models`.
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<types::ModelResponse, ::replicate_client::Error> {
+        let client = self.client;
+        let request = self.into_request()?;
+        let response = client.execute(request).await?;
         response.json()
     }
 }
@@ -653,8 +859,13 @@ pub struct ModelsDelete<'a> {
     model_name: ::std::string::String,
 }
 impl<'a> ModelsDelete<'a> {
-    /// Sends the request: `DELETE /models/{model_owner}/{model_name}`.
-    pub async fn send(self) -> ::std::result::Result<(), ::replicate_client::Error> {
+    /// The request this builder describes, without sending it.
+    pub fn into_request(
+        self,
+    ) -> ::std::result::Result<
+        ::replicate_client::runtime::RequestSpec,
+        ::replicate_client::Error,
+    > {
         let request = ::replicate_client::runtime::RequestSpec::new(
             "DELETE",
             ::std::format!(
@@ -664,7 +875,13 @@ impl<'a> ModelsDelete<'a> {
             ),
             "models.delete",
         );
-        let response = self.client.execute(request).await?;
+        ::std::result::Result::Ok(request)
+    }
+    /// Sends the request: `DELETE /models/{model_owner}/{model_name}`.
+    pub async fn send(self) -> ::std::result::Result<(), ::replicate_client::Error> {
+        let client = self.client;
+        let request = self.into_request()?;
+        let response = client.execute(request).await?;
         let _ = response;
         ::std::result::Result::Ok(())
     }
@@ -685,11 +902,11 @@ pub struct ModelsExamplesList<'a> {
     model_name: ::std::string::String,
 }
 impl<'a> ModelsExamplesList<'a> {
-    /// Sends the request: `GET /models/{model_owner}/{model_name}/examples`.
-    pub async fn send(
+    /// The request this builder describes, without sending it.
+    pub fn into_request(
         self,
     ) -> ::std::result::Result<
-        types::PaginatedPredictionResponse,
+        ::replicate_client::runtime::RequestSpec,
         ::replicate_client::Error,
     > {
         let mut request = ::replicate_client::runtime::RequestSpec::new(
@@ -702,8 +919,29 @@ impl<'a> ModelsExamplesList<'a> {
             "models.examples.list",
         );
         request.accept("application/json");
-        let response = self.client.execute(request).await?;
+        ::std::result::Result::Ok(request)
+    }
+    /// Sends the request: `GET /models/{model_owner}/{model_name}/examples`.
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<
+        types::PaginatedPredictionResponse,
+        ::replicate_client::Error,
+    > {
+        let client = self.client;
+        let request = self.into_request()?;
+        let response = client.execute(request).await?;
         response.json()
+    }
+    /// Every item of every page, fetched lazily: no request is made until the stream is
+    /// polled, and each next page only when the previous one is used up.
+    pub fn into_stream(
+        self,
+    ) -> ::replicate_client::runtime::ItemStream<'a, types::PredictionResponse> {
+        let client = self.client;
+        ::replicate_client::runtime::paginate::<
+            types::PaginatedPredictionResponse,
+        >(client, self.into_request())
     }
 }
 impl<'a> ::std::future::IntoFuture for ModelsExamplesList<'a> {
@@ -725,10 +963,13 @@ pub struct ModelsGet<'a> {
     model_name: ::std::string::String,
 }
 impl<'a> ModelsGet<'a> {
-    /// Sends the request: `GET /models/{model_owner}/{model_name}`.
-    pub async fn send(
+    /// The request this builder describes, without sending it.
+    pub fn into_request(
         self,
-    ) -> ::std::result::Result<types::ModelResponse, ::replicate_client::Error> {
+    ) -> ::std::result::Result<
+        ::replicate_client::runtime::RequestSpec,
+        ::replicate_client::Error,
+    > {
         let mut request = ::replicate_client::runtime::RequestSpec::new(
             "GET",
             ::std::format!(
@@ -739,7 +980,15 @@ impl<'a> ModelsGet<'a> {
             "models.get",
         );
         request.accept("application/json");
-        let response = self.client.execute(request).await?;
+        ::std::result::Result::Ok(request)
+    }
+    /// Sends the request: `GET /models/{model_owner}/{model_name}`.
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<types::ModelResponse, ::replicate_client::Error> {
+        let client = self.client;
+        let request = self.into_request()?;
+        let response = client.execute(request).await?;
         response.json()
     }
 }
@@ -775,11 +1024,11 @@ impl<'a> ModelsList<'a> {
         self.sort_direction = ::std::option::Option::Some(value.into());
         self
     }
-    /// Sends the request: `GET /models`.
-    pub async fn send(
+    /// The request this builder describes, without sending it.
+    pub fn into_request(
         self,
     ) -> ::std::result::Result<
-        types::PaginatedModelResponse,
+        ::replicate_client::runtime::RequestSpec,
         ::replicate_client::Error,
     > {
         let mut request = ::replicate_client::runtime::RequestSpec::new(
@@ -794,8 +1043,29 @@ impl<'a> ModelsList<'a> {
             request.query("sort_direction", value.to_string());
         }
         request.accept("application/json");
-        let response = self.client.execute(request).await?;
+        ::std::result::Result::Ok(request)
+    }
+    /// Sends the request: `GET /models`.
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<
+        types::PaginatedModelResponse,
+        ::replicate_client::Error,
+    > {
+        let client = self.client;
+        let request = self.into_request()?;
+        let response = client.execute(request).await?;
         response.json()
+    }
+    /// Every item of every page, fetched lazily: no request is made until the stream is
+    /// polled, and each next page only when the previous one is used up.
+    pub fn into_stream(
+        self,
+    ) -> ::replicate_client::runtime::ItemStream<'a, types::ModelResponse> {
+        let client = self.client;
+        ::replicate_client::runtime::paginate::<
+            types::PaginatedModelResponse,
+        >(client, self.into_request())
     }
 }
 impl<'a> ::std::future::IntoFuture for ModelsList<'a> {
@@ -836,11 +1106,11 @@ impl<'a> ModelsPredictionsCreate<'a> {
         self.cancel_after = ::std::option::Option::Some(value.into());
         self
     }
-    /// Sends the request: `POST /models/{model_owner}/{model_name}/predictions`.
-    pub async fn send(
+    /// The request this builder describes, without sending it.
+    pub fn into_request(
         self,
     ) -> ::std::result::Result<
-        ModelsPredictionsCreateResponse,
+        ::replicate_client::runtime::RequestSpec,
         ::replicate_client::Error,
     > {
         let mut request = ::replicate_client::runtime::RequestSpec::new(
@@ -863,7 +1133,18 @@ impl<'a> ModelsPredictionsCreate<'a> {
             request.json_body("application/json", &body)?;
         }
         request.accept("application/json");
-        let response = self.client.execute(request).await?;
+        ::std::result::Result::Ok(request)
+    }
+    /// Sends the request: `POST /models/{model_owner}/{model_name}/predictions`.
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<
+        ModelsPredictionsCreateResponse,
+        ::replicate_client::Error,
+    > {
+        let client = self.client;
+        let request = self.into_request()?;
+        let response = client.execute(request).await?;
         match response.status() {
             201 => {
                 ::std::result::Result::Ok(
@@ -922,10 +1203,13 @@ pub struct ModelsReadmeGet<'a> {
     model_name: ::std::string::String,
 }
 impl<'a> ModelsReadmeGet<'a> {
-    /// Sends the request: `GET /models/{model_owner}/{model_name}/readme`.
-    pub async fn send(
+    /// The request this builder describes, without sending it.
+    pub fn into_request(
         self,
-    ) -> ::std::result::Result<::std::string::String, ::replicate_client::Error> {
+    ) -> ::std::result::Result<
+        ::replicate_client::runtime::RequestSpec,
+        ::replicate_client::Error,
+    > {
         let mut request = ::replicate_client::runtime::RequestSpec::new(
             "GET",
             ::std::format!(
@@ -936,7 +1220,15 @@ impl<'a> ModelsReadmeGet<'a> {
             "models.readme.get",
         );
         request.accept("text/plain");
-        let response = self.client.execute(request).await?;
+        ::std::result::Result::Ok(request)
+    }
+    /// Sends the request: `GET /models/{model_owner}/{model_name}/readme`.
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<::std::string::String, ::replicate_client::Error> {
+        let client = self.client;
+        let request = self.into_request()?;
+        let response = client.execute(request).await?;
         response.text()
     }
 }
@@ -958,10 +1250,13 @@ pub struct ModelsSearch<'a> {
     body: ::std::string::String,
 }
 impl<'a> ModelsSearch<'a> {
-    /// Sends the request: `QUERY /models`.
-    pub async fn send(
+    /// The request this builder describes, without sending it.
+    pub fn into_request(
         self,
-    ) -> ::std::result::Result<types::ModelsSearchResponse, ::replicate_client::Error> {
+    ) -> ::std::result::Result<
+        ::replicate_client::runtime::RequestSpec,
+        ::replicate_client::Error,
+    > {
         let mut request = ::replicate_client::runtime::RequestSpec::new(
             "QUERY",
             ::std::string::String::from("/models"),
@@ -972,7 +1267,15 @@ impl<'a> ModelsSearch<'a> {
             request.text_body("text/plain", body);
         }
         request.accept("application/json");
-        let response = self.client.execute(request).await?;
+        ::std::result::Result::Ok(request)
+    }
+    /// Sends the request: `QUERY /models`.
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<types::ModelsSearchResponse, ::replicate_client::Error> {
+        let client = self.client;
+        let request = self.into_request()?;
+        let response = client.execute(request).await?;
         response.json()
     }
 }
@@ -1004,10 +1307,13 @@ impl<'a> ModelsUpdate<'a> {
         self.body = ::std::option::Option::Some(value.into());
         self
     }
-    /// Sends the request: `PATCH /models/{model_owner}/{model_name}`.
-    pub async fn send(
+    /// The request this builder describes, without sending it.
+    pub fn into_request(
         self,
-    ) -> ::std::result::Result<types::ModelResponse, ::replicate_client::Error> {
+    ) -> ::std::result::Result<
+        ::replicate_client::runtime::RequestSpec,
+        ::replicate_client::Error,
+    > {
         let mut request = ::replicate_client::runtime::RequestSpec::new(
             "PATCH",
             ::std::format!(
@@ -1021,7 +1327,15 @@ impl<'a> ModelsUpdate<'a> {
             request.json_body("application/json", &body)?;
         }
         request.accept("application/json");
-        let response = self.client.execute(request).await?;
+        ::std::result::Result::Ok(request)
+    }
+    /// Sends the request: `PATCH /models/{model_owner}/{model_name}`.
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<types::ModelResponse, ::replicate_client::Error> {
+        let client = self.client;
+        let request = self.into_request()?;
+        let response = client.execute(request).await?;
         response.json()
     }
 }
@@ -1042,8 +1356,13 @@ pub struct ModelsVersionsDelete<'a> {
     version_id: ::std::string::String,
 }
 impl<'a> ModelsVersionsDelete<'a> {
-    /// Sends the request: `DELETE /models/{model_owner}/{model_name}/versions/{version_id}`.
-    pub async fn send(self) -> ::std::result::Result<(), ::replicate_client::Error> {
+    /// The request this builder describes, without sending it.
+    pub fn into_request(
+        self,
+    ) -> ::std::result::Result<
+        ::replicate_client::runtime::RequestSpec,
+        ::replicate_client::Error,
+    > {
         let request = ::replicate_client::runtime::RequestSpec::new(
             "DELETE",
             ::std::format!(
@@ -1054,7 +1373,13 @@ impl<'a> ModelsVersionsDelete<'a> {
             ),
             "models.versions.delete",
         );
-        let response = self.client.execute(request).await?;
+        ::std::result::Result::Ok(request)
+    }
+    /// Sends the request: `DELETE /models/{model_owner}/{model_name}/versions/{version_id}`.
+    pub async fn send(self) -> ::std::result::Result<(), ::replicate_client::Error> {
+        let client = self.client;
+        let request = self.into_request()?;
+        let response = client.execute(request).await?;
         let _ = response;
         ::std::result::Result::Ok(())
     }
@@ -1076,10 +1401,13 @@ pub struct ModelsVersionsGet<'a> {
     version_id: ::std::string::String,
 }
 impl<'a> ModelsVersionsGet<'a> {
-    /// Sends the request: `GET /models/{model_owner}/{model_name}/versions/{version_id}`.
-    pub async fn send(
+    /// The request this builder describes, without sending it.
+    pub fn into_request(
         self,
-    ) -> ::std::result::Result<types::VersionResponse, ::replicate_client::Error> {
+    ) -> ::std::result::Result<
+        ::replicate_client::runtime::RequestSpec,
+        ::replicate_client::Error,
+    > {
         let mut request = ::replicate_client::runtime::RequestSpec::new(
             "GET",
             ::std::format!(
@@ -1091,7 +1419,15 @@ impl<'a> ModelsVersionsGet<'a> {
             "models.versions.get",
         );
         request.accept("application/json");
-        let response = self.client.execute(request).await?;
+        ::std::result::Result::Ok(request)
+    }
+    /// Sends the request: `GET /models/{model_owner}/{model_name}/versions/{version_id}`.
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<types::VersionResponse, ::replicate_client::Error> {
+        let client = self.client;
+        let request = self.into_request()?;
+        let response = client.execute(request).await?;
         response.json()
     }
 }
@@ -1114,11 +1450,11 @@ pub struct ModelsVersionsList<'a> {
     model_name: ::std::string::String,
 }
 impl<'a> ModelsVersionsList<'a> {
-    /// Sends the request: `GET /models/{model_owner}/{model_name}/versions`.
-    pub async fn send(
+    /// The request this builder describes, without sending it.
+    pub fn into_request(
         self,
     ) -> ::std::result::Result<
-        types::PaginatedVersionResponse,
+        ::replicate_client::runtime::RequestSpec,
         ::replicate_client::Error,
     > {
         let mut request = ::replicate_client::runtime::RequestSpec::new(
@@ -1131,8 +1467,29 @@ impl<'a> ModelsVersionsList<'a> {
             "models.versions.list",
         );
         request.accept("application/json");
-        let response = self.client.execute(request).await?;
+        ::std::result::Result::Ok(request)
+    }
+    /// Sends the request: `GET /models/{model_owner}/{model_name}/versions`.
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<
+        types::PaginatedVersionResponse,
+        ::replicate_client::Error,
+    > {
+        let client = self.client;
+        let request = self.into_request()?;
+        let response = client.execute(request).await?;
         response.json()
+    }
+    /// Every item of every page, fetched lazily: no request is made until the stream is
+    /// polled, and each next page only when the previous one is used up.
+    pub fn into_stream(
+        self,
+    ) -> ::replicate_client::runtime::ItemStream<'a, types::VersionResponse> {
+        let client = self.client;
+        ::replicate_client::runtime::paginate::<
+            types::PaginatedVersionResponse,
+        >(client, self.into_request())
     }
 }
 impl<'a> ::std::future::IntoFuture for ModelsVersionsList<'a> {
@@ -1153,10 +1510,13 @@ pub struct PredictionsCancel<'a> {
     prediction_id: ::std::string::String,
 }
 impl<'a> PredictionsCancel<'a> {
-    /// Sends the request: `POST /predictions/{prediction_id}/cancel`.
-    pub async fn send(
+    /// The request this builder describes, without sending it.
+    pub fn into_request(
         self,
-    ) -> ::std::result::Result<types::PredictionResponse, ::replicate_client::Error> {
+    ) -> ::std::result::Result<
+        ::replicate_client::runtime::RequestSpec,
+        ::replicate_client::Error,
+    > {
         let mut request = ::replicate_client::runtime::RequestSpec::new(
             "POST",
             ::std::format!(
@@ -1166,7 +1526,15 @@ impl<'a> PredictionsCancel<'a> {
             "predictions.cancel",
         );
         request.accept("application/json");
-        let response = self.client.execute(request).await?;
+        ::std::result::Result::Ok(request)
+    }
+    /// Sends the request: `POST /predictions/{prediction_id}/cancel`.
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<types::PredictionResponse, ::replicate_client::Error> {
+        let client = self.client;
+        let request = self.into_request()?;
+        let response = client.execute(request).await?;
         response.json()
     }
 }
@@ -1206,10 +1574,13 @@ impl<'a> PredictionsCreate<'a> {
         self.cancel_after = ::std::option::Option::Some(value.into());
         self
     }
-    /// Sends the request: `POST /predictions`.
-    pub async fn send(
+    /// The request this builder describes, without sending it.
+    pub fn into_request(
         self,
-    ) -> ::std::result::Result<PredictionsCreateResponse, ::replicate_client::Error> {
+    ) -> ::std::result::Result<
+        ::replicate_client::runtime::RequestSpec,
+        ::replicate_client::Error,
+    > {
         let mut request = ::replicate_client::runtime::RequestSpec::new(
             "POST",
             ::std::string::String::from("/predictions"),
@@ -1226,7 +1597,15 @@ impl<'a> PredictionsCreate<'a> {
             request.json_body("application/json", &body)?;
         }
         request.accept("application/json");
-        let response = self.client.execute(request).await?;
+        ::std::result::Result::Ok(request)
+    }
+    /// Sends the request: `POST /predictions`.
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<PredictionsCreateResponse, ::replicate_client::Error> {
+        let client = self.client;
+        let request = self.into_request()?;
+        let response = client.execute(request).await?;
         match response.status() {
             201 => {
                 ::std::result::Result::Ok(
@@ -1284,10 +1663,13 @@ pub struct PredictionsGet<'a> {
     prediction_id: ::std::string::String,
 }
 impl<'a> PredictionsGet<'a> {
-    /// Sends the request: `GET /predictions/{prediction_id}`.
-    pub async fn send(
+    /// The request this builder describes, without sending it.
+    pub fn into_request(
         self,
-    ) -> ::std::result::Result<types::PredictionResponse, ::replicate_client::Error> {
+    ) -> ::std::result::Result<
+        ::replicate_client::runtime::RequestSpec,
+        ::replicate_client::Error,
+    > {
         let mut request = ::replicate_client::runtime::RequestSpec::new(
             "GET",
             ::std::format!(
@@ -1297,7 +1679,15 @@ impl<'a> PredictionsGet<'a> {
             "predictions.get",
         );
         request.accept("application/json");
-        let response = self.client.execute(request).await?;
+        ::std::result::Result::Ok(request)
+    }
+    /// Sends the request: `GET /predictions/{prediction_id}`.
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<types::PredictionResponse, ::replicate_client::Error> {
+        let client = self.client;
+        let request = self.into_request()?;
+        let response = client.execute(request).await?;
         response.json()
     }
 }
@@ -1345,11 +1735,11 @@ impl<'a> PredictionsList<'a> {
         self.source = ::std::option::Option::Some(value.into());
         self
     }
-    /// Sends the request: `GET /predictions`.
-    pub async fn send(
+    /// The request this builder describes, without sending it.
+    pub fn into_request(
         self,
     ) -> ::std::result::Result<
-        types::PredictionsListResponse,
+        ::replicate_client::runtime::RequestSpec,
         ::replicate_client::Error,
     > {
         let mut request = ::replicate_client::runtime::RequestSpec::new(
@@ -1367,8 +1757,29 @@ impl<'a> PredictionsList<'a> {
             request.query("source", value.to_string());
         }
         request.accept("application/json");
-        let response = self.client.execute(request).await?;
+        ::std::result::Result::Ok(request)
+    }
+    /// Sends the request: `GET /predictions`.
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<
+        types::PredictionsListResponse,
+        ::replicate_client::Error,
+    > {
+        let client = self.client;
+        let request = self.into_request()?;
+        let response = client.execute(request).await?;
         response.json()
+    }
+    /// Every item of every page, fetched lazily: no request is made until the stream is
+    /// polled, and each next page only when the previous one is used up.
+    pub fn into_stream(
+        self,
+    ) -> ::replicate_client::runtime::ItemStream<'a, types::PredictionResponse> {
+        let client = self.client;
+        ::replicate_client::runtime::paginate::<
+            types::PredictionsListResponse,
+        >(client, self.into_request())
     }
 }
 impl<'a> ::std::future::IntoFuture for PredictionsList<'a> {
@@ -1395,10 +1806,13 @@ impl<'a> Search<'a> {
         self.limit = ::std::option::Option::Some(value.into());
         self
     }
-    /// Sends the request: `GET /search`.
-    pub async fn send(
+    /// The request this builder describes, without sending it.
+    pub fn into_request(
         self,
-    ) -> ::std::result::Result<types::SearchResponse, ::replicate_client::Error> {
+    ) -> ::std::result::Result<
+        ::replicate_client::runtime::RequestSpec,
+        ::replicate_client::Error,
+    > {
         let mut request = ::replicate_client::runtime::RequestSpec::new(
             "GET",
             ::std::string::String::from("/search"),
@@ -1413,7 +1827,15 @@ impl<'a> Search<'a> {
         }
         request.without_auth();
         request.accept("application/json");
-        let response = self.client.execute(request).await?;
+        ::std::result::Result::Ok(request)
+    }
+    /// Sends the request: `GET /search`.
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<types::SearchResponse, ::replicate_client::Error> {
+        let client = self.client;
+        let request = self.into_request()?;
+        let response = client.execute(request).await?;
         response.json()
     }
 }
@@ -1435,10 +1857,13 @@ pub struct TrainingsCancel<'a> {
     training_id: ::std::string::String,
 }
 impl<'a> TrainingsCancel<'a> {
-    /// Sends the request: `POST /trainings/{training_id}/cancel`.
-    pub async fn send(
+    /// The request this builder describes, without sending it.
+    pub fn into_request(
         self,
-    ) -> ::std::result::Result<types::TrainingResponse, ::replicate_client::Error> {
+    ) -> ::std::result::Result<
+        ::replicate_client::runtime::RequestSpec,
+        ::replicate_client::Error,
+    > {
         let mut request = ::replicate_client::runtime::RequestSpec::new(
             "POST",
             ::std::format!(
@@ -1448,7 +1873,15 @@ impl<'a> TrainingsCancel<'a> {
             "trainings.cancel",
         );
         request.accept("application/json");
-        let response = self.client.execute(request).await?;
+        ::std::result::Result::Ok(request)
+    }
+    /// Sends the request: `POST /trainings/{training_id}/cancel`.
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<types::TrainingResponse, ::replicate_client::Error> {
+        let client = self.client;
+        let request = self.into_request()?;
+        let response = client.execute(request).await?;
         response.json()
     }
 }
@@ -1473,10 +1906,13 @@ pub struct TrainingsCreate<'a> {
     body: types::TrainingRequest,
 }
 impl<'a> TrainingsCreate<'a> {
-    /// Sends the request: `POST /models/{model_owner}/{model_name}/versions/{version_id}/trainings`.
-    pub async fn send(
+    /// The request this builder describes, without sending it.
+    pub fn into_request(
         self,
-    ) -> ::std::result::Result<types::TrainingResponse, ::replicate_client::Error> {
+    ) -> ::std::result::Result<
+        ::replicate_client::runtime::RequestSpec,
+        ::replicate_client::Error,
+    > {
         let mut request = ::replicate_client::runtime::RequestSpec::new(
             "POST",
             ::std::format!(
@@ -1492,7 +1928,15 @@ impl<'a> TrainingsCreate<'a> {
             request.json_body("application/json", &body)?;
         }
         request.accept("application/json");
-        let response = self.client.execute(request).await?;
+        ::std::result::Result::Ok(request)
+    }
+    /// Sends the request: `POST /models/{model_owner}/{model_name}/versions/{version_id}/trainings`.
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<types::TrainingResponse, ::replicate_client::Error> {
+        let client = self.client;
+        let request = self.into_request()?;
+        let response = client.execute(request).await?;
         response.json()
     }
 }
@@ -1514,10 +1958,13 @@ pub struct TrainingsGet<'a> {
     training_id: ::std::string::String,
 }
 impl<'a> TrainingsGet<'a> {
-    /// Sends the request: `GET /trainings/{training_id}`.
-    pub async fn send(
+    /// The request this builder describes, without sending it.
+    pub fn into_request(
         self,
-    ) -> ::std::result::Result<types::TrainingResponse, ::replicate_client::Error> {
+    ) -> ::std::result::Result<
+        ::replicate_client::runtime::RequestSpec,
+        ::replicate_client::Error,
+    > {
         let mut request = ::replicate_client::runtime::RequestSpec::new(
             "GET",
             ::std::format!(
@@ -1527,7 +1974,15 @@ impl<'a> TrainingsGet<'a> {
             "trainings.get",
         );
         request.accept("application/json");
-        let response = self.client.execute(request).await?;
+        ::std::result::Result::Ok(request)
+    }
+    /// Sends the request: `GET /trainings/{training_id}`.
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<types::TrainingResponse, ::replicate_client::Error> {
+        let client = self.client;
+        let request = self.into_request()?;
+        let response = client.execute(request).await?;
         response.json()
     }
 }
@@ -1548,18 +2003,39 @@ pub struct TrainingsList<'a> {
     client: &'a ::replicate_client::Client,
 }
 impl<'a> TrainingsList<'a> {
-    /// Sends the request: `GET /trainings`.
-    pub async fn send(
+    /// The request this builder describes, without sending it.
+    pub fn into_request(
         self,
-    ) -> ::std::result::Result<types::TrainingsListResponse, ::replicate_client::Error> {
+    ) -> ::std::result::Result<
+        ::replicate_client::runtime::RequestSpec,
+        ::replicate_client::Error,
+    > {
         let mut request = ::replicate_client::runtime::RequestSpec::new(
             "GET",
             ::std::string::String::from("/trainings"),
             "trainings.list",
         );
         request.accept("application/json");
-        let response = self.client.execute(request).await?;
+        ::std::result::Result::Ok(request)
+    }
+    /// Sends the request: `GET /trainings`.
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<types::TrainingsListResponse, ::replicate_client::Error> {
+        let client = self.client;
+        let request = self.into_request()?;
+        let response = client.execute(request).await?;
         response.json()
+    }
+    /// Every item of every page, fetched lazily: no request is made until the stream is
+    /// polled, and each next page only when the previous one is used up.
+    pub fn into_stream(
+        self,
+    ) -> ::replicate_client::runtime::ItemStream<'a, types::TrainingResponse> {
+        let client = self.client;
+        ::replicate_client::runtime::paginate::<
+            types::TrainingsListResponse,
+        >(client, self.into_request())
     }
 }
 impl<'a> ::std::future::IntoFuture for TrainingsList<'a> {
@@ -1579,11 +2055,11 @@ pub struct WebhooksDefaultSecretGet<'a> {
     client: &'a ::replicate_client::Client,
 }
 impl<'a> WebhooksDefaultSecretGet<'a> {
-    /// Sends the request: `GET /webhooks/default/secret`.
-    pub async fn send(
+    /// The request this builder describes, without sending it.
+    pub fn into_request(
         self,
     ) -> ::std::result::Result<
-        types::WebhooksDefaultSecretGetResponse,
+        ::replicate_client::runtime::RequestSpec,
         ::replicate_client::Error,
     > {
         let mut request = ::replicate_client::runtime::RequestSpec::new(
@@ -1592,7 +2068,18 @@ impl<'a> WebhooksDefaultSecretGet<'a> {
             "webhooks.default.secret.get",
         );
         request.accept("application/json");
-        let response = self.client.execute(request).await?;
+        ::std::result::Result::Ok(request)
+    }
+    /// Sends the request: `GET /webhooks/default/secret`.
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<
+        types::WebhooksDefaultSecretGetResponse,
+        ::replicate_client::Error,
+    > {
+        let client = self.client;
+        let request = self.into_request()?;
+        let response = client.execute(request).await?;
         response.json()
     }
 }

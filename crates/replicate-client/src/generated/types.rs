@@ -2074,3 +2074,84 @@ impl FilesCreateRequest {
         ::std::result::Result::Ok(form)
     }
 }
+impl ::replicate_client::runtime::Page for DeploymentsListResponse {
+    type Item = DeploymentResponse;
+    fn next_url(&self) -> ::std::option::Option<&str> {
+        self.next.as_deref()
+    }
+    fn into_items(self) -> ::std::vec::Vec<DeploymentResponse> {
+        self.results.unwrap_or_default()
+    }
+}
+impl ::replicate_client::runtime::Page for FilesListResponse {
+    type Item = FileResponse;
+    fn next_url(&self) -> ::std::option::Option<&str> {
+        self.next.as_deref()
+    }
+    fn into_items(self) -> ::std::vec::Vec<FileResponse> {
+        self.results.unwrap_or_default()
+    }
+}
+impl ::replicate_client::runtime::Page for ModelsSearchResponse {
+    type Item = ModelsSearchResponseResultsItem;
+    fn next_url(&self) -> ::std::option::Option<&str> {
+        self.next.as_deref()
+    }
+    fn into_items(self) -> ::std::vec::Vec<ModelsSearchResponseResultsItem> {
+        self.results
+    }
+}
+impl ::replicate_client::runtime::Page for PaginatedCollectionResponse {
+    type Item = CollectionListItem;
+    fn next_url(&self) -> ::std::option::Option<&str> {
+        self.next.as_deref()
+    }
+    fn into_items(self) -> ::std::vec::Vec<CollectionListItem> {
+        self.results.unwrap_or_default()
+    }
+}
+impl ::replicate_client::runtime::Page for PaginatedModelResponse {
+    type Item = ModelResponse;
+    fn next_url(&self) -> ::std::option::Option<&str> {
+        self.next.as_deref()
+    }
+    fn into_items(self) -> ::std::vec::Vec<ModelResponse> {
+        self.results.unwrap_or_default()
+    }
+}
+impl ::replicate_client::runtime::Page for PaginatedPredictionResponse {
+    type Item = PredictionResponse;
+    fn next_url(&self) -> ::std::option::Option<&str> {
+        self.next.as_deref()
+    }
+    fn into_items(self) -> ::std::vec::Vec<PredictionResponse> {
+        self.results.unwrap_or_default()
+    }
+}
+impl ::replicate_client::runtime::Page for PaginatedVersionResponse {
+    type Item = VersionResponse;
+    fn next_url(&self) -> ::std::option::Option<&str> {
+        self.next.as_deref()
+    }
+    fn into_items(self) -> ::std::vec::Vec<VersionResponse> {
+        self.results.unwrap_or_default()
+    }
+}
+impl ::replicate_client::runtime::Page for PredictionsListResponse {
+    type Item = PredictionResponse;
+    fn next_url(&self) -> ::std::option::Option<&str> {
+        self.next.as_deref()
+    }
+    fn into_items(self) -> ::std::vec::Vec<PredictionResponse> {
+        self.results.unwrap_or_default()
+    }
+}
+impl ::replicate_client::runtime::Page for TrainingsListResponse {
+    type Item = TrainingResponse;
+    fn next_url(&self) -> ::std::option::Option<&str> {
+        self.next.as_deref()
+    }
+    fn into_items(self) -> ::std::vec::Vec<TrainingResponse> {
+        self.results.unwrap_or_default()
+    }
+}

@@ -1,0 +1,302 @@
+//! Files: upload from a path, bytes or a reader; turn a local file into a model input (a data
+//! URL when small, an upload when not); download outputs as a byte stream, to a writer or to a
+//! path.
+
+use crate::client::transport;
+use crate::error::{ApiError, Error};
+use crate::runtime::{Bytes, FilePart, RequestSpec};
+use crate::types::{FileResponse, FilesCreateRequest};
+use crate::Client;
+use base64::Engine;
+use futures::{Stream, StreamExt};
+use std::path::{Path, PathBuf};
+use std::pin::Pin;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+
+/// Files up to this size become data URLs; larger ones are uploaded (Replicate's advice).
+pub const DATA_URL_LIMIT: usize = 256 * 1024;
+
+/// A file given as a model input.
+#[derive(Clone, PartialEq, Eq)]
+pub enum FileInput {
+    /// Already reachable: an `https://` or `data:` URL.
+    Url(String),
+    /// A local file, read when the input is resolved.
+    Path(PathBuf),
+    /// Bytes in memory, with an optional file name and content type.
+    Bytes(FilePart),
+}
+
+impl std::fmt::Debug for FileInput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            FileInput::Url(u) if u.starts_with("data:") => {
+                write!(f, "Url(data: {} chars)", u.len())
+            }
+            FileInput::Url(u) => f.debug_tuple("Url").field(u).finish(),
+            FileInput::Path(p) => f.debug_tuple("Path").field(p).finish(),
+            FileInput::Bytes(b) => f.debug_tuple("Bytes").field(b).finish(),
+        }
+    }
+}
+
+/// How local files become inputs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum FileStrategy {
+    /// Data URL up to [`DATA_URL_LIMIT`], upload above (the default).
+    #[default]
+    Auto,
+    /// Always a data URL (no upload, however large).
+    DataUrl,
+    /// Always upload through the files API.
+    Upload,
+}
+
+/// A stream of downloaded bytes.
+pub type ByteStream = Pin<Box<dyn Stream<Item = Result<Bytes, Error>> + Send>>;
+
+fn guess_content_type(name: &str) -> &'static str {
+    let ext = name.rsplit('.').next().unwrap_or("").to_ascii_lowercase();
+    match ext.as_str() {
+        "png" => "image/png",
+        "jpg" | "jpeg" => "image/jpeg",
+        "gif" => "image/gif",
+        "webp" => "image/webp",
+        "wav" => "audio/wav",
+        "mp3" => "audio/mpeg",
+        "ogg" => "audio/ogg",
+        "flac" => "audio/flac",
+        "mp4" => "video/mp4",
+        "webm" => "video/webm",
+        "txt" => "text/plain",
+        "json" => "application/json",
+        "pdf" => "application/pdf",
+        "zip" => "application/zip",
+        "tar" => "application/x-tar",
+        _ => "application/octet-stream",
+    }
+}
+
+async fn read_path(path: &Path) -> Result<FilePart, Error> {
+    let bytes = tokio::fs::read(path).await.map_err(|source| Error::Io {
+        context: format!("cannot read {}", path.display()),
+        source,
+    })?;
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "file".into());
+    Ok(FilePart::new(bytes)
+        .content_type(guess_content_type(&name))
+        .filename(name))
+}
+
+/// `data:<type>;base64,<bytes>`.
+pub fn data_url(file: &FilePart) -> String {
+    let content_type = file
+        .content_type
+        .as_deref()
+        .unwrap_or("application/octet-stream");
+    format!(
+        "data:{content_type};base64,{}",
+        base64::engine::general_purpose::STANDARD.encode(&file.bytes)
+    )
+}
+
+impl Client {
+    /// Uploads bytes through the files API.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: replicate_client::Client) -> Result<(), replicate_client::Error> {
+    /// use replicate_client::runtime::FilePart;
+    /// let file = client.upload(FilePart::new(b"hello".to_vec()).filename("hello.txt").content_type("text/plain")).await?;
+    /// println!("{}", file.id);
+    /// # Ok(()) }
+    /// ```
+    pub async fn upload(&self, file: FilePart) -> Result<FileResponse, Error> {
+        let mut body = FilesCreateRequest::new(file.clone());
+        body.filename = file.filename.clone();
+        body.type_ = file.content_type.clone();
+        self.files().create(body).await
+    }
+
+    /// Uploads a local file (name and content type from the path).
+    pub async fn upload_path(&self, path: impl AsRef<Path>) -> Result<FileResponse, Error> {
+        self.upload(read_path(path.as_ref()).await?).await
+    }
+
+    /// Uploads everything a reader yields.
+    pub async fn upload_reader(
+        &self,
+        mut reader: impl AsyncRead + Unpin,
+        filename: impl Into<String>,
+        content_type: impl Into<String>,
+    ) -> Result<FileResponse, Error> {
+        let mut bytes = Vec::new();
+        reader
+            .read_to_end(&mut bytes)
+            .await
+            .map_err(|source| Error::Io {
+                context: "cannot read the upload".into(),
+                source,
+            })?;
+        self.upload(
+            FilePart::new(bytes)
+                .filename(filename)
+                .content_type(content_type),
+        )
+        .await
+    }
+
+    /// Turns a file input into the URL a model input takes.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: replicate_client::Client) -> Result<(), replicate_client::Error> {
+    /// use replicate_client::{FileInput, FileStrategy};
+    /// let url = client.file_input_url(FileInput::Path("cat.png".into()), FileStrategy::Auto).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn file_input_url(
+        &self,
+        input: FileInput,
+        strategy: FileStrategy,
+    ) -> Result<String, Error> {
+        let file = match input {
+            FileInput::Url(url) => return Ok(url),
+            FileInput::Path(path) => read_path(&path).await?,
+            FileInput::Bytes(file) => file,
+        };
+        let upload = match strategy {
+            FileStrategy::Auto => file.bytes.len() > DATA_URL_LIMIT,
+            FileStrategy::DataUrl => false,
+            FileStrategy::Upload => true,
+        };
+        if !upload {
+            return Ok(data_url(&file));
+        }
+        let uploaded = self.upload(file).await?;
+        uploaded.urls.get.ok_or_else(|| {
+            Error::InvalidRequest(format!("uploaded file {} has no URL", uploaded.id))
+        })
+    }
+
+    /// Downloads a URL (an output file) as a stream of bytes. The token is sent only to the
+    /// API's own origin.
+    pub async fn download(&self, url: &str) -> Result<ByteStream, Error> {
+        let request = RequestSpec::new("GET", url.to_string(), "files.download");
+        let mut request = request;
+        request.timeout = Some(std::time::Duration::ZERO);
+        let response = self.send_once(&request, 0).await?;
+        let status = response.status().as_u16();
+        if !(200..300).contains(&status) {
+            let body = response
+                .bytes()
+                .await
+                .map_err(|e| transport("files.download", e))?;
+            return Err(Error::Api(ApiError::new("files.download", status, &body)));
+        }
+        Ok(Box::pin(response.bytes_stream().map(|chunk| {
+            chunk.map_err(|e| transport("files.download", e))
+        })))
+    }
+
+    /// Downloads a URL into a writer; returns the number of bytes written.
+    pub async fn download_to_writer(
+        &self,
+        url: &str,
+        writer: &mut (impl AsyncWrite + Unpin),
+    ) -> Result<u64, Error> {
+        let mut stream = self.download(url).await?;
+        let mut written = 0u64;
+        while let Some(chunk) = stream.next().await {
+            let chunk = chunk?;
+            writer.write_all(&chunk).await.map_err(|source| Error::Io {
+                context: format!("cannot write the download of {url}"),
+                source,
+            })?;
+            written += chunk.len() as u64;
+        }
+        writer.flush().await.map_err(|source| Error::Io {
+            context: "cannot flush the download".into(),
+            source,
+        })?;
+        Ok(written)
+    }
+
+    /// Downloads a URL to a file (written to a temporary name first, so a failed download
+    /// never leaves a partial file at `path`).
+    pub async fn download_to_path(&self, url: &str, path: impl AsRef<Path>) -> Result<u64, Error> {
+        let path = path.as_ref();
+        let partial = path.with_extension("part");
+        let io = |what: &str, source| Error::Io {
+            context: format!("cannot {what} {}", partial.display()),
+            source,
+        };
+        let mut file = tokio::fs::File::create(&partial)
+            .await
+            .map_err(|e| io("create", e))?;
+        let result = self.download_to_writer(url, &mut file).await;
+        drop(file);
+        match result {
+            Ok(n) => {
+                tokio::fs::rename(&partial, path)
+                    .await
+                    .map_err(|e| io("rename", e))?;
+                Ok(n)
+            }
+            Err(e) => {
+                let _ = tokio::fs::remove_file(&partial).await;
+                Err(e)
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn data_urls() {
+        let f = FilePart::new(b"hi".to_vec()).content_type("text/plain");
+        assert_eq!(data_url(&f), "data:text/plain;base64,aGk=");
+        assert_eq!(
+            data_url(&FilePart::new(vec![0u8])),
+            "data:application/octet-stream;base64,AA=="
+        );
+        assert_eq!(guess_content_type("x.PNG"), "image/png");
+        assert_eq!(guess_content_type("noext"), "application/octet-stream");
+    }
+
+    #[tokio::test]
+    async fn small_files_become_data_urls_without_a_request() {
+        // An unroutable base URL: any request would fail.
+        let client = Client::builder()
+            .base_url("http://127.0.0.1:9/v1")
+            .build()
+            .unwrap();
+        let small =
+            FileInput::Bytes(FilePart::new(vec![1u8; DATA_URL_LIMIT]).content_type("image/png"));
+        let url = client
+            .file_input_url(small, FileStrategy::Auto)
+            .await
+            .unwrap();
+        assert!(url.starts_with("data:image/png;base64,"));
+        let passthrough = client
+            .file_input_url(
+                FileInput::Url("https://x/y.png".into()),
+                FileStrategy::Upload,
+            )
+            .await;
+        assert_eq!(passthrough.unwrap(), "https://x/y.png");
+        let big = FileInput::Bytes(FilePart::new(vec![1u8; DATA_URL_LIMIT + 1]));
+        let err = client
+            .file_input_url(big, FileStrategy::Auto)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, Error::Transport { .. }),
+            "large files are uploaded: {err}"
+        );
+    }
+}

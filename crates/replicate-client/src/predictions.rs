@@ -1,0 +1,322 @@
+//! The prediction workflow on top of the generated operations: create for any kind of model
+//! reference, wait for a terminal state, and `run` (create + wait + output).
+
+use crate::error::Error;
+use crate::runtime::{CancelAfter, Prefer};
+use crate::types::{self, PredictionResponseStatus as Status};
+use crate::Client;
+use std::fmt;
+use std::time::{Duration, Instant};
+
+/// A prediction, as the API returns it.
+pub type Prediction = types::PredictionResponse;
+
+/// What to run: a model (latest version), a specific version, or a deployment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ModelRef {
+    /// `owner/name`: the model's latest version, through the models endpoint.
+    Model {
+        /// Model owner.
+        owner: String,
+        /// Model name.
+        name: String,
+    },
+    /// A version id (`owner/name:version` or a bare 64-hex id), through the predictions endpoint.
+    Version(String),
+    /// A deployment, through its own endpoint.
+    Deployment {
+        /// Deployment owner.
+        owner: String,
+        /// Deployment name.
+        name: String,
+    },
+}
+
+impl ModelRef {
+    /// Parses `owner/name`, `owner/name:version` or a bare version id.
+    pub fn parse(s: &str) -> Result<ModelRef, Error> {
+        let bad = || {
+            Error::InvalidRequest(format!(
+                "{s:?} is not `owner/name`, `owner/name:version` or a version id"
+            ))
+        };
+        if let Some((model, version)) = s.split_once(':') {
+            model
+                .split_once('/')
+                .filter(|(o, n)| !o.is_empty() && !n.is_empty())
+                .ok_or_else(bad)?;
+            return if version.is_empty() {
+                Err(bad())
+            } else {
+                Ok(ModelRef::Version(version.to_string()))
+            };
+        }
+        match s.split_once('/') {
+            Some((owner, name)) if !owner.is_empty() && !name.is_empty() && !name.contains('/') => {
+                Ok(ModelRef::Model {
+                    owner: owner.into(),
+                    name: name.into(),
+                })
+            }
+            None if !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric()) => {
+                Ok(ModelRef::Version(s.into()))
+            }
+            _ => Err(bad()),
+        }
+    }
+
+    /// A deployment reference.
+    pub fn deployment(owner: impl Into<String>, name: impl Into<String>) -> ModelRef {
+        ModelRef::Deployment {
+            owner: owner.into(),
+            name: name.into(),
+        }
+    }
+}
+
+impl fmt::Display for ModelRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ModelRef::Model { owner, name } => write!(f, "{owner}/{name}"),
+            ModelRef::Version(v) => f.write_str(v),
+            ModelRef::Deployment { owner, name } => write!(f, "deployment {owner}/{name}"),
+        }
+    }
+}
+
+impl TryFrom<&str> for ModelRef {
+    type Error = Error;
+    fn try_from(s: &str) -> Result<ModelRef, Error> {
+        ModelRef::parse(s)
+    }
+}
+
+/// Options of a prediction create.
+#[derive(Debug, Clone, Default)]
+pub struct CreateOptions {
+    /// `Prefer: wait`: hold the request until the prediction finishes (or the wait ends).
+    pub prefer: Option<Prefer>,
+    /// `Cancel-After`: cancel the prediction if it runs longer.
+    pub cancel_after: Option<CancelAfter>,
+    /// Webhook URL to notify.
+    pub webhook: Option<String>,
+    /// Ask for a server-sent event stream (`urls.stream`).
+    pub stream: bool,
+}
+
+/// How to wait for a prediction.
+#[derive(Debug, Clone)]
+pub struct WaitOptions {
+    /// Give up (with [`Error::WaitTimeout`]) after this long.
+    pub timeout: Duration,
+    /// First poll interval; grows by half each poll.
+    pub initial_interval: Duration,
+    /// Longest poll interval.
+    pub max_interval: Duration,
+}
+
+impl Default for WaitOptions {
+    fn default() -> Self {
+        WaitOptions {
+            timeout: Duration::from_secs(30 * 60),
+            initial_interval: Duration::from_millis(250),
+            max_interval: Duration::from_secs(5),
+        }
+    }
+}
+
+/// True for the statuses after which a prediction never changes: succeeded, failed, canceled
+/// and aborted. An unknown status is not terminal (we keep polling until the deadline).
+pub fn is_terminal(status: &Status) -> bool {
+    matches!(
+        status,
+        Status::Succeeded | Status::Failed | Status::Canceled | Status::Aborted
+    )
+}
+
+impl Client {
+    /// Creates a prediction for a model, version or deployment.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: replicate_client::Client) -> Result<(), replicate_client::Error> {
+    /// use replicate_client::{CreateOptions, ModelRef};
+    /// let input = serde_json::json!({ "prompt": "a red fox" });
+    /// let prediction = client
+    ///     .create_prediction(&ModelRef::parse("black-forest-labs/flux-schnell")?, input, CreateOptions::default())
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn create_prediction(
+        &self,
+        model: &ModelRef,
+        input: impl serde::Serialize,
+        options: CreateOptions,
+    ) -> Result<Prediction, Error> {
+        let input = match serde_json::to_value(input) {
+            Ok(serde_json::Value::Object(map)) => map,
+            Ok(other) => {
+                return Err(Error::InvalidRequest(format!(
+                    "model input must be a JSON object, not {other}"
+                )))
+            }
+            Err(e) => {
+                return Err(Error::InvalidRequest(format!(
+                    "cannot encode the model input: {e}"
+                )))
+            }
+        };
+        let stream = options.stream.then_some(true);
+        let response = match model {
+            ModelRef::Version(version) => {
+                let mut body = types::VersionPredictionRequest::new(input, version.clone());
+                body.webhook = options.webhook;
+                body.stream = stream;
+                let mut req = self.predictions().create(body);
+                if let Some(p) = options.prefer {
+                    req = req.prefer(p);
+                }
+                if let Some(c) = options.cancel_after {
+                    req = req.cancel_after(c);
+                }
+                req.await?.into_inner()
+            }
+            ModelRef::Model { owner, name } => {
+                let mut body = types::PredictionRequest::new(input);
+                body.webhook = options.webhook;
+                body.stream = stream;
+                let mut req = self.models().predictions().create(owner, name, body);
+                if let Some(p) = options.prefer {
+                    req = req.prefer(p);
+                }
+                if let Some(c) = options.cancel_after {
+                    req = req.cancel_after(c);
+                }
+                req.await?.into_inner()
+            }
+            ModelRef::Deployment { owner, name } => {
+                let mut body = types::PredictionRequest::new(input);
+                body.webhook = options.webhook;
+                body.stream = stream;
+                let mut req = self.deployments().predictions().create(owner, name, body);
+                if let Some(p) = options.prefer {
+                    req = req.prefer(p);
+                }
+                if let Some(c) = options.cancel_after {
+                    req = req.cancel_after(c);
+                }
+                req.await?.into_inner()
+            }
+        };
+        Ok(response)
+    }
+
+    /// Polls a prediction until it reaches a terminal state (succeeded, failed, canceled,
+    /// aborted), with growing intervals and an overall deadline. Returns the final prediction
+    /// whatever its outcome; [`Client::run`] turns failures into errors.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: replicate_client::Client, p: replicate_client::Prediction) -> Result<(), replicate_client::Error> {
+    /// let done = client.wait(p, Default::default()).await?;
+    /// println!("{}: {:?}", done.status, done.output);
+    /// # Ok(()) }
+    /// ```
+    pub async fn wait(
+        &self,
+        prediction: Prediction,
+        options: WaitOptions,
+    ) -> Result<Prediction, Error> {
+        let start = Instant::now();
+        let mut interval = options.initial_interval;
+        let mut current = prediction;
+        while !is_terminal(&current.status) {
+            let elapsed = start.elapsed();
+            if elapsed >= options.timeout {
+                return Err(Error::WaitTimeout {
+                    id: current.id,
+                    status: current.status.to_string(),
+                    waited: elapsed,
+                });
+            }
+            tokio::time::sleep(interval.min(options.timeout - elapsed)).await;
+            interval = (interval + interval / 2).min(options.max_interval);
+            current = self.predictions().get(current.id.clone()).await?;
+        }
+        Ok(current)
+    }
+
+    /// Runs a model and returns its output: creates the prediction (blocking on the server for
+    /// up to 60 s with `Prefer: wait`), polls until it ends, and fails with
+    /// [`Error::PredictionFailed`] unless it succeeded.
+    ///
+    /// ```no_run
+    /// # async fn demo() -> Result<(), replicate_client::Error> {
+    /// let client = replicate_client::Client::from_env()?;
+    /// let output = client.run("replicate/hello-world", serde_json::json!({ "text": "Alice" })).await?;
+    /// println!("{output}");
+    /// # Ok(()) }
+    /// ```
+    pub async fn run(
+        &self,
+        model: &str,
+        input: impl serde::Serialize,
+    ) -> Result<serde_json::Value, Error> {
+        let model = ModelRef::parse(model)?;
+        let options = CreateOptions {
+            prefer: Some(Prefer::wait()),
+            ..CreateOptions::default()
+        };
+        let created = self.create_prediction(&model, input, options).await?;
+        let done = self.wait(created, WaitOptions::default()).await?;
+        into_output(done)
+    }
+}
+
+/// The output of a finished prediction, or [`Error::PredictionFailed`].
+pub fn into_output(prediction: Prediction) -> Result<serde_json::Value, Error> {
+    match prediction.status {
+        Status::Succeeded => Ok(prediction.output),
+        status => Err(Error::PredictionFailed {
+            id: prediction.id,
+            status: status.to_string(),
+            error: prediction.error,
+            logs: prediction.logs,
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn model_refs() {
+        assert_eq!(
+            ModelRef::parse("replicate/hello-world").unwrap(),
+            ModelRef::Model {
+                owner: "replicate".into(),
+                name: "hello-world".into()
+            }
+        );
+        assert_eq!(
+            ModelRef::parse("replicate/hello-world:5c7d5dc6").unwrap(),
+            ModelRef::Version("5c7d5dc6".into())
+        );
+        assert_eq!(
+            ModelRef::parse("5c7d5dc6dd8bf75c").unwrap(),
+            ModelRef::Version("5c7d5dc6dd8bf75c".into())
+        );
+        for bad in ["", "/x", "x/", "a/b/c", "a/b:", ":v", "has space"] {
+            assert!(ModelRef::parse(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn terminal_states_include_aborted() {
+        for s in ["succeeded", "failed", "canceled", "aborted"] {
+            assert!(is_terminal(&Status::from(s)), "{s}");
+        }
+        for s in ["starting", "processing", "queued-in-the-future"] {
+            assert!(!is_terminal(&Status::from(s)), "{s}");
+        }
+    }
+}
