@@ -2,6 +2,7 @@
 //! closing line with the totals.
 
 use std::io::{BufRead, BufReader, Write};
+use std::path::Path;
 use std::process::{Command, Stdio};
 
 /// Adds up `test result: ok. N passed; M failed; K ignored` lines.
@@ -34,10 +35,36 @@ impl Totals {
     }
 }
 
-/// Runs `cargo test --workspace` (which includes the corpus and snapshot checks), echoing its
-/// output, and ends with `summary: N passed, M failed`.
+/// Pinned test tools, installed into `.cache/` when missing.
+const PRISM: &str = "@stoplight/prism-cli@5.16.0";
+
+/// Installs Prism (npm) into `.cache/prism` unless it is there.
+fn provision(root: &Path) -> Result<(), String> {
+    let prism_dir = root.join(".cache/prism");
+    if prism_dir.join("node_modules/.bin/prism").exists() {
+        println!("xtask test: Prism already installed in .cache/prism");
+        return Ok(());
+    }
+    println!("xtask test: installing {PRISM} into .cache/prism ...");
+    std::fs::create_dir_all(&prism_dir).map_err(|e| format!("cannot create {}: {e}", prism_dir.display()))?;
+    let status = Command::new("npm")
+        .args(["install", "--no-audit", "--no-fund", "--loglevel=error", "--prefix"])
+        .arg(&prism_dir)
+        .arg(PRISM)
+        .status()
+        .map_err(|e| format!("cannot run npm (Node.js is needed for the contract tests): {e}"))?;
+    if !status.success() {
+        return Err(format!("npm install {PRISM} failed ({status})"));
+    }
+    Ok(())
+}
+
+/// Provisions the test tools, runs `cargo test --workspace` (which includes the corpus,
+/// snapshot and contract checks), echoing its output, and ends with
+/// `summary: N passed, M failed`.
 pub fn run(extra: &[String]) -> Result<(), String> {
     let root = crate::generate::workspace_root();
+    provision(&root)?;
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     println!("xtask test: cargo test --workspace {}", extra.join(" "));
     let mut child = Command::new(cargo)
