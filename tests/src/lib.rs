@@ -1,5 +1,7 @@
 //! Helpers shared by the end-to-end tests: where things are, and compiling generated crates.
 
+pub mod fake;
+
 use replicate_codegen::{GeneratedFile, StandaloneOptions};
 use std::fs;
 use std::path::{Path, PathBuf};

@@ -1,0 +1,162 @@
+//! Injected failures: a queue consumed one entry per request, in arrival order, plus a one-shot
+//! cut for the next event stream.
+
+use axum::body::Body;
+use axum::http::{header, HeaderValue, Response, StatusCode};
+use bytes::Bytes;
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+/// One queued failure.
+#[derive(Clone, Debug)]
+pub(crate) enum Fault {
+    /// Answer this status with a problem+json body (and `Retry-After` if given).
+    Fail {
+        status: u16,
+        retry_after: Option<String>,
+    },
+    /// Close the connection without any response.
+    Reset,
+    /// Wait, then handle normally.
+    Slow(Duration),
+    /// Promise more bytes than are sent, then close.
+    Truncate,
+    /// 200 with a body that is not valid JSON.
+    InvalidJson,
+}
+
+#[derive(Default)]
+struct Inner {
+    queue: VecDeque<Fault>,
+    stream_cut: Option<usize>,
+}
+
+/// Handle on the fake server's fault injection. Cloning shares the same queue.
+#[derive(Clone, Default)]
+pub struct Faults {
+    inner: Arc<Mutex<Inner>>,
+}
+
+impl Faults {
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn push(&self, n: usize, fault: Fault) {
+        self.lock().queue.extend(std::iter::repeat_n(fault, n));
+    }
+
+    /// The next `n` requests answer `status` with a problem+json body and, if given, the
+    /// `Retry-After` header. They are still recorded.
+    pub fn fail_next(&self, n: usize, status: u16, retry_after: Option<&str>) {
+        self.push(
+            n,
+            Fault::Fail {
+                status,
+                retry_after: retry_after.map(str::to_string),
+            },
+        );
+    }
+
+    /// The next `n` requests get their connection closed without any response.
+    pub fn reset_next(&self, n: usize) {
+        self.push(n, Fault::Reset);
+    }
+
+    /// The next `n` requests wait `delay` before being handled normally.
+    pub fn slow_next(&self, n: usize, delay: Duration) {
+        self.push(n, Fault::Slow(delay));
+    }
+
+    /// The next `n` requests get headers promising a longer body than is sent, then the
+    /// connection is closed.
+    pub fn truncate_next(&self, n: usize) {
+        self.push(n, Fault::Truncate);
+    }
+
+    /// The next `n` requests get `200 application/json` with an invalid JSON body.
+    pub fn invalid_json_next(&self, n: usize) {
+        self.push(n, Fault::InvalidJson);
+    }
+
+    /// The next event-stream connection sends only `events` events, then is cut (no `done`).
+    pub fn drop_stream_after(&self, events: usize) {
+        self.lock().stream_cut = Some(events);
+    }
+
+    /// Forgets every pending fault.
+    pub fn clear(&self) {
+        let mut inner = self.lock();
+        inner.queue.clear();
+        inner.stream_cut = None;
+    }
+
+    /// Takes the fault for the request that just arrived.
+    pub(crate) fn take(&self) -> Option<Fault> {
+        self.lock().queue.pop_front()
+    }
+
+    /// Takes the pending stream cut, if any.
+    pub(crate) fn take_stream_cut(&self) -> Option<usize> {
+        self.lock().stream_cut.take()
+    }
+}
+
+/// Returned by the connection's service to make hyper drop the connection without answering.
+#[derive(Debug)]
+pub(crate) struct Abort;
+
+impl std::fmt::Display for Abort {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("fake connection reset")
+    }
+}
+
+impl std::error::Error for Abort {}
+
+/// The response for [`Fault::Fail`].
+pub(crate) fn fail_response(status: u16, retry_after: Option<&str>) -> Response<Body> {
+    let code = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let title = code.canonical_reason().unwrap_or("Injected fault");
+    let mut resp = super::routes::problem(code, title, "injected by the fake server");
+    if let Some(value) = retry_after.and_then(|v| HeaderValue::from_str(v).ok()) {
+        resp.headers_mut().insert(header::RETRY_AFTER, value);
+    }
+    resp
+}
+
+/// The response for [`Fault::InvalidJson`].
+pub(crate) fn invalid_json_response() -> Response<Body> {
+    let mut resp = Response::new(Body::from(r#"{"id": "broken", "#));
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    resp
+}
+
+/// The response for [`Fault::Truncate`]: `Content-Length: 1000`, a few bytes, then a cut.
+pub(crate) fn truncated_response() -> Response<Body> {
+    let mut resp = Response::new(cut_body(vec![Bytes::from_static(
+        br#"{"id": "truncated", "status": "#,
+    )]));
+    let headers = resp.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    headers.insert(header::CONTENT_LENGTH, HeaderValue::from_static("1000"));
+    resp
+}
+
+/// A body that sends `chunks`, pauses so they reach the client, then fails, which makes hyper
+/// abort the connection mid-body.
+pub(crate) fn cut_body(chunks: Vec<Bytes>) -> Body {
+    let items = chunks.into_iter().map(Ok::<Bytes, std::io::Error>);
+    let cut = futures::stream::once(async {
+        tokio::time::sleep(Duration::from_millis(30)).await;
+        Err(std::io::Error::other("fake connection cut"))
+    });
+    Body::from_stream(futures::StreamExt::chain(futures::stream::iter(items), cut))
+}

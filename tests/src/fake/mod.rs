@@ -1,0 +1,261 @@
+//! An in-process fake of the Replicate HTTP API with real semantics (auth, lifecycles,
+//! pagination, event streams, files, signed webhooks) and fault injection, for end-to-end tests
+//! of the client.
+//!
+//! ```no_run
+//! # async fn demo() {
+//! let server = replicate_e2e::fake::FakeReplicate::start().await;
+//! server.faults().fail_next(1, 503, Some("0"));
+//! // point the client at server.base_url() ...
+//! # }
+//! ```
+//!
+//! Layout: `state` (the store and the lifecycle script), `routes` (the API), `sse` (event
+//! streams), `faults` (injected failures), `webhook` (signed delivery). This file runs the
+//! server: every request is recorded, then may meet a fault, then is authenticated, then routed.
+
+mod faults;
+mod routes;
+mod sse;
+mod state;
+mod webhook;
+
+#[cfg(test)]
+mod tests;
+
+pub use faults::Faults;
+
+use axum::body::Body;
+use axum::http::{Request, Response, StatusCode};
+use bytes::Bytes;
+use faults::{Abort, Fault};
+use hyper::body::Incoming;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use serde_json::{json, Value};
+use state::{Kind, NewJob, Shared};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tokio::task::{JoinHandle, JoinSet};
+use tower::ServiceExt as _;
+
+/// A running fake Replicate server on `127.0.0.1`. Shuts down (with all its connections) on drop.
+pub struct FakeReplicate {
+    shared: Arc<Shared>,
+    task: JoinHandle<()>,
+}
+
+/// One request as the server received it.
+#[derive(Clone, Debug)]
+pub struct Recorded {
+    /// The method, e.g. `"POST"`.
+    pub method: String,
+    /// The path without the query, e.g. `"/v1/predictions"`.
+    pub path: String,
+    /// The query string without `?`, if any.
+    pub query: Option<String>,
+    /// Headers in arrival order, names lower-cased.
+    pub headers: Vec<(String, String)>,
+    /// The whole request body.
+    pub body: Bytes,
+}
+
+impl Recorded {
+    /// The first value of header `name` (case-insensitive).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The body parsed as JSON, or `Null` if it is not JSON.
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).unwrap_or(Value::Null)
+    }
+}
+
+impl FakeReplicate {
+    /// Binds `127.0.0.1:0` and serves on the current tokio runtime.
+    pub async fn start() -> FakeReplicate {
+        let listener = TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind 127.0.0.1:0");
+        let port = listener.local_addr().expect("local address").port();
+        let shared = Shared::new(format!("http://127.0.0.1:{port}"), port);
+        let router = routes::router(Arc::clone(&shared));
+        let accept_shared = Arc::clone(&shared);
+        let task = tokio::spawn(async move {
+            // Owned here so that aborting this task drops (and aborts) every connection.
+            let mut connections = JoinSet::new();
+            loop {
+                let Ok((stream, _)) = listener.accept().await else {
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                    continue;
+                };
+                while connections.try_join_next().is_some() {}
+                let shared = Arc::clone(&accept_shared);
+                let router = router.clone();
+                connections.spawn(async move {
+                    let service = hyper::service::service_fn(move |req| {
+                        handle(Arc::clone(&shared), router.clone(), req)
+                    });
+                    let _ = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
+                        .serve_connection(TokioIo::new(stream), service)
+                        .await;
+                });
+            }
+        });
+        FakeReplicate { shared, task }
+    }
+
+    /// `http://127.0.0.1:PORT/v1`, the base URL to give the client.
+    pub fn base_url(&self) -> String {
+        self.shared.url("/v1")
+    }
+
+    /// The server's origin followed by `path`, e.g. `url("/v1/predictions")`.
+    pub fn url(&self, path: &str) -> String {
+        self.shared.url(path)
+    }
+
+    /// The fault-injection handle.
+    pub fn faults(&self) -> Faults {
+        self.shared.faults.clone()
+    }
+
+    /// Every request received so far, in arrival order (faulted ones included).
+    pub fn requests(&self) -> Vec<Recorded> {
+        self.shared.requests().clone()
+    }
+
+    /// How many recorded requests had this method and exactly this path (query excluded).
+    pub fn count(&self, method: &str, path: &str) -> usize {
+        self.shared
+            .requests()
+            .iter()
+            .filter(|r| r.method.eq_ignore_ascii_case(method) && r.path == path)
+            .count()
+    }
+
+    /// Forgets the recorded requests.
+    pub fn clear_requests(&self) {
+        self.shared.requests().clear();
+    }
+
+    /// Adds `n` succeeded predictions `seed-0000`, `seed-0001`, … created in that order (the
+    /// last is the newest).
+    pub fn seed_predictions(&self, n: usize) {
+        let mut state = self.shared.state();
+        let start = state.predictions.len();
+        for i in 0..n {
+            let new = NewJob {
+                kind: Kind::Prediction,
+                model: "fake/model".into(),
+                version: "fake-version".into(),
+                input: json!({"seed": start + i}),
+                webhook: None,
+                events_filter: None,
+                cancel_after: None,
+            };
+            let id = format!("seed-{:04}", start + i);
+            let (idx, _) = state.create(&self.shared.origin, new, Some(id));
+            state.predictions[idx].finish("succeeded");
+        }
+    }
+
+    /// Sets the page size of every list route (default 100).
+    pub fn set_page_size(&self, n: usize) {
+        self.shared.state().page_size = n.max(1);
+    }
+
+    /// The webhook signing secret, `whsec_` + base64 of 24 bytes.
+    pub fn webhook_secret(&self) -> String {
+        self.shared.secret.clone()
+    }
+
+    /// The stored JSON of prediction `id` as it is now (reading it does not advance it).
+    pub fn prediction(&self, id: &str) -> Option<Value> {
+        self.shared
+            .state()
+            .job_mut(Kind::Prediction, id)
+            .map(|j| j.json.clone())
+    }
+}
+
+impl Drop for FakeReplicate {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// Whether the request carries `Authorization: Bearer <non-empty>`.
+fn authorized<B>(req: &Request<B>) -> bool {
+    req.headers()
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .is_some_and(|token| !token.trim().is_empty())
+}
+
+/// One request: record it, apply the next fault, authenticate, route.
+async fn handle(
+    shared: Arc<Shared>,
+    router: axum::Router,
+    req: Request<Incoming>,
+) -> Result<Response<Body>, Abort> {
+    let (parts, body) = req.into_parts();
+    let body = axum::body::to_bytes(Body::new(body), usize::MAX)
+        .await
+        .map_err(|_| Abort)?;
+    let path = parts.uri.path().to_string();
+    let fault = {
+        // Record and take the fault under the log's lock so both follow arrival order.
+        let mut log = shared.requests();
+        log.push(Recorded {
+            method: parts.method.as_str().to_string(),
+            path: path.clone(),
+            query: parts.uri.query().map(str::to_string),
+            headers: parts
+                .headers
+                .iter()
+                .map(|(n, v)| {
+                    (
+                        n.as_str().to_ascii_lowercase(),
+                        String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                    )
+                })
+                .collect(),
+            body: body.clone(),
+        });
+        if path.starts_with("/__internal") {
+            None
+        } else {
+            shared.faults.take()
+        }
+    };
+    match fault {
+        Some(Fault::Fail {
+            status,
+            retry_after,
+        }) => return Ok(faults::fail_response(status, retry_after.as_deref())),
+        Some(Fault::Reset) => return Err(Abort),
+        Some(Fault::Truncate) => return Ok(faults::truncated_response()),
+        Some(Fault::InvalidJson) => return Ok(faults::invalid_json_response()),
+        Some(Fault::Slow(delay)) => tokio::time::sleep(delay).await,
+        None => {}
+    }
+    let req = Request::from_parts(parts, Body::from(body));
+    let is_search = req.method() == "GET" && path == "/v1/search";
+    if !is_search && !authorized(&req) {
+        return Ok(routes::problem(
+            StatusCode::UNAUTHORIZED,
+            "Unauthenticated",
+            "You did not pass a valid authentication token",
+        ));
+    }
+    match router.oneshot(req).await {
+        Ok(resp) => Ok(resp),
+        Err(never) => match never {},
+    }
+}
