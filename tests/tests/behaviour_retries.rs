@@ -9,7 +9,10 @@ fn client(server: &FakeReplicate) -> Client {
     Client::builder()
         .token("r8_test")
         .base_url(server.base_url())
-        .retry_policy(RetryPolicy { initial_backoff: Duration::from_millis(10), ..RetryPolicy::default() })
+        .retry_policy(RetryPolicy {
+            initial_backoff: Duration::from_millis(10),
+            ..RetryPolicy::default()
+        })
         .timeout(Duration::from_secs(5))
         .build()
         .unwrap()
@@ -33,7 +36,11 @@ async fn get_is_retried_through_a_5xx_burst() {
     server.faults().fail_next(2, 503, None);
     let prediction = client(&server).predictions().get(&id).await.unwrap();
     assert_eq!(prediction.id, id);
-    assert_eq!(server.count("GET", &format!("/v1/predictions/{id}")), 3, "two failures, then success");
+    assert_eq!(
+        server.count("GET", &format!("/v1/predictions/{id}")),
+        3,
+        "two failures, then success"
+    );
 }
 
 #[tokio::test]
@@ -44,24 +51,43 @@ async fn retries_give_up_after_the_budget() {
     let err = client(&server).predictions().get(&id).await.unwrap_err();
     assert_eq!(err.status(), Some(502), "{err}");
     assert!(err.is_retryable());
-    assert_eq!(server.count("GET", &format!("/v1/predictions/{id}")), 4, "1 attempt + 3 retries");
+    assert_eq!(
+        server.count("GET", &format!("/v1/predictions/{id}")),
+        4,
+        "1 attempt + 3 retries"
+    );
 }
 
 #[tokio::test]
 async fn a_create_is_never_sent_twice_after_a_5xx() {
     let server = FakeReplicate::start().await;
     server.faults().fail_next(1, 503, None);
-    let err = client(&server).predictions().create(create_body()).await.unwrap_err();
+    let err = client(&server)
+        .predictions()
+        .create(create_body())
+        .await
+        .unwrap_err();
     assert_eq!(err.status(), Some(503));
-    assert_eq!(server.count("POST", "/v1/predictions"), 1, "no retry: the server may have started it");
+    assert_eq!(
+        server.count("POST", "/v1/predictions"),
+        1,
+        "no retry: the server may have started it"
+    );
 }
 
 #[tokio::test]
 async fn a_create_is_never_sent_twice_after_a_reset_connection() {
     let server = FakeReplicate::start().await;
     server.faults().reset_next(1);
-    let err = client(&server).predictions().create(create_body()).await.unwrap_err();
-    assert!(matches!(err, Error::Transport { connect: false, .. }), "{err:?}");
+    let err = client(&server)
+        .predictions()
+        .create(create_body())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::Transport { connect: false, .. }),
+        "{err:?}"
+    );
     assert_eq!(server.count("POST", "/v1/predictions"), 1);
 }
 
@@ -70,10 +96,21 @@ async fn a_create_is_retried_after_429_honouring_retry_after() {
     let server = FakeReplicate::start().await;
     server.faults().fail_next(1, 429, Some("1"));
     let start = Instant::now();
-    let created = client(&server).predictions().create(create_body()).await.unwrap();
-    assert!(start.elapsed() >= Duration::from_secs(1), "waited for Retry-After");
+    let created = client(&server)
+        .predictions()
+        .create(create_body())
+        .await
+        .unwrap();
+    assert!(
+        start.elapsed() >= Duration::from_secs(1),
+        "waited for Retry-After"
+    );
     assert_eq!(created.status(), 201);
-    let posts: Vec<_> = server.requests().into_iter().filter(|r| r.method == "POST").collect();
+    let posts: Vec<_> = server
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == "POST")
+        .collect();
     assert_eq!(posts.len(), 2, "rejected once with 429, then created");
     assert_eq!(posts[0].body, posts[1].body, "the same body is sent again");
     assert_eq!(server.count("GET", "/v1/predictions"), 0);
@@ -106,7 +143,9 @@ fn httpdate_in(d: Duration) -> String {
     let month = if mp < 10 { mp + 3 } else { mp - 9 };
     let year = yoe + era * 400 + i64::from(month <= 2);
     let weekday = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"][(days % 7) as usize];
-    let mon = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"][(month - 1) as usize];
+    let mon = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ][(month - 1) as usize];
     format!("{weekday}, {day:02} {mon} {year} {h:02}:{m:02}:{s:02} GMT")
 }
 
@@ -129,7 +168,10 @@ async fn slow_responses_time_out_and_gets_retry() {
         .token("r8_test")
         .base_url(server.base_url())
         .timeout(Duration::from_millis(300))
-        .retry_policy(RetryPolicy { initial_backoff: Duration::from_millis(10), ..RetryPolicy::default() })
+        .retry_policy(RetryPolicy {
+            initial_backoff: Duration::from_millis(10),
+            ..RetryPolicy::default()
+        })
         .build()
         .unwrap();
     server.faults().slow_next(1, Duration::from_secs(2));
@@ -138,8 +180,20 @@ async fn slow_responses_time_out_and_gets_retry() {
 
     server.faults().slow_next(1, Duration::from_secs(2));
     let err = c.predictions().create(create_body()).await.unwrap_err();
-    assert!(matches!(err, Error::Timeout { operation: "predictions.create" }), "{err:?}");
-    assert_eq!(server.count("POST", "/v1/predictions"), 1, "a timed-out create is not retried");
+    assert!(
+        matches!(
+            err,
+            Error::Timeout {
+                operation: "predictions.create"
+            }
+        ),
+        "{err:?}"
+    );
+    assert_eq!(
+        server.count("POST", "/v1/predictions"),
+        1,
+        "a timed-out create is not retried"
+    );
 }
 
 #[tokio::test]
@@ -149,7 +203,11 @@ async fn invalid_json_is_a_decode_error_with_a_path() {
     server.faults().invalid_json_next(1);
     let err = client(&server).predictions().get(&id).await.unwrap_err();
     match err {
-        Error::Decode { operation, path, message } => {
+        Error::Decode {
+            operation,
+            path,
+            message,
+        } => {
             assert_eq!(operation, "predictions.get");
             assert!(!message.is_empty());
             assert!(!path.is_empty());
@@ -178,7 +236,9 @@ async fn decode_errors_name_the_bad_field() {
 async fn api_errors_carry_status_problem_and_body_but_never_the_token() {
     let server = FakeReplicate::start().await;
     let err = client(&server).predictions().get("nope").await.unwrap_err();
-    let Error::Api(api) = &err else { panic!("{err:?}") };
+    let Error::Api(api) = &err else {
+        panic!("{err:?}")
+    };
     assert_eq!(api.status, 404);
     assert!(api.title.is_some() || api.detail.is_some(), "{api:?}");
     assert!(!format!("{err} {err:?}").contains("r8_test"));

@@ -31,13 +31,24 @@ fn prism_bin() -> Option<PathBuf> {
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 fn start_prism(bin: &PathBuf, spec: &PathBuf) -> (Prism, u16) {
     let port = free_port();
     let child = Command::new(bin)
-        .args(["mock", "--host", "127.0.0.1", "--port", &port.to_string(), "--errors"])
+        .args([
+            "mock",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            &port.to_string(),
+            "--errors",
+        ])
         .arg(spec)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -46,7 +57,10 @@ fn start_prism(bin: &PathBuf, spec: &PathBuf) -> (Prism, u16) {
     let guard = Prism(child);
     let start = Instant::now();
     while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(start.elapsed() < Duration::from_secs(90), "prism did not start listening on {port}");
+        assert!(
+            start.elapsed() < Duration::from_secs(90),
+            "prism did not start listening on {port}"
+        );
         std::thread::sleep(Duration::from_millis(200));
     }
     (guard, port)
@@ -55,7 +69,10 @@ fn start_prism(bin: &PathBuf, spec: &PathBuf) -> (Prism, u16) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_operation_passes_prism_validation() {
     let Some(bin) = prism_bin() else {
-        assert!(std::env::var_os("CI").is_none(), "Prism is missing in CI: `cargo xtask test` installs it");
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "Prism is missing in CI: `cargo xtask test` installs it"
+        );
         println!("skipped: Prism is not installed (run `cargo xtask test`, which installs it into .cache/prism)");
         return;
     };
@@ -78,9 +95,17 @@ async fn every_operation_passes_prism_validation() {
     for call in &calls {
         match &call.result {
             Ok(_) => {}
-            Err(Error::Api(e)) => failures.push(format!("{}: HTTP {} {}", call.operation, e.status, e.body)),
+            Err(Error::Api(e)) => {
+                failures.push(format!("{}: HTTP {} {}", call.operation, e.status, e.body))
+            }
             Err(e) => failures.push(format!("{}: {e}", call.operation)),
         }
     }
-    assert!(failures.is_empty(), "{} of {} operations failed against Prism:\n{}", failures.len(), calls.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {} operations failed against Prism:\n{}",
+        failures.len(),
+        calls.len(),
+        failures.join("\n")
+    );
 }
