@@ -177,7 +177,7 @@ async fn run_returns_output_or_a_prediction_failure() {
     let server = FakeReplicate::start().await;
     let c = client(&server);
     let output = c
-        .run(
+        .run_json(
             "acme/fox",
             json!({"fake_steps": 0, "fake_output": ["a", "b"]}),
         )
@@ -196,7 +196,7 @@ async fn run_returns_output_or_a_prediction_failure() {
     );
 
     let err = c
-        .run(
+        .run_json(
             "acme/fox",
             json!({"fake_steps": 0, "fake_outcome": "failed"}),
         )

@@ -30,7 +30,10 @@ fn input() -> serde_json::Map<String, serde_json::Value> {
 
 macro_rules! call {
     ($calls:ident, $op:literal, $fut:expr) => {
-        $calls.push(Call { operation: $op, result: $fut.await.map(|r| describe(&r)) });
+        $calls.push(Call {
+            operation: $op,
+            result: $fut.await.map(|r| describe(&r)),
+        });
     };
 }
 
@@ -43,29 +46,78 @@ fn describe<T: std::fmt::Debug>(value: &T) -> String {
 /// non-standard QUERY method that some mock servers do not know.
 pub async fn call_every_operation(client: &Client, with_query_method: bool) -> Vec<Call> {
     let mut calls = Vec::new();
-    let (owner, model, version) = ("acme", "fox-painter", "5c7d5dc6dd8bf75c1acaa8565735e7986bc5b66206b55cca93cb72c9bf15ccaa");
+    let (owner, model, version) = (
+        "acme",
+        "fox-painter",
+        "5c7d5dc6dd8bf75c1acaa8565735e7986bc5b66206b55cca93cb72c9bf15ccaa",
+    );
 
     call!(calls, "account.get", client.account().get());
     call!(calls, "collections.list", client.collections().list());
-    call!(calls, "collections.get", client.collections().get("super-resolution"));
+    call!(
+        calls,
+        "collections.get",
+        client.collections().get("super-resolution")
+    );
     call!(calls, "hardware.list", client.hardware().list());
     call!(calls, "search", client.search("upscale").limit(5));
-    call!(calls, "webhooks.default.secret.get", client.webhooks().default().secret().get());
+    call!(
+        calls,
+        "webhooks.default.secret.get",
+        client.webhooks().default().secret().get()
+    );
 
     // Models.
-    call!(calls, "models.list", client.models().list().sort_by(types::ModelsListSortBy::LatestVersionCreatedAt).sort_direction(types::ModelsListSortDirection::Desc));
-    let create = types::ModelsCreateRequest::new("cpu", model, owner, types::ModelsCreateRequestVisibility::Private);
+    call!(
+        calls,
+        "models.list",
+        client
+            .models()
+            .list()
+            .sort_by(types::ModelsListSortBy::LatestVersionCreatedAt)
+            .sort_direction(types::ModelsListSortDirection::Desc)
+    );
+    let create = types::ModelsCreateRequest::new(
+        "cpu",
+        model,
+        owner,
+        types::ModelsCreateRequestVisibility::Private,
+    );
     call!(calls, "models.create", client.models().create(create));
     call!(calls, "models.get", client.models().get(owner, model));
     let mut update = types::ModelsUpdateRequest::default();
     update.description = Some("Paints foxes.".into());
-    call!(calls, "models.update", client.models().update(owner, model).body(update));
-    call!(calls, "models.examples.list", client.models().examples().list(owner, model));
-    call!(calls, "models.readme.get", client.models().readme().get(owner, model));
-    call!(calls, "models.versions.list", client.models().versions().list(owner, model));
-    call!(calls, "models.versions.get", client.models().versions().get(owner, model, version));
+    call!(
+        calls,
+        "models.update",
+        client.models().update(owner, model).body(update)
+    );
+    call!(
+        calls,
+        "models.examples.list",
+        client.models().examples().list(owner, model)
+    );
+    call!(
+        calls,
+        "models.readme.get",
+        client.models().readme().get(owner, model)
+    );
+    call!(
+        calls,
+        "models.versions.list",
+        client.models().versions().list(owner, model)
+    );
+    call!(
+        calls,
+        "models.versions.get",
+        client.models().versions().get(owner, model, version)
+    );
     if with_query_method {
-        call!(calls, "models.search", client.models().search("fox painter"));
+        call!(
+            calls,
+            "models.search",
+            client.models().search("fox painter")
+        );
     }
 
     // Predictions.
@@ -78,49 +130,127 @@ pub async fn call_every_operation(client: &Client, with_query_method: bool) -> V
         create = create.cancel_after(c);
     }
     call!(calls, "predictions.create", create);
-    call!(calls, "predictions.list", client.predictions().list().source("web"));
-    call!(calls, "predictions.get", client.predictions().get("gm3qorzdhgbfurvjtvhg6dckhu"));
-    call!(calls, "predictions.cancel", client.predictions().cancel("gm3qorzdhgbfurvjtvhg6dckhu"));
+    call!(
+        calls,
+        "predictions.list",
+        client.predictions().list().source("web")
+    );
+    call!(
+        calls,
+        "predictions.get",
+        client.predictions().get("gm3qorzdhgbfurvjtvhg6dckhu")
+    );
+    call!(
+        calls,
+        "predictions.cancel",
+        client.predictions().cancel("gm3qorzdhgbfurvjtvhg6dckhu")
+    );
     call!(
         calls,
         "models.predictions.create",
-        client.models().predictions().create(owner, model, types::PredictionRequest::new(input())).prefer(Prefer::wait())
+        client
+            .models()
+            .predictions()
+            .create(owner, model, types::PredictionRequest::new(input()))
+            .prefer(Prefer::wait())
     );
 
     // Deployments.
     call!(calls, "deployments.list", client.deployments().list());
-    let create = types::DeploymentsCreateRequest::new("gpu-t4", 1, 0, format!("{owner}/{model}"), "fox-prod", version);
-    call!(calls, "deployments.create", client.deployments().create(create));
-    call!(calls, "deployments.get", client.deployments().get(owner, "fox-prod"));
+    let create = types::DeploymentsCreateRequest::new(
+        "gpu-t4",
+        1,
+        0,
+        format!("{owner}/{model}"),
+        "fox-prod",
+        version,
+    );
+    call!(
+        calls,
+        "deployments.create",
+        client.deployments().create(create)
+    );
+    call!(
+        calls,
+        "deployments.get",
+        client.deployments().get(owner, "fox-prod")
+    );
     let mut update = types::DeploymentsUpdateRequest::default();
     update.max_instances = Some(2);
-    call!(calls, "deployments.update", client.deployments().update(owner, "fox-prod").body(update));
+    call!(
+        calls,
+        "deployments.update",
+        client.deployments().update(owner, "fox-prod").body(update)
+    );
     call!(
         calls,
         "deployments.predictions.create",
-        client.deployments().predictions().create(owner, "fox-prod", types::PredictionRequest::new(input()))
+        client.deployments().predictions().create(
+            owner,
+            "fox-prod",
+            types::PredictionRequest::new(input())
+        )
     );
-    call!(calls, "deployments.delete", client.deployments().delete(owner, "fox-prod"));
+    call!(
+        calls,
+        "deployments.delete",
+        client.deployments().delete(owner, "fox-prod")
+    );
 
     // Trainings.
     let training = types::TrainingRequest::new(format!("{owner}/{model}-tuned"), input());
-    call!(calls, "trainings.create", client.trainings().create(owner, model, version, training));
+    call!(
+        calls,
+        "trainings.create",
+        client.trainings().create(owner, model, version, training)
+    );
     call!(calls, "trainings.list", client.trainings().list());
-    call!(calls, "trainings.get", client.trainings().get("zz4ibbonubfz7carwiefibzgga"));
-    call!(calls, "trainings.cancel", client.trainings().cancel("zz4ibbonubfz7carwiefibzgga"));
+    call!(
+        calls,
+        "trainings.get",
+        client.trainings().get("zz4ibbonubfz7carwiefibzgga")
+    );
+    call!(
+        calls,
+        "trainings.cancel",
+        client.trainings().cancel("zz4ibbonubfz7carwiefibzgga")
+    );
 
     // Files.
-    let file = FilePart::new(b"hello, fox".to_vec()).filename("fox.txt").content_type("text/plain");
+    let file = FilePart::new(b"hello, fox".to_vec())
+        .filename("fox.txt")
+        .content_type("text/plain");
     let mut body = types::FilesCreateRequest::new(file);
     body.filename = Some("fox.txt".into());
     call!(calls, "files.create", client.files().create(body));
     call!(calls, "files.list", client.files().list());
-    call!(calls, "files.get", client.files().get("cneqzikepnug6xezperrr4z55o"));
-    call!(calls, "files.download", client.files().download("cneqzikepnug6xezperrr4z55o", owner, 1_900_000_000i64, "c2lnbmF0dXJl"));
-    call!(calls, "files.delete", client.files().delete("cneqzikepnug6xezperrr4z55o"));
+    call!(
+        calls,
+        "files.get",
+        client.files().get("cneqzikepnug6xezperrr4z55o")
+    );
+    call!(
+        calls,
+        "files.download",
+        client.files().download(
+            "cneqzikepnug6xezperrr4z55o",
+            owner,
+            1_900_000_000i64,
+            "c2lnbmF0dXJl"
+        )
+    );
+    call!(
+        calls,
+        "files.delete",
+        client.files().delete("cneqzikepnug6xezperrr4z55o")
+    );
 
     // Deletes last, so the resources above exist for the calls before them.
-    call!(calls, "models.versions.delete", client.models().versions().delete(owner, model, version));
+    call!(
+        calls,
+        "models.versions.delete",
+        client.models().versions().delete(owner, model, version)
+    );
     call!(calls, "models.delete", client.models().delete(owner, model));
     calls
 }
@@ -140,6 +270,10 @@ async fn main() -> Result<(), Error> {
             }
         }
     }
-    println!("{} operations, {} ok, {failed} failed", calls.len(), calls.len() - failed);
+    println!(
+        "{} operations, {} ok, {failed} failed",
+        calls.len(),
+        calls.len() - failed
+    );
     Ok(())
 }

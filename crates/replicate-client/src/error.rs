@@ -46,6 +46,14 @@ pub enum Error {
         /// What was wrong.
         message: String,
     },
+    /// A model input broke its schema's constraints; nothing was sent.
+    #[error("invalid input `{field}`: {message}")]
+    InvalidInput {
+        /// The input field.
+        field: String,
+        /// The value and the bound it broke.
+        message: String,
+    },
     /// The request was rejected before sending (bad parameter, unencodable body).
     #[error("invalid request: {0}")]
     InvalidRequest(String),

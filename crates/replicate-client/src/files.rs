@@ -40,6 +40,51 @@ impl std::fmt::Debug for FileInput {
     }
 }
 
+impl From<&str> for FileInput {
+    fn from(url: &str) -> Self {
+        FileInput::Url(url.to_string())
+    }
+}
+
+impl From<String> for FileInput {
+    fn from(url: String) -> Self {
+        FileInput::Url(url)
+    }
+}
+
+impl From<PathBuf> for FileInput {
+    fn from(path: PathBuf) -> Self {
+        FileInput::Path(path)
+    }
+}
+
+impl From<FilePart> for FileInput {
+    fn from(file: FilePart) -> Self {
+        FileInput::Bytes(file)
+    }
+}
+
+/// Sends the URL. Bytes are inlined as a data URL; a path must be resolved first
+/// ([`Client::file_input_url`], done by `client.run::<M>()`), so serialising one fails.
+impl serde::Serialize for FileInput {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            FileInput::Url(url) => serializer.serialize_str(url),
+            FileInput::Bytes(file) => serializer.serialize_str(&data_url(file)),
+            FileInput::Path(path) => Err(serde::ser::Error::custom(format!(
+                "the file {} must be uploaded or inlined before sending (client.file_input_url)",
+                path.display()
+            ))),
+        }
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for FileInput {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <String as serde::Deserialize>::deserialize(d).map(FileInput::Url)
+    }
+}
+
 /// How local files become inputs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum FileStrategy {

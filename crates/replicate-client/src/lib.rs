@@ -22,6 +22,7 @@ extern crate self as replicate_client;
 mod client;
 mod error;
 mod files;
+pub mod model;
 pub mod pagination;
 mod predictions;
 pub mod retry;

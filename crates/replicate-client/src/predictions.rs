@@ -212,7 +212,7 @@ impl Client {
 
     /// Polls a prediction until it reaches a terminal state (succeeded, failed, canceled,
     /// aborted), with growing intervals and an overall deadline. Returns the final prediction
-    /// whatever its outcome; [`Client::run`] turns failures into errors.
+    /// whatever its outcome; [`Client::run_json`] and [`Client::run`] turn failures into errors.
     ///
     /// ```no_run
     /// # async fn demo(client: replicate_client::Client, p: replicate_client::Prediction) -> Result<(), replicate_client::Error> {
@@ -251,11 +251,11 @@ impl Client {
     /// ```no_run
     /// # async fn demo() -> Result<(), replicate_client::Error> {
     /// let client = replicate_client::Client::from_env()?;
-    /// let output = client.run("replicate/hello-world", serde_json::json!({ "text": "Alice" })).await?;
+    /// let output = client.run_json("replicate/hello-world", serde_json::json!({ "text": "Alice" })).await?;
     /// println!("{output}");
     /// # Ok(()) }
     /// ```
-    pub async fn run(
+    pub async fn run_json(
         &self,
         model: &str,
         input: impl serde::Serialize,

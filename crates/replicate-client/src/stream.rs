@@ -175,11 +175,11 @@ impl Client {
     /// ```no_run
     /// # async fn demo(client: replicate_client::Client) -> Result<(), replicate_client::Error> {
     /// use futures::TryStreamExt;
-    /// let events = client.stream("meta/meta-llama-3-8b-instruct", serde_json::json!({ "prompt": "Hi" })).await?;
+    /// let events = client.stream_json("meta/meta-llama-3-8b-instruct", serde_json::json!({ "prompt": "Hi" })).await?;
     /// let text: String = replicate_client::text_chunks(events).try_collect().await?;
     /// # Ok(()) }
     /// ```
-    pub async fn stream(
+    pub async fn stream_json(
         &self,
         model: &str,
         input: impl serde::Serialize,

@@ -1,0 +1,335 @@
+//! Typed models: each model version's schema becomes an `Input` and an `Output` type (generated
+//! into the `replicate-models` crate) tied together by a marker type implementing [`Model`], so
+//! `client.run::<FluxSchnell>(input)` checks the input at compile time and before sending, and
+//! returns the typed output.
+
+use crate::error::Error;
+use crate::files::{FileInput, FileStrategy};
+use crate::predictions::{into_output, CreateOptions, ModelRef, WaitOptions};
+use crate::runtime::Prefer;
+use crate::stream::{EventStream, StreamEvent, StreamOptions};
+use crate::Client;
+use futures::{Stream, StreamExt};
+use std::fmt;
+use std::pin::Pin;
+
+/// A model version with typed input and output (implemented by generated marker types).
+pub trait Model {
+    /// Model owner.
+    const OWNER: &'static str;
+    /// Model name.
+    const NAME: &'static str;
+    /// Version id; empty when the schema came without one (the latest version is used).
+    const VERSION: &'static str;
+    /// The typed input.
+    type Input: ModelInput;
+    /// The typed output of a finished prediction.
+    type Output: serde::de::DeserializeOwned;
+    /// One item of the output stream (a text chunk, a file URL, an iterator item).
+    type Chunk;
+    /// Decodes the data of one `output` event.
+    fn decode_chunk(data: &str) -> Result<Self::Chunk, Error>;
+}
+
+/// A model with typed training input and output.
+pub trait Trainable: Model {
+    /// The typed training input.
+    type TrainingInput: ModelInput;
+    /// The typed training output.
+    type TrainingOutput: serde::de::DeserializeOwned;
+}
+
+/// A typed model input: serialisable, checkable before sending, with file inputs to resolve.
+pub trait ModelInput: serde::Serialize + Send {
+    /// Checks the schema's constraints (bounds, lengths, patterns); the error names the field,
+    /// the value and the bound.
+    fn validate(&self) -> Result<(), Error>;
+    /// The file inputs, so local files can be inlined or uploaded before sending.
+    fn files_mut(&mut self) -> Vec<&mut FileInput>;
+}
+
+/// A secret input (`x-cog-secret`, `format: password`): sent as a string, never printed.
+#[derive(Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a secret value.
+    pub fn new(value: impl Into<String>) -> Self {
+        Secret(value.into())
+    }
+    /// The secret value.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(<redacted>)")
+    }
+}
+
+impl From<&str> for Secret {
+    fn from(s: &str) -> Self {
+        Secret(s.to_string())
+    }
+}
+
+impl From<String> for Secret {
+    fn from(s: String) -> Self {
+        Secret(s)
+    }
+}
+
+/// A file produced by a model: its URL, downloadable with [`Client::download_to_path`] and
+/// friends.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(transparent)]
+pub struct FileOutput(String);
+
+impl FileOutput {
+    /// The URL (`https://` or `data:`).
+    pub fn url(&self) -> &str {
+        &self.0
+    }
+
+    /// Downloads the file to `path`; returns the number of bytes.
+    pub async fn download_to_path(&self, client: &Client, path: impl AsRef<std::path::Path>) -> Result<u64, Error> {
+        client.download_to_path(&self.0, path).await
+    }
+
+    /// Downloads the file into memory (decodes `data:` URLs without a request).
+    pub async fn bytes(&self, client: &Client) -> Result<Vec<u8>, Error> {
+        if let Some(rest) = self.0.strip_prefix("data:") {
+            let (_, payload) = rest.split_once(',').unwrap_or(("", rest));
+            use base64::Engine;
+            return base64::engine::general_purpose::STANDARD
+                .decode(payload)
+                .map_err(|e| Error::Decode { operation: "files.download", path: ".".into(), message: e.to_string() });
+        }
+        let mut out = Vec::new();
+        client.download_to_writer(&self.0, &mut out).await?;
+        Ok(out)
+    }
+}
+
+impl fmt::Display for FileOutput {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// The output of a `ConcatenateIterator` model (language models): the pieces joined into one
+/// text. Decodes from the list of pieces or from a plain string.
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize)]
+#[serde(transparent)]
+pub struct Concatenated(pub String);
+
+impl<'de> serde::Deserialize<'de> for Concatenated {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(serde::Deserialize)]
+        #[serde(untagged)]
+        enum Pieces {
+            List(Vec<String>),
+            One(String),
+        }
+        Ok(Concatenated(match Pieces::deserialize(d)? {
+            Pieces::List(parts) => parts.concat(),
+            Pieces::One(s) => s,
+        }))
+    }
+}
+
+impl std::ops::Deref for Concatenated {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for Concatenated {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Checks used by generated `validate` methods; each error names the field, value and bound.
+pub mod check {
+    use crate::error::Error;
+
+    fn fail(field: &str, message: String) -> Error {
+        Error::InvalidInput { field: field.to_string(), message }
+    }
+
+    /// `value >= min` (or `>` when exclusive).
+    pub fn minimum(field: &str, value: f64, min: f64, exclusive: bool) -> Result<(), Error> {
+        let ok = if exclusive { value > min } else { value >= min };
+        if ok {
+            Ok(())
+        } else {
+            let rel = if exclusive { "greater than" } else { "at least" };
+            Err(fail(field, format!("{value} is below the minimum: it must be {rel} {min}")))
+        }
+    }
+
+    /// `value <= max` (or `<` when exclusive).
+    pub fn maximum(field: &str, value: f64, max: f64, exclusive: bool) -> Result<(), Error> {
+        let ok = if exclusive { value < max } else { value <= max };
+        if ok {
+            Ok(())
+        } else {
+            let rel = if exclusive { "less than" } else { "at most" };
+            Err(fail(field, format!("{value} is above the maximum: it must be {rel} {max}")))
+        }
+    }
+
+    /// Length in characters between the bounds.
+    pub fn length(field: &str, value: &str, min: Option<usize>, max: Option<usize>) -> Result<(), Error> {
+        let n = value.chars().count();
+        if let Some(min) = min.filter(|m| n < *m) {
+            return Err(fail(field, format!("{value:?} has {n} characters; it needs at least {min}")));
+        }
+        if let Some(max) = max.filter(|m| n > *m) {
+            return Err(fail(field, format!("{value:?} has {n} characters; it may have at most {max}")));
+        }
+        Ok(())
+    }
+
+    /// Matches the schema's regular expression.
+    pub fn pattern(field: &str, value: &str, pattern: &str) -> Result<(), Error> {
+        let re = regex::Regex::new(pattern)
+            .map_err(|e| fail(field, format!("the schema's pattern {pattern:?} is not a valid regex: {e}")))?;
+        if re.is_match(value) {
+            Ok(())
+        } else {
+            Err(fail(field, format!("{value:?} does not match the pattern {pattern:?}")))
+        }
+    }
+}
+
+/// A stream of typed output chunks.
+pub type ChunkStream<T> = Pin<Box<dyn Stream<Item = Result<T, Error>> + Send>>;
+
+impl Client {
+    async fn prepare<I: ModelInput>(&self, mut input: I) -> Result<serde_json::Value, Error> {
+        input.validate()?;
+        for file in input.files_mut() {
+            if !matches!(file, FileInput::Url(_)) {
+                let resolved = self.file_input_url(file.clone(), FileStrategy::Auto).await?;
+                *file = FileInput::Url(resolved);
+            }
+        }
+        serde_json::to_value(&input).map_err(|e| Error::InvalidRequest(format!("cannot encode the input: {e}")))
+    }
+
+    fn model_ref<M: Model>() -> ModelRef {
+        if M::VERSION.is_empty() {
+            ModelRef::Model { owner: M::OWNER.into(), name: M::NAME.into() }
+        } else {
+            ModelRef::Version(M::VERSION.into())
+        }
+    }
+
+    /// Runs a typed model: validates the input (nothing is sent if a bound is broken),
+    /// resolves local files, creates the prediction, waits, and decodes the typed output.
+    ///
+    /// ```no_run
+    /// # use replicate_client::model::{Model, ModelInput};
+    /// # async fn demo<M: Model>(client: replicate_client::Client, input: M::Input) -> Result<(), replicate_client::Error> {
+    /// let output: M::Output = client.run::<M>(input).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn run<M: Model>(&self, input: M::Input) -> Result<M::Output, Error> {
+        self.run_on::<M>(Self::model_ref::<M>(), input).await
+    }
+
+    /// Runs a typed model through a deployment of it.
+    pub async fn run_deployment<M: Model>(&self, owner: &str, name: &str, input: M::Input) -> Result<M::Output, Error> {
+        self.run_on::<M>(ModelRef::deployment(owner, name), input).await
+    }
+
+    async fn run_on<M: Model>(&self, target: ModelRef, input: M::Input) -> Result<M::Output, Error> {
+        let json = self.prepare(input).await?;
+        let options = CreateOptions { prefer: Some(Prefer::wait()), ..CreateOptions::default() };
+        let created = self.create_prediction(&target, json, options).await?;
+        let done = self.wait(created, WaitOptions::default()).await?;
+        let id = done.id.clone();
+        decode_output::<M::Output>(&id, into_output(done)?)
+    }
+
+    /// Streams a typed model's output as typed chunks (text pieces for language models).
+    pub async fn stream<M: Model>(&self, input: M::Input) -> Result<ChunkStream<M::Chunk>, Error>
+    where
+        M::Chunk: Send + 'static,
+    {
+        let json = self.prepare(input).await?;
+        let options = CreateOptions { stream: true, ..CreateOptions::default() };
+        let prediction = self.create_prediction(&Self::model_ref::<M>(), json, options).await?;
+        let url = prediction.urls.stream.ok_or_else(|| {
+            Error::Stream(format!("prediction {} has no stream URL (the model may not stream)", prediction.id))
+        })?;
+        Ok(typed_chunks::<M>(self.stream_events(url, StreamOptions::default())))
+    }
+}
+
+/// Decodes a finished prediction's output into the model's typed output; errors name the path.
+pub fn decode_output<T: serde::de::DeserializeOwned>(id: &str, output: serde_json::Value) -> Result<T, Error> {
+    serde_path_to_error::deserialize(output).map_err(|e| Error::Decode {
+        operation: "model output",
+        path: e.path().to_string(),
+        message: format!("prediction {id}: {}", e.inner()),
+    })
+}
+
+/// Turns `output` events into typed chunks; `error` events become errors.
+pub fn typed_chunks<M: Model>(events: EventStream) -> ChunkStream<M::Chunk>
+where
+    M::Chunk: Send + 'static,
+{
+    Box::pin(events.filter_map(|event| async move {
+        match event {
+            Ok(StreamEvent::Output(data)) => Some(M::decode_chunk(&data)),
+            Ok(StreamEvent::Error(detail)) => Some(Err(Error::Stream(format!("prediction failed: {detail}")))),
+            Ok(_) => None,
+            Err(e) => Some(Err(e)),
+        }
+    }))
+}
+
+/// Decodes an event's data as JSON into `T` (for chunks that are not plain text).
+pub fn json_chunk<T: serde::de::DeserializeOwned>(data: &str) -> Result<T, Error> {
+    serde_json::from_str(data).map_err(|e| Error::Decode { operation: "model stream", path: ".".into(), message: e.to_string() })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_are_redacted_but_sent() {
+        let s = Secret::new("hunter2");
+        assert_eq!(format!("{s:?}"), "Secret(<redacted>)");
+        assert_eq!(serde_json::to_string(&s).unwrap(), "\"hunter2\"");
+    }
+
+    #[test]
+    fn concatenated_joins_pieces() {
+        let c: Concatenated = serde_json::from_str(r#"["Hel", "lo"]"#).unwrap();
+        assert_eq!(&*c, "Hello");
+        let c: Concatenated = serde_json::from_str(r#""Hi""#).unwrap();
+        assert_eq!(c.to_string(), "Hi");
+    }
+
+    #[test]
+    fn checks_name_field_value_and_bound() {
+        let e = check::maximum("steps", 100.0, 50.0, false).unwrap_err();
+        assert_eq!(e.to_string(), "invalid input `steps`: 100 is above the maximum: it must be at most 50");
+        assert!(check::minimum("guidance", 0.0, 0.0, true).is_err());
+        assert!(check::minimum("guidance", 0.0, 0.0, false).is_ok());
+        assert!(check::length("name", "abcdefghi", None, Some(8)).is_err());
+        assert!(check::length("name", "ñañaña", Some(1), Some(6)).is_ok());
+        assert!(check::pattern("code", "AB12", "^[A-Z]+[0-9]+$").is_ok());
+        assert!(check::pattern("code", "12AB", "^[A-Z]+[0-9]+$").is_err());
+    }
+}
