@@ -1,5 +1,6 @@
 //! Helpers shared by the end-to-end tests: where things are, and compiling generated crates.
 
+pub mod cog;
 pub mod fake;
 
 use replicate_codegen::{GeneratedFile, StandaloneOptions};

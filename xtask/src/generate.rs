@@ -15,6 +15,12 @@ pub fn workspace_root() -> PathBuf {
 
 /// Where each generated module set goes, relative to the workspace root.
 pub const CLIENT_GENERATED_DIR: &str = "crates/replicate-client/src/generated";
+/// Generated typed models.
+pub const MODELS_GENERATED_DIR: &str = "crates/replicate-models/src/generated";
+/// The model schemas the models crate is generated from.
+pub const MODELS_SPEC_DIR: &str = "spec/models";
+/// Every directory whose files `generate` owns (files there that it does not produce are stale).
+pub const GENERATED_DIRS: &[&str] = &[CLIENT_GENERATED_DIR, MODELS_GENERATED_DIR];
 /// The spec the client is generated from.
 pub const CLIENT_SPEC: &str = "spec/openapi.json";
 
@@ -35,22 +41,38 @@ pub fn plan(root: &Path) -> Result<(Vec<Planned>, Summary), String> {
         eprintln!("warning: {w}");
     }
     let dir = root.join(CLIENT_GENERATED_DIR);
-    let files = generated
+    let mut files: Vec<Planned> = generated
         .files
         .into_iter()
-        .map(|GeneratedFile { path, contents }| Planned {
-            path: dir.join(path),
-            contents,
-        })
+        .map(|GeneratedFile { path, contents }| Planned { path: dir.join(path), contents })
         .collect();
-    Ok((
-        files,
-        Summary {
-            operations: generated.operations,
-            types: generated.types,
-            models: 0,
-        },
-    ))
+
+    let models_dir = root.join(MODELS_SPEC_DIR);
+    let sources = if models_dir.is_dir() { crate::models::load_sources(&models_dir, root)? } else { Vec::new() };
+    let models = replicate_codegen::generate_models(&sources, "cargo xtask generate").map_err(|e| e.to_string())?;
+    for w in &models.warnings {
+        eprintln!("warning: {w}");
+    }
+    let dir = root.join(MODELS_GENERATED_DIR);
+    files.extend(models.files.into_iter().map(|GeneratedFile { path, contents }| Planned { path: dir.join(path), contents }));
+    Ok((files, Summary { operations: generated.operations, types: generated.types, models: models.models }))
+}
+
+/// Every file below `dir`, recursively.
+fn files_below(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in fs::read_dir(&d).into_iter().flatten().filter_map(Result::ok) {
+            let p = entry.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.push(p);
+            }
+        }
+    }
+    out
 }
 
 /// Counts for the closing line.
@@ -70,15 +92,13 @@ pub fn stale(root: &Path, planned: &[Planned]) -> Vec<(PathBuf, Option<String>)>
             Err(_) => out.push((p.path.clone(), None)),
         }
     }
-    let dir = root.join(CLIENT_GENERATED_DIR);
-    if let Ok(entries) = fs::read_dir(&dir) {
-        let mut extra: Vec<PathBuf> = entries
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.is_file() && !planned.iter().any(|q| q.path == *p))
-            .collect();
-        extra.sort();
-        out.extend(extra.into_iter().map(|p| (p, Some(String::new()))));
-    }
+    let mut extra: Vec<PathBuf> = GENERATED_DIRS
+        .iter()
+        .flat_map(|d| files_below(&root.join(d)))
+        .filter(|p| !planned.iter().any(|q| q.path == *p))
+        .collect();
+    extra.sort();
+    out.extend(extra.into_iter().map(|p| (p, Some(String::new()))));
     out
 }
 

@@ -4,11 +4,16 @@
 //!   or writes a standalone crate from any spec with `--spec FILE --out DIR`).
 //! - `fetch-spec` downloads the live OpenAPI description.
 //! - `test` provisions the test tools and runs the whole test suite.
+//! - `cog-schemas` regenerates the Cog test predictors' schema fixtures (or checks them).
+//! - `bench` runs the throughput benchmark (`crates/replicate-bench`) in release mode.
 //!
 //! All logic that turns specs into code lives in `replicate-codegen`; this is the I/O shell.
 
+mod bench;
+mod cog;
 mod fetch;
 mod generate;
+mod models;
 mod test_cmd;
 
 use clap::{Parser, Subcommand};
@@ -42,6 +47,18 @@ enum Command {
         #[arg(long, default_value = "replicate-generated")]
         name: String,
     },
+    /// Generate a standalone crate of typed models from every schema file in a folder.
+    Models {
+        /// Folder of model files (version objects, corpus files or bare `openapi_schema`s).
+        #[arg(long)]
+        schemas: PathBuf,
+        /// Output directory of the crate.
+        #[arg(long)]
+        out: PathBuf,
+        /// Crate name.
+        #[arg(long, default_value = "replicate-models-generated")]
+        name: String,
+    },
     /// Download the live OpenAPI description.
     FetchSpec {
         /// Where to download from.
@@ -51,10 +68,22 @@ enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Install Cog into .cache/cog and regenerate tests/cog/*/openapi_schema.json.
+    CogSchemas {
+        /// Write nothing; fail listing stale fixtures.
+        #[arg(long)]
+        check: bool,
+    },
     /// Install what the tests need (into .cache/) and run the whole test suite.
     Test {
         /// Extra arguments for `cargo test`.
         #[arg(last = true)]
+        args: Vec<String>,
+    },
+    /// Benchmark the client against raw reqwest and the official Python and JS clients.
+    Bench {
+        /// Arguments for the benchmark (`--quick`, `--no-official`, `--help`).
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         args: Vec<String>,
     },
 }
@@ -69,11 +98,14 @@ fn main() -> ExitCode {
             name,
         } => generate::standalone(&spec, &out, &name, check),
         Command::Generate { check, .. } => generate::workspace(check),
+        Command::Models { schemas, out, name } => models::standalone(&schemas, &out, &name),
         Command::FetchSpec { url, out } => fetch::run(
             &url,
             &out.unwrap_or_else(|| generate::workspace_root().join("spec/openapi.json")),
         ),
+        Command::CogSchemas { check } => cog::schemas(check),
         Command::Test { args } => test_cmd::run(&args),
+        Command::Bench { args } => bench::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -65,6 +65,7 @@ fn provision(root: &Path) -> Result<(), String> {
 pub fn run(extra: &[String]) -> Result<(), String> {
     let root = crate::generate::workspace_root();
     provision(&root)?;
+    crate::cog::provision(&root)?;
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     println!("xtask test: cargo test --workspace {}", extra.join(" "));
     let mut child = Command::new(cargo)

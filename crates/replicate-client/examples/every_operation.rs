@@ -85,8 +85,7 @@ pub async fn call_every_operation(client: &Client, with_query_method: bool) -> V
     );
     call!(calls, "models.create", client.models().create(create));
     call!(calls, "models.get", client.models().get(owner, model));
-    let mut update = types::ModelsUpdateRequest::default();
-    update.description = Some("Paints foxes.".into());
+    let update = types::ModelsUpdateRequest { description: Some("Paints foxes.".into()), ..Default::default() };
     call!(
         calls,
         "models.update",
@@ -175,8 +174,7 @@ pub async fn call_every_operation(client: &Client, with_query_method: bool) -> V
         "deployments.get",
         client.deployments().get(owner, "fox-prod")
     );
-    let mut update = types::DeploymentsUpdateRequest::default();
-    update.max_instances = Some(2);
+    let update = types::DeploymentsUpdateRequest { max_instances: Some(2), ..Default::default() };
     call!(
         calls,
         "deployments.update",

@@ -114,6 +114,12 @@ impl FileOutput {
     }
 }
 
+impl From<String> for FileOutput {
+    fn from(url: String) -> Self {
+        FileOutput(url)
+    }
+}
+
 impl fmt::Display for FileOutput {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
