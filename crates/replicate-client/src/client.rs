@@ -32,6 +32,8 @@ struct Inner {
     http: reqwest::Client,
     base_url: String,
     token: Option<String>,
+    /// `Bearer <token>`, built once and marked sensitive so it is never logged.
+    auth: Option<reqwest::header::HeaderValue>,
     timeout: Duration,
     retry: RetryPolicy,
 }
@@ -65,6 +67,7 @@ impl Client {
             inner: Arc::new(Inner {
                 http: reqwest::Client::new(),
                 base_url: DEFAULT_BASE_URL.into(),
+                auth: auth_header(&token),
                 token: Some(token),
                 timeout: DEFAULT_TIMEOUT,
                 retry: RetryPolicy::default(),
@@ -133,9 +136,9 @@ impl Client {
             let mut retry = 0;
             loop {
                 let attempt = async {
-                    let response = self.send_once(&request, retry).await?;
+                    let mut response = self.send_once(&request, retry).await?;
                     let status = response.status().as_u16();
-                    let headers = response.headers().clone();
+                    let headers = std::mem::take(response.headers_mut());
                     let body = response
                         .bytes()
                         .await
@@ -196,12 +199,9 @@ impl Client {
         let method = reqwest::Method::from_bytes(request.method.as_bytes()).map_err(|_| {
             Error::InvalidRequest(format!("invalid HTTP method {}", request.method))
         })?;
-        let url = if request.path.starts_with("http://") || request.path.starts_with("https://") {
-            request.path.clone()
-        } else {
-            format!("{}{}", self.inner.base_url, request.path)
-        };
-        let send_token = request.auth && self.is_api_url(&url);
+        let absolute = request.path.starts_with("http://") || request.path.starts_with("https://");
+        let url = if absolute { request.path.clone() } else { format!("{}{}", self.inner.base_url, request.path) };
+        let send_token = request.auth && (!absolute || self.is_api_url(&url));
         let mut builder = self.inner.http.request(method, url);
         if !request.query.is_empty() {
             builder = builder.query(&request.query);
@@ -210,8 +210,8 @@ impl Client {
             builder = builder.header(*name, value);
         }
         if send_token {
-            if let Some(token) = &self.inner.token {
-                builder = builder.bearer_auth(token);
+            if let Some(auth) = &self.inner.auth {
+                builder = builder.header(reqwest::header::AUTHORIZATION, auth.clone());
             }
         }
         if let Some(accept) = request.accept {
@@ -239,6 +239,12 @@ impl Client {
         tracing::trace!(attempt = retry + 1, "sending");
         builder.send().await.map_err(|e| transport(operation, e))
     }
+}
+
+fn auth_header(token: &str) -> Option<reqwest::header::HeaderValue> {
+    let mut value = reqwest::header::HeaderValue::from_str(&format!("Bearer {token}")).ok()?;
+    value.set_sensitive(true);
+    Some(value)
 }
 
 pub(crate) fn transport(operation: &'static str, source: reqwest::Error) -> Error {
@@ -329,6 +335,7 @@ impl ClientBuilder {
             inner: Arc::new(Inner {
                 http,
                 base_url,
+                auth: self.token.as_deref().and_then(auth_header),
                 token: self.token,
                 timeout: self.timeout.unwrap_or(DEFAULT_TIMEOUT),
                 retry: self.retry.unwrap_or_default(),
