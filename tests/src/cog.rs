@@ -190,7 +190,10 @@ async fn start_receiver() -> (Arc<Uploads>, JoinHandle<()>, String) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind the upload receiver");
-    let base = format!("http://{}", listener.local_addr().expect("receiver address"));
+    let base = format!(
+        "http://{}",
+        listener.local_addr().expect("receiver address")
+    );
     let state = Arc::new(Uploads {
         base: base.clone(),
         ..Default::default()
@@ -306,10 +309,8 @@ impl CogServer {
         let mut last_log = String::new();
         for _attempt in 0..3 {
             let run = RUN.fetch_add(1, Ordering::Relaxed);
-            let dir = std::env::temp_dir().join(format!(
-                "replicate-cog-{name}-{}-{run}",
-                std::process::id()
-            ));
+            let dir = std::env::temp_dir()
+                .join(format!("replicate-cog-{name}-{}-{run}", std::process::id()));
             let _ = fs::remove_dir_all(&dir);
             copy_dir(&source, &dir).expect("copy the predictor into a temporary directory");
             let _ = fs::remove_file(dir.join("openapi_schema.json"));

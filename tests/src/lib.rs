@@ -1,6 +1,9 @@
 //! Helpers shared by the end-to-end tests: where things are, and compiling generated crates.
 
 pub mod cog;
+#[rustfmt::skip]
+#[allow(missing_docs)]
+pub mod cog_models;
 pub mod fake;
 
 use replicate_codegen::{GeneratedFile, StandaloneOptions};

@@ -41,7 +41,9 @@ async fn fetch(server: &CogServer, url: &str) -> (String, Vec<u8>) {
 
 /// The bytes of a file output, whichever form it has: an upload URL or a `data:` URI.
 async fn file_bytes(server: &CogServer, output: &Value) -> Vec<u8> {
-    let s = output.as_str().unwrap_or_else(|| panic!("file output {output}"));
+    let s = output
+        .as_str()
+        .unwrap_or_else(|| panic!("file output {output}"));
     if s.starts_with("data:") {
         decode_data_uri(s).1
     } else {
@@ -53,7 +55,9 @@ fn assert_succeeded(name: &str, status: u16, body: &Value) {
     assert_eq!(status, 200, "{name}: {body}");
     assert_eq!(body["status"], "succeeded", "{name}: {body}");
     assert!(
-        body["id"].as_str().is_some_and(|id| id.starts_with("pred_")),
+        body["id"]
+            .as_str()
+            .is_some_and(|id| id.starts_with("pred_")),
         "{name}: {body}"
     );
 }
@@ -76,8 +80,13 @@ fn schema_fixtures_are_current() {
 #[test]
 fn every_predictor_has_a_fixture_with_input_and_output() {
     let names = cog::predictor_names();
-    for expected in ["gallery", "kitchen", "llm", "media", "number", "records", "scalar"] {
-        assert!(names.iter().any(|n| n == expected), "{expected} missing: {names:?}");
+    for expected in [
+        "gallery", "kitchen", "llm", "media", "number", "records", "scalar",
+    ] {
+        assert!(
+            names.iter().any(|n| n == expected),
+            "{expected} missing: {names:?}"
+        );
     }
     for name in names {
         let schema = CogServer::schema(&name);
@@ -110,7 +119,11 @@ async fn kitchen_loads_the_committed_schema() {
         served["components"]["schemas"]["Input"],
         committed["components"]["schemas"]["Input"]
     );
-    assert!(server.logs().contains("Loaded OpenAPI schema"), "{}", server.logs());
+    assert!(
+        server.logs().contains("Loaded OpenAPI schema"),
+        "{}",
+        server.logs()
+    );
 }
 
 #[tokio::test]
@@ -198,30 +211,98 @@ async fn kitchen_invalid_inputs_are_422_naming_the_field() {
     };
     // (input, field named in `loc`, part of `msg`)
     let cases = [
-        (json!({"prompt": "a", "steps": 100}), "steps", "100 is greater than the maximum of 50"),
-        (json!({"prompt": "a", "steps": 0}), "steps", "0 is less than the minimum of 1"),
-        (json!({"prompt": "a", "steps": "abc"}), "steps", "is not of type \"integer\""),
-        (json!({"prompt": "a", "guidance": 11}), "guidance", "greater than the maximum of 10"),
-        (json!({"prompt": "a", "fast": "yes"}), "fast", "is not of type \"boolean\""),
+        (
+            json!({"prompt": "a", "steps": 100}),
+            "steps",
+            "100 is greater than the maximum of 50",
+        ),
+        (
+            json!({"prompt": "a", "steps": 0}),
+            "steps",
+            "0 is less than the minimum of 1",
+        ),
+        (
+            json!({"prompt": "a", "steps": "abc"}),
+            "steps",
+            "is not of type \"integer\"",
+        ),
+        (
+            json!({"prompt": "a", "guidance": 11}),
+            "guidance",
+            "greater than the maximum of 10",
+        ),
+        (
+            json!({"prompt": "a", "fast": "yes"}),
+            "fast",
+            "is not of type \"boolean\"",
+        ),
         (json!({"steps": 3}), "prompt", "Field required"),
-        (json!({"prompt": "a", "aspect_ratio": "2:1"}), "aspect_ratio", "is not one of"),
-        (json!({"prompt": "a", "scheduler": "none"}), "scheduler", "is not one of"),
-        (json!({"prompt": "a", "size": 999}), "size", "999 is not one of [512,768,1024]"),
-        (json!({"prompt": "a", "name": "x"}), "name", "is shorter than 2 characters"),
-        (json!({"prompt": "a", "name": "toolongname"}), "name", "is longer than 8 characters"),
-        (json!({"prompt": "a", "code": "ABC"}), "code", "does not match"),
-        (json!({"prompt": "a", "seed": 1.5}), "seed", "is not of type \"integer\""),
-        (json!({"prompt": "a", "seed": null}), "seed", "null is not of type \"integer\""),
-        (json!({"prompt": "a", "api_key": 5}), "api_key", "is not of type \"string\""),
-        (json!({"prompt": "a", "images": HELLO}), "images", "is not of type \"array\""),
-        (json!({"prompt": "a", "numbers": ["x"]}), "numbers/0", "is not of type \"integer\""),
+        (
+            json!({"prompt": "a", "aspect_ratio": "2:1"}),
+            "aspect_ratio",
+            "is not one of",
+        ),
+        (
+            json!({"prompt": "a", "scheduler": "none"}),
+            "scheduler",
+            "is not one of",
+        ),
+        (
+            json!({"prompt": "a", "size": 999}),
+            "size",
+            "999 is not one of [512,768,1024]",
+        ),
+        (
+            json!({"prompt": "a", "name": "x"}),
+            "name",
+            "is shorter than 2 characters",
+        ),
+        (
+            json!({"prompt": "a", "name": "toolongname"}),
+            "name",
+            "is longer than 8 characters",
+        ),
+        (
+            json!({"prompt": "a", "code": "ABC"}),
+            "code",
+            "does not match",
+        ),
+        (
+            json!({"prompt": "a", "seed": 1.5}),
+            "seed",
+            "is not of type \"integer\"",
+        ),
+        (
+            json!({"prompt": "a", "seed": null}),
+            "seed",
+            "null is not of type \"integer\"",
+        ),
+        (
+            json!({"prompt": "a", "api_key": 5}),
+            "api_key",
+            "is not of type \"string\"",
+        ),
+        (
+            json!({"prompt": "a", "images": HELLO}),
+            "images",
+            "is not of type \"array\"",
+        ),
+        (
+            json!({"prompt": "a", "numbers": ["x"]}),
+            "numbers/0",
+            "is not of type \"integer\"",
+        ),
     ];
     for (input, field, msg) in cases {
         let (status, body) = server.predict(input.clone()).await;
         assert_eq!(status, 422, "{input} -> {body}");
         let detail = body["detail"].as_array().expect("detail array");
         assert_eq!(detail.len(), 1, "{input} -> {body}");
-        assert_eq!(detail[0]["loc"], json!(["body", "input", field]), "{input} -> {body}");
+        assert_eq!(
+            detail[0]["loc"],
+            json!(["body", "input", field]),
+            "{input} -> {body}"
+        );
         let got = detail[0]["msg"].as_str().unwrap_or_default();
         assert!(got.contains(msg), "{input}: msg {got:?} lacks {msg:?}");
     }
@@ -250,8 +331,14 @@ async fn llm_streams_tokens_from_the_prompt() {
         .predict(json!({"prompt": "the quick fox", "max_tokens": 5}))
         .await;
     assert_succeeded("llm", status, &body);
-    assert_eq!(body["output"], json!(["the ", "quick ", "fox ", "the ", "quick "]));
-    assert_eq!(body["logs"], "token 0\ntoken 1\ntoken 2\ntoken 3\ntoken 4\n");
+    assert_eq!(
+        body["output"],
+        json!(["the ", "quick ", "fox ", "the ", "quick "])
+    );
+    assert_eq!(
+        body["logs"],
+        "token 0\ntoken 1\ntoken 2\ntoken 3\ntoken 4\n"
+    );
 
     let (status, body) = server
         .predict(json!({"prompt": "a b stop c", "system_prompt": "sys", "stop": "stop"}))
@@ -259,9 +346,14 @@ async fn llm_streams_tokens_from_the_prompt() {
     assert_succeeded("llm", status, &body);
     assert_eq!(body["output"], json!(["sys ", "a ", "b "]));
 
-    let (status, body) = server.predict(json!({"prompt": "x", "max_tokens": 65})).await;
+    let (status, body) = server
+        .predict(json!({"prompt": "x", "max_tokens": 65}))
+        .await;
     assert_eq!(status, 422, "{body}");
-    assert_eq!(body["detail"][0]["loc"], json!(["body", "input", "max_tokens"]));
+    assert_eq!(
+        body["detail"][0]["loc"],
+        json!(["body", "input", "max_tokens"])
+    );
 }
 
 #[tokio::test]
@@ -298,7 +390,11 @@ async fn llm_server_sent_events() {
             _ => {}
         }
     }
-    assert_eq!(chunks, [json!("one "), json!("two "), json!("one ")], "{text}");
+    assert_eq!(
+        chunks,
+        [json!("one "), json!("two "), json!("one ")],
+        "{text}"
+    );
     let completed = completed.unwrap_or_else(|| panic!("no completed event in {text}"));
     assert_eq!(completed["status"], "succeeded");
     assert_eq!(completed["output"], json!(["one ", "two ", "one "]));
@@ -437,7 +533,10 @@ async fn records_list_of_objects() {
     for (record, word) in records.iter().zip(["hi", "there"]) {
         assert_eq!(record["word"], word);
         // Inside objects, files stay data: URIs (see kitchen_every_input).
-        assert!(record["file"].as_str().unwrap().starts_with("data:text/plain;base64,"));
+        assert!(record["file"]
+            .as_str()
+            .unwrap()
+            .starts_with("data:text/plain;base64,"));
         assert_eq!(file_bytes(&server, &record["file"]).await, word.as_bytes());
     }
 }

@@ -8,13 +8,19 @@ pub const DEFAULT_SPEC_URL: &str = "https://api.replicate.com/openapi.json";
 
 /// Downloads `url`, checks it is an OpenAPI document, and writes it pretty-printed to `out`.
 pub fn run(url: &str, out: &Path) -> Result<(), String> {
+    fetch(url, out).map(|_| ())
+}
+
+/// [`run`], returning what it printed about the change (the semantic diff between the spec it
+/// replaced and the new one), or `None` when `out` was already up to date.
+pub fn fetch(url: &str, out: &Path) -> Result<Option<String>, String> {
     let text = download(url)?;
     let value = validate(&text).map_err(|e| format!("{url}: {e}"))?;
     let pretty = serde_json::to_string_pretty(&value).map_err(|e| e.to_string())? + "\n";
     let old = fs::read_to_string(out).ok();
     if old.as_deref() == Some(pretty.as_str()) {
         println!("fetch-spec: {} is already up to date", out.display());
-        return Ok(());
+        return Ok(None);
     }
     if let Some(parent) = out.parent() {
         fs::create_dir_all(parent)
@@ -27,7 +33,9 @@ pub fn run(url: &str, out: &Path) -> Result<(), String> {
         out.display(),
         pretty.len()
     );
-    Ok(())
+    let report = crate::diff::replacement_report(old.as_deref(), &pretty);
+    println!("{report}");
+    Ok(Some(report))
 }
 
 fn download(url: &str) -> Result<String, String> {
@@ -87,6 +95,27 @@ mod tests {
                 .unwrap();
         let written = result.unwrap().unwrap();
         assert!(written.contains("\"operationId\": \"a.get\""), "{written}");
+
+        // Replacing an older spec prints (and returns) the semantic diff.
+        let url = serve(SPEC, 200).await;
+        let out = dir.join("openapi.json");
+        fs::write(&out, SPEC.replace("\"/a\"", "\"/b\"").replace("a.get", "b.get")).unwrap();
+        let out2 = out.clone();
+        let report = tokio::task::spawn_blocking(move || fetch(&url, &out2))
+            .await
+            .unwrap()
+            .unwrap()
+            .expect("the spec was replaced");
+        assert!(report.contains("1 breaking, 1 compatible"), "{report}");
+        assert!(report.contains("OperationRemoved") && report.contains("b.get"), "{report}");
+        assert!(report.contains("OperationAdded") && report.contains("a.get"), "{report}");
+        // Fetching the same document again changes nothing and prints no diff.
+        let url = serve(SPEC, 200).await;
+        let again = tokio::task::spawn_blocking(move || fetch(&url, &out))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(again, None);
         let _ = fs::remove_dir_all(dir);
     }
 

@@ -19,8 +19,12 @@ pub const CLIENT_GENERATED_DIR: &str = "crates/replicate-client/src/generated";
 pub const MODELS_GENERATED_DIR: &str = "crates/replicate-models/src/generated";
 /// The model schemas the models crate is generated from.
 pub const MODELS_SPEC_DIR: &str = "spec/models";
+/// Typed models of our own Cog test predictors (`tests/cog/<name>/openapi_schema.json`).
+pub const COG_MODELS_GENERATED_DIR: &str = "tests/src/cog_models";
+/// Our Cog test predictors.
+pub const COG_PREDICTORS_DIR: &str = "tests/cog";
 /// Every directory whose files `generate` owns (files there that it does not produce are stale).
-pub const GENERATED_DIRS: &[&str] = &[CLIENT_GENERATED_DIR, MODELS_GENERATED_DIR];
+pub const GENERATED_DIRS: &[&str] = &[CLIENT_GENERATED_DIR, MODELS_GENERATED_DIR, COG_MODELS_GENERATED_DIR];
 /// The spec the client is generated from.
 pub const CLIENT_SPEC: &str = "spec/openapi.json";
 
@@ -55,7 +59,27 @@ pub fn plan(root: &Path) -> Result<(Vec<Planned>, Summary), String> {
     }
     let dir = root.join(MODELS_GENERATED_DIR);
     files.extend(models.files.into_iter().map(|GeneratedFile { path, contents }| Planned { path: dir.join(path), contents }));
-    Ok((files, Summary { operations: generated.operations, types: generated.types, models: models.models }))
+    let mut model_count = models.models;
+
+    // Our Cog test predictors: bare `openapi_schema` files, model `cog/<predictor>`.
+    let mut cog_sources = Vec::new();
+    let predictors = root.join(COG_PREDICTORS_DIR);
+    let mut dirs: Vec<PathBuf> =
+        fs::read_dir(&predictors).into_iter().flatten().filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.is_dir()).collect();
+    dirs.sort();
+    for dir in dirs {
+        let schema = dir.join("openapi_schema.json");
+        let Ok(text) = fs::read_to_string(&schema) else { continue };
+        let name = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let label = schema.strip_prefix(root).unwrap_or(&schema).display().to_string();
+        let src = replicate_codegen::models::parse_model_file(&text, &label, Some(("cog", &name))).map_err(|e| e.to_string())?;
+        cog_sources.push(src);
+    }
+    let cog = replicate_codegen::generate_models(&cog_sources, "cargo xtask generate").map_err(|e| e.to_string())?;
+    model_count += cog.models;
+    let dir = root.join(COG_MODELS_GENERATED_DIR);
+    files.extend(cog.files.into_iter().map(|GeneratedFile { path, contents }| Planned { path: dir.join(path), contents }));
+    Ok((files, Summary { operations: generated.operations, types: generated.types, models: model_count }))
 }
 
 /// Every file below `dir`, recursively.
@@ -143,6 +167,8 @@ pub fn workspace(check: bool) -> Result<(), String> {
             stale_files.len()
         ));
     }
+    // The spec the current code was generated from, for the CHANGELOG section below.
+    let previous_spec_hash = crate::diff::recorded_spec_hash(&root);
     let mut written = 0;
     for p in &planned {
         if stale_files.iter().any(|(s, _)| *s == p.path) {
@@ -171,6 +197,10 @@ pub fn workspace(check: bool) -> Result<(), String> {
         planned.len() - written,
         start.elapsed()
     );
+    if written > 0 {
+        // Never fails: a CHANGELOG problem is printed, not returned.
+        crate::diff::changelog_after_generate(&root, previous_spec_hash.as_deref());
+    }
     Ok(())
 }
 

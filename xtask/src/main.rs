@@ -2,7 +2,8 @@
 //!
 //! - `generate` writes the generated code from `spec/` (or checks it is fresh with `--check`;
 //!   or writes a standalone crate from any spec with `--spec FILE --out DIR`).
-//! - `fetch-spec` downloads the live OpenAPI description.
+//! - `fetch-spec` downloads the live OpenAPI description (and prints what changed).
+//! - `diff-spec OLD [NEW]` prints the semantic diff of two specs, breaking vs compatible.
 //! - `test` provisions the test tools and runs the whole test suite.
 //! - `cog-schemas` regenerates the Cog test predictors' schema fixtures (or checks them).
 //! - `bench` runs the throughput benchmark (`crates/replicate-bench`) in release mode.
@@ -11,6 +12,7 @@
 
 mod bench;
 mod cog;
+mod diff;
 mod fetch;
 mod generate;
 mod models;
@@ -68,6 +70,19 @@ enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Semantic diff of two OpenAPI files: what changes for callers of the generated client.
+    DiffSpec {
+        /// The older spec.
+        old: PathBuf,
+        /// The newer spec [default: spec/openapi.json].
+        new: Option<PathBuf>,
+        /// Print JSON (for tools) instead of text.
+        #[arg(long)]
+        json: bool,
+        /// Exit non-zero when any change is breaking.
+        #[arg(long)]
+        fail_on_breaking: bool,
+    },
     /// Install Cog into .cache/cog and regenerate tests/cog/*/openapi_schema.json.
     CogSchemas {
         /// Write nothing; fail listing stale fixtures.
@@ -102,6 +117,17 @@ fn main() -> ExitCode {
         Command::FetchSpec { url, out } => fetch::run(
             &url,
             &out.unwrap_or_else(|| generate::workspace_root().join("spec/openapi.json")),
+        ),
+        Command::DiffSpec {
+            old,
+            new,
+            json,
+            fail_on_breaking,
+        } => diff::run(
+            &old,
+            &new.unwrap_or_else(|| generate::workspace_root().join(generate::CLIENT_SPEC)),
+            json,
+            fail_on_breaking,
         ),
         Command::CogSchemas { check } => cog::schemas(check),
         Command::Test { args } => test_cmd::run(&args),

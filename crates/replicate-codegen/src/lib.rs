@@ -10,6 +10,7 @@
 //! [`naming`] is the only place identifiers are made; [`error`] carries a JSON pointer for
 //! every failure.
 
+pub mod diff;
 pub mod error;
 pub mod load;
 pub mod models;
