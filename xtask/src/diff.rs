@@ -275,7 +275,17 @@ mod tests {
         fs::write(&html, "<html>not a spec</html>").unwrap();
         let e = run(&good, &html, false, false).unwrap_err();
         assert!(
-            e.starts_with(&format!("{}: syntax error", html.display())),
+            e.starts_with(&format!("{}: not a valid OpenAPI document", html.display())),
+            "{e}"
+        );
+        let truncated = dir.join("truncated.json");
+        fs::write(&truncated, &OLD[..40]).unwrap();
+        let e = run(&good, &truncated, false, false).unwrap_err();
+        assert!(
+            e.starts_with(&format!(
+                "{}: syntax error at #: invalid JSON",
+                truncated.display()
+            )),
             "{e}"
         );
         let swagger = dir.join("swagger.json");

@@ -136,6 +136,43 @@ pub enum ChangeKind {
     SchemaRenamed,
 }
 
+impl ChangeKind {
+    /// Every kind, in declaration order.
+    pub const ALL: &'static [ChangeKind] = &[
+        ChangeKind::OperationAdded,
+        ChangeKind::OperationRemoved,
+        ChangeKind::OperationPathChanged,
+        ChangeKind::OperationDeprecated,
+        ChangeKind::ParameterAdded,
+        ChangeKind::ParameterRemoved,
+        ChangeKind::ParameterRequiredChanged,
+        ChangeKind::ParameterTypeChanged,
+        ChangeKind::RequestBodyAdded,
+        ChangeKind::RequestBodyRemoved,
+        ChangeKind::RequestBodyRequiredChanged,
+        ChangeKind::MediaTypeAdded,
+        ChangeKind::MediaTypeRemoved,
+        ChangeKind::ResponseAdded,
+        ChangeKind::ResponseRemoved,
+        ChangeKind::FieldAdded,
+        ChangeKind::FieldRemoved,
+        ChangeKind::FieldRequiredChanged,
+        ChangeKind::FieldTypeChanged,
+        ChangeKind::FieldFormatChanged,
+        ChangeKind::FieldNullabilityChanged,
+        ChangeKind::EnumValueAdded,
+        ChangeKind::EnumValueRemoved,
+        ChangeKind::VariantAdded,
+        ChangeKind::VariantRemoved,
+        ChangeKind::AdditionalPropertiesChanged,
+        ChangeKind::ConstraintChanged,
+        ChangeKind::DefaultChanged,
+        ChangeKind::SchemaAdded,
+        ChangeKind::SchemaRemoved,
+        ChangeKind::SchemaRenamed,
+    ];
+}
+
 /// How a change affects a caller of the generated client.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]

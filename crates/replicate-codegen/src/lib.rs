@@ -204,6 +204,8 @@ pub struct GeneratedModels {
     pub models: usize,
     /// Typed fallbacks (`serde_json::Value`), each naming the model and pointer.
     pub warnings: Vec<String>,
+    /// The `owner::model` module path of each source, in input order.
+    pub module_paths: Vec<String>,
 }
 
 /// Generates the typed-model modules for a set of model schemas.
@@ -212,6 +214,7 @@ pub fn generate_models(sources: &[models::ModelSource], command: &str) -> Result
     let mut modules: BTreeMap<(String, String), models::ModelModule> = BTreeMap::new();
     let mut warnings = Vec::new();
     let mut labels: BTreeMap<(String, String), String> = BTreeMap::new();
+    let mut module_paths = Vec::new();
     for src in sources {
         let mut module = models::generate_model(src)?;
         warnings.append(&mut module.warnings);
@@ -231,6 +234,7 @@ pub fn generate_models(sources: &[models::ModelSource], command: &str) -> Result
             module.model_module = key.1.clone();
         }
         labels.insert(key.clone(), src.label.clone());
+        module_paths.push(format!("{}::{}", key.0, key.1));
         modules.insert(key, module);
     }
     let mut files = Vec::new();
@@ -272,7 +276,7 @@ pub fn generate_models(sources: &[models::ModelSource], command: &str) -> Result
     );
     files.push(GeneratedFile { path: "mod.rs".into(), contents: render::format_file(mod_tokens, &header)? });
     files.sort_by(|a, b| a.path.cmp(&b.path));
-    Ok(GeneratedModels { files, models: modules.len(), warnings })
+    Ok(GeneratedModels { files, models: modules.len(), warnings, module_paths })
 }
 
 /// A standalone crate of typed models (own `[workspace]` unless told otherwise).
