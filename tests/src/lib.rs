@@ -53,7 +53,7 @@ pub fn member_options(name: &str, label: &str) -> StandaloneOptions {
 }
 
 /// Writes `crates` as members of one scratch workspace under `target/generated-check/<name>` and
-/// runs `cargo check` on it with warnings denied. Returns cargo's output on failure.
+/// runs `cargo clippy` on it with warnings denied (generated code must be lint-clean). Returns cargo's output on failure.
 pub fn compile_check(name: &str, crates: &[(String, Vec<GeneratedFile>)]) -> Result<(), String> {
     let root = workspace_root();
     let check_root = root.join("target/generated-check");
@@ -79,13 +79,7 @@ pub fn compile_check(name: &str, crates: &[(String, Vec<GeneratedFile>)]) -> Res
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let output = Command::new(cargo)
         .current_dir(&ws)
-        .args([
-            "check",
-            "--workspace",
-            "--offline",
-            "--quiet",
-            "--message-format=short",
-        ])
+        .args(["clippy", "--workspace", "--all-targets", "--offline", "--quiet", "--message-format=short"])
         .env("CARGO_TARGET_DIR", check_root.join("target"))
         .env("RUSTFLAGS", "-D warnings")
         .output()

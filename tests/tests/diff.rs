@@ -148,7 +148,7 @@ fn output_is_deterministic_text_and_json() {
     assert_eq!(d, diff(&old, &new).unwrap());
     let text = d.to_text();
     assert!(
-        text.starts_with("spec diff: 3 breaking, 1 compatible (1 operations)\n"),
+        text.starts_with("spec diff: 3 breaking, 1 compatible (1 operation)\n"),
         "{text}"
     );
     assert!(text.contains("\npredictions.create\n"), "{text}");

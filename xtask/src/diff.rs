@@ -348,6 +348,68 @@ mod tests {
         assert!(bare.starts_with("# Changelog\n\n<!-- spec-diff"), "{bare}");
     }
 
+    /// `generate` writes a section from `git show HEAD:spec/openapi.json` to the current spec,
+    /// replaces it on the next run, and never fails (no git: no section, a printed note).
+    #[test]
+    fn changelog_is_written_from_the_committed_spec() {
+        let root = temp("changelog");
+        let git = |args: &[&str]| {
+            Command::new("git")
+                .arg("-C")
+                .arg(&root)
+                .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
+                .args(args)
+                .output()
+                .map(|o| o.status.success())
+                .unwrap_or(false)
+        };
+        let spec = root.join(crate::generate::CLIENT_SPEC);
+        fs::create_dir_all(spec.parent().unwrap()).unwrap();
+        fs::write(&spec, OLD).unwrap();
+        let old_hash = replicate_codegen::spec_hash(OLD);
+        // Without git (not a repository yet): nothing written, no panic, an error to print.
+        let e = update_changelog(&root, Some(&"f".repeat(64)));
+        if !git(&["init", "-q"]) {
+            println!("skipped: git is not available");
+            return;
+        }
+        assert!(e.unwrap_err().contains("not available from git"));
+        changelog_after_generate(&root, Some(&"f".repeat(64)));
+        assert!(!root.join("CHANGELOG.md").exists());
+        assert!(git(&["add", "."]) && git(&["commit", "-q", "-m", "spec"]));
+
+        let intro = fs::read_to_string(crate::generate::workspace_root().join("CHANGELOG.md"))
+            .unwrap_or_else(|_| format!("# Changelog\n\n## Unreleased\n\n{INSERT_MARKER}\n"));
+        fs::write(root.join("CHANGELOG.md"), &intro).unwrap();
+        // Same spec as the code: nothing to say.
+        assert_eq!(update_changelog(&root, Some(&old_hash)), Ok(None));
+        // The spec changed: a section from the diff.
+        fs::write(&spec, NEW).unwrap();
+        let message = update_changelog(&root, Some(&old_hash)).unwrap().unwrap();
+        assert!(message.contains("wrote CHANGELOG.md"), "{message}");
+        let log = fs::read_to_string(root.join("CHANGELOG.md")).unwrap();
+        assert!(log.contains("changed (1 breaking, 1 compatible)"), "{log}");
+        assert!(log.contains("`b.get` OperationAdded"), "{log}");
+        // Edited again before committing: the section is replaced, not repeated.
+        let newer = NEW.replace("b.get", "c.get");
+        fs::write(&spec, &newer).unwrap();
+        update_changelog(&root, Some(&replicate_codegen::spec_hash(NEW))).unwrap();
+        let log = fs::read_to_string(root.join("CHANGELOG.md")).unwrap();
+        assert_eq!(log.matches("### Generated client").count(), 1, "{log}");
+        assert!(
+            log.contains("`c.get` OperationAdded") && !log.contains("`b.get`"),
+            "{log}"
+        );
+        // Back to the committed spec: the section goes.
+        fs::write(&spec, OLD).unwrap();
+        update_changelog(&root, Some(&replicate_codegen::spec_hash(&newer))).unwrap();
+        assert_eq!(
+            fs::read_to_string(root.join("CHANGELOG.md")).unwrap(),
+            intro
+        );
+        let _ = fs::remove_dir_all(root);
+    }
+
     /// The generated code records the spec's hash and the generator's version, so
     /// `generate --check` notices a spec that changed without regeneration, even by one byte.
     #[test]

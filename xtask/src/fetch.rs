@@ -99,7 +99,11 @@ mod tests {
         // Replacing an older spec prints (and returns) the semantic diff.
         let url = serve(SPEC, 200).await;
         let out = dir.join("openapi.json");
-        fs::write(&out, SPEC.replace("\"/a\"", "\"/b\"").replace("a.get", "b.get")).unwrap();
+        fs::write(
+            &out,
+            SPEC.replace("\"/a\"", "\"/b\"").replace("a.get", "b.get"),
+        )
+        .unwrap();
         let out2 = out.clone();
         let report = tokio::task::spawn_blocking(move || fetch(&url, &out2))
             .await
@@ -107,8 +111,14 @@ mod tests {
             .unwrap()
             .expect("the spec was replaced");
         assert!(report.contains("1 breaking, 1 compatible"), "{report}");
-        assert!(report.contains("OperationRemoved") && report.contains("b.get"), "{report}");
-        assert!(report.contains("OperationAdded") && report.contains("a.get"), "{report}");
+        assert!(
+            report.contains("OperationRemoved") && report.contains("b.get"),
+            "{report}"
+        );
+        assert!(
+            report.contains("OperationAdded") && report.contains("a.get"),
+            "{report}"
+        );
         // Fetching the same document again changes nothing and prints no diff.
         let url = serve(SPEC, 200).await;
         let again = tokio::task::spawn_blocking(move || fetch(&url, &out))

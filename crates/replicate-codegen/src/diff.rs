@@ -50,8 +50,10 @@
 //! Assumptions and limits: structs are built with `new(..)`/`Default` and read by field, not
 //! built with exhaustive struct literals (adding a field to a struct is compatible); error
 //! response bodies are not compared (they are decoded into `ApiError`, not generated types);
-//! a type that keeps its shape but changes its Rust name (inline ↔ `$ref`) is reported only at
-//! the component level; a component that no operation uses is compared only by name.
+//! a type that keeps its shape but changes its Rust name is reported only at the component level
+//! (the generated names of inline types are not compared); a component that no operation uses is
+//! compared only by name. A change inside a schema that several operations (or statuses) use is
+//! reported at each of them, since each is a place where callers meet it.
 //!
 //! Locations read `<operationId> <place> <field path>`, for example
 //! `predictions.create request body .webhook_events_filter[]`: `.name` is a property, `[]` the
@@ -336,11 +338,16 @@ impl SpecDiff {
             .filter_map(|c| c.operation.as_deref())
             .collect::<BTreeSet<_>>()
             .len();
-        let _ = write!(out, " ({ops} operations");
-        if self.changes.iter().any(|c| c.operation.is_none()) {
-            out.push_str(", plus component schemas");
+        let mut scope = Vec::new();
+        match ops {
+            0 => {}
+            1 => scope.push("1 operation".to_string()),
+            n => scope.push(format!("{n} operations")),
         }
-        out.push_str(")\n");
+        if self.changes.iter().any(|c| c.operation.is_none()) {
+            scope.push("component schemas".to_string());
+        }
+        let _ = writeln!(out, " ({})", scope.join(", "));
         let mut current: Option<Option<&str>> = None;
         for c in &self.changes {
             if current != Some(c.operation.as_deref()) {

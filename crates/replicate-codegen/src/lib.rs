@@ -254,8 +254,13 @@ pub fn generate_models(sources: &[models::ModelSource], command: &str) -> Result
     let owner_mods = owners.iter().map(|(owner, models)| {
         let o = proc_macro2::Ident::new(owner, proc_macro2::Span::call_site());
         let d = format!(" Models by `{}`.", owner);
-        let ms = models.iter().map(|m| proc_macro2::Ident::new(m, proc_macro2::Span::call_site()));
-        quote! { #[doc = #d] pub mod #o { #(pub mod #ms;)* } }
+        let ms = models.iter().map(|m| {
+            let ident = proc_macro2::Ident::new(m, proc_macro2::Span::call_site());
+            // `owner/owner` is a real model naming pattern; the module names follow it.
+            let allow = (m == owner).then(|| quote! { #[allow(clippy::module_inception)] });
+            quote! { #allow pub mod #ident; }
+        });
+        quote! { #[doc = #d] pub mod #o { #(#ms)* } }
     });
     // Markers are re-exported at the top when their names are unique.
     let reexports = markers.iter().filter(|(_, places)| places.len() == 1).map(|(marker, places)| {
