@@ -133,6 +133,13 @@ pub fn workspace(check: bool) -> Result<(), String> {
     let (planned, summary) = plan(&root)?;
     let stale_files = stale(&root, &planned);
     let rel = |p: &Path| p.strip_prefix(&root).unwrap_or(p).display().to_string();
+    let lock_problems = crate::add_model::check_lock(&root)?;
+    if !lock_problems.is_empty() {
+        return Err(format!(
+            "spec/models.lock and spec/models/ disagree:\n  {}\nrun `cargo xtask add-model owner/name` (or `--relock` after a deliberate edit)",
+            lock_problems.join("\n  ")
+        ));
+    }
     if check {
         if stale_files.is_empty() {
             println!(
@@ -312,6 +319,8 @@ mod tests {
     #[test]
     fn generated_code_is_fresh() {
         let root = workspace_root();
+        let lock_problems = crate::add_model::check_lock(&root).expect("the lock reads");
+        assert!(lock_problems.is_empty(), "{lock_problems:?}");
         let (planned, _) = plan(&root).expect("generation succeeds");
         let stale_files = stale(&root, &planned);
         let names: Vec<String> = stale_files

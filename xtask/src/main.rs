@@ -14,6 +14,7 @@ mod bench;
 mod cog;
 mod diff;
 mod fetch;
+mod add_model;
 mod generate;
 mod models;
 mod test_cmd;
@@ -60,6 +61,17 @@ enum Command {
         /// Crate name.
         #[arg(long, default_value = "replicate-models-generated")]
         name: String,
+    },
+    /// Fetch a model version's schema into spec/models/ and pin it in spec/models.lock.
+    AddModel {
+        /// `owner/name` (latest version) or `owner/name:version`.
+        model: Option<String>,
+        /// API base URL (default `REPLICATE_BASE_URL`, else Replicate's).
+        #[arg(long)]
+        base_url: Option<String>,
+        /// Rewrite spec/models.lock from the files in spec/models/ instead.
+        #[arg(long)]
+        relock: bool,
     },
     /// Download the live OpenAPI description.
     FetchSpec {
@@ -114,6 +126,17 @@ fn main() -> ExitCode {
         } => generate::standalone(&spec, &out, &name, check),
         Command::Generate { check, .. } => generate::workspace(check),
         Command::Models { schemas, out, name } => models::standalone(&schemas, &out, &name),
+        Command::AddModel { relock: true, .. } => add_model::relock(&generate::workspace_root()),
+        Command::AddModel { model: Some(model), base_url, .. } => {
+            let base = base_url
+                .or_else(|| std::env::var("REPLICATE_BASE_URL").ok())
+                .unwrap_or_else(|| "https://api.replicate.com/v1".into());
+            match std::env::var("REPLICATE_API_TOKEN") {
+                Ok(token) => add_model::run(&generate::workspace_root(), &model, &base, &token),
+                Err(_) => Err("REPLICATE_API_TOKEN is not set".into()),
+            }
+        }
+        Command::AddModel { .. } => Err("give a model (`owner/name[:version]`) or --relock".into()),
         Command::FetchSpec { url, out } => fetch::run(
             &url,
             &out.unwrap_or_else(|| generate::workspace_root().join("spec/openapi.json")),

@@ -1034,3 +1034,124 @@ fn check_tokens(f: &MField) -> Option<TokenStream> {
         quote! { { let value = &self.#fname; #(#body)* } }
     })
 }
+
+/// What changed between two versions of a model's schema, for callers of its typed module:
+/// each line says whether existing code may break.
+pub fn schema_changes(old: &ModelSource, new: &ModelSource) -> Vec<String> {
+    fn components(src: &ModelSource) -> Map<String, Value> {
+        let mut c = src.schema.pointer("/components/schemas").and_then(Value::as_object).cloned().unwrap_or_default();
+        for (name, schema) in c.iter_mut() {
+            let _ = normalize_schema(schema, &push_pointer("#/components/schemas", name));
+        }
+        c
+    }
+    // A property with its `allOf`/`$ref` resolved, keywords of both levels merged.
+    fn resolved(prop: &Value, comps: &Map<String, Value>) -> Map<String, Value> {
+        let mut out = prop.as_object().cloned().unwrap_or_default();
+        let reference = prop
+            .get("allOf")
+            .and_then(|a| a.get(0))
+            .and_then(|r| r.get("$ref"))
+            .or_else(|| prop.get("$ref"))
+            .and_then(Value::as_str);
+        if let Some(target) = reference.and_then(|r| comps.get(r.trim_start_matches("#/components/schemas/"))) {
+            for (k, v) in target.as_object().into_iter().flatten() {
+                out.entry(k.clone()).or_insert_with(|| v.clone());
+            }
+        }
+        out
+    }
+    fn kind(s: &Map<String, Value>) -> String {
+        let t = s.get("type").and_then(Value::as_str).unwrap_or("any");
+        match (t, s.get("format").and_then(Value::as_str), s.get("items")) {
+            ("array", _, Some(items)) => {
+                let i = items.as_object().cloned().unwrap_or_default();
+                format!("array of {}", kind(&i))
+            }
+            (t, Some(f), _) => format!("{t} ({f})"),
+            (t, None, _) => t.to_string(),
+        }
+    }
+    let (oc, nc) = (components(old), components(new));
+    let mut out = Vec::new();
+    for section in ["Input", "TrainingInput"] {
+        let props = |c: &Map<String, Value>| c.get(section).and_then(|i| i.get("properties")).and_then(Value::as_object).cloned().unwrap_or_default();
+        let required = |c: &Map<String, Value>| -> Vec<String> {
+            c.get(section)
+                .and_then(|i| i.get("required"))
+                .and_then(Value::as_array)
+                .map(|r| r.iter().filter_map(|v| v.as_str().map(str::to_string)).collect())
+                .unwrap_or_default()
+        };
+        let (op, np) = (props(&oc), props(&nc));
+        let (or, nr) = (required(&oc), required(&nc));
+        for name in np.keys() {
+            if !op.contains_key(name) {
+                if nr.contains(name) {
+                    out.push(format!("breaking: new required input `{name}` ({section})"));
+                } else {
+                    out.push(format!("compatible: new optional input `{name}` ({section})"));
+                }
+            }
+        }
+        for name in op.keys() {
+            let Some(new_prop) = np.get(name) else {
+                out.push(format!("breaking: input `{name}` removed ({section})"));
+                continue;
+            };
+            let a = resolved(&op[name], &oc);
+            let b = resolved(new_prop, &nc);
+            if !or.contains(name) && nr.contains(name) {
+                out.push(format!("breaking: input `{name}` is now required ({section})"));
+            }
+            if kind(&a) != kind(&b) {
+                out.push(format!("breaking: input `{name}` changed from {} to {} ({section})", kind(&a), kind(&b)));
+            }
+            let values = |s: &Map<String, Value>| s.get("enum").and_then(Value::as_array).cloned().unwrap_or_default();
+            let (av, bv) = (values(&a), values(&b));
+            for v in av.iter().filter(|v| !bv.contains(v) && !bv.is_empty()) {
+                out.push(format!("breaking: choice {v} of `{name}` removed ({section})"));
+            }
+            for v in bv.iter().filter(|v| !av.contains(v) && !av.is_empty()) {
+                out.push(format!("compatible: choice {v} of `{name}` added ({section})"));
+            }
+            let num = |s: &Map<String, Value>, k: &str| s.get(k).and_then(Value::as_f64);
+            match (num(&a, "minimum"), num(&b, "minimum")) {
+                (Some(x), Some(y)) if y > x => out.push(format!("breaking: minimum of `{name}` raised from {x} to {y} ({section})")),
+                (None, Some(y)) => out.push(format!("breaking: `{name}` now has a minimum of {y} ({section})")),
+                _ => {}
+            }
+            match (num(&a, "maximum"), num(&b, "maximum")) {
+                (Some(x), Some(y)) if y < x => out.push(format!("breaking: maximum of `{name}` lowered from {x} to {y} ({section})")),
+                (None, Some(y)) => out.push(format!("breaking: `{name}` now has a maximum of {y} ({section})")),
+                _ => {}
+            }
+        }
+    }
+    for section in ["Output", "TrainingOutput"] {
+        let get = |c: &Map<String, Value>| c.get(section).map(|o| resolved(o, c)).unwrap_or_default();
+        let (a, b) = (get(&oc), get(&nc));
+        let display = |s: &Map<String, Value>| {
+            let mut k = kind(s);
+            if let Some(t) = s.get("x-cog-array-type").and_then(Value::as_str) {
+                k.push_str(&format!(", {t}"));
+            }
+            if let Some(d) = s.get("x-cog-array-display").and_then(Value::as_str) {
+                k.push_str(&format!(", {d}"));
+            }
+            k
+        };
+        if display(&a) != display(&b) {
+            out.push(format!("breaking: {section} changed from {} to {}", display(&a), display(&b)));
+        }
+        let props = |s: &Map<String, Value>| s.get("properties").and_then(Value::as_object).cloned().unwrap_or_default();
+        let (ap, bp) = (props(&a), props(&b));
+        for name in ap.keys().filter(|k| !bp.contains_key(*k)) {
+            out.push(format!("breaking: output field `{name}` removed ({section})"));
+        }
+        for name in bp.keys().filter(|k| !ap.contains_key(*k)) {
+            out.push(format!("compatible: new output field `{name}` ({section})"));
+        }
+    }
+    out
+}
