@@ -79,7 +79,14 @@ pub fn compile_check(name: &str, crates: &[(String, Vec<GeneratedFile>)]) -> Res
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let output = Command::new(cargo)
         .current_dir(&ws)
-        .args(["clippy", "--workspace", "--all-targets", "--offline", "--quiet", "--message-format=short"])
+        .args([
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--offline",
+            "--quiet",
+            "--message-format=short",
+        ])
         .env("CARGO_TARGET_DIR", check_root.join("target"))
         .env("RUSTFLAGS", "-D warnings")
         .output()

@@ -34,10 +34,17 @@ fn load(dir: &Path) -> Vec<ModelSource> {
         .map(|p| {
             let stem = p.file_stem().unwrap().to_string_lossy().into_owned();
             let mut parts = stem.split("__");
-            let owner_name = (parts.next().unwrap_or("x").to_string(), parts.next().unwrap_or("y").to_string());
+            let owner_name = (
+                parts.next().unwrap_or("x").to_string(),
+                parts.next().unwrap_or("y").to_string(),
+            );
             let label = p.strip_prefix(dir).unwrap().display().to_string();
-            parse_model_file(&fs::read_to_string(p).unwrap(), &label, Some((&owner_name.0, &owner_name.1)))
-                .unwrap_or_else(|e| panic!("{e}"))
+            parse_model_file(
+                &fs::read_to_string(p).unwrap(),
+                &label,
+                Some((&owner_name.0, &owner_name.1)),
+            )
+            .unwrap_or_else(|e| panic!("{e}"))
         })
         .collect()
 }
@@ -53,7 +60,10 @@ fn sample(prop: &Value, components: &Map<String, Value>) -> Option<Value> {
         .and_then(Value::as_str)
         .and_then(|r| components.get(r.trim_start_matches("#/components/schemas/")))
         .unwrap_or(prop);
-    let typ = target.get("type").and_then(Value::as_str).or_else(|| prop.get("type").and_then(Value::as_str));
+    let typ = target
+        .get("type")
+        .and_then(Value::as_str)
+        .or_else(|| prop.get("type").and_then(Value::as_str));
     if let Some(d) = prop.get("default").filter(|d| !d.is_null()) {
         let fits = match typ {
             Some("integer") => d.is_i64() || d.is_u64(),
@@ -70,7 +80,9 @@ fn sample(prop: &Value, components: &Map<String, Value>) -> Option<Value> {
     }
     let num = |k: &str| prop.get(k).and_then(Value::as_f64);
     Some(match typ {
-        Some("string") if prop.get("format").and_then(Value::as_str) == Some("uri") => Value::String("https://example.com/in.png".into()),
+        Some("string") if prop.get("format").and_then(Value::as_str) == Some("uri") => {
+            Value::String("https://example.com/in.png".into())
+        }
         Some("string") => {
             let min = prop.get("minLength").and_then(Value::as_u64).unwrap_or(1) as usize;
             Value::String("x".repeat(min.max(1)))
@@ -92,10 +104,17 @@ fn every_real_cog_schema_generates_compiles_and_round_trips() {
     let dir = shared.join("cog-schemas");
     let sources = load(&dir);
     assert!(sources.len() >= 190, "found {} schemas", sources.len());
-    let generated = replicate_codegen::generate_models_standalone(&sources, &member_options("models-corpus", "cog-schemas"))
-        .unwrap_or_else(|e| panic!("{e}"));
+    let generated = replicate_codegen::generate_models_standalone(
+        &sources,
+        &member_options("models-corpus", "cog-schemas"),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(generated.models, sources.len());
-    println!("{} models, {} typed fallbacks:", generated.models, generated.warnings.len());
+    println!(
+        "{} models, {} typed fallbacks:",
+        generated.models,
+        generated.warnings.len()
+    );
     for w in &generated.warnings {
         println!("  {w}");
     }
@@ -104,11 +123,25 @@ fn every_real_cog_schema_generates_compiles_and_round_trips() {
     let mut cases = Vec::new();
     let mut calls = String::new();
     for (i, src) in sources.iter().enumerate() {
-        let components = src.schema.pointer("/components/schemas").and_then(Value::as_object).cloned().unwrap_or_default();
+        let components = src
+            .schema
+            .pointer("/components/schemas")
+            .and_then(Value::as_object)
+            .cloned()
+            .unwrap_or_default();
         let input = components.get("Input").cloned().unwrap_or_default();
-        let required: Vec<&str> = input.get("required").and_then(Value::as_array).map(|r| r.iter().filter_map(Value::as_str).collect()).unwrap_or_default();
+        let required: Vec<&str> = input
+            .get("required")
+            .and_then(Value::as_array)
+            .map(|r| r.iter().filter_map(Value::as_str).collect())
+            .unwrap_or_default();
         let mut candidate = Map::new();
-        for (name, prop) in input.get("properties").and_then(Value::as_object).into_iter().flatten() {
+        for (name, prop) in input
+            .get("properties")
+            .and_then(Value::as_object)
+            .into_iter()
+            .flatten()
+        {
             let has_default = prop.get("default").is_some_and(|d| !d.is_null());
             if required.contains(&name.as_str()) || has_default {
                 if let Some(v) = sample(prop, &components) {
@@ -118,7 +151,10 @@ fn every_real_cog_schema_generates_compiles_and_round_trips() {
         }
         cases.push(Value::Object(candidate));
         let module = &generated.module_paths[i];
-        calls.push_str(&format!("    check::<models_corpus::{module}::Input>({i}, {:?}, &cases[{i}]);\n", src.label));
+        calls.push_str(&format!(
+            "    check::<models_corpus::{module}::Input>({i}, {:?}, &cases[{i}]);\n",
+            src.label
+        ));
     }
     let main = format!(
         "fn check<T: serde::de::DeserializeOwned + serde::Serialize + replicate_client::model::ModelInput>(i: usize, label: &str, case: &serde_json::Value) {{\n\
@@ -130,26 +166,45 @@ fn every_real_cog_schema_generates_compiles_and_round_trips() {
          \x20   let cases: Vec<serde_json::Value> = serde_json::from_str(include_str!(\"cases.json\")).unwrap();\n{calls}}}\n"
     );
     let mut files = generated.files.clone();
-    files.push(GeneratedFile { path: "src/bin/cases.json".into(), contents: serde_json::to_string(&cases).unwrap() });
-    files.push(GeneratedFile { path: "src/bin/roundtrip.rs".into(), contents: main });
-    replicate_e2e::compile_check("models-corpus", &[("models-corpus".into(), files)]).unwrap_or_else(|e| panic!("{e}"));
+    files.push(GeneratedFile {
+        path: "src/bin/cases.json".into(),
+        contents: serde_json::to_string(&cases).unwrap(),
+    });
+    files.push(GeneratedFile {
+        path: "src/bin/roundtrip.rs".into(),
+        contents: main,
+    });
+    replicate_e2e::compile_check("models-corpus", &[("models-corpus".into(), files)])
+        .unwrap_or_else(|e| panic!("{e}"));
 
     let root = workspace_root();
     let output = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
         .current_dir(root.join("target/generated-check/models-corpus"))
         .args(["run", "--quiet", "--offline", "--bin", "roundtrip"])
-        .env("CARGO_TARGET_DIR", root.join("target/generated-check/target"))
+        .env(
+            "CARGO_TARGET_DIR",
+            root.join("target/generated-check/target"),
+        )
         .env("RUSTFLAGS", "-D warnings")
         .output()
         .unwrap();
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let stdout = String::from_utf8_lossy(&output.stdout);
     let mut checked = 0;
     for line in stdout.lines() {
         let (i, json) = line.split_once('\t').unwrap();
         let i: usize = i.parse().unwrap();
         let back: Value = serde_json::from_str(json).unwrap();
-        assert_eq!(numbers_as_f64(&back), numbers_as_f64(&cases[i]), "{}: the typed input changed the JSON", sources[i].label);
+        assert_eq!(
+            numbers_as_f64(&back),
+            numbers_as_f64(&cases[i]),
+            "{}: the typed input changed the JSON",
+            sources[i].label
+        );
         checked += 1;
     }
     assert_eq!(checked, sources.len());
@@ -162,7 +217,11 @@ fn numbers_as_f64(v: &Value) -> Value {
     match v {
         Value::Number(n) => n.as_f64().map(Value::from).unwrap_or_else(|| v.clone()),
         Value::Array(items) => Value::Array(items.iter().map(numbers_as_f64).collect()),
-        Value::Object(m) => Value::Object(m.iter().map(|(k, v)| (k.clone(), numbers_as_f64(v))).collect()),
+        Value::Object(m) => Value::Object(
+            m.iter()
+                .map(|(k, v)| (k.clone(), numbers_as_f64(v)))
+                .collect(),
+        ),
         other => other.clone(),
     }
 }

@@ -98,10 +98,12 @@ fn generate_model(path: &PathBuf) -> (String, Vec<GeneratedFile>) {
     let name = path.file_stem().unwrap().to_string_lossy().into_owned();
     let text = fs::read_to_string(path).unwrap();
     let label = format!("tests/model-specs/{name}.json");
-    let src = replicate_codegen::models::parse_model_file(&text, &label, Some(("test", &name))).unwrap_or_else(|e| panic!("{e}"));
+    let src = replicate_codegen::models::parse_model_file(&text, &label, Some(("test", &name)))
+        .unwrap_or_else(|e| panic!("{e}"));
     let crate_name = format!("model-snapshot-{}", name.replace('_', "-"));
-    let generated = replicate_codegen::generate_models_standalone(&[src], &member_options(&crate_name, &label))
-        .unwrap_or_else(|e| panic!("{label}: {e}"));
+    let generated =
+        replicate_codegen::generate_models_standalone(&[src], &member_options(&crate_name, &label))
+            .unwrap_or_else(|e| panic!("{label}: {e}"));
     (name, generated.files)
 }
 
@@ -138,7 +140,10 @@ fn model_snapshots_compile() {
         let files = files
             .into_iter()
             .map(|f| match f.path.strip_prefix("src/") {
-                Some(rel) => GeneratedFile { contents: fs::read_to_string(dir.join(rel)).unwrap_or(f.contents), path: f.path },
+                Some(rel) => GeneratedFile {
+                    contents: fs::read_to_string(dir.join(rel)).unwrap_or(f.contents),
+                    path: f.path,
+                },
                 None => f,
             })
             .collect();

@@ -25,7 +25,9 @@ pub struct LockEntry {
 /// Reads the lock (empty when absent).
 pub fn read_lock(root: &Path) -> Result<BTreeMap<String, LockEntry>, String> {
     let path = root.join(LOCK_FILE);
-    let Ok(text) = fs::read_to_string(&path) else { return Ok(BTreeMap::new()) };
+    let Ok(text) = fs::read_to_string(&path) else {
+        return Ok(BTreeMap::new());
+    };
     let mut out = BTreeMap::new();
     for (n, line) in text.lines().enumerate() {
         let line = line.trim();
@@ -35,9 +37,20 @@ pub fn read_lock(root: &Path) -> Result<BTreeMap<String, LockEntry>, String> {
         let parts: Vec<&str> = line.split_whitespace().collect();
         match parts.as_slice() {
             [model, version, hash] if hash.starts_with("sha256:") => {
-                out.insert(model.to_string(), LockEntry { version: version.to_string(), sha256: hash[7..].to_string() });
+                out.insert(
+                    model.to_string(),
+                    LockEntry {
+                        version: version.to_string(),
+                        sha256: hash[7..].to_string(),
+                    },
+                );
             }
-            _ => return Err(format!("{LOCK_FILE}:{}: expected `owner/name <version> sha256:<hash>`", n + 1)),
+            _ => {
+                return Err(format!(
+                    "{LOCK_FILE}:{}: expected `owner/name <version> sha256:<hash>`",
+                    n + 1
+                ))
+            }
         }
     }
     Ok(out)
@@ -54,7 +67,10 @@ fn write_lock(root: &Path, lock: &BTreeMap<String, LockEntry>) -> Result<(), Str
 /// The lock entry a model file should have.
 fn entry_for(text: &str, label: &str, owner: &str, name: &str) -> Result<LockEntry, String> {
     let src = parse_model_file(text, label, Some((owner, name))).map_err(|e| e.to_string())?;
-    Ok(LockEntry { version: src.version, sha256: replicate_codegen::spec_hash(text) })
+    Ok(LockEntry {
+        version: src.version,
+        sha256: replicate_codegen::spec_hash(text),
+    })
 }
 
 /// Disagreements between `spec/models/**` and the lock (empty when consistent).
@@ -65,9 +81,12 @@ pub fn check_lock(root: &Path) -> Result<Vec<String>, String> {
     let mut seen = Vec::new();
     if dir.is_dir() {
         for path in crate::models::schema_files(&dir)? {
-            let Some((owner, name)) = crate::models::owner_name_from_path(&dir, &path) else { continue };
+            let Some((owner, name)) = crate::models::owner_name_from_path(&dir, &path) else {
+                continue;
+            };
             let key = format!("{owner}/{name}");
-            let text = fs::read_to_string(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+            let text = fs::read_to_string(&path)
+                .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
             let want = entry_for(&text, &key, &owner, &name)?;
             match lock.get(&key) {
                 None => problems.push(format!("{key}: no entry in {LOCK_FILE} (run `cargo xtask add-model --relock`)")),
@@ -81,7 +100,9 @@ pub fn check_lock(root: &Path) -> Result<Vec<String>, String> {
         }
     }
     for key in lock.keys().filter(|k| !seen.contains(k)) {
-        problems.push(format!("{key}: in {LOCK_FILE} but spec/models has no file for it"));
+        problems.push(format!(
+            "{key}: in {LOCK_FILE} but spec/models has no file for it"
+        ));
     }
     Ok(problems)
 }
@@ -91,12 +112,21 @@ pub fn relock(root: &Path) -> Result<(), String> {
     let dir = root.join(crate::generate::MODELS_SPEC_DIR);
     let mut lock = BTreeMap::new();
     for path in crate::models::schema_files(&dir)? {
-        let Some((owner, name)) = crate::models::owner_name_from_path(&dir, &path) else { continue };
-        let text = fs::read_to_string(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-        lock.insert(format!("{owner}/{name}"), entry_for(&text, &path.display().to_string(), &owner, &name)?);
+        let Some((owner, name)) = crate::models::owner_name_from_path(&dir, &path) else {
+            continue;
+        };
+        let text = fs::read_to_string(&path)
+            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        lock.insert(
+            format!("{owner}/{name}"),
+            entry_for(&text, &path.display().to_string(), &owner, &name)?,
+        );
     }
     write_lock(root, &lock)?;
-    println!("add-model: {LOCK_FILE} rewritten with {} models", lock.len());
+    println!(
+        "add-model: {LOCK_FILE} rewritten with {} models",
+        lock.len()
+    );
     Ok(())
 }
 
@@ -108,9 +138,14 @@ fn get_json(base: &str, token: &str, path: &str) -> Result<serde_json::Value, St
         .and_then(|c| c.get(&url).bearer_auth(token).send())
         .map_err(|e| format!("cannot GET {url}: {e}"))?;
     let status = response.status();
-    let body = response.text().map_err(|e| format!("cannot read {url}: {e}"))?;
+    let body = response
+        .text()
+        .map_err(|e| format!("cannot read {url}: {e}"))?;
     if !status.is_success() {
-        return Err(format!("GET {url} answered HTTP {status}: {}", body.chars().take(300).collect::<String>()));
+        return Err(format!(
+            "GET {url} answered HTTP {status}: {}",
+            body.chars().take(300).collect::<String>()
+        ));
     }
     serde_json::from_str(&body).map_err(|e| format!("{url} did not return JSON: {e}"))
 }
@@ -135,11 +170,16 @@ pub fn run(root: &Path, reference: &str, base_url: &str, token: &str) -> Result<
                 .ok_or_else(|| format!("{owner}/{name} has no latest version"))?
         }
     };
-    let object = get_json(base_url, token, &format!("/models/{owner}/{name}/versions/{version}"))?;
+    let object = get_json(
+        base_url,
+        token,
+        &format!("/models/{owner}/{name}/versions/{version}"),
+    )?;
     let text = serde_json::to_string_pretty(&object).map_err(|e| e.to_string())? + "\n";
     let label = format!("spec/models/{owner}/{name}.json");
     // Refuse anything the generator cannot read, before touching the tree.
-    let new_src = parse_model_file(&text, &label, Some((owner, name))).map_err(|e| e.to_string())?;
+    let new_src =
+        parse_model_file(&text, &label, Some((owner, name))).map_err(|e| e.to_string())?;
     replicate_codegen::models::generate_model(&new_src).map_err(|e| e.to_string())?;
 
     let path = root.join(&label);
@@ -147,9 +187,15 @@ pub fn run(root: &Path, reference: &str, base_url: &str, token: &str) -> Result<
         if let Ok(old_src) = parse_model_file(&old_text, &label, Some((owner, name))) {
             let changes = schema_changes(&old_src, &new_src);
             if changes.is_empty() {
-                println!("add-model: {owner}/{name}: no change for callers ({} → {})", old_src.version, new_src.version);
+                println!(
+                    "add-model: {owner}/{name}: no change for callers ({} → {})",
+                    old_src.version, new_src.version
+                );
             } else {
-                println!("add-model: {owner}/{name} {} → {}, what changes for callers:", old_src.version, new_src.version);
+                println!(
+                    "add-model: {owner}/{name} {} → {}, what changes for callers:",
+                    old_src.version, new_src.version
+                );
                 for c in &changes {
                     println!("  {c}");
                 }
@@ -157,11 +203,18 @@ pub fn run(root: &Path, reference: &str, base_url: &str, token: &str) -> Result<
         }
     }
     if let Some(parent) = path.parent() {
-        fs::create_dir_all(parent).map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
+        fs::create_dir_all(parent)
+            .map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
     }
     fs::write(&path, &text).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
     let mut lock = read_lock(root)?;
-    lock.insert(format!("{owner}/{name}"), LockEntry { version: new_src.version.clone(), sha256: replicate_codegen::spec_hash(&text) });
+    lock.insert(
+        format!("{owner}/{name}"),
+        LockEntry {
+            version: new_src.version.clone(),
+            sha256: replicate_codegen::spec_hash(&text),
+        },
+    );
     write_lock(root, &lock)?;
     println!("add-model: wrote {label} (version {}) and pinned it in {LOCK_FILE}; now run `cargo xtask generate`", new_src.version);
     Ok(())
@@ -198,7 +251,10 @@ mod tests {
             .map(|(v, s)| (v.to_string(), json!({"id": v, "created_at": "2026-01-01T00:00:00Z", "cog_version": "0.16.12", "openapi_schema": s})))
             .collect();
         let app = axum::Router::new()
-            .route("/v1/models/acme/fox", get(move || async move { axum::Json(json!({"latest_version": {"id": latest}})) }))
+            .route(
+                "/v1/models/acme/fox",
+                get(move || async move { axum::Json(json!({"latest_version": {"id": latest}})) }),
+            )
             .route(
                 "/v1/models/acme/fox/versions/{v}",
                 get(move |axum::extract::Path(v): axum::extract::Path<String>| {
@@ -206,7 +262,10 @@ mod tests {
                     async move {
                         match found {
                             Some(body) => (axum::http::StatusCode::OK, axum::Json(body)),
-                            None => (axum::http::StatusCode::NOT_FOUND, axum::Json(json!({"detail": "Not found."}))),
+                            None => (
+                                axum::http::StatusCode::NOT_FOUND,
+                                axum::Json(json!({"detail": "Not found."})),
+                            ),
                         }
                     }
                 }),
@@ -219,26 +278,40 @@ mod tests {
 
     #[tokio::test(flavor = "multi_thread")]
     async fn adds_pins_and_reports_changes() {
-        let base = serve(vec![("aaa111", schema(50.0, false)), ("bbb222", schema(20.0, true))]).await;
+        let base = serve(vec![
+            ("aaa111", schema(50.0, false)),
+            ("bbb222", schema(20.0, true)),
+        ])
+        .await;
         let root = std::env::temp_dir().join(format!("xtask-add-model-{}", std::process::id()));
         let _ = fs::remove_dir_all(&root);
         fs::create_dir_all(root.join("spec/models")).unwrap();
         let r = root.clone();
         let b = base.clone();
-        tokio::task::spawn_blocking(move || run(&r, "acme/fox:aaa111", &b, "r8_test")).await.unwrap().unwrap();
+        tokio::task::spawn_blocking(move || run(&r, "acme/fox:aaa111", &b, "r8_test"))
+            .await
+            .unwrap()
+            .unwrap();
         let lock = read_lock(&root).unwrap();
         assert_eq!(lock["acme/fox"].version, "aaa111");
         assert!(check_lock(&root).unwrap().is_empty());
 
         // Latest version: replaces the file, re-pins, reports breaking changes.
         let r = root.clone();
-        tokio::task::spawn_blocking(move || run(&r, "acme/fox", &base, "r8_test")).await.unwrap().unwrap();
+        tokio::task::spawn_blocking(move || run(&r, "acme/fox", &base, "r8_test"))
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(read_lock(&root).unwrap()["acme/fox"].version, "bbb222");
         let text = fs::read_to_string(root.join("spec/models/acme/fox.json")).unwrap();
         assert!(text.contains("bbb222"));
 
         // Editing the file without re-pinning is caught.
-        fs::write(root.join("spec/models/acme/fox.json"), text.replace("bbb222", "ccc333")).unwrap();
+        fs::write(
+            root.join("spec/models/acme/fox.json"),
+            text.replace("bbb222", "ccc333"),
+        )
+        .unwrap();
         let problems = check_lock(&root).unwrap();
         assert_eq!(problems.len(), 1, "{problems:?}");
         assert!(problems[0].contains("pins version bbb222"), "{problems:?}");
@@ -255,13 +328,32 @@ mod tests {
             schema: s,
             label: "x".into(),
         };
-        let changes = schema_changes(&src(schema(50.0, false), "a"), &src(schema(20.0, true), "b"));
+        let changes = schema_changes(
+            &src(schema(50.0, false), "a"),
+            &src(schema(20.0, true), "b"),
+        );
         let text = changes.join("\n");
-        assert!(text.contains("breaking: new required input `image`"), "{text}");
-        assert!(text.contains("breaking: maximum of `steps` lowered from 50 to 20"), "{text}");
-        assert!(text.contains("breaking: choice \"16:9\" of `ratio` removed"), "{text}");
-        assert!(text.contains("breaking: Output changed from array of string (uri) to string"), "{text}");
-        assert!(schema_changes(&src(schema(50.0, false), "a"), &src(schema(50.0, false), "b")).is_empty());
+        assert!(
+            text.contains("breaking: new required input `image`"),
+            "{text}"
+        );
+        assert!(
+            text.contains("breaking: maximum of `steps` lowered from 50 to 20"),
+            "{text}"
+        );
+        assert!(
+            text.contains("breaking: choice \"16:9\" of `ratio` removed"),
+            "{text}"
+        );
+        assert!(
+            text.contains("breaking: Output changed from array of string (uri) to string"),
+            "{text}"
+        );
+        assert!(schema_changes(
+            &src(schema(50.0, false), "a"),
+            &src(schema(50.0, false), "b")
+        )
+        .is_empty());
     }
 
     #[tokio::test(flavor = "multi_thread")]
@@ -270,9 +362,14 @@ mod tests {
         let root = std::env::temp_dir().join(format!("xtask-add-model-err-{}", std::process::id()));
         fs::create_dir_all(&root).unwrap();
         let r = root.clone();
-        let e = tokio::task::spawn_blocking(move || run(&r, "acme/fox:nope", &base, "t")).await.unwrap().unwrap_err();
+        let e = tokio::task::spawn_blocking(move || run(&r, "acme/fox:nope", &base, "t"))
+            .await
+            .unwrap()
+            .unwrap_err();
         assert!(e.contains("HTTP 404"), "{e}");
-        assert!(run(&root, "not-a-model", "http://127.0.0.1:9/v1", "t").unwrap_err().contains("owner/name"));
+        assert!(run(&root, "not-a-model", "http://127.0.0.1:9/v1", "t")
+            .unwrap_err()
+            .contains("owner/name"));
         let _ = fs::remove_dir_all(&root);
     }
 }

@@ -24,7 +24,11 @@ pub const COG_MODELS_GENERATED_DIR: &str = "tests/src/cog_models";
 /// Our Cog test predictors.
 pub const COG_PREDICTORS_DIR: &str = "tests/cog";
 /// Every directory whose files `generate` owns (files there that it does not produce are stale).
-pub const GENERATED_DIRS: &[&str] = &[CLIENT_GENERATED_DIR, MODELS_GENERATED_DIR, COG_MODELS_GENERATED_DIR];
+pub const GENERATED_DIRS: &[&str] = &[
+    CLIENT_GENERATED_DIR,
+    MODELS_GENERATED_DIR,
+    COG_MODELS_GENERATED_DIR,
+];
 /// The spec the client is generated from.
 pub const CLIENT_SPEC: &str = "spec/openapi.json";
 
@@ -48,38 +52,83 @@ pub fn plan(root: &Path) -> Result<(Vec<Planned>, Summary), String> {
     let mut files: Vec<Planned> = generated
         .files
         .into_iter()
-        .map(|GeneratedFile { path, contents }| Planned { path: dir.join(path), contents })
+        .map(|GeneratedFile { path, contents }| Planned {
+            path: dir.join(path),
+            contents,
+        })
         .collect();
 
     let models_dir = root.join(MODELS_SPEC_DIR);
-    let sources = if models_dir.is_dir() { crate::models::load_sources(&models_dir, root)? } else { Vec::new() };
-    let models = replicate_codegen::generate_models(&sources, "cargo xtask generate").map_err(|e| e.to_string())?;
+    let sources = if models_dir.is_dir() {
+        crate::models::load_sources(&models_dir, root)?
+    } else {
+        Vec::new()
+    };
+    let models = replicate_codegen::generate_models(&sources, "cargo xtask generate")
+        .map_err(|e| e.to_string())?;
     for w in &models.warnings {
         eprintln!("warning: {w}");
     }
     let dir = root.join(MODELS_GENERATED_DIR);
-    files.extend(models.files.into_iter().map(|GeneratedFile { path, contents }| Planned { path: dir.join(path), contents }));
+    files.extend(
+        models
+            .files
+            .into_iter()
+            .map(|GeneratedFile { path, contents }| Planned {
+                path: dir.join(path),
+                contents,
+            }),
+    );
     let mut model_count = models.models;
 
     // Our Cog test predictors: bare `openapi_schema` files, model `cog/<predictor>`.
     let mut cog_sources = Vec::new();
     let predictors = root.join(COG_PREDICTORS_DIR);
-    let mut dirs: Vec<PathBuf> =
-        fs::read_dir(&predictors).into_iter().flatten().filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.is_dir()).collect();
+    let mut dirs: Vec<PathBuf> = fs::read_dir(&predictors)
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.is_dir())
+        .collect();
     dirs.sort();
     for dir in dirs {
         let schema = dir.join("openapi_schema.json");
-        let Ok(text) = fs::read_to_string(&schema) else { continue };
-        let name = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        let label = schema.strip_prefix(root).unwrap_or(&schema).display().to_string();
-        let src = replicate_codegen::models::parse_model_file(&text, &label, Some(("cog", &name))).map_err(|e| e.to_string())?;
+        let Ok(text) = fs::read_to_string(&schema) else {
+            continue;
+        };
+        let name = dir
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let label = schema
+            .strip_prefix(root)
+            .unwrap_or(&schema)
+            .display()
+            .to_string();
+        let src = replicate_codegen::models::parse_model_file(&text, &label, Some(("cog", &name)))
+            .map_err(|e| e.to_string())?;
         cog_sources.push(src);
     }
-    let cog = replicate_codegen::generate_models(&cog_sources, "cargo xtask generate").map_err(|e| e.to_string())?;
+    let cog = replicate_codegen::generate_models(&cog_sources, "cargo xtask generate")
+        .map_err(|e| e.to_string())?;
     model_count += cog.models;
     let dir = root.join(COG_MODELS_GENERATED_DIR);
-    files.extend(cog.files.into_iter().map(|GeneratedFile { path, contents }| Planned { path: dir.join(path), contents }));
-    Ok((files, Summary { operations: generated.operations, types: generated.types, models: model_count }))
+    files.extend(
+        cog.files
+            .into_iter()
+            .map(|GeneratedFile { path, contents }| Planned {
+                path: dir.join(path),
+                contents,
+            }),
+    );
+    Ok((
+        files,
+        Summary {
+            operations: generated.operations,
+            types: generated.types,
+            models: model_count,
+        },
+    ))
 }
 
 /// Every file below `dir`, recursively.
@@ -87,7 +136,11 @@ fn files_below(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
-        for entry in fs::read_dir(&d).into_iter().flatten().filter_map(Result::ok) {
+        for entry in fs::read_dir(&d)
+            .into_iter()
+            .flatten()
+            .filter_map(Result::ok)
+        {
             let p = entry.path();
             if p.is_dir() {
                 stack.push(p);

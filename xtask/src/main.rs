@@ -10,11 +10,11 @@
 //!
 //! All logic that turns specs into code lives in `replicate-codegen`; this is the I/O shell.
 
+mod add_model;
 mod bench;
 mod cog;
 mod diff;
 mod fetch;
-mod add_model;
 mod generate;
 mod models;
 mod test_cmd;
@@ -127,7 +127,11 @@ fn main() -> ExitCode {
         Command::Generate { check, .. } => generate::workspace(check),
         Command::Models { schemas, out, name } => models::standalone(&schemas, &out, &name),
         Command::AddModel { relock: true, .. } => add_model::relock(&generate::workspace_root()),
-        Command::AddModel { model: Some(model), base_url, .. } => {
+        Command::AddModel {
+            model: Some(model),
+            base_url,
+            ..
+        } => {
             let base = base_url
                 .or_else(|| std::env::var("REPLICATE_BASE_URL").ok())
                 .unwrap_or_else(|| "https://api.replicate.com/v1".into());

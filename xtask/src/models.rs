@@ -40,11 +40,20 @@ pub fn owner_name_from_path(root: &Path, path: &Path) -> Option<(String, String)
 pub fn load_sources(dir: &Path, label_root: &Path) -> Result<Vec<ModelSource>, String> {
     let mut sources = Vec::new();
     for path in schema_files(dir)? {
-        let text = fs::read_to_string(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-        let label = path.strip_prefix(label_root).unwrap_or(&path).display().to_string();
+        let text = fs::read_to_string(&path)
+            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        let label = path
+            .strip_prefix(label_root)
+            .unwrap_or(&path)
+            .display()
+            .to_string();
         let on = owner_name_from_path(dir, &path);
-        let src = parse_model_file(&text, &label, on.as_ref().map(|(o, n)| (o.as_str(), n.as_str())))
-            .map_err(|e| e.to_string())?;
+        let src = parse_model_file(
+            &text,
+            &label,
+            on.as_ref().map(|(o, n)| (o.as_str(), n.as_str())),
+        )
+        .map_err(|e| e.to_string())?;
         sources.push(src);
     }
     Ok(sources)
@@ -63,7 +72,8 @@ pub fn standalone(schemas: &Path, out: &Path, name: &str) -> Result<(), String> 
         spec_label: schemas.display().to_string(),
         own_workspace: true,
     };
-    let generated = replicate_codegen::generate_models_standalone(&sources, &options).map_err(|e| e.to_string())?;
+    let generated = replicate_codegen::generate_models_standalone(&sources, &options)
+        .map_err(|e| e.to_string())?;
     for w in &generated.warnings {
         eprintln!("warning: {w}");
     }
@@ -74,9 +84,11 @@ pub fn standalone(schemas: &Path, out: &Path, name: &str) -> Result<(), String> 
             continue;
         }
         if let Some(parent) = path.parent() {
-            fs::create_dir_all(parent).map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
+            fs::create_dir_all(parent)
+                .map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
         }
-        fs::write(&path, &f.contents).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        fs::write(&path, &f.contents)
+            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
         written += 1;
     }
     println!(

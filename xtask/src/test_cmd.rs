@@ -46,9 +46,16 @@ fn provision(root: &Path) -> Result<(), String> {
         return Ok(());
     }
     println!("xtask test: installing {PRISM} into .cache/prism ...");
-    std::fs::create_dir_all(&prism_dir).map_err(|e| format!("cannot create {}: {e}", prism_dir.display()))?;
+    std::fs::create_dir_all(&prism_dir)
+        .map_err(|e| format!("cannot create {}: {e}", prism_dir.display()))?;
     let status = Command::new("npm")
-        .args(["install", "--no-audit", "--no-fund", "--loglevel=error", "--prefix"])
+        .args([
+            "install",
+            "--no-audit",
+            "--no-fund",
+            "--loglevel=error",
+            "--prefix",
+        ])
         .arg(&prism_dir)
         .arg(PRISM)
         .status()

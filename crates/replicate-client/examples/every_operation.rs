@@ -85,7 +85,10 @@ pub async fn call_every_operation(client: &Client, with_query_method: bool) -> V
     );
     call!(calls, "models.create", client.models().create(create));
     call!(calls, "models.get", client.models().get(owner, model));
-    let update = types::ModelsUpdateRequest { description: Some("Paints foxes.".into()), ..Default::default() };
+    let update = types::ModelsUpdateRequest {
+        description: Some("Paints foxes.".into()),
+        ..Default::default()
+    };
     call!(
         calls,
         "models.update",
@@ -174,7 +177,10 @@ pub async fn call_every_operation(client: &Client, with_query_method: bool) -> V
         "deployments.get",
         client.deployments().get(owner, "fox-prod")
     );
-    let update = types::DeploymentsUpdateRequest { max_instances: Some(2), ..Default::default() };
+    let update = types::DeploymentsUpdateRequest {
+        max_instances: Some(2),
+        ..Default::default()
+    };
     call!(
         calls,
         "deployments.update",

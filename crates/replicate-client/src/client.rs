@@ -200,7 +200,11 @@ impl Client {
             Error::InvalidRequest(format!("invalid HTTP method {}", request.method))
         })?;
         let absolute = request.path.starts_with("http://") || request.path.starts_with("https://");
-        let url = if absolute { request.path.clone() } else { format!("{}{}", self.inner.base_url, request.path) };
+        let url = if absolute {
+            request.path.clone()
+        } else {
+            format!("{}{}", self.inner.base_url, request.path)
+        };
         let send_token = request.auth && (!absolute || self.is_api_url(&url));
         let mut builder = self.inner.http.request(method, url);
         if !request.query.is_empty() {

@@ -95,7 +95,11 @@ impl FileOutput {
     }
 
     /// Downloads the file to `path`; returns the number of bytes.
-    pub async fn download_to_path(&self, client: &Client, path: impl AsRef<std::path::Path>) -> Result<u64, Error> {
+    pub async fn download_to_path(
+        &self,
+        client: &Client,
+        path: impl AsRef<std::path::Path>,
+    ) -> Result<u64, Error> {
         client.download_to_path(&self.0, path).await
     }
 
@@ -106,7 +110,11 @@ impl FileOutput {
             use base64::Engine;
             return base64::engine::general_purpose::STANDARD
                 .decode(payload)
-                .map_err(|e| Error::Decode { operation: "files.download", path: ".".into(), message: e.to_string() });
+                .map_err(|e| Error::Decode {
+                    operation: "files.download",
+                    path: ".".into(),
+                    message: e.to_string(),
+                });
         }
         let mut out = Vec::new();
         client.download_to_writer(&self.0, &mut out).await?;
@@ -165,7 +173,10 @@ pub mod check {
     use crate::error::Error;
 
     fn fail(field: &str, message: String) -> Error {
-        Error::InvalidInput { field: field.to_string(), message }
+        Error::InvalidInput {
+            field: field.to_string(),
+            message,
+        }
     }
 
     /// `value >= min` (or `>` when exclusive).
@@ -174,8 +185,15 @@ pub mod check {
         if ok {
             Ok(())
         } else {
-            let rel = if exclusive { "greater than" } else { "at least" };
-            Err(fail(field, format!("{value} is below the minimum: it must be {rel} {min}")))
+            let rel = if exclusive {
+                "greater than"
+            } else {
+                "at least"
+            };
+            Err(fail(
+                field,
+                format!("{value} is below the minimum: it must be {rel} {min}"),
+            ))
         }
     }
 
@@ -186,30 +204,51 @@ pub mod check {
             Ok(())
         } else {
             let rel = if exclusive { "less than" } else { "at most" };
-            Err(fail(field, format!("{value} is above the maximum: it must be {rel} {max}")))
+            Err(fail(
+                field,
+                format!("{value} is above the maximum: it must be {rel} {max}"),
+            ))
         }
     }
 
     /// Length in characters between the bounds.
-    pub fn length(field: &str, value: &str, min: Option<usize>, max: Option<usize>) -> Result<(), Error> {
+    pub fn length(
+        field: &str,
+        value: &str,
+        min: Option<usize>,
+        max: Option<usize>,
+    ) -> Result<(), Error> {
         let n = value.chars().count();
         if let Some(min) = min.filter(|m| n < *m) {
-            return Err(fail(field, format!("{value:?} has {n} characters; it needs at least {min}")));
+            return Err(fail(
+                field,
+                format!("{value:?} has {n} characters; it needs at least {min}"),
+            ));
         }
         if let Some(max) = max.filter(|m| n > *m) {
-            return Err(fail(field, format!("{value:?} has {n} characters; it may have at most {max}")));
+            return Err(fail(
+                field,
+                format!("{value:?} has {n} characters; it may have at most {max}"),
+            ));
         }
         Ok(())
     }
 
     /// Matches the schema's regular expression.
     pub fn pattern(field: &str, value: &str, pattern: &str) -> Result<(), Error> {
-        let re = regex::Regex::new(pattern)
-            .map_err(|e| fail(field, format!("the schema's pattern {pattern:?} is not a valid regex: {e}")))?;
+        let re = regex::Regex::new(pattern).map_err(|e| {
+            fail(
+                field,
+                format!("the schema's pattern {pattern:?} is not a valid regex: {e}"),
+            )
+        })?;
         if re.is_match(value) {
             Ok(())
         } else {
-            Err(fail(field, format!("{value:?} does not match the pattern {pattern:?}")))
+            Err(fail(
+                field,
+                format!("{value:?} does not match the pattern {pattern:?}"),
+            ))
         }
     }
 }
@@ -222,16 +261,22 @@ impl Client {
         input.validate()?;
         for file in input.files_mut() {
             if !matches!(file, FileInput::Url(_)) {
-                let resolved = self.file_input_url(file.clone(), FileStrategy::Auto).await?;
+                let resolved = self
+                    .file_input_url(file.clone(), FileStrategy::Auto)
+                    .await?;
                 *file = FileInput::Url(resolved);
             }
         }
-        serde_json::to_value(&input).map_err(|e| Error::InvalidRequest(format!("cannot encode the input: {e}")))
+        serde_json::to_value(&input)
+            .map_err(|e| Error::InvalidRequest(format!("cannot encode the input: {e}")))
     }
 
     fn model_ref<M: Model>() -> ModelRef {
         if M::VERSION.is_empty() {
-            ModelRef::Model { owner: M::OWNER.into(), name: M::NAME.into() }
+            ModelRef::Model {
+                owner: M::OWNER.into(),
+                name: M::NAME.into(),
+            }
         } else {
             ModelRef::Version(M::VERSION.into())
         }
@@ -251,13 +296,26 @@ impl Client {
     }
 
     /// Runs a typed model through a deployment of it.
-    pub async fn run_deployment<M: Model>(&self, owner: &str, name: &str, input: M::Input) -> Result<M::Output, Error> {
-        self.run_on::<M>(ModelRef::deployment(owner, name), input).await
+    pub async fn run_deployment<M: Model>(
+        &self,
+        owner: &str,
+        name: &str,
+        input: M::Input,
+    ) -> Result<M::Output, Error> {
+        self.run_on::<M>(ModelRef::deployment(owner, name), input)
+            .await
     }
 
-    async fn run_on<M: Model>(&self, target: ModelRef, input: M::Input) -> Result<M::Output, Error> {
+    async fn run_on<M: Model>(
+        &self,
+        target: ModelRef,
+        input: M::Input,
+    ) -> Result<M::Output, Error> {
         let json = self.prepare(input).await?;
-        let options = CreateOptions { prefer: Some(Prefer::wait()), ..CreateOptions::default() };
+        let options = CreateOptions {
+            prefer: Some(Prefer::wait()),
+            ..CreateOptions::default()
+        };
         let created = self.create_prediction(&target, json, options).await?;
         let done = self.wait(created, WaitOptions::default()).await?;
         let id = done.id.clone();
@@ -270,17 +328,70 @@ impl Client {
         M::Chunk: Send + 'static,
     {
         let json = self.prepare(input).await?;
-        let options = CreateOptions { stream: true, ..CreateOptions::default() };
-        let prediction = self.create_prediction(&Self::model_ref::<M>(), json, options).await?;
+        let options = CreateOptions {
+            stream: true,
+            ..CreateOptions::default()
+        };
+        let prediction = self
+            .create_prediction(&Self::model_ref::<M>(), json, options)
+            .await?;
         let url = prediction.urls.stream.ok_or_else(|| {
-            Error::Stream(format!("prediction {} has no stream URL (the model may not stream)", prediction.id))
+            Error::Stream(format!(
+                "prediction {} has no stream URL (the model may not stream)",
+                prediction.id
+            ))
         })?;
-        Ok(typed_chunks::<M>(self.stream_events(url, StreamOptions::default())))
+        Ok(typed_chunks::<M>(
+            self.stream_events(url, StreamOptions::default()),
+        ))
     }
 }
 
+impl Client {
+    /// Starts a training of a trainable model with a typed input; `destination` is the
+    /// `owner/name` model that receives the trained version.
+    pub async fn train<M: Trainable>(
+        &self,
+        destination: &str,
+        input: M::TrainingInput,
+    ) -> Result<crate::Training, Error> {
+        if M::VERSION.is_empty() {
+            return Err(Error::InvalidRequest(format!(
+                "training {}/{} needs a version id, and its schema came without one",
+                M::OWNER,
+                M::NAME
+            )));
+        }
+        let serde_json::Value::Object(input) = self.prepare(input).await? else {
+            return Err(Error::InvalidRequest(
+                "a training input must encode as a JSON object".into(),
+            ));
+        };
+        let body = crate::types::TrainingRequest::new(destination, input);
+        self.trainings()
+            .create(M::OWNER, M::NAME, M::VERSION, body)
+            .await
+    }
+}
+
+/// The typed output of a finished training.
+pub fn training_output<M: Trainable>(
+    training: &crate::Training,
+) -> Result<M::TrainingOutput, Error> {
+    let id = training.id.clone().unwrap_or_default();
+    let output = serde_json::to_value(&training.output).map_err(|e| Error::Decode {
+        operation: "training output",
+        path: ".".into(),
+        message: e.to_string(),
+    })?;
+    decode_output(&id, output)
+}
+
 /// Decodes a finished prediction's output into the model's typed output; errors name the path.
-pub fn decode_output<T: serde::de::DeserializeOwned>(id: &str, output: serde_json::Value) -> Result<T, Error> {
+pub fn decode_output<T: serde::de::DeserializeOwned>(
+    id: &str,
+    output: serde_json::Value,
+) -> Result<T, Error> {
     serde_path_to_error::deserialize(output).map_err(|e| Error::Decode {
         operation: "model output",
         path: e.path().to_string(),
@@ -296,7 +407,9 @@ where
     Box::pin(events.filter_map(|event| async move {
         match event {
             Ok(StreamEvent::Output(data)) => Some(M::decode_chunk(&data)),
-            Ok(StreamEvent::Error(detail)) => Some(Err(Error::Stream(format!("prediction failed: {detail}")))),
+            Ok(StreamEvent::Error(detail)) => {
+                Some(Err(Error::Stream(format!("prediction failed: {detail}"))))
+            }
             Ok(_) => None,
             Err(e) => Some(Err(e)),
         }
@@ -305,7 +418,11 @@ where
 
 /// Decodes an event's data as JSON into `T` (for chunks that are not plain text).
 pub fn json_chunk<T: serde::de::DeserializeOwned>(data: &str) -> Result<T, Error> {
-    serde_json::from_str(data).map_err(|e| Error::Decode { operation: "model stream", path: ".".into(), message: e.to_string() })
+    serde_json::from_str(data).map_err(|e| Error::Decode {
+        operation: "model stream",
+        path: ".".into(),
+        message: e.to_string(),
+    })
 }
 
 #[cfg(test)]
@@ -330,7 +447,10 @@ mod tests {
     #[test]
     fn checks_name_field_value_and_bound() {
         let e = check::maximum("steps", 100.0, 50.0, false).unwrap_err();
-        assert_eq!(e.to_string(), "invalid input `steps`: 100 is above the maximum: it must be at most 50");
+        assert_eq!(
+            e.to_string(),
+            "invalid input `steps`: 100 is above the maximum: it must be at most 50"
+        );
         assert!(check::minimum("guidance", 0.0, 0.0, true).is_err());
         assert!(check::minimum("guidance", 0.0, 0.0, false).is_ok());
         assert!(check::length("name", "abcdefghi", None, Some(8)).is_err());

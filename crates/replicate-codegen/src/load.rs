@@ -467,12 +467,18 @@ pub fn normalize_schema(schema: &mut Value, pointer: &str) -> Result<()> {
     // Enum values written as strings on a numeric schema (`type: integer, enum: ["512", "256"]`,
     // seen in real Cog schemas): no value could satisfy both, so the author meant numbers.
     let declared = map.get("type").and_then(Value::as_str).map(str::to_string);
-    if let (Some(t @ ("integer" | "number")), Some(Value::Array(values))) = (declared.as_deref(), map.get("enum")) {
+    if let (Some(t @ ("integer" | "number")), Some(Value::Array(values))) =
+        (declared.as_deref(), map.get("enum"))
+    {
         let parsed: Option<Vec<Value>> = values
             .iter()
             .map(|v| match v {
                 Value::String(s) if t == "integer" => s.trim().parse::<i64>().ok().map(Value::from),
-                Value::String(s) => s.trim().parse::<f64>().ok().and_then(|f| serde_json::Number::from_f64(f).map(Value::Number)),
+                Value::String(s) => s
+                    .trim()
+                    .parse::<f64>()
+                    .ok()
+                    .and_then(|f| serde_json::Number::from_f64(f).map(Value::Number)),
                 other => Some(other.clone()),
             })
             .collect();

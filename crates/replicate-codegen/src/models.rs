@@ -38,16 +38,32 @@ pub struct ModelSource {
 /// Reads a model file: a version object (`{id, cog_version, openapi_schema}`), the corpus shape
 /// (`{model, version_id, openapi_schema, ..}`), or a bare `openapi_schema`. `owner_name` is used
 /// when the file does not say which model it is.
-pub fn parse_model_file(text: &str, label: &str, owner_name: Option<(&str, &str)>) -> Result<ModelSource> {
-    let err = |kind, pointer: &str, message: String| Error::new(kind, pointer, message).in_file(label);
+pub fn parse_model_file(
+    text: &str,
+    label: &str,
+    owner_name: Option<(&str, &str)>,
+) -> Result<ModelSource> {
+    let err =
+        |kind, pointer: &str, message: String| Error::new(kind, pointer, message).in_file(label);
     let value = parse_text(text).map_err(|e| e.in_file(label))?;
     let Value::Object(obj) = value else {
-        return Err(err(ErrorKind::Shape, "#", "a model file must be a JSON object".into()));
+        return Err(err(
+            ErrorKind::Shape,
+            "#",
+            "a model file must be a JSON object".into(),
+        ));
     };
     let str_field = |k: &str| obj.get(k).and_then(Value::as_str).map(str::to_string);
     let (schema, version, cog_version, model) = if let Some(schema) = obj.get("openapi_schema") {
-        let version = str_field("id").or_else(|| str_field("version_id")).unwrap_or_default();
-        (schema.clone(), version, str_field("cog_version"), str_field("model"))
+        let version = str_field("id")
+            .or_else(|| str_field("version_id"))
+            .unwrap_or_default();
+        (
+            schema.clone(),
+            version,
+            str_field("cog_version"),
+            str_field("model"),
+        )
     } else if obj.contains_key("components") || obj.contains_key("openapi") {
         (Value::Object(obj.clone()), String::new(), None, None)
     } else {
@@ -61,13 +77,30 @@ pub fn parse_model_file(text: &str, label: &str, owner_name: Option<(&str, &str)
         Some((o, n)) => (o.to_string(), n.to_string()),
         None => match owner_name {
             Some((o, n)) => (o.to_string(), n.to_string()),
-            None => return Err(err(ErrorKind::Shape, "#", "the file does not say which model it is (`model: owner/name`)".into())),
+            None => {
+                return Err(err(
+                    ErrorKind::Shape,
+                    "#",
+                    "the file does not say which model it is (`model: owner/name`)".into(),
+                ))
+            }
         },
     };
     if !version.chars().all(|c| c.is_ascii_alphanumeric()) {
-        return Err(err(ErrorKind::Shape, "#/id", format!("version id {version:?} is not alphanumeric")));
+        return Err(err(
+            ErrorKind::Shape,
+            "#/id",
+            format!("version id {version:?} is not alphanumeric"),
+        ));
     }
-    Ok(ModelSource { owner, name, version, cog_version, schema, label: label.to_string() })
+    Ok(ModelSource {
+        owner,
+        name,
+        version,
+        cog_version,
+        schema,
+        label: label.to_string(),
+    })
 }
 
 /// Which way values travel: inputs are checked strictly, outputs decoded leniently.
@@ -137,10 +170,24 @@ enum EnumKind {
 
 #[derive(Debug, Clone)]
 enum Def {
-    Struct { doc: Option<String>, fields: Vec<MField>, dir: Dir },
-    Enum { doc: Option<String>, kind: EnumKind, variants: Vec<(String, Value)> },
-    Union { doc: Option<String>, variants: Vec<(String, MTy)> },
-    Alias { doc: Option<String>, ty: MTy },
+    Struct {
+        doc: Option<String>,
+        fields: Vec<MField>,
+        dir: Dir,
+    },
+    Enum {
+        doc: Option<String>,
+        kind: EnumKind,
+        variants: Vec<(String, Value)>,
+    },
+    Union {
+        doc: Option<String>,
+        variants: Vec<(String, MTy)>,
+    },
+    Alias {
+        doc: Option<String>,
+        ty: MTy,
+    },
 }
 
 struct Gen<'a> {
@@ -175,8 +222,17 @@ pub struct ModelModule {
 
 impl<'a> Gen<'a> {
     fn err(&self, kind: ErrorKind, pointer: &str, message: impl Into<String>) -> Error {
-        Error::new(kind, pointer, format!("model {}/{}: {}", self.src.owner, self.src.name, message.into()))
-            .in_file(&self.src.label)
+        Error::new(
+            kind,
+            pointer,
+            format!(
+                "model {}/{}: {}",
+                self.src.owner,
+                self.src.name,
+                message.into()
+            ),
+        )
+        .in_file(&self.src.label)
     }
 
     fn warn(&mut self, pointer: &str, what: &str) {
@@ -198,18 +254,31 @@ impl<'a> Gen<'a> {
         name
     }
 
-    fn resolve<'v>(&'v self, schema: &'v Value, pointer: &str) -> Result<(&'v Value, Option<String>)> {
+    fn resolve<'v>(
+        &'v self,
+        schema: &'v Value,
+        pointer: &str,
+    ) -> Result<(&'v Value, Option<String>)> {
         let mut current = schema;
         let mut comp = None;
         for _ in 0..16 {
-            let Some(r) = current.get("$ref").and_then(Value::as_str) else { return Ok((current, comp)) };
-            let name = r
-                .strip_prefix("#/components/schemas/")
-                .ok_or_else(|| self.err(ErrorKind::UnresolvedRef, pointer, format!("`{r}` is not a local schema reference")))?;
-            current = self
-                .components
-                .get(name)
-                .ok_or_else(|| self.err(ErrorKind::UnresolvedRef, pointer, format!("`{r}` does not exist")))?;
+            let Some(r) = current.get("$ref").and_then(Value::as_str) else {
+                return Ok((current, comp));
+            };
+            let name = r.strip_prefix("#/components/schemas/").ok_or_else(|| {
+                self.err(
+                    ErrorKind::UnresolvedRef,
+                    pointer,
+                    format!("`{r}` is not a local schema reference"),
+                )
+            })?;
+            current = self.components.get(name).ok_or_else(|| {
+                self.err(
+                    ErrorKind::UnresolvedRef,
+                    pointer,
+                    format!("`{r}` does not exist"),
+                )
+            })?;
             comp = Some(name.to_string());
         }
         Err(self.err(ErrorKind::RefCycle, pointer, "`$ref`s form a loop"))
@@ -217,12 +286,23 @@ impl<'a> Gen<'a> {
 
     /// Unwraps Cog's `allOf: [{$ref}]` and plain `$ref`s; returns the schema, the component it
     /// came from, and the outer schema (which carries the field's own keywords).
-    fn deref<'v>(&'v self, schema: &'v Value, pointer: &str) -> Result<(&'v Value, Option<String>)> {
+    fn deref<'v>(
+        &'v self,
+        schema: &'v Value,
+        pointer: &str,
+    ) -> Result<(&'v Value, Option<String>)> {
         if let Some(Value::Array(parts)) = schema.get("allOf") {
             if parts.len() == 1 {
-                return self.resolve(&parts[0], &push_pointer(&push_pointer(pointer, "allOf"), "0"));
+                return self.resolve(
+                    &parts[0],
+                    &push_pointer(&push_pointer(pointer, "allOf"), "0"),
+                );
             }
-            return Err(self.err(ErrorKind::Unsupported, pointer, "`allOf` with several parts"));
+            return Err(self.err(
+                ErrorKind::Unsupported,
+                pointer,
+                "`allOf` with several parts",
+            ));
         }
         self.resolve(schema, pointer)
     }
@@ -230,13 +310,26 @@ impl<'a> Gen<'a> {
     fn ty(&mut self, schema: &Value, hint: &str, dir: Dir, pointer: &str) -> Result<MTy> {
         let (target, comp) = self.deref(schema, pointer)?;
         let target = target.clone();
-        let nullable = schema.get("nullable").and_then(Value::as_bool).unwrap_or(false)
-            || target.get("nullable").and_then(Value::as_bool).unwrap_or(false);
+        let nullable = schema
+            .get("nullable")
+            .and_then(Value::as_bool)
+            .unwrap_or(false)
+            || target
+                .get("nullable")
+                .and_then(Value::as_bool)
+                .unwrap_or(false);
         let ty = self.ty_of(&target, comp.as_deref(), hint, dir, pointer)?;
         Ok(if nullable { ty.optional() } else { ty })
     }
 
-    fn ty_of(&mut self, s: &Value, comp: Option<&str>, hint: &str, dir: Dir, pointer: &str) -> Result<MTy> {
+    fn ty_of(
+        &mut self,
+        s: &Value,
+        comp: Option<&str>,
+        hint: &str,
+        dir: Dir,
+        pointer: &str,
+    ) -> Result<MTy> {
         let typ = s.get("type").and_then(Value::as_str);
         if let Some(Value::Array(values)) = s.get("enum") {
             if dir == Dir::Out {
@@ -262,7 +355,8 @@ impl<'a> Gen<'a> {
             },
             Some("string")
                 if dir == Dir::In
-                    && (format == Some("password") || s.get("x-cog-secret").and_then(Value::as_bool) == Some(true)) =>
+                    && (format == Some("password")
+                        || s.get("x-cog-secret").and_then(Value::as_bool) == Some(true)) =>
             {
                 MTy::Secret
             }
@@ -271,10 +365,16 @@ impl<'a> Gen<'a> {
             Some("number") => MTy::F64,
             Some("boolean") => MTy::Bool,
             Some("array") => {
-                let concat = s.get("x-cog-array-display").and_then(Value::as_str) == Some("concatenate");
+                let concat =
+                    s.get("x-cog-array-display").and_then(Value::as_str) == Some("concatenate");
                 match s.get("items") {
                     Some(items) => {
-                        let item = self.ty(items, &format!("{hint}Item"), dir, &push_pointer(pointer, "items"))?;
+                        let item = self.ty(
+                            items,
+                            &format!("{hint}Item"),
+                            dir,
+                            &push_pointer(pointer, "items"),
+                        )?;
                         if concat && dir == Dir::Out && item == MTy::String {
                             MTy::Concat
                         } else {
@@ -284,13 +384,22 @@ impl<'a> Gen<'a> {
                     None => MTy::Vec(Box::new(MTy::Value)),
                 }
             }
-            Some("object") | None if s.get("properties").and_then(Value::as_object).is_some_and(|p| !p.is_empty()) => {
+            Some("object") | None
+                if s.get("properties")
+                    .and_then(Value::as_object)
+                    .is_some_and(|p| !p.is_empty()) =>
+            {
                 let name_hint = comp.unwrap_or(hint).to_string();
                 self.object(s, comp, &name_hint, dir, pointer)?
             }
             Some("object") => match s.get("additionalProperties") {
                 Some(v @ Value::Object(m)) if !m.is_empty() => {
-                    let value = self.ty(v, &format!("{hint}Value"), dir, &push_pointer(pointer, "additionalProperties"))?;
+                    let value = self.ty(
+                        v,
+                        &format!("{hint}Value"),
+                        dir,
+                        &push_pointer(pointer, "additionalProperties"),
+                    )?;
                     MTy::Map(Box::new(value))
                 }
                 _ => MTy::Value,
@@ -306,7 +415,14 @@ impl<'a> Gen<'a> {
         })
     }
 
-    fn enum_type(&mut self, s: &Value, values: &[Value], comp: Option<&str>, hint: &str, pointer: &str) -> Result<MTy> {
+    fn enum_type(
+        &mut self,
+        s: &Value,
+        values: &[Value],
+        comp: Option<&str>,
+        hint: &str,
+        pointer: &str,
+    ) -> Result<MTy> {
         let key = (comp.unwrap_or("").to_string(), true);
         if let Some(name) = comp.and_then(|_| self.by_component.get(&key)) {
             return Ok(MTy::Named(name.clone()));
@@ -348,7 +464,14 @@ impl<'a> Gen<'a> {
             self.by_component.insert(key, name.clone());
         }
         let doc = doc_text(s.get("description").and_then(Value::as_str));
-        self.defs.push((name.clone(), Def::Enum { doc, kind, variants }));
+        self.defs.push((
+            name.clone(),
+            Def::Enum {
+                doc,
+                kind,
+                variants,
+            },
+        ));
         Ok(MTy::Named(name))
     }
 
@@ -395,14 +518,27 @@ impl<'a> Gen<'a> {
             1 => variants.remove(0).1,
             _ => {
                 let name = self.claim(hint);
-                self.defs.push((name.clone(), Def::Union { doc: None, variants }));
+                self.defs.push((
+                    name.clone(),
+                    Def::Union {
+                        doc: None,
+                        variants,
+                    },
+                ));
                 MTy::Named(name)
             }
         };
         Ok(if nullable { ty.optional() } else { ty })
     }
 
-    fn object(&mut self, s: &Value, comp: Option<&str>, hint: &str, dir: Dir, pointer: &str) -> Result<MTy> {
+    fn object(
+        &mut self,
+        s: &Value,
+        comp: Option<&str>,
+        hint: &str,
+        dir: Dir,
+        pointer: &str,
+    ) -> Result<MTy> {
         let key = (comp.unwrap_or("").to_string(), dir == Dir::In);
         if let Some(name) = comp.and_then(|_| self.by_component.get(&key)) {
             return Ok(MTy::Named(name.clone()));
@@ -413,15 +549,22 @@ impl<'a> Gen<'a> {
         }
         let fields = self.fields(s, &name, dir, pointer)?;
         let doc = doc_text(s.get("description").and_then(Value::as_str));
-        self.defs.push((name.clone(), Def::Struct { doc, fields, dir }));
+        self.defs
+            .push((name.clone(), Def::Struct { doc, fields, dir }));
         Ok(MTy::Named(name))
     }
 
     fn fields(&mut self, s: &Value, owner: &str, dir: Dir, pointer: &str) -> Result<Vec<MField>> {
         let empty = Map::new();
-        let props = s.get("properties").and_then(Value::as_object).unwrap_or(&empty);
-        let required: Vec<&str> =
-            s.get("required").and_then(Value::as_array).map(|r| r.iter().filter_map(Value::as_str).collect()).unwrap_or_default();
+        let props = s
+            .get("properties")
+            .and_then(Value::as_object)
+            .unwrap_or(&empty);
+        let required: Vec<&str> = s
+            .get("required")
+            .and_then(Value::as_array)
+            .map(|r| r.iter().filter_map(Value::as_str).collect())
+            .unwrap_or_default();
         // Fields in `x-order`; the rest after, in document order (API responses sort keys by
         // length, so document order means little).
         let mut ordered: Vec<(&String, &Value)> = props.iter().collect();
@@ -435,9 +578,21 @@ impl<'a> Gen<'a> {
                 rust.push('_');
             }
             if let Some(other) = seen.insert(rust.clone(), wire.clone()) {
-                return Err(self.err(ErrorKind::NameClash, &fp, format!("fields `{other}` and `{wire}` would both be named `{rust}`")));
+                return Err(self.err(
+                    ErrorKind::NameClash,
+                    &fp,
+                    format!("fields `{other}` and `{wire}` would both be named `{rust}`"),
+                ));
             }
-            let hint = format!("{}{}", if owner == "Input" || owner == "Output" { "" } else { owner }, naming::type_name(wire));
+            let hint = format!(
+                "{}{}",
+                if owner == "Input" || owner == "Output" {
+                    ""
+                } else {
+                    owner
+                },
+                naming::type_name(wire)
+            );
             let mut ty = self.ty(prop, &hint, dir, &fp)?;
             let is_required = required.contains(&wire.as_str());
             if dir == Dir::In && is_required {
@@ -456,10 +611,16 @@ impl<'a> Gen<'a> {
                 maximum: num("maximum").map(|m| (m, excl("exclusiveMaximum"))),
                 min_length: prop.get("minLength").and_then(Value::as_u64),
                 max_length: prop.get("maxLength").and_then(Value::as_u64),
-                pattern: prop.get("pattern").and_then(Value::as_str).map(str::to_string),
+                pattern: prop
+                    .get("pattern")
+                    .and_then(Value::as_str)
+                    .map(str::to_string),
             };
-            let doc = doc_text(prop.get("description").and_then(Value::as_str))
-                .or_else(|| prop.get("title").and_then(Value::as_str).map(str::to_string));
+            let doc = doc_text(prop.get("description").and_then(Value::as_str)).or_else(|| {
+                prop.get("title")
+                    .and_then(Value::as_str)
+                    .map(str::to_string)
+            });
             fields.push(MField {
                 rust,
                 wire: wire.clone(),
@@ -538,53 +699,103 @@ pub fn generate_model(src: &ModelSource) -> Result<ModelModule> {
             return Err(Error::new(
                 ErrorKind::Shape,
                 "#/components/schemas",
-                format!("model {}/{}: the schema has no components", src.owner, src.name),
+                format!(
+                    "model {}/{}: the schema has no components",
+                    src.owner, src.name
+                ),
             )
             .in_file(&src.label))
         }
     };
     for (name, schema) in components.iter_mut() {
         normalize_schema(schema, &push_pointer("#/components/schemas", name)).map_err(|e| {
-            Error { message: format!("model {}/{}: {}", src.owner, src.name, e.message), ..e }.in_file(&src.label)
+            Error {
+                message: format!("model {}/{}: {}", src.owner, src.name, e.message),
+                ..e
+            }
+            .in_file(&src.label)
         })?;
     }
     let mut gen = Gen {
         src,
         components,
         defs: Vec::new(),
-        names: ["Input", "Output", "TrainingInput", "TrainingOutput"].iter().map(|s| s.to_string()).collect(),
+        names: ["Input", "Output", "TrainingInput", "TrainingOutput"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect(),
         by_component: BTreeMap::new(),
         warnings: Vec::new(),
     };
     let marker = {
         let base = naming::type_name(&src.name);
-        let name = if gen.names.contains(&base) { format!("{base}Model") } else { base };
+        let name = if gen.names.contains(&base) {
+            format!("{base}Model")
+        } else {
+            base
+        };
         gen.names.insert(name.clone());
         name
     };
 
     // Input: always a struct, even when the schema lists no properties.
-    let input_schema = gen
-        .components
-        .get("Input")
-        .cloned()
-        .ok_or_else(|| gen.err(ErrorKind::Shape, "#/components/schemas/Input", "the schema has no `Input`"))?;
-    let input_fields = gen.fields(&input_schema, "Input", Dir::In, "#/components/schemas/Input")?;
+    let input_schema = gen.components.get("Input").cloned().ok_or_else(|| {
+        gen.err(
+            ErrorKind::Shape,
+            "#/components/schemas/Input",
+            "the schema has no `Input`",
+        )
+    })?;
+    let input_fields = gen.fields(
+        &input_schema,
+        "Input",
+        Dir::In,
+        "#/components/schemas/Input",
+    )?;
     let input_doc = Some(format!("Input of `{}/{}`.", src.owner, src.name));
-    gen.defs.push(("Input".into(), Def::Struct { doc: input_doc, fields: input_fields, dir: Dir::In }));
+    gen.defs.push((
+        "Input".into(),
+        Def::Struct {
+            doc: input_doc,
+            fields: input_fields,
+            dir: Dir::In,
+        },
+    ));
 
     // Output, with its stream item.
     let (output_ty, chunk_ty) = output_types(&mut gen, "Output")?;
     let trainable = gen.components.contains_key("TrainingInput");
     if trainable {
-        let schema = gen.components.get("TrainingInput").cloned().unwrap_or_default();
-        let fields = gen.fields(&schema, "TrainingInput", Dir::In, "#/components/schemas/TrainingInput")?;
+        let schema = gen
+            .components
+            .get("TrainingInput")
+            .cloned()
+            .unwrap_or_default();
+        let fields = gen.fields(
+            &schema,
+            "TrainingInput",
+            Dir::In,
+            "#/components/schemas/TrainingInput",
+        )?;
         let d = Some(format!("Training input of `{}/{}`.", src.owner, src.name));
-        gen.defs.push(("TrainingInput".into(), Def::Struct { doc: d, fields, dir: Dir::In }));
+        gen.defs.push((
+            "TrainingInput".into(),
+            Def::Struct {
+                doc: d,
+                fields,
+                dir: Dir::In,
+            },
+        ));
         if gen.components.contains_key("TrainingOutput") {
             output_types(&mut gen, "TrainingOutput")?;
         } else {
-            gen.defs.push(("TrainingOutput".into(), Def::Alias { doc: None, ty: MTy::Value }));
+            gen.defs.push((
+                "TrainingOutput".into(),
+                Def::Alias {
+                    doc: None,
+                    ty: MTy::Value,
+                },
+            ));
         }
     }
 
@@ -604,25 +815,50 @@ fn output_types(gen: &mut Gen<'_>, which: &str) -> Result<(MTy, MTy)> {
     let pointer = format!("#/components/schemas/{which}");
     let Some(schema) = gen.components.get(which).cloned() else {
         gen.warn(&pointer, "the schema has no output type");
-        gen.defs.push((which.to_string(), Def::Alias { doc: None, ty: MTy::Value }));
+        gen.defs.push((
+            which.to_string(),
+            Def::Alias {
+                doc: None,
+                ty: MTy::Value,
+            },
+        ));
         return Ok((MTy::Value, MTy::Value));
     };
     let (target, comp) = gen.deref(&schema, &pointer)?;
     let target = target.clone();
-    let has_props = target.get("properties").and_then(Value::as_object).is_some_and(|p| !p.is_empty());
+    let has_props = target
+        .get("properties")
+        .and_then(Value::as_object)
+        .is_some_and(|p| !p.is_empty());
     if has_props {
         // The output object itself is the `Output` struct.
         let fields = gen.fields(&target, which, Dir::Out, &pointer)?;
         let d = doc_text(target.get("description").and_then(Value::as_str));
-        gen.defs.push((which.to_string(), Def::Struct { doc: d, fields, dir: Dir::Out }));
+        gen.defs.push((
+            which.to_string(),
+            Def::Struct {
+                doc: d,
+                fields,
+                dir: Dir::Out,
+            },
+        ));
         if let Some(c) = comp {
             gen.by_component.insert((c, false), which.to_string());
         }
         let named = MTy::Named(which.to_string());
         return Ok((named.clone(), named));
     }
-    let ty = gen.ty_of(&target, comp.as_deref(), &format!("{which}Value"), Dir::Out, &pointer)?;
-    let nullable = target.get("nullable").and_then(Value::as_bool).unwrap_or(false);
+    let ty = gen.ty_of(
+        &target,
+        comp.as_deref(),
+        &format!("{which}Value"),
+        Dir::Out,
+        &pointer,
+    )?;
+    let nullable = target
+        .get("nullable")
+        .and_then(Value::as_bool)
+        .unwrap_or(false);
     let ty = if nullable { ty.optional() } else { ty };
     let chunk = match (&ty, ()) {
         (MTy::Concat, _) => MTy::String,
@@ -630,24 +866,46 @@ fn output_types(gen: &mut Gen<'_>, which: &str) -> Result<(MTy, MTy)> {
         (other, _) => other.clone(),
     };
     let d = Some(format!("Output of `{}/{}`.", gen.src.owner, gen.src.name));
-    gen.defs.push((which.to_string(), Def::Alias { doc: d, ty: ty.clone() }));
+    gen.defs.push((
+        which.to_string(),
+        Def::Alias {
+            doc: d,
+            ty: ty.clone(),
+        },
+    ));
     Ok((MTy::Named(which.to_string()), chunk))
 }
 
-fn render_model(src: &ModelSource, marker: &str, defs: &[(String, Def)], _output: &MTy, chunk: &MTy, trainable: bool) -> TokenStream {
+fn render_model(
+    src: &ModelSource,
+    marker: &str,
+    defs: &[(String, Def)],
+    _output: &MTy,
+    chunk: &MTy,
+    trainable: bool,
+) -> TokenStream {
     let m = ident(marker);
     let (owner, name, version) = (&src.owner, &src.name, &src.version);
-    let cog = src.cog_version.as_deref().map(|c| format!(" (Cog {c})")).unwrap_or_default();
+    let cog = src
+        .cog_version
+        .as_deref()
+        .map(|c| format!(" (Cog {c})"))
+        .unwrap_or_default();
     let module_doc = if version.is_empty() {
         format!(" `{owner}/{name}`{cog}: typed input and output. No version id was given, so runs use the model's latest version.")
     } else {
         format!(" `{owner}/{name}` version `{version}`{cog}: typed input and output.")
     };
-    let marker_doc = format!(" The model `{owner}/{name}`: use with `client.run::<{marker}>(input)`.");
+    let marker_doc =
+        format!(" The model `{owner}/{name}`: use with `client.run::<{marker}>(input)`.");
     let chunk_t = ty_tokens(chunk);
     let decode = match chunk.inner() {
-        MTy::String => quote! { ::std::result::Result::Ok(::std::string::ToString::to_string(data)) },
-        MTy::FileOut => quote! { ::std::result::Result::Ok(::replicate_client::model::FileOutput::from(::std::string::ToString::to_string(data))) },
+        MTy::String => {
+            quote! { ::std::result::Result::Ok(::std::string::ToString::to_string(data)) }
+        }
+        MTy::FileOut => {
+            quote! { ::std::result::Result::Ok(::replicate_client::model::FileOutput::from(::std::string::ToString::to_string(data))) }
+        }
         _ => quote! { ::replicate_client::model::json_chunk(data) },
     };
     let training = trainable.then(|| {
@@ -689,7 +947,10 @@ fn field_doc(f: &MField) -> TokenStream {
         if !text.is_empty() {
             text.push(' ');
         }
-        text.push_str(&format!("Default: `{}`.", serde_json::to_string(d).unwrap_or_default()));
+        text.push_str(&format!(
+            "Default: `{}`.",
+            serde_json::to_string(d).unwrap_or_default()
+        ));
     }
     let mut lines = Vec::new();
     if !text.is_empty() {
@@ -747,19 +1008,35 @@ fn render_def(name: &str, def: &Def) -> TokenStream {
                 pub enum #n { #(#vs)* }
             }
         }
-        Def::Enum { doc: d, kind, variants } => render_enum(&n, d.as_deref(), *kind, variants),
-        Def::Struct { doc: d, fields, dir } => render_struct(&n, d.as_deref(), fields, *dir),
+        Def::Enum {
+            doc: d,
+            kind,
+            variants,
+        } => render_enum(&n, d.as_deref(), *kind, variants),
+        Def::Struct {
+            doc: d,
+            fields,
+            dir,
+        } => render_struct(&n, d.as_deref(), fields, *dir),
     }
 }
 
-fn render_enum(n: &Ident, d: Option<&str>, kind: EnumKind, variants: &[(String, Value)]) -> TokenStream {
+fn render_enum(
+    n: &Ident,
+    d: Option<&str>,
+    kind: EnumKind,
+    variants: &[(String, Value)],
+) -> TokenStream {
     let d = doc(d);
     let decl = variants.iter().map(|(v, w)| {
         let v = ident(v);
-        let vd = format!(" `{}`", match w {
-            Value::String(s) => s.clone(),
-            other => other.to_string(),
-        });
+        let vd = format!(
+            " `{}`",
+            match w {
+                Value::String(s) => s.clone(),
+                other => other.to_string(),
+            }
+        );
         quote! { #[doc = #vd] #v, }
     });
     match kind {
@@ -774,7 +1051,11 @@ fn render_enum(n: &Ident, d: Option<&str>, kind: EnumKind, variants: &[(String, 
                 let w = w.as_str().unwrap_or_default();
                 quote! { #w => ::std::result::Result::Ok(Self::#v), }
             });
-            let expected = variants.iter().map(|(_, w)| w.as_str().unwrap_or_default().to_string()).collect::<Vec<_>>().join(", ");
+            let expected = variants
+                .iter()
+                .map(|(_, w)| w.as_str().unwrap_or_default().to_string())
+                .collect::<Vec<_>>()
+                .join(", ");
             quote! {
                 #d
                 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -817,9 +1098,17 @@ fn render_enum(n: &Ident, d: Option<&str>, kind: EnumKind, variants: &[(String, 
         }
         EnumKind::Int | EnumKind::Float => {
             let (num_ty, ser, derives) = if kind == EnumKind::Int {
-                (quote! { i64 }, quote! { s.serialize_i64(self.value()) }, quote! { #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)] })
+                (
+                    quote! { i64 },
+                    quote! { s.serialize_i64(self.value()) },
+                    quote! { #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)] },
+                )
             } else {
-                (quote! { f64 }, quote! { s.serialize_f64(self.value()) }, quote! { #[derive(Debug, Clone, Copy, PartialEq)] })
+                (
+                    quote! { f64 },
+                    quote! { s.serialize_f64(self.value()) },
+                    quote! { #[derive(Debug, Clone, Copy, PartialEq)] },
+                )
             };
             let lit = |w: &Value| -> TokenStream {
                 if kind == EnumKind::Int {
@@ -842,7 +1131,11 @@ fn render_enum(n: &Ident, d: Option<&str>, kind: EnumKind, variants: &[(String, 
                 let l = lit(w);
                 quote! { if value == #l { return ::std::result::Result::Ok(Self::#v); } }
             });
-            let expected = variants.iter().map(|(_, w)| w.to_string()).collect::<Vec<_>>().join(", ");
+            let expected = variants
+                .iter()
+                .map(|(_, w)| w.to_string())
+                .collect::<Vec<_>>()
+                .join(", ");
             quote! {
                 #d
                 #derives
@@ -909,7 +1202,10 @@ fn render_struct(n: &Ident, d: Option<&str>, fields: &[MField], dir: Dir) -> Tok
         return strukt;
     }
     // Inputs: a constructor over the required fields, setters for the optional ones, checks.
-    let required: Vec<&MField> = fields.iter().filter(|f| !matches!(f.ty, MTy::Option(_))).collect();
+    let required: Vec<&MField> = fields
+        .iter()
+        .filter(|f| !matches!(f.ty, MTy::Option(_)))
+        .collect();
     let args = required.iter().map(|f| {
         let fname = ident(&f.rust);
         let t = ty_tokens(&f.ty);
@@ -925,7 +1221,9 @@ fn render_struct(n: &Ident, d: Option<&str>, fields: &[MField], dir: Dir) -> Tok
     });
     let allow = (required.len() > 7).then(|| quote! { #[allow(clippy::too_many_arguments)] });
     let setters = fields.iter().filter_map(|f| {
-        let MTy::Option(inner) = &f.ty else { return None };
+        let MTy::Option(inner) = &f.ty else {
+            return None;
+        };
         let fname = ident(&f.rust);
         let t = ty_tokens(inner);
         let sd = format!(" Sets `{}`.", f.wire);
@@ -945,8 +1243,12 @@ fn render_struct(n: &Ident, d: Option<&str>, fields: &[MField], dir: Dir) -> Tok
             let fname = ident(&f.rust);
             match &f.ty {
                 MTy::FileIn => Some(quote! { .chain(::std::iter::once(&mut self.#fname)) }),
-                MTy::Option(i) if **i == MTy::FileIn => Some(quote! { .chain(self.#fname.as_mut()) }),
-                MTy::Vec(i) if **i == MTy::FileIn => Some(quote! { .chain(self.#fname.iter_mut()) }),
+                MTy::Option(i) if **i == MTy::FileIn => {
+                    Some(quote! { .chain(self.#fname.as_mut()) })
+                }
+                MTy::Vec(i) if **i == MTy::FileIn => {
+                    Some(quote! { .chain(self.#fname.iter_mut()) })
+                }
                 MTy::Option(v) if matches!(&**v, MTy::Vec(i) if **i == MTy::FileIn) => {
                     Some(quote! { .chain(self.#fname.iter_mut().flatten()) })
                 }
@@ -990,7 +1292,11 @@ fn check_tokens(f: &MField) -> Option<TokenStream> {
     let mut body = Vec::new();
     match f.ty.inner() {
         MTy::I64 | MTy::F64 => {
-            let as_f64 = if *f.ty.inner() == MTy::I64 { quote! { *value as f64 } } else { quote! { *value } };
+            let as_f64 = if *f.ty.inner() == MTy::I64 {
+                quote! { *value as f64 }
+            } else {
+                quote! { *value }
+            };
             if let Some((min, ex)) = b.minimum {
                 let min = proc_macro2::Literal::f64_unsuffixed(min);
                 body.push(quote! { ::replicate_client::model::check::minimum(#wire, #as_f64, #min, #ex)?; });
@@ -1001,7 +1307,11 @@ fn check_tokens(f: &MField) -> Option<TokenStream> {
             }
         }
         MTy::String | MTy::Secret => {
-            let as_str = if *f.ty.inner() == MTy::Secret { quote! { value.expose() } } else { quote! { value.as_str() } };
+            let as_str = if *f.ty.inner() == MTy::Secret {
+                quote! { value.expose() }
+            } else {
+                quote! { value.as_str() }
+            };
             if b.min_length.is_some() || b.max_length.is_some() {
                 let min = match b.min_length {
                     Some(v) => {
@@ -1020,7 +1330,9 @@ fn check_tokens(f: &MField) -> Option<TokenStream> {
                 body.push(quote! { ::replicate_client::model::check::length(#wire, #as_str, #min, #max)?; });
             }
             if let Some(p) = &b.pattern {
-                body.push(quote! { ::replicate_client::model::check::pattern(#wire, #as_str, #p)?; });
+                body.push(
+                    quote! { ::replicate_client::model::check::pattern(#wire, #as_str, #p)?; },
+                );
             }
         }
         _ => {}
@@ -1039,7 +1351,12 @@ fn check_tokens(f: &MField) -> Option<TokenStream> {
 /// each line says whether existing code may break.
 pub fn schema_changes(old: &ModelSource, new: &ModelSource) -> Vec<String> {
     fn components(src: &ModelSource) -> Map<String, Value> {
-        let mut c = src.schema.pointer("/components/schemas").and_then(Value::as_object).cloned().unwrap_or_default();
+        let mut c = src
+            .schema
+            .pointer("/components/schemas")
+            .and_then(Value::as_object)
+            .cloned()
+            .unwrap_or_default();
         for (name, schema) in c.iter_mut() {
             let _ = normalize_schema(schema, &push_pointer("#/components/schemas", name));
         }
@@ -1054,7 +1371,9 @@ pub fn schema_changes(old: &ModelSource, new: &ModelSource) -> Vec<String> {
             .and_then(|r| r.get("$ref"))
             .or_else(|| prop.get("$ref"))
             .and_then(Value::as_str);
-        if let Some(target) = reference.and_then(|r| comps.get(r.trim_start_matches("#/components/schemas/"))) {
+        if let Some(target) =
+            reference.and_then(|r| comps.get(r.trim_start_matches("#/components/schemas/")))
+        {
             for (k, v) in target.as_object().into_iter().flatten() {
                 out.entry(k.clone()).or_insert_with(|| v.clone());
             }
@@ -1075,12 +1394,22 @@ pub fn schema_changes(old: &ModelSource, new: &ModelSource) -> Vec<String> {
     let (oc, nc) = (components(old), components(new));
     let mut out = Vec::new();
     for section in ["Input", "TrainingInput"] {
-        let props = |c: &Map<String, Value>| c.get(section).and_then(|i| i.get("properties")).and_then(Value::as_object).cloned().unwrap_or_default();
+        let props = |c: &Map<String, Value>| {
+            c.get(section)
+                .and_then(|i| i.get("properties"))
+                .and_then(Value::as_object)
+                .cloned()
+                .unwrap_or_default()
+        };
         let required = |c: &Map<String, Value>| -> Vec<String> {
             c.get(section)
                 .and_then(|i| i.get("required"))
                 .and_then(Value::as_array)
-                .map(|r| r.iter().filter_map(|v| v.as_str().map(str::to_string)).collect())
+                .map(|r| {
+                    r.iter()
+                        .filter_map(|v| v.as_str().map(str::to_string))
+                        .collect()
+                })
                 .unwrap_or_default()
         };
         let (op, np) = (props(&oc), props(&nc));
@@ -1090,7 +1419,9 @@ pub fn schema_changes(old: &ModelSource, new: &ModelSource) -> Vec<String> {
                 if nr.contains(name) {
                     out.push(format!("breaking: new required input `{name}` ({section})"));
                 } else {
-                    out.push(format!("compatible: new optional input `{name}` ({section})"));
+                    out.push(format!(
+                        "compatible: new optional input `{name}` ({section})"
+                    ));
                 }
             }
         }
@@ -1102,34 +1433,58 @@ pub fn schema_changes(old: &ModelSource, new: &ModelSource) -> Vec<String> {
             let a = resolved(&op[name], &oc);
             let b = resolved(new_prop, &nc);
             if !or.contains(name) && nr.contains(name) {
-                out.push(format!("breaking: input `{name}` is now required ({section})"));
+                out.push(format!(
+                    "breaking: input `{name}` is now required ({section})"
+                ));
             }
             if kind(&a) != kind(&b) {
-                out.push(format!("breaking: input `{name}` changed from {} to {} ({section})", kind(&a), kind(&b)));
+                out.push(format!(
+                    "breaking: input `{name}` changed from {} to {} ({section})",
+                    kind(&a),
+                    kind(&b)
+                ));
             }
-            let values = |s: &Map<String, Value>| s.get("enum").and_then(Value::as_array).cloned().unwrap_or_default();
+            let values = |s: &Map<String, Value>| {
+                s.get("enum")
+                    .and_then(Value::as_array)
+                    .cloned()
+                    .unwrap_or_default()
+            };
             let (av, bv) = (values(&a), values(&b));
             for v in av.iter().filter(|v| !bv.contains(v) && !bv.is_empty()) {
-                out.push(format!("breaking: choice {v} of `{name}` removed ({section})"));
+                out.push(format!(
+                    "breaking: choice {v} of `{name}` removed ({section})"
+                ));
             }
             for v in bv.iter().filter(|v| !av.contains(v) && !av.is_empty()) {
-                out.push(format!("compatible: choice {v} of `{name}` added ({section})"));
+                out.push(format!(
+                    "compatible: choice {v} of `{name}` added ({section})"
+                ));
             }
             let num = |s: &Map<String, Value>, k: &str| s.get(k).and_then(Value::as_f64);
             match (num(&a, "minimum"), num(&b, "minimum")) {
-                (Some(x), Some(y)) if y > x => out.push(format!("breaking: minimum of `{name}` raised from {x} to {y} ({section})")),
-                (None, Some(y)) => out.push(format!("breaking: `{name}` now has a minimum of {y} ({section})")),
+                (Some(x), Some(y)) if y > x => out.push(format!(
+                    "breaking: minimum of `{name}` raised from {x} to {y} ({section})"
+                )),
+                (None, Some(y)) => out.push(format!(
+                    "breaking: `{name}` now has a minimum of {y} ({section})"
+                )),
                 _ => {}
             }
             match (num(&a, "maximum"), num(&b, "maximum")) {
-                (Some(x), Some(y)) if y < x => out.push(format!("breaking: maximum of `{name}` lowered from {x} to {y} ({section})")),
-                (None, Some(y)) => out.push(format!("breaking: `{name}` now has a maximum of {y} ({section})")),
+                (Some(x), Some(y)) if y < x => out.push(format!(
+                    "breaking: maximum of `{name}` lowered from {x} to {y} ({section})"
+                )),
+                (None, Some(y)) => out.push(format!(
+                    "breaking: `{name}` now has a maximum of {y} ({section})"
+                )),
                 _ => {}
             }
         }
     }
     for section in ["Output", "TrainingOutput"] {
-        let get = |c: &Map<String, Value>| c.get(section).map(|o| resolved(o, c)).unwrap_or_default();
+        let get =
+            |c: &Map<String, Value>| c.get(section).map(|o| resolved(o, c)).unwrap_or_default();
         let (a, b) = (get(&oc), get(&nc));
         let display = |s: &Map<String, Value>| {
             let mut k = kind(s);
@@ -1142,12 +1497,23 @@ pub fn schema_changes(old: &ModelSource, new: &ModelSource) -> Vec<String> {
             k
         };
         if display(&a) != display(&b) {
-            out.push(format!("breaking: {section} changed from {} to {}", display(&a), display(&b)));
+            out.push(format!(
+                "breaking: {section} changed from {} to {}",
+                display(&a),
+                display(&b)
+            ));
         }
-        let props = |s: &Map<String, Value>| s.get("properties").and_then(Value::as_object).cloned().unwrap_or_default();
+        let props = |s: &Map<String, Value>| {
+            s.get("properties")
+                .and_then(Value::as_object)
+                .cloned()
+                .unwrap_or_default()
+        };
         let (ap, bp) = (props(&a), props(&b));
         for name in ap.keys().filter(|k| !bp.contains_key(*k)) {
-            out.push(format!("breaking: output field `{name}` removed ({section})"));
+            out.push(format!(
+                "breaking: output field `{name}` removed ({section})"
+            ));
         }
         for name in bp.keys().filter(|k| !ap.contains_key(*k)) {
             out.push(format!("compatible: new output field `{name}` ({section})"));

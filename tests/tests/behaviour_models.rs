@@ -1,0 +1,148 @@
+//! Typed models from `replicate-models` against the fake server: `run::<M>()` sends the typed
+//! input and decodes the typed output, invalid inputs never leave the process, streams yield
+//! typed chunks, and trainings take typed inputs.
+
+use futures::TryStreamExt;
+use replicate_client::model::{training_output, Model};
+use replicate_client::{Client, Error, RetryPolicy};
+use replicate_e2e::fake::FakeReplicate;
+use replicate_models::black_forest_labs::flux_schnell::{self, AspectRatio, Megapixels};
+use replicate_models::meta::meta_llama_3_70b_instruct as llama;
+use replicate_models::replicate::hello_world;
+use replicate_models::stability_ai::sdxl;
+use replicate_models::{FluxSchnell, HelloWorld, MetaLlama370bInstruct, Sdxl};
+use std::time::Duration;
+
+fn client(server: &FakeReplicate) -> Client {
+    Client::builder()
+        .token("r8_test")
+        .base_url(server.base_url())
+        .retry_policy(RetryPolicy {
+            initial_backoff: Duration::from_millis(5),
+            ..RetryPolicy::default()
+        })
+        .build()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn run_sends_the_typed_input_to_the_pinned_version() {
+    let server = FakeReplicate::start().await;
+    let output: String = client(&server)
+        .run::<HelloWorld>(hello_world::Input::new("Alice"))
+        .await
+        .unwrap();
+    assert_eq!(
+        output, "ok",
+        "the fake's output, decoded as the model's String output"
+    );
+    let post = server
+        .requests()
+        .into_iter()
+        .find(|r| r.method == "POST")
+        .unwrap();
+    assert_eq!(post.path, "/v1/predictions");
+    assert_eq!(post.json()["version"], HelloWorld::VERSION);
+    assert_eq!(post.json()["input"], serde_json::json!({"text": "Alice"}));
+}
+
+#[tokio::test]
+async fn invalid_inputs_are_rejected_before_any_request() {
+    let server = FakeReplicate::start().await;
+    let input = flux_schnell::Input::new("a fox")
+        .aspect_ratio(AspectRatio::V16x9)
+        .num_outputs(9);
+    let err = client(&server).run::<FluxSchnell>(input).await.unwrap_err();
+    match err {
+        Error::InvalidInput { field, message } => {
+            assert_eq!(field, "num_outputs");
+            assert!(
+                message.contains('9') && message.contains('4'),
+                "names the value and the bound: {message}"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(server.requests().is_empty(), "nothing was sent");
+}
+
+#[tokio::test]
+async fn enum_choices_go_out_as_their_wire_values() {
+    let input = flux_schnell::Input::new("a fox")
+        .aspect_ratio(AspectRatio::V21x9)
+        .megapixels(Megapixels::V0Point25);
+    let json = serde_json::to_value(&input).unwrap();
+    assert_eq!(json["aspect_ratio"], "21:9");
+    assert_eq!(json["megapixels"], "0.25");
+    assert_eq!("16:9".parse::<AspectRatio>().unwrap(), AspectRatio::V16x9);
+    assert!("2:1".parse::<AspectRatio>().is_err());
+}
+
+#[tokio::test]
+async fn a_typed_output_that_does_not_match_is_a_decode_error_with_a_path() {
+    let server = FakeReplicate::start().await;
+    // The fake answers "ok" (a string); flux-schnell's output is a list of files.
+    let err = client(&server)
+        .run::<FluxSchnell>(flux_schnell::Input::new("a fox"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::Decode {
+                operation: "model output",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+}
+
+#[tokio::test]
+async fn streams_yield_typed_text_chunks() {
+    let server = FakeReplicate::start().await;
+    let chunks: Vec<String> = client(&server)
+        .stream::<MetaLlama370bInstruct>(llama::Input::new().prompt("Say hello"))
+        .await
+        .unwrap()
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(chunks, vec!["ok".to_string()]);
+    let post = server
+        .requests()
+        .into_iter()
+        .find(|r| r.method == "POST")
+        .unwrap();
+    assert_eq!(post.json()["stream"], true);
+}
+
+#[tokio::test]
+async fn trainings_take_typed_inputs() {
+    let server = FakeReplicate::start().await;
+    let input = sdxl::TrainingInput::new("https://example.com/photos.zip");
+    let training = client(&server)
+        .train::<Sdxl>("acme/sdxl-tuned", input)
+        .await
+        .unwrap();
+    let post = server
+        .requests()
+        .into_iter()
+        .find(|r| r.method == "POST")
+        .unwrap();
+    assert_eq!(
+        post.path,
+        format!(
+            "/v1/models/stability-ai/sdxl/versions/{}/trainings",
+            Sdxl::VERSION
+        )
+    );
+    assert_eq!(post.json()["destination"], "acme/sdxl-tuned");
+    assert_eq!(
+        post.json()["input"]["input_images"],
+        "https://example.com/photos.zip"
+    );
+    assert!(training.id.is_some());
+    // A training without output yet does not decode into the typed output.
+    assert!(training_output::<Sdxl>(&training).is_err());
+}
