@@ -34,11 +34,6 @@ mod webhooks;
 #[allow(missing_docs)]
 mod generated;
 
-/// The README's examples, compiled as doctests so they stay true.
-#[doc = include_str!("../../../README.md")]
-#[cfg(doctest)]
-pub struct ReadmeDoctests;
-
 pub use client::{Client, ClientBuilder, DEFAULT_BASE_URL, DEFAULT_TIMEOUT};
 pub use error::{ApiError, Error};
 pub use files::{data_url, ByteStream, FileInput, FileStrategy, DATA_URL_LIMIT};
