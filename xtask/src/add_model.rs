@@ -132,21 +132,7 @@ pub fn relock(root: &Path) -> Result<(), String> {
 
 fn get_json(base: &str, token: &str, path: &str) -> Result<serde_json::Value, String> {
     let url = format!("{}{path}", base.trim_end_matches('/'));
-    let response = reqwest::blocking::Client::builder()
-        .timeout(std::time::Duration::from_secs(30))
-        .build()
-        .and_then(|c| c.get(&url).bearer_auth(token).send())
-        .map_err(|e| format!("cannot GET {url}: {e}"))?;
-    let status = response.status();
-    let body = response
-        .text()
-        .map_err(|e| format!("cannot read {url}: {e}"))?;
-    if !status.is_success() {
-        return Err(format!(
-            "GET {url} answered HTTP {status}: {}",
-            body.chars().take(300).collect::<String>()
-        ));
-    }
+    let body = crate::fetch::http_get(&url, Some(token))?;
     serde_json::from_str(&body).map_err(|e| format!("{url} did not return JSON: {e}"))
 }
 

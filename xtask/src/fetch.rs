@@ -38,12 +38,20 @@ pub fn fetch(url: &str, out: &Path) -> Result<Option<String>, String> {
     Ok(Some(report))
 }
 
-fn download(url: &str) -> Result<String, String> {
-    let response = reqwest::blocking::Client::builder()
+/// GETs `url` (with a bearer token when given) and returns the body of a success answer; any
+/// other status is an error quoting the start of the body.
+pub fn http_get(url: &str, token: Option<&str>) -> Result<String, String> {
+    let client = reqwest::blocking::Client::builder()
         .timeout(std::time::Duration::from_secs(30))
         .build()
-        .and_then(|c| c.get(url).send())
-        .map_err(|e| format!("cannot download {url}: {e}"))?;
+        .map_err(|e| format!("cannot build an HTTP client: {e}"))?;
+    let mut request = client.get(url);
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    let response = request
+        .send()
+        .map_err(|e| format!("cannot GET {url}: {e}"))?;
     let status = response.status();
     let body = response
         .text()
@@ -55,6 +63,10 @@ fn download(url: &str) -> Result<String, String> {
         ));
     }
     Ok(body)
+}
+
+fn download(url: &str) -> Result<String, String> {
+    http_get(url, None)
 }
 
 /// Parses and loads the document, so a broken download never replaces a good spec.

@@ -308,25 +308,7 @@ pub fn standalone(spec: &Path, out: &Path, name: &str, check: bool) -> Result<()
     };
     let generated = replicate_codegen::generate_standalone(&text, &options)
         .map_err(|e| e.in_file(spec.display().to_string()).to_string())?;
-    let mut written = 0;
-    let mut stale = Vec::new();
-    for f in &generated.files {
-        let path = out.join(&f.path);
-        if fs::read_to_string(&path).ok().as_deref() == Some(f.contents.as_str()) {
-            continue;
-        }
-        if check {
-            stale.push(f.path.clone());
-            continue;
-        }
-        if let Some(parent) = path.parent() {
-            fs::create_dir_all(parent)
-                .map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
-        }
-        fs::write(&path, &f.contents)
-            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-        written += 1;
-    }
+    let (written, stale) = write_files(out, &generated.files, check)?;
     if !stale.is_empty() {
         return Err(format!(
             "stale files in {}: {}",
@@ -344,6 +326,35 @@ pub fn standalone(spec: &Path, out: &Path, name: &str, check: bool) -> Result<()
         start.elapsed()
     );
     Ok(())
+}
+
+/// Writes generated files below `out`, skipping those already identical; with `check`, writes
+/// nothing and returns the stale ones instead. Returns (files written, stale files).
+pub fn write_files(
+    out: &Path,
+    files: &[GeneratedFile],
+    check: bool,
+) -> Result<(usize, Vec<String>), String> {
+    let mut written = 0;
+    let mut stale = Vec::new();
+    for f in files {
+        let path = out.join(&f.path);
+        if fs::read_to_string(&path).ok().as_deref() == Some(f.contents.as_str()) {
+            continue;
+        }
+        if check {
+            stale.push(f.path.clone());
+            continue;
+        }
+        if let Some(parent) = path.parent() {
+            fs::create_dir_all(parent)
+                .map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
+        }
+        fs::write(&path, &f.contents)
+            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        written += 1;
+    }
+    Ok((written, stale))
 }
 
 /// `to` relative to `from` (both absolute), or `to` itself when there is no common root.

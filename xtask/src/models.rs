@@ -77,20 +77,7 @@ pub fn standalone(schemas: &Path, out: &Path, name: &str) -> Result<(), String> 
     for w in &generated.warnings {
         eprintln!("warning: {w}");
     }
-    let mut written = 0;
-    for f in &generated.files {
-        let path = out.join(&f.path);
-        if fs::read_to_string(&path).ok().as_deref() == Some(f.contents.as_str()) {
-            continue;
-        }
-        if let Some(parent) = path.parent() {
-            fs::create_dir_all(parent)
-                .map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
-        }
-        fs::write(&path, &f.contents)
-            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-        written += 1;
-    }
+    let (written, _) = crate::generate::write_files(out, &generated.files, false)?;
     println!(
         "models: {} models ({} typed fallbacks) into {}; {} files written, {} already fresh ({:.0?})",
         generated.models,

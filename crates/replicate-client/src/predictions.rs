@@ -166,45 +166,38 @@ impl Client {
             }
         };
         let stream = options.stream.then_some(true);
+        // The three create operations take the same options; their builders are distinct types.
+        macro_rules! send {
+            ($builder:expr) => {{
+                let mut req = $builder;
+                if let Some(p) = options.prefer {
+                    req = req.prefer(p);
+                }
+                if let Some(c) = options.cancel_after {
+                    req = req.cancel_after(c);
+                }
+                req.await?.into_inner()
+            }};
+        }
+        let body = || {
+            let mut body = types::PredictionRequest::new(input.clone());
+            body.webhook = options.webhook.clone();
+            body.stream = stream;
+            body
+        };
         let response = match model {
             ModelRef::Version(version) => {
-                let mut body = types::VersionPredictionRequest::new(input, version.clone());
-                body.webhook = options.webhook;
-                body.stream = stream;
-                let mut req = self.predictions().create(body);
-                if let Some(p) = options.prefer {
-                    req = req.prefer(p);
-                }
-                if let Some(c) = options.cancel_after {
-                    req = req.cancel_after(c);
-                }
-                req.await?.into_inner()
+                let mut versioned =
+                    types::VersionPredictionRequest::new(input.clone(), version.clone());
+                versioned.webhook = options.webhook.clone();
+                versioned.stream = stream;
+                send!(self.predictions().create(versioned))
             }
             ModelRef::Model { owner, name } => {
-                let mut body = types::PredictionRequest::new(input);
-                body.webhook = options.webhook;
-                body.stream = stream;
-                let mut req = self.models().predictions().create(owner, name, body);
-                if let Some(p) = options.prefer {
-                    req = req.prefer(p);
-                }
-                if let Some(c) = options.cancel_after {
-                    req = req.cancel_after(c);
-                }
-                req.await?.into_inner()
+                send!(self.models().predictions().create(owner, name, body()))
             }
             ModelRef::Deployment { owner, name } => {
-                let mut body = types::PredictionRequest::new(input);
-                body.webhook = options.webhook;
-                body.stream = stream;
-                let mut req = self.deployments().predictions().create(owner, name, body);
-                if let Some(p) = options.prefer {
-                    req = req.prefer(p);
-                }
-                if let Some(c) = options.cancel_after {
-                    req = req.cancel_after(c);
-                }
-                req.await?.into_inner()
+                send!(self.deployments().predictions().create(owner, name, body()))
             }
         };
         Ok(response)

@@ -440,7 +440,7 @@ fn operations(spec: &LoadedSpec) -> BTreeMap<String, Op<'_>> {
     ) {
         let id = match &op.operation_id {
             Some(id) if !id.trim().is_empty() => id.trim().to_string(),
-            _ => derived_operation_id(&method, path),
+            _ => crate::operations::derived_operation_id(&method, path),
         };
         let key = if out.contains_key(&id) {
             format!("{id} ({method} {path})")
@@ -479,17 +479,6 @@ fn operations(spec: &LoadedSpec) -> BTreeMap<String, Op<'_>> {
         }
     }
     out
-}
-
-/// `GET /models/{owner}/versions` → `models.versions.get` (as the generator derives it).
-fn derived_operation_id(method: &str, path: &str) -> String {
-    let mut parts: Vec<String> = path
-        .split('/')
-        .filter(|s| !s.is_empty() && !s.starts_with('{'))
-        .map(|s| s.to_string())
-        .collect();
-    parts.push(method.to_lowercase());
-    parts.join(".")
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -845,31 +834,12 @@ fn union_view<'a>(
     depth: usize,
 ) -> View<'a> {
     // All branches strings with enum values: one open string enum (as the generator does).
-    let mut values: Vec<String> = Vec::new();
-    let mut all_strings = true;
-    let mut nullable = false;
-    for b in branches {
-        match b {
-            ReferenceOr::Item(Schema {
-                schema_kind: SchemaKind::Type(Type::String(s)),
-                schema_data,
-            }) => {
-                nullable |= schema_data.nullable;
-                for v in s.enumeration.iter().flatten() {
-                    if !values.contains(v) {
-                        values.push(v.clone());
-                    }
-                }
-            }
-            _ => all_strings = false,
-        }
-    }
-    if all_strings && !values.is_empty() {
+    if let Some(union) = crate::types::string_union(branches) {
         let mut v = View::new(Shape::Str {
             format: String::new(),
-            values,
+            values: union.values,
         });
-        v.nullable = nullable;
+        v.nullable = union.nullable;
         return v;
     }
     let mut variants: Vec<(String, SRef<'a>)> = Vec::new();

@@ -309,7 +309,7 @@ fn build(
 }
 
 /// `GET /models/{owner}/versions` → `models.versions.get`.
-fn derived_operation_id(method: &str, path: &str) -> String {
+pub(crate) fn derived_operation_id(method: &str, path: &str) -> String {
     let mut parts: Vec<String> = path
         .split('/')
         .filter(|s| !s.is_empty() && !s.starts_with('{'))

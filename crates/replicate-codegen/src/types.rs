@@ -545,27 +545,12 @@ impl TypeSpace {
         }
         // All branches strings (plain or enum): one open string enum. A plain-string branch
         // overlaps every enum branch, so an untagged enum could never produce the enum variants.
-        let mut values = Vec::new();
-        let mut plain_string = false;
-        let mut all_strings = true;
-        let mut nullable = false;
-        for b in branches {
-            match b {
-                ReferenceOr::Item(Schema {
-                    schema_kind: SchemaKind::Type(Type::String(s)),
-                    schema_data,
-                }) => {
-                    nullable |= schema_data.nullable;
-                    if s.enumeration.is_empty() {
-                        plain_string = true;
-                    } else {
-                        values.extend(s.enumeration.iter().flatten().cloned());
-                    }
-                }
-                _ => all_strings = false,
-            }
-        }
-        if all_strings && !values.is_empty() {
+        if let Some(StringUnion {
+            values,
+            plain_string,
+            nullable,
+        }) = string_union(branches)
+        {
             let open = if plain_string { "Other" } else { "Unknown" };
             let def = string_enum(doc, &values, open);
             let ty = Ty::Named(self.register(hint, def, component));
@@ -905,6 +890,45 @@ impl TypeSpace {
             _ => true,
         }
     }
+}
+
+/// A `oneOf`/`anyOf` whose branches are all strings, at least one with enum values.
+pub(crate) struct StringUnion {
+    /// Enum values of all branches, first occurrence first.
+    pub values: Vec<String>,
+    /// A branch accepts any string.
+    pub plain_string: bool,
+    /// A branch is nullable.
+    pub nullable: bool,
+}
+
+/// Recognises a union of strings, which the generator turns into one open string enum (the
+/// diff must see the same shape).
+pub(crate) fn string_union(branches: &[ReferenceOr<Schema>]) -> Option<StringUnion> {
+    let mut union = StringUnion {
+        values: Vec::new(),
+        plain_string: false,
+        nullable: false,
+    };
+    for b in branches {
+        let ReferenceOr::Item(Schema {
+            schema_kind: SchemaKind::Type(Type::String(s)),
+            schema_data,
+        }) = b
+        else {
+            return None;
+        };
+        union.nullable |= schema_data.nullable;
+        if s.enumeration.is_empty() {
+            union.plain_string = true;
+        }
+        for v in s.enumeration.iter().flatten() {
+            if !union.values.contains(v) {
+                union.values.push(v.clone());
+            }
+        }
+    }
+    (!union.values.is_empty()).then_some(union)
 }
 
 fn string_enum(doc: Option<String>, values: &[String], open_variant: &'static str) -> TypeDef {
