@@ -146,3 +146,36 @@ async fn trainings_take_typed_inputs() {
     // A training without output yet does not decode into the typed output.
     assert!(training_output::<Sdxl>(&training).is_err());
 }
+
+#[test]
+fn webhooks_carry_typed_model_outputs() {
+    use replicate_client::{WebhookHeaders, WebhookVerifier};
+    let verifier = WebhookVerifier::new("whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD").unwrap();
+    let body = serde_json::json!({
+        "id": "p1", "status": "succeeded", "created_at": "2026-01-01T00:00:00Z", "data_removed": false,
+        "input": {"prompt": "a fox"}, "model": "black-forest-labs/flux-schnell", "version": FluxSchnell::VERSION,
+        "output": ["https://replicate.delivery/a.webp", "https://replicate.delivery/b.webp"],
+        "urls": {"get": "g", "cancel": "c", "web": "w"}
+    })
+    .to_string();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let signature = verifier.sign("msg_1", now, body.as_bytes());
+    let headers = WebhookHeaders {
+        id: "msg_1",
+        timestamp: &now.to_string(),
+        signature: &signature,
+    };
+    let (prediction, output) = verifier
+        .model_prediction::<FluxSchnell>(headers, body.as_bytes())
+        .unwrap();
+    assert_eq!(prediction.id, "p1");
+    let images = output.expect("a succeeded prediction has a typed output");
+    assert_eq!(images[1].url(), "https://replicate.delivery/b.webp");
+    let tampered = body.replace("a fox", "a cat");
+    assert!(verifier
+        .model_prediction::<FluxSchnell>(headers, tampered.as_bytes())
+        .is_err());
+}

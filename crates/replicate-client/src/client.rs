@@ -131,7 +131,16 @@ impl Client {
     /// [`Error::Api`].
     pub async fn execute(&self, request: RequestSpec) -> Result<RawResponse, Error> {
         let operation = request.operation;
-        let span = tracing::debug_span!("replicate.request", operation, method = request.method, path = %request.path);
+        // The token is never a field: only what identifies the request and its outcome.
+        let span = tracing::debug_span!(
+            "replicate.request",
+            operation,
+            method = request.method,
+            path = %request.path,
+            status = tracing::field::Empty,
+            attempts = tracing::field::Empty,
+        );
+        let recorder = span.clone();
         async move {
             let mut retry = 0;
             loop {
@@ -177,6 +186,8 @@ impl Client {
                     }
                 }
                 let (status, headers, body) = attempt?;
+                recorder.record("status", status);
+                recorder.record("attempts", retry + 1);
                 tracing::debug!(status, attempts = retry + 1, "response");
                 if !(200..300).contains(&status) {
                     return Err(Error::Api(ApiError::new(operation, status, &body)));

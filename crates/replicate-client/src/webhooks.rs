@@ -178,6 +178,26 @@ impl WebhookVerifier {
         parse_body(body)
     }
 
+    /// Verifies, parses the prediction, and decodes its output into model `M`'s typed output
+    /// once it has succeeded (`None` for `start`/`logs` events and unsuccessful endings).
+    pub fn model_prediction<M: crate::model::Model>(
+        &self,
+        headers: WebhookHeaders<'_>,
+        body: &[u8],
+    ) -> Result<(Prediction, Option<M::Output>), Error> {
+        let prediction = self.prediction(headers, body)?;
+        let output = match prediction.status {
+            crate::types::PredictionResponseStatus::Succeeded => {
+                Some(crate::model::decode_output::<M::Output>(
+                    &prediction.id,
+                    prediction.output.clone(),
+                )?)
+            }
+            _ => None,
+        };
+        Ok((prediction, output))
+    }
+
     /// Verifies, then parses the body as a training.
     pub fn training(&self, headers: WebhookHeaders<'_>, body: &[u8]) -> Result<Training, Error> {
         self.verify(headers, body)?;

@@ -1,0 +1,72 @@
+//! Repository rules as code: generated files carry the `@generated` header and live only in
+//! generated folders; hand-written files never carry it and always open with a module doc.
+
+use replicate_e2e::workspace_root;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// Folders whose files are written by a generator (code or snapshots of it).
+const GENERATED: &[&str] = &[
+    "crates/replicate-client/src/generated/",
+    "crates/replicate-models/src/generated/",
+    "tests/src/cog_models/",
+    "tests/snapshots/",
+    "tests/snapshots-models/",
+];
+
+fn tracked_rust_files(root: &Path) -> Vec<PathBuf> {
+    let out = Command::new("git")
+        .arg("-C")
+        .arg(root)
+        .args(["ls-files", "-co", "--exclude-standard", "*.rs"])
+        .output();
+    match out {
+        Ok(o) if o.status.success() => String::from_utf8_lossy(&o.stdout)
+            .lines()
+            .map(PathBuf::from)
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+#[test]
+fn generated_and_hand_written_code_never_mix() {
+    let root = workspace_root();
+    let files = tracked_rust_files(&root);
+    if files.is_empty() {
+        println!("skipped: not a git checkout");
+        return;
+    }
+    let mut problems = Vec::new();
+    for rel in &files {
+        let text = fs::read_to_string(root.join(rel)).unwrap_or_default();
+        let generated_dir = GENERATED
+            .iter()
+            .any(|g| rel.to_string_lossy().starts_with(g));
+        let generated_header = text.starts_with("// @generated");
+        match (generated_dir, generated_header) {
+            (true, false) => problems.push(format!(
+                "{}: in a generated folder without the @generated header",
+                rel.display()
+            )),
+            (false, true) => problems.push(format!(
+                "{}: @generated outside the generated folders",
+                rel.display()
+            )),
+            (false, false) if !text.starts_with("//!") => problems.push(format!(
+                "{}: hand-written module without a `//!` doc",
+                rel.display()
+            )),
+            _ => {}
+        }
+        if generated_header && !text.lines().take(3).any(|l| l.contains("cargo xtask")) {
+            problems.push(format!(
+                "{}: the header does not name the command that regenerates it",
+                rel.display()
+            ));
+        }
+    }
+    assert!(files.len() > 50, "only {} files seen", files.len());
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
