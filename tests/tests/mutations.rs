@@ -169,3 +169,42 @@ fn mutations_reach_both_outcomes() {
     assert!(ok > 50, "only {ok} mutated specs generated");
     assert!(kinds.len() >= 3, "error kinds seen: {kinds:?}");
 }
+
+fn model_specs() -> Vec<Value> {
+    let mut names: Vec<String> = fs::read_dir(workspace_root().join("tests/model-specs"))
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .map(|e| format!("tests/model-specs/{}", e.file_name().to_string_lossy()))
+        .collect();
+    names.sort();
+    names.iter().map(|n| load(n)).collect()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 1500, failure_persistence: None, ..ProptestConfig::default() })]
+
+    /// Broken model schemas give a typed module or an error, never a panic or unparsable code.
+    #[test]
+    fn mutated_model_schemas_never_panic(
+        which in 0usize..64,
+        picks in prop::collection::vec((any::<u32>(), any::<u8>(), any::<u32>()), 1..4),
+    ) {
+        let specs = model_specs();
+        let mut doc = specs[which % specs.len()].clone();
+        for (pick, op, salt) in &picks {
+            let mut all = Vec::new();
+            pointers(&doc, String::new(), &mut all);
+            let pointer = all[*pick as usize % all.len()].clone();
+            mutate(&mut doc, &pointer, *op, *salt);
+        }
+        let text = serde_json::to_string(&doc).unwrap();
+        match replicate_codegen::models::parse_model_file(&text, "mutated.json", Some(("test", "mutated"))) {
+            Ok(src) => {
+                if let Err(e) = replicate_codegen::generate_models(&[src], "test") {
+                    prop_assert!(e.kind != ErrorKind::Internal, "internal error on a mutated schema: {e}\n{text}");
+                }
+            }
+            Err(e) => prop_assert!(e.kind != ErrorKind::Internal, "{e}"),
+        }
+    }
+}

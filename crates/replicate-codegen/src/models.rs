@@ -763,7 +763,7 @@ pub fn generate_model(src: &ModelSource) -> Result<ModelModule> {
     ));
 
     // Output, with its stream item.
-    let (output_ty, chunk_ty) = output_types(&mut gen, "Output")?;
+    let (_, chunk_ty) = output_types(&mut gen, "Output")?;
     let trainable = gen.components.contains_key("TrainingInput");
     if trainable {
         let schema = gen
@@ -799,7 +799,7 @@ pub fn generate_model(src: &ModelSource) -> Result<ModelModule> {
         }
     }
 
-    let tokens = render_model(src, &marker, &gen.defs, &output_ty, &chunk_ty, trainable);
+    let tokens = render_model(src, &marker, &gen.defs, &chunk_ty, trainable);
     Ok(ModelModule {
         owner_module: naming::field_name(&src.owner),
         model_module: naming::field_name(&src.name),
@@ -860,10 +860,11 @@ fn output_types(gen: &mut Gen<'_>, which: &str) -> Result<(MTy, MTy)> {
         .and_then(Value::as_bool)
         .unwrap_or(false);
     let ty = if nullable { ty.optional() } else { ty };
-    let chunk = match (&ty, ()) {
-        (MTy::Concat, _) => MTy::String,
-        (MTy::Vec(item), _) => (**item).clone(),
-        (other, _) => other.clone(),
+    // A stream yields text pieces for concatenated outputs, and one item at a time for lists.
+    let chunk = match &ty {
+        MTy::Concat => MTy::String,
+        MTy::Vec(item) => (**item).clone(),
+        other => other.clone(),
     };
     let d = Some(format!("Output of `{}/{}`.", gen.src.owner, gen.src.name));
     gen.defs.push((
@@ -880,7 +881,6 @@ fn render_model(
     src: &ModelSource,
     marker: &str,
     defs: &[(String, Def)],
-    _output: &MTy,
     chunk: &MTy,
     trainable: bool,
 ) -> TokenStream {
