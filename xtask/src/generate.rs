@@ -45,9 +45,6 @@ pub fn plan(root: &Path) -> Result<(Vec<Planned>, Summary), String> {
         .map_err(|e| format!("cannot read {}: {e}", spec_path.display()))?;
     let generated = replicate_codegen::generate_client(&text, &Options::default())
         .map_err(|e| e.in_file(CLIENT_SPEC).to_string())?;
-    for w in &generated.warnings {
-        eprintln!("warning: {w}");
-    }
     let dir = root.join(CLIENT_GENERATED_DIR);
     let mut files: Vec<Planned> = generated
         .files

@@ -46,8 +46,6 @@ pub struct Generated {
     pub operations: usize,
     /// Number of generated types.
     pub types: usize,
-    /// Warnings about typed fallbacks.
-    pub warnings: Vec<String>,
 }
 
 /// How to generate.
@@ -135,7 +133,6 @@ pub fn generate_client(text: &str, opts: &Options) -> Result<Generated> {
         ],
         operations: ops.len(),
         types: space.defs.len(),
-        warnings: space.warnings,
     })
 }
 

@@ -564,16 +564,7 @@ fn request_body(
         .map(|c| (BodyKind::Json, c))
         .or_else(|| pick(&|m| m == "multipart/form-data").map(|c| (BodyKind::Multipart, c)))
         .or_else(|| pick(&|m| m.starts_with("text/")).map(|c| (BodyKind::Text, c)))
-        .or_else(|| {
-            pick(&|m| m == "application/x-www-form-urlencoded")
-                .map(|_| {
-                    (
-                        BodyKind::Json,
-                        body.content.first().unwrap_or_else(|| unreachable!()),
-                    )
-                })
-                .filter(|_| false)
-        })
+        // Form-encoded bodies are not supported; anything else goes as raw bytes.
         .or_else(|| {
             pick(&|m| m != "application/x-www-form-urlencoded").map(|c| (BodyKind::Bytes, c))
         });

@@ -149,8 +149,6 @@ pub struct TypeSpace {
     pub defs: BTreeMap<String, TypeDef>,
     /// Component schema name → Rust name.
     pub components: BTreeMap<String, String>,
-    /// Warnings about typed fallbacks.
-    pub warnings: Vec<String>,
     /// Names of types that implement `Default`.
     pub defaults: BTreeSet<String>,
     /// Components whose schema is nullable: references to them are `Option`.
