@@ -207,10 +207,14 @@ async fn invalid_json_is_a_decode_error_with_a_path() {
             operation,
             path,
             message,
+            content_type,
+            snippet,
         } => {
             assert_eq!(operation, "predictions.get");
             assert!(!message.is_empty());
             assert!(!path.is_empty());
+            assert_eq!(content_type.as_deref(), Some("application/json"));
+            assert_eq!(snippet.as_deref(), Some(r#"{"id": "broken", "#));
         }
         other => panic!("expected a decode error, got {other:?}"),
     }

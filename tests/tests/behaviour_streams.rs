@@ -24,6 +24,7 @@ fn quick() -> StreamOptions {
         idle_timeout: Duration::from_secs(2),
         max_reconnects: 3,
         reconnect_delay: Duration::from_millis(10),
+        ..StreamOptions::default()
     }
 }
 

@@ -1,8 +1,10 @@
 //! The client: configuration, auth, retries and sending a [`RequestSpec`].
 
 use crate::error::{ApiError, Error};
-use crate::retry::{parse_retry_after, should_retry, Outcome, RetryPolicy};
+use crate::redirect::{self, Redirect};
+use crate::retry::{parse_retry_after, should_retry, Outcome, RetryPolicy, Throttle};
 use crate::runtime::{RawResponse, RequestBody, RequestSpec};
+use bytes::BytesMut;
 use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -11,10 +13,17 @@ use tracing::Instrument;
 /// Replicate's API base URL.
 pub const DEFAULT_BASE_URL: &str = "https://api.replicate.com/v1";
 
-/// Default timeout of one request (a `Prefer: wait` request gets its wait added).
+/// Default timeout of one attempt of a request (a `Prefer: wait` request gets its wait added).
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
 
-/// A Replicate API client. Cheap to clone; clones share one connection pool.
+/// Default limit of a response body read into memory.
+pub const DEFAULT_MAX_RESPONSE_SIZE: u64 = 32 * 1024 * 1024;
+
+/// Default longest silence of a download (or any streamed body) before it is abandoned.
+pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// A Replicate API client. Cheap to clone; clones share one connection pool, one retry
+/// throttle and one configuration.
 ///
 /// ```no_run
 /// # async fn demo() -> Result<(), replicate_client::Error> {
@@ -31,11 +40,18 @@ pub struct Client {
 struct Inner {
     http: reqwest::Client,
     base_url: String,
-    token: Option<String>,
+    /// The origin of `base_url`, parsed once: the only origin that receives the token.
+    api_origin: Option<redirect::Origin>,
     /// `Bearer <token>`, built once and marked sensitive so it is never logged.
     auth: Option<reqwest::header::HeaderValue>,
+    /// Set when [`Client::new`] got a token that cannot be sent: every request fails with it
+    /// instead of going out unauthenticated.
+    config_error: Option<String>,
     timeout: Duration,
+    idle_timeout: Duration,
+    max_response_size: u64,
     retry: RetryPolicy,
+    throttle: Throttle,
 }
 
 impl fmt::Debug for Client {
@@ -43,39 +59,36 @@ impl fmt::Debug for Client {
         // Never print the token.
         f.debug_struct("Client")
             .field("base_url", &self.inner.base_url)
-            .field("token", &self.inner.token.as_ref().map(|_| "<redacted>"))
+            .field("token", &self.inner.auth.as_ref().map(|_| "<redacted>"))
             .field("timeout", &self.inner.timeout)
+            .field("idle_timeout", &self.inner.idle_timeout)
+            .field("max_response_size", &self.inner.max_response_size)
             .field("retry", &self.inner.retry)
             .finish()
     }
 }
 
 impl Client {
-    /// A client for the public API with this token.
+    /// A client for the public API with this token. A token that cannot be sent (empty, or
+    /// with a newline) makes every request fail with [`Error::Config`];
+    /// [`ClientBuilder::build`] reports it at once.
     pub fn new(token: impl Into<String>) -> Client {
-        let token = token.into();
-        Client::builder()
-            .token(token.clone())
-            .build()
-            .unwrap_or_else(|_| Client::fallback(token))
-    }
-
-    // `build` only fails when reqwest cannot initialise TLS; keep `new` infallible by falling
-    // back to a default reqwest client, which reports the same problem on first use.
-    fn fallback(token: String) -> Client {
-        Client {
-            inner: Arc::new(Inner {
-                http: reqwest::Client::new(),
-                base_url: DEFAULT_BASE_URL.into(),
-                auth: auth_header(&token),
-                token: Some(token),
-                timeout: DEFAULT_TIMEOUT,
-                retry: RetryPolicy::default(),
-            }),
+        match Client::builder().token(token).build() {
+            Ok(client) => client,
+            Err(e) => {
+                // Keep `new` infallible: the client reports the problem on every request
+                // (never sending one without the token the caller meant to use).
+                let mut inner = Inner::new(http_client(None), DEFAULT_BASE_URL.into());
+                inner.config_error = Some(e.to_string());
+                Client {
+                    inner: Arc::new(inner),
+                }
+            }
         }
     }
 
     /// A client configured from `REPLICATE_API_TOKEN` and, optionally, `REPLICATE_BASE_URL`.
+    /// An unset or empty token is an error.
     ///
     /// ```no_run
     /// let client = replicate_client::Client::from_env()?;
@@ -84,6 +97,9 @@ impl Client {
     pub fn from_env() -> Result<Client, Error> {
         let token = std::env::var("REPLICATE_API_TOKEN")
             .map_err(|_| Error::Config("REPLICATE_API_TOKEN is not set".into()))?;
+        if token.is_empty() {
+            return Err(Error::Config("REPLICATE_API_TOKEN is set but empty".into()));
+        }
         let mut builder = Client::builder().token(token);
         if let Ok(url) = std::env::var("REPLICATE_BASE_URL") {
             builder = builder.base_url(url);
@@ -91,7 +107,7 @@ impl Client {
         builder.build()
     }
 
-    /// A builder for base URL, timeouts, retries and the HTTP client.
+    /// A builder for base URL, timeouts, limits, retries and the HTTP client.
     ///
     /// ```no_run
     /// use std::time::Duration;
@@ -116,19 +132,28 @@ impl Client {
         &self.inner.retry
     }
 
+    /// Timeout of one attempt of a request.
+    pub fn timeout(&self) -> Duration {
+        self.inner.timeout
+    }
+
+    /// Longest silence of a streamed body (a download) before it is abandoned.
+    pub fn idle_timeout(&self) -> Duration {
+        self.inner.idle_timeout
+    }
+
     /// True when `url` is on the API's own origin (scheme, host and port), so the token may be
     /// sent to it. Output files on other hosts never receive the token.
     pub fn is_api_url(&self, url: &str) -> bool {
-        fn origin(u: &str) -> Option<&str> {
-            let rest = u.split_once("://")?.1;
-            let end = rest.find('/').unwrap_or(rest.len());
-            Some(&u[..u.len() - rest.len() + end])
-        }
-        origin(url).is_some() && origin(url) == origin(&self.inner.base_url)
+        reqwest::Url::parse(url).is_ok_and(|u| self.is_api_origin(&u))
     }
 
-    /// Sends one request (with retries) and reads the whole response. Error statuses become
-    /// [`Error::Api`].
+    fn is_api_origin(&self, url: &reqwest::Url) -> bool {
+        self.inner.api_origin.as_ref() == Some(&redirect::origin(url))
+    }
+
+    /// Sends one request (with retries) and reads the whole response (up to the size limit).
+    /// Error statuses become [`Error::Api`].
     pub async fn execute(&self, request: RequestSpec) -> Result<RawResponse, Error> {
         let operation = request.operation;
         // The token is never a field: only what identifies the request and its outcome.
@@ -142,55 +167,65 @@ impl Client {
         );
         let recorder = span.clone();
         async move {
-            let mut retry = 0;
+            let policy = &self.inner.retry;
+            let (mut retries, mut throttled) = (0u32, 0u32);
             loop {
                 let attempt = async {
-                    let mut response = self.send_once(&request, retry).await?;
+                    let mut response = self.send_once(&request, retries + throttled).await?;
                     let status = response.status().as_u16();
                     let headers = std::mem::take(response.headers_mut());
-                    let body = response
-                        .bytes()
-                        .await
-                        .map_err(|e| transport(operation, e))?;
+                    let body = self.read_body(operation, response).await?;
                     Ok::<_, Error>((status, headers, body))
                 }
                 .await;
-                let (outcome, retry_after) = match &attempt {
+                let mut retry_after = None;
+                let outcome = match &attempt {
                     Ok((status, headers, _)) if !(200..300).contains(status) => {
-                        let after = headers
+                        retry_after = headers
                             .get(reqwest::header::RETRY_AFTER)
                             .and_then(|v| v.to_str().ok())
                             .and_then(|v| parse_retry_after(v, SystemTime::now()));
-                        (Some(Outcome::Status(*status)), after)
+                        Some(Outcome::Status(*status))
                     }
-                    Ok(_) => (None, None),
-                    Err(Error::Transport { connect: true, .. }) => {
-                        (Some(Outcome::ConnectFailed), None)
-                    }
+                    Ok(_) => None,
+                    Err(Error::Transport { connect: true, .. }) => Some(Outcome::ConnectFailed),
                     Err(Error::Transport { .. } | Error::Timeout { .. }) => {
-                        (Some(Outcome::MaybeSent), None)
+                        Some(Outcome::MaybeSent)
                     }
-                    Err(_) => (None, None),
+                    Err(_) => None,
                 };
                 if let Some(outcome) = outcome {
-                    let allowed = retry < self.inner.retry.max_retries
-                        && should_retry(request.method, outcome);
-                    if let Some(delay) = allowed
-                        .then(|| self.inner.retry.delay(retry + 1, retry_after))
-                        .flatten()
-                    {
-                        retry += 1;
-                        tracing::debug!(?outcome, retry, ?delay, "retrying");
+                    let is_429 = outcome == Outcome::Status(429);
+                    let (used, budget) = if is_429 {
+                        (throttled, policy.max_throttled_retries)
+                    } else {
+                        (retries, policy.max_retries)
+                    };
+                    let delay = (used < budget && should_retry(request.method, outcome))
+                        .then(|| policy.delay(used + 1, retry_after))
+                        .flatten();
+                    if let Some(delay) = delay {
+                        if is_429 {
+                            throttled += 1;
+                            // Everyone waits: the server asked the client, not this task.
+                            self.inner.throttle.slow_down(delay);
+                        } else {
+                            retries += 1;
+                        }
+                        tracing::debug!(?outcome, retries, throttled, ?delay, "retrying");
                         tokio::time::sleep(delay).await;
                         continue;
                     }
                 }
                 let (status, headers, body) = attempt?;
+                let attempts = retries + throttled + 1;
                 recorder.record("status", status);
-                recorder.record("attempts", retry + 1);
-                tracing::debug!(status, attempts = retry + 1, "response");
+                recorder.record("attempts", attempts);
+                tracing::debug!(status, attempts, "response");
                 if !(200..300).contains(&status) {
-                    return Err(Error::Api(ApiError::new(operation, status, &body)));
+                    let error =
+                        ApiError::new(operation, status, &body).with_retry_after(retry_after);
+                    return Err(Error::Api(error));
                 }
                 return Ok(RawResponse::new(operation, status, headers, body));
             }
@@ -199,28 +234,109 @@ impl Client {
         .await
     }
 
+    /// Reads a whole body, failing as soon as it passes the size limit (before reading it at
+    /// all when `Content-Length` already says so).
+    pub(crate) async fn read_body(
+        &self,
+        operation: &'static str,
+        mut response: reqwest::Response,
+    ) -> Result<bytes::Bytes, Error> {
+        let limit = self.inner.max_response_size;
+        let too_large = || Error::TooLarge {
+            operation,
+            what: "the response body",
+            limit,
+        };
+        if response.content_length().is_some_and(|n| n > limit) {
+            return Err(too_large());
+        }
+        let mut body = BytesMut::new();
+        while let Some(chunk) = response
+            .chunk()
+            .await
+            .map_err(|e| transport(operation, e))?
+        {
+            if (body.len() + chunk.len()) as u64 > limit {
+                return Err(too_large());
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(body.freeze())
+    }
+
     /// Sends one attempt and returns the response with its body unread (for streams and
-    /// downloads). No status check, no retry.
+    /// downloads), following redirects by the policy in [`crate::redirect`]. No status check,
+    /// no retry. Waits out the client-wide throttle first.
     pub(crate) async fn send_once(
         &self,
         request: &RequestSpec,
         retry: u32,
     ) -> Result<reqwest::Response, Error> {
         let operation = request.operation;
+        if let Some(problem) = &self.inner.config_error {
+            return Err(Error::Config(problem.clone()));
+        }
         let method = reqwest::Method::from_bytes(request.method.as_bytes()).map_err(|_| {
             Error::InvalidRequest(format!("invalid HTTP method {}", request.method))
         })?;
         let absolute = request.path.starts_with("http://") || request.path.starts_with("https://");
-        let url = if absolute {
+        let first = if absolute {
             request.path.clone()
         } else {
             format!("{}{}", self.inner.base_url, request.path)
         };
-        let send_token = request.auth && (!absolute || self.is_api_url(&url));
-        let mut builder = self.inner.http.request(method, url);
+        let mut url = reqwest::Url::parse(&first)
+            .map_err(|e| Error::InvalidRequest(format!("invalid URL {first:?}: {e}")))?;
         if !request.query.is_empty() {
-            builder = builder.query(&request.query);
+            url.query_pairs_mut()
+                .extend_pairs(request.query.iter().map(|(k, v)| (*k, v.as_str())));
         }
+        let mut visited: Vec<reqwest::Url> = Vec::new();
+        loop {
+            self.inner.throttle.ready().await;
+            tracing::trace!(attempt = retry + 1, hop = visited.len(), "sending");
+            let response = self
+                .build_request(request, method.clone(), url.clone())?
+                .send()
+                .await
+                .map_err(|e| transport(operation, e))?;
+            let status = response.status().as_u16();
+            if !redirect::is_redirect(status) {
+                return Ok(response);
+            }
+            let location = response
+                .headers()
+                .get(reqwest::header::LOCATION)
+                .and_then(|v| v.to_str().ok());
+            match redirect::decide(
+                request.method,
+                request.cross_origin_redirects,
+                &visited,
+                &url,
+                status,
+                location,
+            ) {
+                Redirect::Follow(next) => {
+                    tracing::debug!(status, to = %next, "following redirect");
+                    visited.push(url);
+                    url = reqwest::Url::parse(&next).map_err(|e| {
+                        Error::InvalidRequest(format!("invalid redirect URL {next:?}: {e}"))
+                    })?;
+                }
+                Redirect::Refuse(message) => return Err(Error::Protocol { operation, message }),
+            }
+        }
+    }
+
+    fn build_request(
+        &self,
+        request: &RequestSpec,
+        method: reqwest::Method,
+        url: reqwest::Url,
+    ) -> Result<reqwest::RequestBuilder, Error> {
+        // The token goes only to the API's own origin, whatever URL the request started at.
+        let send_token = request.auth && self.is_api_origin(&url);
+        let mut builder = self.inner.http.request(method, url);
         for (name, value) in &request.headers {
             builder = builder.header(*name, value);
         }
@@ -241,7 +357,7 @@ impl Client {
             builder = builder.timeout(timeout + extra);
         }
         // Bodies are rebuilt for every attempt (a multipart form is a stream reqwest consumes).
-        builder = match &request.body {
+        Ok(match &request.body {
             RequestBody::None => builder,
             RequestBody::Bytes {
                 content_type,
@@ -250,16 +366,59 @@ impl Client {
                 .header(reqwest::header::CONTENT_TYPE, *content_type)
                 .body(bytes.clone()),
             RequestBody::Multipart(form) => builder.multipart(form.to_reqwest()?),
-        };
-        tracing::trace!(attempt = retry + 1, "sending");
-        builder.send().await.map_err(|e| transport(operation, e))
+        })
     }
 }
 
-fn auth_header(token: &str) -> Option<reqwest::header::HeaderValue> {
-    let mut value = reqwest::header::HeaderValue::from_str(&format!("Bearer {token}")).ok()?;
+impl Inner {
+    fn new(http: reqwest::Client, base_url: String) -> Inner {
+        Inner {
+            http,
+            api_origin: reqwest::Url::parse(&base_url)
+                .ok()
+                .map(|u| redirect::origin(&u)),
+            base_url,
+            auth: None,
+            config_error: None,
+            timeout: DEFAULT_TIMEOUT,
+            idle_timeout: DEFAULT_IDLE_TIMEOUT,
+            max_response_size: DEFAULT_MAX_RESPONSE_SIZE,
+            retry: RetryPolicy::default(),
+            throttle: Throttle::default(),
+        }
+    }
+}
+
+/// Our reqwest client: redirects are never followed by reqwest (see [`crate::redirect`]).
+fn http_client(user_agent: Option<String>) -> reqwest::Client {
+    try_http_client(user_agent).unwrap_or_default()
+}
+
+fn try_http_client(user_agent: Option<String>) -> Result<reqwest::Client, reqwest::Error> {
+    let agent =
+        user_agent.unwrap_or_else(|| format!("replicate-rust/{}", env!("CARGO_PKG_VERSION")));
+    reqwest::Client::builder()
+        .user_agent(agent)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+}
+
+/// `Bearer <token>` as a sensitive header value; the error never contains the token.
+fn auth_header(token: &str) -> Result<reqwest::header::HeaderValue, Error> {
+    if token.is_empty() {
+        return Err(Error::Config("the API token is empty".into()));
+    }
+    if let Some(pos) = token.find(|c: char| c.is_whitespace() || c.is_control()) {
+        return Err(Error::Config(format!(
+            "the API token has whitespace or a control character at byte {pos} (a stray newline?)"
+        )));
+    }
+    let mut value =
+        reqwest::header::HeaderValue::from_str(&format!("Bearer {token}")).map_err(|_| {
+            Error::Config("the API token has characters not allowed in an HTTP header".into())
+        })?;
     value.set_sensitive(true);
-    Some(value)
+    Ok(value)
 }
 
 pub(crate) fn transport(operation: &'static str, source: reqwest::Error) -> Error {
@@ -275,18 +434,37 @@ pub(crate) fn transport(operation: &'static str, source: reqwest::Error) -> Erro
 }
 
 /// Configures a [`Client`].
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct ClientBuilder {
     token: Option<String>,
     base_url: Option<String>,
     user_agent: Option<String>,
     timeout: Option<Duration>,
+    idle_timeout: Option<Duration>,
+    max_response_size: Option<u64>,
     retry: Option<RetryPolicy>,
     http: Option<reqwest::Client>,
 }
 
+impl fmt::Debug for ClientBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Never print the token.
+        f.debug_struct("ClientBuilder")
+            .field("token", &self.token.as_ref().map(|_| "<redacted>"))
+            .field("base_url", &self.base_url)
+            .field("user_agent", &self.user_agent)
+            .field("timeout", &self.timeout)
+            .field("idle_timeout", &self.idle_timeout)
+            .field("max_response_size", &self.max_response_size)
+            .field("retry", &self.retry)
+            .field("http", &self.http.as_ref().map(|_| "<custom>"))
+            .finish()
+    }
+}
+
 impl ClientBuilder {
-    /// The API token (sent as a bearer token, only to the API's own origin).
+    /// The API token (sent as a bearer token, only to the API's own origin). An empty token or
+    /// one with whitespace makes [`build`](Self::build) fail.
     pub fn token(mut self, token: impl Into<String>) -> Self {
         self.token = Some(token.into());
         self
@@ -304,57 +482,70 @@ impl ClientBuilder {
         self
     }
 
-    /// Timeout of each request (default 60 s; zero disables it). A `Prefer: wait=n` request
-    /// gets `n` seconds more.
+    /// Timeout of each attempt of a request (default 60 s; zero disables it), from sending to
+    /// the end of the body. A `Prefer: wait=n` request gets `n` seconds more. Retries get a
+    /// fresh timeout each; [`WaitOptions::timeout`](crate::WaitOptions::timeout) bounds a
+    /// whole wait.
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = Some(timeout);
         self
     }
 
-    /// When and how to retry (default: 3 retries, exponential backoff with jitter).
+    /// Longest silence while a download's body is streaming (default 60 s); the download
+    /// then fails with [`Error::Timeout`] and leaves no file behind.
+    pub fn idle_timeout(mut self, timeout: Duration) -> Self {
+        self.idle_timeout = Some(timeout);
+        self
+    }
+
+    /// Largest response body read into memory (default 32 MiB); larger ones fail with
+    /// [`Error::TooLarge`] without being read. Downloads and event streams are not bounded by
+    /// it (they stream).
+    pub fn max_response_size(mut self, bytes: u64) -> Self {
+        self.max_response_size = Some(bytes);
+        self
+    }
+
+    /// When and how to retry (default: 3 retries, 10 after 429s, exponential backoff with
+    /// jitter).
     pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
         self.retry = Some(policy);
         self
     }
 
-    /// Use this `reqwest::Client` (its own proxies and TLS settings apply).
+    /// Use this `reqwest::Client` (its own proxies and TLS settings apply; `user_agent` does
+    /// not). Build it with `.redirect(reqwest::redirect::Policy::none())`: with reqwest's
+    /// default policy, reqwest itself re-sends a POST on a 307/308 before this crate sees it.
     pub fn http_client(mut self, http: reqwest::Client) -> Self {
         self.http = Some(http);
         self
     }
 
-    /// Builds the client.
+    /// Builds the client; fails on a bad token or base URL.
     pub fn build(self) -> Result<Client, Error> {
         let http = match self.http {
             Some(http) => http,
-            None => {
-                let agent = self
-                    .user_agent
-                    .unwrap_or_else(|| format!("replicate-rust/{}", env!("CARGO_PKG_VERSION")));
-                reqwest::Client::builder()
-                    .user_agent(agent)
-                    .build()
-                    .map_err(|e| Error::Config(format!("cannot build the HTTP client: {e}")))?
-            }
+            None => try_http_client(self.user_agent)
+                .map_err(|e| Error::Config(format!("cannot build the HTTP client: {e}")))?,
         };
         let base_url = self
             .base_url
             .unwrap_or_else(|| DEFAULT_BASE_URL.to_string());
-        if !(base_url.starts_with("http://") || base_url.starts_with("https://")) {
+        if !(base_url.starts_with("http://") || base_url.starts_with("https://"))
+            || reqwest::Url::parse(&base_url).is_err()
+        {
             return Err(Error::Config(format!(
-                "base URL must start with http:// or https://, got {base_url:?}"
+                "base URL must be an http:// or https:// URL, got {base_url:?}"
             )));
         }
-        let base_url = base_url.trim_end_matches('/').to_string();
+        let mut inner = Inner::new(http, base_url.trim_end_matches('/').to_string());
+        inner.auth = self.token.as_deref().map(auth_header).transpose()?;
+        inner.timeout = self.timeout.unwrap_or(DEFAULT_TIMEOUT);
+        inner.idle_timeout = self.idle_timeout.unwrap_or(DEFAULT_IDLE_TIMEOUT);
+        inner.max_response_size = self.max_response_size.unwrap_or(DEFAULT_MAX_RESPONSE_SIZE);
+        inner.retry = self.retry.unwrap_or_default();
         Ok(Client {
-            inner: Arc::new(Inner {
-                http,
-                base_url,
-                auth: self.token.as_deref().and_then(auth_header),
-                token: self.token,
-                timeout: self.timeout.unwrap_or(DEFAULT_TIMEOUT),
-                retry: self.retry.unwrap_or_default(),
-            }),
+            inner: Arc::new(inner),
         })
     }
 }
@@ -369,6 +560,23 @@ mod tests {
         let shown = format!("{client:?}");
         assert!(!shown.contains("r8_secret_token"), "{shown}");
         assert!(shown.contains("<redacted>"));
+        let builder = Client::builder().token("r8_secret_token");
+        let shown = format!("{builder:?}");
+        assert!(!shown.contains("r8_secret_token"), "{shown}");
+        assert!(shown.contains("<redacted>"));
+    }
+
+    #[tokio::test]
+    async fn tokens_that_cannot_be_sent_are_configuration_errors() {
+        for bad in ["", "r8_abc\nX-Evil: 1", "r8_abc ", "r8_\u{7f}"] {
+            let err = Client::builder().token(bad).build().unwrap_err();
+            assert!(matches!(err, Error::Config(_)), "{bad:?}: {err}");
+            assert!(!err.to_string().contains("r8_abc"), "{err}");
+            // The infallible constructor fails every request instead of sending it without auth.
+            let client = Client::new(bad);
+            let err = client.account().get().await.unwrap_err();
+            assert!(matches!(err, Error::Config(_)), "{bad:?}: {err}");
+        }
     }
 
     #[test]

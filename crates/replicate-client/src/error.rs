@@ -37,7 +37,7 @@ pub enum Error {
         operation: &'static str,
     },
     /// A response body did not match its type.
-    #[error("cannot decode the response of {operation} at `{path}`: {message}")]
+    #[error("cannot decode the response of {operation} at `{path}`: {message}{}", body_context(content_type.as_deref(), snippet.as_deref()))]
     Decode {
         /// operationId of the request.
         operation: &'static str,
@@ -45,6 +45,41 @@ pub enum Error {
         path: String,
         /// What was wrong.
         message: String,
+        /// The response's `Content-Type`, when there was a response.
+        content_type: Option<String>,
+        /// The start of the body (bounded, tokens redacted), when there was a body.
+        snippet: Option<String>,
+    },
+    /// A response (or one event of a stream) was larger than the configured limit; nothing of
+    /// it was kept.
+    #[error("{what} of {operation} is larger than the limit of {limit} bytes")]
+    TooLarge {
+        /// operationId of the request.
+        operation: &'static str,
+        /// What was too large (`the response body`, `one event`).
+        what: &'static str,
+        /// The limit in bytes.
+        limit: u64,
+    },
+    /// The server broke the protocol in a way no retry can fix (a `next` link that loops, a
+    /// redirect that may not be followed).
+    #[error("{operation}: {message}")]
+    Protocol {
+        /// operationId of the request.
+        operation: &'static str,
+        /// What the server did.
+        message: String,
+    },
+    /// Something went wrong after a prediction was created (and may be billed): the error
+    /// keeps its id, so the caller can look it up or wait again
+    /// ([`Client::wait_for`](crate::Client::wait_for)).
+    #[error("prediction {id} was created, but {source}")]
+    AfterCreate {
+        /// Id of the created prediction.
+        id: String,
+        /// What went wrong.
+        #[source]
+        source: Box<Error>,
     },
     /// A model input broke its schema's constraints; nothing was sent.
     #[error("invalid input `{field}`: {message}")]
@@ -115,9 +150,89 @@ impl Error {
             Error::Api(e) => matches!(e.status, 429 | 502 | 503 | 504),
             Error::Transport { .. } => true,
             Error::Timeout { .. } => true,
+            Error::AfterCreate { source, .. } => source.is_retryable(),
             _ => false,
         }
     }
+
+    /// The id of the prediction this error is about, when one was created: the caller can
+    /// still fetch it, wait for it or cancel it.
+    pub fn prediction_id(&self) -> Option<&str> {
+        match self {
+            Error::AfterCreate { id, .. }
+            | Error::PredictionFailed { id, .. }
+            | Error::WaitTimeout { id, .. } => Some(id),
+            _ => None,
+        }
+    }
+
+    /// Ties an error that happened after prediction `id` was created to that id (unless it
+    /// already names it).
+    pub(crate) fn after_create(self, id: &str) -> Error {
+        if self.prediction_id().is_some() {
+            self
+        } else {
+            Error::AfterCreate {
+                id: id.to_string(),
+                source: Box::new(self),
+            }
+        }
+    }
+
+    /// A decode error without a response behind it (a value already in memory).
+    pub(crate) fn decode(
+        operation: &'static str,
+        path: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Error {
+        Error::Decode {
+            operation,
+            path: path.into(),
+            message: message.into(),
+            content_type: None,
+            snippet: None,
+        }
+    }
+}
+
+fn body_context(content_type: Option<&str>, snippet: Option<&str>) -> String {
+    match (content_type, snippet) {
+        (None, None) => String::new(),
+        (content_type, snippet) => format!(
+            " (content type {}, body {})",
+            content_type.unwrap_or("not given"),
+            match snippet {
+                Some("") | None => "empty".to_string(),
+                Some(s) => format!("{s:?}"),
+            }
+        ),
+    }
+}
+
+/// How much of a body an error keeps.
+pub const SNIPPET_LIMIT: usize = 300;
+
+/// The start of a body for an error message: at most [`SNIPPET_LIMIT`] bytes (on a character
+/// boundary, `…` when cut), with anything that looks like a token or secret replaced, so a
+/// proxy or server echoing credentials cannot leak them into logs.
+pub fn snippet(body: &[u8]) -> String {
+    static SECRET: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(r"(?i)(r8_|whsec_|bearer\s+|token\W{1,3})[A-Za-z0-9+/=_\-.]+")
+            .expect("valid regex")
+    });
+    // Cut first (bounded work whatever the body size), then redact.
+    let cut = &body[..body.len().min(SNIPPET_LIMIT)];
+    let mut text = String::from_utf8_lossy(cut).into_owned();
+    if cut.len() < body.len() {
+        // A multi-byte character split by the cut becomes U+FFFD; drop it.
+        text = text.trim_end_matches('\u{FFFD}').to_string();
+        text.push('…');
+    }
+    SECRET
+        .replace_all(&text, |c: &regex::Captures<'_>| {
+            format!("{}<redacted>", &c[1])
+        })
+        .into_owned()
 }
 
 /// An error answer from the API, with its problem details when the body has them.
@@ -133,6 +248,9 @@ pub struct ApiError {
     pub detail: Option<String>,
     /// The raw body.
     pub body: String,
+    /// The server's `Retry-After`, when it sent one (e.g. a 429 whose wait exceeded
+    /// [`RetryPolicy::max_retry_after`](crate::RetryPolicy::max_retry_after)).
+    pub retry_after: Option<std::time::Duration>,
 }
 
 impl ApiError {
@@ -153,7 +271,14 @@ impl ApiError {
             title: field("title"),
             detail: field("detail"),
             body,
+            retry_after: None,
         }
+    }
+
+    /// Sets the server's `Retry-After`.
+    pub fn with_retry_after(mut self, retry_after: Option<std::time::Duration>) -> ApiError {
+        self.retry_after = retry_after;
+        self
     }
 }
 
@@ -165,15 +290,12 @@ impl fmt::Display for ApiError {
             (Some(t), None) => write!(f, ": {t}"),
             (None, Some(d)) => write!(f, ": {d}"),
             (None, None) if self.body.is_empty() => Ok(()),
-            (None, None) => write!(f, ": {}", truncate(&self.body, 500)),
+            (None, None) => write!(f, ": {}", snippet(self.body.as_bytes())),
+        }?;
+        if let Some(wait) = self.retry_after {
+            write!(f, " (Retry-After {}s)", wait.as_secs_f64())?;
         }
-    }
-}
-
-fn truncate(s: &str, n: usize) -> &str {
-    match s.char_indices().nth(n) {
-        Some((i, _)) => &s[..i],
-        None => s,
+        Ok(())
     }
 }
 
@@ -202,5 +324,35 @@ mod tests {
         assert_eq!(e.to_string(), "predictions.get failed with HTTP 500: oops");
         assert!(!Error::Api(e).is_retryable());
         assert!(Error::Api(ApiError::new("x", 503, b"")).is_retryable());
+    }
+
+    #[test]
+    fn snippets_are_bounded_and_redacted() {
+        let body = format!(
+            "{{\"token\": \"r8_abcDEF123\", \"auth\": \"Bearer r8_x.y\"}}{}",
+            "é".repeat(400)
+        );
+        let s = snippet(body.as_bytes());
+        assert!(!s.contains("abcDEF123") && !s.contains("r8_x.y"), "{s}");
+        assert!(s.contains("r8_<redacted>"), "{s}");
+        assert!(s.ends_with('…') && s.len() <= SNIPPET_LIMIT + 16, "{s}");
+        assert!(!s.contains('\u{FFFD}'));
+        assert_eq!(snippet(b""), "");
+        let e = ApiError::new("x", 500, b"whsec_c2VjcmV0 leaked");
+        assert!(!e.to_string().contains("c2VjcmV0"), "{e}");
+    }
+
+    #[test]
+    fn errors_after_a_create_keep_the_id() {
+        let e = Error::Api(ApiError::new("predictions.get", 500, b"")).after_create("p1");
+        assert_eq!(e.prediction_id(), Some("p1"));
+        assert!(
+            e.to_string()
+                .starts_with("prediction p1 was created, but predictions.get failed"),
+            "{e}"
+        );
+        // Already carrying an id: unchanged.
+        let e = e.after_create("p2");
+        assert_eq!(e.prediction_id(), Some("p1"));
     }
 }

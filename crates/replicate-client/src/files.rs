@@ -226,23 +226,45 @@ impl Client {
     }
 
     /// Downloads a URL (an output file) as a stream of bytes. The token is sent only to the
-    /// API's own origin.
+    /// API's own origin. The response head must arrive within the client's
+    /// [`timeout`](crate::ClientBuilder::timeout), and the body may pause for at most its
+    /// [`idle_timeout`](crate::ClientBuilder::idle_timeout); either ends the stream with
+    /// [`Error::Timeout`]. Redirects to another origin are followed (never with the token).
     pub async fn download(&self, url: &str) -> Result<ByteStream, Error> {
-        let request = RequestSpec::new("GET", url.to_string(), "files.download");
-        let mut request = request;
+        const OP: &str = "files.download";
+        let mut request = RequestSpec::new("GET", url.to_string(), OP);
+        // No overall timeout: a large file takes as long as it takes while bytes flow.
         request.timeout = Some(std::time::Duration::ZERO);
-        let response = self.send_once(&request, 0).await?;
+        request.cross_origin_redirects = true;
+        let head = self.send_once(&request, 0);
+        let response = match self.timeout() {
+            t if t.is_zero() => head.await?,
+            t => tokio::time::timeout(t, head)
+                .await
+                .map_err(|_| Error::Timeout { operation: OP })??,
+        };
         let status = response.status().as_u16();
         if !(200..300).contains(&status) {
-            let body = response
-                .bytes()
-                .await
-                .map_err(|e| transport("files.download", e))?;
-            return Err(Error::Api(ApiError::new("files.download", status, &body)));
+            let body = self.read_body(OP, response).await?;
+            return Err(Error::Api(ApiError::new(OP, status, &body)));
         }
-        Ok(Box::pin(response.bytes_stream().map(|chunk| {
-            chunk.map_err(|e| transport("files.download", e))
-        })))
+        let idle = self.idle_timeout();
+        let mut body = response.bytes_stream();
+        Ok(Box::pin(async_stream::try_stream! {
+            loop {
+                let next = if idle.is_zero() {
+                    body.next().await
+                } else {
+                    tokio::time::timeout(idle, body.next())
+                        .await
+                        .map_err(|_| Error::Timeout { operation: OP })?
+                };
+                match next {
+                    Some(chunk) => yield chunk.map_err(|e| transport(OP, e))?,
+                    None => break,
+                }
+            }
+        }))
     }
 
     /// Downloads a URL into a writer; returns the number of bytes written.
@@ -268,32 +290,44 @@ impl Client {
         Ok(written)
     }
 
-    /// Downloads a URL to a file (written to a temporary name first, so a failed download
-    /// never leaves a partial file at `path`).
+    /// Downloads a URL to a file. The bytes go to a temporary file of its own beside `path`
+    /// (unique per download, so concurrent downloads never share one), which becomes `path`
+    /// only when complete; on error or when the future is dropped it is removed, so `path`
+    /// never holds a partial file.
     pub async fn download_to_path(&self, url: &str, path: impl AsRef<Path>) -> Result<u64, Error> {
         let path = path.as_ref();
-        let partial = path.with_extension("part");
+        let dir = match path.parent() {
+            Some(dir) if !dir.as_os_str().is_empty() => dir,
+            _ => Path::new("."),
+        };
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let temp = tempfile::Builder::new()
+            .prefix(&format!(".{name}."))
+            .suffix(".part")
+            .tempfile_in(dir)
+            .map_err(|source| Error::Io {
+                context: format!("cannot create a temporary file in {}", dir.display()),
+                source,
+            })?;
         let io = |what: &str, source| Error::Io {
-            context: format!("cannot {what} {}", partial.display()),
+            context: format!("cannot {what} {}", temp.path().display()),
             source,
         };
-        let mut file = tokio::fs::File::create(&partial)
-            .await
-            .map_err(|e| io("create", e))?;
-        let result = self.download_to_writer(url, &mut file).await;
+        // A second handle for async writes; `temp` keeps ownership of the name, and deletes
+        // it when dropped (error, cancellation) unless persisted.
+        let handle = temp.reopen().map_err(|e| io("open", e))?;
+        let mut file = tokio::fs::File::from_std(handle);
+        let written = self.download_to_writer(url, &mut file).await?;
+        file.sync_all().await.map_err(|e| io("sync", e))?;
         drop(file);
-        match result {
-            Ok(n) => {
-                tokio::fs::rename(&partial, path)
-                    .await
-                    .map_err(|e| io("rename", e))?;
-                Ok(n)
-            }
-            Err(e) => {
-                let _ = tokio::fs::remove_file(&partial).await;
-                Err(e)
-            }
-        }
+        temp.persist(path).map_err(|e| Error::Io {
+            context: format!("cannot move the download to {}", path.display()),
+            source: e.error,
+        })?;
+        Ok(written)
     }
 }
 

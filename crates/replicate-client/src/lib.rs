@@ -25,8 +25,10 @@ mod files;
 pub mod model;
 pub mod pagination;
 mod predictions;
+mod redirect;
 pub mod retry;
 pub mod runtime;
+mod sse;
 mod stream;
 mod webhooks;
 
@@ -34,8 +36,11 @@ mod webhooks;
 #[allow(missing_docs)]
 mod generated;
 
-pub use client::{Client, ClientBuilder, DEFAULT_BASE_URL, DEFAULT_TIMEOUT};
-pub use error::{ApiError, Error};
+pub use client::{
+    Client, ClientBuilder, DEFAULT_BASE_URL, DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_RESPONSE_SIZE,
+    DEFAULT_TIMEOUT,
+};
+pub use error::{snippet, ApiError, Error, SNIPPET_LIMIT};
 pub use files::{data_url, ByteStream, FileInput, FileStrategy, DATA_URL_LIMIT};
 pub use generated::{operations, types, API_TITLE, API_VERSION, GENERATOR_VERSION, SPEC_SHA256};
 pub use predictions::{into_output, is_terminal, CreateOptions, ModelRef, Prediction, WaitOptions};

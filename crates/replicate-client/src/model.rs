@@ -110,11 +110,7 @@ impl FileOutput {
             use base64::Engine;
             return base64::engine::general_purpose::STANDARD
                 .decode(payload)
-                .map_err(|e| Error::Decode {
-                    operation: "files.download",
-                    path: ".".into(),
-                    message: e.to_string(),
-                });
+                .map_err(|e| Error::decode("files.download", ".", e.to_string()));
         }
         let mut out = Vec::new();
         client.download_to_writer(&self.0, &mut out).await?;
@@ -168,9 +164,41 @@ impl fmt::Display for Concatenated {
     }
 }
 
-/// Checks used by generated `validate` methods; each error names the field, value and bound.
+/// Checks used by generated `validate` methods; each error names the field, value and bound
+/// (a [`Secret`](super::Secret)'s value is never shown).
 pub mod check {
     use crate::error::Error;
+
+    /// Text a check can read, and how an error may show it.
+    pub trait Text {
+        /// The text to check.
+        fn text(&self) -> &str;
+        /// The value as an error message may show it.
+        fn shown(&self) -> String {
+            format!("{:?}", self.text())
+        }
+    }
+
+    impl Text for str {
+        fn text(&self) -> &str {
+            self
+        }
+    }
+
+    impl Text for String {
+        fn text(&self) -> &str {
+            self
+        }
+    }
+
+    impl Text for super::Secret {
+        fn text(&self) -> &str {
+            self.expose()
+        }
+        fn shown(&self) -> String {
+            "the secret value".into()
+        }
+    }
 
     fn fail(field: &str, message: String) -> Error {
         Error::InvalidInput {
@@ -212,42 +240,48 @@ pub mod check {
     }
 
     /// Length in characters between the bounds.
-    pub fn length(
+    pub fn length<T: Text + ?Sized>(
         field: &str,
-        value: &str,
+        value: &T,
         min: Option<usize>,
         max: Option<usize>,
     ) -> Result<(), Error> {
-        let n = value.chars().count();
+        let n = value.text().chars().count();
         if let Some(min) = min.filter(|m| n < *m) {
             return Err(fail(
                 field,
-                format!("{value:?} has {n} characters; it needs at least {min}"),
+                format!(
+                    "{} has {n} characters; it needs at least {min}",
+                    value.shown()
+                ),
             ));
         }
         if let Some(max) = max.filter(|m| n > *m) {
             return Err(fail(
                 field,
-                format!("{value:?} has {n} characters; it may have at most {max}"),
+                format!(
+                    "{} has {n} characters; it may have at most {max}",
+                    value.shown()
+                ),
             ));
         }
         Ok(())
     }
 
     /// Matches the schema's regular expression.
-    pub fn pattern(field: &str, value: &str, pattern: &str) -> Result<(), Error> {
+    pub fn pattern<T: Text + ?Sized>(field: &str, value: &T, pattern: &str) -> Result<(), Error> {
         let re = regex::Regex::new(pattern).map_err(|e| {
             fail(
                 field,
                 format!("the schema's pattern {pattern:?} is not a valid regex: {e}"),
             )
         })?;
-        if re.is_match(value) {
+        if re.is_match(value.text()) {
             Ok(())
         } else {
             Err(fail(
                 field,
-                format!("{value:?} does not match the pattern {pattern:?}"),
+                format!("{} does not match the pattern {pattern:?}", value.shown()),
             ))
         }
     }
@@ -379,11 +413,8 @@ pub fn training_output<M: Trainable>(
     training: &crate::Training,
 ) -> Result<M::TrainingOutput, Error> {
     let id = training.id.clone().unwrap_or_default();
-    let output = serde_json::to_value(&training.output).map_err(|e| Error::Decode {
-        operation: "training output",
-        path: ".".into(),
-        message: e.to_string(),
-    })?;
+    let output = serde_json::to_value(&training.output)
+        .map_err(|e| Error::decode("training output", ".", e.to_string()))?;
     decode_output(&id, output)
 }
 
@@ -392,10 +423,12 @@ pub fn decode_output<T: serde::de::DeserializeOwned>(
     id: &str,
     output: serde_json::Value,
 ) -> Result<T, Error> {
-    serde_path_to_error::deserialize(output).map_err(|e| Error::Decode {
-        operation: "model output",
-        path: e.path().to_string(),
-        message: format!("prediction {id}: {}", e.inner()),
+    serde_path_to_error::deserialize(output).map_err(|e| {
+        Error::decode(
+            "model output",
+            e.path().to_string(),
+            format!("prediction {id}: {}", e.inner()),
+        )
     })
 }
 
@@ -422,6 +455,8 @@ pub fn json_chunk<T: serde::de::DeserializeOwned>(data: &str) -> Result<T, Error
         operation: "model stream",
         path: ".".into(),
         message: e.to_string(),
+        content_type: None,
+        snippet: Some(crate::error::snippet(data.as_bytes())),
     })
 }
 
@@ -457,5 +492,23 @@ mod tests {
         assert!(check::length("name", "ñañaña", Some(1), Some(6)).is_ok());
         assert!(check::pattern("code", "AB12", "^[A-Z]+[0-9]+$").is_ok());
         assert!(check::pattern("code", "12AB", "^[A-Z]+[0-9]+$").is_err());
+    }
+
+    #[test]
+    fn secret_values_never_appear_in_check_errors() {
+        let s = Secret::new("hunter2-is-my-password");
+        for e in [
+            check::length("api_key", &s, None, Some(4)).unwrap_err(),
+            check::length("api_key", &s, Some(40), None).unwrap_err(),
+            check::pattern("api_key", &s, "^sk-").unwrap_err(),
+        ] {
+            let shown = format!("{e} {e:?}");
+            assert!(!shown.contains("hunter2"), "{shown}");
+            assert!(
+                shown.contains("api_key") && shown.contains("the secret value"),
+                "{shown}"
+            );
+        }
+        assert!(check::length("api_key", &s, Some(4), Some(40)).is_ok());
     }
 }

@@ -107,7 +107,8 @@ pub struct CreateOptions {
 /// How to wait for a prediction.
 #[derive(Debug, Clone)]
 pub struct WaitOptions {
-    /// Give up (with [`Error::WaitTimeout`]) after this long.
+    /// Give up (with [`Error::WaitTimeout`]) after this long. This bounds the whole wait,
+    /// polls and their retries included: a poll still running at the deadline is abandoned.
     pub timeout: Duration,
     /// First poll interval; grows by half each poll.
     pub initial_interval: Duration,
@@ -218,23 +219,75 @@ impl Client {
         prediction: Prediction,
         options: WaitOptions,
     ) -> Result<Prediction, Error> {
+        let id = prediction.id.clone();
+        self.wait_inner(prediction, options)
+            .await
+            .map_err(|e| e.after_create(&id))
+    }
+
+    async fn wait_inner(
+        &self,
+        prediction: Prediction,
+        options: WaitOptions,
+    ) -> Result<Prediction, Error> {
+        let deadline = Instant::now() + options.timeout;
         let start = Instant::now();
         let mut interval = options.initial_interval;
         let mut current = prediction;
+        let timed_out = |current: Prediction| Error::WaitTimeout {
+            id: current.id,
+            status: current.status.to_string(),
+            waited: start.elapsed(),
+        };
         while !is_terminal(&current.status) {
-            let elapsed = start.elapsed();
-            if elapsed >= options.timeout {
-                return Err(Error::WaitTimeout {
-                    id: current.id,
-                    status: current.status.to_string(),
-                    waited: elapsed,
-                });
+            let now = Instant::now();
+            if now >= deadline {
+                return Err(timed_out(current));
             }
-            tokio::time::sleep(interval.min(options.timeout - elapsed)).await;
+            tokio::time::sleep(interval.min(deadline - now)).await;
             interval = (interval + interval / 2).min(options.max_interval);
-            current = self.predictions().get(current.id.clone()).await?;
+            // The deadline bounds the poll too (a hanging server, its retries): whatever is
+            // in flight at the deadline is dropped.
+            let poll = self.predictions().get(current.id.clone());
+            match tokio::time::timeout_at(deadline.into(), poll).await {
+                Ok(next) => current = next?,
+                Err(_) => return Err(timed_out(current)),
+            }
         }
         Ok(current)
+    }
+
+    /// Waits for a prediction known only by its id (say, from
+    /// [`Error::prediction_id`] after an interrupted [`run_json`](Client::run_json)).
+    ///
+    /// ```no_run
+    /// # async fn demo(client: replicate_client::Client, err: replicate_client::Error) -> Result<(), replicate_client::Error> {
+    /// if let Some(id) = err.prediction_id() {
+    ///     let done = client.wait_for(id, Default::default()).await?;
+    ///     println!("{}: {:?}", done.status, done.output);
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub async fn wait_for(&self, id: &str, options: WaitOptions) -> Result<Prediction, Error> {
+        let deadline = Instant::now() + options.timeout;
+        let first = tokio::time::timeout_at(deadline.into(), self.predictions().get(id))
+            .await
+            .map_err(|_| Error::WaitTimeout {
+                id: id.to_string(),
+                status: "unknown".into(),
+                waited: options.timeout,
+            })
+            .and_then(|r| r)
+            .map_err(|e| e.after_create(id))?;
+        let remaining = deadline.saturating_duration_since(Instant::now());
+        self.wait(
+            first,
+            WaitOptions {
+                timeout: remaining,
+                ..options
+            },
+        )
+        .await
     }
 
     /// Runs a model and returns its output: creates the prediction (blocking on the server for

@@ -5,8 +5,14 @@
 //! connection that was never established. Never after a 5xx or a timeout, so a retry can never
 //! create a second billed prediction. Safe methods (GET, DELETE, QUERY, ...) are also retried on
 //! 502/503/504 and on timeouts.
+//!
+//! A 429 also slows the whole client down: every request of every task waits out the same
+//! pause ([`Throttle`]) before its next attempt, so a batch backs off together instead of each
+//! task hammering on its own. 429s have their own, larger retry budget, because the server
+//! did no work and the request is safe to send again whatever its method.
 
-use std::time::{Duration, SystemTime};
+use std::sync::Mutex;
+use std::time::{Duration, Instant, SystemTime};
 
 /// How often and how patiently to retry.
 #[derive(Debug, Clone, PartialEq)]
@@ -19,6 +25,9 @@ pub struct RetryPolicy {
     pub max_backoff: Duration,
     /// Upper bound of a server's `Retry-After`; longer requests give up instead of sleeping.
     pub max_retry_after: Duration,
+    /// Retries after `429 Too Many Requests`, counted apart from `max_retries` (a 429 means
+    /// the server did nothing, so waiting and trying again is always safe).
+    pub max_throttled_retries: u32,
 }
 
 impl Default for RetryPolicy {
@@ -28,6 +37,7 @@ impl Default for RetryPolicy {
             initial_backoff: Duration::from_millis(250),
             max_backoff: Duration::from_secs(8),
             max_retry_after: Duration::from_secs(60),
+            max_throttled_retries: 10,
         }
     }
 }
@@ -37,7 +47,36 @@ impl RetryPolicy {
     pub fn none() -> Self {
         RetryPolicy {
             max_retries: 0,
+            max_throttled_retries: 0,
             ..RetryPolicy::default()
+        }
+    }
+}
+
+/// The client-wide pause after a 429: no attempt of any task starts before it ends.
+#[derive(Debug, Default)]
+pub(crate) struct Throttle {
+    until: Mutex<Option<Instant>>,
+}
+
+impl Throttle {
+    /// Extends the pause to at least `wait` from now.
+    pub(crate) fn slow_down(&self, wait: Duration) {
+        let end = Instant::now() + wait;
+        let mut until = self.until.lock().unwrap_or_else(|e| e.into_inner());
+        if until.is_none_or(|u| u < end) {
+            *until = Some(end);
+        }
+    }
+
+    /// Waits until no pause is in force.
+    pub(crate) async fn ready(&self) {
+        loop {
+            let until = *self.until.lock().unwrap_or_else(|e| e.into_inner());
+            match until {
+                Some(end) if end > Instant::now() => tokio::time::sleep_until(end.into()).await,
+                _ => return,
+            }
         }
     }
 }
@@ -174,5 +213,18 @@ mod tests {
             None,
             "too long a Retry-After gives up"
         );
+    }
+
+    #[tokio::test]
+    async fn the_throttle_holds_every_caller_until_it_ends() {
+        let t = Throttle::default();
+        let start = Instant::now();
+        t.ready().await;
+        assert!(start.elapsed() < Duration::from_millis(50));
+        t.slow_down(Duration::from_millis(120));
+        t.slow_down(Duration::from_millis(10)); // a shorter pause never shortens it
+        let (a, b) = tokio::join!(t.ready(), t.ready());
+        let _ = (a, b);
+        assert!(start.elapsed() >= Duration::from_millis(120));
     }
 }

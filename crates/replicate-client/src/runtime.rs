@@ -36,6 +36,9 @@ pub struct RequestSpec {
     pub timeout: Option<Duration>,
     /// How long the server may hold the request on purpose (`Prefer: wait`), added to the timeout.
     pub server_wait: Option<Duration>,
+    /// May follow a redirect to another origin (downloads from a file store; the token is
+    /// never sent there). API requests stay on the API's origin.
+    pub cross_origin_redirects: bool,
 }
 
 /// A request body.
@@ -68,6 +71,7 @@ impl RequestSpec {
             auth: true,
             timeout: None,
             server_wait: None,
+            cross_origin_redirects: false,
         }
     }
 
@@ -194,20 +198,29 @@ impl RawResponse {
             return Ok(value);
         }
         let mut de = serde_json::Deserializer::from_slice(&self.body);
-        serde_path_to_error::deserialize(&mut de).map_err(|e| Error::Decode {
-            operation: self.operation,
-            path: e.path().to_string(),
-            message: e.inner().to_string(),
-        })
+        serde_path_to_error::deserialize(&mut de)
+            .map_err(|e| self.decode_error(e.path().to_string(), e.inner().to_string()))
     }
 
     /// The body as UTF-8 text.
     pub fn text(&self) -> Result<String, Error> {
-        String::from_utf8(self.body.to_vec()).map_err(|e| Error::Decode {
+        String::from_utf8(self.body.to_vec())
+            .map_err(|e| self.decode_error(".".into(), format!("body is not UTF-8: {e}")))
+    }
+
+    /// A decode error carrying what the caller needs to see what came back instead: the
+    /// status, content type and a bounded, redacted start of the body.
+    fn decode_error(&self, path: String, message: String) -> Error {
+        Error::Decode {
             operation: self.operation,
-            path: ".".into(),
-            message: format!("body is not UTF-8: {e}"),
-        })
+            path,
+            message: format!("{message} (HTTP {})", self.status),
+            content_type: self
+                .headers
+                .get(reqwest::header::CONTENT_TYPE)
+                .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned()),
+            snippet: Some(crate::error::snippet(&self.body)),
+        }
     }
 
     /// The error for a success status the operation does not declare.

@@ -1,13 +1,16 @@
 //! Server-sent events of a running prediction (`urls.stream`): typed `output`, `logs`,
 //! `error` and `done` events, resumed with `Last-Event-ID` after a dropped connection so that
-//! no event is lost or repeated, and an idle timeout for connections that go quiet.
+//! no event is lost or repeated.
+//!
+//! Every wait is bounded: the response head and every gap between bytes (keep-alive comments
+//! count) by `idle_timeout`, the server's `retry:` by `max_reconnect_delay`, one event's size
+//! by `max_event_size`.
 
-use crate::client::transport;
 use crate::error::{ApiError, Error};
 use crate::predictions::{CreateOptions, ModelRef};
 use crate::runtime::RequestSpec;
+use crate::sse::{SseEvent, SseItem, SseParser};
 use crate::Client;
-use eventsource_stream::Eventsource;
 use futures::{Stream, StreamExt};
 use std::collections::HashSet;
 use std::pin::Pin;
@@ -40,12 +43,16 @@ pub enum StreamEvent {
 /// How patient a stream is.
 #[derive(Debug, Clone)]
 pub struct StreamOptions {
-    /// Reconnect when nothing arrives for this long.
+    /// Reconnect when the response head, or any byte of the body, takes longer than this.
     pub idle_timeout: Duration,
     /// Reconnects in a row without receiving an event before giving up.
     pub max_reconnects: u32,
     /// Wait before reconnecting (unless the server sent `retry:`).
     pub reconnect_delay: Duration,
+    /// Upper bound of the server's `retry:` delay.
+    pub max_reconnect_delay: Duration,
+    /// Largest event accepted (bytes); a larger one ends the stream with [`Error::TooLarge`].
+    pub max_event_size: usize,
 }
 
 impl Default for StreamOptions {
@@ -54,6 +61,8 @@ impl Default for StreamOptions {
             idle_timeout: Duration::from_secs(90),
             max_reconnects: 5,
             reconnect_delay: Duration::from_millis(200),
+            max_reconnect_delay: Duration::from_secs(30),
+            max_event_size: 64 * 1024 * 1024,
         }
     }
 }
@@ -86,6 +95,41 @@ fn parse_event(event: &str, data: String) -> StreamEvent {
     }
 }
 
+/// Which events a reconnect may have replayed. Only an event with its own `id:` can be
+/// recognised; one without is delivered, except while a server that ignored `Last-Event-ID`
+/// is replaying what came before the id we resumed from.
+#[derive(Debug, Default)]
+struct Replay {
+    seen: HashSet<String>,
+    /// The id sent as `Last-Event-ID` on the current connection.
+    resumed_from: Option<String>,
+    replaying: bool,
+}
+
+impl Replay {
+    fn reconnecting(&mut self, last_id: Option<&String>) {
+        self.resumed_from = last_id.cloned();
+        self.replaying = false;
+    }
+
+    /// True when `event` must be delivered.
+    fn is_new(&mut self, event: &SseEvent) -> bool {
+        match &event.id {
+            Some(id) if !id.is_empty() => {
+                if self.seen.insert(id.clone()) {
+                    self.replaying = false;
+                    true
+                } else {
+                    // A replay continues until it reaches the id we resumed from.
+                    self.replaying = self.resumed_from.as_ref() != Some(id);
+                    false
+                }
+            }
+            _ => !self.replaying,
+        }
+    }
+}
+
 impl Client {
     /// Follows a prediction's event stream (`prediction.urls.stream`).
     ///
@@ -102,63 +146,80 @@ impl Client {
     /// # Ok(()) }
     /// ```
     pub fn stream_events(&self, url: impl Into<String>, options: StreamOptions) -> EventStream {
+        const OP: &str = "predictions.stream";
         let client = self.clone();
         let url = url.into();
         Box::pin(async_stream::try_stream! {
             let mut last_id: Option<String> = None;
-            let mut seen: HashSet<String> = HashSet::new();
+            let mut replay = Replay::default();
             let mut failures: u32 = 0;
             let mut delay = options.reconnect_delay;
+            let idle = options.idle_timeout;
             'connect: loop {
-                let mut request = RequestSpec::new("GET", url.clone(), "predictions.stream");
+                let mut request = RequestSpec::new("GET", url.clone(), OP);
                 request.accept("text/event-stream");
                 request.header("Cache-Control", "no-store".into());
                 request.timeout = Some(Duration::ZERO);
                 if let Some(id) = &last_id {
                     request.header("Last-Event-ID", id.clone());
                 }
-                let outcome = client.send_once(&request, failures).await;
+                replay.reconnecting(last_id.as_ref());
+                let outcome = tokio::time::timeout(idle, client.send_once(&request, failures)).await;
                 let problem = match outcome {
-                    Ok(response) if response.status().is_success() => {
-                        let mut events = response.bytes_stream().eventsource();
+                    Err(_) => format!("no response head within {idle:?}"),
+                    Ok(Ok(response)) if response.status().is_success() => {
+                        let mut body = response.bytes_stream();
+                        let mut parser = SseParser::new(options.max_event_size);
+                        let mut items = Vec::new();
                         loop {
-                            match tokio::time::timeout(options.idle_timeout, events.next()).await {
-                                Err(_) => break format!("no event for {:?}", options.idle_timeout),
+                            let chunk = match tokio::time::timeout(idle, body.next()).await {
+                                Err(_) => break format!("nothing received for {idle:?}"),
                                 Ok(None) => break "the connection ended before `done`".to_string(),
                                 Ok(Some(Err(e))) => break format!("the connection broke: {e}"),
-                                Ok(Some(Ok(event))) => {
-                                    if let Some(retry) = event.retry {
-                                        delay = retry;
+                                Ok(Some(Ok(chunk))) => chunk,
+                            };
+                            if parser.feed(&chunk, &mut items).is_err() {
+                                Err(Error::TooLarge {
+                                    operation: OP,
+                                    what: "one event",
+                                    limit: options.max_event_size as u64,
+                                })?;
+                            }
+                            for item in items.drain(..) {
+                                let event = match item {
+                                    SseItem::Retry(ms) => {
+                                        delay = Duration::from_millis(ms).min(options.max_reconnect_delay);
+                                        continue;
                                     }
-                                    if !event.id.is_empty() {
-                                        // A server that ignores Last-Event-ID replays; skip what we had.
-                                        if !seen.insert(event.id.clone()) {
-                                            continue;
-                                        }
-                                        last_id = Some(event.id.clone());
-                                    }
-                                    failures = 0;
-                                    let parsed = parse_event(&event.event, event.data);
-                                    let done = matches!(parsed, StreamEvent::Done { .. });
-                                    yield parsed;
-                                    if done {
-                                        break 'connect;
-                                    }
+                                    SseItem::Event(event) => event,
+                                };
+                                if let Some(id) = event.id.as_ref().filter(|id| !id.is_empty()) {
+                                    last_id = Some(id.clone());
+                                }
+                                if !replay.is_new(&event) {
+                                    continue;
+                                }
+                                failures = 0;
+                                let parsed = parse_event(&event.event, event.data);
+                                let done = matches!(parsed, StreamEvent::Done { .. });
+                                yield parsed;
+                                if done {
+                                    break 'connect;
                                 }
                             }
                         }
                     }
-                    Ok(response) => {
+                    Ok(Ok(response)) => {
                         let status = response.status().as_u16();
-                        let body = response.bytes().await.map_err(|e| transport("predictions.stream", e))?;
-                        let error = Error::Api(ApiError::new("predictions.stream", status, &body));
+                        let body = client.read_body(OP, response).await?;
+                        let error = Error::Api(ApiError::new(OP, status, &body));
                         if !error.is_retryable() {
                             Err(error)?;
                         }
                         format!("HTTP {status}")
                     }
-                    Err(e) if e.is_retryable() => e.to_string(),
-                    Err(e) => Err(e)?,
+                    Ok(Err(e)) if e.is_retryable() => e.to_string(),
+                    Ok(Err(e)) => Err(e)?,
                 };
                 failures += 1;
                 if failures > options.max_reconnects {
@@ -220,6 +281,34 @@ pub fn text_chunks(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn event(id: Option<&str>) -> SseEvent {
+        SseEvent {
+            event: "output".into(),
+            data: String::new(),
+            id: id.map(str::to_string),
+        }
+    }
+
+    #[test]
+    fn events_without_their_own_id_are_never_dropped() {
+        let mut r = Replay::default();
+        assert!(r.is_new(&event(Some("1"))));
+        assert!(r.is_new(&event(None)));
+        assert!(r.is_new(&event(None)));
+        assert!(r.is_new(&event(Some("2"))));
+        // A server that ignores Last-Event-ID replays 1, (no id), 2, then sends new events.
+        r.reconnecting(Some(&"2".to_string()));
+        assert!(!r.is_new(&event(Some("1"))));
+        assert!(!r.is_new(&event(None)), "part of the replay");
+        assert!(!r.is_new(&event(Some("2"))));
+        assert!(r.is_new(&event(None)), "after the resume point: new");
+        assert!(r.is_new(&event(Some("3"))));
+        // A server that honours it sends only new events.
+        r.reconnecting(Some(&"3".to_string()));
+        assert!(r.is_new(&event(None)));
+        assert!(r.is_new(&event(Some("4"))));
+    }
 
     #[test]
     fn events_are_typed() {

@@ -1,7 +1,13 @@
 //! Verifying Replicate's webhook signatures (the Standard Webhooks scheme): HMAC-SHA256 over
-//! `"{webhook-id}.{webhook-timestamp}.{body}"` with the key in the `whsec_` secret, compared in
-//! constant time against every `v1,<base64>` entry of `webhook-signature`, with a timestamp
+//! `"{webhook-id}.{webhook-timestamp}.{body}"` with the key in the `whsec_` secret (padded or
+//! not), computed once and compared in constant time against the first
+//! [`MAX_SIGNATURES`] `v1,<base64>` entries of `webhook-signature`, with a timestamp
 //! tolerance against replays. Works from raw parts, so any web framework can use it.
+//!
+//! A body that is signed but does not decode is a different error ([`Error::Decode`]) from a
+//! bad signature ([`Error::Webhook`]), and decoding is lenient: only a prediction's `id` and
+//! `status` are required, as Replicate's own example payloads lack fields the API's responses
+//! always have.
 
 use crate::error::Error;
 use crate::predictions::Prediction;
@@ -12,6 +18,17 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// Default tolerance between the webhook's timestamp and now.
 pub const DEFAULT_TOLERANCE: Duration = Duration::from_secs(5 * 60);
+
+/// How many `v1,` signature entries are compared; more are ignored (a sender rotating keys
+/// sends two or three, a forger thousands).
+pub const MAX_SIGNATURES: usize = 8;
+
+/// Standard base64, padding optional (`standardwebhooks` accepts unpadded secrets).
+const BASE64: base64::engine::GeneralPurpose = base64::engine::GeneralPurpose::new(
+    &base64::alphabet::STANDARD,
+    base64::engine::GeneralPurposeConfig::new()
+        .with_decode_padding_mode(base64::engine::DecodePaddingMode::Indifferent),
+);
 
 /// A training, as the API returns it.
 pub type Training = crate::types::TrainingResponse;
@@ -72,13 +89,11 @@ impl WebhookVerifier {
             .trim()
             .strip_prefix("whsec_")
             .unwrap_or(secret.trim());
-        let key = base64::engine::general_purpose::STANDARD
-            .decode(encoded)
-            .map_err(|e| {
-                Error::Webhook(format!(
-                    "the secret is not `whsec_` followed by base64: {e}"
-                ))
-            })?;
+        let key = BASE64.decode(encoded).map_err(|e| {
+            Error::Webhook(format!(
+                "the secret is not `whsec_` followed by base64: {e}"
+            ))
+        })?;
         if key.is_empty() {
             return Err(Error::Webhook("the secret is empty".into()));
         }
@@ -142,21 +157,22 @@ impl WebhookVerifier {
                 self.tolerance
             )));
         }
+        // The MAC is computed once, however many entries the header has.
+        let mac = self.mac(headers.id, headers.timestamp.trim(), body);
         let mut entries = 0;
         for entry in headers.signature.split_whitespace() {
             let Some(("v1", encoded)) = entry.split_once(',') else {
                 continue;
             };
             entries += 1;
-            let Ok(expected) = base64::engine::general_purpose::STANDARD.decode(encoded) else {
+            if entries > MAX_SIGNATURES {
+                break;
+            }
+            let Ok(expected) = BASE64.decode(encoded) else {
                 continue;
             };
-            // `verify_slice` compares in constant time.
-            if self
-                .mac(headers.id, headers.timestamp.trim(), body)
-                .verify_slice(&expected)
-                .is_ok()
-            {
+            // `verify_slice` compares in constant time (and rejects other lengths).
+            if mac.clone().verify_slice(&expected).is_ok() {
                 return Ok(());
             }
         }
@@ -175,7 +191,9 @@ impl WebhookVerifier {
         body: &[u8],
     ) -> Result<Prediction, Error> {
         self.verify(headers, body)?;
-        parse_body(body)
+        let mut value: serde_json::Value = parse_body(body)?;
+        fill_prediction_defaults(&mut value);
+        decode_value(value, body)
     }
 
     /// Verifies, parses the prediction, and decodes its output into model `M`'s typed output
@@ -205,15 +223,52 @@ impl WebhookVerifier {
     }
 }
 
+/// The error of a verified body that does not decode: what and where, with a bounded snippet.
+fn payload_error(path: String, message: String, body: &[u8]) -> Error {
+    Error::Decode {
+        operation: "webhook",
+        path,
+        message,
+        content_type: None,
+        snippet: Some(crate::error::snippet(body)),
+    }
+}
+
 fn parse_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, Error> {
     let mut de = serde_json::Deserializer::from_slice(body);
-    serde_path_to_error::deserialize(&mut de).map_err(|e| {
-        Error::Webhook(format!(
-            "cannot decode the body at `{}`: {}",
-            e.path(),
-            e.inner()
-        ))
-    })
+    serde_path_to_error::deserialize(&mut de)
+        .map_err(|e| payload_error(e.path().to_string(), e.inner().to_string(), body))
+}
+
+fn decode_value<T: serde::de::DeserializeOwned>(
+    value: serde_json::Value,
+    body: &[u8],
+) -> Result<T, Error> {
+    serde_path_to_error::deserialize(value)
+        .map_err(|e| payload_error(e.path().to_string(), e.inner().to_string(), body))
+}
+
+/// Gives a webhook's prediction the fields the API's type requires but a payload may lack;
+/// `id` and `status` stay required (without them the payload says nothing).
+fn fill_prediction_defaults(value: &mut serde_json::Value) {
+    use serde_json::{json, Value};
+    let Value::Object(map) = value else { return };
+    for (key, default) in [
+        ("created_at", json!("")),
+        ("data_removed", json!(false)),
+        ("input", json!({})),
+        ("model", json!("")),
+        ("output", Value::Null),
+        ("version", json!("")),
+        ("urls", json!({})),
+    ] {
+        map.entry(key).or_insert(default);
+    }
+    if let Some(Value::Object(urls)) = map.get_mut("urls") {
+        for key in ["cancel", "get", "web"] {
+            urls.entry(key).or_insert(json!(""));
+        }
+    }
 }
 
 #[cfg(test)]
@@ -286,6 +341,89 @@ mod tests {
         assert!(e.to_string().contains("Unix seconds"), "{e}");
         assert!(WebhookVerifier::new("whsec_!!!").is_err());
         assert!(!format!("{v:?}").contains("C2FV"));
+    }
+
+    /// Signed by PyPI `standardwebhooks` 1.1.0 (`Webhook("whsec_" + unpadded).sign(...)`), an
+    /// independent implementation.
+    #[test]
+    fn interoperates_with_standardwebhooks_and_unpadded_secrets() {
+        let body = br#"{"id":"p1","status":"succeeded","output":"ok"}"#;
+        let signature = "v1,1sJSV58h4xduz5tk9tpigP5kdZPsjRv3Y+QL1TKW4+4=";
+        for secret in [
+            "whsec_AQIDBAUGBwgJCgsMDQ4PEBESExQVFhc",
+            "whsec_AQIDBAUGBwgJCgsMDQ4PEBESExQVFhc=",
+        ] {
+            let v = WebhookVerifier::new(secret).unwrap();
+            let h = WebhookHeaders {
+                id: "msg_2Lh9",
+                timestamp: "1700000000",
+                signature,
+            };
+            v.verify_at(h, body, at(1_700_000_000)).unwrap();
+            assert_eq!(v.sign("msg_2Lh9", 1_700_000_000, body), signature);
+        }
+    }
+
+    #[test]
+    fn many_forged_entries_cost_one_mac_and_are_bounded() {
+        let v = WebhookVerifier::new(SECRET).unwrap();
+        let body = br#"{"id":"p1"}"#;
+        let good = v.sign("m", 1_700_000_000, body);
+        let forged = "v1,AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA= ".repeat(MAX_SIGNATURES);
+        let h = |signature| WebhookHeaders {
+            id: "m",
+            timestamp: "1700000000",
+            signature,
+        };
+        // A good entry after the bound is not looked at.
+        let late = format!("{forged}{good}");
+        let e = v.verify_at(h(&late), body, at(1_700_000_000)).unwrap_err();
+        assert!(e.to_string().contains("no signature matches"), "{e}");
+        let early = format!("{}{good}", "v1,AAAA ".repeat(MAX_SIGNATURES - 1));
+        v.verify_at(h(&early), body, at(1_700_000_000)).unwrap();
+    }
+
+    #[test]
+    fn signed_payloads_decode_leniently_and_fail_apart_from_signatures() {
+        let v = WebhookVerifier::new(SECRET).unwrap();
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_secs();
+        let signed = |body: &[u8]| (v.sign("m", now, body), now.to_string());
+        // Replicate's documented example payload: no data_removed, model or urls.
+        let body = br#"{"id":"ufawqhfynnddngldkgtslldrkq","version":"5c7d5dc6dd8bf75c1acaa8565735e7986bc5b66206b55cca93cb72c9bf15ccaa","created_at":"2022-04-26T22:13:06.224088Z","started_at":null,"completed_at":null,"status":"starting","input":{"text":"Alice"},"output":null,"error":null,"logs":null,"metrics":{}}"#;
+        let (sig, ts) = signed(body);
+        let h = WebhookHeaders {
+            id: "m",
+            timestamp: &ts,
+            signature: &sig,
+        };
+        let p = v.prediction(h, body).unwrap();
+        assert_eq!(p.id, "ufawqhfynnddngldkgtslldrkq");
+        assert!(!p.data_removed);
+        // Signed but not a prediction: a decode error naming the field, not a signature error.
+        let body = br#"{"status":"succeeded"}"#;
+        let (sig, ts) = signed(body);
+        let h = WebhookHeaders {
+            id: "m",
+            timestamp: &ts,
+            signature: &sig,
+        };
+        let e = v.prediction(h, body).unwrap_err();
+        assert!(matches!(&e, Error::Decode { .. }), "{e:?}");
+        assert!(e.to_string().contains("id"), "{e}");
+        // A bad signature stays a webhook error.
+        let e = v
+            .prediction(
+                WebhookHeaders {
+                    signature: "v1,AAAA",
+                    ..h
+                },
+                body,
+            )
+            .unwrap_err();
+        assert!(matches!(e, Error::Webhook(_)), "{e:?}");
     }
 
     #[test]

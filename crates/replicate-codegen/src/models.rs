@@ -1307,11 +1307,8 @@ fn check_tokens(f: &MField) -> Option<TokenStream> {
             }
         }
         MTy::String | MTy::Secret => {
-            let as_str = if *f.ty.inner() == MTy::Secret {
-                quote! { value.expose() }
-            } else {
-                quote! { value.as_str() }
-            };
+            // The check reads the value through its type, so a `Secret` is never shown.
+            let as_str = quote! { value };
             if b.min_length.is_some() || b.max_length.is_some() {
                 let min = match b.min_length {
                     Some(v) => {

@@ -552,6 +552,20 @@ fn kind_type(kind: &ResponseKind, types: &TokenStream) -> TokenStream {
     }
 }
 
+/// The body kind an undeclared 2xx status is decoded as: when every declared success status
+/// carries the same body and no `2XX` range already catches the rest. A server answering `200`
+/// where the spec says `201` still returns what the caller asked for (a created prediction is
+/// never reported as an error).
+fn other_success_kind(op: &Operation) -> Option<&ResponseKind> {
+    let first = &op.responses.first()?.kind;
+    let same = op.responses.iter().all(|r| &r.kind == first);
+    let ranged = op
+        .responses
+        .iter()
+        .any(|r| matches!(r.status, StatusMatch::Range(_)));
+    (op.responses.len() > 1 && same && !ranged && *first != ResponseKind::Empty).then_some(first)
+}
+
 fn decode_expr(kind: &ResponseKind) -> TokenStream {
     match kind {
         ResponseKind::Json(_) => quote! { response.json()? },
@@ -726,9 +740,14 @@ fn render_operation(op: &Operation, space: &TypeSpace) -> TokenStream {
                     quote! { #pat => ::std::result::Result::Ok(#resp_ty::#v(#e)), }
                 }
             });
+            let other = other_success_kind(op).map(|kind| {
+                let e = decode_expr(kind);
+                quote! { status @ 200..=299 => ::std::result::Result::Ok(#resp_ty::OtherSuccess(status, #e)), }
+            });
             quote! {
                 match response.status() {
                     #(#arms)*
+                    #other
                     _ => ::std::result::Result::Err(response.unexpected_status()),
                 }
             }
@@ -820,6 +839,16 @@ fn render_response_enum(op: &Operation, name: &TokenStream) -> TokenStream {
             quote! { Self::#v(_) => #code, }
         }
     });
+    let other = other_success_kind(op);
+    let other_variant = other.map(|kind| {
+        let t = kind_type(kind, &types);
+        quote! {
+            /// Another 2XX status the spec does not declare, with the same body.
+            OtherSuccess(u16, #t),
+        }
+    });
+    let other_status = other.map(|_| quote! { Self::OtherSuccess(status, _) => *status, });
+    let other_inner = other.map(|_| quote! { | Self::OtherSuccess(_, value) });
     // When every variant carries the same type, callers can ignore which status it was.
     let kinds: Vec<&ResponseKind> = op.responses.iter().map(|r| &r.kind).collect();
     let same = kinds.windows(2).all(|w| w[0] == w[1]) && *kinds[0] != ResponseKind::Empty;
@@ -832,7 +861,7 @@ fn render_response_enum(op: &Operation, name: &TokenStream) -> TokenStream {
         quote! {
             /// The body, whichever success status carried it.
             pub fn into_inner(self) -> #t {
-                match self { #(#arms)|* => value }
+                match self { #(#arms)|* #other_inner => value }
             }
         }
     });
@@ -840,11 +869,11 @@ fn render_response_enum(op: &Operation, name: &TokenStream) -> TokenStream {
         #[doc = #d]
         #[derive(Debug, Clone, PartialEq)]
         #[allow(clippy::large_enum_variant)]
-        pub enum #name { #(#variants)* }
+        pub enum #name { #(#variants)* #other_variant }
         impl #name {
             /// The HTTP status (the lowest of its range for `2XX`).
             pub fn status(&self) -> u16 {
-                match self { #(#status_arms)* }
+                match self { #(#status_arms)* #other_status }
             }
             #into_inner
         }

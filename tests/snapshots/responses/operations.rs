@@ -103,6 +103,11 @@ impl<'a> PredictionsCreate<'a> {
                     PredictionsCreateResponse::Accepted(response.json()?),
                 )
             }
+            status @ 200..=299 => {
+                ::std::result::Result::Ok(
+                    PredictionsCreateResponse::OtherSuccess(status, response.json()?),
+                )
+            }
             _ => ::std::result::Result::Err(response.unexpected_status()),
         }
     }
@@ -125,6 +130,8 @@ pub enum PredictionsCreateResponse {
     Created(types::Prediction),
     /// Status 202.
     Accepted(types::Prediction),
+    /// Another 2XX status the spec does not declare, with the same body.
+    OtherSuccess(u16, types::Prediction),
 }
 impl PredictionsCreateResponse {
     /// The HTTP status (the lowest of its range for `2XX`).
@@ -132,12 +139,15 @@ impl PredictionsCreateResponse {
         match self {
             Self::Created(_) => 201,
             Self::Accepted(_) => 202,
+            Self::OtherSuccess(status, _) => *status,
         }
     }
     /// The body, whichever success status carried it.
     pub fn into_inner(self) -> types::Prediction {
         match self {
-            Self::Created(value) | Self::Accepted(value) => value,
+            Self::Created(value)
+            | Self::Accepted(value)
+            | Self::OtherSuccess(_, value) => value,
         }
     }
 }

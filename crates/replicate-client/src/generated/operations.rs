@@ -419,6 +419,14 @@ impl<'a> DeploymentsPredictionsCreate<'a> {
                     DeploymentsPredictionsCreateResponse::Accepted(response.json()?),
                 )
             }
+            status @ 200..=299 => {
+                ::std::result::Result::Ok(
+                    DeploymentsPredictionsCreateResponse::OtherSuccess(
+                        status,
+                        response.json()?,
+                    ),
+                )
+            }
             _ => ::std::result::Result::Err(response.unexpected_status()),
         }
     }
@@ -441,6 +449,8 @@ pub enum DeploymentsPredictionsCreateResponse {
     Created(types::PredictionResponse),
     /// Status 202.
     Accepted(types::PredictionResponse),
+    /// Another 2XX status the spec does not declare, with the same body.
+    OtherSuccess(u16, types::PredictionResponse),
 }
 impl DeploymentsPredictionsCreateResponse {
     /// The HTTP status (the lowest of its range for `2XX`).
@@ -448,12 +458,15 @@ impl DeploymentsPredictionsCreateResponse {
         match self {
             Self::Created(_) => 201,
             Self::Accepted(_) => 202,
+            Self::OtherSuccess(status, _) => *status,
         }
     }
     /// The body, whichever success status carried it.
     pub fn into_inner(self) -> types::PredictionResponse {
         match self {
-            Self::Created(value) | Self::Accepted(value) => value,
+            Self::Created(value)
+            | Self::Accepted(value)
+            | Self::OtherSuccess(_, value) => value,
         }
     }
 }
@@ -1156,6 +1169,14 @@ impl<'a> ModelsPredictionsCreate<'a> {
                     ModelsPredictionsCreateResponse::Accepted(response.json()?),
                 )
             }
+            status @ 200..=299 => {
+                ::std::result::Result::Ok(
+                    ModelsPredictionsCreateResponse::OtherSuccess(
+                        status,
+                        response.json()?,
+                    ),
+                )
+            }
             _ => ::std::result::Result::Err(response.unexpected_status()),
         }
     }
@@ -1178,6 +1199,8 @@ pub enum ModelsPredictionsCreateResponse {
     Created(types::PredictionResponse),
     /// Status 202.
     Accepted(types::PredictionResponse),
+    /// Another 2XX status the spec does not declare, with the same body.
+    OtherSuccess(u16, types::PredictionResponse),
 }
 impl ModelsPredictionsCreateResponse {
     /// The HTTP status (the lowest of its range for `2XX`).
@@ -1185,12 +1208,15 @@ impl ModelsPredictionsCreateResponse {
         match self {
             Self::Created(_) => 201,
             Self::Accepted(_) => 202,
+            Self::OtherSuccess(status, _) => *status,
         }
     }
     /// The body, whichever success status carried it.
     pub fn into_inner(self) -> types::PredictionResponse {
         match self {
-            Self::Created(value) | Self::Accepted(value) => value,
+            Self::Created(value)
+            | Self::Accepted(value)
+            | Self::OtherSuccess(_, value) => value,
         }
     }
 }
@@ -1617,6 +1643,11 @@ impl<'a> PredictionsCreate<'a> {
                     PredictionsCreateResponse::Accepted(response.json()?),
                 )
             }
+            status @ 200..=299 => {
+                ::std::result::Result::Ok(
+                    PredictionsCreateResponse::OtherSuccess(status, response.json()?),
+                )
+            }
             _ => ::std::result::Result::Err(response.unexpected_status()),
         }
     }
@@ -1639,6 +1670,8 @@ pub enum PredictionsCreateResponse {
     Created(types::PredictionResponse),
     /// Status 202.
     Accepted(types::PredictionResponse),
+    /// Another 2XX status the spec does not declare, with the same body.
+    OtherSuccess(u16, types::PredictionResponse),
 }
 impl PredictionsCreateResponse {
     /// The HTTP status (the lowest of its range for `2XX`).
@@ -1646,12 +1679,15 @@ impl PredictionsCreateResponse {
         match self {
             Self::Created(_) => 201,
             Self::Accepted(_) => 202,
+            Self::OtherSuccess(status, _) => *status,
         }
     }
     /// The body, whichever success status carried it.
     pub fn into_inner(self) -> types::PredictionResponse {
         match self {
-            Self::Created(value) | Self::Accepted(value) => value,
+            Self::Created(value)
+            | Self::Accepted(value)
+            | Self::OtherSuccess(_, value) => value,
         }
     }
 }

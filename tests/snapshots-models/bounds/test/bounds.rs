@@ -116,7 +116,7 @@ impl ::replicate_client::model::ModelInput for Input {
         if let ::std::option::Option::Some(value) = &self.name {
             ::replicate_client::model::check::length(
                 "name",
-                value.as_str(),
+                value,
                 ::std::option::Option::Some(2),
                 ::std::option::Option::Some(8),
             )?;
@@ -124,7 +124,7 @@ impl ::replicate_client::model::ModelInput for Input {
         if let ::std::option::Option::Some(value) = &self.code {
             ::replicate_client::model::check::pattern(
                 "code",
-                value.as_str(),
+                value,
                 "^[a-z]{3}-[0-9]{2}$",
             )?;
         }
