@@ -86,9 +86,14 @@ async fn a_typed_output_that_does_not_match_is_a_decode_error_with_a_path() {
         .run::<FluxSchnell>(flux_schnell::Input::new("a fox"))
         .await
         .unwrap_err();
+    // The prediction exists (and is billed): the error keeps its id around the decode error.
+    assert!(err.prediction_id().is_some(), "{err:?}");
+    let Error::AfterCreate { source, .. } = &err else {
+        panic!("{err:?}")
+    };
     assert!(
         matches!(
-            err,
+            **source,
             Error::Decode {
                 operation: "model output",
                 ..

@@ -279,18 +279,7 @@ impl Client {
         let method = reqwest::Method::from_bytes(request.method.as_bytes()).map_err(|_| {
             Error::InvalidRequest(format!("invalid HTTP method {}", request.method))
         })?;
-        let absolute = request.path.starts_with("http://") || request.path.starts_with("https://");
-        let first = if absolute {
-            request.path.clone()
-        } else {
-            format!("{}{}", self.inner.base_url, request.path)
-        };
-        let mut url = reqwest::Url::parse(&first)
-            .map_err(|e| Error::InvalidRequest(format!("invalid URL {first:?}: {e}")))?;
-        if !request.query.is_empty() {
-            url.query_pairs_mut()
-                .extend_pairs(request.query.iter().map(|(k, v)| (*k, v.as_str())));
-        }
+        let mut url = request.url(&self.inner.base_url)?;
         let mut visited: Vec<reqwest::Url> = Vec::new();
         loop {
             self.inner.throttle.ready().await;

@@ -353,7 +353,7 @@ impl Client {
         let created = self.create_prediction(&target, json, options).await?;
         let done = self.wait(created, WaitOptions::default()).await?;
         let id = done.id.clone();
-        decode_output::<M::Output>(&id, into_output(done)?)
+        decode_output::<M::Output>(&id, into_output(done)?).map_err(|e| e.after_create(&id))
     }
 
     /// Streams a typed model's output as typed chunks (text pieces for language models).
@@ -370,13 +370,12 @@ impl Client {
             .create_prediction(&Self::model_ref::<M>(), json, options)
             .await?;
         let url = prediction.urls.stream.ok_or_else(|| {
-            Error::Stream(format!(
-                "prediction {} has no stream URL (the model may not stream)",
-                prediction.id
-            ))
+            Error::Stream("it has no stream URL (the model may not stream)".into())
+                .after_create(&prediction.id)
         })?;
-        Ok(typed_chunks::<M>(
-            self.stream_events(url, StreamOptions::default()),
+        Ok(crate::stream::for_prediction(
+            typed_chunks::<M>(self.stream_events(url, StreamOptions::default())),
+            prediction.id,
         ))
     }
 }

@@ -83,6 +83,24 @@ impl RequestSpec {
         self
     }
 
+    /// The absolute URL this request goes to, below `base_url` unless its path is already
+    /// absolute, with its query pairs encoded.
+    pub fn url(&self, base_url: &str) -> Result<reqwest::Url, Error> {
+        let absolute = self.path.starts_with("http://") || self.path.starts_with("https://");
+        let text = if absolute {
+            self.path.clone()
+        } else {
+            format!("{base_url}{}", self.path)
+        };
+        let mut url = reqwest::Url::parse(&text)
+            .map_err(|e| Error::InvalidRequest(format!("invalid URL {text:?}: {e}")))?;
+        if !self.query.is_empty() {
+            url.query_pairs_mut()
+                .extend_pairs(self.query.iter().map(|(k, v)| (*k, v.as_str())));
+        }
+        Ok(url)
+    }
+
     /// Adds a query pair.
     pub fn query(&mut self, name: &'static str, value: String) {
         self.query.push((name, value));

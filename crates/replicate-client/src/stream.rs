@@ -95,39 +95,95 @@ fn parse_event(event: &str, data: String) -> StreamEvent {
     }
 }
 
-/// Which events a reconnect may have replayed. Only an event with its own `id:` can be
-/// recognised; one without is delivered, except while a server that ignored `Last-Event-ID`
-/// is replaying what came before the id we resumed from.
+/// Which events a reconnect may have replayed, so that none is delivered twice and none is
+/// dropped.
+///
+/// An event with its own `id:` is recognised by it. One without cannot be, but a reconnect
+/// can only replay the events after the last id (the "tail"): a server honouring
+/// `Last-Event-ID` resumes there, and one ignoring it replays everything up to that id first.
+/// So after a reconnect, id-less events are skipped only while they repeat the tail we
+/// delivered, in order and with the same content; the first that differs is new.
 #[derive(Debug, Default)]
 struct Replay {
-    seen: HashSet<String>,
+    /// Fingerprints of the ids seen (a server choosing huge ids cannot make this grow by more
+    /// than a few bytes per event).
+    seen: HashSet<u64>,
     /// The id sent as `Last-Event-ID` on the current connection.
     resumed_from: Option<String>,
-    replaying: bool,
+    /// Replaying what came before `resumed_from` (a server that ignored it).
+    before_resume: bool,
+    /// Fingerprints of the id-less events delivered since the last event with an id.
+    tail: Vec<u64>,
+    /// How much of `tail` this connection has repeated so far.
+    matched: usize,
+}
+
+fn fingerprint(value: &impl std::hash::Hash) -> u64 {
+    use std::hash::Hasher;
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    value.hash(&mut h);
+    h.finish()
 }
 
 impl Replay {
     fn reconnecting(&mut self, last_id: Option<&String>) {
         self.resumed_from = last_id.cloned();
-        self.replaying = false;
+        self.before_resume = false;
+        self.matched = 0;
     }
 
     /// True when `event` must be delivered.
     fn is_new(&mut self, event: &SseEvent) -> bool {
         match &event.id {
             Some(id) if !id.is_empty() => {
-                if self.seen.insert(id.clone()) {
-                    self.replaying = false;
+                if self.seen.insert(fingerprint(id)) {
+                    self.before_resume = false;
+                    self.tail.clear();
+                    self.matched = 0;
                     true
                 } else {
-                    // A replay continues until it reaches the id we resumed from.
-                    self.replaying = self.resumed_from.as_ref() != Some(id);
+                    // A replay reaches the resume point with the id we resumed from.
+                    self.before_resume = self.resumed_from.as_ref() != Some(id);
                     false
                 }
             }
-            _ => !self.replaying,
+            _ if self.before_resume => false,
+            _ => {
+                let print = fingerprint(&(&event.event, &event.data));
+                if self.tail.get(self.matched) == Some(&print) {
+                    self.matched += 1;
+                    return false;
+                }
+                // New from here on: what was not repeated will not be.
+                self.tail.truncate(self.matched);
+                self.tail.push(print);
+                self.matched = self.tail.len();
+                true
+            }
         }
     }
+}
+
+/// True unless the response says it is something other than an event stream (a missing
+/// `Content-Type` is given the benefit of the doubt).
+fn is_event_stream(response: &reqwest::Response) -> bool {
+    response
+        .headers()
+        .get(reqwest::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_none_or(|v| {
+            v.split(';')
+                .next()
+                .is_some_and(|t| t.trim().eq_ignore_ascii_case("text/event-stream"))
+        })
+}
+
+/// Ties every error of a created prediction's stream to its id.
+pub(crate) fn for_prediction<T: Send + 'static>(
+    events: Pin<Box<dyn Stream<Item = Result<T, Error>> + Send>>,
+    id: String,
+) -> Pin<Box<dyn Stream<Item = Result<T, Error>> + Send>> {
+    Box::pin(events.map(move |event| event.map_err(|e| e.after_create(&id))))
 }
 
 impl Client {
@@ -167,6 +223,23 @@ impl Client {
                 let outcome = tokio::time::timeout(idle, client.send_once(&request, failures)).await;
                 let problem = match outcome {
                     Err(_) => format!("no response head within {idle:?}"),
+                    Ok(Ok(response)) if response.status().is_success() && !is_event_stream(&response) => {
+                        // A proxy's page or a JSON answer: no reconnect will turn it into events.
+                        let content_type = response
+                            .headers()
+                            .get(reqwest::header::CONTENT_TYPE)
+                            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
+                        let body = client.read_body(OP, response).await?;
+                        Err(Error::Protocol {
+                            operation: OP,
+                            message: format!(
+                                "expected text/event-stream, got {} with body {:?}",
+                                content_type.as_deref().unwrap_or("no content type"),
+                                crate::error::snippet(&body)
+                            ),
+                        })?;
+                        unreachable!("the error above ends the stream")
+                    }
                     Ok(Ok(response)) if response.status().is_success() => {
                         let mut body = response.bytes_stream();
                         let mut parser = SseParser::new(options.max_event_size);
@@ -252,12 +325,13 @@ impl Client {
         };
         let prediction = self.create_prediction(&model, input, options).await?;
         let url = prediction.urls.stream.ok_or_else(|| {
-            Error::Stream(format!(
-                "prediction {} has no stream URL (the model may not support streaming)",
-                prediction.id
-            ))
+            Error::Stream("it has no stream URL (the model may not support streaming)".into())
+                .after_create(&prediction.id)
         })?;
-        Ok(self.stream_events(url, StreamOptions::default()))
+        Ok(for_prediction(
+            self.stream_events(url, StreamOptions::default()),
+            prediction.id,
+        ))
     }
 }
 
@@ -282,10 +356,10 @@ pub fn text_chunks(
 mod tests {
     use super::*;
 
-    fn event(id: Option<&str>) -> SseEvent {
+    fn event(id: Option<&str>, data: &str) -> SseEvent {
         SseEvent {
             event: "output".into(),
-            data: String::new(),
+            data: data.into(),
             id: id.map(str::to_string),
         }
     }
@@ -293,21 +367,27 @@ mod tests {
     #[test]
     fn events_without_their_own_id_are_never_dropped() {
         let mut r = Replay::default();
-        assert!(r.is_new(&event(Some("1"))));
-        assert!(r.is_new(&event(None)));
-        assert!(r.is_new(&event(None)));
-        assert!(r.is_new(&event(Some("2"))));
-        // A server that ignores Last-Event-ID replays 1, (no id), 2, then sends new events.
+        assert!(r.is_new(&event(Some("1"), "a")));
+        assert!(r.is_new(&event(None, "b")));
+        assert!(r.is_new(&event(None, "b")), "same content, not a replay");
+        assert!(r.is_new(&event(Some("2"), "c")));
+        assert!(r.is_new(&event(None, "d")));
+        // A server that ignores Last-Event-ID replays from the start, then sends new events.
         r.reconnecting(Some(&"2".to_string()));
-        assert!(!r.is_new(&event(Some("1"))));
-        assert!(!r.is_new(&event(None)), "part of the replay");
-        assert!(!r.is_new(&event(Some("2"))));
-        assert!(r.is_new(&event(None)), "after the resume point: new");
-        assert!(r.is_new(&event(Some("3"))));
-        // A server that honours it sends only new events.
+        assert!(!r.is_new(&event(Some("1"), "a")));
+        assert!(!r.is_new(&event(None, "b")), "before the resume point");
+        assert!(!r.is_new(&event(Some("2"), "c")));
+        assert!(!r.is_new(&event(None, "d")), "the tail, repeated");
+        assert!(r.is_new(&event(None, "e")), "past the tail: new");
+        assert!(r.is_new(&event(Some("3"), "f")));
+        // A server that honours it resumes after the id (repeating the tail, or not).
+        assert!(r.is_new(&event(None, "g")));
         r.reconnecting(Some(&"3".to_string()));
-        assert!(r.is_new(&event(None)));
-        assert!(r.is_new(&event(Some("4"))));
+        assert!(!r.is_new(&event(None, "g")));
+        assert!(r.is_new(&event(None, "h")));
+        r.reconnecting(Some(&"3".to_string()));
+        assert!(r.is_new(&event(None, "i")), "tail not repeated: new");
+        assert!(r.is_new(&event(Some("4"), "j")));
     }
 
     #[test]

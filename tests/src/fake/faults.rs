@@ -24,12 +24,125 @@ pub(crate) enum Fault {
     Truncate,
     /// 200 with a body that is not valid JSON.
     InvalidJson,
+    /// Never send a response head (the connection stays open until the client gives up).
+    Hang,
+    /// Answer exactly this, whatever the request.
+    Respond(Canned),
+    /// Handle normally, then replace the status.
+    Status(u16),
+}
+
+/// One piece of a [`Canned`] body.
+#[derive(Clone, Debug)]
+enum Piece {
+    Bytes(Bytes),
+    Pause(Duration),
+    /// Stop sending but keep the connection open, forever.
+    Stall,
+    /// Cut the connection.
+    Cut,
+}
+
+/// A response written out in full by a test: status, headers and a body given piece by piece,
+/// with pauses, a stall that never ends, or a cut.
+#[derive(Clone, Debug)]
+pub struct Canned {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: Vec<Piece>,
+}
+
+impl Canned {
+    /// A response with this status and no body yet.
+    pub fn new(status: u16) -> Canned {
+        Canned {
+            status,
+            headers: Vec::new(),
+            body: Vec::new(),
+        }
+    }
+
+    /// `200 application/json` with this JSON.
+    pub fn json(value: &serde_json::Value) -> Canned {
+        Canned::new(200)
+            .header("content-type", "application/json")
+            .body(value.to_string())
+    }
+
+    /// `200 text/event-stream` with this text.
+    pub fn sse(text: impl Into<String>) -> Canned {
+        Canned::new(200)
+            .header("content-type", "text/event-stream")
+            .body(text.into())
+    }
+
+    /// Adds a header.
+    pub fn header(mut self, name: &str, value: &str) -> Canned {
+        self.headers.push((name.to_string(), value.to_string()));
+        self
+    }
+
+    /// Sends these bytes next.
+    pub fn body(mut self, bytes: impl Into<Bytes>) -> Canned {
+        self.body.push(Piece::Bytes(bytes.into()));
+        self
+    }
+
+    /// Pauses before the next piece.
+    pub fn pause(mut self, delay: Duration) -> Canned {
+        self.body.push(Piece::Pause(delay));
+        self
+    }
+
+    /// Stops sending, keeping the connection open, after what was given so far.
+    pub fn stall(mut self) -> Canned {
+        self.body.push(Piece::Stall);
+        self
+    }
+
+    /// Cuts the connection after what was given so far.
+    pub fn cut(mut self) -> Canned {
+        self.body.push(Piece::Cut);
+        self
+    }
+
+    /// The response.
+    pub(crate) fn response(&self) -> Response<Body> {
+        let pieces = self.body.clone();
+        let stream = futures::stream::unfold(pieces.into_iter(), |mut rest| async move {
+            loop {
+                match rest.next()? {
+                    Piece::Bytes(b) => return Some((Ok::<_, std::io::Error>(b), rest)),
+                    Piece::Pause(d) => tokio::time::sleep(d).await,
+                    Piece::Stall => futures::future::pending::<()>().await,
+                    Piece::Cut => {
+                        // Let hyper flush what was sent, then abort mid-body.
+                        tokio::time::sleep(Duration::from_millis(30)).await;
+                        return Some((Err(std::io::Error::other("canned cut")), rest));
+                    }
+                }
+            }
+        });
+        let mut resp = Response::new(Body::from_stream(stream));
+        *resp.status_mut() = StatusCode::from_u16(self.status).unwrap_or(StatusCode::OK);
+        for (name, value) in &self.headers {
+            if let (Ok(name), Ok(value)) = (
+                header::HeaderName::from_bytes(name.as_bytes()),
+                HeaderValue::from_str(value),
+            ) {
+                resp.headers_mut().append(name, value);
+            }
+        }
+        resp
+    }
 }
 
 #[derive(Default)]
 struct Inner {
     queue: VecDeque<Fault>,
     stream_cut: Option<usize>,
+    /// `(per mille, rng)`: answer this share of requests 429, independently of the queue.
+    throttle: Option<(u32, fastrand::Rng)>,
 }
 
 /// Handle on the fake server's fault injection. Cloning shares the same queue.
@@ -80,6 +193,27 @@ impl Faults {
         self.push(n, Fault::InvalidJson);
     }
 
+    /// The next `n` requests never get a response head.
+    pub fn hang_next(&self, n: usize) {
+        self.push(n, Fault::Hang);
+    }
+
+    /// The next `n` requests get exactly `response`.
+    pub fn respond_next(&self, n: usize, response: Canned) {
+        self.push(n, Fault::Respond(response));
+    }
+
+    /// The next `n` requests are handled normally, but answered with `status`.
+    pub fn status_next(&self, n: usize, status: u16) {
+        self.push(n, Fault::Status(status));
+    }
+
+    /// From now on, answers `per_mille`/1000 of all requests (chosen by a generator seeded
+    /// with `seed`) with `429` and no `Retry-After`, besides the queued faults. 0 turns it off.
+    pub fn throttle_randomly(&self, per_mille: u32, seed: u64) {
+        self.lock().throttle = (per_mille > 0).then(|| (per_mille, fastrand::Rng::with_seed(seed)));
+    }
+
     /// The next event-stream connection sends only `events` events, then is cut (no `done`).
     pub fn drop_stream_after(&self, events: usize) {
         self.lock().stream_cut = Some(events);
@@ -90,11 +224,20 @@ impl Faults {
         let mut inner = self.lock();
         inner.queue.clear();
         inner.stream_cut = None;
+        inner.throttle = None;
     }
 
     /// Takes the fault for the request that just arrived.
     pub(crate) fn take(&self) -> Option<Fault> {
-        self.lock().queue.pop_front()
+        let mut inner = self.lock();
+        if let Some(fault) = inner.queue.pop_front() {
+            return Some(fault);
+        }
+        let (per_mille, rng) = inner.throttle.as_mut()?;
+        (rng.u32(0..1000) < *per_mille).then_some(Fault::Fail {
+            status: 429,
+            retry_after: None,
+        })
     }
 
     /// Takes the pending stream cut, if any.

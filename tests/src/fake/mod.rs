@@ -23,7 +23,7 @@ mod webhook;
 #[cfg(test)]
 mod tests;
 
-pub use faults::Faults;
+pub use faults::{Canned, Faults};
 
 use axum::body::Body;
 use axum::http::{Request, Response, StatusCode};
@@ -243,8 +243,14 @@ async fn handle(
         Some(Fault::Truncate) => return Ok(faults::truncated_response()),
         Some(Fault::InvalidJson) => return Ok(faults::invalid_json_response()),
         Some(Fault::Slow(delay)) => tokio::time::sleep(delay).await,
-        None => {}
+        Some(Fault::Hang) => futures::future::pending::<()>().await,
+        Some(Fault::Respond(canned)) => return Ok(canned.response()),
+        Some(Fault::Status(_)) | None => {}
     }
+    let status = match fault {
+        Some(Fault::Status(status)) => StatusCode::from_u16(status).ok(),
+        _ => None,
+    };
     let req = Request::from_parts(parts, Body::from(body));
     let is_search = req.method() == "GET" && path == "/v1/search";
     if !is_search && !authorized(&req) {
@@ -255,7 +261,12 @@ async fn handle(
         ));
     }
     match router.oneshot(req).await {
-        Ok(resp) => Ok(resp),
+        Ok(mut resp) => {
+            if let Some(status) = status {
+                *resp.status_mut() = status;
+            }
+            Ok(resp)
+        }
         Err(never) => match never {},
     }
 }
