@@ -650,3 +650,52 @@ async fn absurd_retry_after_values_are_refused_not_obeyed() {
         assert!(result.is_ok(), "{value}: {result:?}");
     }
 }
+
+// Beyond the list: a `next` link or a download redirect to another origin never receives the
+// token (it could be a way to steal it).
+#[tokio::test]
+async fn links_and_redirects_to_another_origin_never_get_the_token() {
+    let server = FakeReplicate::start().await;
+    let elsewhere = FakeReplicate::start().await;
+    let item = prediction_json(&server);
+    server.faults().respond_next(
+        1,
+        Canned::json(
+            &json!({"next": elsewhere.url("/v1/predictions?cursor=x"), "results": [item]}),
+        ),
+    );
+    elsewhere
+        .faults()
+        .respond_next(1, Canned::json(&json!({"next": null, "results": [item]})));
+    let c = client(&server);
+    let items: Vec<_> = c
+        .predictions()
+        .list()
+        .into_stream()
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(items.len(), 2);
+    server.faults().respond_next(
+        1,
+        Canned::new(302).header("location", &elsewhere.url("/fake-output/file.bin")),
+    );
+    elsewhere
+        .faults()
+        .respond_next(1, Canned::new(200).body(vec![7u8; 1000]));
+    let bytes = c
+        .download(&server.url("/v1/files/f1/download"))
+        .await
+        .unwrap()
+        .try_fold(0usize, |n, chunk| async move { Ok(n + chunk.len()) })
+        .await
+        .unwrap();
+    assert_eq!(bytes, 1000);
+    let seen = elsewhere.requests();
+    assert_eq!(seen.len(), 2);
+    for request in seen {
+        assert_eq!(request.header("authorization"), None, "{}", request.path);
+    }
+    let first = &server.requests()[0];
+    assert_eq!(first.header("authorization"), Some("Bearer r8_test"));
+}

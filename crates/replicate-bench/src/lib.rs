@@ -4,8 +4,11 @@
 //! requests per second of this crate's client and of the raw-reqwest floor ([`measure`]),
 //! sequential and 64 concurrent, of the official Python and JS clients ([`official`]), and the
 //! event-stream throughput of `stream_events`; configurations are interleaved over rounds and
-//! the medians compared against targets ([`report`]).
+//! the medians compared against targets ([`report`]). A faults section ([`faults`], alone with
+//! `--faults-only`) then reports how the runtime copes with a throttled batch, one very large
+//! event and a webhook signature header stuffed with forgeries.
 
+pub mod faults;
 pub mod measure;
 pub mod official;
 pub mod report;
@@ -77,6 +80,36 @@ mod tests {
             let sse = measure::sse(&client, &origin, 10, LIMIT).await;
             assert_eq!(sse.errors, 1, "{sse:?}");
         });
+    }
+
+    #[test]
+    fn faults_measurements_check_what_they_time() {
+        let server = server::ServerThread::start(1).unwrap();
+        let origin = server.origin();
+        runtime().block_on(async {
+            let batch = faults::throttled_batch(&origin, faults::batch_policy(), 50, LIMIT)
+                .await
+                .unwrap();
+            assert_eq!((batch.ok, batch.failed), (50, 0), "{batch:?}");
+            assert!(batch.requests > 50, "{batch:?}");
+            let none = replicate_client::RetryPolicy::none();
+            let batch = faults::throttled_batch(&origin, none, 50, LIMIT)
+                .await
+                .unwrap();
+            assert_eq!(batch.requests, 50, "{batch:?}");
+            assert!(batch.failed > 0 && batch.first_error.unwrap().contains("429"));
+            let client = measure::our_client(&origin, server::TOKEN);
+            assert!(
+                faults::big_event(&client, &origin, 100_000, LIMIT)
+                    .await
+                    .unwrap()
+                    > 0.0
+            );
+            let wrong = measure::our_client(&origin, "r8_wrong");
+            assert!(faults::big_event(&wrong, &origin, 10, LIMIT).await.is_err());
+        });
+        let (forged, valid) = faults::webhook_verify(20, 1000, 1).unwrap();
+        assert!(forged > 0.0 && valid > 0.0);
     }
 
     #[test]

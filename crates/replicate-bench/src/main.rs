@@ -1,5 +1,6 @@
 //! `replicate-bench`: see the crate docs; normally run as `cargo xtask bench`.
 
+use replicate_bench::faults::{self, Section};
 use replicate_bench::measure::{self, Sample, SseSample};
 use replicate_bench::official::{self, Driver, Lang};
 use replicate_bench::report::{self, Row, Target};
@@ -14,6 +15,8 @@ usage: replicate-bench [options]
 
   --quick              N=300 (600 concurrent), 1 round: a smoke test
   --no-official        skip the official Python and JS clients
+  --faults-only        only the faults section (throttled batch, large SSE event, webhook
+                       verification); skips everything else
   --calls N            sequential calls per round (default 3000)
   --concurrent-calls N concurrent calls per round (default 6000)
   --concurrency N      requests in flight (default 64)
@@ -31,6 +34,7 @@ struct Options {
     concurrency: usize,
     rounds: usize,
     official: bool,
+    faults_only: bool,
     sse_events: usize,
     server_threads: usize,
     multi_thread: bool,
@@ -46,6 +50,7 @@ impl Default for Options {
             concurrency: 64,
             rounds: 3,
             official: true,
+            faults_only: false,
             sse_events: server::DEFAULT_SSE_EVENTS,
             server_threads: 1,
             multi_thread: false,
@@ -77,6 +82,7 @@ fn parse_options(args: &[String]) -> Result<Options, String> {
                 options.rounds = 1;
             }
             "--no-official" => options.official = false,
+            "--faults-only" => options.faults_only = true,
             "--multi-thread" => options.multi_thread = true,
             "--calls" => options.calls = number(arg, args.next())?,
             "--concurrent-calls" => options.concurrent_calls = number(arg, args.next())?,
@@ -184,6 +190,17 @@ fn bench(options: &Options) -> Result<bool, String> {
     } else {
         "tokio current_thread"
     };
+    if options.faults_only {
+        eprintln!(
+            "bench: fake server at {origin} ({} threads, child process); Rust clients on {runtime_name}; faults only",
+            options.server_threads
+        );
+        let section = faults::run(&runtime, &origin, options.limit);
+        drop(server);
+        println!();
+        print_faults(&section);
+        return Ok(faults_ok(&section));
+    }
 
     let c = options.concurrency;
     let (seq, conc) = (options.calls, options.concurrent_calls);
@@ -314,6 +331,7 @@ fn bench(options: &Options) -> Result<bool, String> {
             rows[row].samples.push(sample);
         }
     }
+    let faults_section = faults::run(&runtime, &origin, options.limit);
     drop(server);
 
     let ncpu = std::thread::available_parallelism().map_or(0, |n| n.get());
@@ -353,6 +371,8 @@ fn bench(options: &Options) -> Result<bool, String> {
         events_per_s,
         mb_per_s
     );
+    println!();
+    print_faults(&faults_section);
     println!();
     println!("{}", report::ratio_header());
     let ratios = [
@@ -396,7 +416,24 @@ fn bench(options: &Options) -> Result<bool, String> {
         ok = false;
         println!("FAILED: stream_events: {e}");
     }
+    ok &= faults_ok(&faults_section);
     Ok(ok)
+}
+
+/// Prints the faults section.
+fn print_faults(section: &Section) {
+    println!("faults:");
+    for line in &section.lines {
+        println!("  {line}");
+    }
+}
+
+/// Prints the section's failures; true when there are none.
+fn faults_ok(section: &Section) -> bool {
+    for failure in &section.failures {
+        println!("FAILED: faults: {failure}");
+    }
+    section.failures.is_empty()
 }
 
 fn run_job(

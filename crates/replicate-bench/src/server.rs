@@ -1,5 +1,8 @@
 //! The fake Replicate API every client is measured against: `GET /v1/predictions/{id}` answers
 //! a fixed ~1 KB prediction, `GET /v1/stream?events=N` a long server-sent event stream.
+//! For the faults section: `GET /v1/throttled/predictions/{id}` answers 30% of requests with a
+//! `429` (no `Retry-After`) and counts them all (`GET /v1/throttled/count`), and
+//! `GET /v1/big-event?bytes=N` sends one `output` event of N bytes, then `done`.
 //!
 //! It binds 127.0.0.1 only. The benchmark runs it as a child process (`replicate-bench serve`)
 //! so that its CPU time is never mixed with the measured client's; tests run it on a thread.
@@ -14,7 +17,8 @@ use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::io::{BufRead, Write as _};
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 /// The token every client sends; anything else gets a 401.
@@ -25,6 +29,12 @@ pub const PREDICTION_ID: &str = "gm3qorzdhgbfurvjtvhg6dckhu";
 pub const DEFAULT_SSE_EVENTS: usize = 200_000;
 /// Size of the body chunks of the event stream.
 const SSE_CHUNK: usize = 16 * 1024;
+/// Percentage of `GET /v1/throttled/predictions/{id}` answered with a 429.
+pub const THROTTLED_PERCENT: u32 = 30;
+/// Largest event of `GET /v1/big-event?bytes=N`.
+pub const MAX_BIG_EVENT: usize = 64 * 1024 * 1024;
+/// Seed of the generator that picks which throttled requests get a 429.
+const THROTTLE_SEED: u64 = 0x5EED_0429;
 /// A server child process never outlives this, whatever happens to its parent.
 const CHILD_LIFETIME: Duration = Duration::from_secs(2 * 60 * 60);
 
@@ -74,9 +84,21 @@ pub fn sse_body(events: usize) -> Vec<u8> {
     out.into_bytes()
 }
 
+/// The body of `GET /v1/big-event?bytes=n`: one `output` event whose data is `n` bytes on one
+/// line, then `done`.
+pub fn big_event_body(bytes: usize) -> Vec<u8> {
+    let mut out = Vec::with_capacity(bytes + 64);
+    out.extend_from_slice(b"event: output\ndata: ");
+    out.resize(out.len() + bytes, b'x');
+    out.extend_from_slice(b"\n\nevent: done\ndata: {}\n\n");
+    out
+}
+
 struct AppState {
     prediction: Bytes,
     default_stream: Bytes,
+    throttle_rng: Mutex<fastrand::Rng>,
+    throttled_requests: AtomicU64,
 }
 
 /// The fake API's routes.
@@ -84,10 +106,15 @@ pub fn router() -> Router {
     let state = Arc::new(AppState {
         prediction: Bytes::from(prediction_json()),
         default_stream: Bytes::from(sse_body(DEFAULT_SSE_EVENTS)),
+        throttle_rng: Mutex::new(fastrand::Rng::with_seed(THROTTLE_SEED)),
+        throttled_requests: AtomicU64::new(0),
     });
     Router::new()
         .route("/v1/predictions/{id}", get(get_prediction))
         .route("/v1/stream", get(stream))
+        .route("/v1/throttled/predictions/{id}", get(throttled_prediction))
+        .route("/v1/throttled/count", get(throttled_count))
+        .route("/v1/big-event", get(big_event))
         .with_state(state)
 }
 
@@ -130,6 +157,42 @@ async fn get_prediction(
         .into_response()
 }
 
+/// Like `get_prediction`, but [`THROTTLED_PERCENT`]% of requests get a 429 without
+/// `Retry-After`; every request is counted.
+async fn throttled_prediction(
+    state: State<Arc<AppState>>,
+    id: Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    state.throttled_requests.fetch_add(1, Ordering::Relaxed);
+    let throttle = {
+        let mut rng = state.throttle_rng.lock().unwrap_or_else(|e| e.into_inner());
+        rng.u32(0..100) < THROTTLED_PERCENT
+    };
+    if throttle && authorized(&headers) {
+        return problem(StatusCode::TOO_MANY_REQUESTS, "Request was throttled.");
+    }
+    get_prediction(state, id, headers).await
+}
+
+/// Requests `GET /v1/throttled/predictions/{id}` received so far, as a decimal number.
+async fn throttled_count(State(state): State<Arc<AppState>>) -> String {
+    state.throttled_requests.load(Ordering::Relaxed).to_string()
+}
+
+async fn big_event(Query(query): Query<HashMap<String, String>>, headers: HeaderMap) -> Response {
+    if !authorized(&headers) {
+        return problem(
+            StatusCode::UNAUTHORIZED,
+            "You did not pass a valid authentication token",
+        );
+    }
+    match query.get("bytes").map(|n| n.parse::<usize>()) {
+        Some(Ok(n)) if n <= MAX_BIG_EVENT => event_stream(Bytes::from(big_event_body(n))),
+        _ => problem(StatusCode::BAD_REQUEST, "bad `bytes`"),
+    }
+}
+
 async fn stream(
     State(state): State<Arc<AppState>>,
     Query(query): Query<HashMap<String, String>>,
@@ -146,6 +209,11 @@ async fn stream(
         Some(Ok(n)) if n <= 10 * DEFAULT_SSE_EVENTS => Bytes::from(sse_body(n)),
         Some(_) => return problem(StatusCode::BAD_REQUEST, "bad `events`"),
     };
+    event_stream(body)
+}
+
+/// `body` as a `text/event-stream` response, in [`SSE_CHUNK`] chunks.
+fn event_stream(body: Bytes) -> Response {
     let chunks: Vec<Result<Bytes, std::io::Error>> = (0..body.len())
         .step_by(SSE_CHUNK)
         .map(|start| Ok(body.slice(start..(start + SSE_CHUNK).min(body.len()))))

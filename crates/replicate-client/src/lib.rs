@@ -46,4 +46,4 @@ pub use generated::{operations, types, API_TITLE, API_VERSION, GENERATOR_VERSION
 pub use predictions::{into_output, is_terminal, CreateOptions, ModelRef, Prediction, WaitOptions};
 pub use retry::RetryPolicy;
 pub use stream::{text_chunks, EventStream, StreamEvent, StreamOptions};
-pub use webhooks::{Training, WebhookHeaders, WebhookVerifier, DEFAULT_TOLERANCE};
+pub use webhooks::{Training, WebhookHeaders, WebhookVerifier, DEFAULT_TOLERANCE, MAX_SIGNATURES};
