@@ -10,7 +10,7 @@ use replicate_models::black_forest_labs::flux_schnell::{self, AspectRatio, Megap
 use replicate_models::meta::meta_llama_3_70b_instruct as llama;
 use replicate_models::replicate::hello_world;
 use replicate_models::stability_ai::sdxl;
-use replicate_models::{FluxSchnell, HelloWorld, MetaLlama370bInstruct, Sdxl};
+use replicate_models::{FluxSchnell, HelloWorld, Sdxl};
 use std::time::Duration;
 
 fn client(server: &FakeReplicate) -> Client {
@@ -29,7 +29,7 @@ fn client(server: &FakeReplicate) -> Client {
 async fn run_sends_the_typed_input_to_the_pinned_version() {
     let server = FakeReplicate::start().await;
     let output: String = client(&server)
-        .run::<HelloWorld>(hello_world::Input::new("Alice"))
+        .run(hello_world::Input::new("Alice"))
         .await
         .unwrap();
     assert_eq!(
@@ -52,7 +52,7 @@ async fn invalid_inputs_are_rejected_before_any_request() {
     let input = flux_schnell::Input::new("a fox")
         .aspect_ratio(AspectRatio::V16x9)
         .num_outputs(9);
-    let err = client(&server).run::<FluxSchnell>(input).await.unwrap_err();
+    let err = client(&server).run(input).await.unwrap_err();
     match err {
         Error::InvalidInput { field, message } => {
             assert_eq!(field, "num_outputs");
@@ -83,7 +83,7 @@ async fn a_typed_output_that_does_not_match_is_a_decode_error_with_a_path() {
     let server = FakeReplicate::start().await;
     // The fake answers "ok" (a string); flux-schnell's output is a list of files.
     let err = client(&server)
-        .run::<FluxSchnell>(flux_schnell::Input::new("a fox"))
+        .run(flux_schnell::Input::new("a fox"))
         .await
         .unwrap_err();
     // The prediction exists (and is billed): the error keeps its id around the decode error.
@@ -107,7 +107,7 @@ async fn a_typed_output_that_does_not_match_is_a_decode_error_with_a_path() {
 async fn streams_yield_typed_text_chunks() {
     let server = FakeReplicate::start().await;
     let chunks: Vec<String> = client(&server)
-        .stream::<MetaLlama370bInstruct>(llama::Input::new().prompt("Say hello"))
+        .stream(llama::Input::new().prompt("Say hello"))
         .await
         .unwrap()
         .try_collect()
@@ -127,7 +127,7 @@ async fn trainings_take_typed_inputs() {
     let server = FakeReplicate::start().await;
     let input = sdxl::TrainingInput::new("https://example.com/photos.zip");
     let training = client(&server)
-        .train::<Sdxl>("acme/sdxl-tuned", input)
+        .train("acme/sdxl-tuned", input)
         .await
         .unwrap();
     let post = server

@@ -65,7 +65,7 @@ impl From<FilePart> for FileInput {
 }
 
 /// Sends the URL. Bytes are inlined as a data URL; a path must be resolved first
-/// ([`Client::file_input_url`], done by `client.run::<M>()`), so serialising one fails.
+/// ([`Client::file_input_url`], done by `client.run(input)`), so serialising one fails.
 impl serde::Serialize for FileInput {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self {

@@ -36,6 +36,14 @@ mod webhooks;
 #[allow(missing_docs)]
 mod generated;
 
+/// What generated model code names through this crate, so that a crate using typed models
+/// needs no `serde` or `serde_json` dependency of its own. Not part of the API.
+#[doc(hidden)]
+pub mod __private {
+    pub use serde;
+    pub use serde_json;
+}
+
 pub use client::{
     Client, ClientBuilder, DEFAULT_BASE_URL, DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_RESPONSE_SIZE,
     DEFAULT_TIMEOUT,

@@ -1,7 +1,7 @@
 //! Typed models: each model version's schema becomes an `Input` and an `Output` type (generated
 //! into the `replicate-models` crate) tied together by a marker type implementing [`Model`], so
-//! `client.run::<FluxSchnell>(input)` checks the input at compile time and before sending, and
-//! returns the typed output.
+//! `client.run(flux_schnell::Input::new("a fox"))` checks the input at compile time and before
+//! sending, and returns the typed output: the input knows its model.
 
 use crate::error::Error;
 use crate::files::{FileInput, FileStrategy};
@@ -41,6 +41,8 @@ pub trait Trainable: Model {
 
 /// A typed model input: serialisable, checkable before sending, with file inputs to resolve.
 pub trait ModelInput: serde::Serialize + Send {
+    /// The model this is an input of (so `client.run(input)` needs no turbofish).
+    type Model: Model;
     /// Checks the schema's constraints (bounds, lengths, patterns); the error names the field,
     /// the value and the bound.
     fn validate(&self) -> Result<(), Error>;
@@ -317,26 +319,37 @@ impl Client {
     }
 
     /// Runs a typed model: validates the input (nothing is sent if a bound is broken),
-    /// resolves local files, creates the prediction, waits, and decodes the typed output.
+    /// resolves local files, creates the prediction, waits, and decodes the typed output. The
+    /// input names its model, so no turbofish is needed.
     ///
     /// ```no_run
     /// # use replicate_client::model::{Model, ModelInput};
-    /// # async fn demo<M: Model>(client: replicate_client::Client, input: M::Input) -> Result<(), replicate_client::Error> {
-    /// let output: M::Output = client.run::<M>(input).await?;
+    /// # async fn demo<I: ModelInput>(client: replicate_client::Client, input: I) -> Result<(), replicate_client::Error>
+    /// # where I::Model: Model<Input = I> {
+    /// let output = client.run(input).await?;
     /// # Ok(()) }
     /// ```
-    pub async fn run<M: Model>(&self, input: M::Input) -> Result<M::Output, Error> {
-        self.run_on::<M>(Self::model_ref::<M>(), input).await
+    pub async fn run<I>(&self, input: I) -> Result<<I::Model as Model>::Output, Error>
+    where
+        I: ModelInput,
+        I::Model: Model<Input = I>,
+    {
+        self.run_on::<I::Model>(Self::model_ref::<I::Model>(), input)
+            .await
     }
 
     /// Runs a typed model through a deployment of it.
-    pub async fn run_deployment<M: Model>(
+    pub async fn run_deployment<I>(
         &self,
         owner: &str,
         name: &str,
-        input: M::Input,
-    ) -> Result<M::Output, Error> {
-        self.run_on::<M>(ModelRef::deployment(owner, name), input)
+        input: I,
+    ) -> Result<<I::Model as Model>::Output, Error>
+    where
+        I: ModelInput,
+        I::Model: Model<Input = I>,
+    {
+        self.run_on::<I::Model>(ModelRef::deployment(owner, name), input)
             .await
     }
 
@@ -357,7 +370,19 @@ impl Client {
     }
 
     /// Streams a typed model's output as typed chunks (text pieces for language models).
-    pub async fn stream<M: Model>(&self, input: M::Input) -> Result<ChunkStream<M::Chunk>, Error>
+    pub async fn stream<I>(
+        &self,
+        input: I,
+    ) -> Result<ChunkStream<<I::Model as Model>::Chunk>, Error>
+    where
+        I: ModelInput,
+        I::Model: Model<Input = I>,
+        <I::Model as Model>::Chunk: Send + 'static,
+    {
+        self.stream_on::<I::Model>(input).await
+    }
+
+    async fn stream_on<M: Model>(&self, input: M::Input) -> Result<ChunkStream<M::Chunk>, Error>
     where
         M::Chunk: Send + 'static,
     {
@@ -383,7 +408,15 @@ impl Client {
 impl Client {
     /// Starts a training of a trainable model with a typed input; `destination` is the
     /// `owner/name` model that receives the trained version.
-    pub async fn train<M: Trainable>(
+    pub async fn train<I>(&self, destination: &str, input: I) -> Result<crate::Training, Error>
+    where
+        I: ModelInput,
+        I::Model: Trainable<TrainingInput = I>,
+    {
+        self.train_on::<I::Model>(destination, input).await
+    }
+
+    async fn train_on<M: Trainable>(
         &self,
         destination: &str,
         input: M::TrainingInput,

@@ -103,6 +103,55 @@ pub fn parse_model_file(
     })
 }
 
+/// Names the variants of an enum from its values, deduplicated. A name depends only on its
+/// value: a value whose plain name no other value shares gets it (`"low"` → `Low`); values
+/// whose plain names collide (`"low"` and `"Low"`) each get the plain name followed by their
+/// own spelling (`Low_low`, `Low_Low`), so reordering the values never moves a name to another
+/// value.
+pub(crate) fn enum_variants(values: &[Value]) -> Vec<(String, Value)> {
+    fn label(v: &Value) -> String {
+        match v {
+            Value::String(s) => s.clone(),
+            other => other.to_string(),
+        }
+    }
+    fn spelling(raw: &str) -> String {
+        // Injective: letters and digits stay, anything else is `_` and two hex digits a byte.
+        raw.bytes()
+            .map(|b| {
+                if b.is_ascii_alphanumeric() {
+                    (b as char).to_string()
+                } else {
+                    format!("_{b:02X}")
+                }
+            })
+            .collect()
+    }
+    let mut unique: Vec<&Value> = Vec::new();
+    for v in values {
+        if !unique.contains(&v) {
+            unique.push(v);
+        }
+    }
+    let bases: Vec<String> = unique
+        .iter()
+        .map(|v| naming::variant_name(&label(v)))
+        .collect();
+    unique
+        .iter()
+        .zip(&bases)
+        .map(|(v, base)| {
+            let shared = bases.iter().filter(|b| *b == base).count() > 1;
+            let name = if shared {
+                format!("{base}_{}", spelling(&label(v)))
+            } else {
+                base.clone()
+            };
+            (name, (*v).clone())
+        })
+        .collect()
+}
+
 /// Which way values travel: inputs are checked strictly, outputs decoded leniently.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Dir {
@@ -174,11 +223,15 @@ enum Def {
         doc: Option<String>,
         fields: Vec<MField>,
         dir: Dir,
+        /// The struct of required fields `new` takes, when they could be confused by position.
+        required: Option<String>,
     },
     Enum {
         doc: Option<String>,
         kind: EnumKind,
         variants: Vec<(String, Value)>,
+        /// The wire names of the fields of this type, for errors.
+        fields: Vec<String>,
     },
     Union {
         doc: Option<String>,
@@ -441,35 +494,21 @@ impl<'a> Gen<'a> {
             self.warn(pointer, "an empty list of choices");
             return Ok(MTy::Value);
         }
-        let mut variants: Vec<(String, Value)> = Vec::new();
-        for v in values {
-            if variants.iter().any(|(_, w)| w == v) {
-                continue;
-            }
-            let label = match v {
-                Value::String(s) => s.clone(),
-                other => other.to_string(),
-            };
-            let base = naming::variant_name(&label);
-            let mut name = base.clone();
-            let mut i = 2;
-            while variants.iter().any(|(n, _)| *n == name) {
-                name = format!("{base}{i}");
-                i += 1;
-            }
-            variants.push((name, v.clone()));
-        }
+        let variants = enum_variants(values);
         let name = self.claim(comp.unwrap_or(hint));
         if comp.is_some() {
             self.by_component.insert(key, name.clone());
         }
-        let doc = doc_text(s.get("description").and_then(Value::as_str));
+        // Pydantic's default description of every enum says nothing.
+        let doc = doc_text(s.get("description").and_then(Value::as_str))
+            .filter(|d| d != "An enumeration.");
         self.defs.push((
             name.clone(),
             Def::Enum {
                 doc,
                 kind,
                 variants,
+                fields: Vec::new(),
             },
         ));
         Ok(MTy::Named(name))
@@ -549,8 +588,15 @@ impl<'a> Gen<'a> {
         }
         let fields = self.fields(s, &name, dir, pointer)?;
         let doc = doc_text(s.get("description").and_then(Value::as_str));
-        self.defs
-            .push((name.clone(), Def::Struct { doc, fields, dir }));
+        self.defs.push((
+            name.clone(),
+            Def::Struct {
+                doc,
+                fields,
+                dir,
+                required: None,
+            },
+        ));
         Ok(MTy::Named(name))
     }
 
@@ -657,7 +703,7 @@ fn ty_tokens(ty: &MTy) -> TokenStream {
         MTy::I64 => quote! { i64 },
         MTy::F64 => quote! { f64 },
         MTy::Bool => quote! { bool },
-        MTy::Value => quote! { ::serde_json::Value },
+        MTy::Value => quote! { ::replicate_client::__private::serde_json::Value },
         MTy::FileIn => quote! { ::replicate_client::FileInput },
         MTy::FileOut => quote! { ::replicate_client::model::FileOutput },
         MTy::Secret => quote! { ::replicate_client::model::Secret },
@@ -759,6 +805,7 @@ pub fn generate_model(src: &ModelSource) -> Result<ModelModule> {
             doc: input_doc,
             fields: input_fields,
             dir: Dir::In,
+            required: None,
         },
     ));
 
@@ -784,6 +831,7 @@ pub fn generate_model(src: &ModelSource) -> Result<ModelModule> {
                 doc: d,
                 fields,
                 dir: Dir::In,
+                required: None,
             },
         ));
         if gen.components.contains_key("TrainingOutput") {
@@ -799,6 +847,8 @@ pub fn generate_model(src: &ModelSource) -> Result<ModelModule> {
         }
     }
 
+    label_enums(&mut gen.defs);
+    name_required_structs(&mut gen);
     let tokens = render_model(src, &marker, &gen.defs, &chunk_ty, trainable);
     Ok(ModelModule {
         owner_module: naming::field_name(&src.owner),
@@ -808,6 +858,83 @@ pub fn generate_model(src: &ModelSource) -> Result<ModelModule> {
         warnings: gen.warnings,
         trainable,
     })
+}
+
+/// Which arguments a call site could swap without a compile error: text-like values all take
+/// a `&str`, numbers all take a literal.
+fn confusion_class(ty: &MTy) -> String {
+    match ty {
+        MTy::String | MTy::Secret | MTy::FileIn => "text".into(),
+        MTy::I64 | MTy::F64 => "number".into(),
+        MTy::Vec(i) => format!("list of {}", confusion_class(i)),
+        MTy::Map(i) => format!("map of {}", confusion_class(i)),
+        MTy::Option(i) => confusion_class(i),
+        other => format!("{other:?}"),
+    }
+}
+
+/// Gives an input struct whose required fields could be swapped by position a struct of those
+/// fields, so `new` names each at the call site.
+fn name_required_structs(gen: &mut Gen<'_>) {
+    let mut wanted = Vec::new();
+    for (i, (name, def)) in gen.defs.iter().enumerate() {
+        let Def::Struct {
+            fields,
+            dir: Dir::In,
+            ..
+        } = def
+        else {
+            continue;
+        };
+        let classes: Vec<String> = fields
+            .iter()
+            .filter(|f| !matches!(f.ty, MTy::Option(_)))
+            .map(|f| confusion_class(&f.ty))
+            .collect();
+        let confusable = classes
+            .iter()
+            .enumerate()
+            .any(|(j, c)| classes[j + 1..].contains(c));
+        if confusable {
+            wanted.push((i, format!("{name}Required")));
+        }
+    }
+    for (i, hint) in wanted {
+        let claimed = gen.claim(&hint);
+        if let Def::Struct { required, .. } = &mut gen.defs[i].1 {
+            *required = Some(claimed);
+        }
+    }
+}
+
+/// Tells every enum which fields use it, so its parse errors can name them.
+fn label_enums(defs: &mut [(String, Def)]) {
+    fn named(ty: &MTy) -> Option<&str> {
+        match ty {
+            MTy::Named(n) => Some(n),
+            MTy::Option(i) | MTy::Vec(i) | MTy::Map(i) => named(i),
+            _ => None,
+        }
+    }
+    let mut uses: Vec<(String, String)> = Vec::new();
+    for (_, def) in defs.iter() {
+        if let Def::Struct { fields, .. } = def {
+            for f in fields {
+                if let Some(n) = named(&f.ty) {
+                    uses.push((n.to_string(), f.wire.clone()));
+                }
+            }
+        }
+    }
+    for (name, def) in defs.iter_mut() {
+        if let Def::Enum { fields, .. } = def {
+            for (_, wire) in uses.iter().filter(|(n, _)| n == name) {
+                if !fields.contains(wire) {
+                    fields.push(wire.clone());
+                }
+            }
+        }
+    }
 }
 
 /// Defines `Output` (or `TrainingOutput`) and returns (output type, stream chunk type).
@@ -840,6 +967,7 @@ fn output_types(gen: &mut Gen<'_>, which: &str) -> Result<(MTy, MTy)> {
                 doc: d,
                 fields,
                 dir: Dir::Out,
+                required: None,
             },
         ));
         if let Some(c) = comp {
@@ -897,7 +1025,7 @@ fn render_model(
         format!(" `{owner}/{name}` version `{version}`{cog}: typed input and output.")
     };
     let marker_doc =
-        format!(" The model `{owner}/{name}`: use with `client.run::<{marker}>(input)`.");
+        format!(" The model `{owner}/{name}`: its [`Input`] runs it with `client.run(input)`.");
     let chunk_t = ty_tokens(chunk);
     let decode = match chunk.inner() {
         MTy::String => {
@@ -916,7 +1044,7 @@ fn render_model(
             }
         }
     });
-    let items = defs.iter().map(|(name, def)| render_def(name, def));
+    let items = defs.iter().map(|(name, def)| render_def(name, def, &m));
     quote! {
         #![doc = #module_doc]
         #[doc = #marker_doc]
@@ -986,7 +1114,7 @@ fn field_doc(f: &MField) -> TokenStream {
     }
 }
 
-fn render_def(name: &str, def: &Def) -> TokenStream {
+fn render_def(name: &str, def: &Def, marker: &Ident) -> TokenStream {
     let n = ident(name);
     match def {
         Def::Alias { doc: d, ty } => {
@@ -1003,8 +1131,8 @@ fn render_def(name: &str, def: &Def) -> TokenStream {
             });
             quote! {
                 #d
-                #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
-                #[serde(untagged)]
+                #[derive(Debug, Clone, PartialEq, ::replicate_client::__private::serde::Serialize, ::replicate_client::__private::serde::Deserialize)]
+                #[serde(crate = "::replicate_client::__private::serde", untagged)]
                 pub enum #n { #(#vs)* }
             }
         }
@@ -1012,12 +1140,22 @@ fn render_def(name: &str, def: &Def) -> TokenStream {
             doc: d,
             kind,
             variants,
-        } => render_enum(&n, d.as_deref(), *kind, variants),
+            fields,
+        } => {
+            // Errors name the input, not the Rust type.
+            let label = if fields.is_empty() {
+                name.to_string()
+            } else {
+                fields.join(" / ")
+            };
+            render_enum(&n, d.as_deref(), *kind, variants, &label)
+        }
         Def::Struct {
             doc: d,
             fields,
             dir,
-        } => render_struct(&n, d.as_deref(), fields, *dir),
+            required,
+        } => render_struct(&n, d.as_deref(), fields, *dir, required.as_deref(), marker),
     }
 }
 
@@ -1026,8 +1164,15 @@ fn render_enum(
     d: Option<&str>,
     kind: EnumKind,
     variants: &[(String, Value)],
+    field: &str,
 ) -> TokenStream {
     let d = doc(d);
+    // Names made of a value's own spelling (`Low_low`) are not camel case.
+    let allow = variants
+        .iter()
+        .any(|(v, _)| v.trim_end_matches('_').contains('_'))
+        .then(|| quote! { #[allow(non_camel_case_types)] });
+    let d = quote! { #d #allow };
     let decl = variants.iter().map(|(v, w)| {
         let v = ident(v);
         let vd = format!(
@@ -1077,21 +1222,21 @@ fn render_enum(
                         match value {
                             #(#from)*
                             other => ::std::result::Result::Err(::replicate_client::Error::InvalidInput {
-                                field: ::std::string::ToString::to_string(stringify!(#n)),
+                                field: ::std::string::ToString::to_string(#field),
                                 message: ::std::format!("{other:?} is not one of: {}", #expected),
                             }),
                         }
                     }
                 }
-                impl ::serde::Serialize for #n {
-                    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+                impl ::replicate_client::__private::serde::Serialize for #n {
+                    fn serialize<S: ::replicate_client::__private::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
                         s.serialize_str(self.as_str())
                     }
                 }
-                impl<'de> ::serde::Deserialize<'de> for #n {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
-                        let value = <::std::string::String as ::serde::Deserialize>::deserialize(d)?;
-                        value.parse().map_err(::serde::de::Error::custom)
+                impl<'de> ::replicate_client::__private::serde::Deserialize<'de> for #n {
+                    fn deserialize<D: ::replicate_client::__private::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+                        let value = <::std::string::String as ::replicate_client::__private::serde::Deserialize>::deserialize(d)?;
+                        value.parse().map_err(::replicate_client::__private::serde::de::Error::custom)
                     }
                 }
             }
@@ -1150,7 +1295,7 @@ fn render_enum(
                     pub fn from_value(value: #num_ty) -> ::std::result::Result<Self, ::replicate_client::Error> {
                         #(#from)*
                         ::std::result::Result::Err(::replicate_client::Error::InvalidInput {
-                            field: ::std::string::ToString::to_string(stringify!(#n)),
+                            field: ::std::string::ToString::to_string(#field),
                             message: ::std::format!("{value} is not one of: {}", #expected),
                         })
                     }
@@ -1160,15 +1305,15 @@ fn render_enum(
                         ::std::write!(f, "{}", self.value())
                     }
                 }
-                impl ::serde::Serialize for #n {
-                    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+                impl ::replicate_client::__private::serde::Serialize for #n {
+                    fn serialize<S: ::replicate_client::__private::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
                         #ser
                     }
                 }
-                impl<'de> ::serde::Deserialize<'de> for #n {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
-                        let value = <#num_ty as ::serde::Deserialize>::deserialize(d)?;
-                        Self::from_value(value).map_err(::serde::de::Error::custom)
+                impl<'de> ::replicate_client::__private::serde::Deserialize<'de> for #n {
+                    fn deserialize<D: ::replicate_client::__private::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+                        let value = <#num_ty as ::replicate_client::__private::serde::Deserialize>::deserialize(d)?;
+                        Self::from_value(value).map_err(::replicate_client::__private::serde::de::Error::custom)
                     }
                 }
             }
@@ -1176,7 +1321,14 @@ fn render_enum(
     }
 }
 
-fn render_struct(n: &Ident, d: Option<&str>, fields: &[MField], dir: Dir) -> TokenStream {
+fn render_struct(
+    n: &Ident,
+    d: Option<&str>,
+    fields: &[MField],
+    dir: Dir,
+    required_struct: Option<&str>,
+    marker: &Ident,
+) -> TokenStream {
     let d = doc(d);
     let decl = fields.iter().map(|f| {
         let fname = ident(&f.rust);
@@ -1195,7 +1347,8 @@ fn render_struct(n: &Ident, d: Option<&str>, fields: &[MField], dir: Dir) -> Tok
     let default = (dir == Dir::In && all_optional).then(|| quote! { Default, });
     let strukt = quote! {
         #d
-        #[derive(Debug, Clone, PartialEq, #default ::serde::Serialize, ::serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, #default ::replicate_client::__private::serde::Serialize, ::replicate_client::__private::serde::Deserialize)]
+        #[serde(crate = "::replicate_client::__private::serde")]
         pub struct #n { #(#decl)* }
     };
     if dir == Dir::Out {
@@ -1206,20 +1359,74 @@ fn render_struct(n: &Ident, d: Option<&str>, fields: &[MField], dir: Dir) -> Tok
         .iter()
         .filter(|f| !matches!(f.ty, MTy::Option(_)))
         .collect();
-    let args = required.iter().map(|f| {
-        let fname = ident(&f.rust);
-        let t = ty_tokens(&f.ty);
-        quote! { #fname: impl ::std::convert::Into<#t> }
-    });
-    let inits = fields.iter().map(|f| {
-        let fname = ident(&f.rust);
-        if matches!(f.ty, MTy::Option(_)) {
-            quote! { #fname: ::std::option::Option::None, }
-        } else {
-            quote! { #fname: #fname.into(), }
+    let (constructor, required_def) = match required_struct {
+        None => {
+            let args = required.iter().map(|f| {
+                let fname = ident(&f.rust);
+                let t = ty_tokens(&f.ty);
+                quote! { #fname: impl ::std::convert::Into<#t> }
+            });
+            let inits = fields.iter().map(|f| {
+                let fname = ident(&f.rust);
+                if matches!(f.ty, MTy::Option(_)) {
+                    quote! { #fname: ::std::option::Option::None, }
+                } else {
+                    quote! { #fname: #fname.into(), }
+                }
+            });
+            let allow =
+                (required.len() > 7).then(|| quote! { #[allow(clippy::too_many_arguments)] });
+            let constructor = quote! {
+                /// A value with the required fields; optional ones are left out (the model's
+                /// defaults apply) until set.
+                #allow
+                pub fn new(#(#args),*) -> Self {
+                    Self { #(#inits)* }
+                }
+            };
+            (constructor, quote! {})
         }
-    });
-    let allow = (required.len() > 7).then(|| quote! { #[allow(clippy::too_many_arguments)] });
+        Some(r) => {
+            // Several required fields of one kind: positional arguments could be swapped
+            // without a compile error, so the call site names them in a struct.
+            let r = ident(r);
+            let decl = required.iter().map(|f| {
+                let fname = ident(&f.rust);
+                let t = ty_tokens(&f.ty);
+                let fd = field_doc(f);
+                quote! { #fd pub #fname: #t, }
+            });
+            let inits = fields.iter().map(|f| {
+                let fname = ident(&f.rust);
+                if matches!(f.ty, MTy::Option(_)) {
+                    quote! { #fname: ::std::option::Option::None, }
+                } else {
+                    quote! { #fname: required.#fname, }
+                }
+            });
+            let rd = format!(
+                " The required fields of [`{n}`], named at the call site: `{n}::new({r} {{ .. }})`."
+            );
+            let required_def = quote! {
+                #[doc = #rd]
+                #[derive(Debug, Clone, PartialEq)]
+                pub struct #r { #(#decl)* }
+                impl ::std::convert::From<#r> for #n {
+                    fn from(required: #r) -> Self {
+                        Self::new(required)
+                    }
+                }
+            };
+            let constructor = quote! {
+                /// A value with the required fields (named, so they cannot be swapped);
+                /// optional ones are left out (the model's defaults apply) until set.
+                pub fn new(required: #r) -> Self {
+                    Self { #(#inits)* }
+                }
+            };
+            (constructor, required_def)
+        }
+    };
     let setters = fields.iter().filter_map(|f| {
         let MTy::Option(inner) = &f.ty else {
             return None;
@@ -1264,16 +1471,13 @@ fn render_struct(n: &Ident, d: Option<&str>, fields: &[MField], dir: Dir) -> Tok
     let checks: Vec<TokenStream> = checks.collect();
     quote! {
         #strukt
+        #required_def
         impl #n {
-            /// A value with the required fields; optional ones are left out (the model's
-            /// defaults apply) until set.
-            #allow
-            pub fn new(#(#args),*) -> Self {
-                Self { #(#inits)* }
-            }
+            #constructor
             #(#setters)*
         }
         impl ::replicate_client::model::ModelInput for #n {
+            type Model = #marker;
             fn validate(&self) -> ::std::result::Result<(), ::replicate_client::Error> {
                 #(#checks)*
                 ::std::result::Result::Ok(())
@@ -1458,6 +1662,23 @@ pub fn schema_changes(old: &ModelSource, new: &ModelSource) -> Vec<String> {
                     "compatible: choice {v} of `{name}` added ({section})"
                 ));
             }
+            // The generated names, compared by the same rule that makes them.
+            let (an, bn) = (enum_variants(&av), enum_variants(&bv));
+            for (variant, old_value) in &an {
+                match bn.iter().find(|(n, _)| n == variant) {
+                    Some((_, new_value)) if new_value != old_value => out.push(format!(
+                        "breaking: variant `{variant}` of `{name}` now sends {new_value} instead of {old_value} ({section})"
+                    )),
+                    None if bv.contains(old_value) => {
+                        let renamed = bn.iter().find(|(_, v)| v == old_value).map(|(n, _)| n);
+                        out.push(format!(
+                            "breaking: variant `{variant}` of `{name}` is now `{}` ({section})",
+                            renamed.map(String::as_str).unwrap_or("?")
+                        ));
+                    }
+                    _ => {}
+                }
+            }
             let num = |s: &Map<String, Value>, k: &str| s.get(k).and_then(Value::as_f64);
             match (num(&a, "minimum"), num(&b, "minimum")) {
                 (Some(x), Some(y)) if y > x => out.push(format!(
@@ -1517,4 +1738,65 @@ pub fn schema_changes(old: &ModelSource, new: &ModelSource) -> Vec<String> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn variant_names_do_not_depend_on_order() {
+        let a = enum_variants(&[json!("low"), json!("Low"), json!("high")]);
+        let b = enum_variants(&[json!("high"), json!("Low"), json!("low")]);
+        for (name, value) in &a {
+            assert!(b.contains(&(name.clone(), value.clone())), "{name} {value}");
+        }
+        assert!(a.contains(&("Low_low".into(), json!("low"))));
+        assert!(a.contains(&("High".into(), json!("high"))));
+        assert!(a.iter().all(|(n, _)| naming::is_plain_ident(n)));
+        // Distinct values whose plain names collide always get distinct names.
+        let c = enum_variants(&[json!("a:"), json!("a_3A"), json!("A"), json!("a")]);
+        let mut names: Vec<_> = c.iter().map(|(n, _)| n.clone()).collect();
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), 4, "{c:?}");
+    }
+
+    fn source(values: serde_json::Value) -> ModelSource {
+        ModelSource {
+            owner: "acme".into(),
+            name: "m".into(),
+            version: "v".into(),
+            cog_version: None,
+            schema: json!({"components": {"schemas": {
+                "q": {"type": "string", "enum": values},
+                "Input": {"type": "object", "properties": {"q": {"allOf": [{"$ref": "#/components/schemas/q"}]}}},
+                "Output": {"type": "string"}
+            }}}),
+            label: "x".into(),
+        }
+    }
+
+    #[test]
+    fn a_variant_that_moves_to_another_value_is_breaking() {
+        let changes = schema_changes(
+            &source(json!(["low", "high"])),
+            &source(json!(["Low", "high"])),
+        );
+        let text = changes.join("\n");
+        assert!(
+            text.contains("breaking: variant `Low` of `q` now sends \"Low\" instead of \"low\""),
+            "{text}"
+        );
+        let changes = schema_changes(
+            &source(json!(["low", "high"])),
+            &source(json!(["low", "Low", "high"])),
+        );
+        let text = changes.join("\n");
+        assert!(
+            text.contains("breaking: variant `Low` of `q` is now `Low_low`"),
+            "{text}"
+        );
+    }
 }

@@ -2,7 +2,7 @@
 // change the generator (crates/replicate-codegen/src/models.rs) or the schema, then rerun.
 
 //! `test/bounds`: typed input and output. No version id was given, so runs use the model's latest version.
-/// The model `test/bounds`: use with `client.run::<Bounds>(input)`.
+/// The model `test/bounds`: its [`Input`] runs it with `client.run(input)`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Bounds;
 impl ::replicate_client::model::Model for Bounds {
@@ -19,7 +19,14 @@ impl ::replicate_client::model::Model for Bounds {
     }
 }
 /// Input of `test/bounds`.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::replicate_client::__private::serde::Serialize,
+    ::replicate_client::__private::serde::Deserialize
+)]
+#[serde(crate = "::replicate_client::__private::serde")]
 pub struct Input {
     /// Steps
     ///
@@ -93,6 +100,7 @@ impl Input {
     }
 }
 impl ::replicate_client::model::ModelInput for Input {
+    type Model = Bounds;
     fn validate(&self) -> ::std::result::Result<(), ::replicate_client::Error> {
         {
             let value = &self.steps;

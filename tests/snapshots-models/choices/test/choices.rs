@@ -2,7 +2,7 @@
 // change the generator (crates/replicate-codegen/src/models.rs) or the schema, then rerun.
 
 //! `test/choices` version `0000000000000000000000000000000000000000000000000000000000000001` (Cog 0.16.12): typed input and output.
-/// The model `test/choices`: use with `client.run::<Choices>(input)`.
+/// The model `test/choices`: its [`Input`] runs it with `client.run(input)`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Choices;
 impl ::replicate_client::model::Model for Choices {
@@ -18,7 +18,6 @@ impl ::replicate_client::model::Model for Choices {
         ::std::result::Result::Ok(::std::string::ToString::to_string(data))
     }
 }
-/// An enumeration.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum AspectRatio {
     /// `1:1`
@@ -60,7 +59,7 @@ impl ::std::str::FromStr for AspectRatio {
             "as" => ::std::result::Result::Ok(Self::As),
             other => {
                 ::std::result::Result::Err(::replicate_client::Error::InvalidInput {
-                    field: ::std::string::ToString::to_string(stringify!(AspectRatio)),
+                    field: ::std::string::ToString::to_string("aspect_ratio"),
                     message: ::std::format!(
                         "{other:?} is not one of: {}", "1:1, 16:9, 1024×1024, None, as"
                     ),
@@ -69,23 +68,24 @@ impl ::std::str::FromStr for AspectRatio {
         }
     }
 }
-impl ::serde::Serialize for AspectRatio {
-    fn serialize<S: ::serde::Serializer>(
+impl ::replicate_client::__private::serde::Serialize for AspectRatio {
+    fn serialize<S: ::replicate_client::__private::serde::Serializer>(
         &self,
         s: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
         s.serialize_str(self.as_str())
     }
 }
-impl<'de> ::serde::Deserialize<'de> for AspectRatio {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
+impl<'de> ::replicate_client::__private::serde::Deserialize<'de> for AspectRatio {
+    fn deserialize<D: ::replicate_client::__private::serde::Deserializer<'de>>(
         d: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        let value = <::std::string::String as ::serde::Deserialize>::deserialize(d)?;
-        value.parse().map_err(::serde::de::Error::custom)
+        let value = <::std::string::String as ::replicate_client::__private::serde::Deserialize>::deserialize(
+            d,
+        )?;
+        value.parse().map_err(::replicate_client::__private::serde::de::Error::custom)
     }
 }
-/// An enumeration.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Size {
     /// `512`
@@ -119,7 +119,7 @@ impl Size {
             return ::std::result::Result::Ok(Self::V1024);
         }
         ::std::result::Result::Err(::replicate_client::Error::InvalidInput {
-            field: ::std::string::ToString::to_string(stringify!(Size)),
+            field: ::std::string::ToString::to_string("size"),
             message: ::std::format!("{value} is not one of: {}", "512, 768, 1024"),
         })
     }
@@ -129,20 +129,23 @@ impl ::std::fmt::Display for Size {
         ::std::write!(f, "{}", self.value())
     }
 }
-impl ::serde::Serialize for Size {
-    fn serialize<S: ::serde::Serializer>(
+impl ::replicate_client::__private::serde::Serialize for Size {
+    fn serialize<S: ::replicate_client::__private::serde::Serializer>(
         &self,
         s: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
         s.serialize_i64(self.value())
     }
 }
-impl<'de> ::serde::Deserialize<'de> for Size {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
+impl<'de> ::replicate_client::__private::serde::Deserialize<'de> for Size {
+    fn deserialize<D: ::replicate_client::__private::serde::Deserializer<'de>>(
         d: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        let value = <i64 as ::serde::Deserialize>::deserialize(d)?;
-        Self::from_value(value).map_err(::serde::de::Error::custom)
+        let value = <i64 as ::replicate_client::__private::serde::Deserialize>::deserialize(
+            d,
+        )?;
+        Self::from_value(value)
+            .map_err(::replicate_client::__private::serde::de::Error::custom)
     }
 }
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -178,7 +181,7 @@ impl Strength {
             return ::std::result::Result::Ok(Self::V1Point0);
         }
         ::std::result::Result::Err(::replicate_client::Error::InvalidInput {
-            field: ::std::string::ToString::to_string(stringify!(Strength)),
+            field: ::std::string::ToString::to_string("strength"),
             message: ::std::format!("{value} is not one of: {}", "0.25, 0.5, 1.0"),
         })
     }
@@ -188,20 +191,23 @@ impl ::std::fmt::Display for Strength {
         ::std::write!(f, "{}", self.value())
     }
 }
-impl ::serde::Serialize for Strength {
-    fn serialize<S: ::serde::Serializer>(
+impl ::replicate_client::__private::serde::Serialize for Strength {
+    fn serialize<S: ::replicate_client::__private::serde::Serializer>(
         &self,
         s: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
         s.serialize_f64(self.value())
     }
 }
-impl<'de> ::serde::Deserialize<'de> for Strength {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
+impl<'de> ::replicate_client::__private::serde::Deserialize<'de> for Strength {
+    fn deserialize<D: ::replicate_client::__private::serde::Deserializer<'de>>(
         d: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        let value = <f64 as ::serde::Deserialize>::deserialize(d)?;
-        Self::from_value(value).map_err(::serde::de::Error::custom)
+        let value = <f64 as ::replicate_client::__private::serde::Deserialize>::deserialize(
+            d,
+        )?;
+        Self::from_value(value)
+            .map_err(::replicate_client::__private::serde::de::Error::custom)
     }
 }
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -233,7 +239,7 @@ impl ::std::str::FromStr for Scheduler {
             "K_EULER" => ::std::result::Result::Ok(Self::KEuler),
             other => {
                 ::std::result::Result::Err(::replicate_client::Error::InvalidInput {
-                    field: ::std::string::ToString::to_string(stringify!(Scheduler)),
+                    field: ::std::string::ToString::to_string("scheduler"),
                     message: ::std::format!(
                         "{other:?} is not one of: {}", "DPM++ 2M, K_EULER"
                     ),
@@ -242,24 +248,33 @@ impl ::std::str::FromStr for Scheduler {
         }
     }
 }
-impl ::serde::Serialize for Scheduler {
-    fn serialize<S: ::serde::Serializer>(
+impl ::replicate_client::__private::serde::Serialize for Scheduler {
+    fn serialize<S: ::replicate_client::__private::serde::Serializer>(
         &self,
         s: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
         s.serialize_str(self.as_str())
     }
 }
-impl<'de> ::serde::Deserialize<'de> for Scheduler {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
+impl<'de> ::replicate_client::__private::serde::Deserialize<'de> for Scheduler {
+    fn deserialize<D: ::replicate_client::__private::serde::Deserializer<'de>>(
         d: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        let value = <::std::string::String as ::serde::Deserialize>::deserialize(d)?;
-        value.parse().map_err(::serde::de::Error::custom)
+        let value = <::std::string::String as ::replicate_client::__private::serde::Deserialize>::deserialize(
+            d,
+        )?;
+        value.parse().map_err(::replicate_client::__private::serde::de::Error::custom)
     }
 }
 /// Input of `test/choices`.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::replicate_client::__private::serde::Serialize,
+    ::replicate_client::__private::serde::Deserialize
+)]
+#[serde(crate = "::replicate_client::__private::serde")]
 pub struct Input {
     /// Shape of the image.
     pub aspect_ratio: AspectRatio,
@@ -300,6 +315,7 @@ impl Input {
     }
 }
 impl ::replicate_client::model::ModelInput for Input {
+    type Model = Choices;
     fn validate(&self) -> ::std::result::Result<(), ::replicate_client::Error> {
         ::std::result::Result::Ok(())
     }

@@ -2,7 +2,7 @@
 // change the generator (crates/replicate-codegen/src/models.rs) or the schema, then rerun.
 
 //! `test/files-and-secrets`: typed input and output. No version id was given, so runs use the model's latest version.
-/// The model `test/files-and-secrets`: use with `client.run::<FilesAndSecrets>(input)`.
+/// The model `test/files-and-secrets`: its [`Input`] runs it with `client.run(input)`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct FilesAndSecrets;
 impl ::replicate_client::model::Model for FilesAndSecrets {
@@ -23,7 +23,14 @@ impl ::replicate_client::model::Model for FilesAndSecrets {
     }
 }
 /// Input of `test/files-and-secrets`.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::replicate_client::__private::serde::Serialize,
+    ::replicate_client::__private::serde::Deserialize
+)]
+#[serde(crate = "::replicate_client::__private::serde")]
 pub struct Input {
     /// Image
     pub image: ::replicate_client::FileInput,
@@ -85,6 +92,7 @@ impl Input {
     }
 }
 impl ::replicate_client::model::ModelInput for Input {
+    type Model = FilesAndSecrets;
     fn validate(&self) -> ::std::result::Result<(), ::replicate_client::Error> {
         ::std::result::Result::Ok(())
     }

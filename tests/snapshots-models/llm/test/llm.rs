@@ -2,7 +2,7 @@
 // change the generator (crates/replicate-codegen/src/models.rs) or the schema, then rerun.
 
 //! `test/llm` version `0000000000000000000000000000000000000000000000000000000000000004` (Cog 0.9.4): typed input and output.
-/// The model `test/llm`: use with `client.run::<Llm>(input)`.
+/// The model `test/llm`: its [`Input`] runs it with `client.run(input)`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Llm;
 impl ::replicate_client::model::Model for Llm {
@@ -23,7 +23,15 @@ impl ::replicate_client::model::Trainable for Llm {
     type TrainingOutput = TrainingOutput;
 }
 /// Input of `test/llm`.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    ::replicate_client::__private::serde::Serialize,
+    ::replicate_client::__private::serde::Deserialize
+)]
+#[serde(crate = "::replicate_client::__private::serde")]
 pub struct Input {
     /// Prompt. Default: `""`.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
@@ -58,6 +66,7 @@ impl Input {
     }
 }
 impl ::replicate_client::model::ModelInput for Input {
+    type Model = Llm;
     fn validate(&self) -> ::std::result::Result<(), ::replicate_client::Error> {
         if let ::std::option::Option::Some(value) = &self.max_tokens {
             ::replicate_client::model::check::minimum(
@@ -76,7 +85,14 @@ impl ::replicate_client::model::ModelInput for Input {
 /// Output of `test/llm`.
 pub type Output = ::replicate_client::model::Concatenated;
 /// Training input of `test/llm`.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::replicate_client::__private::serde::Serialize,
+    ::replicate_client::__private::serde::Deserialize
+)]
+#[serde(crate = "::replicate_client::__private::serde")]
 pub struct TrainingInput {
     /// Train Data
     pub train_data: ::replicate_client::FileInput,
@@ -104,6 +120,7 @@ impl TrainingInput {
     }
 }
 impl ::replicate_client::model::ModelInput for TrainingInput {
+    type Model = Llm;
     fn validate(&self) -> ::std::result::Result<(), ::replicate_client::Error> {
         if let ::std::option::Option::Some(value) = &self.epochs {
             ::replicate_client::model::check::minimum(
@@ -119,7 +136,14 @@ impl ::replicate_client::model::ModelInput for TrainingInput {
         ::std::iter::empty().chain(::std::iter::once(&mut self.train_data)).collect()
     }
 }
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::replicate_client::__private::serde::Serialize,
+    ::replicate_client::__private::serde::Deserialize
+)]
+#[serde(crate = "::replicate_client::__private::serde")]
 pub struct TrainingOutput {
     /// Weights
     pub weights: ::replicate_client::model::FileOutput,

@@ -2,7 +2,7 @@
 // change the generator (crates/replicate-codegen/src/models.rs) or the schema, then rerun.
 
 //! `test/object-output`: typed input and output. No version id was given, so runs use the model's latest version.
-/// The model `test/object-output`: use with `client.run::<ObjectOutput>(input)`.
+/// The model `test/object-output`: its [`Input`] runs it with `client.run(input)`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct ObjectOutput;
 impl ::replicate_client::model::Model for ObjectOutput {
@@ -19,7 +19,15 @@ impl ::replicate_client::model::Model for ObjectOutput {
     }
 }
 /// Input of `test/object-output`.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    ::replicate_client::__private::serde::Serialize,
+    ::replicate_client::__private::serde::Deserialize
+)]
+#[serde(crate = "::replicate_client::__private::serde")]
 pub struct Input {
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     pub audio: ::std::option::Option<::replicate_client::FileInput>,
@@ -42,6 +50,7 @@ impl Input {
     }
 }
 impl ::replicate_client::model::ModelInput for Input {
+    type Model = ObjectOutput;
     fn validate(&self) -> ::std::result::Result<(), ::replicate_client::Error> {
         ::std::result::Result::Ok(())
     }
@@ -49,15 +58,29 @@ impl ::replicate_client::model::ModelInput for Input {
         ::std::iter::empty().chain(self.audio.as_mut()).collect()
     }
 }
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::replicate_client::__private::serde::Serialize,
+    ::replicate_client::__private::serde::Deserialize
+)]
+#[serde(crate = "::replicate_client::__private::serde")]
 pub struct Segment {
     pub start: f64,
     pub speaker: ::std::string::String,
     /// Score
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub score: ::std::option::Option<::serde_json::Value>,
+    pub score: ::std::option::Option<::replicate_client::__private::serde_json::Value>,
 }
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::replicate_client::__private::serde::Serialize,
+    ::replicate_client::__private::serde::Deserialize
+)]
+#[serde(crate = "::replicate_client::__private::serde")]
 pub struct Speaker {
     /// Count
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
@@ -66,7 +89,14 @@ pub struct Speaker {
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     pub labels: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
 }
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::replicate_client::__private::serde::Serialize,
+    ::replicate_client::__private::serde::Deserialize
+)]
+#[serde(crate = "::replicate_client::__private::serde")]
 pub struct Output {
     /// Segments
     pub segments: ::std::vec::Vec<Segment>,

@@ -2,7 +2,7 @@
 // change the generator (crates/replicate-codegen/src/models.rs) or the schema, then rerun.
 
 //! `cog/gallery`: typed input and output. No version id was given, so runs use the model's latest version.
-/// The model `cog/gallery`: use with `client.run::<Gallery>(input)`.
+/// The model `cog/gallery`: its [`Input`] runs it with `client.run(input)`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Gallery;
 impl ::replicate_client::model::Model for Gallery {
@@ -23,7 +23,15 @@ impl ::replicate_client::model::Model for Gallery {
     }
 }
 /// Input of `cog/gallery`.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    ::replicate_client::__private::serde::Serialize,
+    ::replicate_client::__private::serde::Deserialize
+)]
+#[serde(crate = "::replicate_client::__private::serde")]
 pub struct Input {
     /// How many files. Default: `3`.
     ///
@@ -58,6 +66,7 @@ impl Input {
     }
 }
 impl ::replicate_client::model::ModelInput for Input {
+    type Model = Gallery;
     fn validate(&self) -> ::std::result::Result<(), ::replicate_client::Error> {
         if let ::std::option::Option::Some(value) = &self.count {
             ::replicate_client::model::check::minimum(

@@ -2,7 +2,7 @@
 // change the generator (crates/replicate-codegen/src/models.rs) or the schema, then rerun.
 
 //! `cog/kitchen`: typed input and output. No version id was given, so runs use the model's latest version.
-/// The model `cog/kitchen`: use with `client.run::<Kitchen>(input)`.
+/// The model `cog/kitchen`: its [`Input`] runs it with `client.run(input)`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Kitchen;
 impl ::replicate_client::model::Model for Kitchen {
@@ -18,7 +18,6 @@ impl ::replicate_client::model::Model for Kitchen {
         ::replicate_client::model::json_chunk(data)
     }
 }
-/// An enumeration.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum AspectRatio {
     /// `1:1`
@@ -52,7 +51,7 @@ impl ::std::str::FromStr for AspectRatio {
             "9:16" => ::std::result::Result::Ok(Self::V9x16),
             other => {
                 ::std::result::Result::Err(::replicate_client::Error::InvalidInput {
-                    field: ::std::string::ToString::to_string(stringify!(AspectRatio)),
+                    field: ::std::string::ToString::to_string("aspect_ratio"),
                     message: ::std::format!(
                         "{other:?} is not one of: {}", "1:1, 16:9, 9:16"
                     ),
@@ -61,23 +60,24 @@ impl ::std::str::FromStr for AspectRatio {
         }
     }
 }
-impl ::serde::Serialize for AspectRatio {
-    fn serialize<S: ::serde::Serializer>(
+impl ::replicate_client::__private::serde::Serialize for AspectRatio {
+    fn serialize<S: ::replicate_client::__private::serde::Serializer>(
         &self,
         s: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
         s.serialize_str(self.as_str())
     }
 }
-impl<'de> ::serde::Deserialize<'de> for AspectRatio {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
+impl<'de> ::replicate_client::__private::serde::Deserialize<'de> for AspectRatio {
+    fn deserialize<D: ::replicate_client::__private::serde::Deserializer<'de>>(
         d: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        let value = <::std::string::String as ::serde::Deserialize>::deserialize(d)?;
-        value.parse().map_err(::serde::de::Error::custom)
+        let value = <::std::string::String as ::replicate_client::__private::serde::Deserialize>::deserialize(
+            d,
+        )?;
+        value.parse().map_err(::replicate_client::__private::serde::de::Error::custom)
     }
 }
-/// An enumeration.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Scheduler {
     /// `DPM++ 2M`
@@ -111,7 +111,7 @@ impl ::std::str::FromStr for Scheduler {
             "None" => ::std::result::Result::Ok(Self::None_),
             other => {
                 ::std::result::Result::Err(::replicate_client::Error::InvalidInput {
-                    field: ::std::string::ToString::to_string(stringify!(Scheduler)),
+                    field: ::std::string::ToString::to_string("scheduler"),
                     message: ::std::format!(
                         "{other:?} is not one of: {}", "DPM++ 2M, K_EULER, None"
                     ),
@@ -120,23 +120,24 @@ impl ::std::str::FromStr for Scheduler {
         }
     }
 }
-impl ::serde::Serialize for Scheduler {
-    fn serialize<S: ::serde::Serializer>(
+impl ::replicate_client::__private::serde::Serialize for Scheduler {
+    fn serialize<S: ::replicate_client::__private::serde::Serializer>(
         &self,
         s: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
         s.serialize_str(self.as_str())
     }
 }
-impl<'de> ::serde::Deserialize<'de> for Scheduler {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
+impl<'de> ::replicate_client::__private::serde::Deserialize<'de> for Scheduler {
+    fn deserialize<D: ::replicate_client::__private::serde::Deserializer<'de>>(
         d: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        let value = <::std::string::String as ::serde::Deserialize>::deserialize(d)?;
-        value.parse().map_err(::serde::de::Error::custom)
+        let value = <::std::string::String as ::replicate_client::__private::serde::Deserialize>::deserialize(
+            d,
+        )?;
+        value.parse().map_err(::replicate_client::__private::serde::de::Error::custom)
     }
 }
-/// An enumeration.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Size {
     /// `512`
@@ -170,7 +171,7 @@ impl Size {
             return ::std::result::Result::Ok(Self::V1024);
         }
         ::std::result::Result::Err(::replicate_client::Error::InvalidInput {
-            field: ::std::string::ToString::to_string(stringify!(Size)),
+            field: ::std::string::ToString::to_string("size"),
             message: ::std::format!("{value} is not one of: {}", "512, 768, 1024"),
         })
     }
@@ -180,24 +181,34 @@ impl ::std::fmt::Display for Size {
         ::std::write!(f, "{}", self.value())
     }
 }
-impl ::serde::Serialize for Size {
-    fn serialize<S: ::serde::Serializer>(
+impl ::replicate_client::__private::serde::Serialize for Size {
+    fn serialize<S: ::replicate_client::__private::serde::Serializer>(
         &self,
         s: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
         s.serialize_i64(self.value())
     }
 }
-impl<'de> ::serde::Deserialize<'de> for Size {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
+impl<'de> ::replicate_client::__private::serde::Deserialize<'de> for Size {
+    fn deserialize<D: ::replicate_client::__private::serde::Deserializer<'de>>(
         d: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        let value = <i64 as ::serde::Deserialize>::deserialize(d)?;
-        Self::from_value(value).map_err(::serde::de::Error::custom)
+        let value = <i64 as ::replicate_client::__private::serde::Deserialize>::deserialize(
+            d,
+        )?;
+        Self::from_value(value)
+            .map_err(::replicate_client::__private::serde::de::Error::custom)
     }
 }
 /// Input of `cog/kitchen`.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::replicate_client::__private::serde::Serialize,
+    ::replicate_client::__private::serde::Deserialize
+)]
+#[serde(crate = "::replicate_client::__private::serde")]
 pub struct Input {
     /// Text prompt
     pub prompt: ::std::string::String,
@@ -407,6 +418,7 @@ impl Input {
     }
 }
 impl ::replicate_client::model::ModelInput for Input {
+    type Model = Kitchen;
     fn validate(&self) -> ::std::result::Result<(), ::replicate_client::Error> {
         if let ::std::option::Option::Some(value) = &self.steps {
             ::replicate_client::model::check::minimum(
@@ -451,7 +463,14 @@ impl ::replicate_client::model::ModelInput for Input {
             .collect()
     }
 }
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::replicate_client::__private::serde::Serialize,
+    ::replicate_client::__private::serde::Deserialize
+)]
+#[serde(crate = "::replicate_client::__private::serde")]
 pub struct Output {
     /// Count
     pub count: i64,

@@ -2,7 +2,7 @@
 // change the generator (crates/replicate-codegen/src/models.rs) or the schema, then rerun.
 
 //! `cog/llm`: typed input and output. No version id was given, so runs use the model's latest version.
-/// The model `cog/llm`: use with `client.run::<Llm>(input)`.
+/// The model `cog/llm`: its [`Input`] runs it with `client.run(input)`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Llm;
 impl ::replicate_client::model::Model for Llm {
@@ -19,7 +19,14 @@ impl ::replicate_client::model::Model for Llm {
     }
 }
 /// Input of `cog/llm`.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::replicate_client::__private::serde::Serialize,
+    ::replicate_client::__private::serde::Deserialize
+)]
+#[serde(crate = "::replicate_client::__private::serde")]
 pub struct Input {
     /// Prompt
     pub prompt: ::std::string::String,
@@ -91,6 +98,7 @@ impl Input {
     }
 }
 impl ::replicate_client::model::ModelInput for Input {
+    type Model = Llm;
     fn validate(&self) -> ::std::result::Result<(), ::replicate_client::Error> {
         if let ::std::option::Option::Some(value) = &self.max_tokens {
             ::replicate_client::model::check::minimum(

@@ -2,7 +2,7 @@
 // change the generator (crates/replicate-codegen/src/models.rs) or the schema, then rerun.
 
 //! `cog/number`: typed input and output. No version id was given, so runs use the model's latest version.
-/// The model `cog/number`: use with `client.run::<Number>(input)`.
+/// The model `cog/number`: its [`Input`] runs it with `client.run(input)`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Number;
 impl ::replicate_client::model::Model for Number {
@@ -19,7 +19,15 @@ impl ::replicate_client::model::Model for Number {
     }
 }
 /// Input of `cog/number`.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    ::replicate_client::__private::serde::Serialize,
+    ::replicate_client::__private::serde::Deserialize
+)]
+#[serde(crate = "::replicate_client::__private::serde")]
 pub struct Input {}
 impl Input {
     /// A value with the required fields; optional ones are left out (the model's
@@ -29,6 +37,7 @@ impl Input {
     }
 }
 impl ::replicate_client::model::ModelInput for Input {
+    type Model = Number;
     fn validate(&self) -> ::std::result::Result<(), ::replicate_client::Error> {
         ::std::result::Result::Ok(())
     }

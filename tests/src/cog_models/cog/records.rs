@@ -2,7 +2,7 @@
 // change the generator (crates/replicate-codegen/src/models.rs) or the schema, then rerun.
 
 //! `cog/records`: typed input and output. No version id was given, so runs use the model's latest version.
-/// The model `cog/records`: use with `client.run::<Records>(input)`.
+/// The model `cog/records`: its [`Input`] runs it with `client.run(input)`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Records;
 impl ::replicate_client::model::Model for Records {
@@ -19,7 +19,15 @@ impl ::replicate_client::model::Model for Records {
     }
 }
 /// Input of `cog/records`.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    ::replicate_client::__private::serde::Serialize,
+    ::replicate_client::__private::serde::Deserialize
+)]
+#[serde(crate = "::replicate_client::__private::serde")]
 pub struct Input {
     /// Words to split. Default: `"hello big world"`.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
@@ -52,6 +60,7 @@ impl Input {
     }
 }
 impl ::replicate_client::model::ModelInput for Input {
+    type Model = Records;
     fn validate(&self) -> ::std::result::Result<(), ::replicate_client::Error> {
         ::std::result::Result::Ok(())
     }
@@ -59,7 +68,14 @@ impl ::replicate_client::model::ModelInput for Input {
         ::std::vec::Vec::new()
     }
 }
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::replicate_client::__private::serde::Serialize,
+    ::replicate_client::__private::serde::Deserialize
+)]
+#[serde(crate = "::replicate_client::__private::serde")]
 pub struct Record {
     /// File
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]

@@ -2,7 +2,7 @@
 // change the generator (crates/replicate-codegen/src/models.rs) or the schema, then rerun.
 
 //! `cog/scalar`: typed input and output. No version id was given, so runs use the model's latest version.
-/// The model `cog/scalar`: use with `client.run::<Scalar>(input)`.
+/// The model `cog/scalar`: its [`Input`] runs it with `client.run(input)`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Scalar;
 impl ::replicate_client::model::Model for Scalar {
@@ -19,7 +19,15 @@ impl ::replicate_client::model::Model for Scalar {
     }
 }
 /// Input of `cog/scalar`.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    ::replicate_client::__private::serde::Serialize,
+    ::replicate_client::__private::serde::Deserialize
+)]
+#[serde(crate = "::replicate_client::__private::serde")]
 pub struct Input {
     /// Text to repeat. Default: `"hello"`.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
@@ -75,6 +83,7 @@ impl Input {
     }
 }
 impl ::replicate_client::model::ModelInput for Input {
+    type Model = Scalar;
     fn validate(&self) -> ::std::result::Result<(), ::replicate_client::Error> {
         if let ::std::option::Option::Some(value) = &self.times {
             ::replicate_client::model::check::minimum(

@@ -2,7 +2,7 @@
 // change the generator (crates/replicate-codegen/src/models.rs) or the schema, then rerun.
 
 //! `andreasjansson/llama-2-13b-embeddings` version `7115a4c65b86815e31412e53de1211c520164c190945a84c425b59dccbc47148` (Cog 0.8.2): typed input and output.
-/// The model `andreasjansson/llama-2-13b-embeddings`: use with `client.run::<Llama213bEmbeddings>(input)`.
+/// The model `andreasjansson/llama-2-13b-embeddings`: its [`Input`] runs it with `client.run(input)`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Llama213bEmbeddings;
 impl ::replicate_client::model::Model for Llama213bEmbeddings {
@@ -19,7 +19,14 @@ impl ::replicate_client::model::Model for Llama213bEmbeddings {
     }
 }
 /// Input of `andreasjansson/llama-2-13b-embeddings`.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::replicate_client::__private::serde::Serialize,
+    ::replicate_client::__private::serde::Deserialize
+)]
+#[serde(crate = "::replicate_client::__private::serde")]
 pub struct Input {
     /// Texts to embed, joined with prompt_separator; up to 100 per request.
     pub prompts: ::std::string::String,
@@ -46,6 +53,7 @@ impl Input {
     }
 }
 impl ::replicate_client::model::ModelInput for Input {
+    type Model = Llama213bEmbeddings;
     fn validate(&self) -> ::std::result::Result<(), ::replicate_client::Error> {
         ::std::result::Result::Ok(())
     }

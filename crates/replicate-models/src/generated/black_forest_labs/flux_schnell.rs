@@ -2,7 +2,7 @@
 // change the generator (crates/replicate-codegen/src/models.rs) or the schema, then rerun.
 
 //! `black-forest-labs/flux-schnell` version `7ad4656c7992898a2dd0768fb45c3dac98c09edb2368071cbe937ea01da55df3` (Cog 0.16.12): typed input and output.
-/// The model `black-forest-labs/flux-schnell`: use with `client.run::<FluxSchnell>(input)`.
+/// The model `black-forest-labs/flux-schnell`: its [`Input`] runs it with `client.run(input)`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct FluxSchnell;
 impl ::replicate_client::model::Model for FluxSchnell {
@@ -22,7 +22,6 @@ impl ::replicate_client::model::Model for FluxSchnell {
         )
     }
 }
-/// An enumeration.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum AspectRatio {
     /// `1:1`
@@ -88,7 +87,7 @@ impl ::std::str::FromStr for AspectRatio {
             "9:21" => ::std::result::Result::Ok(Self::V9x21),
             other => {
                 ::std::result::Result::Err(::replicate_client::Error::InvalidInput {
-                    field: ::std::string::ToString::to_string(stringify!(AspectRatio)),
+                    field: ::std::string::ToString::to_string("aspect_ratio"),
                     message: ::std::format!(
                         "{other:?} is not one of: {}",
                         "1:1, 16:9, 21:9, 3:2, 2:3, 4:5, 5:4, 3:4, 4:3, 9:16, 9:21"
@@ -98,23 +97,24 @@ impl ::std::str::FromStr for AspectRatio {
         }
     }
 }
-impl ::serde::Serialize for AspectRatio {
-    fn serialize<S: ::serde::Serializer>(
+impl ::replicate_client::__private::serde::Serialize for AspectRatio {
+    fn serialize<S: ::replicate_client::__private::serde::Serializer>(
         &self,
         s: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
         s.serialize_str(self.as_str())
     }
 }
-impl<'de> ::serde::Deserialize<'de> for AspectRatio {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
+impl<'de> ::replicate_client::__private::serde::Deserialize<'de> for AspectRatio {
+    fn deserialize<D: ::replicate_client::__private::serde::Deserializer<'de>>(
         d: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        let value = <::std::string::String as ::serde::Deserialize>::deserialize(d)?;
-        value.parse().map_err(::serde::de::Error::custom)
+        let value = <::std::string::String as ::replicate_client::__private::serde::Deserialize>::deserialize(
+            d,
+        )?;
+        value.parse().map_err(::replicate_client::__private::serde::de::Error::custom)
     }
 }
-/// An enumeration.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum OutputFormat {
     /// `webp`
@@ -148,7 +148,7 @@ impl ::std::str::FromStr for OutputFormat {
             "png" => ::std::result::Result::Ok(Self::Png),
             other => {
                 ::std::result::Result::Err(::replicate_client::Error::InvalidInput {
-                    field: ::std::string::ToString::to_string(stringify!(OutputFormat)),
+                    field: ::std::string::ToString::to_string("output_format"),
                     message: ::std::format!(
                         "{other:?} is not one of: {}", "webp, jpg, png"
                     ),
@@ -157,23 +157,24 @@ impl ::std::str::FromStr for OutputFormat {
         }
     }
 }
-impl ::serde::Serialize for OutputFormat {
-    fn serialize<S: ::serde::Serializer>(
+impl ::replicate_client::__private::serde::Serialize for OutputFormat {
+    fn serialize<S: ::replicate_client::__private::serde::Serializer>(
         &self,
         s: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
         s.serialize_str(self.as_str())
     }
 }
-impl<'de> ::serde::Deserialize<'de> for OutputFormat {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
+impl<'de> ::replicate_client::__private::serde::Deserialize<'de> for OutputFormat {
+    fn deserialize<D: ::replicate_client::__private::serde::Deserializer<'de>>(
         d: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        let value = <::std::string::String as ::serde::Deserialize>::deserialize(d)?;
-        value.parse().map_err(::serde::de::Error::custom)
+        let value = <::std::string::String as ::replicate_client::__private::serde::Deserialize>::deserialize(
+            d,
+        )?;
+        value.parse().map_err(::replicate_client::__private::serde::de::Error::custom)
     }
 }
-/// An enumeration.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Megapixels {
     /// `1`
@@ -203,31 +204,40 @@ impl ::std::str::FromStr for Megapixels {
             "0.25" => ::std::result::Result::Ok(Self::V0Point25),
             other => {
                 ::std::result::Result::Err(::replicate_client::Error::InvalidInput {
-                    field: ::std::string::ToString::to_string(stringify!(Megapixels)),
+                    field: ::std::string::ToString::to_string("megapixels"),
                     message: ::std::format!("{other:?} is not one of: {}", "1, 0.25"),
                 })
             }
         }
     }
 }
-impl ::serde::Serialize for Megapixels {
-    fn serialize<S: ::serde::Serializer>(
+impl ::replicate_client::__private::serde::Serialize for Megapixels {
+    fn serialize<S: ::replicate_client::__private::serde::Serializer>(
         &self,
         s: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
         s.serialize_str(self.as_str())
     }
 }
-impl<'de> ::serde::Deserialize<'de> for Megapixels {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
+impl<'de> ::replicate_client::__private::serde::Deserialize<'de> for Megapixels {
+    fn deserialize<D: ::replicate_client::__private::serde::Deserializer<'de>>(
         d: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        let value = <::std::string::String as ::serde::Deserialize>::deserialize(d)?;
-        value.parse().map_err(::serde::de::Error::custom)
+        let value = <::std::string::String as ::replicate_client::__private::serde::Deserialize>::deserialize(
+            d,
+        )?;
+        value.parse().map_err(::replicate_client::__private::serde::de::Error::custom)
     }
 }
 /// Input of `black-forest-labs/flux-schnell`.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::replicate_client::__private::serde::Serialize,
+    ::replicate_client::__private::serde::Deserialize
+)]
+#[serde(crate = "::replicate_client::__private::serde")]
 pub struct Input {
     /// What the image should show.
     pub prompt: ::std::string::String,
@@ -338,6 +348,7 @@ impl Input {
     }
 }
 impl ::replicate_client::model::ModelInput for Input {
+    type Model = FluxSchnell;
     fn validate(&self) -> ::std::result::Result<(), ::replicate_client::Error> {
         if let ::std::option::Option::Some(value) = &self.num_outputs {
             ::replicate_client::model::check::minimum(

@@ -2,7 +2,7 @@
 // change the generator (crates/replicate-codegen/src/models.rs) or the schema, then rerun.
 
 //! `meta/meta-llama-3-70b-instruct` version `fbfb20b472b2f3bdd101412a9f70a0ed4fc0ced78a77ff00970ee7a2383c575d` (Cog 0.9.4): typed input and output.
-/// The model `meta/meta-llama-3-70b-instruct`: use with `client.run::<MetaLlama370bInstruct>(input)`.
+/// The model `meta/meta-llama-3-70b-instruct`: its [`Input`] runs it with `client.run(input)`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct MetaLlama370bInstruct;
 impl ::replicate_client::model::Model for MetaLlama370bInstruct {
@@ -19,7 +19,15 @@ impl ::replicate_client::model::Model for MetaLlama370bInstruct {
     }
 }
 /// Input of `meta/meta-llama-3-70b-instruct`.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    ::replicate_client::__private::serde::Serialize,
+    ::replicate_client::__private::serde::Deserialize
+)]
+#[serde(crate = "::replicate_client::__private::serde")]
 pub struct Input {
     /// The text sent to the model. Default: `""`.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
@@ -118,6 +126,7 @@ impl Input {
     }
 }
 impl ::replicate_client::model::ModelInput for Input {
+    type Model = MetaLlama370bInstruct;
     fn validate(&self) -> ::std::result::Result<(), ::replicate_client::Error> {
         ::std::result::Result::Ok(())
     }

@@ -2,7 +2,7 @@
 // change the generator (crates/replicate-codegen/src/models.rs) or the schema, then rerun.
 
 //! `meta/musicgen` version `18cdaef2caeeaf1d577ca0656772f350704a3baf7232cd596f0964c179bd2d28` (Cog 0.16.12): typed input and output.
-/// The model `meta/musicgen`: use with `client.run::<Musicgen>(input)`.
+/// The model `meta/musicgen`: its [`Input`] runs it with `client.run(input)`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Musicgen;
 impl ::replicate_client::model::Model for Musicgen {
@@ -22,7 +22,6 @@ impl ::replicate_client::model::Model for Musicgen {
         )
     }
 }
-/// An enumeration.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ModelVersion {
     /// `stereo-melody-large`
@@ -60,7 +59,7 @@ impl ::std::str::FromStr for ModelVersion {
             "large" => ::std::result::Result::Ok(Self::Large),
             other => {
                 ::std::result::Result::Err(::replicate_client::Error::InvalidInput {
-                    field: ::std::string::ToString::to_string(stringify!(ModelVersion)),
+                    field: ::std::string::ToString::to_string("model_version"),
                     message: ::std::format!(
                         "{other:?} is not one of: {}",
                         "stereo-melody-large, stereo-large, melody-large, large"
@@ -70,23 +69,24 @@ impl ::std::str::FromStr for ModelVersion {
         }
     }
 }
-impl ::serde::Serialize for ModelVersion {
-    fn serialize<S: ::serde::Serializer>(
+impl ::replicate_client::__private::serde::Serialize for ModelVersion {
+    fn serialize<S: ::replicate_client::__private::serde::Serializer>(
         &self,
         s: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
         s.serialize_str(self.as_str())
     }
 }
-impl<'de> ::serde::Deserialize<'de> for ModelVersion {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
+impl<'de> ::replicate_client::__private::serde::Deserialize<'de> for ModelVersion {
+    fn deserialize<D: ::replicate_client::__private::serde::Deserializer<'de>>(
         d: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        let value = <::std::string::String as ::serde::Deserialize>::deserialize(d)?;
-        value.parse().map_err(::serde::de::Error::custom)
+        let value = <::std::string::String as ::replicate_client::__private::serde::Deserialize>::deserialize(
+            d,
+        )?;
+        value.parse().map_err(::replicate_client::__private::serde::de::Error::custom)
     }
 }
-/// An enumeration.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum NormalizationStrategy {
     /// `loudness`
@@ -124,9 +124,7 @@ impl ::std::str::FromStr for NormalizationStrategy {
             "rms" => ::std::result::Result::Ok(Self::Rms),
             other => {
                 ::std::result::Result::Err(::replicate_client::Error::InvalidInput {
-                    field: ::std::string::ToString::to_string(
-                        stringify!(NormalizationStrategy),
-                    ),
+                    field: ::std::string::ToString::to_string("normalization_strategy"),
                     message: ::std::format!(
                         "{other:?} is not one of: {}", "loudness, clip, peak, rms"
                     ),
@@ -135,23 +133,25 @@ impl ::std::str::FromStr for NormalizationStrategy {
         }
     }
 }
-impl ::serde::Serialize for NormalizationStrategy {
-    fn serialize<S: ::serde::Serializer>(
+impl ::replicate_client::__private::serde::Serialize for NormalizationStrategy {
+    fn serialize<S: ::replicate_client::__private::serde::Serializer>(
         &self,
         s: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
         s.serialize_str(self.as_str())
     }
 }
-impl<'de> ::serde::Deserialize<'de> for NormalizationStrategy {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
+impl<'de> ::replicate_client::__private::serde::Deserialize<'de>
+for NormalizationStrategy {
+    fn deserialize<D: ::replicate_client::__private::serde::Deserializer<'de>>(
         d: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        let value = <::std::string::String as ::serde::Deserialize>::deserialize(d)?;
-        value.parse().map_err(::serde::de::Error::custom)
+        let value = <::std::string::String as ::replicate_client::__private::serde::Deserialize>::deserialize(
+            d,
+        )?;
+        value.parse().map_err(::replicate_client::__private::serde::de::Error::custom)
     }
 }
-/// An enumeration.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum OutputFormat {
     /// `wav`
@@ -181,31 +181,41 @@ impl ::std::str::FromStr for OutputFormat {
             "mp3" => ::std::result::Result::Ok(Self::Mp3),
             other => {
                 ::std::result::Result::Err(::replicate_client::Error::InvalidInput {
-                    field: ::std::string::ToString::to_string(stringify!(OutputFormat)),
+                    field: ::std::string::ToString::to_string("output_format"),
                     message: ::std::format!("{other:?} is not one of: {}", "wav, mp3"),
                 })
             }
         }
     }
 }
-impl ::serde::Serialize for OutputFormat {
-    fn serialize<S: ::serde::Serializer>(
+impl ::replicate_client::__private::serde::Serialize for OutputFormat {
+    fn serialize<S: ::replicate_client::__private::serde::Serializer>(
         &self,
         s: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
         s.serialize_str(self.as_str())
     }
 }
-impl<'de> ::serde::Deserialize<'de> for OutputFormat {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
+impl<'de> ::replicate_client::__private::serde::Deserialize<'de> for OutputFormat {
+    fn deserialize<D: ::replicate_client::__private::serde::Deserializer<'de>>(
         d: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        let value = <::std::string::String as ::serde::Deserialize>::deserialize(d)?;
-        value.parse().map_err(::serde::de::Error::custom)
+        let value = <::std::string::String as ::replicate_client::__private::serde::Deserialize>::deserialize(
+            d,
+        )?;
+        value.parse().map_err(::replicate_client::__private::serde::de::Error::custom)
     }
 }
 /// Input of `meta/musicgen`.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    ::replicate_client::__private::serde::Serialize,
+    ::replicate_client::__private::serde::Deserialize
+)]
+#[serde(crate = "::replicate_client::__private::serde")]
 pub struct Input {
     /// Which MusicGen checkpoint to run. Default: `"stereo-melody-large"`.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
@@ -377,6 +387,7 @@ impl Input {
     }
 }
 impl ::replicate_client::model::ModelInput for Input {
+    type Model = Musicgen;
     fn validate(&self) -> ::std::result::Result<(), ::replicate_client::Error> {
         if let ::std::option::Option::Some(value) = &self.continuation_start {
             ::replicate_client::model::check::minimum(

@@ -2,7 +2,7 @@
 // change the generator (crates/replicate-codegen/src/models.rs) or the schema, then rerun.
 
 //! `nateraw/jina-embeddings-v2-base-en` version `f8367a1c072ba2bc28af549d1faeacfe9b88b3f0e475add7a75091dac507f79e` (Cog 0.8.6): typed input and output.
-/// The model `nateraw/jina-embeddings-v2-base-en`: use with `client.run::<JinaEmbeddingsV2BaseEn>(input)`.
+/// The model `nateraw/jina-embeddings-v2-base-en`: its [`Input`] runs it with `client.run(input)`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct JinaEmbeddingsV2BaseEn;
 impl ::replicate_client::model::Model for JinaEmbeddingsV2BaseEn {
@@ -19,7 +19,15 @@ impl ::replicate_client::model::Model for JinaEmbeddingsV2BaseEn {
     }
 }
 /// Input of `nateraw/jina-embeddings-v2-base-en`.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    ::replicate_client::__private::serde::Serialize,
+    ::replicate_client::__private::serde::Deserialize
+)]
+#[serde(crate = "::replicate_client::__private::serde")]
 pub struct Input {
     /// File of texts to embed: JSON Lines objects with a `text` key, or a JSON array of strings.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
@@ -87,6 +95,7 @@ impl Input {
     }
 }
 impl ::replicate_client::model::ModelInput for Input {
+    type Model = JinaEmbeddingsV2BaseEn;
     fn validate(&self) -> ::std::result::Result<(), ::replicate_client::Error> {
         if let ::std::option::Option::Some(value) = &self.batch_size {
             ::replicate_client::model::check::minimum(
@@ -108,8 +117,14 @@ impl ::replicate_client::model::ModelInput for Input {
         ::std::iter::empty().chain(self.path.as_mut()).collect()
     }
 }
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
-#[serde(untagged)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::replicate_client::__private::serde::Serialize,
+    ::replicate_client::__private::serde::Deserialize
+)]
+#[serde(crate = "::replicate_client::__private::serde", untagged)]
 pub enum OutputValue {
     TextList(::std::vec::Vec<::std::string::String>),
     File(::replicate_client::model::FileOutput),

@@ -2,7 +2,7 @@
 // change the generator (crates/replicate-codegen/src/models.rs) or the schema, then rerun.
 
 //! `nightmareai/real-esrgan` version `9b885ba6136b41b3ff08ebaedfd9c6c150abcb86a458703652471e7419ce8dff` (Cog 0.8.6): typed input and output.
-/// The model `nightmareai/real-esrgan`: use with `client.run::<RealEsrgan>(input)`.
+/// The model `nightmareai/real-esrgan`: its [`Input`] runs it with `client.run(input)`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct RealEsrgan;
 impl ::replicate_client::model::Model for RealEsrgan {
@@ -23,7 +23,14 @@ impl ::replicate_client::model::Model for RealEsrgan {
     }
 }
 /// Input of `nightmareai/real-esrgan`.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::replicate_client::__private::serde::Serialize,
+    ::replicate_client::__private::serde::Deserialize
+)]
+#[serde(crate = "::replicate_client::__private::serde")]
 pub struct Input {
     /// Picture to upscale.
     pub image: ::replicate_client::FileInput,
@@ -58,6 +65,7 @@ impl Input {
     }
 }
 impl ::replicate_client::model::ModelInput for Input {
+    type Model = RealEsrgan;
     fn validate(&self) -> ::std::result::Result<(), ::replicate_client::Error> {
         if let ::std::option::Option::Some(value) = &self.scale {
             ::replicate_client::model::check::minimum("scale", *value, 0.0, false)?;

@@ -2,7 +2,7 @@
 // change the generator (crates/replicate-codegen/src/models.rs) or the schema, then rerun.
 
 //! `openai/whisper` version `dd6a57221842a706af163eb6636f40aba867c61fcc92dd0dcbf54c4681f263ad` (Cog 0.8.3): typed input and output.
-/// The model `openai/whisper`: use with `client.run::<Whisper>(input)`.
+/// The model `openai/whisper`: its [`Input`] runs it with `client.run(input)`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Whisper;
 impl ::replicate_client::model::Model for Whisper {
@@ -18,7 +18,6 @@ impl ::replicate_client::model::Model for Whisper {
         ::replicate_client::model::json_chunk(data)
     }
 }
-/// An enumeration.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Transcription {
     /// `plain text`
@@ -52,7 +51,7 @@ impl ::std::str::FromStr for Transcription {
             "vtt" => ::std::result::Result::Ok(Self::Vtt),
             other => {
                 ::std::result::Result::Err(::replicate_client::Error::InvalidInput {
-                    field: ::std::string::ToString::to_string(stringify!(Transcription)),
+                    field: ::std::string::ToString::to_string("transcription"),
                     message: ::std::format!(
                         "{other:?} is not one of: {}", "plain text, srt, vtt"
                     ),
@@ -61,23 +60,24 @@ impl ::std::str::FromStr for Transcription {
         }
     }
 }
-impl ::serde::Serialize for Transcription {
-    fn serialize<S: ::serde::Serializer>(
+impl ::replicate_client::__private::serde::Serialize for Transcription {
+    fn serialize<S: ::replicate_client::__private::serde::Serializer>(
         &self,
         s: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
         s.serialize_str(self.as_str())
     }
 }
-impl<'de> ::serde::Deserialize<'de> for Transcription {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
+impl<'de> ::replicate_client::__private::serde::Deserialize<'de> for Transcription {
+    fn deserialize<D: ::replicate_client::__private::serde::Deserializer<'de>>(
         d: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        let value = <::std::string::String as ::serde::Deserialize>::deserialize(d)?;
-        value.parse().map_err(::serde::de::Error::custom)
+        let value = <::std::string::String as ::replicate_client::__private::serde::Deserialize>::deserialize(
+            d,
+        )?;
+        value.parse().map_err(::replicate_client::__private::serde::de::Error::custom)
     }
 }
-/// An enumeration.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Language {
     /// `auto`
@@ -271,7 +271,7 @@ impl ::std::str::FromStr for Language {
             "Valencian" => ::std::result::Result::Ok(Self::Valencian),
             other => {
                 ::std::result::Result::Err(::replicate_client::Error::InvalidInput {
-                    field: ::std::string::ToString::to_string(stringify!(Language)),
+                    field: ::std::string::ToString::to_string("language"),
                     message: ::std::format!(
                         "{other:?} is not one of: {}",
                         "auto, af, ar, as, de, en, es, fr, haw, hi, ja, jw, ko, ln, nn, no, pt, ru, sa, tl, uk, yue, zh, Afrikaans, Arabic, Assamese, Cantonese, Castilian, Chinese, English, French, German, Haitian, Haitian Creole, Hawaiian, Japanese, Javanese, Letzeburgesch, Myanmar, Norwegian, Nynorsk, Spanish, Valencian"
@@ -281,24 +281,33 @@ impl ::std::str::FromStr for Language {
         }
     }
 }
-impl ::serde::Serialize for Language {
-    fn serialize<S: ::serde::Serializer>(
+impl ::replicate_client::__private::serde::Serialize for Language {
+    fn serialize<S: ::replicate_client::__private::serde::Serializer>(
         &self,
         s: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
         s.serialize_str(self.as_str())
     }
 }
-impl<'de> ::serde::Deserialize<'de> for Language {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
+impl<'de> ::replicate_client::__private::serde::Deserialize<'de> for Language {
+    fn deserialize<D: ::replicate_client::__private::serde::Deserializer<'de>>(
         d: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        let value = <::std::string::String as ::serde::Deserialize>::deserialize(d)?;
-        value.parse().map_err(::serde::de::Error::custom)
+        let value = <::std::string::String as ::replicate_client::__private::serde::Deserialize>::deserialize(
+            d,
+        )?;
+        value.parse().map_err(::replicate_client::__private::serde::de::Error::custom)
     }
 }
 /// Input of `openai/whisper`.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::replicate_client::__private::serde::Serialize,
+    ::replicate_client::__private::serde::Deserialize
+)]
+#[serde(crate = "::replicate_client::__private::serde")]
 pub struct Input {
     /// Recording to transcribe.
     pub audio: ::replicate_client::FileInput,
@@ -441,6 +450,7 @@ impl Input {
     }
 }
 impl ::replicate_client::model::ModelInput for Input {
+    type Model = Whisper;
     fn validate(&self) -> ::std::result::Result<(), ::replicate_client::Error> {
         ::std::result::Result::Ok(())
     }
@@ -448,11 +458,20 @@ impl ::replicate_client::model::ModelInput for Input {
         ::std::iter::empty().chain(::std::iter::once(&mut self.audio)).collect()
     }
 }
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::replicate_client::__private::serde::Serialize,
+    ::replicate_client::__private::serde::Deserialize
+)]
+#[serde(crate = "::replicate_client::__private::serde")]
 pub struct Output {
     /// Segments
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub segments: ::std::option::Option<::serde_json::Value>,
+    pub segments: ::std::option::Option<
+        ::replicate_client::__private::serde_json::Value,
+    >,
     /// Srt File
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     pub srt_file: ::std::option::Option<::replicate_client::model::FileOutput>,

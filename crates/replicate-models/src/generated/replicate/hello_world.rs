@@ -2,7 +2,7 @@
 // change the generator (crates/replicate-codegen/src/models.rs) or the schema, then rerun.
 
 //! `replicate/hello-world` version `5c7d5dc6dd8bf75c1acaa8565735e7986bc5b66206b55cca93cb72c9bf15ccaa` (Cog 0.3.0): typed input and output.
-/// The model `replicate/hello-world`: use with `client.run::<HelloWorld>(input)`.
+/// The model `replicate/hello-world`: its [`Input`] runs it with `client.run(input)`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct HelloWorld;
 impl ::replicate_client::model::Model for HelloWorld {
@@ -19,7 +19,14 @@ impl ::replicate_client::model::Model for HelloWorld {
     }
 }
 /// Input of `replicate/hello-world`.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::replicate_client::__private::serde::Serialize,
+    ::replicate_client::__private::serde::Deserialize
+)]
+#[serde(crate = "::replicate_client::__private::serde")]
 pub struct Input {
     /// The string to greet; the model returns it preceded by 'hello '.
     pub text: ::std::string::String,
@@ -32,6 +39,7 @@ impl Input {
     }
 }
 impl ::replicate_client::model::ModelInput for Input {
+    type Model = HelloWorld;
     fn validate(&self) -> ::std::result::Result<(), ::replicate_client::Error> {
         ::std::result::Result::Ok(())
     }

@@ -2,7 +2,7 @@
 // change the generator (crates/replicate-codegen/src/models.rs) or the schema, then rerun.
 
 //! `stability-ai/sdxl` version `7762fd07cf82c948538e41f63f77d685e02b063e37e496e96eefd46c929f9bdc` (Cog 0.9.5): typed input and output.
-/// The model `stability-ai/sdxl`: use with `client.run::<Sdxl>(input)`.
+/// The model `stability-ai/sdxl`: its [`Input`] runs it with `client.run(input)`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Sdxl;
 impl ::replicate_client::model::Model for Sdxl {
@@ -26,7 +26,6 @@ impl ::replicate_client::model::Trainable for Sdxl {
     type TrainingInput = TrainingInput;
     type TrainingOutput = TrainingOutput;
 }
-/// An enumeration.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Scheduler {
     /// `DDIM`
@@ -76,7 +75,7 @@ impl ::std::str::FromStr for Scheduler {
             "PNDM" => ::std::result::Result::Ok(Self::Pndm),
             other => {
                 ::std::result::Result::Err(::replicate_client::Error::InvalidInput {
-                    field: ::std::string::ToString::to_string(stringify!(Scheduler)),
+                    field: ::std::string::ToString::to_string("scheduler"),
                     message: ::std::format!(
                         "{other:?} is not one of: {}",
                         "DDIM, DPMSolverMultistep, HeunDiscrete, KarrasDPM, K_EULER_ANCESTRAL, K_EULER, PNDM"
@@ -86,23 +85,24 @@ impl ::std::str::FromStr for Scheduler {
         }
     }
 }
-impl ::serde::Serialize for Scheduler {
-    fn serialize<S: ::serde::Serializer>(
+impl ::replicate_client::__private::serde::Serialize for Scheduler {
+    fn serialize<S: ::replicate_client::__private::serde::Serializer>(
         &self,
         s: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
         s.serialize_str(self.as_str())
     }
 }
-impl<'de> ::serde::Deserialize<'de> for Scheduler {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
+impl<'de> ::replicate_client::__private::serde::Deserialize<'de> for Scheduler {
+    fn deserialize<D: ::replicate_client::__private::serde::Deserializer<'de>>(
         d: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        let value = <::std::string::String as ::serde::Deserialize>::deserialize(d)?;
-        value.parse().map_err(::serde::de::Error::custom)
+        let value = <::std::string::String as ::replicate_client::__private::serde::Deserialize>::deserialize(
+            d,
+        )?;
+        value.parse().map_err(::replicate_client::__private::serde::de::Error::custom)
     }
 }
-/// An enumeration.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Refine {
     /// `no_refiner`
@@ -138,7 +138,7 @@ impl ::std::str::FromStr for Refine {
             "base_image_refiner" => ::std::result::Result::Ok(Self::BaseImageRefiner),
             other => {
                 ::std::result::Result::Err(::replicate_client::Error::InvalidInput {
-                    field: ::std::string::ToString::to_string(stringify!(Refine)),
+                    field: ::std::string::ToString::to_string("refine"),
                     message: ::std::format!(
                         "{other:?} is not one of: {}",
                         "no_refiner, expert_ensemble_refiner, base_image_refiner"
@@ -148,24 +148,34 @@ impl ::std::str::FromStr for Refine {
         }
     }
 }
-impl ::serde::Serialize for Refine {
-    fn serialize<S: ::serde::Serializer>(
+impl ::replicate_client::__private::serde::Serialize for Refine {
+    fn serialize<S: ::replicate_client::__private::serde::Serializer>(
         &self,
         s: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
         s.serialize_str(self.as_str())
     }
 }
-impl<'de> ::serde::Deserialize<'de> for Refine {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
+impl<'de> ::replicate_client::__private::serde::Deserialize<'de> for Refine {
+    fn deserialize<D: ::replicate_client::__private::serde::Deserializer<'de>>(
         d: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        let value = <::std::string::String as ::serde::Deserialize>::deserialize(d)?;
-        value.parse().map_err(::serde::de::Error::custom)
+        let value = <::std::string::String as ::replicate_client::__private::serde::Deserialize>::deserialize(
+            d,
+        )?;
+        value.parse().map_err(::replicate_client::__private::serde::de::Error::custom)
     }
 }
 /// Input of `stability-ai/sdxl`.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    ::replicate_client::__private::serde::Serialize,
+    ::replicate_client::__private::serde::Deserialize
+)]
+#[serde(crate = "::replicate_client::__private::serde")]
 pub struct Input {
     /// Text describing the picture. Default: `"An astronaut riding a rainbow unicorn"`.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
@@ -378,6 +388,7 @@ impl Input {
     }
 }
 impl ::replicate_client::model::ModelInput for Input {
+    type Model = Sdxl;
     fn validate(&self) -> ::std::result::Result<(), ::replicate_client::Error> {
         if let ::std::option::Option::Some(value) = &self.num_outputs {
             ::replicate_client::model::check::minimum(
@@ -464,7 +475,6 @@ impl ::replicate_client::model::ModelInput for Input {
 }
 /// Output of `stability-ai/sdxl`.
 pub type Output = ::std::vec::Vec<::replicate_client::model::FileOutput>;
-/// An enumeration.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum LrScheduler {
     /// `constant`
@@ -494,7 +504,7 @@ impl ::std::str::FromStr for LrScheduler {
             "linear" => ::std::result::Result::Ok(Self::Linear),
             other => {
                 ::std::result::Result::Err(::replicate_client::Error::InvalidInput {
-                    field: ::std::string::ToString::to_string(stringify!(LrScheduler)),
+                    field: ::std::string::ToString::to_string("lr_scheduler"),
                     message: ::std::format!(
                         "{other:?} is not one of: {}", "constant, linear"
                     ),
@@ -503,23 +513,24 @@ impl ::std::str::FromStr for LrScheduler {
         }
     }
 }
-impl ::serde::Serialize for LrScheduler {
-    fn serialize<S: ::serde::Serializer>(
+impl ::replicate_client::__private::serde::Serialize for LrScheduler {
+    fn serialize<S: ::replicate_client::__private::serde::Serializer>(
         &self,
         s: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
         s.serialize_str(self.as_str())
     }
 }
-impl<'de> ::serde::Deserialize<'de> for LrScheduler {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
+impl<'de> ::replicate_client::__private::serde::Deserialize<'de> for LrScheduler {
+    fn deserialize<D: ::replicate_client::__private::serde::Deserializer<'de>>(
         d: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        let value = <::std::string::String as ::serde::Deserialize>::deserialize(d)?;
-        value.parse().map_err(::serde::de::Error::custom)
+        let value = <::std::string::String as ::replicate_client::__private::serde::Deserialize>::deserialize(
+            d,
+        )?;
+        value.parse().map_err(::replicate_client::__private::serde::de::Error::custom)
     }
 }
-/// An enumeration.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum InputImagesFiletype {
     /// `zip`
@@ -553,9 +564,7 @@ impl ::std::str::FromStr for InputImagesFiletype {
             "infer" => ::std::result::Result::Ok(Self::Infer),
             other => {
                 ::std::result::Result::Err(::replicate_client::Error::InvalidInput {
-                    field: ::std::string::ToString::to_string(
-                        stringify!(InputImagesFiletype),
-                    ),
+                    field: ::std::string::ToString::to_string("input_images_filetype"),
                     message: ::std::format!(
                         "{other:?} is not one of: {}", "zip, tar, infer"
                     ),
@@ -564,24 +573,34 @@ impl ::std::str::FromStr for InputImagesFiletype {
         }
     }
 }
-impl ::serde::Serialize for InputImagesFiletype {
-    fn serialize<S: ::serde::Serializer>(
+impl ::replicate_client::__private::serde::Serialize for InputImagesFiletype {
+    fn serialize<S: ::replicate_client::__private::serde::Serializer>(
         &self,
         s: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
         s.serialize_str(self.as_str())
     }
 }
-impl<'de> ::serde::Deserialize<'de> for InputImagesFiletype {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
+impl<'de> ::replicate_client::__private::serde::Deserialize<'de>
+for InputImagesFiletype {
+    fn deserialize<D: ::replicate_client::__private::serde::Deserializer<'de>>(
         d: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        let value = <::std::string::String as ::serde::Deserialize>::deserialize(d)?;
-        value.parse().map_err(::serde::de::Error::custom)
+        let value = <::std::string::String as ::replicate_client::__private::serde::Deserialize>::deserialize(
+            d,
+        )?;
+        value.parse().map_err(::replicate_client::__private::serde::de::Error::custom)
     }
 }
 /// Training input of `stability-ai/sdxl`.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::replicate_client::__private::serde::Serialize,
+    ::replicate_client::__private::serde::Deserialize
+)]
+#[serde(crate = "::replicate_client::__private::serde")]
 pub struct TrainingInput {
     /// Archive (.zip or .tar) of the training images.
     pub input_images: ::replicate_client::FileInput,
@@ -808,6 +827,7 @@ impl TrainingInput {
     }
 }
 impl ::replicate_client::model::ModelInput for TrainingInput {
+    type Model = Sdxl;
     fn validate(&self) -> ::std::result::Result<(), ::replicate_client::Error> {
         ::std::result::Result::Ok(())
     }
@@ -815,7 +835,14 @@ impl ::replicate_client::model::ModelInput for TrainingInput {
         ::std::iter::empty().chain(::std::iter::once(&mut self.input_images)).collect()
     }
 }
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::replicate_client::__private::serde::Serialize,
+    ::replicate_client::__private::serde::Deserialize
+)]
+#[serde(crate = "::replicate_client::__private::serde")]
 pub struct TrainingOutput {
     /// Weights
     pub weights: ::replicate_client::model::FileOutput,
