@@ -43,12 +43,15 @@ pub fn shared_specs() -> Option<Vec<PathBuf>> {
 pub fn member_options(name: &str, label: &str) -> StandaloneOptions {
     StandaloneOptions {
         crate_name: name.to_string(),
-        runtime_path: workspace_root()
-            .join("crates/replicate-client")
-            .display()
-            .to_string(),
+        runtime_dep: replicate_codegen::path_dependency(
+            &workspace_root()
+                .join("crates/replicate-client")
+                .display()
+                .to_string(),
+        ),
         spec_label: label.to_string(),
         own_workspace: false,
+        command: None,
     }
 }
 

@@ -1,208 +1,75 @@
 //! `cargo xtask add-model owner/name[:version]`: fetch a model version's schema from the API
 //! into `spec/models/`, pin it in `spec/models.lock`, and say what changed for callers when it
-//! replaces an older schema.
-//!
-//! `spec/models.lock` has one line per model: `owner/name <version id> sha256:<hash of the
-//! file>`. `cargo xtask generate --check` fails when a lock entry and its file disagree.
+//! replaces an older schema. The checking, comparing and pinning are `replicate_build::pin`,
+//! the same code `cargo replicate add` runs; only the HTTP GET is ours (xtask cannot depend on
+//! the generated client).
 
-use replicate_codegen::models::{parse_model_file, schema_changes};
-use std::collections::BTreeMap;
-use std::fs;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// The lock file, relative to the workspace root.
 pub const LOCK_FILE: &str = "spec/models.lock";
 
-/// One pinned model.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LockEntry {
-    /// Version id.
-    pub version: String,
-    /// SHA-256 of the model file.
-    pub sha256: String,
-}
-
-/// Reads the lock (empty when absent).
-pub fn read_lock(root: &Path) -> Result<BTreeMap<String, LockEntry>, String> {
-    let path = root.join(LOCK_FILE);
-    let Ok(text) = fs::read_to_string(&path) else {
-        return Ok(BTreeMap::new());
-    };
-    let mut out = BTreeMap::new();
-    for (n, line) in text.lines().enumerate() {
-        let line = line.trim();
-        if line.is_empty() || line.starts_with('#') {
-            continue;
-        }
-        let parts: Vec<&str> = line.split_whitespace().collect();
-        match parts.as_slice() {
-            [model, version, hash] if hash.starts_with("sha256:") => {
-                out.insert(
-                    model.to_string(),
-                    LockEntry {
-                        version: version.to_string(),
-                        sha256: hash[7..].to_string(),
-                    },
-                );
-            }
-            _ => {
-                return Err(format!(
-                    "{LOCK_FILE}:{}: expected `owner/name <version> sha256:<hash>`",
-                    n + 1
-                ))
-            }
-        }
-    }
-    Ok(out)
-}
-
-fn write_lock(root: &Path, lock: &BTreeMap<String, LockEntry>) -> Result<(), String> {
-    let mut text = String::from("# Pinned model versions: `owner/name <version id> sha256:<hash of spec/models/owner/name.json>`.\n# Written by `cargo xtask add-model`; checked by `cargo xtask generate --check`.\n");
-    for (model, e) in lock {
-        text.push_str(&format!("{model} {} sha256:{}\n", e.version, e.sha256));
-    }
-    fs::write(root.join(LOCK_FILE), text).map_err(|e| format!("cannot write {LOCK_FILE}: {e}"))
-}
-
-/// The lock entry a model file should have.
-fn entry_for(text: &str, label: &str, owner: &str, name: &str) -> Result<LockEntry, String> {
-    let src = parse_model_file(text, label, Some((owner, name))).map_err(|e| e.to_string())?;
-    Ok(LockEntry {
-        version: src.version,
-        sha256: replicate_codegen::spec_hash(text),
-    })
+fn dirs(root: &Path) -> (PathBuf, PathBuf) {
+    (
+        root.join(crate::generate::MODELS_SPEC_DIR),
+        root.join(LOCK_FILE),
+    )
 }
 
 /// Disagreements between `spec/models/**` and the lock (empty when consistent).
 pub fn check_lock(root: &Path) -> Result<Vec<String>, String> {
-    let lock = read_lock(root)?;
-    let dir = root.join(crate::generate::MODELS_SPEC_DIR);
-    let mut problems = Vec::new();
-    let mut seen = Vec::new();
-    if dir.is_dir() {
-        for path in crate::models::schema_files(&dir)? {
-            let Some((owner, name)) = crate::models::owner_name_from_path(&dir, &path) else {
-                continue;
-            };
-            let key = format!("{owner}/{name}");
-            let text = fs::read_to_string(&path)
-                .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-            let want = entry_for(&text, &key, &owner, &name)?;
-            match lock.get(&key) {
-                None => problems.push(format!("{key}: no entry in {LOCK_FILE} (run `cargo xtask add-model --relock`)")),
-                Some(e) if *e != want => problems.push(format!(
-                    "{key}: {LOCK_FILE} pins version {} sha256:{}, but the file has version {} sha256:{}",
-                    e.version, e.sha256, want.version, want.sha256
-                )),
-                Some(_) => {}
-            }
-            seen.push(key);
-        }
+    let (models, lock) = dirs(root);
+    if !models.is_dir() {
+        return Ok(Vec::new());
     }
-    for key in lock.keys().filter(|k| !seen.contains(k)) {
-        problems.push(format!(
-            "{key}: in {LOCK_FILE} but spec/models has no file for it"
-        ));
-    }
-    Ok(problems)
+    replicate_build::lock::check(&models, &lock).map_err(|e| e.to_string())
 }
 
 /// Rewrites the lock from the files in `spec/models/`.
 pub fn relock(root: &Path) -> Result<(), String> {
-    let dir = root.join(crate::generate::MODELS_SPEC_DIR);
-    let mut lock = BTreeMap::new();
-    for path in crate::models::schema_files(&dir)? {
-        let Some((owner, name)) = crate::models::owner_name_from_path(&dir, &path) else {
-            continue;
-        };
-        let text = fs::read_to_string(&path)
-            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-        lock.insert(
-            format!("{owner}/{name}"),
-            entry_for(&text, &path.display().to_string(), &owner, &name)?,
-        );
-    }
-    write_lock(root, &lock)?;
-    println!(
-        "add-model: {LOCK_FILE} rewritten with {} models",
-        lock.len()
-    );
+    let (models, lock) = dirs(root);
+    let n = replicate_build::lock::relock(&models, &lock).map_err(|e| e.to_string())?;
+    println!("add-model: {LOCK_FILE} rewritten with {n} models");
     Ok(())
 }
 
-fn get_json(base: &str, token: &str, path: &str) -> Result<serde_json::Value, String> {
+fn get(base: &str, token: &str, path: &str) -> Result<String, String> {
     let url = format!("{}{path}", base.trim_end_matches('/'));
-    let body = crate::fetch::http_get(&url, Some(token))?;
-    serde_json::from_str(&body).map_err(|e| format!("{url} did not return JSON: {e}"))
+    crate::fetch::http_get(&url, Some(token))
 }
 
 /// Fetches `owner/name[:version]` into `spec/models/owner/name.json` and pins it.
 pub fn run(root: &Path, reference: &str, base_url: &str, token: &str) -> Result<(), String> {
-    let (model, version) = match reference.split_once(':') {
-        Some((m, v)) => (m, Some(v.to_string())),
-        None => (reference, None),
-    };
-    let (owner, name) = model
-        .split_once('/')
-        .filter(|(o, n)| !o.is_empty() && !n.is_empty() && !n.contains('/'))
-        .ok_or_else(|| format!("{reference:?} is not `owner/name[:version]`"))?;
+    let (owner, name, version) =
+        replicate_build::pin::parse_reference(reference).map_err(|e| e.to_string())?;
     let version = match version {
         Some(v) => v,
         None => {
-            let m = get_json(base_url, token, &format!("/models/{owner}/{name}"))?;
-            m.pointer("/latest_version/id")
+            let text = get(base_url, token, &format!("/models/{owner}/{name}"))?;
+            let model: serde_json::Value =
+                serde_json::from_str(&text).map_err(|e| format!("the model is not JSON: {e}"))?;
+            model
+                .pointer("/latest_version/id")
                 .and_then(|v| v.as_str())
                 .map(str::to_string)
                 .ok_or_else(|| format!("{owner}/{name} has no latest version"))?
         }
     };
-    let object = get_json(
+    let fetched = get(
         base_url,
         token,
         &format!("/models/{owner}/{name}/versions/{version}"),
     )?;
-    let text = serde_json::to_string_pretty(&object).map_err(|e| e.to_string())? + "\n";
-    let label = format!("spec/models/{owner}/{name}.json");
-    // Refuse anything the generator cannot read, before touching the tree.
-    let new_src =
-        parse_model_file(&text, &label, Some((owner, name))).map_err(|e| e.to_string())?;
-    replicate_codegen::models::generate_model(&new_src).map_err(|e| e.to_string())?;
-
-    let path = root.join(&label);
-    if let Ok(old_text) = fs::read_to_string(&path) {
-        if let Ok(old_src) = parse_model_file(&old_text, &label, Some((owner, name))) {
-            let changes = schema_changes(&old_src, &new_src);
-            if changes.is_empty() {
-                println!(
-                    "add-model: {owner}/{name}: no change for callers ({} → {})",
-                    old_src.version, new_src.version
-                );
-            } else {
-                println!(
-                    "add-model: {owner}/{name} {} → {}, what changes for callers:",
-                    old_src.version, new_src.version
-                );
-                for c in &changes {
-                    println!("  {c}");
-                }
-            }
-        }
-    }
-    if let Some(parent) = path.parent() {
-        fs::create_dir_all(parent)
-            .map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
-    }
-    fs::write(&path, &text).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-    let mut lock = read_lock(root)?;
-    lock.insert(
-        format!("{owner}/{name}"),
-        LockEntry {
-            version: new_src.version.clone(),
-            sha256: replicate_codegen::spec_hash(&text),
-        },
+    let (models, lock) = dirs(root);
+    let plan =
+        replicate_build::pin::plan(&models, &owner, &name, &fetched).map_err(|e| e.to_string())?;
+    println!("add-model: {}", replicate_build::pin::describe(&plan));
+    replicate_build::pin::apply(&plan, &lock).map_err(|e| e.to_string())?;
+    println!(
+        "add-model: wrote {} (version {}) and pinned it in {LOCK_FILE}; now run `cargo xtask generate`",
+        plan.path.strip_prefix(root).unwrap_or(&plan.path).display(),
+        plan.new_version
     );
-    write_lock(root, &lock)?;
-    println!("add-model: wrote {label} (version {}) and pinned it in {LOCK_FILE}; now run `cargo xtask generate`", new_src.version);
     Ok(())
 }
 
@@ -210,6 +77,7 @@ pub fn run(root: &Path, reference: &str, base_url: &str, token: &str) -> Result<
 mod tests {
     use super::*;
     use serde_json::json;
+    use std::fs;
 
     fn schema(max_steps: f64, extra_required: bool) -> serde_json::Value {
         let mut required = vec!["prompt"];
@@ -278,7 +146,7 @@ mod tests {
             .await
             .unwrap()
             .unwrap();
-        let lock = read_lock(&root).unwrap();
+        let lock = replicate_build::lock::read(&root.join(LOCK_FILE)).unwrap();
         assert_eq!(lock["acme/fox"].version, "aaa111");
         assert!(check_lock(&root).unwrap().is_empty());
 
@@ -288,7 +156,10 @@ mod tests {
             .await
             .unwrap()
             .unwrap();
-        assert_eq!(read_lock(&root).unwrap()["acme/fox"].version, "bbb222");
+        assert_eq!(
+            replicate_build::lock::read(&root.join(LOCK_FILE)).unwrap()["acme/fox"].version,
+            "bbb222"
+        );
         let text = fs::read_to_string(root.join("spec/models/acme/fox.json")).unwrap();
         assert!(text.contains("bbb222"));
 
@@ -314,7 +185,7 @@ mod tests {
             schema: s,
             label: "x".into(),
         };
-        let changes = schema_changes(
+        let changes = replicate_codegen::models::schema_changes(
             &src(schema(50.0, false), "a"),
             &src(schema(20.0, true), "b"),
         );
@@ -335,7 +206,7 @@ mod tests {
             text.contains("breaking: Output changed from array of string (uri) to string"),
             "{text}"
         );
-        assert!(schema_changes(
+        assert!(replicate_codegen::models::schema_changes(
             &src(schema(50.0, false), "a"),
             &src(schema(50.0, false), "b")
         )

@@ -299,9 +299,10 @@ pub fn standalone(spec: &Path, out: &Path, name: &str, check: bool) -> Result<()
         .unwrap_or_default();
     let options = replicate_codegen::StandaloneOptions {
         crate_name: name.to_string(),
-        runtime_path: runtime_rel,
+        runtime_dep: replicate_codegen::path_dependency(&runtime_rel),
         spec_label: label,
         own_workspace: true,
+        command: None,
     };
     let generated = replicate_codegen::generate_standalone(&text, &options)
         .map_err(|e| e.in_file(spec.display().to_string()).to_string())?;

@@ -36,6 +36,19 @@ mod webhooks;
 #[allow(missing_docs)]
 mod generated;
 
+/// Includes the typed models a build script generated with `replicate-build`
+/// (`$OUT_DIR/replicate_models.rs`).
+///
+/// ```ignore
+/// replicate_client::include_models!();
+/// ```
+#[macro_export]
+macro_rules! include_models {
+    () => {
+        include!(concat!(env!("OUT_DIR"), "/replicate_models.rs"));
+    };
+}
+
 /// What generated model code names through this crate, so that a crate using typed models
 /// needs no `serde` or `serde_json` dependency of its own. Not part of the API.
 #[doc(hidden)]

@@ -1698,6 +1698,25 @@ pub fn schema_changes(old: &ModelSource, new: &ModelSource) -> Vec<String> {
                 )),
                 _ => {}
             }
+            match (num(&a, "minLength"), num(&b, "minLength")) {
+                (x, Some(y)) if y > x.unwrap_or(0.0) => out.push(format!(
+                    "breaking: `{name}` now needs at least {y} characters ({section})"
+                )),
+                _ => {}
+            }
+            match (num(&a, "maxLength"), num(&b, "maxLength")) {
+                (x, Some(y)) if x.is_none_or(|x| y < x) => out.push(format!(
+                    "breaking: `{name}` now takes at most {y} characters ({section})"
+                )),
+                _ => {}
+            }
+            let pattern = |s: &Map<String, Value>| s.get("pattern").cloned();
+            if pattern(&b).is_some() && pattern(&a) != pattern(&b) {
+                out.push(format!(
+                    "breaking: `{name}` must now match {} ({section})",
+                    pattern(&b).unwrap_or_default()
+                ));
+            }
         }
     }
     for section in ["Output", "TrainingOutput"] {

@@ -1013,3 +1013,69 @@ fn truncate(s: &str, n: usize) -> &str {
 fn lit(n: u16) -> Literal {
     Literal::u16_unsuffixed(n)
 }
+
+/// Renames the runtime crate in generated code, for a crate that depends on `replicate-client`
+/// under another name: every path `::replicate_client::..` (and the same path in string
+/// literals, as `#[serde(crate = "..")]` writes it) becomes `::<name>::..`. Only a segment right
+/// after a leading `::` is renamed, so a field called `replicate_client` is left alone.
+pub fn rename_runtime(tokens: TokenStream, name: &str) -> TokenStream {
+    use proc_macro2::{Group, Ident, Literal, TokenTree};
+    if name == "replicate_client" {
+        return tokens;
+    }
+    let quoted_old = "\"::replicate_client::";
+    let quoted_new = format!("\"::{name}::");
+    let mut out: Vec<TokenTree> = Vec::new();
+    for tree in tokens {
+        let tree = match tree {
+            TokenTree::Group(g) => {
+                let mut renamed = Group::new(g.delimiter(), rename_runtime(g.stream(), name));
+                renamed.set_span(g.span());
+                TokenTree::Group(renamed)
+            }
+            TokenTree::Ident(i) if i == "replicate_client" => {
+                let after_path_sep = matches!(
+                    out.as_slice(),
+                    [.., TokenTree::Punct(a), TokenTree::Punct(b)] if a.as_char() == ':' && b.as_char() == ':'
+                );
+                if after_path_sep {
+                    TokenTree::Ident(Ident::new(name, i.span()))
+                } else {
+                    TokenTree::Ident(i)
+                }
+            }
+            TokenTree::Literal(l) if l.to_string().starts_with(quoted_old) => {
+                let text = l.to_string().replacen(quoted_old, &quoted_new, 1);
+                let inner = &text[1..text.len() - 1];
+                TokenTree::Literal(Literal::string(inner))
+            }
+            other => other,
+        };
+        out.push(tree);
+    }
+    out.into_iter().collect()
+}
+
+#[cfg(test)]
+mod rename_tests {
+    use super::*;
+    use quote::quote;
+
+    #[test]
+    fn only_runtime_paths_are_renamed() {
+        let before = quote! {
+            #[serde(crate = "::replicate_client::__private::serde")]
+            struct S { replicate_client: ::replicate_client::Secret }
+            fn f() -> ::replicate_client::Error { self.replicate_client }
+        };
+        let after = rename_runtime(before, "replicate").to_string();
+        assert!(
+            after.contains("\"::replicate::__private::serde\""),
+            "{after}"
+        );
+        assert!(after.contains(":: replicate :: Secret"), "{after}");
+        assert!(after.contains(":: replicate :: Error"), "{after}");
+        assert!(after.contains("struct S { replicate_client :"), "{after}");
+        assert!(after.contains("self . replicate_client"), "{after}");
+    }
+}
