@@ -1,6 +1,7 @@
 //! Helpers shared by the end-to-end tests: where things are, and compiling generated crates.
 
 pub mod cog;
+pub mod downstream;
 #[rustfmt::skip]
 #[allow(missing_docs)]
 pub mod cog_models;

@@ -164,6 +164,32 @@ impl FakeReplicate {
         }
     }
 
+    /// Publishes a version of model `owner/name` (it becomes the latest): `id` and Cog's
+    /// `openapi_schema`, served by `GET /v1/models/{owner}/{name}` and `.../versions/{id}`.
+    pub fn publish_version(&self, owner: &str, name: &str, id: &str, openapi_schema: Value) {
+        let version = json!({
+            "id": id,
+            "created_at": state::now_rfc3339(),
+            "cog_version": "0.16.12",
+            "openapi_schema": openapi_schema,
+        });
+        self.shared
+            .state()
+            .versions
+            .entry(format!("{owner}/{name}"))
+            .or_default()
+            .push(version);
+    }
+
+    /// Every prediction of this model (`owner/name`) or version id succeeds with `output`
+    /// (instead of the input's `fake_output`, or `"ok"`).
+    pub fn set_output(&self, model_or_version: &str, output: Value) {
+        self.shared
+            .state()
+            .outputs
+            .insert(model_or_version.to_string(), output);
+    }
+
     /// Sets the page size of every list route (default 100).
     pub fn set_page_size(&self, n: usize) {
         self.shared.state().page_size = n.max(1);

@@ -67,6 +67,11 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .route("/v1/webhooks/default/secret", get(webhook_secret))
         .route("/v1/account", get(account))
         .route("/v1/models", any(models))
+        .route("/v1/models/{owner}/{name}", get(get_model))
+        .route(
+            "/v1/models/{owner}/{name}/versions/{version_id}",
+            get(get_model_version),
+        )
         .route("/v1/search", get(search))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
@@ -553,6 +558,40 @@ async fn account() -> Resp {
             "avatar_url": null,
         }),
     )
+}
+
+/// `GET /v1/models/{owner}/{name}`: a published model with its latest version.
+async fn get_model(State(shared): Shr, Path((owner, name)): Path<(String, String)>) -> Resp {
+    let state = shared.state();
+    let Some(latest) = state
+        .versions
+        .get(&format!("{owner}/{name}"))
+        .and_then(|v| v.last())
+    else {
+        return problem(StatusCode::NOT_FOUND, "Not found", "no such model");
+    };
+    let mut model = fake_model();
+    model["owner"] = json!(owner);
+    model["name"] = json!(name);
+    model["url"] = json!(format!("https://replicate.com/{owner}/{name}"));
+    model["latest_version"] = latest.clone();
+    json_response(StatusCode::OK, &model)
+}
+
+/// `GET /v1/models/{owner}/{name}/versions/{version_id}`.
+async fn get_model_version(
+    State(shared): Shr,
+    Path((owner, name, id)): Path<(String, String, String)>,
+) -> Resp {
+    let state = shared.state();
+    let found = state
+        .versions
+        .get(&format!("{owner}/{name}"))
+        .and_then(|versions| versions.iter().find(|v| v["id"] == id.as_str()));
+    match found {
+        Some(version) => json_response(StatusCode::OK, version),
+        None => problem(StatusCode::NOT_FOUND, "Not found", "no such version"),
+    }
 }
 
 fn fake_model() -> Value {

@@ -99,6 +99,8 @@ pub(crate) struct Job {
     pub gets: u64,
     pub webhook: Option<String>,
     pub events_filter: Option<Vec<String>>,
+    /// The output it succeeds with, when a test scripted one for its model or version.
+    pub scripted_output: Option<Value>,
 }
 
 /// Statuses after which nothing changes.
@@ -163,9 +165,9 @@ impl Job {
         j["completed_at"] = Value::String(now);
         match status {
             "succeeded" => {
-                j["output"] = match j["input"].get("fake_output") {
-                    Some(v) => v.clone(),
-                    None => Value::String("ok".into()),
+                j["output"] = match (&self.scripted_output, j["input"].get("fake_output")) {
+                    (Some(v), _) | (None, Some(v)) => v.clone(),
+                    (None, None) => Value::String("ok".into()),
                 };
                 j["error"] = Value::Null;
                 j["metrics"] = json!({"predict_time": 0.01});
@@ -200,6 +202,10 @@ pub(crate) struct State {
     pub trainings: Vec<Job>,
     pub files: Vec<StoredFile>,
     pub page_size: usize,
+    /// Published model versions by `owner/name`, oldest first (the last is the latest).
+    pub versions: std::collections::BTreeMap<String, Vec<Value>>,
+    /// Outputs scripted by model (`owner/name`) or version id.
+    pub outputs: std::collections::BTreeMap<String, Value>,
 }
 
 impl Default for State {
@@ -211,6 +217,8 @@ impl Default for State {
             trainings: Vec::new(),
             files: Vec::new(),
             page_size: 100,
+            versions: std::collections::BTreeMap::new(),
+            outputs: std::collections::BTreeMap::new(),
         }
     }
 }
@@ -302,6 +310,11 @@ impl State {
         if let Some(c) = new.cancel_after {
             json["cancel_after"] = Value::String(c);
         }
+        let scripted_output = self
+            .outputs
+            .get(&new.version)
+            .or_else(|| self.outputs.get(&new.model))
+            .cloned();
         let mut job = Job {
             seq,
             id,
@@ -311,6 +324,7 @@ impl State {
             gets: 0,
             webhook: new.webhook,
             events_filter: new.events_filter,
+            scripted_output,
         };
         let delivery = if steps == 0 {
             let outcome = job.outcome.clone();

@@ -1,0 +1,3 @@
+fn main() {
+    replicate_build::compile_models("replicate").unwrap();
+}
