@@ -225,3 +225,48 @@ fn numbers_as_f64(v: &Value) -> Value {
         other => other.clone(),
     }
 }
+
+/// The build-script route on the same corpus: one `include!`-able file for every schema, in a
+/// crate whose only dependency is `replicate-client` (no serde of its own), compiles with
+/// warnings denied.
+#[test]
+fn every_real_cog_schema_compiles_through_the_build_script_route() {
+    let Some(shared) = shared_dir() else {
+        replicate_e2e::cog::skip("../shared/cog-schemas is not beside the checkout");
+        return;
+    };
+    let dir = shared.join("cog-schemas");
+    let out = tempfile::tempdir().unwrap();
+    let file = replicate_build::Builder::new(&dir)
+        .out_dir(out.path())
+        .cargo_output(false)
+        .generate()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(file.models >= 190, "found {} models", file.models);
+    let manifest = format!(
+        "[package]\nname = \"models-corpus-file\"\nversion = \"0.1.0\"\nedition = \"2021\"\npublish = false\n\n\
+         [dependencies]\nreplicate-client = {}\n",
+        replicate_codegen::path_dependency(&workspace_root().join("crates/replicate-client").display().to_string())
+    );
+    let files = vec![
+        GeneratedFile {
+            path: "Cargo.toml".into(),
+            contents: manifest,
+        },
+        GeneratedFile {
+            path: "src/replicate_models.rs".into(),
+            contents: file.contents,
+        },
+        GeneratedFile {
+            path: "src/lib.rs".into(),
+            contents: "//! The corpus through `include!`.\ninclude!(\"replicate_models.rs\");\n"
+                .into(),
+        },
+    ];
+    replicate_e2e::compile_check(
+        "models-corpus-file",
+        &[("models-corpus-file".into(), files)],
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    println!("{} models in one include! file compiled", file.models);
+}

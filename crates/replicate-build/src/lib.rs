@@ -5,10 +5,8 @@
 //! `openapi_schema`), then:
 //!
 //! ```no_run
-//! // build.rs
-//! fn main() {
-//!     replicate_build::compile_models("replicate").unwrap();
-//! }
+//! // build.rs, in `fn main()`:
+//! replicate_build::compile_models("replicate").unwrap();
 //! ```
 //!
 //! ```ignore
