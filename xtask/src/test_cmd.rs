@@ -95,7 +95,7 @@ pub fn run(extra: &[String]) -> Result<(), String> {
         .wait()
         .map_err(|e| format!("cannot wait for cargo: {e}"))?;
     println!(
-        "summary: {} passed, {} failed, {} skipped",
+        "summary: {} passed, {} failed, {} ignored (`ignore` doc examples; a test that needs a missing tool fails under CI)",
         totals.passed, totals.failed, totals.ignored
     );
     if !status.success() {
