@@ -57,6 +57,10 @@ pub mod __private {
     pub use serde_json;
 }
 
+/// The `http` crate (headers, status codes), as axum, hyper and reqwest use it: a web handler
+/// can pass its `HeaderMap` to [`WebhookHeaders::from_header_map`] without another dependency.
+pub use http;
+
 pub use client::{
     Client, ClientBuilder, DEFAULT_BASE_URL, DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_RESPONSE_SIZE,
     DEFAULT_TIMEOUT,

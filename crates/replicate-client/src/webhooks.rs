@@ -12,7 +12,7 @@
 use crate::error::Error;
 use crate::predictions::Prediction;
 use base64::Engine;
-use hmac::{Hmac, Mac};
+use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -61,8 +61,9 @@ pub struct WebhookHeaders<'a> {
 }
 
 impl<'a> WebhookHeaders<'a> {
-    /// Reads the headers from an `http::HeaderMap` (as used by axum, hyper, reqwest).
-    pub fn from_header_map(headers: &'a reqwest::header::HeaderMap) -> Result<Self, Error> {
+    /// Reads the headers from an `http::HeaderMap`, the type axum, hyper, actix (via `http`)
+    /// and reqwest share (re-exported as [`crate::http`]).
+    pub fn from_header_map(headers: &'a http::HeaderMap) -> Result<Self, Error> {
         let get = |name: &str| {
             headers
                 .get(name)
