@@ -5,7 +5,6 @@ pub mod downstream;
 #[rustfmt::skip]
 #[allow(missing_docs)]
 pub mod cog_models;
-pub mod fake;
 
 use replicate_codegen::{GeneratedFile, StandaloneOptions};
 use std::fs;

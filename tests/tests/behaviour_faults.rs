@@ -10,7 +10,7 @@ use replicate_client::{
     types, Client, CreateOptions, Error, ModelRef, RetryPolicy, StreamEvent, StreamOptions,
     WaitOptions,
 };
-use replicate_e2e::fake::{Canned, FakeReplicate};
+use replicate_fake::{Canned, FakeReplicate};
 use serde_json::json;
 use std::path::Path;
 use std::time::{Duration, Instant};

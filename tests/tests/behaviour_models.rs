@@ -5,7 +5,7 @@
 use futures::TryStreamExt;
 use replicate_client::model::{training_output, Model};
 use replicate_client::{Client, Error, RetryPolicy};
-use replicate_e2e::fake::FakeReplicate;
+use replicate_fake::FakeReplicate;
 use replicate_models::black_forest_labs::flux_schnell::{self, AspectRatio, Megapixels};
 use replicate_models::meta::meta_llama_3_70b_instruct as llama;
 use replicate_models::replicate::hello_world;

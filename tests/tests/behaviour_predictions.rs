@@ -9,7 +9,7 @@ use replicate_client::{
     operations::PredictionsCreateResponse, Client, CreateOptions, Error, ModelRef, RetryPolicy,
     WaitOptions,
 };
-use replicate_e2e::fake::FakeReplicate;
+use replicate_fake::FakeReplicate;
 use serde_json::json;
 use std::collections::BTreeSet;
 use std::time::Duration;

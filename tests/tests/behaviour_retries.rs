@@ -2,7 +2,7 @@
 //! that a create is never sent twice when the server may have started it.
 
 use replicate_client::{types, Client, Error, RetryPolicy};
-use replicate_e2e::fake::FakeReplicate;
+use replicate_fake::FakeReplicate;
 use std::time::{Duration, Instant};
 
 fn client(server: &FakeReplicate) -> Client {

@@ -6,7 +6,7 @@ use replicate_client::{
     text_chunks, Client, CreateOptions, Error, FileInput, FileStrategy, ModelRef, StreamEvent,
     StreamOptions, WebhookHeaders, WebhookVerifier,
 };
-use replicate_e2e::fake::FakeReplicate;
+use replicate_fake::FakeReplicate;
 use serde_json::json;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

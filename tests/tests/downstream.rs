@@ -10,8 +10,8 @@ use replicate_e2e::cog::skip;
 use replicate_e2e::downstream::{
     build_path, cargo, cargo_replicate, client_path, expect_success, target_dir,
 };
-use replicate_e2e::fake::FakeReplicate;
 use replicate_e2e::{shared_dir, workspace_root};
+use replicate_fake::FakeReplicate;
 use serde_json::json;
 use std::fs;
 use std::path::Path;

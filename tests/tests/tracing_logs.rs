@@ -2,7 +2,7 @@
 //! never appears in the logs.
 
 use replicate_client::{Client, RetryPolicy};
-use replicate_e2e::fake::FakeReplicate;
+use replicate_fake::FakeReplicate;
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

@@ -1,14 +1,26 @@
-//! An in-process fake of the Replicate HTTP API with real semantics (auth, lifecycles,
-//! pagination, event streams, files, signed webhooks) and fault injection, for end-to-end tests
-//! of the client.
+//! A local Replicate for your tests: a fake of the HTTP API on `127.0.0.1` with real semantics
+//! (auth, prediction lifecycles, pagination, event streams, files, signed webhooks delivered to
+//! the URL you give), scripted models, and faults on demand.
 //!
-//! ```no_run
-//! # async fn demo() {
-//! let server = replicate_e2e::fake::FakeReplicate::start().await;
-//! server.faults().fail_next(1, 503, Some("0"));
-//! // point the client at server.base_url() ...
-//! # }
 //! ```
+//! use replicate_fake::{FakeReplicate, Script};
+//!
+//! # #[tokio::main] async fn main() -> Result<(), replicate_client::Error> {
+//! let server = FakeReplicate::start().await;
+//! server.script("acme/echo", Script::Echo);
+//! let client = replicate_client::Client::builder()
+//!     .token("r8_test")
+//!     .base_url(server.base_url())
+//!     .build()?;
+//! let output = client.run_json("acme/echo", serde_json::json!({"text": "hi"})).await?;
+//! assert_eq!(output["text"], "hi");
+//! server.faults().fail_next(1, 503, None); // the next request gets a 503
+//! # Ok(()) }
+//! ```
+//!
+//! Without scripts, a prediction succeeds with `"ok"` after two polls; its input can steer it
+//! (`fake_output`, `fake_outcome`, `fake_steps`, `fake_stream`, `fake_stream_delay_ms`). As a
+//! program: `cargo run -p replicate-fake -- --port 8080` (any bearer token is accepted).
 //!
 //! Layout: `state` (the store and the lifecycle script), `routes` (the API), `sse` (event
 //! streams), `faults` (injected failures), `webhook` (signed delivery). This file runs the
@@ -16,6 +28,7 @@
 
 mod faults;
 mod routes;
+mod script;
 mod sse;
 mod state;
 mod webhook;
@@ -24,6 +37,7 @@ mod webhook;
 mod tests;
 
 pub use faults::{Canned, Faults};
+pub use script::Script;
 
 use axum::body::Body;
 use axum::http::{Request, Response, StatusCode};
@@ -76,12 +90,20 @@ impl Recorded {
 }
 
 impl FakeReplicate {
-    /// Binds `127.0.0.1:0` and serves on the current tokio runtime.
+    /// Binds `127.0.0.1` on a free port and serves on the current tokio runtime.
+    ///
+    /// # Panics
+    /// When no port of `127.0.0.1` can be bound (a test cannot go on without its server).
     pub async fn start() -> FakeReplicate {
-        let listener = TcpListener::bind("127.0.0.1:0")
+        FakeReplicate::start_on(0)
             .await
-            .expect("bind 127.0.0.1:0");
-        let port = listener.local_addr().expect("local address").port();
+            .expect("bind a free port of 127.0.0.1")
+    }
+
+    /// Binds `127.0.0.1:port` (0 for any free port) and serves on the current tokio runtime.
+    pub async fn start_on(port: u16) -> std::io::Result<FakeReplicate> {
+        let listener = TcpListener::bind(("127.0.0.1", port)).await?;
+        let port = listener.local_addr()?.port();
         let shared = Shared::new(format!("http://127.0.0.1:{port}"), port);
         let router = routes::router(Arc::clone(&shared));
         let accept_shared = Arc::clone(&shared);
@@ -106,7 +128,7 @@ impl FakeReplicate {
                 });
             }
         });
-        FakeReplicate { shared, task }
+        Ok(FakeReplicate { shared, task })
     }
 
     /// `http://127.0.0.1:PORT/v1`, the base URL to give the client.
@@ -181,13 +203,19 @@ impl FakeReplicate {
             .push(version);
     }
 
-    /// Every prediction of this model (`owner/name`) or version id succeeds with `output`
-    /// (instead of the input's `fake_output`, or `"ok"`).
-    pub fn set_output(&self, model_or_version: &str, output: Value) {
+    /// Scripts every new prediction of this model (`owner/name`) or version id. A version's
+    /// script wins over its model's.
+    pub fn script(&self, model_or_version: &str, script: Script) {
         self.shared
             .state()
-            .outputs
-            .insert(model_or_version.to_string(), output);
+            .scripts
+            .insert(model_or_version.to_string(), script);
+    }
+
+    /// Every prediction of this model or version succeeds with `output`
+    /// (`script(.., Script::Output(output))`).
+    pub fn set_output(&self, model_or_version: &str, output: Value) {
+        self.script(model_or_version, Script::Output(output));
     }
 
     /// Sets the page size of every list route (default 100).
@@ -278,8 +306,10 @@ async fn handle(
         _ => None,
     };
     let req = Request::from_parts(parts, Body::from(body));
-    let is_search = req.method() == "GET" && path == "/v1/search";
-    if !is_search && !authorized(&req) {
+    // Search is public; output files are served like a file store, without the API's auth.
+    let public =
+        req.method() == "GET" && (path == "/v1/search" || path.starts_with("/fake-output/"));
+    if !public && !authorized(&req) {
         return Ok(routes::problem(
             StatusCode::UNAUTHORIZED,
             "Unauthenticated",

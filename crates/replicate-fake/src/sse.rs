@@ -42,8 +42,11 @@ fn strings(value: &Value) -> Option<Vec<String>> {
 }
 
 /// The whole script for a prediction whose input is `input` and whose final status is `outcome`.
-fn script(input: &Value, outcome: &str) -> Vec<Event> {
-    let outputs = strings(&input["fake_stream"]).unwrap_or_else(|| vec!["ok".into()]);
+fn script(input: &Value, outcome: &str, chunks: Option<&Vec<String>>) -> Vec<Event> {
+    let outputs = chunks
+        .cloned()
+        .or_else(|| strings(&input["fake_stream"]))
+        .unwrap_or_else(|| vec!["ok".into()]);
     let logs = strings(&input["fake_stream_logs"]).unwrap_or_default();
     let mut events = Vec::new();
     for i in 0..outputs.len().max(logs.len()) {
@@ -85,7 +88,7 @@ pub(crate) async fn stream(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Response<Body> {
-    let (input, outcome) = {
+    let (input, outcome, chunks) = {
         let mut state = shared.state();
         let Some(job) = state.job_mut(Kind::Prediction, &id) else {
             return problem(
@@ -99,7 +102,11 @@ pub(crate) async fn stream(
         } else {
             job.outcome.clone()
         };
-        (job.json["input"].clone(), outcome)
+        (
+            job.json["input"].clone(),
+            outcome,
+            job.scripted.stream.clone(),
+        )
     };
     let after: usize = headers
         .get("last-event-id")
@@ -109,7 +116,7 @@ pub(crate) async fn stream(
     let delay = Duration::from_millis(input["fake_stream_delay_ms"].as_u64().unwrap_or(0));
     let cut = shared.faults.take_stream_cut();
 
-    let events: Vec<(usize, Event)> = script(&input, &outcome)
+    let events: Vec<(usize, Event)> = script(&input, &outcome, chunks.as_ref())
         .into_iter()
         .enumerate()
         .map(|(i, e)| (i + 1, e))
@@ -178,7 +185,10 @@ mod tests {
     #[test]
     fn script_interleaves_logs_first() {
         let input = serde_json::json!({"fake_stream": ["x", "y"], "fake_stream_logs": ["l1"]});
-        let kinds: Vec<_> = script(&input, "failed").iter().map(|e| e.kind).collect();
+        let kinds: Vec<_> = script(&input, "failed", None)
+            .iter()
+            .map(|e| e.kind)
+            .collect();
         assert_eq!(kinds, ["logs", "output", "output", "error", "done"]);
     }
 }

@@ -99,8 +99,8 @@ pub(crate) struct Job {
     pub gets: u64,
     pub webhook: Option<String>,
     pub events_filter: Option<Vec<String>>,
-    /// The output it succeeds with, when a test scripted one for its model or version.
-    pub scripted_output: Option<Value>,
+    /// What a script says, when a test scripted its model or version.
+    pub scripted: crate::script::Effect,
 }
 
 /// Statuses after which nothing changes.
@@ -165,7 +165,7 @@ impl Job {
         j["completed_at"] = Value::String(now);
         match status {
             "succeeded" => {
-                j["output"] = match (&self.scripted_output, j["input"].get("fake_output")) {
+                j["output"] = match (&self.scripted.output, j["input"].get("fake_output")) {
                     (Some(v), _) | (None, Some(v)) => v.clone(),
                     (None, None) => Value::String("ok".into()),
                 };
@@ -174,7 +174,12 @@ impl Job {
             }
             "failed" => {
                 j["output"] = Value::Null;
-                j["error"] = Value::String("fake failure".into());
+                j["error"] = Value::String(
+                    self.scripted
+                        .error
+                        .clone()
+                        .unwrap_or_else(|| "fake failure".into()),
+                );
                 j["metrics"] = json!({"predict_time": 0.01});
             }
             _ => {
@@ -204,8 +209,8 @@ pub(crate) struct State {
     pub page_size: usize,
     /// Published model versions by `owner/name`, oldest first (the last is the latest).
     pub versions: std::collections::BTreeMap<String, Vec<Value>>,
-    /// Outputs scripted by model (`owner/name`) or version id.
-    pub outputs: std::collections::BTreeMap<String, Value>,
+    /// Scripts by model (`owner/name`) or version id.
+    pub scripts: std::collections::BTreeMap<String, crate::Script>,
 }
 
 impl Default for State {
@@ -218,7 +223,7 @@ impl Default for State {
             files: Vec::new(),
             page_size: 100,
             versions: std::collections::BTreeMap::new(),
-            outputs: std::collections::BTreeMap::new(),
+            scripts: std::collections::BTreeMap::new(),
         }
     }
 }
@@ -273,11 +278,21 @@ impl State {
                 Kind::Training => 't',
             })
         });
-        let outcome = new.input["fake_outcome"]
-            .as_str()
+        let scripted = self
+            .scripts
+            .get(&new.version)
+            .or_else(|| self.scripts.get(&new.model))
+            .map(|s| s.effect(&new.input, origin))
+            .unwrap_or_default();
+        let outcome = scripted
+            .outcome
+            .or(new.input["fake_outcome"].as_str())
             .unwrap_or("succeeded")
             .to_string();
-        let steps = new.input["fake_steps"].as_u64().unwrap_or(2);
+        let steps = scripted
+            .steps
+            .or(new.input["fake_steps"].as_u64())
+            .unwrap_or(2);
         let (collection, web) = match new.kind {
             Kind::Prediction => ("predictions", "p"),
             Kind::Training => ("trainings", "p"),
@@ -310,11 +325,6 @@ impl State {
         if let Some(c) = new.cancel_after {
             json["cancel_after"] = Value::String(c);
         }
-        let scripted_output = self
-            .outputs
-            .get(&new.version)
-            .or_else(|| self.outputs.get(&new.model))
-            .cloned();
         let mut job = Job {
             seq,
             id,
@@ -324,7 +334,7 @@ impl State {
             gets: 0,
             webhook: new.webhook,
             events_filter: new.events_filter,
-            scripted_output,
+            scripted,
         };
         let delivery = if steps == 0 {
             let outcome = job.outcome.clone();

@@ -238,14 +238,15 @@ async fn create_prediction(State(shared): Shr, headers: HeaderMap, body: Bytes) 
         Ok(i) => i,
         Err(r) => return *r,
     };
-    let new = new_job(
-        Kind::Prediction,
-        "fake/model".into(),
-        version,
-        input,
-        &body,
-        &headers,
-    );
+    // A published version belongs to its model; any other to the fake one.
+    let model = shared
+        .state()
+        .versions
+        .iter()
+        .find(|(_, versions)| versions.iter().any(|v| v["id"] == version.as_str()))
+        .map(|(model, _)| model.clone())
+        .unwrap_or_else(|| "fake/model".into());
+    let new = new_job(Kind::Prediction, model, version, input, &body, &headers);
     create_job(shared, headers, new).await
 }
 

@@ -776,12 +776,13 @@ async fn fake_output_is_deterministic() {
     let bytes = resp.bytes().await.unwrap();
     assert_eq!(bytes.len(), 1000);
     assert!(bytes.starts_with(b"abc.binabc.bin"));
+    // Output files are served like a file store: no token needed (none is sent to them).
     let resp = client()
         .get(server.url("/fake-output/abc.bin"))
         .send()
         .await
         .unwrap();
-    assert_eq!(resp.status(), 401);
+    assert_eq!(resp.status(), 200);
 }
 
 #[tokio::test]
