@@ -31,6 +31,7 @@ fn fast_wait() -> WaitOptions {
         timeout: Duration::from_secs(5),
         initial_interval: Duration::from_millis(5),
         max_interval: Duration::from_millis(20),
+        ..WaitOptions::default()
     }
 }
 

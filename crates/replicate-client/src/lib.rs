@@ -68,7 +68,10 @@ pub use client::{
 pub use error::{snippet, ApiError, Error, SNIPPET_LIMIT};
 pub use files::{data_url, ByteStream, FileInput, FileStrategy, DATA_URL_LIMIT};
 pub use generated::{operations, types, API_TITLE, API_VERSION, GENERATOR_VERSION, SPEC_SHA256};
-pub use predictions::{into_output, is_terminal, CreateOptions, ModelRef, Prediction, WaitOptions};
+pub use predictions::{
+    into_output, is_terminal, CreateOptions, ModelRef, Prediction, ProgressFn, RunOptions,
+    WaitOptions, WebhookEvent,
+};
 pub use retry::RetryPolicy;
 pub use stream::{text_chunks, EventStream, StreamEvent, StreamOptions};
 pub use webhooks::{Training, WebhookHeaders, WebhookVerifier, DEFAULT_TOLERANCE, MAX_SIGNATURES};

@@ -5,8 +5,7 @@
 
 use crate::error::Error;
 use crate::files::{FileInput, FileStrategy};
-use crate::predictions::{into_output, CreateOptions, ModelRef, WaitOptions};
-use crate::runtime::Prefer;
+use crate::predictions::{into_output, CreateOptions, ModelRef, RunOptions};
 use crate::stream::{EventStream, StreamEvent, StreamOptions};
 use crate::Client;
 use futures::{Stream, StreamExt};
@@ -353,18 +352,38 @@ impl Client {
             .await
     }
 
+    /// [`run`](Client::run) with options: a deadline, `Prefer: wait`, a webhook,
+    /// `Cancel-After`, a progress callback.
+    pub async fn run_with<I>(
+        &self,
+        input: I,
+        options: RunOptions,
+    ) -> Result<<I::Model as Model>::Output, Error>
+    where
+        I: ModelInput,
+        I::Model: Model<Input = I>,
+    {
+        self.run_on_with::<I::Model>(Self::model_ref::<I::Model>(), input, &options)
+            .await
+    }
+
     async fn run_on<M: Model>(
         &self,
         target: ModelRef,
         input: M::Input,
     ) -> Result<M::Output, Error> {
+        self.run_on_with::<M>(target, input, &RunOptions::default())
+            .await
+    }
+
+    async fn run_on_with<M: Model>(
+        &self,
+        target: ModelRef,
+        input: M::Input,
+        options: &RunOptions,
+    ) -> Result<M::Output, Error> {
         let json = self.prepare(input).await?;
-        let options = CreateOptions {
-            prefer: Some(Prefer::wait()),
-            ..CreateOptions::default()
-        };
-        let created = self.create_prediction(&target, json, options).await?;
-        let done = self.wait(created, WaitOptions::default()).await?;
+        let done = self.run_prediction(&target, json, options).await?;
         let id = done.id.clone();
         decode_output::<M::Output>(&id, into_output(done)?).map_err(|e| e.after_create(&id))
     }

@@ -6,6 +6,7 @@ use crate::runtime::{CancelAfter, Prefer};
 use crate::types::{self, PredictionResponseStatus as Status};
 use crate::Client;
 use std::fmt;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// A prediction, as the API returns it.
@@ -33,13 +34,24 @@ pub enum ModelRef {
 }
 
 impl ModelRef {
-    /// Parses `owner/name`, `owner/name:version` or a bare version id.
+    /// Parses `owner/name`, `owner/name:version`, `deployments/owner/name` or a bare version
+    /// id.
     pub fn parse(s: &str) -> Result<ModelRef, Error> {
         let bad = || {
             Error::InvalidRequest(format!(
-                "{s:?} is not `owner/name`, `owner/name:version` or a version id"
+                "{s:?} is not `owner/name`, `owner/name:version`, `deployments/owner/name` or a version id"
             ))
         };
+        if let Some(rest) = s.strip_prefix("deployments/") {
+            return match rest.split_once('/') {
+                Some((owner, name))
+                    if !owner.is_empty() && !name.is_empty() && !name.contains(['/', ':']) =>
+                {
+                    Ok(ModelRef::deployment(owner, name))
+                }
+                _ => Err(bad()),
+            };
+        }
         if let Some((model, version)) = s.split_once(':') {
             model
                 .split_once('/')
@@ -100,12 +112,20 @@ pub struct CreateOptions {
     pub cancel_after: Option<CancelAfter>,
     /// Webhook URL to notify.
     pub webhook: Option<String>,
+    /// Which events call the webhook (empty: the server's default, new output and completion).
+    pub webhook_events: Vec<WebhookEvent>,
     /// Ask for a server-sent event stream (`urls.stream`).
     pub stream: bool,
 }
 
+/// An event that can call a prediction's webhook: `start`, `output`, `logs`, `completed`.
+pub type WebhookEvent = types::PredictionRequestWebhookEventsFilterItem;
+
+/// Called with the prediction each time its status or logs change while waiting.
+pub type ProgressFn = Arc<dyn Fn(&Prediction) + Send + Sync>;
+
 /// How to wait for a prediction.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct WaitOptions {
     /// Give up (with [`Error::WaitTimeout`]) after this long. This bounds the whole wait,
     /// polls and their retries included: a poll still running at the deadline is abandoned.
@@ -114,6 +134,9 @@ pub struct WaitOptions {
     pub initial_interval: Duration,
     /// Longest poll interval.
     pub max_interval: Duration,
+    /// Called with the prediction when waiting starts and each time its status or logs
+    /// change (see [`WaitOptions::on_progress`]).
+    pub progress: Option<ProgressFn>,
 }
 
 impl Default for WaitOptions {
@@ -122,7 +145,122 @@ impl Default for WaitOptions {
             timeout: Duration::from_secs(30 * 60),
             initial_interval: Duration::from_millis(250),
             max_interval: Duration::from_secs(5),
+            progress: None,
         }
+    }
+}
+
+impl fmt::Debug for WaitOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WaitOptions")
+            .field("timeout", &self.timeout)
+            .field("initial_interval", &self.initial_interval)
+            .field("max_interval", &self.max_interval)
+            .field("progress", &self.progress.as_ref().map(|_| "<callback>"))
+            .finish()
+    }
+}
+
+impl WaitOptions {
+    /// Calls `f` with the prediction when waiting starts and whenever its status or logs
+    /// change: a progress display, or a place to read `logs` as they grow.
+    pub fn on_progress(mut self, f: impl Fn(&Prediction) + Send + Sync + 'static) -> Self {
+        self.progress = Some(Arc::new(f));
+        self
+    }
+}
+
+/// Everything a `run` can be asked: how long in all, how long the server may hold the create
+/// (`Prefer: wait`), a webhook, a `Cancel-After`, and a progress callback.
+///
+/// ```no_run
+/// # async fn demo(client: replicate_client::Client) -> Result<(), replicate_client::Error> {
+/// use replicate_client::RunOptions;
+/// use std::time::Duration;
+/// let options = RunOptions::new()
+///     .deadline(Duration::from_secs(120))
+///     .webhook("https://example.com/hook", [replicate_client::WebhookEvent::Completed])
+///     .on_progress(|p| println!("{}: {} log bytes", p.status, p.logs.as_deref().unwrap_or("").len()));
+/// let output = client
+///     .run_json_with("replicate/hello-world", serde_json::json!({ "text": "Alice" }), options)
+///     .await?;
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct RunOptions {
+    create: CreateOptions,
+    wait: WaitOptions,
+    prefer_set: bool,
+}
+
+impl RunOptions {
+    /// The defaults: `Prefer: wait` (the server holds the create up to 60 s), then polling
+    /// for up to 30 minutes in all.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The longest the whole run may take, create included. A create is never cut short (the
+    /// prediction might exist without its id); its `Prefer: wait` is shortened to fit, and
+    /// waiting stops at the deadline with [`Error::WaitTimeout`] (which keeps the id).
+    pub fn deadline(mut self, deadline: Duration) -> Self {
+        self.wait.timeout = deadline;
+        self
+    }
+
+    /// How long the server may hold the create (`Prefer: wait=n`, 1 to 60 s); `None` sends no
+    /// `Prefer` header, so the create returns at once.
+    pub fn prefer_wait(mut self, prefer: Option<Prefer>) -> Self {
+        self.create.prefer = prefer;
+        self.prefer_set = true;
+        self
+    }
+
+    /// Notifies `url` of these events (empty: the server's default).
+    pub fn webhook(
+        mut self,
+        url: impl Into<String>,
+        events: impl IntoIterator<Item = WebhookEvent>,
+    ) -> Self {
+        self.create.webhook = Some(url.into());
+        self.create.webhook_events = events.into_iter().collect();
+        self
+    }
+
+    /// Cancels the prediction on the server if it runs longer than this.
+    pub fn cancel_after(mut self, cancel_after: CancelAfter) -> Self {
+        self.create.cancel_after = Some(cancel_after);
+        self
+    }
+
+    /// Polling intervals (first, longest).
+    pub fn poll_intervals(mut self, initial: Duration, max: Duration) -> Self {
+        self.wait.initial_interval = initial;
+        self.wait.max_interval = max;
+        self
+    }
+
+    /// Calls `f` with the prediction as it is created and whenever its status or logs change.
+    pub fn on_progress(mut self, f: impl Fn(&Prediction) + Send + Sync + 'static) -> Self {
+        self.wait = self.wait.on_progress(f);
+        self
+    }
+
+    /// The create options and wait options of a run starting now.
+    pub(crate) fn split(&self) -> (CreateOptions, WaitOptions) {
+        let mut create = self.create.clone();
+        if !self.prefer_set {
+            create.prefer = Some(Prefer::wait());
+        }
+        // The server's hold must fit in the deadline.
+        let budget = self.wait.timeout.as_secs().clamp(1, 60);
+        if let Some(p) = create.prefer {
+            let held = p.seconds().map(u64::from).unwrap_or(60);
+            if held > budget {
+                create.prefer = Prefer::wait_seconds(budget).ok();
+            }
+        }
+        (create, self.wait.clone())
     }
 }
 
@@ -167,6 +305,7 @@ impl Client {
             }
         };
         let stream = options.stream.then_some(true);
+        let events = (!options.webhook_events.is_empty()).then(|| options.webhook_events.clone());
         // The three create operations take the same options; their builders are distinct types.
         macro_rules! send {
             ($builder:expr) => {{
@@ -183,6 +322,7 @@ impl Client {
         let body = || {
             let mut body = types::PredictionRequest::new(input.clone());
             body.webhook = options.webhook.clone();
+            body.webhook_events_filter = events.clone();
             body.stream = stream;
             body
         };
@@ -191,6 +331,14 @@ impl Client {
                 let mut versioned =
                     types::VersionPredictionRequest::new(input.clone(), version.clone());
                 versioned.webhook = options.webhook.clone();
+                versioned.webhook_events_filter = events.as_ref().map(|events| {
+                    events
+                        .iter()
+                        .map(|e| {
+                            types::VersionPredictionRequestWebhookEventsFilterItem::from(e.as_str())
+                        })
+                        .collect()
+                });
                 versioned.stream = stream;
                 send!(self.predictions().create(versioned))
             }
@@ -234,6 +382,12 @@ impl Client {
         let start = Instant::now();
         let mut interval = options.initial_interval;
         let mut current = prediction;
+        let report = |p: &Prediction| {
+            if let Some(progress) = &options.progress {
+                progress(p);
+            }
+        };
+        report(&current);
         let timed_out = |current: Prediction| Error::WaitTimeout {
             id: current.id,
             status: current.status.to_string(),
@@ -250,7 +404,13 @@ impl Client {
             // in flight at the deadline is dropped.
             let poll = self.predictions().get(current.id.clone());
             match tokio::time::timeout_at(deadline.into(), poll).await {
-                Ok(next) => current = next?,
+                Ok(next) => {
+                    let next = next?;
+                    if next.status != current.status || next.logs != current.logs {
+                        report(&next);
+                    }
+                    current = next;
+                }
                 Err(_) => return Err(timed_out(current)),
             }
         }
@@ -291,8 +451,9 @@ impl Client {
     }
 
     /// Runs a model and returns its output: creates the prediction (blocking on the server for
-    /// up to 60 s with `Prefer: wait`), polls until it ends, and fails with
-    /// [`Error::PredictionFailed`] unless it succeeded.
+    /// up to 60 s with `Prefer: wait`), polls until it ends (30 minutes at most), and fails
+    /// with [`Error::PredictionFailed`] unless it succeeded. `model` is `owner/name`,
+    /// `owner/name:version` or `deployments/owner/name`.
     ///
     /// ```no_run
     /// # async fn demo() -> Result<(), replicate_client::Error> {
@@ -306,14 +467,36 @@ impl Client {
         model: &str,
         input: impl serde::Serialize,
     ) -> Result<serde_json::Value, Error> {
-        let model = ModelRef::parse(model)?;
-        let options = CreateOptions {
-            prefer: Some(Prefer::wait()),
-            ..CreateOptions::default()
-        };
-        let created = self.create_prediction(&model, input, options).await?;
-        let done = self.wait(created, WaitOptions::default()).await?;
+        self.run_json_with(model, input, RunOptions::default())
+            .await
+    }
+
+    /// [`run_json`](Client::run_json) with options: a deadline, `Prefer: wait`, a webhook,
+    /// `Cancel-After`, a progress callback. `model` may be `deployments/owner/name`.
+    pub async fn run_json_with(
+        &self,
+        model: &str,
+        input: impl serde::Serialize,
+        options: RunOptions,
+    ) -> Result<serde_json::Value, Error> {
+        let done = self
+            .run_prediction(&ModelRef::parse(model)?, input, &options)
+            .await?;
         into_output(done)
+    }
+
+    /// Creates and waits, the deadline counted from now (shared by every `run`).
+    pub(crate) async fn run_prediction(
+        &self,
+        model: &ModelRef,
+        input: impl serde::Serialize,
+        options: &RunOptions,
+    ) -> Result<Prediction, Error> {
+        let start = Instant::now();
+        let (create, mut wait) = options.split();
+        let created = self.create_prediction(model, input, create).await?;
+        wait.timeout = wait.timeout.saturating_sub(start.elapsed());
+        self.wait(created, wait).await
     }
 }
 
@@ -335,6 +518,21 @@ mod tests {
     use super::*;
 
     #[test]
+    fn run_options_fit_the_server_hold_in_the_deadline() {
+        let (create, wait) = RunOptions::new().split();
+        assert_eq!(create.prefer, Some(Prefer::wait()));
+        assert_eq!(wait.timeout, WaitOptions::default().timeout);
+        let (create, _) = RunOptions::new().deadline(Duration::from_secs(10)).split();
+        assert_eq!(create.prefer, Prefer::wait_seconds(10).ok());
+        let (create, _) = RunOptions::new().prefer_wait(None).split();
+        assert_eq!(create.prefer, None);
+        let (create, _) = RunOptions::new()
+            .deadline(Duration::from_millis(300))
+            .split();
+        assert_eq!(create.prefer, Prefer::wait_seconds(1).ok());
+    }
+
+    #[test]
     fn model_refs() {
         assert_eq!(
             ModelRef::parse("replicate/hello-world").unwrap(),
@@ -351,7 +549,21 @@ mod tests {
             ModelRef::parse("5c7d5dc6dd8bf75c").unwrap(),
             ModelRef::Version("5c7d5dc6dd8bf75c".into())
         );
-        for bad in ["", "/x", "x/", "a/b/c", "a/b:", ":v", "has space"] {
+        assert_eq!(
+            ModelRef::parse("deployments/acme/prod").unwrap(),
+            ModelRef::deployment("acme", "prod")
+        );
+        for bad in [
+            "",
+            "/x",
+            "x/",
+            "a/b/c",
+            "a/b:",
+            ":v",
+            "has space",
+            "deployments/acme",
+            "deployments/acme/prod/x",
+        ] {
             assert!(ModelRef::parse(bad).is_err(), "{bad:?}");
         }
     }
