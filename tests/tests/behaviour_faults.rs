@@ -590,6 +590,18 @@ fn an_empty_token_in_the_environment_is_refused() {
     let err = Client::from_env().unwrap_err();
     assert!(matches!(err, Error::Config(_)), "{err:?}");
     assert!(err.to_string().contains("empty"), "{err}");
+    // Start from the environment, then override.
+    std::env::set_var("REPLICATE_API_TOKEN", "r8_env");
+    std::env::set_var("REPLICATE_BASE_URL", "http://127.0.0.1:9/v1");
+    let client = replicate_client::ClientBuilder::from_env()
+        .unwrap()
+        .timeout(Duration::from_secs(3))
+        .build()
+        .unwrap();
+    assert_eq!(client.base_url(), "http://127.0.0.1:9/v1");
+    assert_eq!(client.timeout(), Duration::from_secs(3));
+    std::env::remove_var("REPLICATE_API_TOKEN");
+    std::env::remove_var("REPLICATE_BASE_URL");
 }
 
 // Beyond the list: a 200 that is not an event stream (a proxy's page) ends the stream at once,

@@ -109,3 +109,63 @@ async fn deployments_run_by_name() {
         1
     );
 }
+
+#[tokio::test]
+async fn a_custom_http_client_still_gets_the_user_agent() {
+    let server = FakeReplicate::start().await;
+    let c = Client::builder()
+        .token("r8_test")
+        .base_url(server.base_url())
+        .user_agent("my-app/1.0")
+        .http_client(reqwest::Client::new())
+        .build()
+        .unwrap();
+    c.account().get().await.unwrap();
+    assert_eq!(
+        server.requests()[0].header("user-agent"),
+        Some("my-app/1.0")
+    );
+}
+
+#[tokio::test]
+async fn the_client_deadline_bounds_a_call_with_its_retries() {
+    let server = FakeReplicate::start().await;
+    server.faults().fail_next(20, 503, Some("1"));
+    let c = Client::builder()
+        .token("r8_test")
+        .base_url(server.base_url())
+        .deadline(Duration::from_millis(400))
+        .build()
+        .unwrap();
+    let started = std::time::Instant::now();
+    let err = c.account().get().await.unwrap_err();
+    assert!(matches!(err, Error::Timeout { .. }), "{err:?}");
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(
+        server.requests().len(),
+        1,
+        "the 1 s Retry-After passed the deadline"
+    );
+}
+
+#[tokio::test]
+async fn a_file_name_given_as_a_url_is_refused_naming_the_input() {
+    use replicate_models::nightmareai::real_esrgan::Input;
+    let server = FakeReplicate::start().await;
+    let err = client(&server)
+        .run(Input::new("cat.png"))
+        .await
+        .unwrap_err();
+    match &err {
+        Error::InvalidInput { field, message } => {
+            assert_eq!(field, "image");
+            assert!(message.contains("FileInput::path"), "{message}");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(server.requests().is_empty(), "nothing was sent");
+}

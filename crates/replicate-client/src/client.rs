@@ -48,10 +48,15 @@ struct Inner {
     /// instead of going out unauthenticated.
     config_error: Option<String>,
     timeout: Duration,
+    /// Bounds one call, retries and their waits included.
+    deadline: Option<Duration>,
     idle_timeout: Duration,
     max_response_size: u64,
     retry: RetryPolicy,
     throttle: Throttle,
+    /// Sent with every request when the caller's own reqwest client is used (ours has it
+    /// built in).
+    user_agent: Option<reqwest::header::HeaderValue>,
 }
 
 impl fmt::Debug for Client {
@@ -88,23 +93,15 @@ impl Client {
     }
 
     /// A client configured from `REPLICATE_API_TOKEN` and, optionally, `REPLICATE_BASE_URL`.
-    /// An unset or empty token is an error.
+    /// An unset or empty token is an error. To change other settings too, start from
+    /// [`ClientBuilder::from_env`].
     ///
     /// ```no_run
     /// let client = replicate_client::Client::from_env()?;
     /// # Ok::<(), replicate_client::Error>(())
     /// ```
     pub fn from_env() -> Result<Client, Error> {
-        let token = std::env::var("REPLICATE_API_TOKEN")
-            .map_err(|_| Error::Config("REPLICATE_API_TOKEN is not set".into()))?;
-        if token.is_empty() {
-            return Err(Error::Config("REPLICATE_API_TOKEN is set but empty".into()));
-        }
-        let mut builder = Client::builder().token(token);
-        if let Ok(url) = std::env::var("REPLICATE_BASE_URL") {
-            builder = builder.base_url(url);
-        }
-        builder.build()
+        ClientBuilder::from_env()?.build()
     }
 
     /// A builder for base URL, timeouts, limits, retries and the HTTP client.
@@ -166,7 +163,7 @@ impl Client {
             attempts = tracing::field::Empty,
         );
         let recorder = span.clone();
-        async move {
+        let call = async move {
             let policy = &self.inner.retry;
             let (mut retries, mut throttled) = (0u32, 0u32);
             loop {
@@ -230,8 +227,14 @@ impl Client {
                 return Ok(RawResponse::new(operation, status, headers, body));
             }
         }
-        .instrument(span)
-        .await
+        .instrument(span);
+        match self.inner.deadline {
+            // Retries, backoff and throttling included: the caller waits no longer than this.
+            Some(deadline) => tokio::time::timeout(deadline, call)
+                .await
+                .unwrap_or(Err(Error::Timeout { operation })),
+            None => call.await,
+        }
     }
 
     /// Reads a whole body, failing as soon as it passes the size limit (before reading it at
@@ -337,6 +340,9 @@ impl Client {
         if let Some(accept) = request.accept {
             builder = builder.header(reqwest::header::ACCEPT, accept);
         }
+        if let Some(agent) = &self.inner.user_agent {
+            builder = builder.header(reqwest::header::USER_AGENT, agent.clone());
+        }
         if let Some(timeout) = request
             .timeout
             .or(Some(self.inner.timeout))
@@ -370,10 +376,12 @@ impl Inner {
             auth: None,
             config_error: None,
             timeout: DEFAULT_TIMEOUT,
+            deadline: None,
             idle_timeout: DEFAULT_IDLE_TIMEOUT,
             max_response_size: DEFAULT_MAX_RESPONSE_SIZE,
             retry: RetryPolicy::default(),
             throttle: Throttle::default(),
+            user_agent: None,
         }
     }
 }
@@ -429,6 +437,7 @@ pub struct ClientBuilder {
     base_url: Option<String>,
     user_agent: Option<String>,
     timeout: Option<Duration>,
+    deadline: Option<Duration>,
     idle_timeout: Option<Duration>,
     max_response_size: Option<u64>,
     retry: Option<RetryPolicy>,
@@ -443,6 +452,7 @@ impl fmt::Debug for ClientBuilder {
             .field("base_url", &self.base_url)
             .field("user_agent", &self.user_agent)
             .field("timeout", &self.timeout)
+            .field("deadline", &self.deadline)
             .field("idle_timeout", &self.idle_timeout)
             .field("max_response_size", &self.max_response_size)
             .field("retry", &self.retry)
@@ -452,6 +462,28 @@ impl fmt::Debug for ClientBuilder {
 }
 
 impl ClientBuilder {
+    /// A builder started from the environment: `REPLICATE_API_TOKEN` (required, not empty)
+    /// and `REPLICATE_BASE_URL` (optional); override anything after.
+    ///
+    /// ```no_run
+    /// let client = replicate_client::ClientBuilder::from_env()?
+    ///     .timeout(std::time::Duration::from_secs(20))
+    ///     .build()?;
+    /// # Ok::<(), replicate_client::Error>(())
+    /// ```
+    pub fn from_env() -> Result<ClientBuilder, Error> {
+        let token = std::env::var("REPLICATE_API_TOKEN")
+            .map_err(|_| Error::Config("REPLICATE_API_TOKEN is not set".into()))?;
+        if token.is_empty() {
+            return Err(Error::Config("REPLICATE_API_TOKEN is set but empty".into()));
+        }
+        let mut builder = ClientBuilder::default().token(token);
+        if let Ok(url) = std::env::var("REPLICATE_BASE_URL") {
+            builder = builder.base_url(url);
+        }
+        Ok(builder)
+    }
+
     /// The API token (sent as a bearer token, only to the API's own origin). An empty token or
     /// one with whitespace makes [`build`](Self::build) fail.
     pub fn token(mut self, token: impl Into<String>) -> Self {
@@ -480,6 +512,15 @@ impl ClientBuilder {
         self
     }
 
+    /// The longest one call may take in all: every attempt, backoff and throttling pause
+    /// included (default: none; each attempt is still bounded by [`timeout`](Self::timeout)).
+    /// Past it the call fails with [`Error::Timeout`]. It does not bound `wait`/`run`, which
+    /// have their own deadline ([`WaitOptions::timeout`](crate::WaitOptions::timeout)).
+    pub fn deadline(mut self, deadline: Duration) -> Self {
+        self.deadline = Some(deadline);
+        self
+    }
+
     /// Longest silence while a download's body is streaming (default 60 s); the download
     /// then fails with [`Error::Timeout`] and leaves no file behind.
     pub fn idle_timeout(mut self, timeout: Duration) -> Self {
@@ -502,9 +543,11 @@ impl ClientBuilder {
         self
     }
 
-    /// Use this `reqwest::Client` (its own proxies and TLS settings apply; `user_agent` does
-    /// not). Build it with `.redirect(reqwest::redirect::Policy::none())`: with reqwest's
-    /// default policy, reqwest itself re-sends a POST on a 307/308 before this crate sees it.
+    /// Use this `reqwest::Client`: its proxies, TLS and connection settings apply. Everything
+    /// else set here still applies per request: token, `user_agent` (sent as a header),
+    /// timeouts, deadline, retries, size limits. Build it with
+    /// `.redirect(reqwest::redirect::Policy::none())`: with reqwest's default policy, reqwest
+    /// itself re-sends a POST on a 307/308 before this crate sees it.
     pub fn http_client(mut self, http: reqwest::Client) -> Self {
         self.http = Some(http);
         self
@@ -512,6 +555,13 @@ impl ClientBuilder {
 
     /// Builds the client; fails on a bad token or base URL.
     pub fn build(self) -> Result<Client, Error> {
+        let custom_agent = match (&self.http, &self.user_agent) {
+            (Some(_), Some(agent)) => Some(
+                reqwest::header::HeaderValue::from_str(agent)
+                    .map_err(|_| Error::Config(format!("invalid user agent {agent:?}")))?,
+            ),
+            _ => None,
+        };
         let http = match self.http {
             Some(http) => http,
             None => try_http_client(self.user_agent)
@@ -530,6 +580,8 @@ impl ClientBuilder {
         let mut inner = Inner::new(http, base_url.trim_end_matches('/').to_string());
         inner.auth = self.token.as_deref().map(auth_header).transpose()?;
         inner.timeout = self.timeout.unwrap_or(DEFAULT_TIMEOUT);
+        inner.deadline = self.deadline;
+        inner.user_agent = custom_agent;
         inner.idle_timeout = self.idle_timeout.unwrap_or(DEFAULT_IDLE_TIMEOUT);
         inner.max_response_size = self.max_response_size.unwrap_or(DEFAULT_MAX_RESPONSE_SIZE);
         inner.retry = self.retry.unwrap_or_default();

@@ -40,12 +40,33 @@ impl std::fmt::Debug for FileInput {
     }
 }
 
+impl FileInput {
+    /// A file already online: an `http(s)://` or `data:` URL (anything else is refused before
+    /// sending, naming the input).
+    pub fn url(url: impl Into<String>) -> Self {
+        FileInput::Url(url.into())
+    }
+
+    /// A local file, read (and inlined or uploaded) when the input is sent.
+    pub fn path(path: impl AsRef<Path>) -> Self {
+        FileInput::Path(path.as_ref().to_path_buf())
+    }
+
+    /// Bytes in memory.
+    pub fn bytes(file: impl Into<FilePart>) -> Self {
+        FileInput::Bytes(file.into())
+    }
+}
+
+/// A string is a URL, never a file name: `"song.mp3"` is refused before sending (use
+/// [`FileInput::path`] for a local file).
 impl From<&str> for FileInput {
     fn from(url: &str) -> Self {
         FileInput::Url(url.to_string())
     }
 }
 
+/// A string is a URL, never a file name (see `From<&str>`).
 impl From<String> for FileInput {
     fn from(url: String) -> Self {
         FileInput::Url(url)
@@ -55,6 +76,37 @@ impl From<String> for FileInput {
 impl From<PathBuf> for FileInput {
     fn from(path: PathBuf) -> Self {
         FileInput::Path(path)
+    }
+}
+
+impl From<&Path> for FileInput {
+    fn from(path: &Path) -> Self {
+        FileInput::Path(path.to_path_buf())
+    }
+}
+
+impl From<reqwest::Url> for FileInput {
+    fn from(url: reqwest::Url) -> Self {
+        FileInput::Url(url.into())
+    }
+}
+
+/// Refuses a URL input that is not `http(s)://` or `data:`, naming the input: a file name
+/// passed as a string (`"song.mp3"`) must not be sent as if it were a URL.
+pub(crate) fn check_url(field: &str, url: &str) -> Result<(), Error> {
+    let lower = url.get(..8).unwrap_or(url).to_ascii_lowercase();
+    let ok =
+        lower.starts_with("http://") || lower.starts_with("https://") || lower.starts_with("data:");
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::InvalidInput {
+            field: field.to_string(),
+            message: format!(
+                "{:?} is not an http(s):// or data: URL; for a local file use FileInput::path(..)",
+                crate::error::snippet(url.as_bytes())
+            ),
+        })
     }
 }
 
@@ -334,6 +386,29 @@ impl Client {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn url_inputs_must_be_urls() {
+        assert!(check_url("image", "https://x/y.png").is_ok());
+        assert!(check_url("image", "HTTP://x/y.png").is_ok());
+        assert!(check_url("image", "data:image/png;base64,AA==").is_ok());
+        let e = check_url("song", "song.mp3").unwrap_err();
+        assert!(
+            matches!(&e, Error::InvalidInput { field, .. } if field == "song"),
+            "{e}"
+        );
+        assert!(e.to_string().contains("FileInput::path"), "{e}");
+        assert!(check_url("f", "file:///etc/passwd").is_err());
+        assert_eq!(FileInput::path("a.png"), FileInput::Path("a.png".into()));
+        assert_eq!(
+            FileInput::from(Path::new("a.png")),
+            FileInput::Path("a.png".into())
+        );
+        assert_eq!(
+            FileInput::url("https://x"),
+            FileInput::Url("https://x".into())
+        );
+    }
 
     #[test]
     fn data_urls() {

@@ -45,8 +45,9 @@ pub trait ModelInput: serde::Serialize + Send {
     /// Checks the schema's constraints (bounds, lengths, patterns); the error names the field,
     /// the value and the bound.
     fn validate(&self) -> Result<(), Error>;
-    /// The file inputs, so local files can be inlined or uploaded before sending.
-    fn files_mut(&mut self) -> Vec<&mut FileInput>;
+    /// The file inputs with their wire names, so local files can be inlined or uploaded, and
+    /// URLs checked, before sending.
+    fn files_mut(&mut self) -> Vec<(&'static str, &mut FileInput)>;
 }
 
 /// A secret input (`x-cog-secret`, `format: password`): sent as a string, never printed.
@@ -294,13 +295,15 @@ pub type ChunkStream<T> = Pin<Box<dyn Stream<Item = Result<T, Error>> + Send>>;
 impl Client {
     async fn prepare<I: ModelInput>(&self, mut input: I) -> Result<serde_json::Value, Error> {
         input.validate()?;
-        for file in input.files_mut() {
-            if !matches!(file, FileInput::Url(_)) {
-                let resolved = self
-                    .file_input_url(file.clone(), FileStrategy::Auto)
-                    .await?;
-                *file = FileInput::Url(resolved);
+        for (field, file) in input.files_mut() {
+            if let FileInput::Url(url) = file {
+                crate::files::check_url(field, url)?;
+                continue;
             }
+            let resolved = self
+                .file_input_url(file.clone(), FileStrategy::Auto)
+                .await?;
+            *file = FileInput::Url(resolved);
         }
         serde_json::to_value(&input)
             .map_err(|e| Error::InvalidRequest(format!("cannot encode the input: {e}")))

@@ -1448,16 +1448,19 @@ fn render_struct(
         .iter()
         .filter_map(|f| {
             let fname = ident(&f.rust);
+            let wire = &f.wire;
             match &f.ty {
-                MTy::FileIn => Some(quote! { .chain(::std::iter::once(&mut self.#fname)) }),
+                MTy::FileIn => {
+                    Some(quote! { .chain(::std::iter::once((#wire, &mut self.#fname))) })
+                }
                 MTy::Option(i) if **i == MTy::FileIn => {
-                    Some(quote! { .chain(self.#fname.as_mut()) })
+                    Some(quote! { .chain(self.#fname.as_mut().map(|f| (#wire, f))) })
                 }
                 MTy::Vec(i) if **i == MTy::FileIn => {
-                    Some(quote! { .chain(self.#fname.iter_mut()) })
+                    Some(quote! { .chain(self.#fname.iter_mut().map(|f| (#wire, f))) })
                 }
                 MTy::Option(v) if matches!(&**v, MTy::Vec(i) if **i == MTy::FileIn) => {
-                    Some(quote! { .chain(self.#fname.iter_mut().flatten()) })
+                    Some(quote! { .chain(self.#fname.iter_mut().flatten().map(|f| (#wire, f))) })
                 }
                 _ => None,
             }
@@ -1482,7 +1485,7 @@ fn render_struct(
                 #(#checks)*
                 ::std::result::Result::Ok(())
             }
-            fn files_mut(&mut self) -> ::std::vec::Vec<&mut ::replicate_client::FileInput> {
+            fn files_mut(&mut self) -> ::std::vec::Vec<(&'static str, &mut ::replicate_client::FileInput)> {
                 #files_body
             }
         }

@@ -96,10 +96,12 @@ impl ::replicate_client::model::ModelInput for Input {
     fn validate(&self) -> ::std::result::Result<(), ::replicate_client::Error> {
         ::std::result::Result::Ok(())
     }
-    fn files_mut(&mut self) -> ::std::vec::Vec<&mut ::replicate_client::FileInput> {
+    fn files_mut(
+        &mut self,
+    ) -> ::std::vec::Vec<(&'static str, &mut ::replicate_client::FileInput)> {
         ::std::iter::empty()
-            .chain(::std::iter::once(&mut self.image))
-            .chain(self.masks.iter_mut().flatten())
+            .chain(::std::iter::once(("image", &mut self.image)))
+            .chain(self.masks.iter_mut().flatten().map(|f| ("masks", f)))
             .collect()
     }
 }

@@ -78,7 +78,9 @@ impl ::replicate_client::model::ModelInput for Input {
         }
         ::std::result::Result::Ok(())
     }
-    fn files_mut(&mut self) -> ::std::vec::Vec<&mut ::replicate_client::FileInput> {
+    fn files_mut(
+        &mut self,
+    ) -> ::std::vec::Vec<(&'static str, &mut ::replicate_client::FileInput)> {
         ::std::vec::Vec::new()
     }
 }
@@ -132,8 +134,12 @@ impl ::replicate_client::model::ModelInput for TrainingInput {
         }
         ::std::result::Result::Ok(())
     }
-    fn files_mut(&mut self) -> ::std::vec::Vec<&mut ::replicate_client::FileInput> {
-        ::std::iter::empty().chain(::std::iter::once(&mut self.train_data)).collect()
+    fn files_mut(
+        &mut self,
+    ) -> ::std::vec::Vec<(&'static str, &mut ::replicate_client::FileInput)> {
+        ::std::iter::empty()
+            .chain(::std::iter::once(("train_data", &mut self.train_data)))
+            .collect()
     }
 }
 #[derive(

@@ -54,8 +54,10 @@ impl ::replicate_client::model::ModelInput for Input {
     fn validate(&self) -> ::std::result::Result<(), ::replicate_client::Error> {
         ::std::result::Result::Ok(())
     }
-    fn files_mut(&mut self) -> ::std::vec::Vec<&mut ::replicate_client::FileInput> {
-        ::std::iter::empty().chain(self.audio.as_mut()).collect()
+    fn files_mut(
+        &mut self,
+    ) -> ::std::vec::Vec<(&'static str, &mut ::replicate_client::FileInput)> {
+        ::std::iter::empty().chain(self.audio.as_mut().map(|f| ("audio", f))).collect()
     }
 }
 #[derive(

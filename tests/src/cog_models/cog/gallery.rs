@@ -84,7 +84,9 @@ impl ::replicate_client::model::ModelInput for Input {
         }
         ::std::result::Result::Ok(())
     }
-    fn files_mut(&mut self) -> ::std::vec::Vec<&mut ::replicate_client::FileInput> {
+    fn files_mut(
+        &mut self,
+    ) -> ::std::vec::Vec<(&'static str, &mut ::replicate_client::FileInput)> {
         ::std::vec::Vec::new()
     }
 }

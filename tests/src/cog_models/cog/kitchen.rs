@@ -455,11 +455,13 @@ impl ::replicate_client::model::ModelInput for Input {
         }
         ::std::result::Result::Ok(())
     }
-    fn files_mut(&mut self) -> ::std::vec::Vec<&mut ::replicate_client::FileInput> {
+    fn files_mut(
+        &mut self,
+    ) -> ::std::vec::Vec<(&'static str, &mut ::replicate_client::FileInput)> {
         ::std::iter::empty()
-            .chain(self.image.as_mut())
-            .chain(self.document.as_mut())
-            .chain(self.images.iter_mut().flatten())
+            .chain(self.image.as_mut().map(|f| ("image", f)))
+            .chain(self.document.as_mut().map(|f| ("document", f)))
+            .chain(self.images.iter_mut().flatten().map(|f| ("images", f)))
             .collect()
     }
 }

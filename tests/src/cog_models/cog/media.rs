@@ -139,8 +139,12 @@ impl ::replicate_client::model::ModelInput for Input {
         }
         ::std::result::Result::Ok(())
     }
-    fn files_mut(&mut self) -> ::std::vec::Vec<&mut ::replicate_client::FileInput> {
-        ::std::iter::empty().chain(::std::iter::once(&mut self.source)).collect()
+    fn files_mut(
+        &mut self,
+    ) -> ::std::vec::Vec<(&'static str, &mut ::replicate_client::FileInput)> {
+        ::std::iter::empty()
+            .chain(::std::iter::once(("source", &mut self.source)))
+            .collect()
     }
 }
 /// Output of `cog/media`.

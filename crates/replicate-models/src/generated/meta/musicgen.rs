@@ -407,8 +407,12 @@ impl ::replicate_client::model::ModelInput for Input {
         }
         ::std::result::Result::Ok(())
     }
-    fn files_mut(&mut self) -> ::std::vec::Vec<&mut ::replicate_client::FileInput> {
-        ::std::iter::empty().chain(self.input_audio.as_mut()).collect()
+    fn files_mut(
+        &mut self,
+    ) -> ::std::vec::Vec<(&'static str, &mut ::replicate_client::FileInput)> {
+        ::std::iter::empty()
+            .chain(self.input_audio.as_mut().map(|f| ("input_audio", f)))
+            .collect()
     }
 }
 /// Output of `meta/musicgen`.

@@ -113,8 +113,10 @@ impl ::replicate_client::model::ModelInput for Input {
         }
         ::std::result::Result::Ok(())
     }
-    fn files_mut(&mut self) -> ::std::vec::Vec<&mut ::replicate_client::FileInput> {
-        ::std::iter::empty().chain(self.path.as_mut()).collect()
+    fn files_mut(
+        &mut self,
+    ) -> ::std::vec::Vec<(&'static str, &mut ::replicate_client::FileInput)> {
+        ::std::iter::empty().chain(self.path.as_mut().map(|f| ("path", f))).collect()
     }
 }
 #[derive(

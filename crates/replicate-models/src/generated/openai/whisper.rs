@@ -454,8 +454,12 @@ impl ::replicate_client::model::ModelInput for Input {
     fn validate(&self) -> ::std::result::Result<(), ::replicate_client::Error> {
         ::std::result::Result::Ok(())
     }
-    fn files_mut(&mut self) -> ::std::vec::Vec<&mut ::replicate_client::FileInput> {
-        ::std::iter::empty().chain(::std::iter::once(&mut self.audio)).collect()
+    fn files_mut(
+        &mut self,
+    ) -> ::std::vec::Vec<(&'static str, &mut ::replicate_client::FileInput)> {
+        ::std::iter::empty()
+            .chain(::std::iter::once(("audio", &mut self.audio)))
+            .collect()
     }
 }
 #[derive(

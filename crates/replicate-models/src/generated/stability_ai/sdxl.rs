@@ -466,10 +466,12 @@ impl ::replicate_client::model::ModelInput for Input {
         }
         ::std::result::Result::Ok(())
     }
-    fn files_mut(&mut self) -> ::std::vec::Vec<&mut ::replicate_client::FileInput> {
+    fn files_mut(
+        &mut self,
+    ) -> ::std::vec::Vec<(&'static str, &mut ::replicate_client::FileInput)> {
         ::std::iter::empty()
-            .chain(self.image.as_mut())
-            .chain(self.mask.as_mut())
+            .chain(self.image.as_mut().map(|f| ("image", f)))
+            .chain(self.mask.as_mut().map(|f| ("mask", f)))
             .collect()
     }
 }
@@ -831,8 +833,12 @@ impl ::replicate_client::model::ModelInput for TrainingInput {
     fn validate(&self) -> ::std::result::Result<(), ::replicate_client::Error> {
         ::std::result::Result::Ok(())
     }
-    fn files_mut(&mut self) -> ::std::vec::Vec<&mut ::replicate_client::FileInput> {
-        ::std::iter::empty().chain(::std::iter::once(&mut self.input_images)).collect()
+    fn files_mut(
+        &mut self,
+    ) -> ::std::vec::Vec<(&'static str, &mut ::replicate_client::FileInput)> {
+        ::std::iter::empty()
+            .chain(::std::iter::once(("input_images", &mut self.input_images)))
+            .collect()
     }
 }
 #[derive(
