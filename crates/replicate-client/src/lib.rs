@@ -57,6 +57,11 @@ pub mod __private {
     pub use serde_json;
 }
 
+/// `serde_json`, for untyped inputs and outputs, so callers need no dependency of their own.
+pub use serde_json;
+/// `json!({ .. })` for untyped inputs (`serde_json::json!`).
+pub use serde_json::json;
+
 /// The `http` crate (headers, status codes), as axum, hyper and reqwest use it: a web handler
 /// can pass its `HeaderMap` to [`WebhookHeaders::from_header_map`] without another dependency.
 pub use http;
