@@ -70,3 +70,69 @@ fn generated_and_hand_written_code_never_mix() {
     assert!(files.len() > 50, "only {} files seen", files.len());
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
+
+/// The public crates document cleanly: no broken links, no undocumented public item (each
+/// crate denies `missing_docs`), no rustdoc warning.
+#[test]
+fn public_crates_document_without_warnings() {
+    let root = workspace_root();
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let mut command = Command::new(cargo);
+    command
+        .current_dir(&root)
+        .args(["doc", "--no-deps", "--offline", "--quiet"]);
+    for krate in [
+        "replicate-client",
+        "replicate-models",
+        "replicate-build",
+        "replicate-fake",
+        "replicate-codegen",
+    ] {
+        command.args(["-p", krate]);
+    }
+    let out = command
+        .env("RUSTDOCFLAGS", "-D warnings")
+        .env("CARGO_TARGET_DIR", root.join("target/doc-check"))
+        .output()
+        .expect("run cargo doc");
+    assert!(
+        out.status.success(),
+        "cargo doc reported problems:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// One major version each of the HTTP stack: a user's lockfile never holds two reqwests.
+#[test]
+fn no_duplicate_majors_of_the_http_stack() {
+    let root = workspace_root();
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let out = Command::new(cargo)
+        .current_dir(&root)
+        .args([
+            "tree",
+            "--duplicates",
+            "--workspace",
+            "--offline",
+            "--prefix",
+            "none",
+            "--depth",
+            "0",
+        ])
+        .output()
+        .expect("run cargo tree");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    let duplicated: Vec<&str> = text
+        .lines()
+        .filter(|l| {
+            let name = l.split_whitespace().next().unwrap_or("");
+            ["reqwest", "hyper", "http", "rustls", "h2", "tokio"].contains(&name)
+        })
+        .collect();
+    assert!(duplicated.is_empty(), "duplicate majors: {duplicated:?}");
+}

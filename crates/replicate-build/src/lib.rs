@@ -19,6 +19,8 @@
 //! the build with the file and JSON pointer. [`Builder`] takes options: a wrapping module,
 //! which models, the name the crate uses for `replicate-client`.
 
+#![deny(missing_docs)]
+
 pub mod lock;
 pub mod pin;
 pub mod sources;

@@ -13,7 +13,7 @@
 //! # Ok(()) }
 //! ```
 
-#![warn(missing_docs)]
+#![deny(missing_docs)]
 
 // Generated code names this crate by its absolute path, so that the same code works inside this
 // crate and in standalone generated crates that depend on it.
@@ -33,7 +33,6 @@ mod stream;
 mod webhooks;
 
 #[rustfmt::skip]
-#[allow(missing_docs)]
 mod generated;
 
 /// Includes the typed models a build script generated with `replicate-build`

@@ -167,7 +167,7 @@ impl fmt::Display for Concatenated {
 }
 
 /// Checks used by generated `validate` methods; each error names the field, value and bound
-/// (a [`Secret`](super::Secret)'s value is never shown).
+/// (a [`Secret`]'s value is never shown).
 pub mod check {
     use crate::error::Error;
 

@@ -7,7 +7,7 @@
 //! 502/503/504 and on timeouts.
 //!
 //! A 429 also slows the whole client down: every request of every task waits out the same
-//! pause ([`Throttle`]) before its next attempt, so a batch backs off together instead of each
+//! pause before its next attempt, so a batch backs off together instead of each
 //! task hammering on its own. 429s have their own, larger retry budget, because the server
 //! did no work and the request is safe to send again whatever its method.
 

@@ -10,6 +10,8 @@
 //! [`naming`] is the only place identifiers are made; [`error`] carries a JSON pointer for
 //! every failure.
 
+#![deny(missing_docs)]
+
 pub mod diff;
 pub mod error;
 pub mod load;

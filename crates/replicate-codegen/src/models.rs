@@ -1067,7 +1067,10 @@ fn render_model(
 }
 
 fn field_doc(f: &MField) -> TokenStream {
-    let mut text = f.doc.clone().unwrap_or_default();
+    let mut text = f
+        .doc
+        .clone()
+        .unwrap_or_else(|| format!("The `{}` field.", f.wire));
     if let Some(d) = &f.default {
         if !text.is_empty() && !text.ends_with(['.', '!', '?', ':']) {
             text.push('.');
@@ -1118,16 +1121,19 @@ fn render_def(name: &str, def: &Def, marker: &Ident) -> TokenStream {
     let n = ident(name);
     match def {
         Def::Alias { doc: d, ty } => {
-            let d = doc(d.as_deref());
+            let fallback = format!("The model's `{name}`.");
+            let d = doc(Some(d.as_deref().unwrap_or(&fallback)));
             let t = ty_tokens(ty);
             quote! { #d pub type #n = #t; }
         }
         Def::Union { doc: d, variants } => {
-            let d = doc(d.as_deref());
+            let fallback = format!("The model's `{name}`, one of several shapes.");
+            let d = doc(Some(d.as_deref().unwrap_or(&fallback)));
             let vs = variants.iter().map(|(v, t)| {
+                let vd = format!(" The value as `{v}`.");
                 let v = ident(v);
                 let t = ty_tokens(t);
-                quote! { #v(#t), }
+                quote! { #[doc = #vd] #v(#t), }
             });
             quote! {
                 #d
@@ -1148,14 +1154,31 @@ fn render_def(name: &str, def: &Def, marker: &Ident) -> TokenStream {
             } else {
                 fields.join(" / ")
             };
-            render_enum(&n, d.as_deref(), *kind, variants, &label)
+            let fallback = format!("The choices of `{label}`.");
+            render_enum(
+                &n,
+                Some(d.as_deref().unwrap_or(&fallback)),
+                *kind,
+                variants,
+                &label,
+            )
         }
         Def::Struct {
             doc: d,
             fields,
             dir,
             required,
-        } => render_struct(&n, d.as_deref(), fields, *dir, required.as_deref(), marker),
+        } => {
+            let fallback = format!(
+                "The `{name}` object of the model's {}.",
+                match dir {
+                    Dir::In => "input",
+                    Dir::Out => "output",
+                }
+            );
+            let d = Some(d.as_deref().unwrap_or(&fallback));
+            render_struct(&n, d, fields, *dir, required.as_deref(), marker)
+        }
     }
 }
 

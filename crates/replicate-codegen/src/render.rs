@@ -102,9 +102,10 @@ pub fn render_types(space: &TypeSpace) -> TokenStream {
             let doc = doc_attrs(doc.as_deref());
             let n = ident(name);
             let vs = variants.iter().map(|(v, ty)| {
+                let d = format!(" The value as `{v}`.");
                 let v = ident(v);
                 let t = ty_tokens(ty, &local);
-                quote! { #v(#t), }
+                quote! { #[doc = #d] #v(#t), }
             });
             quote! {
                 #doc
@@ -128,7 +129,10 @@ pub fn render_types(space: &TypeSpace) -> TokenStream {
 }
 
 fn field_doc(field: &Field) -> TokenStream {
-    let mut text = field.doc.clone().unwrap_or_default();
+    let mut text = field
+        .doc
+        .clone()
+        .unwrap_or_else(|| format!("The `{}` field.", field.wire));
     if let Some(default) = &field.default {
         let shown = serde_json::to_string(default).unwrap_or_default();
         if !text.is_empty() {

@@ -155,6 +155,46 @@ pub struct TypeSpace {
     nullable_components: BTreeSet<String>,
 }
 
+/// A summary for a schema the spec does not describe, from where it sits in the document:
+/// a component, a property of another schema, an item of a list, an operation's body.
+pub fn fallback_doc(pointer: &str) -> String {
+    let unescape = |s: &str| s.replace("~1", "/").replace("~0", "~");
+    let parts: Vec<String> = pointer
+        .trim_start_matches("#/")
+        .split('/')
+        .map(unescape)
+        .collect();
+    let last_property = parts
+        .iter()
+        .rposition(|p| p == "properties")
+        .and_then(|i| parts.get(i + 1));
+    match parts.as_slice() {
+        [c, s, name] if c == "components" && s == "schemas" => {
+            format!("The `{name}` schema of the API.")
+        }
+        [p, path, method, rest @ ..] if p == "paths" => {
+            let method = method.to_ascii_uppercase();
+            let part = match rest.first().map(String::as_str) {
+                Some("requestBody") => "request body",
+                Some("responses") => "response",
+                _ => "parameter",
+            };
+            match last_property {
+                Some(field) => format!("The `{field}` part of the {part} of `{method} {path}`."),
+                None => format!("The {part} of `{method} {path}`."),
+            }
+        }
+        _ if parts.last().map(String::as_str) == Some("items") => match last_property {
+            Some(field) => format!("An item of `{field}`."),
+            None => "An item of a list.".to_string(),
+        },
+        _ => match last_property {
+            Some(field) => format!("The `{field}` value."),
+            None => format!("A value of the API (`{pointer}`)."),
+        },
+    }
+}
+
 /// First paragraph of a description, on one line (keeps doc comments short and lint-clean).
 pub fn doc_text(description: Option<&str>) -> Option<String> {
     let text = description?.trim();
@@ -347,7 +387,7 @@ impl TypeSpace {
         component: bool,
     ) -> Result<Ty> {
         let data = &schema.schema_data;
-        let doc = doc_text(data.description.as_deref());
+        let doc = doc_text(data.description.as_deref()).or_else(|| Some(fallback_doc(pointer)));
         let ty = match &schema.schema_kind {
             SchemaKind::Type(Type::String(s)) => {
                 let values: Vec<String> = s.enumeration.iter().flatten().cloned().collect();
@@ -1008,4 +1048,31 @@ fn unresolved(reference: &str, pointer: &str) -> Error {
         pointer,
         format!("`{reference}` does not exist"),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fallback_docs_say_where_a_schema_sits() {
+        assert_eq!(
+            fallback_doc("#/components/schemas/account"),
+            "The `account` schema of the API."
+        );
+        assert_eq!(
+            fallback_doc("#/components/schemas/prediction/properties/urls"),
+            "The `urls` value."
+        );
+        assert_eq!(
+            fallback_doc("#/paths/~1account/get/responses/200/content/application~1json/schema"),
+            "The response of `GET /account`."
+        );
+        assert_eq!(
+            fallback_doc(
+                "#/paths/~1files/post/requestBody/content/multipart~1form-data/schema/properties/metadata"
+            ),
+            "The `metadata` part of the request body of `POST /files`."
+        );
+    }
 }

@@ -26,6 +26,8 @@
 //! streams), `faults` (injected failures), `webhook` (signed delivery). This file runs the
 //! server: every request is recorded, then may meet a fault, then is authenticated, then routed.
 
+#![deny(missing_docs)]
+
 mod faults;
 mod routes;
 mod script;

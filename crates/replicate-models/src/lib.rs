@@ -17,8 +17,9 @@
 //!
 //! Regenerate with `cargo xtask generate` after adding or changing a file in `spec/models/`.
 
+#![deny(missing_docs)]
+
 #[rustfmt::skip]
-#[allow(missing_docs)]
 mod generated;
 
 pub use generated::*;

@@ -2,15 +2,20 @@
 // change the generator (crates/replicate-codegen/src/render.rs, phase types) or the spec, then rerun.
 
 //! Types of the request and response bodies in the spec.
+/// The response of `GET /metrics`.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct MetricsGetResponse {
+    /// The `input` field.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     pub input: ::std::option::Option<
         ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     >,
+    /// The `counts` field.
     pub counts: ::std::collections::BTreeMap<::std::string::String, i64>,
+    /// The `metrics` field.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     pub metrics: ::std::option::Option<MetricsGetResponseMetrics>,
+    /// The `anything` field.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     pub anything: ::std::option::Option<::serde_json::Value>,
 }
@@ -27,8 +32,10 @@ impl MetricsGetResponse {
         }
     }
 }
+/// The `metrics` part of the response of `GET /metrics`.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct MetricsGetResponseMetrics {
+    /// The `predict_time` field.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     pub predict_time: ::std::option::Option<f64>,
     /// Properties not listed in the schema, kept as they came.

@@ -2,15 +2,18 @@
 // change the generator (crates/replicate-codegen/src/render.rs, phase types) or the spec, then rerun.
 
 //! Types of the request and response bodies in the spec.
+/// The request body of `POST /files`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FilesCreateRequest {
+    /// The `content` field.
     pub content: ::replicate_client::runtime::FilePart,
+    /// The `filename` field.
     pub filename: ::std::option::Option<::std::string::String>,
-    /// Default: `{}`.
+    /// The `metadata` field. Default: `{}`.
     pub metadata: ::std::option::Option<
         ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     >,
-    /// Default: `"application/octet-stream"`.
+    /// The `type` field. Default: `"application/octet-stream"`.
     pub type_: ::std::option::Option<::std::string::String>,
 }
 impl FilesCreateRequest {
@@ -24,8 +27,10 @@ impl FilesCreateRequest {
         }
     }
 }
+/// The response of `POST /files`.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct FilesCreateResponse {
+    /// The `id` field.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     pub id: ::std::option::Option<::std::string::String>,
 }

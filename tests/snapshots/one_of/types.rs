@@ -2,28 +2,40 @@
 // change the generator (crates/replicate-codegen/src/render.rs, phase types) or the spec, then rerun.
 
 //! Types of the request and response bodies in the spec.
+/// The `Box` schema of the API.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct Box_ {
+    /// The `width` field.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     pub width: ::std::option::Option<i64>,
 }
+/// The response of `GET /predictions/{id}`.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct PredictionsGetResponse {
+    /// The `version` field.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     pub version: ::std::option::Option<PredictionsGetResponseVersion>,
+    /// The `output` field.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     pub output: ::std::option::Option<PredictionsGetResponseOutput>,
 }
+/// The `output` part of the response of `GET /predictions/{id}`.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 #[serde(untagged)]
 #[allow(clippy::large_enum_variant)]
 pub enum PredictionsGetResponseOutput {
+    /// The value as `String`.
     String(::std::string::String),
+    /// The value as `StringList`.
     StringList(::std::vec::Vec<::std::string::String>),
+    /// The value as `Box_`.
     Box_(Box_),
+    /// The value as `Integer`.
     Integer(i64),
+    /// The value as `Number`.
     Number(f64),
 }
+/// The `version` part of the response of `GET /predictions/{id}`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum PredictionsGetResponseVersion {

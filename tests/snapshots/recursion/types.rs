@@ -2,9 +2,12 @@
 // change the generator (crates/replicate-codegen/src/render.rs, phase types) or the spec, then rerun.
 
 //! Types of the request and response bodies in the spec.
+/// The `Labelled` schema of the API.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct Labelled {
+    /// The `target` field.
     pub target: Node,
+    /// The `label` field.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     pub label: ::std::option::Option<::std::string::String>,
 }
@@ -17,8 +20,10 @@ impl Labelled {
         }
     }
 }
+/// The `Link` schema of the API.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct Link {
+    /// The `target` field.
     pub target: ::std::boxed::Box<Node>,
 }
 impl Link {
@@ -27,13 +32,18 @@ impl Link {
         Self { target }
     }
 }
+/// The `Node` schema of the API.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct Node {
+    /// The `name` field.
     pub name: ::std::string::String,
+    /// The `parent` field.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     pub parent: ::std::option::Option<::std::boxed::Box<Node>>,
+    /// The `children` field.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     pub children: ::std::option::Option<::std::vec::Vec<Node>>,
+    /// The `link` field.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     pub link: ::std::option::Option<Link>,
 }

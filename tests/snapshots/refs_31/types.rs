@@ -2,10 +2,14 @@
 // change the generator (crates/replicate-codegen/src/render.rs, phase types) or the spec, then rerun.
 
 //! Types of the request and response bodies in the spec.
+/// The request body of `POST /jobs`.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct JobsCreateRequest {
+    /// The `kind` field.
     pub kind: JobsCreateRequestKind,
+    /// The `steps` field.
     pub steps: i64,
+    /// The `scale` field.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     pub scale: ::std::option::Option<f64>,
     /// Who runs the job.
@@ -23,6 +27,7 @@ impl JobsCreateRequest {
         }
     }
 }
+/// The `kind` part of the request body of `POST /jobs`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum JobsCreateRequestKind {
@@ -82,8 +87,10 @@ impl<'de> ::serde::Deserialize<'de> for JobsCreateRequestKind {
         ::std::result::Result::Ok(Self::from(value))
     }
 }
+/// The `Owner` schema of the API.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct Owner {
+    /// The `name` field.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     pub name: ::std::option::Option<::std::string::String>,
 }

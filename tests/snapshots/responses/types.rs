@@ -2,8 +2,10 @@
 // change the generator (crates/replicate-codegen/src/render.rs, phase types) or the spec, then rerun.
 
 //! Types of the request and response bodies in the spec.
+/// The `Prediction` schema of the API.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct Prediction {
+    /// The `id` field.
     pub id: ::std::string::String,
 }
 impl Prediction {
@@ -12,8 +14,10 @@ impl Prediction {
         Self { id: id.into() }
     }
 }
+/// The request body of `POST /predictions`.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct PredictionsCreateRequest {
+    /// The `input` field.
     pub input: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
 impl PredictionsCreateRequest {

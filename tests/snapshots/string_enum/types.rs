@@ -2,10 +2,12 @@
 // change the generator (crates/replicate-codegen/src/render.rs, phase types) or the spec, then rerun.
 
 //! Types of the request and response bodies in the spec.
+/// The request body of `POST /images`.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ImagesCreateRequest {
+    /// The `aspect_ratio` field.
     pub aspect_ratio: ImagesCreateRequestAspectRatio,
-    /// Default: `"K_EULER"`.
+    /// The `scheduler` field. Default: `"K_EULER"`.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     pub scheduler: ::std::option::Option<ImagesCreateRequestScheduler>,
 }
@@ -18,6 +20,7 @@ impl ImagesCreateRequest {
         }
     }
 }
+/// The `aspect_ratio` part of the request body of `POST /images`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum ImagesCreateRequestAspectRatio {
@@ -85,6 +88,7 @@ impl<'de> ::serde::Deserialize<'de> for ImagesCreateRequestAspectRatio {
         ::std::result::Result::Ok(Self::from(value))
     }
 }
+/// The `scheduler` part of the request body of `POST /images`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum ImagesCreateRequestScheduler {
@@ -152,11 +156,14 @@ impl<'de> ::serde::Deserialize<'de> for ImagesCreateRequestScheduler {
         ::std::result::Result::Ok(Self::from(value))
     }
 }
+/// The response of `POST /images`.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ImagesCreateResponse {
+    /// The `status` field.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     pub status: ::std::option::Option<ImagesCreateResponseStatus>,
 }
+/// The `status` part of the response of `POST /images`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum ImagesCreateResponseStatus {

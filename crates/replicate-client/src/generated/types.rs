@@ -2,6 +2,7 @@
 // change the generator (crates/replicate-codegen/src/render.rs, phase types) or the spec, then rerun.
 
 //! Types of the request and response bodies in the spec.
+/// The response of `GET /account`.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct AccountGetResponse {
     /// Avatar image of the account.
@@ -98,6 +99,7 @@ impl<'de> ::serde::Deserialize<'de> for AccountGetResponseType {
         ::std::result::Result::Ok(Self::from(value))
     }
 }
+/// The `schemas_collection_list_item` schema of the API.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct CollectionListItem {
     /// Short summary of what the collection contains.
@@ -121,6 +123,7 @@ impl CollectionListItem {
         }
     }
 }
+/// The `schemas_collection_response` schema of the API.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct CollectionResponse {
     /// Short summary of what the collection contains.
@@ -152,8 +155,10 @@ impl CollectionResponse {
         }
     }
 }
+/// The `schemas_deployment_response` schema of the API.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct DeploymentResponse {
+    /// The `current_release` field.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     pub current_release: ::std::option::Option<DeploymentResponseCurrentRelease>,
     /// Deployment name, unique within its owner.
@@ -163,8 +168,10 @@ pub struct DeploymentResponse {
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     pub owner: ::std::option::Option<::std::string::String>,
 }
+/// The `current_release` value.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct DeploymentResponseCurrentRelease {
+    /// The `configuration` field.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     pub configuration: ::std::option::Option<
         DeploymentResponseCurrentReleaseConfiguration,
@@ -172,6 +179,7 @@ pub struct DeploymentResponseCurrentRelease {
     /// When this release was made.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     pub created_at: ::std::option::Option<::std::string::String>,
+    /// The `created_by` field.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     pub created_by: ::std::option::Option<DeploymentResponseCurrentReleaseCreatedBy>,
     /// Model served by the release, written as `owner/name`.
@@ -184,6 +192,7 @@ pub struct DeploymentResponseCurrentRelease {
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     pub version: ::std::option::Option<::std::string::String>,
 }
+/// The `configuration` value.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct DeploymentResponseCurrentReleaseConfiguration {
     /// Hardware SKU the deployment runs on.
@@ -196,6 +205,7 @@ pub struct DeploymentResponseCurrentReleaseConfiguration {
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     pub min_instances: ::std::option::Option<i64>,
 }
+/// The `created_by` value.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct DeploymentResponseCurrentReleaseCreatedBy {
     /// Avatar image of the account behind this release.
@@ -293,6 +303,7 @@ impl<'de> ::serde::Deserialize<'de> for DeploymentResponseCurrentReleaseCreatedB
         ::std::result::Result::Ok(Self::from(value))
     }
 }
+/// The request body of `POST /deployments`.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct DeploymentsCreateRequest {
     /// Hardware SKU to run on; the accepted values are listed by `hardware.list`.
@@ -328,6 +339,7 @@ impl DeploymentsCreateRequest {
         }
     }
 }
+/// The response of `GET /deployments`.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct DeploymentsListResponse {
     /// Link to the following page of deployments, or null on the last page.
@@ -340,6 +352,7 @@ pub struct DeploymentsListResponse {
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     pub results: ::std::option::Option<::std::vec::Vec<DeploymentResponse>>,
 }
+/// The request body of `PATCH /deployments/{deployment_owner}/{deployment_name}`.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct DeploymentsUpdateRequest {
     /// Hardware SKU to run on; the accepted values are listed by `hardware.list`.
@@ -414,6 +427,7 @@ pub struct FileResponseUrls {
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     pub get: ::std::option::Option<::std::string::String>,
 }
+/// The request body of `POST /files`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FilesCreateRequest {
     /// The file content
@@ -438,15 +452,20 @@ impl FilesCreateRequest {
         }
     }
 }
+/// The response of `GET /files`.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct FilesListResponse {
+    /// The `next` field.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     pub next: ::std::option::Option<::std::string::String>,
+    /// The `previous` field.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     pub previous: ::std::option::Option<::std::string::String>,
+    /// The `results` field.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     pub results: ::std::option::Option<::std::vec::Vec<FileResponse>>,
 }
+/// The response of `GET /hardware`.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct HardwareListResponseItem {
     /// Display name of the hardware option.
@@ -456,6 +475,7 @@ pub struct HardwareListResponseItem {
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     pub sku: ::std::option::Option<::std::string::String>,
 }
+/// The `schemas_model_response` schema of the API.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ModelResponse {
     /// Image shown as the model's cover.
@@ -566,6 +586,7 @@ impl<'de> ::serde::Deserialize<'de> for ModelResponseVisibility {
         ::std::result::Result::Ok(Self::from(value))
     }
 }
+/// The request body of `POST /models`.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ModelsCreateRequest {
     /// Link to an image to show as the model's cover.
@@ -677,6 +698,7 @@ impl<'de> ::serde::Deserialize<'de> for ModelsCreateRequestVisibility {
         ::std::result::Result::Ok(Self::from(value))
     }
 }
+/// The parameter of `GET /models`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum ModelsListSortBy {
@@ -740,6 +762,7 @@ impl<'de> ::serde::Deserialize<'de> for ModelsListSortBy {
         ::std::result::Result::Ok(Self::from(value))
     }
 }
+/// The parameter of `GET /models`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum ModelsListSortDirection {
@@ -803,6 +826,7 @@ impl<'de> ::serde::Deserialize<'de> for ModelsListSortDirection {
         ::std::result::Result::Ok(Self::from(value))
     }
 }
+/// The response of `QUERY /models`.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ModelsSearchResponse {
     /// Link to the following page of models, or null on the last page.
@@ -824,6 +848,7 @@ impl ModelsSearchResponse {
         }
     }
 }
+/// The `results` part of the response of `QUERY /models`.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ModelsSearchResponseResultsItem {
     /// Image shown as the model's cover.
@@ -932,6 +957,7 @@ impl<'de> ::serde::Deserialize<'de> for ModelsSearchResponseResultsItemVisibilit
         ::std::result::Result::Ok(Self::from(value))
     }
 }
+/// The request body of `PATCH /models/{model_owner}/{model_name}`.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ModelsUpdateRequest {
     /// Short summary of what the model does.
@@ -953,6 +979,7 @@ pub struct ModelsUpdateRequest {
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     pub weights_url: ::std::option::Option<::std::string::String>,
 }
+/// The `schemas_page_response` schema of the API.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct PageResponse {
     /// Path of the documentation page.
@@ -972,6 +999,7 @@ impl PageResponse {
         }
     }
 }
+/// The `schemas_paginated_collection_response` schema of the API.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct PaginatedCollectionResponse {
     /// Link to the following page of collections, or null on the last page.
@@ -984,6 +1012,7 @@ pub struct PaginatedCollectionResponse {
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     pub results: ::std::option::Option<::std::vec::Vec<CollectionListItem>>,
 }
+/// The `schemas_paginated_model_response` schema of the API.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct PaginatedModelResponse {
     /// Link to the following page of models, or null on the last page.
@@ -996,6 +1025,7 @@ pub struct PaginatedModelResponse {
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     pub results: ::std::option::Option<::std::vec::Vec<ModelResponse>>,
 }
+/// The `schemas_paginated_prediction_response` schema of the API.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct PaginatedPredictionResponse {
     /// Link to the following page of predictions, or null on the last page.
@@ -1008,6 +1038,7 @@ pub struct PaginatedPredictionResponse {
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     pub results: ::std::option::Option<::std::vec::Vec<PredictionResponse>>,
 }
+/// The `schemas_paginated_version_response` schema of the API.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct PaginatedVersionResponse {
     /// Link to the following page of versions, or null on the last page.
@@ -1020,6 +1051,7 @@ pub struct PaginatedVersionResponse {
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     pub results: ::std::option::Option<::std::vec::Vec<VersionResponse>>,
 }
+/// The `schemas_prediction_request` schema of the API.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct PredictionRequest {
     /// Inputs for the model as a JSON object; which keys are accepted depends on the model (see the `openapi_schema` of its version). Pass files as HTTP URLs, or as data URLs for small (up to 256 KB) one-off files that should not be stored.
@@ -1049,6 +1081,7 @@ impl PredictionRequest {
         }
     }
 }
+/// An item of `webhook_events_filter`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum PredictionRequestWebhookEventsFilterItem {
@@ -1121,6 +1154,7 @@ impl<'de> ::serde::Deserialize<'de> for PredictionRequestWebhookEventsFilterItem
         ::std::result::Result::Ok(Self::from(value))
     }
 }
+/// The `schemas_prediction_response` schema of the API.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct PredictionResponse {
     /// When the prediction finished and its outputs were stored.
@@ -1139,6 +1173,7 @@ pub struct PredictionResponse {
     /// Error message; set when the status is `failed`.
     #[serde(default)]
     pub error: ::std::option::Option<::std::string::String>,
+    /// The `id` field.
     pub id: ::std::string::String,
     /// Inputs the prediction was run with.
     pub input: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
@@ -1162,6 +1197,7 @@ pub struct PredictionResponse {
     pub status: PredictionResponseStatus,
     /// Convenience links for this prediction.
     pub urls: PredictionResponseUrls,
+    /// The `version` field.
     pub version: PredictionResponseVersion,
 }
 impl PredictionResponse {
@@ -1384,6 +1420,7 @@ impl PredictionResponseUrls {
         }
     }
 }
+/// The `version` value.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum PredictionResponseVersion {
@@ -1443,15 +1480,20 @@ impl<'de> ::serde::Deserialize<'de> for PredictionResponseVersion {
         ::std::result::Result::Ok(Self::from(value))
     }
 }
+/// The response of `GET /predictions`.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct PredictionsListResponse {
+    /// The `next` field.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     pub next: ::std::option::Option<::std::string::String>,
+    /// The `previous` field.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     pub previous: ::std::option::Option<::std::string::String>,
+    /// The `results` field.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     pub results: ::std::option::Option<::std::vec::Vec<PredictionResponse>>,
 }
+/// The parameter of `GET /predictions`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum PredictionsListSource {
@@ -1511,6 +1553,7 @@ impl<'de> ::serde::Deserialize<'de> for PredictionsListSource {
         ::std::result::Result::Ok(Self::from(value))
     }
 }
+/// The `schemas_search_collection_response` schema of the API.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct SearchCollectionResponse {
     /// Short summary of what the collection contains.
@@ -1538,6 +1581,7 @@ impl SearchCollectionResponse {
         }
     }
 }
+/// The `schemas_search_model_metadata_response` schema of the API.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct SearchModelMetadataResponse {
     /// Longer, machine-written summary of the model.
@@ -1550,6 +1594,7 @@ pub struct SearchModelMetadataResponse {
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     pub tags: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
 }
+/// The `schemas_search_response` schema of the API.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct SearchResponse {
     /// Collections matching the query.
@@ -1577,9 +1622,12 @@ impl SearchResponse {
         }
     }
 }
+/// An item of `models`.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct SearchResponseModelsItem {
+    /// The `metadata` field.
     pub metadata: SearchModelMetadataResponse,
+    /// The `model` field.
     pub model: ModelResponse,
 }
 impl SearchResponseModelsItem {
@@ -1588,6 +1636,7 @@ impl SearchResponseModelsItem {
         Self { metadata, model }
     }
 }
+/// The `schemas_training_request` schema of the API.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct TrainingRequest {
     /// Model that will receive the trained version, as `owner/name`. It must already exist and belong to the caller's account; otherwise the request fails with a 4xx error.
@@ -1617,6 +1666,7 @@ impl TrainingRequest {
         }
     }
 }
+/// An item of `webhook_events_filter`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum TrainingRequestWebhookEventsFilterItem {
@@ -1689,6 +1739,7 @@ impl<'de> ::serde::Deserialize<'de> for TrainingRequestWebhookEventsFilterItem {
         ::std::result::Result::Ok(Self::from(value))
     }
 }
+/// The `schemas_training_response` schema of the API.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct TrainingResponse {
     /// When the training finished.
@@ -1910,6 +1961,7 @@ pub struct TrainingResponseUrls {
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     pub get: ::std::option::Option<::std::string::String>,
 }
+/// The response of `GET /trainings`.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct TrainingsListResponse {
     /// Link to the following page, or null on the last page.
@@ -1918,9 +1970,11 @@ pub struct TrainingsListResponse {
     /// Link to the preceding page, or null on the first page.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     pub previous: ::std::option::Option<::std::string::String>,
+    /// The `results` field.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     pub results: ::std::option::Option<::std::vec::Vec<TrainingResponse>>,
 }
+/// The `schemas_version_prediction_request` schema of the API.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct VersionPredictionRequest {
     /// Inputs for the model as a JSON object; which keys are accepted depends on the model (see the `openapi_schema` of its version). Pass files as HTTP URLs, or as data URLs for small (up to 256 KB) one-off files that should not be stored.
@@ -1954,6 +2008,7 @@ impl VersionPredictionRequest {
         }
     }
 }
+/// An item of `webhook_events_filter`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum VersionPredictionRequestWebhookEventsFilterItem {
@@ -2026,6 +2081,7 @@ impl<'de> ::serde::Deserialize<'de> for VersionPredictionRequestWebhookEventsFil
         ::std::result::Result::Ok(Self::from(value))
     }
 }
+/// The `schemas_version_response` schema of the API.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct VersionResponse {
     /// Cog release that built this version.
@@ -2043,6 +2099,7 @@ pub struct VersionResponse {
         ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     >,
 }
+/// The response of `GET /webhooks/default/secret`.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct WebhooksDefaultSecretGetResponse {
     /// Webhook signing secret.

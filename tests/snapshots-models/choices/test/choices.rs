@@ -18,6 +18,7 @@ impl ::replicate_client::model::Model for Choices {
         ::std::result::Result::Ok(::std::string::ToString::to_string(data))
     }
 }
+/// The choices of `aspect_ratio`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum AspectRatio {
     /// `1:1`
@@ -86,6 +87,7 @@ impl<'de> ::replicate_client::__private::serde::Deserialize<'de> for AspectRatio
         value.parse().map_err(::replicate_client::__private::serde::de::Error::custom)
     }
 }
+/// The choices of `size`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Size {
     /// `512`
@@ -148,6 +150,7 @@ impl<'de> ::replicate_client::__private::serde::Deserialize<'de> for Size {
             .map_err(::replicate_client::__private::serde::de::Error::custom)
     }
 }
+/// The choices of `strength`.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Strength {
     /// `0.25`
@@ -210,6 +213,7 @@ impl<'de> ::replicate_client::__private::serde::Deserialize<'de> for Strength {
             .map_err(::replicate_client::__private::serde::de::Error::custom)
     }
 }
+/// The choices of `scheduler`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Scheduler {
     /// `DPM++ 2M`
@@ -278,9 +282,10 @@ impl<'de> ::replicate_client::__private::serde::Deserialize<'de> for Scheduler {
 pub struct Input {
     /// Shape of the image.
     pub aspect_ratio: AspectRatio,
-    /// Default: `512`.
+    /// The `size` field. Default: `512`.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     pub size: ::std::option::Option<Size>,
+    /// The `strength` field.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     pub strength: ::std::option::Option<Strength>,
     /// Scheduler. Default: `"K_EULER"`.

@@ -142,6 +142,7 @@ impl ::replicate_client::model::ModelInput for TrainingInput {
             .collect()
     }
 }
+/// The `TrainingOutput` object of the model's output.
 #[derive(
     Debug,
     Clone,

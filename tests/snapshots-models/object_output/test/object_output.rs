@@ -29,6 +29,7 @@ impl ::replicate_client::model::Model for ObjectOutput {
 )]
 #[serde(crate = "::replicate_client::__private::serde")]
 pub struct Input {
+    /// The `audio` field.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     pub audio: ::std::option::Option<::replicate_client::FileInput>,
 }
@@ -60,6 +61,7 @@ impl ::replicate_client::model::ModelInput for Input {
         ::std::iter::empty().chain(self.audio.as_mut().map(|f| ("audio", f))).collect()
     }
 }
+/// The `Segment` object of the model's output.
 #[derive(
     Debug,
     Clone,
@@ -69,12 +71,15 @@ impl ::replicate_client::model::ModelInput for Input {
 )]
 #[serde(crate = "::replicate_client::__private::serde")]
 pub struct Segment {
+    /// The `start` field.
     pub start: f64,
+    /// The `speaker` field.
     pub speaker: ::std::string::String,
     /// Score
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     pub score: ::std::option::Option<::replicate_client::__private::serde_json::Value>,
 }
+/// The `Speaker` object of the model's output.
 #[derive(
     Debug,
     Clone,
@@ -91,6 +96,7 @@ pub struct Speaker {
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     pub labels: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
 }
+/// The `Output` object of the model's output.
 #[derive(
     Debug,
     Clone,
@@ -102,6 +108,7 @@ pub struct Speaker {
 pub struct Output {
     /// Segments
     pub segments: ::std::vec::Vec<Segment>,
+    /// The `speakers` field.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     pub speakers: ::std::option::Option<Speaker>,
     /// Embeddings

@@ -18,6 +18,7 @@ impl ::replicate_client::model::Model for StableNames {
         ::std::result::Result::Ok(::std::string::ToString::to_string(data))
     }
 }
+/// The choices of `quality`.
 #[allow(non_camel_case_types)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Quality {
@@ -106,7 +107,9 @@ pub struct Input {
     pub crate_: ::std::string::String,
     /// What to say about it.
     pub prompt: ::std::string::String,
+    /// The `quality` field.
     pub quality: Quality,
+    /// The `seed` field.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     pub seed: ::std::option::Option<i64>,
 }
@@ -117,6 +120,7 @@ pub struct InputRequired {
     pub crate_: ::std::string::String,
     /// What to say about it.
     pub prompt: ::std::string::String,
+    /// The `quality` field.
     pub quality: Quality,
 }
 impl ::std::convert::From<InputRequired> for Input {

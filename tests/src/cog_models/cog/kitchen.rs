@@ -18,6 +18,7 @@ impl ::replicate_client::model::Model for Kitchen {
         ::replicate_client::model::json_chunk(data)
     }
 }
+/// The choices of `aspect_ratio`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum AspectRatio {
     /// `1:1`
@@ -78,6 +79,7 @@ impl<'de> ::replicate_client::__private::serde::Deserialize<'de> for AspectRatio
         value.parse().map_err(::replicate_client::__private::serde::de::Error::custom)
     }
 }
+/// The choices of `scheduler`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Scheduler {
     /// `DPM++ 2M`
@@ -138,6 +140,7 @@ impl<'de> ::replicate_client::__private::serde::Deserialize<'de> for Scheduler {
         value.parse().map_err(::replicate_client::__private::serde::de::Error::custom)
     }
 }
+/// The choices of `size`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Size {
     /// `512`
@@ -465,6 +468,7 @@ impl ::replicate_client::model::ModelInput for Input {
             .collect()
     }
 }
+/// The `Output` object of the model's output.
 #[derive(
     Debug,
     Clone,

@@ -22,6 +22,7 @@ impl ::replicate_client::model::Model for Media {
         )
     }
 }
+/// The choices of `format`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Format {
     /// `txt`

@@ -70,6 +70,7 @@ impl ::replicate_client::model::ModelInput for Input {
         ::std::vec::Vec::new()
     }
 }
+/// The `Record` object of the model's output.
 #[derive(
     Debug,
     Clone,

@@ -22,6 +22,7 @@ impl ::replicate_client::model::Model for FluxSchnell {
         )
     }
 }
+/// The choices of `aspect_ratio`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum AspectRatio {
     /// `1:1`
@@ -115,6 +116,7 @@ impl<'de> ::replicate_client::__private::serde::Deserialize<'de> for AspectRatio
         value.parse().map_err(::replicate_client::__private::serde::de::Error::custom)
     }
 }
+/// The choices of `output_format`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum OutputFormat {
     /// `webp`
@@ -175,6 +177,7 @@ impl<'de> ::replicate_client::__private::serde::Deserialize<'de> for OutputForma
         value.parse().map_err(::replicate_client::__private::serde::de::Error::custom)
     }
 }
+/// The choices of `megapixels`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Megapixels {
     /// `1`

@@ -22,6 +22,7 @@ impl ::replicate_client::model::Model for Musicgen {
         )
     }
 }
+/// The choices of `model_version`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ModelVersion {
     /// `stereo-melody-large`
@@ -87,6 +88,7 @@ impl<'de> ::replicate_client::__private::serde::Deserialize<'de> for ModelVersio
         value.parse().map_err(::replicate_client::__private::serde::de::Error::custom)
     }
 }
+/// The choices of `normalization_strategy`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum NormalizationStrategy {
     /// `loudness`
@@ -152,6 +154,7 @@ for NormalizationStrategy {
         value.parse().map_err(::replicate_client::__private::serde::de::Error::custom)
     }
 }
+/// The choices of `output_format`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum OutputFormat {
     /// `wav`

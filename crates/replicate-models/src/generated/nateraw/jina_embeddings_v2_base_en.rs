@@ -119,6 +119,7 @@ impl ::replicate_client::model::ModelInput for Input {
         ::std::iter::empty().chain(self.path.as_mut().map(|f| ("path", f))).collect()
     }
 }
+/// The model's `OutputValue`, one of several shapes.
 #[derive(
     Debug,
     Clone,
@@ -128,7 +129,9 @@ impl ::replicate_client::model::ModelInput for Input {
 )]
 #[serde(crate = "::replicate_client::__private::serde", untagged)]
 pub enum OutputValue {
+    /// The value as `TextList`.
     TextList(::std::vec::Vec<::std::string::String>),
+    /// The value as `File`.
     File(::replicate_client::model::FileOutput),
 }
 /// Output of `nateraw/jina-embeddings-v2-base-en`.

@@ -18,6 +18,7 @@ impl ::replicate_client::model::Model for Whisper {
         ::replicate_client::model::json_chunk(data)
     }
 }
+/// The choices of `transcription`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Transcription {
     /// `plain text`
@@ -78,6 +79,7 @@ impl<'de> ::replicate_client::__private::serde::Deserialize<'de> for Transcripti
         value.parse().map_err(::replicate_client::__private::serde::de::Error::custom)
     }
 }
+/// The choices of `language`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Language {
     /// `auto`
@@ -462,6 +464,7 @@ impl ::replicate_client::model::ModelInput for Input {
             .collect()
     }
 }
+/// The `Output` object of the model's output.
 #[derive(
     Debug,
     Clone,

@@ -26,6 +26,7 @@ impl ::replicate_client::model::Trainable for Sdxl {
     type TrainingInput = TrainingInput;
     type TrainingOutput = TrainingOutput;
 }
+/// The choices of `scheduler`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Scheduler {
     /// `DDIM`
@@ -103,6 +104,7 @@ impl<'de> ::replicate_client::__private::serde::Deserialize<'de> for Scheduler {
         value.parse().map_err(::replicate_client::__private::serde::de::Error::custom)
     }
 }
+/// The choices of `refine`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Refine {
     /// `no_refiner`
@@ -477,6 +479,7 @@ impl ::replicate_client::model::ModelInput for Input {
 }
 /// Output of `stability-ai/sdxl`.
 pub type Output = ::std::vec::Vec<::replicate_client::model::FileOutput>;
+/// The choices of `lr_scheduler`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum LrScheduler {
     /// `constant`
@@ -533,6 +536,7 @@ impl<'de> ::replicate_client::__private::serde::Deserialize<'de> for LrScheduler
         value.parse().map_err(::replicate_client::__private::serde::de::Error::custom)
     }
 }
+/// The choices of `input_images_filetype`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum InputImagesFiletype {
     /// `zip`
@@ -841,6 +845,7 @@ impl ::replicate_client::model::ModelInput for TrainingInput {
             .collect()
     }
 }
+/// The `TrainingOutput` object of the model's output.
 #[derive(
     Debug,
     Clone,
