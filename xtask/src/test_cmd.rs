@@ -71,32 +71,58 @@ fn provision(root: &Path) -> Result<(), String> {
 /// `summary: N passed, M failed`.
 pub fn run(extra: &[String]) -> Result<(), String> {
     let root = crate::generate::workspace_root();
+    let started = std::time::Instant::now();
+    println!("xtask test [1/3]: Prism for the contract tests");
     provision(&root)?;
+    println!(
+        "xtask test [2/3]: Cog for the model tests ({:.0?} so far)",
+        started.elapsed()
+    );
     crate::cog::provision(&root)?;
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    println!("xtask test: cargo test --workspace {}", extra.join(" "));
+    println!(
+        "xtask test [3/3]: cargo test --workspace --no-fail-fast {} ({:.0?} so far; building first)",
+        extra.join(" "),
+        started.elapsed()
+    );
+    // --no-fail-fast: every test binary runs, so the summary counts every test.
     let mut child = Command::new(cargo)
         .current_dir(&root)
-        .args(["test", "--workspace"])
+        .args(["test", "--workspace", "--no-fail-fast"])
         .args(extra)
         .stdout(Stdio::piped())
         .spawn()
         .map_err(|e| format!("cannot run cargo: {e}"))?;
     let mut totals = Totals::default();
+    let mut binaries = 0;
     if let Some(out) = child.stdout.take() {
         let stdout = std::io::stdout();
         for line in BufReader::new(out).lines().map_while(Result::ok) {
             totals.add_line(&line);
             let mut lock = stdout.lock();
             let _ = writeln!(lock, "{line}");
+            // Cargo prints which binary runs on stderr; count them from the results instead.
+            if line.trim_start().starts_with("test result: ") {
+                binaries += 1;
+                let _ = writeln!(
+                    lock,
+                    "xtask test: {binaries} test binaries done, {} passed, {} failed ({:.0?})",
+                    totals.passed,
+                    totals.failed,
+                    started.elapsed()
+                );
+            }
         }
     }
     let status = child
         .wait()
         .map_err(|e| format!("cannot wait for cargo: {e}"))?;
     println!(
-        "summary: {} passed, {} failed, {} ignored (`ignore` doc examples; a test that needs a missing tool fails under CI)",
-        totals.passed, totals.failed, totals.ignored
+        "summary: {} passed, {} failed, {} ignored (`ignore` doc examples; a test that needs a missing tool fails under CI) in {binaries} test binaries, {:.0?}",
+        totals.passed,
+        totals.failed,
+        totals.ignored,
+        started.elapsed()
     );
     if !status.success() {
         return Err(format!("cargo test failed ({status})"));

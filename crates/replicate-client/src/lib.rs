@@ -1,17 +1,41 @@
 //! A typed client for [Replicate](https://replicate.com)'s HTTP API.
 //!
-//! Every operation of the API is a method on a resource handle borrowed from [`Client`]
-//! (`client.predictions().get(id)`), generated from `spec/openapi.json`; the request builders
-//! are awaited directly. The hand-written runtime beside the generated code handles auth,
-//! errors and the wire.
+//! Run a typed model (from the `replicate-models` crate, or your own models typed by
+//! `replicate-build`): a wrong input is a compile error, bounds are checked before sending,
+//! and the output comes back typed.
+//!
+//! ```ignore
+//! use replicate_models::black_forest_labs::flux_schnell::{AspectRatio, Input};
+//! let client = replicate_client::Client::from_env()?;
+//! let images = client.run(Input::new("a red fox").aspect_ratio(AspectRatio::V16x9)).await?;
+//! images[0].download_to_path(&client, "fox.webp").await?;
+//! ```
+//!
+//! Stream a language model's output as it is written:
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), replicate_client::Error> {
+//! use futures::StreamExt;
 //! let client = replicate_client::Client::from_env()?;
-//! let account = client.account().get().await?;
-//! println!("signed in as {}", account.username);
+//! let events = client
+//!     .stream_json("meta/meta-llama-3-8b-instruct", replicate_client::json!({ "prompt": "Hi" }))
+//!     .await?;
+//! let mut text = replicate_client::text_chunks(events);
+//! while let Some(piece) = text.next().await {
+//!     print!("{}", piece?);
+//! }
 //! # Ok(()) }
 //! ```
+//!
+//! The crates a user adds: this one, `tokio`, `futures` for streams; `replicate-models` for
+//! typed popular models; `replicate-build` (build dependency) to type your own; and
+//! `replicate-fake` (dev dependency), a local Replicate for your tests with scripted models and
+//! faults on demand.
+//!
+//! Every operation of the API is a method on a resource handle borrowed from [`Client`]
+//! (`client.predictions().get(id)`), generated from `spec/openapi.json`; the request builders
+//! are awaited directly. The hand-written runtime beside the generated code handles auth,
+//! retries, deadlines, limits and the wire; what it guarantees under faults is in the README.
 
 #![deny(missing_docs)]
 
