@@ -11,6 +11,16 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+/// For a missing tool or `../shared`: panics in CI (`CI` set), otherwise prints
+/// `skipped: <reason>`. Call it and `return` from the test.
+pub fn skip(reason: &str) {
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "{reason} (in CI it must be there: `cargo xtask test` provisions the tools, and ../shared is beside the checkout)"
+    );
+    println!("skipped: {reason}");
+}
+
 /// The workspace root.
 pub fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))

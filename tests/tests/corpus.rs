@@ -7,7 +7,7 @@ use std::fs;
 #[test]
 fn every_real_snapshot_generates_and_compiles() {
     let Some(specs) = shared_specs() else {
-        println!("skipped: ../shared/replicate-openapi is not beside the checkout (it is in CI)");
+        replicate_e2e::skip("../shared/replicate-openapi is not beside the checkout");
         return;
     };
     assert!(
@@ -39,7 +39,7 @@ fn every_real_snapshot_generates_and_compiles() {
 #[test]
 fn latest_keeps_the_query_operation() {
     let Some(specs) = shared_specs() else {
-        println!("skipped: ../shared/replicate-openapi is not beside the checkout");
+        replicate_e2e::skip("../shared/replicate-openapi is not beside the checkout");
         return;
     };
     let text = fs::read_to_string(&specs[0]).unwrap();

@@ -235,7 +235,7 @@ fn snapshot(name: &str, text: &str) -> Option<String> {
 #[test]
 fn real_history_diffs_and_pins_findings() {
     let Some(specs) = history_in_order() else {
-        println!("skipped: ../shared/replicate-openapi is not beside the checkout (it is in CI)");
+        replicate_e2e::skip("../shared/replicate-openapi is not beside the checkout");
         return;
     };
     assert!(

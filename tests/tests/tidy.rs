@@ -35,7 +35,7 @@ fn generated_and_hand_written_code_never_mix() {
     let root = workspace_root();
     let files = tracked_rust_files(&root);
     if files.is_empty() {
-        println!("skipped: not a git checkout");
+        replicate_e2e::skip("not a git checkout");
         return;
     }
     let mut problems = Vec::new();
