@@ -101,6 +101,22 @@ async fn concurrent_downloads_never_mix_their_bytes() {
     assert!(png.iter().all(|&x| x == png[0]) && jpg.iter().all(|&x| x == jpg[0]));
     assert_ne!(png[0], jpg[0]);
     assert_eq!(files_in(dir.path()), ["out.jpg", "out.png"]);
+    // Readable like any new file, not private like a temporary one.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(dir.path().join("out.png"))
+            .unwrap()
+            .permissions()
+            .mode();
+        let plain = std::fs::File::create(dir.path().join("plain"))
+            .unwrap()
+            .metadata()
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, plain & 0o777);
+    }
 }
 
 // 1 and 9. A failed, stalled or cancelled download leaves neither the file nor a temporary one.
@@ -200,7 +216,8 @@ async fn events_without_their_own_id_are_delivered() {
 #[tokio::test]
 async fn a_replaying_server_repeats_nothing_and_loses_nothing() {
     let server = FakeReplicate::start().await;
-    let head = "event: output\nid: 1\ndata: a\n\nevent: output\ndata: b\n\n";
+    let head =
+        "event: output\ndata: pre\n\nevent: output\nid: 1\ndata: a\n\nevent: output\ndata: b\n\n";
     server.faults().respond_next(1, Canned::sse(head).cut());
     server.faults().respond_next(
         1,
@@ -220,7 +237,7 @@ async fn a_replaying_server_repeats_nothing_and_loses_nothing() {
             _ => None,
         })
         .collect();
-    assert_eq!(outputs, ["a", "b", "c"]);
+    assert_eq!(outputs, ["pre", "a", "b", "c"]);
     let resumed = &server.requests()[1];
     assert_eq!(resumed.header("last-event-id"), Some("1"));
 }
@@ -710,4 +727,79 @@ async fn links_and_redirects_to_another_origin_never_get_the_token() {
     }
     let first = &server.requests()[0];
     assert_eq!(first.header("authorization"), Some("Bearer r8_test"));
+}
+
+// Beyond the list: an error body that stalls does not hang a stream or a download.
+#[tokio::test]
+async fn stalled_error_bodies_do_not_hang_streams_or_downloads() {
+    let server = FakeReplicate::start().await;
+    let stalled = || {
+        Canned::new(404)
+            .header("content-type", "application/json")
+            .body("{\"detail\": ")
+            .stall()
+    };
+    server.faults().respond_next(1, stalled());
+    let err = within(
+        Duration::from_secs(5),
+        "a stream whose error body stalls",
+        client(&server)
+            .stream_events(server.url("/v1/fake-stream/x"), quick_stream())
+            .try_collect::<Vec<_>>(),
+    )
+    .await
+    .unwrap_err();
+    assert!(matches!(err, Error::Timeout { .. }), "{err:?}");
+    server.faults().respond_next(1, stalled());
+    let c = builder(&server)
+        .idle_timeout(Duration::from_millis(300))
+        .build()
+        .unwrap();
+    let err = within(
+        Duration::from_secs(5),
+        "a download whose error body stalls",
+        c.download(&server.url("/fake-output/x")),
+    )
+    .await
+    .err()
+    .unwrap();
+    assert!(matches!(err, Error::Timeout { .. }), "{err:?}");
+}
+
+// Beyond the list: a path parameter of `..` never reaches another endpoint.
+#[tokio::test]
+async fn dot_segments_in_path_parameters_are_refused() {
+    let server = FakeReplicate::start().await;
+    let c = client(&server);
+    for bad in ["..", ".", ""] {
+        let err = c
+            .models()
+            .versions()
+            .delete("acme", "echo", bad)
+            .await
+            .unwrap_err();
+        assert!(matches!(err, Error::InvalidRequest(_)), "{bad:?}: {err:?}");
+    }
+    assert!(server.requests().is_empty(), "nothing was sent");
+}
+
+// Beyond the list: a create whose answer does not decode still names the prediction.
+#[tokio::test]
+async fn a_create_answer_that_does_not_decode_keeps_the_id() {
+    let server = FakeReplicate::start().await;
+    server.faults().respond_next(
+        1,
+        Canned::new(201)
+            .header("content-type", "application/json")
+            .body(r#"{"id": "p-drifted", "status": 42}"#),
+    );
+    let err = client(&server)
+        .create_prediction(
+            &ModelRef::parse("acme/model").unwrap(),
+            json!({}),
+            CreateOptions::default(),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.prediction_id(), Some("p-drifted"), "{err:?}");
 }

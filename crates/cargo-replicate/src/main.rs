@@ -33,10 +33,14 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
-    /// Fetch a model version's schema into the folder and pin it in models.lock.
+    /// Fetch a model version's schema into the folder and pin it in models.lock. Replacing a
+    /// pinned version with a breaking change is refused (exit 2) like `update`.
     Add {
         /// `owner/name` (the latest version) or `owner/name:version`.
         model: String,
+        /// Replace a pinned version even when the change breaks code using it.
+        #[arg(long)]
+        allow_breaking: bool,
     },
     /// Re-pin models (all, or one) to their latest version, printing what changes for
     /// callers. Exits with 2, changing nothing, when a change is breaking.
@@ -99,7 +103,10 @@ fn run(cli: Cli) -> Result<(), Failure> {
     let dir = cli.dir;
     let lock_path = dir.join(LOCK_FILE);
     match cli.command {
-        Command::Add { model } => {
+        Command::Add {
+            model,
+            allow_breaking,
+        } => {
             let (owner, name, version) = pin::parse_reference(&model)?;
             let api = Api::from_env()?;
             let version = match version {
@@ -108,8 +115,14 @@ fn run(cli: Cli) -> Result<(), Failure> {
             };
             let fetched = api.version(&owner, &name, &version)?;
             let plan = pin::plan(&dir, &owner, &name, &fetched)?;
-            pin::apply(&plan, &lock_path)?;
             println!("{}", pin::describe(&plan));
+            if plan.is_breaking() && !allow_breaking {
+                eprintln!(
+                    "error: breaking changes above; nothing was changed (rerun with --allow-breaking to re-pin anyway)"
+                );
+                return Err(Failure::Breaking);
+            }
+            pin::apply(&plan, &lock_path)?;
             println!(
                 "pinned {} {} in {}",
                 plan.model,

@@ -67,6 +67,12 @@ pub fn write(path: &Path, lock: &Lock) -> Result<(), Error> {
     fs::write(path, text).map_err(|e| Error::io("write", path, e))
 }
 
+/// SHA-256 of a model file, line endings normalised, so a checkout with CRLF endings (git's
+/// `autocrlf`) pins the same hash as one with LF.
+pub fn file_hash(text: &str) -> String {
+    replicate_codegen::spec_hash(&text.replace("\r\n", "\n"))
+}
+
 /// The lock entry the file at `path` should have.
 pub fn entry_for(models_dir: &Path, path: &Path) -> Result<(String, LockEntry), Error> {
     let text = fs::read_to_string(path).map_err(|e| Error::io("read", path, e))?;
@@ -76,7 +82,7 @@ pub fn entry_for(models_dir: &Path, path: &Path) -> Result<(String, LockEntry), 
         format!("{}/{}", src.owner, src.name),
         LockEntry {
             version: src.version,
-            sha256: replicate_codegen::spec_hash(&text),
+            sha256: file_hash(&text),
         },
     ))
 }

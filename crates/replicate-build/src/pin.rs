@@ -51,6 +51,23 @@ pub fn parse_reference(reference: &str) -> Result<(String, String, Option<String
     if version.as_deref() == Some("") {
         return Err(bad());
     }
+    // Owner and name become folder and file names: nothing that could leave the folder.
+    let plain = |part: &str| {
+        !part.starts_with('.')
+            && part
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+    };
+    let version_ok = version.as_deref().is_none_or(|v| {
+        v.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+            && plain(v)
+    });
+    if !plain(owner) || !plain(name) || !version_ok {
+        return Err(Error::new(format!(
+            "{reference:?}: owner, name and version may only hold letters, digits, `-`, `_` and `.` (not at the start)"
+        )));
+    }
     Ok((owner.to_string(), name.to_string(), version))
 }
 
@@ -94,7 +111,7 @@ pub fn apply(plan: &Plan, lock_path: &Path) -> Result<(), Error> {
         plan.model.clone(),
         lock::LockEntry {
             version: plan.new_version.clone(),
-            sha256: replicate_codegen::spec_hash(&plan.text),
+            sha256: lock::file_hash(&plan.text),
         },
     );
     lock::write(lock_path, &pins)

@@ -127,6 +127,11 @@ fn pins_are_written_checked_and_enforced() {
     assert!(err.contains("pins version v1"), "{err}");
     assert_eq!(lock::relock(&dir, &lock_path).unwrap(), 1);
     builder(&dir, &out).compile().unwrap();
+    // The same file with CRLF line endings (a Windows checkout) still matches its pin.
+    let file = dir.join("acme/echo.json");
+    let text = fs::read_to_string(&file).unwrap();
+    fs::write(&file, text.replace('\n', "\r\n")).unwrap();
+    assert!(lock::check(&dir, &lock_path).unwrap().is_empty());
 }
 
 #[test]
@@ -139,7 +144,18 @@ fn references_are_parsed() {
         pin::parse_reference("acme/echo").unwrap(),
         ("acme".into(), "echo".into(), None)
     );
-    for bad in ["acme", "acme/", "/echo", "a/b/c", "acme/echo:"] {
+    for bad in [
+        "acme",
+        "acme/",
+        "/echo",
+        "a/b/c",
+        "acme/echo:",
+        "../echo",
+        "acme/..",
+        "acme/.hidden",
+        "acme/echo:../x",
+        "ac me/echo",
+    ] {
         assert!(pin::parse_reference(bad).is_err(), "{bad}");
     }
 }

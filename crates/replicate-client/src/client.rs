@@ -134,6 +134,11 @@ impl Client {
         self.inner.timeout
     }
 
+    /// Largest response body read into memory.
+    pub fn max_response_size(&self) -> u64 {
+        self.inner.max_response_size
+    }
+
     /// Longest silence of a streamed body (a download) before it is abandoned.
     pub fn idle_timeout(&self) -> Duration {
         self.inner.idle_timeout
@@ -163,6 +168,14 @@ impl Client {
             attempts = tracing::field::Empty,
         );
         let recorder = span.clone();
+        // A request that may create something is never cut short in flight (the thing might
+        // exist without the caller learning its id): for those the deadline only stops
+        // further retries. Other requests are abandoned at the deadline.
+        let may_create = !crate::retry::is_idempotent(request.method);
+        let ends_at = self
+            .inner
+            .deadline
+            .and_then(|d| std::time::Instant::now().checked_add(d));
         let call = async move {
             let policy = &self.inner.retry;
             let (mut retries, mut throttled) = (0u32, 0u32);
@@ -200,7 +213,14 @@ impl Client {
                     };
                     let delay = (used < budget && should_retry(request.method, outcome))
                         .then(|| policy.delay(used + 1, retry_after))
-                        .flatten();
+                        .flatten()
+                        .filter(|delay| {
+                            ends_at.is_none_or(|end| {
+                                std::time::Instant::now()
+                                    .checked_add(*delay)
+                                    .is_some_and(|t| t < end)
+                            })
+                        });
                     if let Some(delay) = delay {
                         if is_429 {
                             throttled += 1;
@@ -230,11 +250,27 @@ impl Client {
         .instrument(span);
         match self.inner.deadline {
             // Retries, backoff and throttling included: the caller waits no longer than this.
-            Some(deadline) => tokio::time::timeout(deadline, call)
+            Some(deadline) if !may_create => tokio::time::timeout(deadline, call)
                 .await
                 .unwrap_or(Err(Error::Timeout { operation })),
-            None => call.await,
+            _ => call.await,
         }
+    }
+
+    /// [`read_body`](Self::read_body) bounded in time, for responses whose request had no
+    /// overall timeout (streams, downloads): an error body that stalls must not hang the call.
+    pub(crate) async fn read_body_within(
+        &self,
+        operation: &'static str,
+        response: reqwest::Response,
+        limit: Duration,
+    ) -> Result<bytes::Bytes, Error> {
+        if limit.is_zero() {
+            return self.read_body(operation, response).await;
+        }
+        tokio::time::timeout(limit, self.read_body(operation, response))
+            .await
+            .unwrap_or(Err(Error::Timeout { operation }))
     }
 
     /// Reads a whole body, failing as soon as it passes the size limit (before reading it at
@@ -514,8 +550,11 @@ impl ClientBuilder {
 
     /// The longest one call may take in all: every attempt, backoff and throttling pause
     /// included (default: none; each attempt is still bounded by [`timeout`](Self::timeout)).
-    /// Past it the call fails with [`Error::Timeout`]. It does not bound `wait`/`run`, which
-    /// have their own deadline ([`WaitOptions::timeout`](crate::WaitOptions::timeout)).
+    /// Past it the call fails with [`Error::Timeout`]. A request that may create something
+    /// (POST, PATCH) is never cut short while in flight, since what it created would be lost
+    /// to the caller: for those the deadline only stops retries. It does not bound
+    /// `wait`/`run`, which have their own deadline
+    /// ([`WaitOptions::timeout`](crate::WaitOptions::timeout)).
     pub fn deadline(mut self, deadline: Duration) -> Self {
         self.deadline = Some(deadline);
         self

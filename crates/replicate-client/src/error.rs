@@ -216,10 +216,6 @@ pub const SNIPPET_LIMIT: usize = 300;
 /// boundary, `…` when cut), with anything that looks like a token or secret replaced, so a
 /// proxy or server echoing credentials cannot leak them into logs.
 pub fn snippet(body: &[u8]) -> String {
-    static SECRET: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
-        regex::Regex::new(r"(?i)(r8_|whsec_|bearer\s+|token\W{1,3})[A-Za-z0-9+/=_\-.]+")
-            .expect("valid regex")
-    });
     // Cut first (bounded work whatever the body size), then redact.
     let cut = &body[..body.len().min(SNIPPET_LIMIT)];
     let mut text = String::from_utf8_lossy(cut).into_owned();
@@ -228,8 +224,21 @@ pub fn snippet(body: &[u8]) -> String {
         text = text.trim_end_matches('\u{FFFD}').to_string();
         text.push('…');
     }
+    redact(&text)
+}
+
+/// Replaces what looks like a credential: Replicate tokens (`r8_…`), webhook secrets
+/// (`whsec_…`), bearer tokens, and the value of any `token`, `secret`, `password`, `api_key`
+/// or `authorization` key (JSON, form or header style).
+pub fn redact(text: &str) -> String {
+    static SECRET: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(
+            r#"(?i)(r8_|whsec_|(?:bearer|basic)\s+|(?:token|secret|password|passwd|api[_-]?key|authorization)["']?\s*[:=]\s*["']?(?:(?:bearer|basic)\s+)?)[^\s"',;&}]+"#,
+        )
+        .expect("valid regex")
+    });
     SECRET
-        .replace_all(&text, |c: &regex::Captures<'_>| {
+        .replace_all(text, |c: &regex::Captures<'_>| {
             format!("{}<redacted>", &c[1])
         })
         .into_owned()
@@ -285,7 +294,12 @@ impl ApiError {
 impl fmt::Display for ApiError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{} failed with HTTP {}", self.operation, self.status)?;
-        match (&self.title, &self.detail) {
+        // The server's words may echo what it was sent: redacted like a body.
+        let (title, detail) = (
+            self.title.as_deref().map(redact),
+            self.detail.as_deref().map(redact),
+        );
+        match (&title, &detail) {
             (Some(t), Some(d)) => write!(f, ": {t}: {d}"),
             (Some(t), None) => write!(f, ": {t}"),
             (None, Some(d)) => write!(f, ": {d}"),
@@ -334,12 +348,25 @@ mod tests {
         );
         let s = snippet(body.as_bytes());
         assert!(!s.contains("abcDEF123") && !s.contains("r8_x.y"), "{s}");
-        assert!(s.contains("r8_<redacted>"), "{s}");
+        assert!(
+            s.contains("\"token\": \"<redacted>\"") && s.contains("Bearer <redacted>"),
+            "{s}"
+        );
         assert!(s.ends_with('…') && s.len() <= SNIPPET_LIMIT + 16, "{s}");
         assert!(!s.contains('\u{FFFD}'));
         assert_eq!(snippet(b""), "");
         let e = ApiError::new("x", 500, b"whsec_c2VjcmV0 leaked");
         assert!(!e.to_string().contains("c2VjcmV0"), "{e}");
+        for leaky in [
+            r#"{"token": "abc123def"}"#,
+            "password=abc123def&x=1",
+            "Authorization: Basic abc123def",
+            r#"{"api_key":"abc123def"}"#,
+        ] {
+            assert!(!snippet(leaky.as_bytes()).contains("abc123def"), "{leaky}");
+        }
+        let e = ApiError::new("x", 400, br#"{"detail":"bad token r8_abc123def"}"#);
+        assert!(!e.to_string().contains("abc123def"), "{e}");
     }
 
     #[test]

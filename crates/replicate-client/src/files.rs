@@ -188,6 +188,26 @@ async fn read_path(path: &Path) -> Result<FilePart, Error> {
         .filename(name))
 }
 
+/// The bytes of a `data:` URL (base64 or percent-encoded).
+pub fn decode_data_url(url: &str) -> Result<Bytes, Error> {
+    let bad = |why: String| Error::decode("files.download", ".", format!("bad data: URL: {why}"));
+    let rest = &url["data:".len()..];
+    let (meta, payload) = rest
+        .split_once(',')
+        .ok_or_else(|| bad("no `,` before the data".into()))?;
+    if meta.to_ascii_lowercase().ends_with(";base64") {
+        base64::engine::general_purpose::STANDARD
+            .decode(payload.trim())
+            .map(Bytes::from)
+            .map_err(|e| bad(e.to_string()))
+    } else {
+        // Percent-encoded text.
+        Ok(Bytes::from(
+            percent_encoding::percent_decode_str(payload).collect::<Vec<u8>>(),
+        ))
+    }
+}
+
 /// `data:<type>;base64,<bytes>`.
 pub fn data_url(file: &FilePart) -> String {
     let content_type = file
@@ -284,6 +304,20 @@ impl Client {
     /// [`Error::Timeout`]. Redirects to another origin are followed (never with the token).
     pub async fn download(&self, url: &str) -> Result<ByteStream, Error> {
         const OP: &str = "files.download";
+        // A model may return small files inline: nothing to fetch (and no request to send).
+        if url
+            .get(..5)
+            .is_some_and(|p| p.eq_ignore_ascii_case("data:"))
+        {
+            let bytes = decode_data_url(url)?;
+            return Ok(Box::pin(futures::stream::once(async move { Ok(bytes) })));
+        }
+        if !url.starts_with("http://") && !url.starts_with("https://") {
+            return Err(Error::InvalidRequest(format!(
+                "cannot download {:?}: not an http(s) or data: URL",
+                crate::error::snippet(url.as_bytes())
+            )));
+        }
         let mut request = RequestSpec::new("GET", url.to_string(), OP);
         // No overall timeout: a large file takes as long as it takes while bytes flow.
         request.timeout = Some(std::time::Duration::ZERO);
@@ -297,7 +331,9 @@ impl Client {
         };
         let status = response.status().as_u16();
         if !(200..300).contains(&status) {
-            let body = self.read_body(OP, response).await?;
+            let body = self
+                .read_body_within(OP, response, self.idle_timeout())
+                .await?;
             return Err(Error::Api(ApiError::new(OP, status, &body)));
         }
         let idle = self.idle_timeout();
@@ -356,14 +392,20 @@ impl Client {
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
-        let temp = tempfile::Builder::new()
-            .prefix(&format!(".{name}."))
-            .suffix(".part")
-            .tempfile_in(dir)
-            .map_err(|source| Error::Io {
-                context: format!("cannot create a temporary file in {}", dir.display()),
-                source,
-            })?;
+        let prefix = format!(".{name}.");
+        let mut builder = tempfile::Builder::new();
+        builder.prefix(&prefix).suffix(".part");
+        // The finished file gets the permissions any new file would (0666 less the umask),
+        // not the 0600 of a temporary file.
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            builder.permissions(std::fs::Permissions::from_mode(0o666));
+        }
+        let temp = builder.tempfile_in(dir).map_err(|source| Error::Io {
+            context: format!("cannot create a temporary file in {}", dir.display()),
+            source,
+        })?;
         let io = |what: &str, source| Error::Io {
             context: format!("cannot {what} {}", temp.path().display()),
             source,
@@ -386,6 +428,32 @@ impl Client {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn data_urls_decode() {
+        assert_eq!(
+            &decode_data_url("data:text/plain;base64,aGk=").unwrap()[..],
+            b"hi"
+        );
+        assert_eq!(&decode_data_url("data:,a%20b%zz").unwrap()[..], b"a b%zz");
+        assert!(decode_data_url("data:text/plain;base64").is_err());
+        assert!(decode_data_url("data:;base64,!!!").is_err());
+    }
+
+    #[tokio::test]
+    async fn data_urls_download_without_a_request() {
+        let client = Client::builder()
+            .base_url("http://127.0.0.1:9/v1")
+            .build()
+            .unwrap();
+        let mut out = Vec::new();
+        let n = client
+            .download_to_writer("data:text/plain;base64,aGk=", &mut out)
+            .await
+            .unwrap();
+        assert_eq!((n, &out[..]), (2, &b"hi"[..]));
+        assert!(client.download("relative/path.png").await.is_err());
+    }
 
     #[test]
     fn url_inputs_must_be_urls() {

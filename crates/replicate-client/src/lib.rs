@@ -93,7 +93,7 @@ pub use client::{
     Client, ClientBuilder, DEFAULT_BASE_URL, DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_RESPONSE_SIZE,
     DEFAULT_TIMEOUT,
 };
-pub use error::{snippet, ApiError, Error, SNIPPET_LIMIT};
+pub use error::{redact, snippet, ApiError, Error, SNIPPET_LIMIT};
 pub use files::{data_url, ByteStream, FileInput, FileStrategy, DATA_URL_LIMIT};
 pub use generated::{operations, types, API_TITLE, API_VERSION, GENERATOR_VERSION, SPEC_SHA256};
 pub use predictions::{

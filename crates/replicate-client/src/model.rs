@@ -105,17 +105,25 @@ impl FileOutput {
         client.download_to_path(&self.0, path).await
     }
 
-    /// Downloads the file into memory (decodes `data:` URLs without a request).
+    /// Downloads the file into memory, at most the client's
+    /// [`max_response_size`](crate::ClientBuilder::max_response_size) (else
+    /// [`Error::TooLarge`]); `data:` URLs are decoded without a request.
     pub async fn bytes(&self, client: &Client) -> Result<Vec<u8>, Error> {
-        if let Some(rest) = self.0.strip_prefix("data:") {
-            let (_, payload) = rest.split_once(',').unwrap_or(("", rest));
-            use base64::Engine;
-            return base64::engine::general_purpose::STANDARD
-                .decode(payload)
-                .map_err(|e| Error::decode("files.download", ".", e.to_string()));
-        }
+        use futures::StreamExt;
+        let limit = client.max_response_size();
+        let mut stream = client.download(&self.0).await?;
         let mut out = Vec::new();
-        client.download_to_writer(&self.0, &mut out).await?;
+        while let Some(chunk) = stream.next().await {
+            let chunk = chunk?;
+            if (out.len() + chunk.len()) as u64 > limit {
+                return Err(Error::TooLarge {
+                    operation: "files.download",
+                    what: "the file",
+                    limit,
+                });
+            }
+            out.extend_from_slice(&chunk);
+        }
         Ok(out)
     }
 }
@@ -385,8 +393,10 @@ impl Client {
         input: M::Input,
         options: &RunOptions,
     ) -> Result<M::Output, Error> {
+        // The deadline counts file uploads too.
+        let start = std::time::Instant::now();
         let json = self.prepare(input).await?;
-        let done = self.run_prediction(&target, json, options).await?;
+        let done = self.run_prediction(&target, json, options, start).await?;
         let id = done.id.clone();
         decode_output::<M::Output>(&id, into_output(done)?).map_err(|e| e.after_create(&id))
     }

@@ -264,6 +264,15 @@ impl RunOptions {
     }
 }
 
+/// `now + timeout`, or about a century from now when that cannot be represented
+/// (`Duration::MAX` meaning "no deadline").
+fn deadline_after(timeout: Duration) -> Instant {
+    let now = Instant::now();
+    now.checked_add(timeout)
+        .or_else(|| now.checked_add(Duration::from_secs(100 * 365 * 24 * 3600)))
+        .unwrap_or(now)
+}
+
 /// True for the statuses after which a prediction never changes: succeeded, failed, canceled
 /// and aborted. An unknown status is not terminal (we keep polling until the deadline).
 pub fn is_terminal(status: &Status) -> bool {
@@ -316,7 +325,7 @@ impl Client {
                 if let Some(c) = options.cancel_after {
                     req = req.cancel_after(c);
                 }
-                req.await?.into_inner()
+                created(self.execute(req.into_request()?).await?)?
             }};
         }
         let body = || {
@@ -378,7 +387,7 @@ impl Client {
         prediction: Prediction,
         options: WaitOptions,
     ) -> Result<Prediction, Error> {
-        let deadline = Instant::now() + options.timeout;
+        let deadline = deadline_after(options.timeout);
         let start = Instant::now();
         let mut interval = options.initial_interval;
         let mut current = prediction;
@@ -429,7 +438,7 @@ impl Client {
     /// # Ok(()) }
     /// ```
     pub async fn wait_for(&self, id: &str, options: WaitOptions) -> Result<Prediction, Error> {
-        let deadline = Instant::now() + options.timeout;
+        let deadline = deadline_after(options.timeout);
         let first = tokio::time::timeout_at(deadline.into(), self.predictions().get(id))
             .await
             .map_err(|_| Error::WaitTimeout {
@@ -480,24 +489,38 @@ impl Client {
         options: RunOptions,
     ) -> Result<serde_json::Value, Error> {
         let done = self
-            .run_prediction(&ModelRef::parse(model)?, input, &options)
+            .run_prediction(&ModelRef::parse(model)?, input, &options, Instant::now())
             .await?;
         into_output(done)
     }
 
-    /// Creates and waits, the deadline counted from now (shared by every `run`).
+    /// Creates and waits, the deadline counted from `start` (shared by every `run`).
     pub(crate) async fn run_prediction(
         &self,
         model: &ModelRef,
         input: impl serde::Serialize,
         options: &RunOptions,
+        start: Instant,
     ) -> Result<Prediction, Error> {
-        let start = Instant::now();
         let (create, mut wait) = options.split();
         let created = self.create_prediction(model, input, create).await?;
         wait.timeout = wait.timeout.saturating_sub(start.elapsed());
         self.wait(created, wait).await
     }
+}
+
+/// The prediction a create answered with (any 2xx). When the body does not decode, the
+/// error still carries the prediction's id if the body has one: it exists, and may be billed.
+fn created(response: crate::runtime::RawResponse) -> Result<Prediction, Error> {
+    response.json::<Prediction>().map_err(|e| {
+        let id = serde_json::from_slice::<serde_json::Value>(response.body())
+            .ok()
+            .and_then(|v| v.get("id")?.as_str().map(str::to_string));
+        match id {
+            Some(id) => e.after_create(&id),
+            None => e,
+        }
+    })
 }
 
 /// The output of a finished prediction, or [`Error::PredictionFailed`].
@@ -516,6 +539,11 @@ pub fn into_output(prediction: Prediction) -> Result<serde_json::Value, Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_deadline_of_duration_max_means_none() {
+        assert!(deadline_after(Duration::MAX) > Instant::now() + Duration::from_secs(3600));
+    }
 
     #[test]
     fn run_options_fit_the_server_hold_in_the_deadline() {

@@ -78,7 +78,7 @@ pub(crate) fn decide(
     if visited.contains(&target) || &target == current {
         return Redirect::Refuse(format!("redirect loop through {target}"));
     }
-    if visited.len() > MAX_REDIRECTS {
+    if visited.len() >= MAX_REDIRECTS {
         return Redirect::Refuse(format!("more than {MAX_REDIRECTS} redirects"));
     }
     Redirect::Follow(target.to_string())
@@ -90,6 +90,18 @@ mod tests {
 
     fn url(s: &str) -> reqwest::Url {
         reqwest::Url::parse(s).unwrap()
+    }
+
+    #[test]
+    fn at_most_max_redirects_hops_are_followed() {
+        let here = url("https://api.example/x");
+        let four: Vec<_> = (0..MAX_REDIRECTS - 1)
+            .map(|i| url(&format!("https://api.example/{i}")))
+            .collect();
+        assert!(matches!(
+            decide("GET", false, &four, &here, 302, Some("/y")),
+            Redirect::Follow(_)
+        ));
     }
 
     #[test]
@@ -128,11 +140,11 @@ mod tests {
             decide("GET", false, &[], &a, 302, None),
             Redirect::Refuse(_)
         ));
-        let many: Vec<_> = (0..=MAX_REDIRECTS)
+        let many: Vec<_> = (0..MAX_REDIRECTS)
             .map(|i| url(&format!("https://api.example/{i}")))
             .collect();
         assert!(matches!(
-            decide("GET", false, &many, &many[MAX_REDIRECTS], 302, Some("/next")),
+            decide("GET", false, &many, &url("https://api.example/last"), 302, Some("/next")),
             Redirect::Refuse(m) if m.contains("more than")
         ));
     }

@@ -62,7 +62,10 @@ pub(crate) struct Throttle {
 impl Throttle {
     /// Extends the pause to at least `wait` from now.
     pub(crate) fn slow_down(&self, wait: Duration) {
-        let end = Instant::now() + wait;
+        // A wait too long to represent is a wait we never reach the end of; cap it.
+        let Some(end) = Instant::now().checked_add(wait) else {
+            return;
+        };
         let mut until = self.until.lock().unwrap_or_else(|e| e.into_inner());
         if until.is_none_or(|u| u < end) {
             *until = Some(end);

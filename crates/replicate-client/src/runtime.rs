@@ -232,7 +232,8 @@ impl RawResponse {
         Error::Decode {
             operation: self.operation,
             path,
-            message: format!("{message} (HTTP {})", self.status),
+            // serde quotes the offending value, which may be a secret echoed back.
+            message: format!("{} (HTTP {})", crate::error::redact(&message), self.status),
             content_type: self
                 .headers
                 .get(reqwest::header::CONTENT_TYPE)
@@ -252,8 +253,15 @@ impl RawResponse {
 }
 
 /// Percent-encodes a value as one path segment (everything but RFC 3986 unreserved characters).
-pub fn encode_path_segment(value: &impl fmt::Display) -> String {
+/// An empty value, `.` or `..` is refused: URL parsing would drop or climb out of the segment
+/// (`DELETE .../versions/..` would reach the model itself), whatever the encoding.
+pub fn encode_path_segment(value: &impl fmt::Display) -> Result<String, Error> {
     let raw = value.to_string();
+    if raw.is_empty() || raw == "." || raw == ".." {
+        return Err(Error::InvalidRequest(format!(
+            "{raw:?} is not a valid path parameter (empty, `.` and `..` are refused)"
+        )));
+    }
     let mut out = String::with_capacity(raw.len());
     for b in raw.bytes() {
         if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
@@ -262,7 +270,7 @@ pub fn encode_path_segment(value: &impl fmt::Display) -> String {
             out.push_str(&format!("%{b:02X}"));
         }
     }
-    out
+    Ok(out)
 }
 
 /// A file sent as a multipart part.
@@ -502,9 +510,16 @@ mod tests {
 
     #[test]
     fn path_segments_are_encoded() {
-        assert_eq!(encode_path_segment(&"a b/c"), "a%20b%2Fc");
-        assert_eq!(encode_path_segment(&"owner-name_1.2~"), "owner-name_1.2~");
-        assert_eq!(encode_path_segment(&"ü"), "%C3%BC");
+        assert_eq!(encode_path_segment(&"a b/c").unwrap(), "a%20b%2Fc");
+        assert_eq!(
+            encode_path_segment(&"owner-name_1.2~").unwrap(),
+            "owner-name_1.2~"
+        );
+        assert_eq!(encode_path_segment(&"ü").unwrap(), "%C3%BC");
+        assert_eq!(encode_path_segment(&"...").unwrap(), "...");
+        for bad in ["", ".", ".."] {
+            assert!(encode_path_segment(&bad).is_err(), "{bad:?}");
+        }
     }
 
     #[test]

@@ -98,24 +98,38 @@ fn parse_event(event: &str, data: String) -> StreamEvent {
 /// Which events a reconnect may have replayed, so that none is delivered twice and none is
 /// dropped.
 ///
-/// An event with its own `id:` is recognised by it. One without cannot be, but a reconnect
-/// can only replay the events after the last id (the "tail"): a server honouring
-/// `Last-Event-ID` resumes there, and one ignoring it replays everything up to that id first.
-/// So after a reconnect, id-less events are skipped only while they repeat the tail we
-/// delivered, in order and with the same content; the first that differs is new.
+/// An event with its own `id:` is recognised by it. One without cannot be, so after a
+/// reconnect with `Last-Event-ID` the id-less events are held until the server shows where it
+/// resumed: a new id means it honoured the header (the held events are new), an id already
+/// seen means it is replaying from the start (the held events are old). A reconnect can also
+/// repeat the id-less events that followed the last id (the "tail"); those are skipped while
+/// they repeat it in order and content. For streams with no ids at all this is best effort:
+/// an event equal to the next one of the tail is taken for a repeat.
 #[derive(Debug, Default)]
 struct Replay {
     /// Fingerprints of the ids seen (a server choosing huge ids cannot make this grow by more
     /// than a few bytes per event).
     seen: HashSet<u64>,
     /// The id sent as `Last-Event-ID` on the current connection.
-    resumed_from: Option<String>,
-    /// Replaying what came before `resumed_from` (a server that ignored it).
-    before_resume: bool,
+    resumed_from: Option<u64>,
+    phase: Phase,
+    /// Id-less events waiting for the server to show where it resumed.
+    held: Vec<SseEvent>,
     /// Fingerprints of the id-less events delivered since the last event with an id.
     tail: Vec<u64>,
     /// How much of `tail` this connection has repeated so far.
     matched: usize,
+}
+
+#[derive(Debug, Default, PartialEq, Eq)]
+enum Phase {
+    /// Delivering (through the tail check).
+    #[default]
+    Live,
+    /// Resumed, and no event with an id seen yet on this connection.
+    Unknown,
+    /// Replaying what came before the resume point (a server that ignored the header).
+    BeforeResume,
 }
 
 fn fingerprint(value: &impl std::hash::Hash) -> u64 {
@@ -127,40 +141,81 @@ fn fingerprint(value: &impl std::hash::Hash) -> u64 {
 
 impl Replay {
     fn reconnecting(&mut self, last_id: Option<&String>) {
-        self.resumed_from = last_id.cloned();
-        self.before_resume = false;
+        self.resumed_from = last_id.map(fingerprint);
+        self.phase = if last_id.is_some() {
+            Phase::Unknown
+        } else {
+            Phase::Live
+        };
+        // Held events come again on the next connection, whichever way it resumes.
+        self.held.clear();
         self.matched = 0;
     }
 
-    /// True when `event` must be delivered.
-    fn is_new(&mut self, event: &SseEvent) -> bool {
-        match &event.id {
-            Some(id) if !id.is_empty() => {
-                if self.seen.insert(fingerprint(id)) {
-                    self.before_resume = false;
-                    self.tail.clear();
-                    self.matched = 0;
-                    true
+    /// The events to deliver now, in order, after `event` arrived.
+    fn accept(&mut self, event: SseEvent) -> Vec<SseEvent> {
+        let own_id = event
+            .id
+            .as_ref()
+            .filter(|id| !id.is_empty())
+            .map(fingerprint);
+        match own_id {
+            Some(id) if self.seen.insert(id) => {
+                // A new id: whatever was held came after the resume point.
+                let held = std::mem::take(&mut self.held);
+                let mut out: Vec<SseEvent> = held
+                    .into_iter()
+                    .filter_map(|e| self.through_tail(e))
+                    .collect();
+                self.phase = Phase::Live;
+                self.tail.clear();
+                self.matched = 0;
+                out.push(event);
+                out
+            }
+            Some(id) => {
+                // Replayed: held events came before it. The replay reaches the resume point
+                // with the id we resumed from; what follows is the tail, then new events.
+                self.held.clear();
+                self.phase = if self.resumed_from == Some(id) {
+                    Phase::Live
                 } else {
-                    // A replay reaches the resume point with the id we resumed from.
-                    self.before_resume = self.resumed_from.as_ref() != Some(id);
-                    false
-                }
+                    Phase::BeforeResume
+                };
+                Vec::new()
             }
-            _ if self.before_resume => false,
-            _ => {
-                let print = fingerprint(&(&event.event, &event.data));
-                if self.tail.get(self.matched) == Some(&print) {
-                    self.matched += 1;
-                    return false;
+            None => match self.phase {
+                Phase::BeforeResume => Vec::new(),
+                Phase::Unknown if event.event != "done" => {
+                    self.held.push(event);
+                    Vec::new()
                 }
-                // New from here on: what was not repeated will not be.
-                self.tail.truncate(self.matched);
-                self.tail.push(print);
-                self.matched = self.tail.len();
-                true
-            }
+                // `done` ends the stream: nothing more will tell, so deliver what is held.
+                Phase::Unknown => {
+                    let mut out: Vec<SseEvent> = std::mem::take(&mut self.held)
+                        .into_iter()
+                        .filter_map(|e| self.through_tail(e))
+                        .collect();
+                    out.extend(self.through_tail(event));
+                    out
+                }
+                Phase::Live => self.through_tail(event).into_iter().collect(),
+            },
         }
+    }
+
+    /// An id-less event past the resume point: skipped while it repeats the tail.
+    fn through_tail(&mut self, event: SseEvent) -> Option<SseEvent> {
+        let print = fingerprint(&(&event.event, &event.data));
+        if self.tail.get(self.matched) == Some(&print) {
+            self.matched += 1;
+            return None;
+        }
+        // New from here on: what was not repeated will not be.
+        self.tail.truncate(self.matched);
+        self.tail.push(print);
+        self.matched = self.tail.len();
+        Some(event)
     }
 }
 
@@ -229,7 +284,7 @@ impl Client {
                             .headers()
                             .get(reqwest::header::CONTENT_TYPE)
                             .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
-                        let body = client.read_body(OP, response).await?;
+                        let body = client.read_body_within(OP, response, idle).await?;
                         Err(Error::Protocol {
                             operation: OP,
                             message: format!(
@@ -269,22 +324,21 @@ impl Client {
                                 if let Some(id) = event.id.as_ref().filter(|id| !id.is_empty()) {
                                     last_id = Some(id.clone());
                                 }
-                                if !replay.is_new(&event) {
-                                    continue;
-                                }
-                                failures = 0;
-                                let parsed = parse_event(&event.event, event.data);
-                                let done = matches!(parsed, StreamEvent::Done { .. });
-                                yield parsed;
-                                if done {
-                                    break 'connect;
+                                for event in replay.accept(event) {
+                                    failures = 0;
+                                    let parsed = parse_event(&event.event, event.data);
+                                    let done = matches!(parsed, StreamEvent::Done { .. });
+                                    yield parsed;
+                                    if done {
+                                        break 'connect;
+                                    }
                                 }
                             }
                         }
                     }
                     Ok(Ok(response)) => {
                         let status = response.status().as_u16();
-                        let body = client.read_body(OP, response).await?;
+                        let body = client.read_body_within(OP, response, idle).await?;
                         let error = Error::Api(ApiError::new(OP, status, &body));
                         if !error.is_retryable() {
                             Err(error)?;
@@ -364,30 +418,64 @@ mod tests {
         }
     }
 
+    /// Feeds events, returns the data of those delivered.
+    fn feed(r: &mut Replay, events: &[(Option<&str>, &str)]) -> Vec<String> {
+        events
+            .iter()
+            .flat_map(|(id, data)| r.accept(event(*id, data)))
+            .map(|e| e.data)
+            .collect()
+    }
+
     #[test]
     fn events_without_their_own_id_are_never_dropped() {
         let mut r = Replay::default();
-        assert!(r.is_new(&event(Some("1"), "a")));
-        assert!(r.is_new(&event(None, "b")));
-        assert!(r.is_new(&event(None, "b")), "same content, not a replay");
-        assert!(r.is_new(&event(Some("2"), "c")));
-        assert!(r.is_new(&event(None, "d")));
+        let first = feed(
+            &mut r,
+            &[
+                (Some("1"), "a"),
+                (None, "b"),
+                (None, "b"),
+                (Some("2"), "c"),
+                (None, "d"),
+            ],
+        );
+        assert_eq!(
+            first,
+            ["a", "b", "b", "c", "d"],
+            "same content is not a replay"
+        );
         // A server that ignores Last-Event-ID replays from the start, then sends new events.
         r.reconnecting(Some(&"2".to_string()));
-        assert!(!r.is_new(&event(Some("1"), "a")));
-        assert!(!r.is_new(&event(None, "b")), "before the resume point");
-        assert!(!r.is_new(&event(Some("2"), "c")));
-        assert!(!r.is_new(&event(None, "d")), "the tail, repeated");
-        assert!(r.is_new(&event(None, "e")), "past the tail: new");
-        assert!(r.is_new(&event(Some("3"), "f")));
-        // A server that honours it resumes after the id (repeating the tail, or not).
-        assert!(r.is_new(&event(None, "g")));
+        let replayed = feed(
+            &mut r,
+            &[
+                (None, "pre"),
+                (Some("1"), "a"),
+                (None, "b"),
+                (Some("2"), "c"),
+                (None, "d"),
+                (None, "e"),
+                (Some("3"), "f"),
+            ],
+        );
+        assert_eq!(replayed, ["e", "f"]);
+        // A server that honours it resumes after the id, repeating the tail or not.
+        feed(&mut r, &[(None, "g")]);
         r.reconnecting(Some(&"3".to_string()));
-        assert!(!r.is_new(&event(None, "g")));
-        assert!(r.is_new(&event(None, "h")));
-        r.reconnecting(Some(&"3".to_string()));
-        assert!(r.is_new(&event(None, "i")), "tail not repeated: new");
-        assert!(r.is_new(&event(Some("4"), "j")));
+        assert_eq!(
+            feed(&mut r, &[(None, "g"), (None, "h"), (Some("4"), "i")]),
+            ["h", "i"]
+        );
+        r.reconnecting(Some(&"4".to_string()));
+        assert_eq!(feed(&mut r, &[(None, "j"), (Some("5"), "k")]), ["j", "k"]);
+        // Held events are delivered by `done` when no id comes.
+        r.reconnecting(Some(&"5".to_string()));
+        let mut done = event(None, "{}");
+        done.event = "done".into();
+        let mut out: Vec<String> = feed(&mut r, &[(None, "l")]);
+        out.extend(r.accept(done).into_iter().map(|e| e.data));
+        assert_eq!(out, ["l", "{}"]);
     }
 
     #[test]

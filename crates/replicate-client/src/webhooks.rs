@@ -263,11 +263,18 @@ fn fill_prediction_defaults(value: &mut serde_json::Value) {
         ("version", json!("")),
         ("urls", json!({})),
     ] {
-        map.entry(key).or_insert(default);
+        // Missing or null: a payload says nothing about it either way.
+        let slot = map.entry(key).or_insert(Value::Null);
+        if slot.is_null() {
+            *slot = default;
+        }
     }
     if let Some(Value::Object(urls)) = map.get_mut("urls") {
         for key in ["cancel", "get", "web"] {
-            urls.entry(key).or_insert(json!(""));
+            let slot = urls.entry(key).or_insert(Value::Null);
+            if slot.is_null() {
+                *slot = json!("");
+            }
         }
     }
 }
@@ -403,6 +410,15 @@ mod tests {
         let p = v.prediction(h, body).unwrap();
         assert_eq!(p.id, "ufawqhfynnddngldkgtslldrkq");
         assert!(!p.data_removed);
+        // Present but null is as good as missing.
+        let body = br#"{"id":"p9","status":"succeeded","urls":null,"input":null,"model":null,"data_removed":null,"output":null}"#;
+        let (sig, ts) = signed(body);
+        let h = WebhookHeaders {
+            id: "m",
+            timestamp: &ts,
+            signature: &sig,
+        };
+        assert_eq!(v.prediction(h, body).unwrap().id, "p9");
         // Signed but not a prediction: a decode error naming the field, not a signature error.
         let body = br#"{"status":"succeeded"}"#;
         let (sig, ts) = signed(body);

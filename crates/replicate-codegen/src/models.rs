@@ -1664,6 +1664,12 @@ pub fn schema_changes(old: &ModelSource, new: &ModelSource) -> Vec<String> {
                     "breaking: input `{name}` is now required ({section})"
                 ));
             }
+            if or.contains(name) && !nr.contains(name) {
+                // The field becomes an `Option` and leaves the constructor.
+                out.push(format!(
+                    "breaking: input `{name}` is now optional: it leaves `new` and becomes a setter ({section})"
+                ));
+            }
             if kind(&a) != kind(&b) {
                 out.push(format!(
                     "breaking: input `{name}` changed from {} to {} ({section})",
@@ -1678,6 +1684,21 @@ pub fn schema_changes(old: &ModelSource, new: &ModelSource) -> Vec<String> {
                     .unwrap_or_default()
             };
             let (av, bv) = (values(&a), values(&b));
+            if av.is_empty() != bv.is_empty() {
+                // Plain value ↔ enum: the Rust type of the field changes.
+                let shape = |v: &Vec<Value>| {
+                    if v.is_empty() {
+                        "a plain value"
+                    } else {
+                        "a choice"
+                    }
+                };
+                out.push(format!(
+                    "breaking: input `{name}` changed from {} to {} ({section})",
+                    shape(&av),
+                    shape(&bv)
+                ));
+            }
             for v in av.iter().filter(|v| !bv.contains(v) && !bv.is_empty()) {
                 out.push(format!(
                     "breaking: choice {v} of `{name}` removed ({section})"
@@ -1781,6 +1802,17 @@ pub fn schema_changes(old: &ModelSource, new: &ModelSource) -> Vec<String> {
         for name in bp.keys().filter(|k| !ap.contains_key(*k)) {
             out.push(format!("compatible: new output field `{name}` ({section})"));
         }
+        for (name, old) in &ap {
+            let Some(new) = bp.get(name) else { continue };
+            let (old, new) = (resolved(old, &oc), resolved(new, &nc));
+            if kind(&old) != kind(&new) {
+                out.push(format!(
+                    "breaking: output field `{name}` changed from {} to {} ({section})",
+                    kind(&old),
+                    kind(&new)
+                ));
+            }
+        }
     }
     out
 }
@@ -1821,6 +1853,48 @@ mod tests {
             }}}),
             label: "x".into(),
         }
+    }
+
+    fn prompt_source(required: bool, choices: Option<Vec<&str>>) -> ModelSource {
+        let mut prompt = json!({"type": "string"});
+        if let Some(c) = choices {
+            prompt["enum"] = json!(c);
+        }
+        ModelSource {
+            owner: "acme".into(),
+            name: "m".into(),
+            version: "v".into(),
+            cog_version: None,
+            schema: json!({"components": {"schemas": {
+                "Input": {"type": "object", "required": if required { json!(["prompt"]) } else { json!([]) },
+                    "properties": {"prompt": prompt}},
+                "Output": {"type": "object", "properties": {"n": {"type": if required { "integer" } else { "string" }}}}
+            }}}),
+            label: "x".into(),
+        }
+    }
+
+    #[test]
+    fn arity_shape_and_output_field_changes_are_breaking() {
+        let text =
+            schema_changes(&prompt_source(true, None), &prompt_source(false, None)).join("\n");
+        assert!(
+            text.contains("breaking: input `prompt` is now optional"),
+            "{text}"
+        );
+        assert!(
+            text.contains("breaking: output field `n` changed from integer to string"),
+            "{text}"
+        );
+        let text = schema_changes(
+            &prompt_source(true, None),
+            &prompt_source(true, Some(vec!["a"])),
+        )
+        .join("\n");
+        assert!(
+            text.contains("breaking: input `prompt` changed from a plain value to a choice"),
+            "{text}"
+        );
     }
 
     #[test]

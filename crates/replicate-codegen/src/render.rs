@@ -652,7 +652,7 @@ fn render_operation(op: &Operation, space: &TypeSpace) -> TokenStream {
             .find(|p| p.location == Location::Path && p.wire == name)
         {
             let n = ident(&p.rust);
-            path_args.push(quote! { ::replicate_client::runtime::encode_path_segment(&self.#n) });
+            path_args.push(quote! { ::replicate_client::runtime::encode_path_segment(&self.#n)? });
         }
         rest = &rest[end + 1..];
     }

@@ -23,7 +23,7 @@ impl<'a> ModelsVersionsGet<'a> {
             "GET",
             ::std::format!(
                 "/models/{}/versions", ::replicate_client::runtime::encode_path_segment(&
-                self.model_owner)
+                self.model_owner) ?
             ),
             "models.versions.get",
         );

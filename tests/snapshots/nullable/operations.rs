@@ -23,6 +23,7 @@ impl<'a> ThingsGet<'a> {
             "GET",
             ::std::format!(
                 "/things/{}", ::replicate_client::runtime::encode_path_segment(& self.id)
+                ?
             ),
             "things.get",
         );

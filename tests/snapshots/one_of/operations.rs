@@ -23,7 +23,7 @@ impl<'a> PredictionsGet<'a> {
             "GET",
             ::std::format!(
                 "/predictions/{}", ::replicate_client::runtime::encode_path_segment(&
-                self.id)
+                self.id) ?
             ),
             "predictions.get",
         );

@@ -42,7 +42,7 @@ impl<'a> ItemsCreate<'a> {
             "POST",
             ::std::format!(
                 "/owners/{}/items", ::replicate_client::runtime::encode_path_segment(&
-                self.owner)
+                self.owner) ?
             ),
             "items.create",
         );
@@ -131,7 +131,7 @@ impl<'a> ItemsList<'a> {
             "GET",
             ::std::format!(
                 "/owners/{}/items", ::replicate_client::runtime::encode_path_segment(&
-                self.owner)
+                self.owner) ?
             ),
             "items.list",
         );

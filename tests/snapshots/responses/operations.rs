@@ -24,7 +24,7 @@ impl<'a> FilesDownload<'a> {
             "GET",
             ::std::format!(
                 "/files/{}/download", ::replicate_client::runtime::encode_path_segment(&
-                self.id)
+                self.id) ?
             ),
             "files.download",
         );
@@ -170,7 +170,7 @@ impl<'a> PredictionsDelete<'a> {
             "DELETE",
             ::std::format!(
                 "/predictions/{}", ::replicate_client::runtime::encode_path_segment(&
-                self.id)
+                self.id) ?
             ),
             "predictions.delete",
         );

@@ -65,7 +65,7 @@ impl<'a> CollectionsGet<'a> {
             "GET",
             ::std::format!(
                 "/collections/{}", ::replicate_client::runtime::encode_path_segment(&
-                self.collection_slug)
+                self.collection_slug) ?
             ),
             "collections.get",
         );
@@ -214,8 +214,9 @@ impl<'a> DeploymentsDelete<'a> {
             "DELETE",
             ::std::format!(
                 "/deployments/{}/{}", ::replicate_client::runtime::encode_path_segment(&
-                self.deployment_owner),
+                self.deployment_owner) ?,
                 ::replicate_client::runtime::encode_path_segment(& self.deployment_name)
+                ?
             ),
             "deployments.delete",
         );
@@ -257,8 +258,9 @@ impl<'a> DeploymentsGet<'a> {
             "GET",
             ::std::format!(
                 "/deployments/{}/{}", ::replicate_client::runtime::encode_path_segment(&
-                self.deployment_owner),
+                self.deployment_owner) ?,
                 ::replicate_client::runtime::encode_path_segment(& self.deployment_name)
+                ?
             ),
             "deployments.get",
         );
@@ -379,9 +381,9 @@ impl<'a> DeploymentsPredictionsCreate<'a> {
             "POST",
             ::std::format!(
                 "/deployments/{}/{}/predictions",
-                ::replicate_client::runtime::encode_path_segment(& self
-                .deployment_owner), ::replicate_client::runtime::encode_path_segment(&
-                self.deployment_name)
+                ::replicate_client::runtime::encode_path_segment(& self.deployment_owner)
+                ?, ::replicate_client::runtime::encode_path_segment(& self
+                .deployment_name) ?
             ),
             "deployments.predictions.create",
         );
@@ -499,8 +501,9 @@ impl<'a> DeploymentsUpdate<'a> {
             "PATCH",
             ::std::format!(
                 "/deployments/{}/{}", ::replicate_client::runtime::encode_path_segment(&
-                self.deployment_owner),
+                self.deployment_owner) ?,
                 ::replicate_client::runtime::encode_path_segment(& self.deployment_name)
+                ?
             ),
             "deployments.update",
         );
@@ -593,7 +596,7 @@ impl<'a> FilesDelete<'a> {
             "DELETE",
             ::std::format!(
                 "/files/{}", ::replicate_client::runtime::encode_path_segment(& self
-                .file_id)
+                .file_id) ?
             ),
             "files.delete",
         );
@@ -637,7 +640,7 @@ impl<'a> FilesDownload<'a> {
             "GET",
             ::std::format!(
                 "/files/{}/download", ::replicate_client::runtime::encode_path_segment(&
-                self.file_id)
+                self.file_id) ?
             ),
             "files.download",
         );
@@ -698,7 +701,7 @@ impl<'a> FilesGet<'a> {
             "GET",
             ::std::format!(
                 "/files/{}", ::replicate_client::runtime::encode_path_segment(& self
-                .file_id)
+                .file_id) ?
             ),
             "files.get",
         );
@@ -883,8 +886,8 @@ impl<'a> ModelsDelete<'a> {
             "DELETE",
             ::std::format!(
                 "/models/{}/{}", ::replicate_client::runtime::encode_path_segment(& self
-                .model_owner), ::replicate_client::runtime::encode_path_segment(& self
-                .model_name)
+                .model_owner) ?, ::replicate_client::runtime::encode_path_segment(& self
+                .model_name) ?
             ),
             "models.delete",
         );
@@ -926,8 +929,8 @@ impl<'a> ModelsExamplesList<'a> {
             "GET",
             ::std::format!(
                 "/models/{}/{}/examples",
-                ::replicate_client::runtime::encode_path_segment(& self.model_owner),
-                ::replicate_client::runtime::encode_path_segment(& self.model_name)
+                ::replicate_client::runtime::encode_path_segment(& self.model_owner) ?,
+                ::replicate_client::runtime::encode_path_segment(& self.model_name) ?
             ),
             "models.examples.list",
         );
@@ -987,8 +990,8 @@ impl<'a> ModelsGet<'a> {
             "GET",
             ::std::format!(
                 "/models/{}/{}", ::replicate_client::runtime::encode_path_segment(& self
-                .model_owner), ::replicate_client::runtime::encode_path_segment(& self
-                .model_name)
+                .model_owner) ?, ::replicate_client::runtime::encode_path_segment(& self
+                .model_name) ?
             ),
             "models.get",
         );
@@ -1130,8 +1133,8 @@ impl<'a> ModelsPredictionsCreate<'a> {
             "POST",
             ::std::format!(
                 "/models/{}/{}/predictions",
-                ::replicate_client::runtime::encode_path_segment(& self.model_owner),
-                ::replicate_client::runtime::encode_path_segment(& self.model_name)
+                ::replicate_client::runtime::encode_path_segment(& self.model_owner) ?,
+                ::replicate_client::runtime::encode_path_segment(& self.model_name) ?
             ),
             "models.predictions.create",
         );
@@ -1240,8 +1243,8 @@ impl<'a> ModelsReadmeGet<'a> {
             "GET",
             ::std::format!(
                 "/models/{}/{}/readme",
-                ::replicate_client::runtime::encode_path_segment(& self.model_owner),
-                ::replicate_client::runtime::encode_path_segment(& self.model_name)
+                ::replicate_client::runtime::encode_path_segment(& self.model_owner) ?,
+                ::replicate_client::runtime::encode_path_segment(& self.model_name) ?
             ),
             "models.readme.get",
         );
@@ -1344,8 +1347,8 @@ impl<'a> ModelsUpdate<'a> {
             "PATCH",
             ::std::format!(
                 "/models/{}/{}", ::replicate_client::runtime::encode_path_segment(& self
-                .model_owner), ::replicate_client::runtime::encode_path_segment(& self
-                .model_name)
+                .model_owner) ?, ::replicate_client::runtime::encode_path_segment(& self
+                .model_name) ?
             ),
             "models.update",
         );
@@ -1393,9 +1396,9 @@ impl<'a> ModelsVersionsDelete<'a> {
             "DELETE",
             ::std::format!(
                 "/models/{}/{}/versions/{}",
-                ::replicate_client::runtime::encode_path_segment(& self.model_owner),
-                ::replicate_client::runtime::encode_path_segment(& self.model_name),
-                ::replicate_client::runtime::encode_path_segment(& self.version_id)
+                ::replicate_client::runtime::encode_path_segment(& self.model_owner) ?,
+                ::replicate_client::runtime::encode_path_segment(& self.model_name) ?,
+                ::replicate_client::runtime::encode_path_segment(& self.version_id) ?
             ),
             "models.versions.delete",
         );
@@ -1438,9 +1441,9 @@ impl<'a> ModelsVersionsGet<'a> {
             "GET",
             ::std::format!(
                 "/models/{}/{}/versions/{}",
-                ::replicate_client::runtime::encode_path_segment(& self.model_owner),
-                ::replicate_client::runtime::encode_path_segment(& self.model_name),
-                ::replicate_client::runtime::encode_path_segment(& self.version_id)
+                ::replicate_client::runtime::encode_path_segment(& self.model_owner) ?,
+                ::replicate_client::runtime::encode_path_segment(& self.model_name) ?,
+                ::replicate_client::runtime::encode_path_segment(& self.version_id) ?
             ),
             "models.versions.get",
         );
@@ -1487,8 +1490,8 @@ impl<'a> ModelsVersionsList<'a> {
             "GET",
             ::std::format!(
                 "/models/{}/{}/versions",
-                ::replicate_client::runtime::encode_path_segment(& self.model_owner),
-                ::replicate_client::runtime::encode_path_segment(& self.model_name)
+                ::replicate_client::runtime::encode_path_segment(& self.model_owner) ?,
+                ::replicate_client::runtime::encode_path_segment(& self.model_name) ?
             ),
             "models.versions.list",
         );
@@ -1547,7 +1550,7 @@ impl<'a> PredictionsCancel<'a> {
             "POST",
             ::std::format!(
                 "/predictions/{}/cancel",
-                ::replicate_client::runtime::encode_path_segment(& self.prediction_id)
+                ::replicate_client::runtime::encode_path_segment(& self.prediction_id) ?
             ),
             "predictions.cancel",
         );
@@ -1710,7 +1713,7 @@ impl<'a> PredictionsGet<'a> {
             "GET",
             ::std::format!(
                 "/predictions/{}", ::replicate_client::runtime::encode_path_segment(&
-                self.prediction_id)
+                self.prediction_id) ?
             ),
             "predictions.get",
         );
@@ -1904,7 +1907,7 @@ impl<'a> TrainingsCancel<'a> {
             "POST",
             ::std::format!(
                 "/trainings/{}/cancel",
-                ::replicate_client::runtime::encode_path_segment(& self.training_id)
+                ::replicate_client::runtime::encode_path_segment(& self.training_id) ?
             ),
             "trainings.cancel",
         );
@@ -1953,9 +1956,9 @@ impl<'a> TrainingsCreate<'a> {
             "POST",
             ::std::format!(
                 "/models/{}/{}/versions/{}/trainings",
-                ::replicate_client::runtime::encode_path_segment(& self.model_owner),
-                ::replicate_client::runtime::encode_path_segment(& self.model_name),
-                ::replicate_client::runtime::encode_path_segment(& self.version_id)
+                ::replicate_client::runtime::encode_path_segment(& self.model_owner) ?,
+                ::replicate_client::runtime::encode_path_segment(& self.model_name) ?,
+                ::replicate_client::runtime::encode_path_segment(& self.version_id) ?
             ),
             "trainings.create",
         );
@@ -2005,7 +2008,7 @@ impl<'a> TrainingsGet<'a> {
             "GET",
             ::std::format!(
                 "/trainings/{}", ::replicate_client::runtime::encode_path_segment(& self
-                .training_id)
+                .training_id) ?
             ),
             "trainings.get",
         );
