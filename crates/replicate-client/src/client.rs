@@ -550,7 +550,8 @@ impl ClientBuilder {
 
     /// The longest one call may take in all: every attempt, backoff and throttling pause
     /// included (default: none; each attempt is still bounded by [`timeout`](Self::timeout)).
-    /// Past it the call fails with [`Error::Timeout`]. A request that may create something
+    /// Past it the call fails with [`Error::Timeout`]; a retry that could only start after it
+    /// is not waited for (the last answer is returned at once). A request that may create something
     /// (POST, PATCH) is never cut short while in flight, since what it created would be lost
     /// to the caller: for those the deadline only stops retries. It does not bound
     /// `wait`/`run`, which have their own deadline
