@@ -151,7 +151,10 @@ impl Client {
     }
 
     fn is_api_origin(&self, url: &reqwest::Url) -> bool {
-        self.inner.api_origin.as_ref() == Some(&redirect::origin(url))
+        self.inner
+            .api_origin
+            .as_ref()
+            .is_some_and(|o| redirect::same_origin(o, url))
     }
 
     /// Sends one request (with retries) and reads the whole response (up to the size limit).
@@ -289,6 +292,11 @@ impl Client {
         if response.content_length().is_some_and(|n| n > limit) {
             return Err(too_large());
         }
+        if response.content_length().is_some() {
+            // The length is known and within the limit (checked above), and hyper enforces it:
+            // read in one piece, without copying chunk by chunk.
+            return response.bytes().await.map_err(|e| transport(operation, e));
+        }
         let mut body = BytesMut::new();
         while let Some(chunk) = response
             .chunk()
@@ -324,7 +332,7 @@ impl Client {
             self.inner.throttle.ready().await;
             tracing::trace!(attempt = retry + 1, hop = visited.len(), "sending");
             let response = self
-                .build_request(request, method.clone(), url.clone())?
+                .build_request(request, method.clone(), url)?
                 .send()
                 .await
                 .map_err(|e| transport(operation, e))?;
@@ -332,6 +340,9 @@ impl Client {
             if !redirect::is_redirect(status) {
                 return Ok(response);
             }
+            // Only a redirect needs the URL again (redirects are never followed by reqwest, so
+            // the response's URL is the one sent).
+            let current = response.url().clone();
             let location = response
                 .headers()
                 .get(reqwest::header::LOCATION)
@@ -340,13 +351,13 @@ impl Client {
                 request.method,
                 request.cross_origin_redirects,
                 &visited,
-                &url,
+                &current,
                 status,
                 location,
             ) {
                 Redirect::Follow(next) => {
                     tracing::debug!(status, to = %next, "following redirect");
-                    visited.push(url);
+                    visited.push(current);
                     url = reqwest::Url::parse(&next).map_err(|e| {
                         Error::InvalidRequest(format!("invalid redirect URL {next:?}: {e}"))
                     })?;

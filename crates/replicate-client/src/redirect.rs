@@ -39,6 +39,14 @@ pub(crate) fn origin(url: &reqwest::Url) -> Origin {
     )
 }
 
+/// True when `url` is on `origin` (checked on every request, so without allocating; the URL
+/// parser has already lower-cased scheme and host).
+pub(crate) fn same_origin(origin: &Origin, url: &reqwest::Url) -> bool {
+    origin.0 == url.scheme()
+        && origin.1.as_deref() == url.host_str()
+        && origin.2 == url.port_or_known_default()
+}
+
 /// Decides a redirect from `current` (reached after `visited`, the first being the URL the
 /// caller asked for) to `location`.
 pub(crate) fn decide(

@@ -57,6 +57,9 @@ impl RetryPolicy {
 #[derive(Debug, Default)]
 pub(crate) struct Throttle {
     until: Mutex<Option<Instant>>,
+    /// Set once any pause was asked for, so the common case (never throttled) costs one
+    /// atomic load per request, not a lock.
+    ever: std::sync::atomic::AtomicBool,
 }
 
 impl Throttle {
@@ -70,10 +73,14 @@ impl Throttle {
         if until.is_none_or(|u| u < end) {
             *until = Some(end);
         }
+        self.ever.store(true, std::sync::atomic::Ordering::Release);
     }
 
     /// Waits until no pause is in force.
     pub(crate) async fn ready(&self) {
+        if !self.ever.load(std::sync::atomic::Ordering::Acquire) {
+            return;
+        }
         loop {
             let until = *self.until.lock().unwrap_or_else(|e| e.into_inner());
             match until {
