@@ -280,12 +280,26 @@ pub mod check {
 
     /// Matches the schema's regular expression.
     pub fn pattern<T: Text + ?Sized>(field: &str, value: &T, pattern: &str) -> Result<(), Error> {
-        let re = regex::Regex::new(pattern).map_err(|e| {
-            fail(
-                field,
-                format!("the schema's pattern {pattern:?} is not a valid regex: {e}"),
-            )
-        })?;
+        // Compiled once per pattern for the life of the program, not once per check.
+        static COMPILED: std::sync::LazyLock<
+            std::sync::Mutex<std::collections::HashMap<String, regex::Regex>>,
+        > = std::sync::LazyLock::new(Default::default);
+        let re = {
+            let mut compiled = COMPILED.lock().unwrap_or_else(|e| e.into_inner());
+            match compiled.get(pattern) {
+                Some(re) => re.clone(),
+                None => {
+                    let re = regex::Regex::new(pattern).map_err(|e| {
+                        fail(
+                            field,
+                            format!("the schema's pattern {pattern:?} is not a valid regex: {e}"),
+                        )
+                    })?;
+                    compiled.insert(pattern.to_string(), re.clone());
+                    re
+                }
+            }
+        };
         if re.is_match(value.text()) {
             Ok(())
         } else {
