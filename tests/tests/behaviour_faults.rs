@@ -803,3 +803,24 @@ async fn a_create_answer_that_does_not_decode_keeps_the_id() {
         .unwrap_err();
     assert_eq!(err.prediction_id(), Some("p-drifted"), "{err:?}");
 }
+
+// Beyond the list: a poll answered with another prediction is not taken for ours.
+#[tokio::test]
+async fn a_poll_answered_with_another_prediction_is_an_error() {
+    let server = FakeReplicate::start().await;
+    let c = client(&server);
+    let mut other = prediction_json(&server);
+    let p = created(&c, json!({"fake_steps": 5})).await;
+    other["status"] = json!("succeeded");
+    server.faults().respond_next(1, Canned::json(&other));
+    let options = WaitOptions {
+        initial_interval: Duration::from_millis(5),
+        ..WaitOptions::default()
+    };
+    let err = c.wait(p.clone(), options).await.unwrap_err();
+    assert!(
+        matches!(&err, Error::AfterCreate { source, .. } if matches!(**source, Error::Protocol { .. })),
+        "{err:?}"
+    );
+    assert_eq!(err.prediction_id(), Some(p.id.as_str()));
+}

@@ -390,6 +390,7 @@ impl Client {
         let deadline = deadline_after(options.timeout);
         let start = Instant::now();
         let mut interval = options.initial_interval;
+        let id = prediction.id.clone();
         let mut current = prediction;
         let report = |p: &Prediction| {
             if let Some(progress) = &options.progress {
@@ -411,10 +412,20 @@ impl Client {
             interval = (interval + interval / 2).min(options.max_interval);
             // The deadline bounds the poll too (a hanging server, its retries): whatever is
             // in flight at the deadline is dropped.
-            let poll = self.predictions().get(current.id.clone());
+            let poll = self.predictions().get(id.clone());
             match tokio::time::timeout_at(deadline.into(), poll).await {
                 Ok(next) => {
                     let next = next?;
+                    if next.id != id {
+                        // Following another prediction's status would report the wrong outcome.
+                        return Err(Error::Protocol {
+                            operation: "predictions.get",
+                            message: format!(
+                                "asked for prediction {id}, the server answered with {}",
+                                next.id
+                            ),
+                        });
+                    }
                     if next.status != current.status || next.logs != current.logs {
                         report(&next);
                     }
