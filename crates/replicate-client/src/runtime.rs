@@ -10,6 +10,22 @@ use std::time::Duration;
 pub use crate::pagination::{paginate, ItemStream, Page};
 pub use bytes::Bytes;
 
+/// Makes a generated request builder awaitable: `builder.await` is `builder.send()`. One line
+/// in generated code instead of an `IntoFuture` impl per operation.
+#[macro_export]
+#[doc(hidden)]
+macro_rules! awaitable {
+    ($builder:ident, $output:ty) => {
+        impl<'a> ::std::future::IntoFuture for $builder<'a> {
+            type Output = ::std::result::Result<$output, $crate::Error>;
+            type IntoFuture = $crate::runtime::BoxFuture<'a, Self::Output>;
+            fn into_future(self) -> Self::IntoFuture {
+                ::std::boxed::Box::pin(self.send())
+            }
+        }
+    };
+}
+
 /// The future type of request builders' `IntoFuture`.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 

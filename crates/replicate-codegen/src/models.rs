@@ -1224,10 +1224,22 @@ fn render_enum(
                 .map(|(_, w)| w.as_str().unwrap_or_default().to_string())
                 .collect::<Vec<_>>()
                 .join(", ");
+            // Each variant carries its wire value for serde, so the (de)serialisers are derived.
+            let renamed = variants.iter().map(|(v, w)| {
+                let v = ident(v);
+                let w = w.as_str().unwrap_or_default();
+                let vd = format!(" `{w}`");
+                quote! { #[doc = #vd] #[serde(rename = #w)] #v, }
+            });
             quote! {
                 #d
-                #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-                pub enum #n { #(#decl)* }
+                #[derive(
+                    Debug, Clone, Copy, PartialEq, Eq, Hash,
+                    ::replicate_client::__private::serde::Serialize,
+                    ::replicate_client::__private::serde::Deserialize
+                )]
+                #[serde(crate = "::replicate_client::__private::serde")]
+                pub enum #n { #(#renamed)* }
                 impl #n {
                     /// The value sent on the wire.
                     pub fn as_str(&self) -> &'static str {
@@ -1249,17 +1261,6 @@ fn render_enum(
                                 message: ::std::format!("{other:?} is not one of: {}", #expected),
                             }),
                         }
-                    }
-                }
-                impl ::replicate_client::__private::serde::Serialize for #n {
-                    fn serialize<S: ::replicate_client::__private::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
-                        s.serialize_str(self.as_str())
-                    }
-                }
-                impl<'de> ::replicate_client::__private::serde::Deserialize<'de> for #n {
-                    fn deserialize<D: ::replicate_client::__private::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
-                        let value = <::std::string::String as ::replicate_client::__private::serde::Deserialize>::deserialize(d)?;
-                        value.parse().map_err(::replicate_client::__private::serde::de::Error::custom)
                     }
                 }
             }

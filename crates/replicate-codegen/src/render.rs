@@ -803,13 +803,7 @@ fn render_operation(op: &Operation, space: &TypeSpace) -> TokenStream {
             }
             #stream
         }
-        impl<'a> ::std::future::IntoFuture for #b<'a> {
-            type Output = ::std::result::Result<#resp_ty, ::replicate_client::Error>;
-            type IntoFuture = ::replicate_client::runtime::BoxFuture<'a, Self::Output>;
-            fn into_future(self) -> Self::IntoFuture {
-                ::std::boxed::Box::pin(self.send())
-            }
-        }
+        ::replicate_client::awaitable!(#b, #resp_ty);
         #response_enum
     }
 }
@@ -992,6 +986,7 @@ fn is_string_enum(space: &TypeSpace, ty: &Ty) -> bool {
 
 /// Formats tokens as a Rust file with the `@generated` header.
 pub fn format_file(tokens: TokenStream, header: &str) -> Result<String> {
+    let tokens = shorten_prelude_paths(tokens);
     let file: syn::File = syn::parse2(tokens.clone()).map_err(|e| {
         Error::new(
             ErrorKind::Internal,
@@ -1081,5 +1076,126 @@ mod rename_tests {
         assert!(after.contains(":: replicate :: Error"), "{after}");
         assert!(after.contains("struct S { replicate_client :"), "{after}");
         assert!(after.contains("self . replicate_client"), "{after}");
+    }
+}
+
+/// Writes prelude items by their short names (`::std::option::Option` → `Option`,
+/// `::std::result::Result::Ok` → `Ok`, `::std::format!` → `format!`). Safe because generated
+/// code lives in modules of its own, where only the prelude is in scope, and `naming` never
+/// gives a generated type a prelude name (`Option`, `Result`, `String`, `Vec`, `Box`, ...).
+pub fn shorten_prelude_paths(tokens: TokenStream) -> TokenStream {
+    use proc_macro2::{Group, TokenTree};
+    /// `::std::<module>::<Item>` paths whose item is in the prelude.
+    const PRELUDE: &[(&str, &str)] = &[
+        ("option", "Option"),
+        ("result", "Result"),
+        ("string", "String"),
+        ("string", "ToString"),
+        ("vec", "Vec"),
+        ("boxed", "Box"),
+        ("convert", "Into"),
+        ("convert", "From"),
+        ("convert", "TryFrom"),
+        ("default", "Default"),
+        ("iter", "Iterator"),
+    ];
+    /// Variants the prelude names on their own.
+    const VARIANTS: &[(&str, &str)] = &[
+        ("Option", "Some"),
+        ("Option", "None"),
+        ("Result", "Ok"),
+        ("Result", "Err"),
+    ];
+    const MACROS: &[&str] = &["format", "write", "vec", "stringify", "concat"];
+    let input: Vec<TokenTree> = tokens.into_iter().collect();
+    let text = |t: Option<&TokenTree>| t.map(|t| t.to_string()).unwrap_or_default();
+    let is_sep = |i: usize| {
+        matches!(
+            (input.get(i), input.get(i + 1)),
+            (Some(TokenTree::Punct(a)), Some(TokenTree::Punct(b)))
+                if a.as_char() == ':' && b.as_char() == ':'
+        )
+    };
+    let mut out: Vec<TokenTree> = Vec::with_capacity(input.len());
+    let mut i = 0;
+    while i < input.len() {
+        // A path starting here with a leading `::`, and not continuing one (`a::std::..`):
+        // after a keyword (`impl ::std::..`, `for ::std::..`) a new path starts.
+        const STARTS_PATH: &[&str] = &[
+            "impl", "for", "as", "dyn", "where", "in", "return", "let", "mut", "ref", "move",
+            "pub", "type", "const", "static", "fn", "use", "struct", "enum", "match", "if", "else",
+            "while", "break",
+        ];
+        let continues = matches!(
+            out.last(),
+            Some(TokenTree::Ident(id)) if !STARTS_PATH.contains(&id.to_string().as_str())
+        );
+        if !continues && is_sep(i) && text(input.get(i + 2)) == "std" && is_sep(i + 3) {
+            let module = text(input.get(i + 5));
+            // `::std::format!` and friends.
+            if MACROS.contains(&module.as_str()) && text(input.get(i + 6)) == "!" {
+                out.push(input[i + 5].clone());
+                i += 6;
+                continue;
+            }
+            if is_sep(i + 6) {
+                let item = text(input.get(i + 8));
+                if PRELUDE.contains(&(module.as_str(), item.as_str())) {
+                    // `::std::option::Option::Some` → `Some`.
+                    let variant = text(input.get(i + 11));
+                    if is_sep(i + 9) && VARIANTS.contains(&(item.as_str(), variant.as_str())) {
+                        out.push(input[i + 11].clone());
+                        i += 12;
+                    } else {
+                        out.push(input[i + 8].clone());
+                        i += 9;
+                    }
+                    continue;
+                }
+            }
+        }
+        let tree = match &input[i] {
+            TokenTree::Group(g) => {
+                let mut short = Group::new(g.delimiter(), shorten_prelude_paths(g.stream()));
+                short.set_span(g.span());
+                TokenTree::Group(short)
+            }
+            other => other.clone(),
+        };
+        out.push(tree);
+        i += 1;
+    }
+    out.into_iter().collect()
+}
+
+#[cfg(test)]
+mod shorten_tests {
+    use super::*;
+    use quote::quote;
+
+    #[test]
+    fn prelude_paths_are_shortened_and_nothing_else() {
+        let before = quote! {
+            fn f(x: ::std::option::Option<::std::string::String>) -> ::std::result::Result<::std::vec::Vec<u8>, E> {
+                let _ = ::std::option::Option::Some(1);
+                let _ = ::std::format!("{}", 1);
+                let _ = ::std::iter::once(1);
+                let _ = a::std::option::Option::None;
+                impl ::std::convert::From<u8> for X {}
+                ::std::result::Result::Ok(::std::vec::Vec::new())
+            }
+        };
+        let after = shorten_prelude_paths(before).to_string();
+        assert!(after.contains("x : Option < String >"), "{after}");
+        assert!(after.contains("-> Result < Vec < u8 > , E >"), "{after}");
+        assert!(after.contains("Some (1)"), "{after}");
+        assert!(after.contains("format ! ("), "{after}");
+        assert!(after.contains(":: std :: iter :: once"), "{after}");
+        assert!(
+            after.contains("a :: std :: option :: Option :: None"),
+            "{after}"
+        );
+        assert!(after.contains("Ok (Vec :: new ())"), "{after}");
+        assert!(after.contains("impl From < u8 > for X"), "{after}");
     }
 }

@@ -14,38 +14,26 @@ impl<'a> MetricsGet<'a> {
     /// The request this builder describes, without sending it.
     pub fn into_request(
         self,
-    ) -> ::std::result::Result<
-        ::replicate_client::runtime::RequestSpec,
-        ::replicate_client::Error,
-    > {
+    ) -> Result<::replicate_client::runtime::RequestSpec, ::replicate_client::Error> {
         let mut request = ::replicate_client::runtime::RequestSpec::new(
             "GET",
-            ::std::string::String::from("/metrics"),
+            String::from("/metrics"),
             "metrics.get",
         );
         request.accept("application/json");
-        ::std::result::Result::Ok(request)
+        Ok(request)
     }
     /// Sends the request: `GET /metrics`.
     pub async fn send(
         self,
-    ) -> ::std::result::Result<types::MetricsGetResponse, ::replicate_client::Error> {
+    ) -> Result<types::MetricsGetResponse, ::replicate_client::Error> {
         let client = self.client;
         let request = self.into_request()?;
         let response = client.execute(request).await?;
         response.json()
     }
 }
-impl<'a> ::std::future::IntoFuture for MetricsGet<'a> {
-    type Output = ::std::result::Result<
-        types::MetricsGetResponse,
-        ::replicate_client::Error,
-    >;
-    type IntoFuture = ::replicate_client::runtime::BoxFuture<'a, Self::Output>;
-    fn into_future(self) -> Self::IntoFuture {
-        ::std::boxed::Box::pin(self.send())
-    }
-}
+::replicate_client::awaitable!(MetricsGet, types::MetricsGetResponse);
 /// Operations on `metrics`; get one from the client.
 #[derive(Debug, Clone, Copy)]
 pub struct Metrics<'a> {

@@ -7,28 +7,24 @@
 pub struct MetricsGetResponse {
     /// The `input` field.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub input: ::std::option::Option<
-        ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-    >,
+    pub input: Option<::serde_json::Map<String, ::serde_json::Value>>,
     /// The `counts` field.
-    pub counts: ::std::collections::BTreeMap<::std::string::String, i64>,
+    pub counts: ::std::collections::BTreeMap<String, i64>,
     /// The `metrics` field.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub metrics: ::std::option::Option<MetricsGetResponseMetrics>,
+    pub metrics: Option<MetricsGetResponseMetrics>,
     /// The `anything` field.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub anything: ::std::option::Option<::serde_json::Value>,
+    pub anything: Option<::serde_json::Value>,
 }
 impl MetricsGetResponse {
     /// Creates a value from its required fields; optional fields start empty.
-    pub fn new(
-        counts: ::std::collections::BTreeMap<::std::string::String, i64>,
-    ) -> Self {
+    pub fn new(counts: ::std::collections::BTreeMap<String, i64>) -> Self {
         Self {
-            input: ::std::option::Option::None,
+            input: None,
             counts,
-            metrics: ::std::option::Option::None,
-            anything: ::std::option::Option::None,
+            metrics: None,
+            anything: None,
         }
     }
 }
@@ -37,11 +33,8 @@ impl MetricsGetResponse {
 pub struct MetricsGetResponseMetrics {
     /// The `predict_time` field.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub predict_time: ::std::option::Option<f64>,
+    pub predict_time: Option<f64>,
     /// Properties not listed in the schema, kept as they came.
     #[serde(flatten)]
-    pub additional_properties: ::std::collections::BTreeMap<
-        ::std::string::String,
-        ::serde_json::Value,
-    >,
+    pub additional_properties: ::std::collections::BTreeMap<String, ::serde_json::Value>,
 }

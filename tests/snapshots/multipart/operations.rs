@@ -15,13 +15,10 @@ impl<'a> FilesCreate<'a> {
     /// The request this builder describes, without sending it.
     pub fn into_request(
         self,
-    ) -> ::std::result::Result<
-        ::replicate_client::runtime::RequestSpec,
-        ::replicate_client::Error,
-    > {
+    ) -> Result<::replicate_client::runtime::RequestSpec, ::replicate_client::Error> {
         let mut request = ::replicate_client::runtime::RequestSpec::new(
             "POST",
-            ::std::string::String::from("/files"),
+            String::from("/files"),
             "files.create",
         );
         {
@@ -29,28 +26,19 @@ impl<'a> FilesCreate<'a> {
             request.multipart_body(body.into_multipart()?);
         }
         request.accept("application/json");
-        ::std::result::Result::Ok(request)
+        Ok(request)
     }
     /// Sends the request: `POST /files`.
     pub async fn send(
         self,
-    ) -> ::std::result::Result<types::FilesCreateResponse, ::replicate_client::Error> {
+    ) -> Result<types::FilesCreateResponse, ::replicate_client::Error> {
         let client = self.client;
         let request = self.into_request()?;
         let response = client.execute(request).await?;
         response.json()
     }
 }
-impl<'a> ::std::future::IntoFuture for FilesCreate<'a> {
-    type Output = ::std::result::Result<
-        types::FilesCreateResponse,
-        ::replicate_client::Error,
-    >;
-    type IntoFuture = ::replicate_client::runtime::BoxFuture<'a, Self::Output>;
-    fn into_future(self) -> Self::IntoFuture {
-        ::std::boxed::Box::pin(self.send())
-    }
-}
+::replicate_client::awaitable!(FilesCreate, types::FilesCreateResponse);
 /// Operations on `files`; get one from the client.
 #[derive(Debug, Clone, Copy)]
 pub struct Files<'a> {
@@ -58,10 +46,7 @@ pub struct Files<'a> {
 }
 impl<'a> Files<'a> {
     /// `POST /files` (`files.create`).
-    pub fn create(
-        &self,
-        body: impl ::std::convert::Into<types::FilesCreateRequest>,
-    ) -> FilesCreate<'a> {
+    pub fn create(&self, body: impl Into<types::FilesCreateRequest>) -> FilesCreate<'a> {
         FilesCreate {
             client: self.client,
             body: body.into(),

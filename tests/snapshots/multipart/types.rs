@@ -8,22 +8,20 @@ pub struct FilesCreateRequest {
     /// The `content` field.
     pub content: ::replicate_client::runtime::FilePart,
     /// The `filename` field.
-    pub filename: ::std::option::Option<::std::string::String>,
+    pub filename: Option<String>,
     /// The `metadata` field. Default: `{}`.
-    pub metadata: ::std::option::Option<
-        ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-    >,
+    pub metadata: Option<::serde_json::Map<String, ::serde_json::Value>>,
     /// The `type` field. Default: `"application/octet-stream"`.
-    pub type_: ::std::option::Option<::std::string::String>,
+    pub type_: Option<String>,
 }
 impl FilesCreateRequest {
     /// Creates a value from its required fields; optional fields start empty.
     pub fn new(content: ::replicate_client::runtime::FilePart) -> Self {
         Self {
             content,
-            filename: ::std::option::Option::None,
-            metadata: ::std::option::Option::None,
-            type_: ::std::option::Option::None,
+            filename: None,
+            metadata: None,
+            type_: None,
         }
     }
 }
@@ -32,30 +30,27 @@ impl FilesCreateRequest {
 pub struct FilesCreateResponse {
     /// The `id` field.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub id: ::std::option::Option<::std::string::String>,
+    pub id: Option<String>,
 }
 impl FilesCreateRequest {
     /// Encodes the form as `multipart/form-data` parts.
     pub fn into_multipart(
         self,
-    ) -> ::std::result::Result<
-        ::replicate_client::runtime::MultipartForm,
-        ::replicate_client::Error,
-    > {
+    ) -> Result<::replicate_client::runtime::MultipartForm, ::replicate_client::Error> {
         let mut form = ::replicate_client::runtime::MultipartForm::new();
         {
             let value = self.content;
             form.file("content", value);
         }
-        if let ::std::option::Option::Some(value) = self.filename {
+        if let Some(value) = self.filename {
             form.text("filename", value.to_string());
         }
-        if let ::std::option::Option::Some(value) = self.metadata {
+        if let Some(value) = self.metadata {
             form.json("metadata", &value)?;
         }
-        if let ::std::option::Option::Some(value) = self.type_ {
+        if let Some(value) = self.type_ {
             form.text("type", value.to_string());
         }
-        ::std::result::Result::Ok(form)
+        Ok(form)
     }
 }

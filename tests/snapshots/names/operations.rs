@@ -9,68 +9,50 @@ use super::types;
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct ModelsVersionsGet<'a> {
     client: &'a ::replicate_client::Client,
-    model_owner: ::std::string::String,
+    model_owner: String,
 }
 impl<'a> ModelsVersionsGet<'a> {
     /// The request this builder describes, without sending it.
     pub fn into_request(
         self,
-    ) -> ::std::result::Result<
-        ::replicate_client::runtime::RequestSpec,
-        ::replicate_client::Error,
-    > {
+    ) -> Result<::replicate_client::runtime::RequestSpec, ::replicate_client::Error> {
         let mut request = ::replicate_client::runtime::RequestSpec::new(
             "GET",
-            ::std::format!(
+            format!(
                 "/models/{}/versions", ::replicate_client::runtime::encode_path_segment(&
                 self.model_owner) ?
             ),
             "models.versions.get",
         );
         request.accept("application/json");
-        ::std::result::Result::Ok(request)
+        Ok(request)
     }
     /// Sends the request: `GET /models/{model_owner}/versions`.
     pub async fn send(
         self,
-    ) -> ::std::result::Result<
-        types::ModelsVersionsGetResponse,
-        ::replicate_client::Error,
-    > {
+    ) -> Result<types::ModelsVersionsGetResponse, ::replicate_client::Error> {
         let client = self.client;
         let request = self.into_request()?;
         let response = client.execute(request).await?;
         response.json()
     }
 }
-impl<'a> ::std::future::IntoFuture for ModelsVersionsGet<'a> {
-    type Output = ::std::result::Result<
-        types::ModelsVersionsGetResponse,
-        ::replicate_client::Error,
-    >;
-    type IntoFuture = ::replicate_client::runtime::BoxFuture<'a, Self::Output>;
-    fn into_future(self) -> Self::IntoFuture {
-        ::std::boxed::Box::pin(self.send())
-    }
-}
+::replicate_client::awaitable!(ModelsVersionsGet, types::ModelsVersionsGetResponse);
 /// Request builder for `search`: set optional parameters, then `.await` it (or call `send`).
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct Search<'a> {
     client: &'a ::replicate_client::Client,
-    query: ::std::string::String,
+    query: String,
 }
 impl<'a> Search<'a> {
     /// The request this builder describes, without sending it.
     pub fn into_request(
         self,
-    ) -> ::std::result::Result<
-        ::replicate_client::runtime::RequestSpec,
-        ::replicate_client::Error,
-    > {
+    ) -> Result<::replicate_client::runtime::RequestSpec, ::replicate_client::Error> {
         let mut request = ::replicate_client::runtime::RequestSpec::new(
             "GET",
-            ::std::string::String::from("/search"),
+            String::from("/search"),
             "search",
         );
         {
@@ -79,25 +61,17 @@ impl<'a> Search<'a> {
         }
         request.without_auth();
         request.accept("application/json");
-        ::std::result::Result::Ok(request)
+        Ok(request)
     }
     /// Sends the request: `GET /search`.
-    pub async fn send(
-        self,
-    ) -> ::std::result::Result<types::Option_, ::replicate_client::Error> {
+    pub async fn send(self) -> Result<types::Option_, ::replicate_client::Error> {
         let client = self.client;
         let request = self.into_request()?;
         let response = client.execute(request).await?;
         response.json()
     }
 }
-impl<'a> ::std::future::IntoFuture for Search<'a> {
-    type Output = ::std::result::Result<types::Option_, ::replicate_client::Error>;
-    type IntoFuture = ::replicate_client::runtime::BoxFuture<'a, Self::Output>;
-    fn into_future(self) -> Self::IntoFuture {
-        ::std::boxed::Box::pin(self.send())
-    }
-}
+::replicate_client::awaitable!(Search, types::Option_);
 /// Request builder for `webhooks.default.secret.get`: set optional parameters, then `.await` it (or call `send`).
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -108,35 +82,24 @@ impl<'a> WebhooksDefaultSecretGet<'a> {
     /// The request this builder describes, without sending it.
     pub fn into_request(
         self,
-    ) -> ::std::result::Result<
-        ::replicate_client::runtime::RequestSpec,
-        ::replicate_client::Error,
-    > {
+    ) -> Result<::replicate_client::runtime::RequestSpec, ::replicate_client::Error> {
         let mut request = ::replicate_client::runtime::RequestSpec::new(
             "GET",
-            ::std::string::String::from("/webhooks/default/secret"),
+            String::from("/webhooks/default/secret"),
             "webhooks.default.secret.get",
         );
         request.accept("application/json");
-        ::std::result::Result::Ok(request)
+        Ok(request)
     }
     /// Sends the request: `GET /webhooks/default/secret`.
-    pub async fn send(
-        self,
-    ) -> ::std::result::Result<types::Result_, ::replicate_client::Error> {
+    pub async fn send(self) -> Result<types::Result_, ::replicate_client::Error> {
         let client = self.client;
         let request = self.into_request()?;
         let response = client.execute(request).await?;
         response.json()
     }
 }
-impl<'a> ::std::future::IntoFuture for WebhooksDefaultSecretGet<'a> {
-    type Output = ::std::result::Result<types::Result_, ::replicate_client::Error>;
-    type IntoFuture = ::replicate_client::runtime::BoxFuture<'a, Self::Output>;
-    fn into_future(self) -> Self::IntoFuture {
-        ::std::boxed::Box::pin(self.send())
-    }
-}
+::replicate_client::awaitable!(WebhooksDefaultSecretGet, types::Result_);
 /// Operations on `models.versions`; get one from the client.
 #[derive(Debug, Clone, Copy)]
 pub struct ModelsVersions<'a> {
@@ -144,10 +107,7 @@ pub struct ModelsVersions<'a> {
 }
 impl<'a> ModelsVersions<'a> {
     /// `GET /models/{model_owner}/versions` (`models.versions.get`).
-    pub fn get(
-        &self,
-        model_owner: impl ::std::convert::Into<::std::string::String>,
-    ) -> ModelsVersionsGet<'a> {
+    pub fn get(&self, model_owner: impl Into<String>) -> ModelsVersionsGet<'a> {
         ModelsVersionsGet {
             client: self.client,
             model_owner: model_owner.into(),
@@ -229,10 +189,7 @@ impl Client {
         Webhooks { client: &self.inner }
     }
     /// `GET /search` (`search`).
-    pub fn search(
-        &self,
-        query: impl ::std::convert::Into<::std::string::String>,
-    ) -> Search<'_> {
+    pub fn search(&self, query: impl Into<String>) -> Search<'_> {
         Search {
             client: &self.inner,
             query: query.into(),

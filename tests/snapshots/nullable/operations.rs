@@ -9,44 +9,33 @@ use super::types;
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct ThingsGet<'a> {
     client: &'a ::replicate_client::Client,
-    id: ::std::string::String,
+    id: String,
 }
 impl<'a> ThingsGet<'a> {
     /// The request this builder describes, without sending it.
     pub fn into_request(
         self,
-    ) -> ::std::result::Result<
-        ::replicate_client::runtime::RequestSpec,
-        ::replicate_client::Error,
-    > {
+    ) -> Result<::replicate_client::runtime::RequestSpec, ::replicate_client::Error> {
         let mut request = ::replicate_client::runtime::RequestSpec::new(
             "GET",
-            ::std::format!(
+            format!(
                 "/things/{}", ::replicate_client::runtime::encode_path_segment(& self.id)
                 ?
             ),
             "things.get",
         );
         request.accept("application/json");
-        ::std::result::Result::Ok(request)
+        Ok(request)
     }
     /// Sends the request: `GET /things/{id}`.
-    pub async fn send(
-        self,
-    ) -> ::std::result::Result<types::Thing, ::replicate_client::Error> {
+    pub async fn send(self) -> Result<types::Thing, ::replicate_client::Error> {
         let client = self.client;
         let request = self.into_request()?;
         let response = client.execute(request).await?;
         response.json()
     }
 }
-impl<'a> ::std::future::IntoFuture for ThingsGet<'a> {
-    type Output = ::std::result::Result<types::Thing, ::replicate_client::Error>;
-    type IntoFuture = ::replicate_client::runtime::BoxFuture<'a, Self::Output>;
-    fn into_future(self) -> Self::IntoFuture {
-        ::std::boxed::Box::pin(self.send())
-    }
-}
+::replicate_client::awaitable!(ThingsGet, types::Thing);
 /// Operations on `things`; get one from the client.
 #[derive(Debug, Clone, Copy)]
 pub struct Things<'a> {
@@ -54,10 +43,7 @@ pub struct Things<'a> {
 }
 impl<'a> Things<'a> {
     /// `GET /things/{id}` (`things.get`).
-    pub fn get(
-        &self,
-        id: impl ::std::convert::Into<::std::string::String>,
-    ) -> ThingsGet<'a> {
+    pub fn get(&self, id: impl Into<String>) -> ThingsGet<'a> {
         ThingsGet {
             client: self.client,
             id: id.into(),

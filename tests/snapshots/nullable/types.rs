@@ -6,29 +6,29 @@
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct Thing {
     /// The `id` field.
-    pub id: ::std::string::String,
+    pub id: String,
     /// The `next` field.
     #[serde(default)]
-    pub next: ::std::option::Option<::std::string::String>,
+    pub next: Option<String>,
     /// The `error` field.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub error: ::std::option::Option<::std::string::String>,
+    pub error: Option<String>,
     /// The `count` field.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub count: ::std::option::Option<i64>,
+    pub count: Option<i64>,
     /// The `ratio` field.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub ratio: ::std::option::Option<f64>,
+    pub ratio: Option<f64>,
 }
 impl Thing {
     /// Creates a value from its required fields; optional fields start empty.
-    pub fn new(id: impl ::std::convert::Into<::std::string::String>) -> Self {
+    pub fn new(id: impl Into<String>) -> Self {
         Self {
             id: id.into(),
-            next: ::std::option::Option::None,
-            error: ::std::option::Option::None,
-            count: ::std::option::Option::None,
-            ratio: ::std::option::Option::None,
+            next: None,
+            error: None,
+            count: None,
+            ratio: None,
         }
     }
 }

@@ -9,50 +9,35 @@ use super::types;
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct PredictionsGet<'a> {
     client: &'a ::replicate_client::Client,
-    id: ::std::string::String,
+    id: String,
 }
 impl<'a> PredictionsGet<'a> {
     /// The request this builder describes, without sending it.
     pub fn into_request(
         self,
-    ) -> ::std::result::Result<
-        ::replicate_client::runtime::RequestSpec,
-        ::replicate_client::Error,
-    > {
+    ) -> Result<::replicate_client::runtime::RequestSpec, ::replicate_client::Error> {
         let mut request = ::replicate_client::runtime::RequestSpec::new(
             "GET",
-            ::std::format!(
+            format!(
                 "/predictions/{}", ::replicate_client::runtime::encode_path_segment(&
                 self.id) ?
             ),
             "predictions.get",
         );
         request.accept("application/json");
-        ::std::result::Result::Ok(request)
+        Ok(request)
     }
     /// Sends the request: `GET /predictions/{id}`.
     pub async fn send(
         self,
-    ) -> ::std::result::Result<
-        types::PredictionsGetResponse,
-        ::replicate_client::Error,
-    > {
+    ) -> Result<types::PredictionsGetResponse, ::replicate_client::Error> {
         let client = self.client;
         let request = self.into_request()?;
         let response = client.execute(request).await?;
         response.json()
     }
 }
-impl<'a> ::std::future::IntoFuture for PredictionsGet<'a> {
-    type Output = ::std::result::Result<
-        types::PredictionsGetResponse,
-        ::replicate_client::Error,
-    >;
-    type IntoFuture = ::replicate_client::runtime::BoxFuture<'a, Self::Output>;
-    fn into_future(self) -> Self::IntoFuture {
-        ::std::boxed::Box::pin(self.send())
-    }
-}
+::replicate_client::awaitable!(PredictionsGet, types::PredictionsGetResponse);
 /// Operations on `predictions`; get one from the client.
 #[derive(Debug, Clone, Copy)]
 pub struct Predictions<'a> {
@@ -60,10 +45,7 @@ pub struct Predictions<'a> {
 }
 impl<'a> Predictions<'a> {
     /// `GET /predictions/{id}` (`predictions.get`).
-    pub fn get(
-        &self,
-        id: impl ::std::convert::Into<::std::string::String>,
-    ) -> PredictionsGet<'a> {
+    pub fn get(&self, id: impl Into<String>) -> PredictionsGet<'a> {
         PredictionsGet {
             client: self.client,
             id: id.into(),

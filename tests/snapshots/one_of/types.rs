@@ -7,17 +7,17 @@
 pub struct Box_ {
     /// The `width` field.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub width: ::std::option::Option<i64>,
+    pub width: Option<i64>,
 }
 /// The response of `GET /predictions/{id}`.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct PredictionsGetResponse {
     /// The `version` field.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub version: ::std::option::Option<PredictionsGetResponseVersion>,
+    pub version: Option<PredictionsGetResponseVersion>,
     /// The `output` field.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub output: ::std::option::Option<PredictionsGetResponseOutput>,
+    pub output: Option<PredictionsGetResponseOutput>,
 }
 /// The `output` part of the response of `GET /predictions/{id}`.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -25,9 +25,9 @@ pub struct PredictionsGetResponse {
 #[allow(clippy::large_enum_variant)]
 pub enum PredictionsGetResponseOutput {
     /// The value as `String`.
-    String(::std::string::String),
+    String(String),
     /// The value as `StringList`.
-    StringList(::std::vec::Vec<::std::string::String>),
+    StringList(Vec<String>),
     /// The value as `Box_`.
     Box_(Box_),
     /// The value as `Integer`.
@@ -42,7 +42,7 @@ pub enum PredictionsGetResponseVersion {
     /// `hidden`
     Hidden,
     /// Any other value (the schema allows any string).
-    Other(::std::string::String),
+    Other(String),
 }
 impl PredictionsGetResponseVersion {
     /// The value as sent on the wire.
@@ -53,23 +53,23 @@ impl PredictionsGetResponseVersion {
         }
     }
 }
-impl ::std::convert::From<&str> for PredictionsGetResponseVersion {
+impl From<&str> for PredictionsGetResponseVersion {
     fn from(value: &str) -> Self {
         match value {
             "hidden" => Self::Hidden,
-            other => Self::Other(::std::string::ToString::to_string(other)),
+            other => Self::Other(ToString::to_string(other)),
         }
     }
 }
-impl ::std::convert::From<::std::string::String> for PredictionsGetResponseVersion {
-    fn from(value: ::std::string::String) -> Self {
+impl From<String> for PredictionsGetResponseVersion {
+    fn from(value: String) -> Self {
         Self::from(value.as_str())
     }
 }
 impl ::std::str::FromStr for PredictionsGetResponseVersion {
     type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
-        ::std::result::Result::Ok(Self::from(value))
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        Ok(Self::from(value))
     }
 }
 impl ::std::fmt::Display for PredictionsGetResponseVersion {
@@ -81,17 +81,15 @@ impl ::serde::Serialize for PredictionsGetResponseVersion {
     fn serialize<S: ::serde::Serializer>(
         &self,
         serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
+    ) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
 impl<'de> ::serde::Deserialize<'de> for PredictionsGetResponseVersion {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        let value = <::std::string::String as ::serde::Deserialize>::deserialize(
-            deserializer,
-        )?;
-        ::std::result::Result::Ok(Self::from(value))
+    ) -> Result<Self, D::Error> {
+        let value = <String as ::serde::Deserialize>::deserialize(deserializer)?;
+        Ok(Self::from(value))
     }
 }

@@ -9,47 +9,44 @@ use super::types;
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct ItemsCreate<'a> {
     client: &'a ::replicate_client::Client,
-    owner: ::std::string::String,
-    prefer: ::std::option::Option<::replicate_client::runtime::Prefer>,
-    cancel_after: ::std::option::Option<::replicate_client::runtime::CancelAfter>,
+    owner: String,
+    prefer: Option<::replicate_client::runtime::Prefer>,
+    cancel_after: Option<::replicate_client::runtime::CancelAfter>,
     body: types::ItemsCreateRequest,
 }
 impl<'a> ItemsCreate<'a> {
     /// Sets the `Prefer` parameter.
     pub fn prefer(
         mut self,
-        value: impl ::std::convert::Into<::replicate_client::runtime::Prefer>,
+        value: impl Into<::replicate_client::runtime::Prefer>,
     ) -> Self {
-        self.prefer = ::std::option::Option::Some(value.into());
+        self.prefer = Some(value.into());
         self
     }
     /// Sets the `Cancel-After` parameter.
     pub fn cancel_after(
         mut self,
-        value: impl ::std::convert::Into<::replicate_client::runtime::CancelAfter>,
+        value: impl Into<::replicate_client::runtime::CancelAfter>,
     ) -> Self {
-        self.cancel_after = ::std::option::Option::Some(value.into());
+        self.cancel_after = Some(value.into());
         self
     }
     /// The request this builder describes, without sending it.
     pub fn into_request(
         self,
-    ) -> ::std::result::Result<
-        ::replicate_client::runtime::RequestSpec,
-        ::replicate_client::Error,
-    > {
+    ) -> Result<::replicate_client::runtime::RequestSpec, ::replicate_client::Error> {
         let mut request = ::replicate_client::runtime::RequestSpec::new(
             "POST",
-            ::std::format!(
+            format!(
                 "/owners/{}/items", ::replicate_client::runtime::encode_path_segment(&
                 self.owner) ?
             ),
             "items.create",
         );
-        if let ::std::option::Option::Some(value) = &self.prefer {
+        if let Some(value) = &self.prefer {
             request.header("Prefer", value.to_string());
         }
-        if let ::std::option::Option::Some(value) = &self.cancel_after {
+        if let Some(value) = &self.cancel_after {
             request.header("Cancel-After", value.to_string());
         }
         {
@@ -57,124 +54,89 @@ impl<'a> ItemsCreate<'a> {
             request.json_body("application/json", &body)?;
         }
         request.accept("application/json");
-        ::std::result::Result::Ok(request)
+        Ok(request)
     }
     /// Sends the request: `POST /owners/{owner}/items`.
     pub async fn send(
         self,
-    ) -> ::std::result::Result<types::ItemsCreateResponse, ::replicate_client::Error> {
+    ) -> Result<types::ItemsCreateResponse, ::replicate_client::Error> {
         let client = self.client;
         let request = self.into_request()?;
         let response = client.execute(request).await?;
         response.json()
     }
 }
-impl<'a> ::std::future::IntoFuture for ItemsCreate<'a> {
-    type Output = ::std::result::Result<
-        types::ItemsCreateResponse,
-        ::replicate_client::Error,
-    >;
-    type IntoFuture = ::replicate_client::runtime::BoxFuture<'a, Self::Output>;
-    fn into_future(self) -> Self::IntoFuture {
-        ::std::boxed::Box::pin(self.send())
-    }
-}
+::replicate_client::awaitable!(ItemsCreate, types::ItemsCreateResponse);
 /// Request builder for `items.list`: set optional parameters, then `.await` it (or call `send`).
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct ItemsList<'a> {
     client: &'a ::replicate_client::Client,
-    owner: ::std::string::String,
-    sort_by: ::std::option::Option<types::ItemsListSortBy>,
-    tag: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
-    limit: ::std::option::Option<i64>,
-    created_after: ::std::option::Option<::std::string::String>,
+    owner: String,
+    sort_by: Option<types::ItemsListSortBy>,
+    tag: Option<Vec<String>>,
+    limit: Option<i64>,
+    created_after: Option<String>,
 }
 impl<'a> ItemsList<'a> {
     /// Sets the `sort_by` parameter.
-    pub fn sort_by(
-        mut self,
-        value: impl ::std::convert::Into<types::ItemsListSortBy>,
-    ) -> Self {
-        self.sort_by = ::std::option::Option::Some(value.into());
+    pub fn sort_by(mut self, value: impl Into<types::ItemsListSortBy>) -> Self {
+        self.sort_by = Some(value.into());
         self
     }
     /// Sets the `tag` parameter.
-    pub fn tag(
-        mut self,
-        value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
-    ) -> Self {
-        self.tag = ::std::option::Option::Some(value.into());
+    pub fn tag(mut self, value: impl Into<Vec<String>>) -> Self {
+        self.tag = Some(value.into());
         self
     }
     /// Sets the `limit` parameter.
-    pub fn limit(mut self, value: impl ::std::convert::Into<i64>) -> Self {
-        self.limit = ::std::option::Option::Some(value.into());
+    pub fn limit(mut self, value: impl Into<i64>) -> Self {
+        self.limit = Some(value.into());
         self
     }
     /// Sets the `created_after` parameter.
-    pub fn created_after(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.created_after = ::std::option::Option::Some(value.into());
+    pub fn created_after(mut self, value: impl Into<String>) -> Self {
+        self.created_after = Some(value.into());
         self
     }
     /// The request this builder describes, without sending it.
     pub fn into_request(
         self,
-    ) -> ::std::result::Result<
-        ::replicate_client::runtime::RequestSpec,
-        ::replicate_client::Error,
-    > {
+    ) -> Result<::replicate_client::runtime::RequestSpec, ::replicate_client::Error> {
         let mut request = ::replicate_client::runtime::RequestSpec::new(
             "GET",
-            ::std::format!(
+            format!(
                 "/owners/{}/items", ::replicate_client::runtime::encode_path_segment(&
                 self.owner) ?
             ),
             "items.list",
         );
-        if let ::std::option::Option::Some(value) = &self.sort_by {
+        if let Some(value) = &self.sort_by {
             request.query("sort_by", value.to_string());
         }
-        if let ::std::option::Option::Some(value) = &self.tag {
+        if let Some(value) = &self.tag {
             for item in value {
                 request.query("tag", item.to_string());
             }
         }
-        if let ::std::option::Option::Some(value) = &self.limit {
+        if let Some(value) = &self.limit {
             request.query("limit", value.to_string());
         }
-        if let ::std::option::Option::Some(value) = &self.created_after {
+        if let Some(value) = &self.created_after {
             request.query("created_after", value.to_string());
         }
         request.accept("application/json");
-        ::std::result::Result::Ok(request)
+        Ok(request)
     }
     /// Sends the request: `GET /owners/{owner}/items`.
-    pub async fn send(
-        self,
-    ) -> ::std::result::Result<
-        ::std::vec::Vec<::std::string::String>,
-        ::replicate_client::Error,
-    > {
+    pub async fn send(self) -> Result<Vec<String>, ::replicate_client::Error> {
         let client = self.client;
         let request = self.into_request()?;
         let response = client.execute(request).await?;
         response.json()
     }
 }
-impl<'a> ::std::future::IntoFuture for ItemsList<'a> {
-    type Output = ::std::result::Result<
-        ::std::vec::Vec<::std::string::String>,
-        ::replicate_client::Error,
-    >;
-    type IntoFuture = ::replicate_client::runtime::BoxFuture<'a, Self::Output>;
-    fn into_future(self) -> Self::IntoFuture {
-        ::std::boxed::Box::pin(self.send())
-    }
-}
+::replicate_client::awaitable!(ItemsList, Vec < String >);
 /// Operations on `items`; get one from the client.
 #[derive(Debug, Clone, Copy)]
 pub struct Items<'a> {
@@ -184,29 +146,26 @@ impl<'a> Items<'a> {
     /// `POST /owners/{owner}/items` (`items.create`).
     pub fn create(
         &self,
-        owner: impl ::std::convert::Into<::std::string::String>,
-        body: impl ::std::convert::Into<types::ItemsCreateRequest>,
+        owner: impl Into<String>,
+        body: impl Into<types::ItemsCreateRequest>,
     ) -> ItemsCreate<'a> {
         ItemsCreate {
             client: self.client,
             owner: owner.into(),
             body: body.into(),
-            prefer: ::std::option::Option::None,
-            cancel_after: ::std::option::Option::None,
+            prefer: None,
+            cancel_after: None,
         }
     }
     /// `GET /owners/{owner}/items` (`items.list`).
-    pub fn list(
-        &self,
-        owner: impl ::std::convert::Into<::std::string::String>,
-    ) -> ItemsList<'a> {
+    pub fn list(&self, owner: impl Into<String>) -> ItemsList<'a> {
         ItemsList {
             client: self.client,
             owner: owner.into(),
-            sort_by: ::std::option::Option::None,
-            tag: ::std::option::Option::None,
-            limit: ::std::option::Option::None,
-            created_after: ::std::option::Option::None,
+            sort_by: None,
+            tag: None,
+            limit: None,
+            created_after: None,
         }
     }
 }

@@ -7,14 +7,14 @@
 pub struct ItemsCreateRequest {
     /// The `name` field.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub name: ::std::option::Option<::std::string::String>,
+    pub name: Option<String>,
 }
 /// The response of `POST /owners/{owner}/items`.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ItemsCreateResponse {
     /// The `name` field.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub name: ::std::option::Option<::std::string::String>,
+    pub name: Option<String>,
 }
 /// The parameter of `GET /owners/{owner}/items`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -25,7 +25,7 @@ pub enum ItemsListSortBy {
     /// `oldest`
     Oldest,
     /// A value this client does not know yet (sent by a newer server).
-    Unknown(::std::string::String),
+    Unknown(String),
 }
 impl ItemsListSortBy {
     /// The value as sent on the wire.
@@ -37,24 +37,24 @@ impl ItemsListSortBy {
         }
     }
 }
-impl ::std::convert::From<&str> for ItemsListSortBy {
+impl From<&str> for ItemsListSortBy {
     fn from(value: &str) -> Self {
         match value {
             "latest" => Self::Latest,
             "oldest" => Self::Oldest,
-            other => Self::Unknown(::std::string::ToString::to_string(other)),
+            other => Self::Unknown(ToString::to_string(other)),
         }
     }
 }
-impl ::std::convert::From<::std::string::String> for ItemsListSortBy {
-    fn from(value: ::std::string::String) -> Self {
+impl From<String> for ItemsListSortBy {
+    fn from(value: String) -> Self {
         Self::from(value.as_str())
     }
 }
 impl ::std::str::FromStr for ItemsListSortBy {
     type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
-        ::std::result::Result::Ok(Self::from(value))
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        Ok(Self::from(value))
     }
 }
 impl ::std::fmt::Display for ItemsListSortBy {
@@ -66,17 +66,15 @@ impl ::serde::Serialize for ItemsListSortBy {
     fn serialize<S: ::serde::Serializer>(
         &self,
         serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
+    ) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
 impl<'de> ::serde::Deserialize<'de> for ItemsListSortBy {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        let value = <::std::string::String as ::serde::Deserialize>::deserialize(
-            deserializer,
-        )?;
-        ::std::result::Result::Ok(Self::from(value))
+    ) -> Result<Self, D::Error> {
+        let value = <String as ::serde::Deserialize>::deserialize(deserializer)?;
+        Ok(Self::from(value))
     }
 }

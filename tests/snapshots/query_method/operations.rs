@@ -14,59 +14,39 @@ impl<'a> ModelsList<'a> {
     /// The request this builder describes, without sending it.
     pub fn into_request(
         self,
-    ) -> ::std::result::Result<
-        ::replicate_client::runtime::RequestSpec,
-        ::replicate_client::Error,
-    > {
+    ) -> Result<::replicate_client::runtime::RequestSpec, ::replicate_client::Error> {
         let mut request = ::replicate_client::runtime::RequestSpec::new(
             "GET",
-            ::std::string::String::from("/models"),
+            String::from("/models"),
             "models.list",
         );
         request.accept("application/json");
-        ::std::result::Result::Ok(request)
+        Ok(request)
     }
     /// Sends the request: `GET /models`.
-    pub async fn send(
-        self,
-    ) -> ::std::result::Result<
-        ::std::vec::Vec<::std::string::String>,
-        ::replicate_client::Error,
-    > {
+    pub async fn send(self) -> Result<Vec<String>, ::replicate_client::Error> {
         let client = self.client;
         let request = self.into_request()?;
         let response = client.execute(request).await?;
         response.json()
     }
 }
-impl<'a> ::std::future::IntoFuture for ModelsList<'a> {
-    type Output = ::std::result::Result<
-        ::std::vec::Vec<::std::string::String>,
-        ::replicate_client::Error,
-    >;
-    type IntoFuture = ::replicate_client::runtime::BoxFuture<'a, Self::Output>;
-    fn into_future(self) -> Self::IntoFuture {
-        ::std::boxed::Box::pin(self.send())
-    }
-}
+::replicate_client::awaitable!(ModelsList, Vec < String >);
 /// Request builder for `models.search`: set optional parameters, then `.await` it (or call `send`).
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct ModelsSearch<'a> {
     client: &'a ::replicate_client::Client,
-    body: ::std::string::String,
+    body: String,
 }
 impl<'a> ModelsSearch<'a> {
     /// The request this builder describes, without sending it.
     pub fn into_request(
         self,
-    ) -> ::std::result::Result<
-        ::replicate_client::runtime::RequestSpec,
-        ::replicate_client::Error,
-    > {
+    ) -> Result<::replicate_client::runtime::RequestSpec, ::replicate_client::Error> {
         let mut request = ::replicate_client::runtime::RequestSpec::new(
             "QUERY",
-            ::std::string::String::from("/models"),
+            String::from("/models"),
             "models.search",
         );
         {
@@ -74,31 +54,17 @@ impl<'a> ModelsSearch<'a> {
             request.text_body("text/plain", body);
         }
         request.accept("application/json");
-        ::std::result::Result::Ok(request)
+        Ok(request)
     }
     /// Sends the request: `QUERY /models`.
-    pub async fn send(
-        self,
-    ) -> ::std::result::Result<
-        ::std::vec::Vec<::std::string::String>,
-        ::replicate_client::Error,
-    > {
+    pub async fn send(self) -> Result<Vec<String>, ::replicate_client::Error> {
         let client = self.client;
         let request = self.into_request()?;
         let response = client.execute(request).await?;
         response.json()
     }
 }
-impl<'a> ::std::future::IntoFuture for ModelsSearch<'a> {
-    type Output = ::std::result::Result<
-        ::std::vec::Vec<::std::string::String>,
-        ::replicate_client::Error,
-    >;
-    type IntoFuture = ::replicate_client::runtime::BoxFuture<'a, Self::Output>;
-    fn into_future(self) -> Self::IntoFuture {
-        ::std::boxed::Box::pin(self.send())
-    }
-}
+::replicate_client::awaitable!(ModelsSearch, Vec < String >);
 /// Operations on `models`; get one from the client.
 #[derive(Debug, Clone, Copy)]
 pub struct Models<'a> {
@@ -112,10 +78,7 @@ impl<'a> Models<'a> {
     /// Search models by free text.
     ///
     /// `QUERY /models` (`models.search`).
-    pub fn search(
-        &self,
-        body: impl ::std::convert::Into<::std::string::String>,
-    ) -> ModelsSearch<'a> {
+    pub fn search(&self, body: impl Into<String>) -> ModelsSearch<'a> {
         ModelsSearch {
             client: self.client,
             body: body.into(),

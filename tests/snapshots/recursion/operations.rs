@@ -14,35 +14,24 @@ impl<'a> TreeGet<'a> {
     /// The request this builder describes, without sending it.
     pub fn into_request(
         self,
-    ) -> ::std::result::Result<
-        ::replicate_client::runtime::RequestSpec,
-        ::replicate_client::Error,
-    > {
+    ) -> Result<::replicate_client::runtime::RequestSpec, ::replicate_client::Error> {
         let mut request = ::replicate_client::runtime::RequestSpec::new(
             "GET",
-            ::std::string::String::from("/tree"),
+            String::from("/tree"),
             "tree.get",
         );
         request.accept("application/json");
-        ::std::result::Result::Ok(request)
+        Ok(request)
     }
     /// Sends the request: `GET /tree`.
-    pub async fn send(
-        self,
-    ) -> ::std::result::Result<types::Node, ::replicate_client::Error> {
+    pub async fn send(self) -> Result<types::Node, ::replicate_client::Error> {
         let client = self.client;
         let request = self.into_request()?;
         let response = client.execute(request).await?;
         response.json()
     }
 }
-impl<'a> ::std::future::IntoFuture for TreeGet<'a> {
-    type Output = ::std::result::Result<types::Node, ::replicate_client::Error>;
-    type IntoFuture = ::replicate_client::runtime::BoxFuture<'a, Self::Output>;
-    fn into_future(self) -> Self::IntoFuture {
-        ::std::boxed::Box::pin(self.send())
-    }
-}
+::replicate_client::awaitable!(TreeGet, types::Node);
 /// Operations on `tree`; get one from the client.
 #[derive(Debug, Clone, Copy)]
 pub struct Tree<'a> {

@@ -9,26 +9,23 @@ pub struct Labelled {
     pub target: Node,
     /// The `label` field.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub label: ::std::option::Option<::std::string::String>,
+    pub label: Option<String>,
 }
 impl Labelled {
     /// Creates a value from its required fields; optional fields start empty.
     pub fn new(target: Node) -> Self {
-        Self {
-            target,
-            label: ::std::option::Option::None,
-        }
+        Self { target, label: None }
     }
 }
 /// The `Link` schema of the API.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct Link {
     /// The `target` field.
-    pub target: ::std::boxed::Box<Node>,
+    pub target: Box<Node>,
 }
 impl Link {
     /// Creates a value from its required fields; optional fields start empty.
-    pub fn new(target: ::std::boxed::Box<Node>) -> Self {
+    pub fn new(target: Box<Node>) -> Self {
         Self { target }
     }
 }
@@ -36,25 +33,25 @@ impl Link {
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct Node {
     /// The `name` field.
-    pub name: ::std::string::String,
+    pub name: String,
     /// The `parent` field.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub parent: ::std::option::Option<::std::boxed::Box<Node>>,
+    pub parent: Option<Box<Node>>,
     /// The `children` field.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub children: ::std::option::Option<::std::vec::Vec<Node>>,
+    pub children: Option<Vec<Node>>,
     /// The `link` field.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub link: ::std::option::Option<Link>,
+    pub link: Option<Link>,
 }
 impl Node {
     /// Creates a value from its required fields; optional fields start empty.
-    pub fn new(name: impl ::std::convert::Into<::std::string::String>) -> Self {
+    pub fn new(name: impl Into<String>) -> Self {
         Self {
             name: name.into(),
-            parent: ::std::option::Option::None,
-            children: ::std::option::Option::None,
-            link: ::std::option::Option::None,
+            parent: None,
+            children: None,
+            link: None,
         }
     }
 }

@@ -15,37 +15,28 @@ impl<'a> JobsCreate<'a> {
     /// The request this builder describes, without sending it.
     pub fn into_request(
         self,
-    ) -> ::std::result::Result<
-        ::replicate_client::runtime::RequestSpec,
-        ::replicate_client::Error,
-    > {
+    ) -> Result<::replicate_client::runtime::RequestSpec, ::replicate_client::Error> {
         let mut request = ::replicate_client::runtime::RequestSpec::new(
             "POST",
-            ::std::string::String::from("/jobs"),
+            String::from("/jobs"),
             "jobs.create",
         );
         {
             let body = self.body;
             request.json_body("application/json", &body)?;
         }
-        ::std::result::Result::Ok(request)
+        Ok(request)
     }
     /// Sends the request: `POST /jobs`.
-    pub async fn send(self) -> ::std::result::Result<(), ::replicate_client::Error> {
+    pub async fn send(self) -> Result<(), ::replicate_client::Error> {
         let client = self.client;
         let request = self.into_request()?;
         let response = client.execute(request).await?;
         let _ = response;
-        ::std::result::Result::Ok(())
+        Ok(())
     }
 }
-impl<'a> ::std::future::IntoFuture for JobsCreate<'a> {
-    type Output = ::std::result::Result<(), ::replicate_client::Error>;
-    type IntoFuture = ::replicate_client::runtime::BoxFuture<'a, Self::Output>;
-    fn into_future(self) -> Self::IntoFuture {
-        ::std::boxed::Box::pin(self.send())
-    }
-}
+::replicate_client::awaitable!(JobsCreate, ());
 /// Operations on `jobs`; get one from the client.
 #[derive(Debug, Clone, Copy)]
 pub struct Jobs<'a> {
@@ -53,10 +44,7 @@ pub struct Jobs<'a> {
 }
 impl<'a> Jobs<'a> {
     /// `POST /jobs` (`jobs.create`).
-    pub fn create(
-        &self,
-        body: impl ::std::convert::Into<types::JobsCreateRequest>,
-    ) -> JobsCreate<'a> {
+    pub fn create(&self, body: impl Into<types::JobsCreateRequest>) -> JobsCreate<'a> {
         JobsCreate {
             client: self.client,
             body: body.into(),

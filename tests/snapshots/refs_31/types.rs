@@ -11,10 +11,10 @@ pub struct JobsCreateRequest {
     pub steps: i64,
     /// The `scale` field.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub scale: ::std::option::Option<f64>,
+    pub scale: Option<f64>,
     /// Who runs the job.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub owner: ::std::option::Option<Owner>,
+    pub owner: Option<Owner>,
 }
 impl JobsCreateRequest {
     /// Creates a value from its required fields; optional fields start empty.
@@ -22,8 +22,8 @@ impl JobsCreateRequest {
         Self {
             kind,
             steps,
-            scale: ::std::option::Option::None,
-            owner: ::std::option::Option::None,
+            scale: None,
+            owner: None,
         }
     }
 }
@@ -34,7 +34,7 @@ pub enum JobsCreateRequestKind {
     /// `render`
     Render,
     /// A value this client does not know yet (sent by a newer server).
-    Unknown(::std::string::String),
+    Unknown(String),
 }
 impl JobsCreateRequestKind {
     /// The value as sent on the wire.
@@ -45,23 +45,23 @@ impl JobsCreateRequestKind {
         }
     }
 }
-impl ::std::convert::From<&str> for JobsCreateRequestKind {
+impl From<&str> for JobsCreateRequestKind {
     fn from(value: &str) -> Self {
         match value {
             "render" => Self::Render,
-            other => Self::Unknown(::std::string::ToString::to_string(other)),
+            other => Self::Unknown(ToString::to_string(other)),
         }
     }
 }
-impl ::std::convert::From<::std::string::String> for JobsCreateRequestKind {
-    fn from(value: ::std::string::String) -> Self {
+impl From<String> for JobsCreateRequestKind {
+    fn from(value: String) -> Self {
         Self::from(value.as_str())
     }
 }
 impl ::std::str::FromStr for JobsCreateRequestKind {
     type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
-        ::std::result::Result::Ok(Self::from(value))
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        Ok(Self::from(value))
     }
 }
 impl ::std::fmt::Display for JobsCreateRequestKind {
@@ -73,18 +73,16 @@ impl ::serde::Serialize for JobsCreateRequestKind {
     fn serialize<S: ::serde::Serializer>(
         &self,
         serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
+    ) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
 impl<'de> ::serde::Deserialize<'de> for JobsCreateRequestKind {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        let value = <::std::string::String as ::serde::Deserialize>::deserialize(
-            deserializer,
-        )?;
-        ::std::result::Result::Ok(Self::from(value))
+    ) -> Result<Self, D::Error> {
+        let value = <String as ::serde::Deserialize>::deserialize(deserializer)?;
+        Ok(Self::from(value))
     }
 }
 /// The `Owner` schema of the API.
@@ -92,5 +90,5 @@ impl<'de> ::serde::Deserialize<'de> for JobsCreateRequestKind {
 pub struct Owner {
     /// The `name` field.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub name: ::std::option::Option<::std::string::String>,
+    pub name: Option<String>,
 }

@@ -9,20 +9,17 @@ use super::types;
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct FilesDownload<'a> {
     client: &'a ::replicate_client::Client,
-    id: ::std::string::String,
+    id: String,
     expiry: i64,
 }
 impl<'a> FilesDownload<'a> {
     /// The request this builder describes, without sending it.
     pub fn into_request(
         self,
-    ) -> ::std::result::Result<
-        ::replicate_client::runtime::RequestSpec,
-        ::replicate_client::Error,
-    > {
+    ) -> Result<::replicate_client::runtime::RequestSpec, ::replicate_client::Error> {
         let mut request = ::replicate_client::runtime::RequestSpec::new(
             "GET",
-            ::std::format!(
+            format!(
                 "/files/{}/download", ::replicate_client::runtime::encode_path_segment(&
                 self.id) ?
             ),
@@ -33,31 +30,19 @@ impl<'a> FilesDownload<'a> {
             request.query("expiry", value.to_string());
         }
         request.accept("application/octet-stream");
-        ::std::result::Result::Ok(request)
+        Ok(request)
     }
     /// Sends the request: `GET /files/{id}/download`.
     pub async fn send(
         self,
-    ) -> ::std::result::Result<
-        ::replicate_client::runtime::Bytes,
-        ::replicate_client::Error,
-    > {
+    ) -> Result<::replicate_client::runtime::Bytes, ::replicate_client::Error> {
         let client = self.client;
         let request = self.into_request()?;
         let response = client.execute(request).await?;
-        ::std::result::Result::Ok(response.into_bytes())
+        Ok(response.into_bytes())
     }
 }
-impl<'a> ::std::future::IntoFuture for FilesDownload<'a> {
-    type Output = ::std::result::Result<
-        ::replicate_client::runtime::Bytes,
-        ::replicate_client::Error,
-    >;
-    type IntoFuture = ::replicate_client::runtime::BoxFuture<'a, Self::Output>;
-    fn into_future(self) -> Self::IntoFuture {
-        ::std::boxed::Box::pin(self.send())
-    }
-}
+::replicate_client::awaitable!(FilesDownload, ::replicate_client::runtime::Bytes);
 /// Request builder for `predictions.create`: set optional parameters, then `.await` it (or call `send`).
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -69,13 +54,10 @@ impl<'a> PredictionsCreate<'a> {
     /// The request this builder describes, without sending it.
     pub fn into_request(
         self,
-    ) -> ::std::result::Result<
-        ::replicate_client::runtime::RequestSpec,
-        ::replicate_client::Error,
-    > {
+    ) -> Result<::replicate_client::runtime::RequestSpec, ::replicate_client::Error> {
         let mut request = ::replicate_client::runtime::RequestSpec::new(
             "POST",
-            ::std::string::String::from("/predictions"),
+            String::from("/predictions"),
             "predictions.create",
         );
         {
@@ -83,45 +65,26 @@ impl<'a> PredictionsCreate<'a> {
             request.json_body("application/json", &body)?;
         }
         request.accept("application/json");
-        ::std::result::Result::Ok(request)
+        Ok(request)
     }
     /// Sends the request: `POST /predictions`.
     pub async fn send(
         self,
-    ) -> ::std::result::Result<PredictionsCreateResponse, ::replicate_client::Error> {
+    ) -> Result<PredictionsCreateResponse, ::replicate_client::Error> {
         let client = self.client;
         let request = self.into_request()?;
         let response = client.execute(request).await?;
         match response.status() {
-            201 => {
-                ::std::result::Result::Ok(
-                    PredictionsCreateResponse::Created(response.json()?),
-                )
-            }
-            202 => {
-                ::std::result::Result::Ok(
-                    PredictionsCreateResponse::Accepted(response.json()?),
-                )
-            }
+            201 => Ok(PredictionsCreateResponse::Created(response.json()?)),
+            202 => Ok(PredictionsCreateResponse::Accepted(response.json()?)),
             status @ 200..=299 => {
-                ::std::result::Result::Ok(
-                    PredictionsCreateResponse::OtherSuccess(status, response.json()?),
-                )
+                Ok(PredictionsCreateResponse::OtherSuccess(status, response.json()?))
             }
-            _ => ::std::result::Result::Err(response.unexpected_status()),
+            _ => Err(response.unexpected_status()),
         }
     }
 }
-impl<'a> ::std::future::IntoFuture for PredictionsCreate<'a> {
-    type Output = ::std::result::Result<
-        PredictionsCreateResponse,
-        ::replicate_client::Error,
-    >;
-    type IntoFuture = ::replicate_client::runtime::BoxFuture<'a, Self::Output>;
-    fn into_future(self) -> Self::IntoFuture {
-        ::std::boxed::Box::pin(self.send())
-    }
-}
+::replicate_client::awaitable!(PredictionsCreate, PredictionsCreateResponse);
 /// The success responses of `predictions.create`.
 #[derive(Debug, Clone, PartialEq)]
 #[allow(clippy::large_enum_variant)]
@@ -156,42 +119,33 @@ impl PredictionsCreateResponse {
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct PredictionsDelete<'a> {
     client: &'a ::replicate_client::Client,
-    id: ::std::string::String,
+    id: String,
 }
 impl<'a> PredictionsDelete<'a> {
     /// The request this builder describes, without sending it.
     pub fn into_request(
         self,
-    ) -> ::std::result::Result<
-        ::replicate_client::runtime::RequestSpec,
-        ::replicate_client::Error,
-    > {
+    ) -> Result<::replicate_client::runtime::RequestSpec, ::replicate_client::Error> {
         let request = ::replicate_client::runtime::RequestSpec::new(
             "DELETE",
-            ::std::format!(
+            format!(
                 "/predictions/{}", ::replicate_client::runtime::encode_path_segment(&
                 self.id) ?
             ),
             "predictions.delete",
         );
-        ::std::result::Result::Ok(request)
+        Ok(request)
     }
     /// Sends the request: `DELETE /predictions/{id}`.
-    pub async fn send(self) -> ::std::result::Result<(), ::replicate_client::Error> {
+    pub async fn send(self) -> Result<(), ::replicate_client::Error> {
         let client = self.client;
         let request = self.into_request()?;
         let response = client.execute(request).await?;
         let _ = response;
-        ::std::result::Result::Ok(())
+        Ok(())
     }
 }
-impl<'a> ::std::future::IntoFuture for PredictionsDelete<'a> {
-    type Output = ::std::result::Result<(), ::replicate_client::Error>;
-    type IntoFuture = ::replicate_client::runtime::BoxFuture<'a, Self::Output>;
-    fn into_future(self) -> Self::IntoFuture {
-        ::std::boxed::Box::pin(self.send())
-    }
-}
+::replicate_client::awaitable!(PredictionsDelete, ());
 /// Request builder for `readme.get`: set optional parameters, then `.await` it (or call `send`).
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -202,38 +156,24 @@ impl<'a> ReadmeGet<'a> {
     /// The request this builder describes, without sending it.
     pub fn into_request(
         self,
-    ) -> ::std::result::Result<
-        ::replicate_client::runtime::RequestSpec,
-        ::replicate_client::Error,
-    > {
+    ) -> Result<::replicate_client::runtime::RequestSpec, ::replicate_client::Error> {
         let mut request = ::replicate_client::runtime::RequestSpec::new(
             "GET",
-            ::std::string::String::from("/readme"),
+            String::from("/readme"),
             "readme.get",
         );
         request.accept("text/plain");
-        ::std::result::Result::Ok(request)
+        Ok(request)
     }
     /// Sends the request: `GET /readme`.
-    pub async fn send(
-        self,
-    ) -> ::std::result::Result<::std::string::String, ::replicate_client::Error> {
+    pub async fn send(self) -> Result<String, ::replicate_client::Error> {
         let client = self.client;
         let request = self.into_request()?;
         let response = client.execute(request).await?;
         response.text()
     }
 }
-impl<'a> ::std::future::IntoFuture for ReadmeGet<'a> {
-    type Output = ::std::result::Result<
-        ::std::string::String,
-        ::replicate_client::Error,
-    >;
-    type IntoFuture = ::replicate_client::runtime::BoxFuture<'a, Self::Output>;
-    fn into_future(self) -> Self::IntoFuture {
-        ::std::boxed::Box::pin(self.send())
-    }
-}
+::replicate_client::awaitable!(ReadmeGet, String);
 /// Operations on `files`; get one from the client.
 #[derive(Debug, Clone, Copy)]
 pub struct Files<'a> {
@@ -243,8 +183,8 @@ impl<'a> Files<'a> {
     /// `GET /files/{id}/download` (`files.download`).
     pub fn download(
         &self,
-        id: impl ::std::convert::Into<::std::string::String>,
-        expiry: impl ::std::convert::Into<i64>,
+        id: impl Into<String>,
+        expiry: impl Into<i64>,
     ) -> FilesDownload<'a> {
         FilesDownload {
             client: self.client,
@@ -262,7 +202,7 @@ impl<'a> Predictions<'a> {
     /// `POST /predictions` (`predictions.create`).
     pub fn create(
         &self,
-        body: impl ::std::convert::Into<types::PredictionsCreateRequest>,
+        body: impl Into<types::PredictionsCreateRequest>,
     ) -> PredictionsCreate<'a> {
         PredictionsCreate {
             client: self.client,
@@ -270,10 +210,7 @@ impl<'a> Predictions<'a> {
         }
     }
     /// `DELETE /predictions/{id}` (`predictions.delete`).
-    pub fn delete(
-        &self,
-        id: impl ::std::convert::Into<::std::string::String>,
-    ) -> PredictionsDelete<'a> {
+    pub fn delete(&self, id: impl Into<String>) -> PredictionsDelete<'a> {
         PredictionsDelete {
             client: self.client,
             id: id.into(),

@@ -6,11 +6,11 @@
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct Prediction {
     /// The `id` field.
-    pub id: ::std::string::String,
+    pub id: String,
 }
 impl Prediction {
     /// Creates a value from its required fields; optional fields start empty.
-    pub fn new(id: impl ::std::convert::Into<::std::string::String>) -> Self {
+    pub fn new(id: impl Into<String>) -> Self {
         Self { id: id.into() }
     }
 }
@@ -18,13 +18,11 @@ impl Prediction {
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct PredictionsCreateRequest {
     /// The `input` field.
-    pub input: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub input: ::serde_json::Map<String, ::serde_json::Value>,
 }
 impl PredictionsCreateRequest {
     /// Creates a value from its required fields; optional fields start empty.
-    pub fn new(
-        input: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-    ) -> Self {
+    pub fn new(input: ::serde_json::Map<String, ::serde_json::Value>) -> Self {
         Self { input }
     }
 }

@@ -15,13 +15,10 @@ impl<'a> ImagesCreate<'a> {
     /// The request this builder describes, without sending it.
     pub fn into_request(
         self,
-    ) -> ::std::result::Result<
-        ::replicate_client::runtime::RequestSpec,
-        ::replicate_client::Error,
-    > {
+    ) -> Result<::replicate_client::runtime::RequestSpec, ::replicate_client::Error> {
         let mut request = ::replicate_client::runtime::RequestSpec::new(
             "POST",
-            ::std::string::String::from("/images"),
+            String::from("/images"),
             "images.create",
         );
         {
@@ -29,28 +26,19 @@ impl<'a> ImagesCreate<'a> {
             request.json_body("application/json", &body)?;
         }
         request.accept("application/json");
-        ::std::result::Result::Ok(request)
+        Ok(request)
     }
     /// Sends the request: `POST /images`.
     pub async fn send(
         self,
-    ) -> ::std::result::Result<types::ImagesCreateResponse, ::replicate_client::Error> {
+    ) -> Result<types::ImagesCreateResponse, ::replicate_client::Error> {
         let client = self.client;
         let request = self.into_request()?;
         let response = client.execute(request).await?;
         response.json()
     }
 }
-impl<'a> ::std::future::IntoFuture for ImagesCreate<'a> {
-    type Output = ::std::result::Result<
-        types::ImagesCreateResponse,
-        ::replicate_client::Error,
-    >;
-    type IntoFuture = ::replicate_client::runtime::BoxFuture<'a, Self::Output>;
-    fn into_future(self) -> Self::IntoFuture {
-        ::std::boxed::Box::pin(self.send())
-    }
-}
+::replicate_client::awaitable!(ImagesCreate, types::ImagesCreateResponse);
 /// Operations on `images`; get one from the client.
 #[derive(Debug, Clone, Copy)]
 pub struct Images<'a> {
@@ -60,7 +48,7 @@ impl<'a> Images<'a> {
     /// `POST /images` (`images.create`).
     pub fn create(
         &self,
-        body: impl ::std::convert::Into<types::ImagesCreateRequest>,
+        body: impl Into<types::ImagesCreateRequest>,
     ) -> ImagesCreate<'a> {
         ImagesCreate {
             client: self.client,

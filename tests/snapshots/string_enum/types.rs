@@ -9,14 +9,14 @@ pub struct ImagesCreateRequest {
     pub aspect_ratio: ImagesCreateRequestAspectRatio,
     /// The `scheduler` field. Default: `"K_EULER"`.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub scheduler: ::std::option::Option<ImagesCreateRequestScheduler>,
+    pub scheduler: Option<ImagesCreateRequestScheduler>,
 }
 impl ImagesCreateRequest {
     /// Creates a value from its required fields; optional fields start empty.
     pub fn new(aspect_ratio: ImagesCreateRequestAspectRatio) -> Self {
         Self {
             aspect_ratio,
-            scheduler: ::std::option::Option::None,
+            scheduler: None,
         }
     }
 }
@@ -31,7 +31,7 @@ pub enum ImagesCreateRequestAspectRatio {
     /// `21:9`
     V21x9,
     /// A value this client does not know yet (sent by a newer server).
-    Unknown(::std::string::String),
+    Unknown(String),
 }
 impl ImagesCreateRequestAspectRatio {
     /// The value as sent on the wire.
@@ -44,25 +44,25 @@ impl ImagesCreateRequestAspectRatio {
         }
     }
 }
-impl ::std::convert::From<&str> for ImagesCreateRequestAspectRatio {
+impl From<&str> for ImagesCreateRequestAspectRatio {
     fn from(value: &str) -> Self {
         match value {
             "1:1" => Self::V1x1,
             "16:9" => Self::V16x9,
             "21:9" => Self::V21x9,
-            other => Self::Unknown(::std::string::ToString::to_string(other)),
+            other => Self::Unknown(ToString::to_string(other)),
         }
     }
 }
-impl ::std::convert::From<::std::string::String> for ImagesCreateRequestAspectRatio {
-    fn from(value: ::std::string::String) -> Self {
+impl From<String> for ImagesCreateRequestAspectRatio {
+    fn from(value: String) -> Self {
         Self::from(value.as_str())
     }
 }
 impl ::std::str::FromStr for ImagesCreateRequestAspectRatio {
     type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
-        ::std::result::Result::Ok(Self::from(value))
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        Ok(Self::from(value))
     }
 }
 impl ::std::fmt::Display for ImagesCreateRequestAspectRatio {
@@ -74,18 +74,16 @@ impl ::serde::Serialize for ImagesCreateRequestAspectRatio {
     fn serialize<S: ::serde::Serializer>(
         &self,
         serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
+    ) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
 impl<'de> ::serde::Deserialize<'de> for ImagesCreateRequestAspectRatio {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        let value = <::std::string::String as ::serde::Deserialize>::deserialize(
-            deserializer,
-        )?;
-        ::std::result::Result::Ok(Self::from(value))
+    ) -> Result<Self, D::Error> {
+        let value = <String as ::serde::Deserialize>::deserialize(deserializer)?;
+        Ok(Self::from(value))
     }
 }
 /// The `scheduler` part of the request body of `POST /images`.
@@ -99,7 +97,7 @@ pub enum ImagesCreateRequestScheduler {
     /// `None`
     None_,
     /// A value this client does not know yet (sent by a newer server).
-    Unknown(::std::string::String),
+    Unknown(String),
 }
 impl ImagesCreateRequestScheduler {
     /// The value as sent on the wire.
@@ -112,25 +110,25 @@ impl ImagesCreateRequestScheduler {
         }
     }
 }
-impl ::std::convert::From<&str> for ImagesCreateRequestScheduler {
+impl From<&str> for ImagesCreateRequestScheduler {
     fn from(value: &str) -> Self {
         match value {
             "DPM++ 2M" => Self::DpmPlusPlus2m,
             "K_EULER" => Self::KEuler,
             "None" => Self::None_,
-            other => Self::Unknown(::std::string::ToString::to_string(other)),
+            other => Self::Unknown(ToString::to_string(other)),
         }
     }
 }
-impl ::std::convert::From<::std::string::String> for ImagesCreateRequestScheduler {
-    fn from(value: ::std::string::String) -> Self {
+impl From<String> for ImagesCreateRequestScheduler {
+    fn from(value: String) -> Self {
         Self::from(value.as_str())
     }
 }
 impl ::std::str::FromStr for ImagesCreateRequestScheduler {
     type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
-        ::std::result::Result::Ok(Self::from(value))
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        Ok(Self::from(value))
     }
 }
 impl ::std::fmt::Display for ImagesCreateRequestScheduler {
@@ -142,18 +140,16 @@ impl ::serde::Serialize for ImagesCreateRequestScheduler {
     fn serialize<S: ::serde::Serializer>(
         &self,
         serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
+    ) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
 impl<'de> ::serde::Deserialize<'de> for ImagesCreateRequestScheduler {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        let value = <::std::string::String as ::serde::Deserialize>::deserialize(
-            deserializer,
-        )?;
-        ::std::result::Result::Ok(Self::from(value))
+    ) -> Result<Self, D::Error> {
+        let value = <String as ::serde::Deserialize>::deserialize(deserializer)?;
+        Ok(Self::from(value))
     }
 }
 /// The response of `POST /images`.
@@ -161,7 +157,7 @@ impl<'de> ::serde::Deserialize<'de> for ImagesCreateRequestScheduler {
 pub struct ImagesCreateResponse {
     /// The `status` field.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub status: ::std::option::Option<ImagesCreateResponseStatus>,
+    pub status: Option<ImagesCreateResponseStatus>,
 }
 /// The `status` part of the response of `POST /images`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -178,7 +174,7 @@ pub enum ImagesCreateResponseStatus {
     /// `canceled`
     Canceled,
     /// A value this client does not know yet (sent by a newer server).
-    Unknown(::std::string::String),
+    Unknown(String),
 }
 impl ImagesCreateResponseStatus {
     /// The value as sent on the wire.
@@ -193,7 +189,7 @@ impl ImagesCreateResponseStatus {
         }
     }
 }
-impl ::std::convert::From<&str> for ImagesCreateResponseStatus {
+impl From<&str> for ImagesCreateResponseStatus {
     fn from(value: &str) -> Self {
         match value {
             "starting" => Self::Starting,
@@ -201,19 +197,19 @@ impl ::std::convert::From<&str> for ImagesCreateResponseStatus {
             "succeeded" => Self::Succeeded,
             "failed" => Self::Failed,
             "canceled" => Self::Canceled,
-            other => Self::Unknown(::std::string::ToString::to_string(other)),
+            other => Self::Unknown(ToString::to_string(other)),
         }
     }
 }
-impl ::std::convert::From<::std::string::String> for ImagesCreateResponseStatus {
-    fn from(value: ::std::string::String) -> Self {
+impl From<String> for ImagesCreateResponseStatus {
+    fn from(value: String) -> Self {
         Self::from(value.as_str())
     }
 }
 impl ::std::str::FromStr for ImagesCreateResponseStatus {
     type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
-        ::std::result::Result::Ok(Self::from(value))
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        Ok(Self::from(value))
     }
 }
 impl ::std::fmt::Display for ImagesCreateResponseStatus {
@@ -225,17 +221,15 @@ impl ::serde::Serialize for ImagesCreateResponseStatus {
     fn serialize<S: ::serde::Serializer>(
         &self,
         serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
+    ) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
 impl<'de> ::serde::Deserialize<'de> for ImagesCreateResponseStatus {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        let value = <::std::string::String as ::serde::Deserialize>::deserialize(
-            deserializer,
-        )?;
-        ::std::result::Result::Ok(Self::from(value))
+    ) -> Result<Self, D::Error> {
+        let value = <String as ::serde::Deserialize>::deserialize(deserializer)?;
+        Ok(Self::from(value))
     }
 }

@@ -14,84 +14,60 @@ impl<'a> AccountGet<'a> {
     /// The request this builder describes, without sending it.
     pub fn into_request(
         self,
-    ) -> ::std::result::Result<
-        ::replicate_client::runtime::RequestSpec,
-        ::replicate_client::Error,
-    > {
+    ) -> Result<::replicate_client::runtime::RequestSpec, ::replicate_client::Error> {
         let mut request = ::replicate_client::runtime::RequestSpec::new(
             "GET",
-            ::std::string::String::from("/account"),
+            String::from("/account"),
             "account.get",
         );
         request.accept("application/json");
-        ::std::result::Result::Ok(request)
+        Ok(request)
     }
     /// Sends the request: `GET /account`.
     pub async fn send(
         self,
-    ) -> ::std::result::Result<types::AccountGetResponse, ::replicate_client::Error> {
+    ) -> Result<types::AccountGetResponse, ::replicate_client::Error> {
         let client = self.client;
         let request = self.into_request()?;
         let response = client.execute(request).await?;
         response.json()
     }
 }
-impl<'a> ::std::future::IntoFuture for AccountGet<'a> {
-    type Output = ::std::result::Result<
-        types::AccountGetResponse,
-        ::replicate_client::Error,
-    >;
-    type IntoFuture = ::replicate_client::runtime::BoxFuture<'a, Self::Output>;
-    fn into_future(self) -> Self::IntoFuture {
-        ::std::boxed::Box::pin(self.send())
-    }
-}
+::replicate_client::awaitable!(AccountGet, types::AccountGetResponse);
 /// Request builder for `collections.get`: set optional parameters, then `.await` it (or call `send`).
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct CollectionsGet<'a> {
     client: &'a ::replicate_client::Client,
-    collection_slug: ::std::string::String,
+    collection_slug: String,
 }
 impl<'a> CollectionsGet<'a> {
     /// The request this builder describes, without sending it.
     pub fn into_request(
         self,
-    ) -> ::std::result::Result<
-        ::replicate_client::runtime::RequestSpec,
-        ::replicate_client::Error,
-    > {
+    ) -> Result<::replicate_client::runtime::RequestSpec, ::replicate_client::Error> {
         let mut request = ::replicate_client::runtime::RequestSpec::new(
             "GET",
-            ::std::format!(
+            format!(
                 "/collections/{}", ::replicate_client::runtime::encode_path_segment(&
                 self.collection_slug) ?
             ),
             "collections.get",
         );
         request.accept("application/json");
-        ::std::result::Result::Ok(request)
+        Ok(request)
     }
     /// Sends the request: `GET /collections/{collection_slug}`.
     pub async fn send(
         self,
-    ) -> ::std::result::Result<types::CollectionResponse, ::replicate_client::Error> {
+    ) -> Result<types::CollectionResponse, ::replicate_client::Error> {
         let client = self.client;
         let request = self.into_request()?;
         let response = client.execute(request).await?;
         response.json()
     }
 }
-impl<'a> ::std::future::IntoFuture for CollectionsGet<'a> {
-    type Output = ::std::result::Result<
-        types::CollectionResponse,
-        ::replicate_client::Error,
-    >;
-    type IntoFuture = ::replicate_client::runtime::BoxFuture<'a, Self::Output>;
-    fn into_future(self) -> Self::IntoFuture {
-        ::std::boxed::Box::pin(self.send())
-    }
-}
+::replicate_client::awaitable!(CollectionsGet, types::CollectionResponse);
 /// Request builder for `collections.list`: set optional parameters, then `.await` it (or call `send`).
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -102,25 +78,19 @@ impl<'a> CollectionsList<'a> {
     /// The request this builder describes, without sending it.
     pub fn into_request(
         self,
-    ) -> ::std::result::Result<
-        ::replicate_client::runtime::RequestSpec,
-        ::replicate_client::Error,
-    > {
+    ) -> Result<::replicate_client::runtime::RequestSpec, ::replicate_client::Error> {
         let mut request = ::replicate_client::runtime::RequestSpec::new(
             "GET",
-            ::std::string::String::from("/collections"),
+            String::from("/collections"),
             "collections.list",
         );
         request.accept("application/json");
-        ::std::result::Result::Ok(request)
+        Ok(request)
     }
     /// Sends the request: `GET /collections`.
     pub async fn send(
         self,
-    ) -> ::std::result::Result<
-        types::PaginatedCollectionResponse,
-        ::replicate_client::Error,
-    > {
+    ) -> Result<types::PaginatedCollectionResponse, ::replicate_client::Error> {
         let client = self.client;
         let request = self.into_request()?;
         let response = client.execute(request).await?;
@@ -137,16 +107,7 @@ impl<'a> CollectionsList<'a> {
         >(client, self.into_request())
     }
 }
-impl<'a> ::std::future::IntoFuture for CollectionsList<'a> {
-    type Output = ::std::result::Result<
-        types::PaginatedCollectionResponse,
-        ::replicate_client::Error,
-    >;
-    type IntoFuture = ::replicate_client::runtime::BoxFuture<'a, Self::Output>;
-    fn into_future(self) -> Self::IntoFuture {
-        ::std::boxed::Box::pin(self.send())
-    }
-}
+::replicate_client::awaitable!(CollectionsList, types::PaginatedCollectionResponse);
 /// Request builder for `deployments.create`: set optional parameters, then `.await` it (or call `send`).
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -158,13 +119,10 @@ impl<'a> DeploymentsCreate<'a> {
     /// The request this builder describes, without sending it.
     pub fn into_request(
         self,
-    ) -> ::std::result::Result<
-        ::replicate_client::runtime::RequestSpec,
-        ::replicate_client::Error,
-    > {
+    ) -> Result<::replicate_client::runtime::RequestSpec, ::replicate_client::Error> {
         let mut request = ::replicate_client::runtime::RequestSpec::new(
             "POST",
-            ::std::string::String::from("/deployments"),
+            String::from("/deployments"),
             "deployments.create",
         );
         {
@@ -172,47 +130,35 @@ impl<'a> DeploymentsCreate<'a> {
             request.json_body("application/json", &body)?;
         }
         request.accept("application/json");
-        ::std::result::Result::Ok(request)
+        Ok(request)
     }
     /// Sends the request: `POST /deployments`.
     pub async fn send(
         self,
-    ) -> ::std::result::Result<types::DeploymentResponse, ::replicate_client::Error> {
+    ) -> Result<types::DeploymentResponse, ::replicate_client::Error> {
         let client = self.client;
         let request = self.into_request()?;
         let response = client.execute(request).await?;
         response.json()
     }
 }
-impl<'a> ::std::future::IntoFuture for DeploymentsCreate<'a> {
-    type Output = ::std::result::Result<
-        types::DeploymentResponse,
-        ::replicate_client::Error,
-    >;
-    type IntoFuture = ::replicate_client::runtime::BoxFuture<'a, Self::Output>;
-    fn into_future(self) -> Self::IntoFuture {
-        ::std::boxed::Box::pin(self.send())
-    }
-}
+::replicate_client::awaitable!(DeploymentsCreate, types::DeploymentResponse);
 /// Request builder for `deployments.delete`: set optional parameters, then `.await` it (or call `send`).
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct DeploymentsDelete<'a> {
     client: &'a ::replicate_client::Client,
-    deployment_owner: ::std::string::String,
-    deployment_name: ::std::string::String,
+    deployment_owner: String,
+    deployment_name: String,
 }
 impl<'a> DeploymentsDelete<'a> {
     /// The request this builder describes, without sending it.
     pub fn into_request(
         self,
-    ) -> ::std::result::Result<
-        ::replicate_client::runtime::RequestSpec,
-        ::replicate_client::Error,
-    > {
+    ) -> Result<::replicate_client::runtime::RequestSpec, ::replicate_client::Error> {
         let request = ::replicate_client::runtime::RequestSpec::new(
             "DELETE",
-            ::std::format!(
+            format!(
                 "/deployments/{}/{}", ::replicate_client::runtime::encode_path_segment(&
                 self.deployment_owner) ?,
                 ::replicate_client::runtime::encode_path_segment(& self.deployment_name)
@@ -220,43 +166,34 @@ impl<'a> DeploymentsDelete<'a> {
             ),
             "deployments.delete",
         );
-        ::std::result::Result::Ok(request)
+        Ok(request)
     }
     /// Sends the request: `DELETE /deployments/{deployment_owner}/{deployment_name}`.
-    pub async fn send(self) -> ::std::result::Result<(), ::replicate_client::Error> {
+    pub async fn send(self) -> Result<(), ::replicate_client::Error> {
         let client = self.client;
         let request = self.into_request()?;
         let response = client.execute(request).await?;
         let _ = response;
-        ::std::result::Result::Ok(())
+        Ok(())
     }
 }
-impl<'a> ::std::future::IntoFuture for DeploymentsDelete<'a> {
-    type Output = ::std::result::Result<(), ::replicate_client::Error>;
-    type IntoFuture = ::replicate_client::runtime::BoxFuture<'a, Self::Output>;
-    fn into_future(self) -> Self::IntoFuture {
-        ::std::boxed::Box::pin(self.send())
-    }
-}
+::replicate_client::awaitable!(DeploymentsDelete, ());
 /// Request builder for `deployments.get`: set optional parameters, then `.await` it (or call `send`).
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct DeploymentsGet<'a> {
     client: &'a ::replicate_client::Client,
-    deployment_owner: ::std::string::String,
-    deployment_name: ::std::string::String,
+    deployment_owner: String,
+    deployment_name: String,
 }
 impl<'a> DeploymentsGet<'a> {
     /// The request this builder describes, without sending it.
     pub fn into_request(
         self,
-    ) -> ::std::result::Result<
-        ::replicate_client::runtime::RequestSpec,
-        ::replicate_client::Error,
-    > {
+    ) -> Result<::replicate_client::runtime::RequestSpec, ::replicate_client::Error> {
         let mut request = ::replicate_client::runtime::RequestSpec::new(
             "GET",
-            ::std::format!(
+            format!(
                 "/deployments/{}/{}", ::replicate_client::runtime::encode_path_segment(&
                 self.deployment_owner) ?,
                 ::replicate_client::runtime::encode_path_segment(& self.deployment_name)
@@ -265,28 +202,19 @@ impl<'a> DeploymentsGet<'a> {
             "deployments.get",
         );
         request.accept("application/json");
-        ::std::result::Result::Ok(request)
+        Ok(request)
     }
     /// Sends the request: `GET /deployments/{deployment_owner}/{deployment_name}`.
     pub async fn send(
         self,
-    ) -> ::std::result::Result<types::DeploymentResponse, ::replicate_client::Error> {
+    ) -> Result<types::DeploymentResponse, ::replicate_client::Error> {
         let client = self.client;
         let request = self.into_request()?;
         let response = client.execute(request).await?;
         response.json()
     }
 }
-impl<'a> ::std::future::IntoFuture for DeploymentsGet<'a> {
-    type Output = ::std::result::Result<
-        types::DeploymentResponse,
-        ::replicate_client::Error,
-    >;
-    type IntoFuture = ::replicate_client::runtime::BoxFuture<'a, Self::Output>;
-    fn into_future(self) -> Self::IntoFuture {
-        ::std::boxed::Box::pin(self.send())
-    }
-}
+::replicate_client::awaitable!(DeploymentsGet, types::DeploymentResponse);
 /// Request builder for `deployments.list`: set optional parameters, then `.await` it (or call `send`).
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -297,25 +225,19 @@ impl<'a> DeploymentsList<'a> {
     /// The request this builder describes, without sending it.
     pub fn into_request(
         self,
-    ) -> ::std::result::Result<
-        ::replicate_client::runtime::RequestSpec,
-        ::replicate_client::Error,
-    > {
+    ) -> Result<::replicate_client::runtime::RequestSpec, ::replicate_client::Error> {
         let mut request = ::replicate_client::runtime::RequestSpec::new(
             "GET",
-            ::std::string::String::from("/deployments"),
+            String::from("/deployments"),
             "deployments.list",
         );
         request.accept("application/json");
-        ::std::result::Result::Ok(request)
+        Ok(request)
     }
     /// Sends the request: `GET /deployments`.
     pub async fn send(
         self,
-    ) -> ::std::result::Result<
-        types::DeploymentsListResponse,
-        ::replicate_client::Error,
-    > {
+    ) -> Result<types::DeploymentsListResponse, ::replicate_client::Error> {
         let client = self.client;
         let request = self.into_request()?;
         let response = client.execute(request).await?;
@@ -332,54 +254,42 @@ impl<'a> DeploymentsList<'a> {
         >(client, self.into_request())
     }
 }
-impl<'a> ::std::future::IntoFuture for DeploymentsList<'a> {
-    type Output = ::std::result::Result<
-        types::DeploymentsListResponse,
-        ::replicate_client::Error,
-    >;
-    type IntoFuture = ::replicate_client::runtime::BoxFuture<'a, Self::Output>;
-    fn into_future(self) -> Self::IntoFuture {
-        ::std::boxed::Box::pin(self.send())
-    }
-}
+::replicate_client::awaitable!(DeploymentsList, types::DeploymentsListResponse);
 /// Request builder for `deployments.predictions.create`: set optional parameters, then `.await` it (or call `send`).
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct DeploymentsPredictionsCreate<'a> {
     client: &'a ::replicate_client::Client,
-    deployment_owner: ::std::string::String,
-    deployment_name: ::std::string::String,
-    prefer: ::std::option::Option<::replicate_client::runtime::Prefer>,
-    cancel_after: ::std::option::Option<::replicate_client::runtime::CancelAfter>,
+    deployment_owner: String,
+    deployment_name: String,
+    prefer: Option<::replicate_client::runtime::Prefer>,
+    cancel_after: Option<::replicate_client::runtime::CancelAfter>,
     body: types::PredictionRequest,
 }
 impl<'a> DeploymentsPredictionsCreate<'a> {
     /// Ask the server to hold the connection open until the model has produced its output (sync mode). Use `wait` or `wait=N`, with N a number of seconds from 1 to 60.
     pub fn prefer(
         mut self,
-        value: impl ::std::convert::Into<::replicate_client::runtime::Prefer>,
+        value: impl Into<::replicate_client::runtime::Prefer>,
     ) -> Self {
-        self.prefer = ::std::option::Option::Some(value.into());
+        self.prefer = Some(value.into());
         self
     }
     /// Upper bound on how long the prediction may run, counted from its creation; once it is exceeded the prediction is canceled automatically. Give a duration such as `45s`, `10m` or `1h15m` (units `s`, `m`, `h` may be combined; a bare number means seconds). Durations below 5 seconds are not accepted.
     pub fn cancel_after(
         mut self,
-        value: impl ::std::convert::Into<::replicate_client::runtime::CancelAfter>,
+        value: impl Into<::replicate_client::runtime::CancelAfter>,
     ) -> Self {
-        self.cancel_after = ::std::option::Option::Some(value.into());
+        self.cancel_after = Some(value.into());
         self
     }
     /// The request this builder describes, without sending it.
     pub fn into_request(
         self,
-    ) -> ::std::result::Result<
-        ::replicate_client::runtime::RequestSpec,
-        ::replicate_client::Error,
-    > {
+    ) -> Result<::replicate_client::runtime::RequestSpec, ::replicate_client::Error> {
         let mut request = ::replicate_client::runtime::RequestSpec::new(
             "POST",
-            ::std::format!(
+            format!(
                 "/deployments/{}/{}/predictions",
                 ::replicate_client::runtime::encode_path_segment(& self.deployment_owner)
                 ?, ::replicate_client::runtime::encode_path_segment(& self
@@ -387,10 +297,10 @@ impl<'a> DeploymentsPredictionsCreate<'a> {
             ),
             "deployments.predictions.create",
         );
-        if let ::std::option::Option::Some(value) = &self.prefer {
+        if let Some(value) = &self.prefer {
             request.header("Prefer", value.to_string());
         }
-        if let ::std::option::Option::Some(value) = &self.cancel_after {
+        if let Some(value) = &self.cancel_after {
             request.header("Cancel-After", value.to_string());
         }
         {
@@ -398,51 +308,33 @@ impl<'a> DeploymentsPredictionsCreate<'a> {
             request.json_body("application/json", &body)?;
         }
         request.accept("application/json");
-        ::std::result::Result::Ok(request)
+        Ok(request)
     }
     /// Sends the request: `POST /deployments/{deployment_owner}/{deployment_name}/predictions`.
     pub async fn send(
         self,
-    ) -> ::std::result::Result<
-        DeploymentsPredictionsCreateResponse,
-        ::replicate_client::Error,
-    > {
+    ) -> Result<DeploymentsPredictionsCreateResponse, ::replicate_client::Error> {
         let client = self.client;
         let request = self.into_request()?;
         let response = client.execute(request).await?;
         match response.status() {
-            201 => {
-                ::std::result::Result::Ok(
-                    DeploymentsPredictionsCreateResponse::Created(response.json()?),
-                )
-            }
-            202 => {
-                ::std::result::Result::Ok(
-                    DeploymentsPredictionsCreateResponse::Accepted(response.json()?),
-                )
-            }
+            201 => Ok(DeploymentsPredictionsCreateResponse::Created(response.json()?)),
+            202 => Ok(DeploymentsPredictionsCreateResponse::Accepted(response.json()?)),
             status @ 200..=299 => {
-                ::std::result::Result::Ok(
+                Ok(
                     DeploymentsPredictionsCreateResponse::OtherSuccess(
                         status,
                         response.json()?,
                     ),
                 )
             }
-            _ => ::std::result::Result::Err(response.unexpected_status()),
+            _ => Err(response.unexpected_status()),
         }
     }
 }
-impl<'a> ::std::future::IntoFuture for DeploymentsPredictionsCreate<'a> {
-    type Output = ::std::result::Result<
-        DeploymentsPredictionsCreateResponse,
-        ::replicate_client::Error,
-    >;
-    type IntoFuture = ::replicate_client::runtime::BoxFuture<'a, Self::Output>;
-    fn into_future(self) -> Self::IntoFuture {
-        ::std::boxed::Box::pin(self.send())
-    }
-}
+::replicate_client::awaitable!(
+    DeploymentsPredictionsCreate, DeploymentsPredictionsCreateResponse
+);
 /// The success responses of `deployments.predictions.create`.
 #[derive(Debug, Clone, PartialEq)]
 #[allow(clippy::large_enum_variant)]
@@ -477,29 +369,23 @@ impl DeploymentsPredictionsCreateResponse {
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct DeploymentsUpdate<'a> {
     client: &'a ::replicate_client::Client,
-    deployment_owner: ::std::string::String,
-    deployment_name: ::std::string::String,
-    body: ::std::option::Option<types::DeploymentsUpdateRequest>,
+    deployment_owner: String,
+    deployment_name: String,
+    body: Option<types::DeploymentsUpdateRequest>,
 }
 impl<'a> DeploymentsUpdate<'a> {
     /// Sets the request body.
-    pub fn body(
-        mut self,
-        value: impl ::std::convert::Into<types::DeploymentsUpdateRequest>,
-    ) -> Self {
-        self.body = ::std::option::Option::Some(value.into());
+    pub fn body(mut self, value: impl Into<types::DeploymentsUpdateRequest>) -> Self {
+        self.body = Some(value.into());
         self
     }
     /// The request this builder describes, without sending it.
     pub fn into_request(
         self,
-    ) -> ::std::result::Result<
-        ::replicate_client::runtime::RequestSpec,
-        ::replicate_client::Error,
-    > {
+    ) -> Result<::replicate_client::runtime::RequestSpec, ::replicate_client::Error> {
         let mut request = ::replicate_client::runtime::RequestSpec::new(
             "PATCH",
-            ::std::format!(
+            format!(
                 "/deployments/{}/{}", ::replicate_client::runtime::encode_path_segment(&
                 self.deployment_owner) ?,
                 ::replicate_client::runtime::encode_path_segment(& self.deployment_name)
@@ -507,32 +393,23 @@ impl<'a> DeploymentsUpdate<'a> {
             ),
             "deployments.update",
         );
-        if let ::std::option::Option::Some(body) = self.body {
+        if let Some(body) = self.body {
             request.json_body("application/json", &body)?;
         }
         request.accept("application/json");
-        ::std::result::Result::Ok(request)
+        Ok(request)
     }
     /// Sends the request: `PATCH /deployments/{deployment_owner}/{deployment_name}`.
     pub async fn send(
         self,
-    ) -> ::std::result::Result<types::DeploymentResponse, ::replicate_client::Error> {
+    ) -> Result<types::DeploymentResponse, ::replicate_client::Error> {
         let client = self.client;
         let request = self.into_request()?;
         let response = client.execute(request).await?;
         response.json()
     }
 }
-impl<'a> ::std::future::IntoFuture for DeploymentsUpdate<'a> {
-    type Output = ::std::result::Result<
-        types::DeploymentResponse,
-        ::replicate_client::Error,
-    >;
-    type IntoFuture = ::replicate_client::runtime::BoxFuture<'a, Self::Output>;
-    fn into_future(self) -> Self::IntoFuture {
-        ::std::boxed::Box::pin(self.send())
-    }
-}
+::replicate_client::awaitable!(DeploymentsUpdate, types::DeploymentResponse);
 /// Request builder for `files.create`: set optional parameters, then `.await` it (or call `send`).
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -544,13 +421,10 @@ impl<'a> FilesCreate<'a> {
     /// The request this builder describes, without sending it.
     pub fn into_request(
         self,
-    ) -> ::std::result::Result<
-        ::replicate_client::runtime::RequestSpec,
-        ::replicate_client::Error,
-    > {
+    ) -> Result<::replicate_client::runtime::RequestSpec, ::replicate_client::Error> {
         let mut request = ::replicate_client::runtime::RequestSpec::new(
             "POST",
-            ::std::string::String::from("/files"),
+            String::from("/files"),
             "files.create",
         );
         {
@@ -558,87 +432,67 @@ impl<'a> FilesCreate<'a> {
             request.multipart_body(body.into_multipart()?);
         }
         request.accept("application/json");
-        ::std::result::Result::Ok(request)
+        Ok(request)
     }
     /// Sends the request: `POST /files`.
-    pub async fn send(
-        self,
-    ) -> ::std::result::Result<types::FileResponse, ::replicate_client::Error> {
+    pub async fn send(self) -> Result<types::FileResponse, ::replicate_client::Error> {
         let client = self.client;
         let request = self.into_request()?;
         let response = client.execute(request).await?;
         response.json()
     }
 }
-impl<'a> ::std::future::IntoFuture for FilesCreate<'a> {
-    type Output = ::std::result::Result<types::FileResponse, ::replicate_client::Error>;
-    type IntoFuture = ::replicate_client::runtime::BoxFuture<'a, Self::Output>;
-    fn into_future(self) -> Self::IntoFuture {
-        ::std::boxed::Box::pin(self.send())
-    }
-}
+::replicate_client::awaitable!(FilesCreate, types::FileResponse);
 /// Request builder for `files.delete`: set optional parameters, then `.await` it (or call `send`).
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct FilesDelete<'a> {
     client: &'a ::replicate_client::Client,
-    file_id: ::std::string::String,
+    file_id: String,
 }
 impl<'a> FilesDelete<'a> {
     /// The request this builder describes, without sending it.
     pub fn into_request(
         self,
-    ) -> ::std::result::Result<
-        ::replicate_client::runtime::RequestSpec,
-        ::replicate_client::Error,
-    > {
+    ) -> Result<::replicate_client::runtime::RequestSpec, ::replicate_client::Error> {
         let request = ::replicate_client::runtime::RequestSpec::new(
             "DELETE",
-            ::std::format!(
+            format!(
                 "/files/{}", ::replicate_client::runtime::encode_path_segment(& self
                 .file_id) ?
             ),
             "files.delete",
         );
-        ::std::result::Result::Ok(request)
+        Ok(request)
     }
     /// Sends the request: `DELETE /files/{file_id}`.
-    pub async fn send(self) -> ::std::result::Result<(), ::replicate_client::Error> {
+    pub async fn send(self) -> Result<(), ::replicate_client::Error> {
         let client = self.client;
         let request = self.into_request()?;
         let response = client.execute(request).await?;
         let _ = response;
-        ::std::result::Result::Ok(())
+        Ok(())
     }
 }
-impl<'a> ::std::future::IntoFuture for FilesDelete<'a> {
-    type Output = ::std::result::Result<(), ::replicate_client::Error>;
-    type IntoFuture = ::replicate_client::runtime::BoxFuture<'a, Self::Output>;
-    fn into_future(self) -> Self::IntoFuture {
-        ::std::boxed::Box::pin(self.send())
-    }
-}
+::replicate_client::awaitable!(FilesDelete, ());
 /// Request builder for `files.download`: set optional parameters, then `.await` it (or call `send`).
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct FilesDownload<'a> {
     client: &'a ::replicate_client::Client,
-    file_id: ::std::string::String,
-    owner: ::std::string::String,
+    file_id: String,
+    owner: String,
     expiry: i64,
-    signature: ::std::string::String,
+    signature: String,
 }
 impl<'a> FilesDownload<'a> {
     /// The request this builder describes, without sending it.
     pub fn into_request(
         self,
-    ) -> ::std::result::Result<
-        ::replicate_client::runtime::RequestSpec,
-        ::replicate_client::Error,
-    > {
+    ) -> Result<::replicate_client::runtime::RequestSpec, ::replicate_client::Error> {
         let mut request = ::replicate_client::runtime::RequestSpec::new(
             "GET",
-            ::std::format!(
+            format!(
                 "/files/{}/download", ::replicate_client::runtime::encode_path_segment(&
                 self.file_id) ?
             ),
@@ -657,74 +511,51 @@ impl<'a> FilesDownload<'a> {
             request.query("signature", value.to_string());
         }
         request.accept("application/octet-stream");
-        ::std::result::Result::Ok(request)
+        Ok(request)
     }
     /// Sends the request: `GET /files/{file_id}/download`.
     pub async fn send(
         self,
-    ) -> ::std::result::Result<
-        ::replicate_client::runtime::Bytes,
-        ::replicate_client::Error,
-    > {
+    ) -> Result<::replicate_client::runtime::Bytes, ::replicate_client::Error> {
         let client = self.client;
         let request = self.into_request()?;
         let response = client.execute(request).await?;
-        ::std::result::Result::Ok(response.into_bytes())
+        Ok(response.into_bytes())
     }
 }
-impl<'a> ::std::future::IntoFuture for FilesDownload<'a> {
-    type Output = ::std::result::Result<
-        ::replicate_client::runtime::Bytes,
-        ::replicate_client::Error,
-    >;
-    type IntoFuture = ::replicate_client::runtime::BoxFuture<'a, Self::Output>;
-    fn into_future(self) -> Self::IntoFuture {
-        ::std::boxed::Box::pin(self.send())
-    }
-}
+::replicate_client::awaitable!(FilesDownload, ::replicate_client::runtime::Bytes);
 /// Request builder for `files.get`: set optional parameters, then `.await` it (or call `send`).
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct FilesGet<'a> {
     client: &'a ::replicate_client::Client,
-    file_id: ::std::string::String,
+    file_id: String,
 }
 impl<'a> FilesGet<'a> {
     /// The request this builder describes, without sending it.
     pub fn into_request(
         self,
-    ) -> ::std::result::Result<
-        ::replicate_client::runtime::RequestSpec,
-        ::replicate_client::Error,
-    > {
+    ) -> Result<::replicate_client::runtime::RequestSpec, ::replicate_client::Error> {
         let mut request = ::replicate_client::runtime::RequestSpec::new(
             "GET",
-            ::std::format!(
+            format!(
                 "/files/{}", ::replicate_client::runtime::encode_path_segment(& self
                 .file_id) ?
             ),
             "files.get",
         );
         request.accept("application/json");
-        ::std::result::Result::Ok(request)
+        Ok(request)
     }
     /// Sends the request: `GET /files/{file_id}`.
-    pub async fn send(
-        self,
-    ) -> ::std::result::Result<types::FileResponse, ::replicate_client::Error> {
+    pub async fn send(self) -> Result<types::FileResponse, ::replicate_client::Error> {
         let client = self.client;
         let request = self.into_request()?;
         let response = client.execute(request).await?;
         response.json()
     }
 }
-impl<'a> ::std::future::IntoFuture for FilesGet<'a> {
-    type Output = ::std::result::Result<types::FileResponse, ::replicate_client::Error>;
-    type IntoFuture = ::replicate_client::runtime::BoxFuture<'a, Self::Output>;
-    fn into_future(self) -> Self::IntoFuture {
-        ::std::boxed::Box::pin(self.send())
-    }
-}
+::replicate_client::awaitable!(FilesGet, types::FileResponse);
 /// Request builder for `files.list`: set optional parameters, then `.await` it (or call `send`).
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -735,22 +566,19 @@ impl<'a> FilesList<'a> {
     /// The request this builder describes, without sending it.
     pub fn into_request(
         self,
-    ) -> ::std::result::Result<
-        ::replicate_client::runtime::RequestSpec,
-        ::replicate_client::Error,
-    > {
+    ) -> Result<::replicate_client::runtime::RequestSpec, ::replicate_client::Error> {
         let mut request = ::replicate_client::runtime::RequestSpec::new(
             "GET",
-            ::std::string::String::from("/files"),
+            String::from("/files"),
             "files.list",
         );
         request.accept("application/json");
-        ::std::result::Result::Ok(request)
+        Ok(request)
     }
     /// Sends the request: `GET /files`.
     pub async fn send(
         self,
-    ) -> ::std::result::Result<types::FilesListResponse, ::replicate_client::Error> {
+    ) -> Result<types::FilesListResponse, ::replicate_client::Error> {
         let client = self.client;
         let request = self.into_request()?;
         let response = client.execute(request).await?;
@@ -767,16 +595,7 @@ impl<'a> FilesList<'a> {
         >(client, self.into_request())
     }
 }
-impl<'a> ::std::future::IntoFuture for FilesList<'a> {
-    type Output = ::std::result::Result<
-        types::FilesListResponse,
-        ::replicate_client::Error,
-    >;
-    type IntoFuture = ::replicate_client::runtime::BoxFuture<'a, Self::Output>;
-    fn into_future(self) -> Self::IntoFuture {
-        ::std::boxed::Box::pin(self.send())
-    }
-}
+::replicate_client::awaitable!(FilesList, types::FilesListResponse);
 /// Request builder for `hardware.list`: set optional parameters, then `.await` it (or call `send`).
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -787,41 +606,26 @@ impl<'a> HardwareList<'a> {
     /// The request this builder describes, without sending it.
     pub fn into_request(
         self,
-    ) -> ::std::result::Result<
-        ::replicate_client::runtime::RequestSpec,
-        ::replicate_client::Error,
-    > {
+    ) -> Result<::replicate_client::runtime::RequestSpec, ::replicate_client::Error> {
         let mut request = ::replicate_client::runtime::RequestSpec::new(
             "GET",
-            ::std::string::String::from("/hardware"),
+            String::from("/hardware"),
             "hardware.list",
         );
         request.accept("application/json");
-        ::std::result::Result::Ok(request)
+        Ok(request)
     }
     /// Sends the request: `GET /hardware`.
     pub async fn send(
         self,
-    ) -> ::std::result::Result<
-        ::std::vec::Vec<types::HardwareListResponseItem>,
-        ::replicate_client::Error,
-    > {
+    ) -> Result<Vec<types::HardwareListResponseItem>, ::replicate_client::Error> {
         let client = self.client;
         let request = self.into_request()?;
         let response = client.execute(request).await?;
         response.json()
     }
 }
-impl<'a> ::std::future::IntoFuture for HardwareList<'a> {
-    type Output = ::std::result::Result<
-        ::std::vec::Vec<types::HardwareListResponseItem>,
-        ::replicate_client::Error,
-    >;
-    type IntoFuture = ::replicate_client::runtime::BoxFuture<'a, Self::Output>;
-    fn into_future(self) -> Self::IntoFuture {
-        ::std::boxed::Box::pin(self.send())
-    }
-}
+::replicate_client::awaitable!(HardwareList, Vec < types::HardwareListResponseItem >);
 /// Request builder for `models.create`: set optional parameters, then `.await` it (or call `send`).
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -833,13 +637,10 @@ impl<'a> ModelsCreate<'a> {
     /// The request this builder describes, without sending it.
     pub fn into_request(
         self,
-    ) -> ::std::result::Result<
-        ::replicate_client::runtime::RequestSpec,
-        ::replicate_client::Error,
-    > {
+    ) -> Result<::replicate_client::runtime::RequestSpec, ::replicate_client::Error> {
         let mut request = ::replicate_client::runtime::RequestSpec::new(
             "POST",
-            ::std::string::String::from("/models"),
+            String::from("/models"),
             "models.create",
         );
         {
@@ -847,87 +648,67 @@ impl<'a> ModelsCreate<'a> {
             request.json_body("application/json", &body)?;
         }
         request.accept("application/json");
-        ::std::result::Result::Ok(request)
+        Ok(request)
     }
     /// Sends the request: `POST /models`.
-    pub async fn send(
-        self,
-    ) -> ::std::result::Result<types::ModelResponse, ::replicate_client::Error> {
+    pub async fn send(self) -> Result<types::ModelResponse, ::replicate_client::Error> {
         let client = self.client;
         let request = self.into_request()?;
         let response = client.execute(request).await?;
         response.json()
     }
 }
-impl<'a> ::std::future::IntoFuture for ModelsCreate<'a> {
-    type Output = ::std::result::Result<types::ModelResponse, ::replicate_client::Error>;
-    type IntoFuture = ::replicate_client::runtime::BoxFuture<'a, Self::Output>;
-    fn into_future(self) -> Self::IntoFuture {
-        ::std::boxed::Box::pin(self.send())
-    }
-}
+::replicate_client::awaitable!(ModelsCreate, types::ModelResponse);
 /// Request builder for `models.delete`: set optional parameters, then `.await` it (or call `send`).
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct ModelsDelete<'a> {
     client: &'a ::replicate_client::Client,
-    model_owner: ::std::string::String,
-    model_name: ::std::string::String,
+    model_owner: String,
+    model_name: String,
 }
 impl<'a> ModelsDelete<'a> {
     /// The request this builder describes, without sending it.
     pub fn into_request(
         self,
-    ) -> ::std::result::Result<
-        ::replicate_client::runtime::RequestSpec,
-        ::replicate_client::Error,
-    > {
+    ) -> Result<::replicate_client::runtime::RequestSpec, ::replicate_client::Error> {
         let request = ::replicate_client::runtime::RequestSpec::new(
             "DELETE",
-            ::std::format!(
+            format!(
                 "/models/{}/{}", ::replicate_client::runtime::encode_path_segment(& self
                 .model_owner) ?, ::replicate_client::runtime::encode_path_segment(& self
                 .model_name) ?
             ),
             "models.delete",
         );
-        ::std::result::Result::Ok(request)
+        Ok(request)
     }
     /// Sends the request: `DELETE /models/{model_owner}/{model_name}`.
-    pub async fn send(self) -> ::std::result::Result<(), ::replicate_client::Error> {
+    pub async fn send(self) -> Result<(), ::replicate_client::Error> {
         let client = self.client;
         let request = self.into_request()?;
         let response = client.execute(request).await?;
         let _ = response;
-        ::std::result::Result::Ok(())
+        Ok(())
     }
 }
-impl<'a> ::std::future::IntoFuture for ModelsDelete<'a> {
-    type Output = ::std::result::Result<(), ::replicate_client::Error>;
-    type IntoFuture = ::replicate_client::runtime::BoxFuture<'a, Self::Output>;
-    fn into_future(self) -> Self::IntoFuture {
-        ::std::boxed::Box::pin(self.send())
-    }
-}
+::replicate_client::awaitable!(ModelsDelete, ());
 /// Request builder for `models.examples.list`: set optional parameters, then `.await` it (or call `send`).
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct ModelsExamplesList<'a> {
     client: &'a ::replicate_client::Client,
-    model_owner: ::std::string::String,
-    model_name: ::std::string::String,
+    model_owner: String,
+    model_name: String,
 }
 impl<'a> ModelsExamplesList<'a> {
     /// The request this builder describes, without sending it.
     pub fn into_request(
         self,
-    ) -> ::std::result::Result<
-        ::replicate_client::runtime::RequestSpec,
-        ::replicate_client::Error,
-    > {
+    ) -> Result<::replicate_client::runtime::RequestSpec, ::replicate_client::Error> {
         let mut request = ::replicate_client::runtime::RequestSpec::new(
             "GET",
-            ::std::format!(
+            format!(
                 "/models/{}/{}/examples",
                 ::replicate_client::runtime::encode_path_segment(& self.model_owner) ?,
                 ::replicate_client::runtime::encode_path_segment(& self.model_name) ?
@@ -935,15 +716,12 @@ impl<'a> ModelsExamplesList<'a> {
             "models.examples.list",
         );
         request.accept("application/json");
-        ::std::result::Result::Ok(request)
+        Ok(request)
     }
     /// Sends the request: `GET /models/{model_owner}/{model_name}/examples`.
     pub async fn send(
         self,
-    ) -> ::std::result::Result<
-        types::PaginatedPredictionResponse,
-        ::replicate_client::Error,
-    > {
+    ) -> Result<types::PaginatedPredictionResponse, ::replicate_client::Error> {
         let client = self.client;
         let request = self.into_request()?;
         let response = client.execute(request).await?;
@@ -960,35 +738,23 @@ impl<'a> ModelsExamplesList<'a> {
         >(client, self.into_request())
     }
 }
-impl<'a> ::std::future::IntoFuture for ModelsExamplesList<'a> {
-    type Output = ::std::result::Result<
-        types::PaginatedPredictionResponse,
-        ::replicate_client::Error,
-    >;
-    type IntoFuture = ::replicate_client::runtime::BoxFuture<'a, Self::Output>;
-    fn into_future(self) -> Self::IntoFuture {
-        ::std::boxed::Box::pin(self.send())
-    }
-}
+::replicate_client::awaitable!(ModelsExamplesList, types::PaginatedPredictionResponse);
 /// Request builder for `models.get`: set optional parameters, then `.await` it (or call `send`).
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct ModelsGet<'a> {
     client: &'a ::replicate_client::Client,
-    model_owner: ::std::string::String,
-    model_name: ::std::string::String,
+    model_owner: String,
+    model_name: String,
 }
 impl<'a> ModelsGet<'a> {
     /// The request this builder describes, without sending it.
     pub fn into_request(
         self,
-    ) -> ::std::result::Result<
-        ::replicate_client::runtime::RequestSpec,
-        ::replicate_client::Error,
-    > {
+    ) -> Result<::replicate_client::runtime::RequestSpec, ::replicate_client::Error> {
         let mut request = ::replicate_client::runtime::RequestSpec::new(
             "GET",
-            ::std::format!(
+            format!(
                 "/models/{}/{}", ::replicate_client::runtime::encode_path_segment(& self
                 .model_owner) ?, ::replicate_client::runtime::encode_path_segment(& self
                 .model_name) ?
@@ -996,78 +762,61 @@ impl<'a> ModelsGet<'a> {
             "models.get",
         );
         request.accept("application/json");
-        ::std::result::Result::Ok(request)
+        Ok(request)
     }
     /// Sends the request: `GET /models/{model_owner}/{model_name}`.
-    pub async fn send(
-        self,
-    ) -> ::std::result::Result<types::ModelResponse, ::replicate_client::Error> {
+    pub async fn send(self) -> Result<types::ModelResponse, ::replicate_client::Error> {
         let client = self.client;
         let request = self.into_request()?;
         let response = client.execute(request).await?;
         response.json()
     }
 }
-impl<'a> ::std::future::IntoFuture for ModelsGet<'a> {
-    type Output = ::std::result::Result<types::ModelResponse, ::replicate_client::Error>;
-    type IntoFuture = ::replicate_client::runtime::BoxFuture<'a, Self::Output>;
-    fn into_future(self) -> Self::IntoFuture {
-        ::std::boxed::Box::pin(self.send())
-    }
-}
+::replicate_client::awaitable!(ModelsGet, types::ModelResponse);
 /// Request builder for `models.list`: set optional parameters, then `.await` it (or call `send`).
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct ModelsList<'a> {
     client: &'a ::replicate_client::Client,
-    sort_by: ::std::option::Option<types::ModelsListSortBy>,
-    sort_direction: ::std::option::Option<types::ModelsListSortDirection>,
+    sort_by: Option<types::ModelsListSortBy>,
+    sort_direction: Option<types::ModelsListSortDirection>,
 }
 impl<'a> ModelsList<'a> {
     /// Timestamp to order models by; `latest_version_created_at` unless specified.
-    pub fn sort_by(
-        mut self,
-        value: impl ::std::convert::Into<types::ModelsListSortBy>,
-    ) -> Self {
-        self.sort_by = ::std::option::Option::Some(value.into());
+    pub fn sort_by(mut self, value: impl Into<types::ModelsListSortBy>) -> Self {
+        self.sort_by = Some(value.into());
         self
     }
     /// Ordering direction; `desc` (newest first) unless specified.
     pub fn sort_direction(
         mut self,
-        value: impl ::std::convert::Into<types::ModelsListSortDirection>,
+        value: impl Into<types::ModelsListSortDirection>,
     ) -> Self {
-        self.sort_direction = ::std::option::Option::Some(value.into());
+        self.sort_direction = Some(value.into());
         self
     }
     /// The request this builder describes, without sending it.
     pub fn into_request(
         self,
-    ) -> ::std::result::Result<
-        ::replicate_client::runtime::RequestSpec,
-        ::replicate_client::Error,
-    > {
+    ) -> Result<::replicate_client::runtime::RequestSpec, ::replicate_client::Error> {
         let mut request = ::replicate_client::runtime::RequestSpec::new(
             "GET",
-            ::std::string::String::from("/models"),
+            String::from("/models"),
             "models.list",
         );
-        if let ::std::option::Option::Some(value) = &self.sort_by {
+        if let Some(value) = &self.sort_by {
             request.query("sort_by", value.to_string());
         }
-        if let ::std::option::Option::Some(value) = &self.sort_direction {
+        if let Some(value) = &self.sort_direction {
             request.query("sort_direction", value.to_string());
         }
         request.accept("application/json");
-        ::std::result::Result::Ok(request)
+        Ok(request)
     }
     /// Sends the request: `GET /models`.
     pub async fn send(
         self,
-    ) -> ::std::result::Result<
-        types::PaginatedModelResponse,
-        ::replicate_client::Error,
-    > {
+    ) -> Result<types::PaginatedModelResponse, ::replicate_client::Error> {
         let client = self.client;
         let request = self.into_request()?;
         let response = client.execute(request).await?;
@@ -1084,64 +833,52 @@ impl<'a> ModelsList<'a> {
         >(client, self.into_request())
     }
 }
-impl<'a> ::std::future::IntoFuture for ModelsList<'a> {
-    type Output = ::std::result::Result<
-        types::PaginatedModelResponse,
-        ::replicate_client::Error,
-    >;
-    type IntoFuture = ::replicate_client::runtime::BoxFuture<'a, Self::Output>;
-    fn into_future(self) -> Self::IntoFuture {
-        ::std::boxed::Box::pin(self.send())
-    }
-}
+::replicate_client::awaitable!(ModelsList, types::PaginatedModelResponse);
 /// Request builder for `models.predictions.create`: set optional parameters, then `.await` it (or call `send`).
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct ModelsPredictionsCreate<'a> {
     client: &'a ::replicate_client::Client,
-    model_owner: ::std::string::String,
-    model_name: ::std::string::String,
-    prefer: ::std::option::Option<::replicate_client::runtime::Prefer>,
-    cancel_after: ::std::option::Option<::replicate_client::runtime::CancelAfter>,
+    model_owner: String,
+    model_name: String,
+    prefer: Option<::replicate_client::runtime::Prefer>,
+    cancel_after: Option<::replicate_client::runtime::CancelAfter>,
     body: types::PredictionRequest,
 }
 impl<'a> ModelsPredictionsCreate<'a> {
     /// Ask the server to hold the connection open until the model has produced its output (sync mode). Use `wait` or `wait=N`, with N a number of seconds from 1 to 60.
     pub fn prefer(
         mut self,
-        value: impl ::std::convert::Into<::replicate_client::runtime::Prefer>,
+        value: impl Into<::replicate_client::runtime::Prefer>,
     ) -> Self {
-        self.prefer = ::std::option::Option::Some(value.into());
+        self.prefer = Some(value.into());
         self
     }
     /// Upper bound on how long the prediction may run, counted from its creation; once it is exceeded the prediction is canceled automatically. Give a duration such as `45s`, `10m` or `1h15m` (units `s`, `m`, `h` may be combined; a bare number means seconds). Durations below 5 seconds are not accepted.
     pub fn cancel_after(
         mut self,
-        value: impl ::std::convert::Into<::replicate_client::runtime::CancelAfter>,
+        value: impl Into<::replicate_client::runtime::CancelAfter>,
     ) -> Self {
-        self.cancel_after = ::std::option::Option::Some(value.into());
+        self.cancel_after = Some(value.into());
         self
     }
     /// The request this builder describes, without sending it.
     pub fn into_request(
         self,
-    ) -> ::std::result::Result<
-        ::replicate_client::runtime::RequestSpec,
-        ::replicate_client::Error,
-    > {
+    ) -> Result<::replicate_client::runtime::RequestSpec, ::replicate_client::Error> {
         let mut request = ::replicate_client::runtime::RequestSpec::new(
             "POST",
-            ::std::format!(
+            format!(
                 "/models/{}/{}/predictions",
                 ::replicate_client::runtime::encode_path_segment(& self.model_owner) ?,
                 ::replicate_client::runtime::encode_path_segment(& self.model_name) ?
             ),
             "models.predictions.create",
         );
-        if let ::std::option::Option::Some(value) = &self.prefer {
+        if let Some(value) = &self.prefer {
             request.header("Prefer", value.to_string());
         }
-        if let ::std::option::Option::Some(value) = &self.cancel_after {
+        if let Some(value) = &self.cancel_after {
             request.header("Cancel-After", value.to_string());
         }
         {
@@ -1149,51 +886,31 @@ impl<'a> ModelsPredictionsCreate<'a> {
             request.json_body("application/json", &body)?;
         }
         request.accept("application/json");
-        ::std::result::Result::Ok(request)
+        Ok(request)
     }
     /// Sends the request: `POST /models/{model_owner}/{model_name}/predictions`.
     pub async fn send(
         self,
-    ) -> ::std::result::Result<
-        ModelsPredictionsCreateResponse,
-        ::replicate_client::Error,
-    > {
+    ) -> Result<ModelsPredictionsCreateResponse, ::replicate_client::Error> {
         let client = self.client;
         let request = self.into_request()?;
         let response = client.execute(request).await?;
         match response.status() {
-            201 => {
-                ::std::result::Result::Ok(
-                    ModelsPredictionsCreateResponse::Created(response.json()?),
-                )
-            }
-            202 => {
-                ::std::result::Result::Ok(
-                    ModelsPredictionsCreateResponse::Accepted(response.json()?),
-                )
-            }
+            201 => Ok(ModelsPredictionsCreateResponse::Created(response.json()?)),
+            202 => Ok(ModelsPredictionsCreateResponse::Accepted(response.json()?)),
             status @ 200..=299 => {
-                ::std::result::Result::Ok(
+                Ok(
                     ModelsPredictionsCreateResponse::OtherSuccess(
                         status,
                         response.json()?,
                     ),
                 )
             }
-            _ => ::std::result::Result::Err(response.unexpected_status()),
+            _ => Err(response.unexpected_status()),
         }
     }
 }
-impl<'a> ::std::future::IntoFuture for ModelsPredictionsCreate<'a> {
-    type Output = ::std::result::Result<
-        ModelsPredictionsCreateResponse,
-        ::replicate_client::Error,
-    >;
-    type IntoFuture = ::replicate_client::runtime::BoxFuture<'a, Self::Output>;
-    fn into_future(self) -> Self::IntoFuture {
-        ::std::boxed::Box::pin(self.send())
-    }
-}
+::replicate_client::awaitable!(ModelsPredictionsCreate, ModelsPredictionsCreateResponse);
 /// The success responses of `models.predictions.create`.
 #[derive(Debug, Clone, PartialEq)]
 #[allow(clippy::large_enum_variant)]
@@ -1228,20 +945,17 @@ impl ModelsPredictionsCreateResponse {
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct ModelsReadmeGet<'a> {
     client: &'a ::replicate_client::Client,
-    model_owner: ::std::string::String,
-    model_name: ::std::string::String,
+    model_owner: String,
+    model_name: String,
 }
 impl<'a> ModelsReadmeGet<'a> {
     /// The request this builder describes, without sending it.
     pub fn into_request(
         self,
-    ) -> ::std::result::Result<
-        ::replicate_client::runtime::RequestSpec,
-        ::replicate_client::Error,
-    > {
+    ) -> Result<::replicate_client::runtime::RequestSpec, ::replicate_client::Error> {
         let mut request = ::replicate_client::runtime::RequestSpec::new(
             "GET",
-            ::std::format!(
+            format!(
                 "/models/{}/{}/readme",
                 ::replicate_client::runtime::encode_path_segment(& self.model_owner) ?,
                 ::replicate_client::runtime::encode_path_segment(& self.model_name) ?
@@ -1249,46 +963,32 @@ impl<'a> ModelsReadmeGet<'a> {
             "models.readme.get",
         );
         request.accept("text/plain");
-        ::std::result::Result::Ok(request)
+        Ok(request)
     }
     /// Sends the request: `GET /models/{model_owner}/{model_name}/readme`.
-    pub async fn send(
-        self,
-    ) -> ::std::result::Result<::std::string::String, ::replicate_client::Error> {
+    pub async fn send(self) -> Result<String, ::replicate_client::Error> {
         let client = self.client;
         let request = self.into_request()?;
         let response = client.execute(request).await?;
         response.text()
     }
 }
-impl<'a> ::std::future::IntoFuture for ModelsReadmeGet<'a> {
-    type Output = ::std::result::Result<
-        ::std::string::String,
-        ::replicate_client::Error,
-    >;
-    type IntoFuture = ::replicate_client::runtime::BoxFuture<'a, Self::Output>;
-    fn into_future(self) -> Self::IntoFuture {
-        ::std::boxed::Box::pin(self.send())
-    }
-}
+::replicate_client::awaitable!(ModelsReadmeGet, String);
 /// Request builder for `models.search`: set optional parameters, then `.await` it (or call `send`).
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct ModelsSearch<'a> {
     client: &'a ::replicate_client::Client,
-    body: ::std::string::String,
+    body: String,
 }
 impl<'a> ModelsSearch<'a> {
     /// The request this builder describes, without sending it.
     pub fn into_request(
         self,
-    ) -> ::std::result::Result<
-        ::replicate_client::runtime::RequestSpec,
-        ::replicate_client::Error,
-    > {
+    ) -> Result<::replicate_client::runtime::RequestSpec, ::replicate_client::Error> {
         let mut request = ::replicate_client::runtime::RequestSpec::new(
             "QUERY",
-            ::std::string::String::from("/models"),
+            String::from("/models"),
             "models.search",
         );
         {
@@ -1296,105 +996,79 @@ impl<'a> ModelsSearch<'a> {
             request.text_body("text/plain", body);
         }
         request.accept("application/json");
-        ::std::result::Result::Ok(request)
+        Ok(request)
     }
     /// Sends the request: `QUERY /models`.
     pub async fn send(
         self,
-    ) -> ::std::result::Result<types::ModelsSearchResponse, ::replicate_client::Error> {
+    ) -> Result<types::ModelsSearchResponse, ::replicate_client::Error> {
         let client = self.client;
         let request = self.into_request()?;
         let response = client.execute(request).await?;
         response.json()
     }
 }
-impl<'a> ::std::future::IntoFuture for ModelsSearch<'a> {
-    type Output = ::std::result::Result<
-        types::ModelsSearchResponse,
-        ::replicate_client::Error,
-    >;
-    type IntoFuture = ::replicate_client::runtime::BoxFuture<'a, Self::Output>;
-    fn into_future(self) -> Self::IntoFuture {
-        ::std::boxed::Box::pin(self.send())
-    }
-}
+::replicate_client::awaitable!(ModelsSearch, types::ModelsSearchResponse);
 /// Request builder for `models.update`: set optional parameters, then `.await` it (or call `send`).
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct ModelsUpdate<'a> {
     client: &'a ::replicate_client::Client,
-    model_owner: ::std::string::String,
-    model_name: ::std::string::String,
-    body: ::std::option::Option<types::ModelsUpdateRequest>,
+    model_owner: String,
+    model_name: String,
+    body: Option<types::ModelsUpdateRequest>,
 }
 impl<'a> ModelsUpdate<'a> {
     /// Sets the request body.
-    pub fn body(
-        mut self,
-        value: impl ::std::convert::Into<types::ModelsUpdateRequest>,
-    ) -> Self {
-        self.body = ::std::option::Option::Some(value.into());
+    pub fn body(mut self, value: impl Into<types::ModelsUpdateRequest>) -> Self {
+        self.body = Some(value.into());
         self
     }
     /// The request this builder describes, without sending it.
     pub fn into_request(
         self,
-    ) -> ::std::result::Result<
-        ::replicate_client::runtime::RequestSpec,
-        ::replicate_client::Error,
-    > {
+    ) -> Result<::replicate_client::runtime::RequestSpec, ::replicate_client::Error> {
         let mut request = ::replicate_client::runtime::RequestSpec::new(
             "PATCH",
-            ::std::format!(
+            format!(
                 "/models/{}/{}", ::replicate_client::runtime::encode_path_segment(& self
                 .model_owner) ?, ::replicate_client::runtime::encode_path_segment(& self
                 .model_name) ?
             ),
             "models.update",
         );
-        if let ::std::option::Option::Some(body) = self.body {
+        if let Some(body) = self.body {
             request.json_body("application/json", &body)?;
         }
         request.accept("application/json");
-        ::std::result::Result::Ok(request)
+        Ok(request)
     }
     /// Sends the request: `PATCH /models/{model_owner}/{model_name}`.
-    pub async fn send(
-        self,
-    ) -> ::std::result::Result<types::ModelResponse, ::replicate_client::Error> {
+    pub async fn send(self) -> Result<types::ModelResponse, ::replicate_client::Error> {
         let client = self.client;
         let request = self.into_request()?;
         let response = client.execute(request).await?;
         response.json()
     }
 }
-impl<'a> ::std::future::IntoFuture for ModelsUpdate<'a> {
-    type Output = ::std::result::Result<types::ModelResponse, ::replicate_client::Error>;
-    type IntoFuture = ::replicate_client::runtime::BoxFuture<'a, Self::Output>;
-    fn into_future(self) -> Self::IntoFuture {
-        ::std::boxed::Box::pin(self.send())
-    }
-}
+::replicate_client::awaitable!(ModelsUpdate, types::ModelResponse);
 /// Request builder for `models.versions.delete`: set optional parameters, then `.await` it (or call `send`).
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct ModelsVersionsDelete<'a> {
     client: &'a ::replicate_client::Client,
-    model_owner: ::std::string::String,
-    model_name: ::std::string::String,
-    version_id: ::std::string::String,
+    model_owner: String,
+    model_name: String,
+    version_id: String,
 }
 impl<'a> ModelsVersionsDelete<'a> {
     /// The request this builder describes, without sending it.
     pub fn into_request(
         self,
-    ) -> ::std::result::Result<
-        ::replicate_client::runtime::RequestSpec,
-        ::replicate_client::Error,
-    > {
+    ) -> Result<::replicate_client::runtime::RequestSpec, ::replicate_client::Error> {
         let request = ::replicate_client::runtime::RequestSpec::new(
             "DELETE",
-            ::std::format!(
+            format!(
                 "/models/{}/{}/versions/{}",
                 ::replicate_client::runtime::encode_path_segment(& self.model_owner) ?,
                 ::replicate_client::runtime::encode_path_segment(& self.model_name) ?,
@@ -1402,44 +1076,35 @@ impl<'a> ModelsVersionsDelete<'a> {
             ),
             "models.versions.delete",
         );
-        ::std::result::Result::Ok(request)
+        Ok(request)
     }
     /// Sends the request: `DELETE /models/{model_owner}/{model_name}/versions/{version_id}`.
-    pub async fn send(self) -> ::std::result::Result<(), ::replicate_client::Error> {
+    pub async fn send(self) -> Result<(), ::replicate_client::Error> {
         let client = self.client;
         let request = self.into_request()?;
         let response = client.execute(request).await?;
         let _ = response;
-        ::std::result::Result::Ok(())
+        Ok(())
     }
 }
-impl<'a> ::std::future::IntoFuture for ModelsVersionsDelete<'a> {
-    type Output = ::std::result::Result<(), ::replicate_client::Error>;
-    type IntoFuture = ::replicate_client::runtime::BoxFuture<'a, Self::Output>;
-    fn into_future(self) -> Self::IntoFuture {
-        ::std::boxed::Box::pin(self.send())
-    }
-}
+::replicate_client::awaitable!(ModelsVersionsDelete, ());
 /// Request builder for `models.versions.get`: set optional parameters, then `.await` it (or call `send`).
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct ModelsVersionsGet<'a> {
     client: &'a ::replicate_client::Client,
-    model_owner: ::std::string::String,
-    model_name: ::std::string::String,
-    version_id: ::std::string::String,
+    model_owner: String,
+    model_name: String,
+    version_id: String,
 }
 impl<'a> ModelsVersionsGet<'a> {
     /// The request this builder describes, without sending it.
     pub fn into_request(
         self,
-    ) -> ::std::result::Result<
-        ::replicate_client::runtime::RequestSpec,
-        ::replicate_client::Error,
-    > {
+    ) -> Result<::replicate_client::runtime::RequestSpec, ::replicate_client::Error> {
         let mut request = ::replicate_client::runtime::RequestSpec::new(
             "GET",
-            ::std::format!(
+            format!(
                 "/models/{}/{}/versions/{}",
                 ::replicate_client::runtime::encode_path_segment(& self.model_owner) ?,
                 ::replicate_client::runtime::encode_path_segment(& self.model_name) ?,
@@ -1448,47 +1113,35 @@ impl<'a> ModelsVersionsGet<'a> {
             "models.versions.get",
         );
         request.accept("application/json");
-        ::std::result::Result::Ok(request)
+        Ok(request)
     }
     /// Sends the request: `GET /models/{model_owner}/{model_name}/versions/{version_id}`.
     pub async fn send(
         self,
-    ) -> ::std::result::Result<types::VersionResponse, ::replicate_client::Error> {
+    ) -> Result<types::VersionResponse, ::replicate_client::Error> {
         let client = self.client;
         let request = self.into_request()?;
         let response = client.execute(request).await?;
         response.json()
     }
 }
-impl<'a> ::std::future::IntoFuture for ModelsVersionsGet<'a> {
-    type Output = ::std::result::Result<
-        types::VersionResponse,
-        ::replicate_client::Error,
-    >;
-    type IntoFuture = ::replicate_client::runtime::BoxFuture<'a, Self::Output>;
-    fn into_future(self) -> Self::IntoFuture {
-        ::std::boxed::Box::pin(self.send())
-    }
-}
+::replicate_client::awaitable!(ModelsVersionsGet, types::VersionResponse);
 /// Request builder for `models.versions.list`: set optional parameters, then `.await` it (or call `send`).
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct ModelsVersionsList<'a> {
     client: &'a ::replicate_client::Client,
-    model_owner: ::std::string::String,
-    model_name: ::std::string::String,
+    model_owner: String,
+    model_name: String,
 }
 impl<'a> ModelsVersionsList<'a> {
     /// The request this builder describes, without sending it.
     pub fn into_request(
         self,
-    ) -> ::std::result::Result<
-        ::replicate_client::runtime::RequestSpec,
-        ::replicate_client::Error,
-    > {
+    ) -> Result<::replicate_client::runtime::RequestSpec, ::replicate_client::Error> {
         let mut request = ::replicate_client::runtime::RequestSpec::new(
             "GET",
-            ::std::format!(
+            format!(
                 "/models/{}/{}/versions",
                 ::replicate_client::runtime::encode_path_segment(& self.model_owner) ?,
                 ::replicate_client::runtime::encode_path_segment(& self.model_name) ?
@@ -1496,15 +1149,12 @@ impl<'a> ModelsVersionsList<'a> {
             "models.versions.list",
         );
         request.accept("application/json");
-        ::std::result::Result::Ok(request)
+        Ok(request)
     }
     /// Sends the request: `GET /models/{model_owner}/{model_name}/versions`.
     pub async fn send(
         self,
-    ) -> ::std::result::Result<
-        types::PaginatedVersionResponse,
-        ::replicate_client::Error,
-    > {
+    ) -> Result<types::PaginatedVersionResponse, ::replicate_client::Error> {
         let client = self.client;
         let request = self.into_request()?;
         let response = client.execute(request).await?;
@@ -1521,104 +1171,80 @@ impl<'a> ModelsVersionsList<'a> {
         >(client, self.into_request())
     }
 }
-impl<'a> ::std::future::IntoFuture for ModelsVersionsList<'a> {
-    type Output = ::std::result::Result<
-        types::PaginatedVersionResponse,
-        ::replicate_client::Error,
-    >;
-    type IntoFuture = ::replicate_client::runtime::BoxFuture<'a, Self::Output>;
-    fn into_future(self) -> Self::IntoFuture {
-        ::std::boxed::Box::pin(self.send())
-    }
-}
+::replicate_client::awaitable!(ModelsVersionsList, types::PaginatedVersionResponse);
 /// Request builder for `predictions.cancel`: set optional parameters, then `.await` it (or call `send`).
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct PredictionsCancel<'a> {
     client: &'a ::replicate_client::Client,
-    prediction_id: ::std::string::String,
+    prediction_id: String,
 }
 impl<'a> PredictionsCancel<'a> {
     /// The request this builder describes, without sending it.
     pub fn into_request(
         self,
-    ) -> ::std::result::Result<
-        ::replicate_client::runtime::RequestSpec,
-        ::replicate_client::Error,
-    > {
+    ) -> Result<::replicate_client::runtime::RequestSpec, ::replicate_client::Error> {
         let mut request = ::replicate_client::runtime::RequestSpec::new(
             "POST",
-            ::std::format!(
+            format!(
                 "/predictions/{}/cancel",
                 ::replicate_client::runtime::encode_path_segment(& self.prediction_id) ?
             ),
             "predictions.cancel",
         );
         request.accept("application/json");
-        ::std::result::Result::Ok(request)
+        Ok(request)
     }
     /// Sends the request: `POST /predictions/{prediction_id}/cancel`.
     pub async fn send(
         self,
-    ) -> ::std::result::Result<types::PredictionResponse, ::replicate_client::Error> {
+    ) -> Result<types::PredictionResponse, ::replicate_client::Error> {
         let client = self.client;
         let request = self.into_request()?;
         let response = client.execute(request).await?;
         response.json()
     }
 }
-impl<'a> ::std::future::IntoFuture for PredictionsCancel<'a> {
-    type Output = ::std::result::Result<
-        types::PredictionResponse,
-        ::replicate_client::Error,
-    >;
-    type IntoFuture = ::replicate_client::runtime::BoxFuture<'a, Self::Output>;
-    fn into_future(self) -> Self::IntoFuture {
-        ::std::boxed::Box::pin(self.send())
-    }
-}
+::replicate_client::awaitable!(PredictionsCancel, types::PredictionResponse);
 /// Request builder for `predictions.create`: set optional parameters, then `.await` it (or call `send`).
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct PredictionsCreate<'a> {
     client: &'a ::replicate_client::Client,
-    prefer: ::std::option::Option<::replicate_client::runtime::Prefer>,
-    cancel_after: ::std::option::Option<::replicate_client::runtime::CancelAfter>,
+    prefer: Option<::replicate_client::runtime::Prefer>,
+    cancel_after: Option<::replicate_client::runtime::CancelAfter>,
     body: types::VersionPredictionRequest,
 }
 impl<'a> PredictionsCreate<'a> {
     /// Ask the server to hold the connection open until the model has produced its output (sync mode). Use `wait` or `wait=N`, with N a number of seconds from 1 to 60.
     pub fn prefer(
         mut self,
-        value: impl ::std::convert::Into<::replicate_client::runtime::Prefer>,
+        value: impl Into<::replicate_client::runtime::Prefer>,
     ) -> Self {
-        self.prefer = ::std::option::Option::Some(value.into());
+        self.prefer = Some(value.into());
         self
     }
     /// Upper bound on how long the prediction may run, counted from its creation; once it is exceeded the prediction is canceled automatically. Give a duration such as `45s`, `10m` or `1h15m` (units `s`, `m`, `h` may be combined; a bare number means seconds). Durations below 5 seconds are not accepted.
     pub fn cancel_after(
         mut self,
-        value: impl ::std::convert::Into<::replicate_client::runtime::CancelAfter>,
+        value: impl Into<::replicate_client::runtime::CancelAfter>,
     ) -> Self {
-        self.cancel_after = ::std::option::Option::Some(value.into());
+        self.cancel_after = Some(value.into());
         self
     }
     /// The request this builder describes, without sending it.
     pub fn into_request(
         self,
-    ) -> ::std::result::Result<
-        ::replicate_client::runtime::RequestSpec,
-        ::replicate_client::Error,
-    > {
+    ) -> Result<::replicate_client::runtime::RequestSpec, ::replicate_client::Error> {
         let mut request = ::replicate_client::runtime::RequestSpec::new(
             "POST",
-            ::std::string::String::from("/predictions"),
+            String::from("/predictions"),
             "predictions.create",
         );
-        if let ::std::option::Option::Some(value) = &self.prefer {
+        if let Some(value) = &self.prefer {
             request.header("Prefer", value.to_string());
         }
-        if let ::std::option::Option::Some(value) = &self.cancel_after {
+        if let Some(value) = &self.cancel_after {
             request.header("Cancel-After", value.to_string());
         }
         {
@@ -1626,45 +1252,26 @@ impl<'a> PredictionsCreate<'a> {
             request.json_body("application/json", &body)?;
         }
         request.accept("application/json");
-        ::std::result::Result::Ok(request)
+        Ok(request)
     }
     /// Sends the request: `POST /predictions`.
     pub async fn send(
         self,
-    ) -> ::std::result::Result<PredictionsCreateResponse, ::replicate_client::Error> {
+    ) -> Result<PredictionsCreateResponse, ::replicate_client::Error> {
         let client = self.client;
         let request = self.into_request()?;
         let response = client.execute(request).await?;
         match response.status() {
-            201 => {
-                ::std::result::Result::Ok(
-                    PredictionsCreateResponse::Created(response.json()?),
-                )
-            }
-            202 => {
-                ::std::result::Result::Ok(
-                    PredictionsCreateResponse::Accepted(response.json()?),
-                )
-            }
+            201 => Ok(PredictionsCreateResponse::Created(response.json()?)),
+            202 => Ok(PredictionsCreateResponse::Accepted(response.json()?)),
             status @ 200..=299 => {
-                ::std::result::Result::Ok(
-                    PredictionsCreateResponse::OtherSuccess(status, response.json()?),
-                )
+                Ok(PredictionsCreateResponse::OtherSuccess(status, response.json()?))
             }
-            _ => ::std::result::Result::Err(response.unexpected_status()),
+            _ => Err(response.unexpected_status()),
         }
     }
 }
-impl<'a> ::std::future::IntoFuture for PredictionsCreate<'a> {
-    type Output = ::std::result::Result<
-        PredictionsCreateResponse,
-        ::replicate_client::Error,
-    >;
-    type IntoFuture = ::replicate_client::runtime::BoxFuture<'a, Self::Output>;
-    fn into_future(self) -> Self::IntoFuture {
-        ::std::boxed::Box::pin(self.send())
-    }
-}
+::replicate_client::awaitable!(PredictionsCreate, PredictionsCreateResponse);
 /// The success responses of `predictions.create`.
 #[derive(Debug, Clone, PartialEq)]
 #[allow(clippy::large_enum_variant)]
@@ -1699,112 +1306,85 @@ impl PredictionsCreateResponse {
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct PredictionsGet<'a> {
     client: &'a ::replicate_client::Client,
-    prediction_id: ::std::string::String,
+    prediction_id: String,
 }
 impl<'a> PredictionsGet<'a> {
     /// The request this builder describes, without sending it.
     pub fn into_request(
         self,
-    ) -> ::std::result::Result<
-        ::replicate_client::runtime::RequestSpec,
-        ::replicate_client::Error,
-    > {
+    ) -> Result<::replicate_client::runtime::RequestSpec, ::replicate_client::Error> {
         let mut request = ::replicate_client::runtime::RequestSpec::new(
             "GET",
-            ::std::format!(
+            format!(
                 "/predictions/{}", ::replicate_client::runtime::encode_path_segment(&
                 self.prediction_id) ?
             ),
             "predictions.get",
         );
         request.accept("application/json");
-        ::std::result::Result::Ok(request)
+        Ok(request)
     }
     /// Sends the request: `GET /predictions/{prediction_id}`.
     pub async fn send(
         self,
-    ) -> ::std::result::Result<types::PredictionResponse, ::replicate_client::Error> {
+    ) -> Result<types::PredictionResponse, ::replicate_client::Error> {
         let client = self.client;
         let request = self.into_request()?;
         let response = client.execute(request).await?;
         response.json()
     }
 }
-impl<'a> ::std::future::IntoFuture for PredictionsGet<'a> {
-    type Output = ::std::result::Result<
-        types::PredictionResponse,
-        ::replicate_client::Error,
-    >;
-    type IntoFuture = ::replicate_client::runtime::BoxFuture<'a, Self::Output>;
-    fn into_future(self) -> Self::IntoFuture {
-        ::std::boxed::Box::pin(self.send())
-    }
-}
+::replicate_client::awaitable!(PredictionsGet, types::PredictionResponse);
 /// Request builder for `predictions.list`: set optional parameters, then `.await` it (or call `send`).
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct PredictionsList<'a> {
     client: &'a ::replicate_client::Client,
-    created_after: ::std::option::Option<::std::string::String>,
-    created_before: ::std::option::Option<::std::string::String>,
-    source: ::std::option::Option<types::PredictionsListSource>,
+    created_after: Option<String>,
+    created_before: Option<String>,
+    source: Option<types::PredictionsListSource>,
 }
 impl<'a> PredictionsList<'a> {
     /// Only return predictions created at or after this ISO 8601 timestamp.
-    pub fn created_after(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.created_after = ::std::option::Option::Some(value.into());
+    pub fn created_after(mut self, value: impl Into<String>) -> Self {
+        self.created_after = Some(value.into());
         self
     }
     /// Only return predictions created strictly before this ISO 8601 timestamp.
-    pub fn created_before(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.created_before = ::std::option::Option::Some(value.into());
+    pub fn created_before(mut self, value: impl Into<String>) -> Self {
+        self.created_before = Some(value.into());
         self
     }
     /// Restrict results to one origin; only `web` is accepted, and it covers just the last 14 days. Without it, API and web predictions are both returned.
-    pub fn source(
-        mut self,
-        value: impl ::std::convert::Into<types::PredictionsListSource>,
-    ) -> Self {
-        self.source = ::std::option::Option::Some(value.into());
+    pub fn source(mut self, value: impl Into<types::PredictionsListSource>) -> Self {
+        self.source = Some(value.into());
         self
     }
     /// The request this builder describes, without sending it.
     pub fn into_request(
         self,
-    ) -> ::std::result::Result<
-        ::replicate_client::runtime::RequestSpec,
-        ::replicate_client::Error,
-    > {
+    ) -> Result<::replicate_client::runtime::RequestSpec, ::replicate_client::Error> {
         let mut request = ::replicate_client::runtime::RequestSpec::new(
             "GET",
-            ::std::string::String::from("/predictions"),
+            String::from("/predictions"),
             "predictions.list",
         );
-        if let ::std::option::Option::Some(value) = &self.created_after {
+        if let Some(value) = &self.created_after {
             request.query("created_after", value.to_string());
         }
-        if let ::std::option::Option::Some(value) = &self.created_before {
+        if let Some(value) = &self.created_before {
             request.query("created_before", value.to_string());
         }
-        if let ::std::option::Option::Some(value) = &self.source {
+        if let Some(value) = &self.source {
             request.query("source", value.to_string());
         }
         request.accept("application/json");
-        ::std::result::Result::Ok(request)
+        Ok(request)
     }
     /// Sends the request: `GET /predictions`.
     pub async fn send(
         self,
-    ) -> ::std::result::Result<
-        types::PredictionsListResponse,
-        ::replicate_client::Error,
-    > {
+    ) -> Result<types::PredictionsListResponse, ::replicate_client::Error> {
         let client = self.client;
         let request = self.into_request()?;
         let response = client.execute(request).await?;
@@ -1821,140 +1401,102 @@ impl<'a> PredictionsList<'a> {
         >(client, self.into_request())
     }
 }
-impl<'a> ::std::future::IntoFuture for PredictionsList<'a> {
-    type Output = ::std::result::Result<
-        types::PredictionsListResponse,
-        ::replicate_client::Error,
-    >;
-    type IntoFuture = ::replicate_client::runtime::BoxFuture<'a, Self::Output>;
-    fn into_future(self) -> Self::IntoFuture {
-        ::std::boxed::Box::pin(self.send())
-    }
-}
+::replicate_client::awaitable!(PredictionsList, types::PredictionsListResponse);
 /// Request builder for `search`: set optional parameters, then `.await` it (or call `send`).
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct Search<'a> {
     client: &'a ::replicate_client::Client,
-    query: ::std::string::String,
-    limit: ::std::option::Option<i64>,
+    query: String,
+    limit: Option<i64>,
 }
 impl<'a> Search<'a> {
     /// How many models to return at most, between 1 and 50 (20 when omitted).
-    pub fn limit(mut self, value: impl ::std::convert::Into<i64>) -> Self {
-        self.limit = ::std::option::Option::Some(value.into());
+    pub fn limit(mut self, value: impl Into<i64>) -> Self {
+        self.limit = Some(value.into());
         self
     }
     /// The request this builder describes, without sending it.
     pub fn into_request(
         self,
-    ) -> ::std::result::Result<
-        ::replicate_client::runtime::RequestSpec,
-        ::replicate_client::Error,
-    > {
+    ) -> Result<::replicate_client::runtime::RequestSpec, ::replicate_client::Error> {
         let mut request = ::replicate_client::runtime::RequestSpec::new(
             "GET",
-            ::std::string::String::from("/search"),
+            String::from("/search"),
             "search",
         );
         {
             let value = &self.query;
             request.query("query", value.to_string());
         }
-        if let ::std::option::Option::Some(value) = &self.limit {
+        if let Some(value) = &self.limit {
             request.query("limit", value.to_string());
         }
         request.without_auth();
         request.accept("application/json");
-        ::std::result::Result::Ok(request)
+        Ok(request)
     }
     /// Sends the request: `GET /search`.
-    pub async fn send(
-        self,
-    ) -> ::std::result::Result<types::SearchResponse, ::replicate_client::Error> {
+    pub async fn send(self) -> Result<types::SearchResponse, ::replicate_client::Error> {
         let client = self.client;
         let request = self.into_request()?;
         let response = client.execute(request).await?;
         response.json()
     }
 }
-impl<'a> ::std::future::IntoFuture for Search<'a> {
-    type Output = ::std::result::Result<
-        types::SearchResponse,
-        ::replicate_client::Error,
-    >;
-    type IntoFuture = ::replicate_client::runtime::BoxFuture<'a, Self::Output>;
-    fn into_future(self) -> Self::IntoFuture {
-        ::std::boxed::Box::pin(self.send())
-    }
-}
+::replicate_client::awaitable!(Search, types::SearchResponse);
 /// Request builder for `trainings.cancel`: set optional parameters, then `.await` it (or call `send`).
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct TrainingsCancel<'a> {
     client: &'a ::replicate_client::Client,
-    training_id: ::std::string::String,
+    training_id: String,
 }
 impl<'a> TrainingsCancel<'a> {
     /// The request this builder describes, without sending it.
     pub fn into_request(
         self,
-    ) -> ::std::result::Result<
-        ::replicate_client::runtime::RequestSpec,
-        ::replicate_client::Error,
-    > {
+    ) -> Result<::replicate_client::runtime::RequestSpec, ::replicate_client::Error> {
         let mut request = ::replicate_client::runtime::RequestSpec::new(
             "POST",
-            ::std::format!(
+            format!(
                 "/trainings/{}/cancel",
                 ::replicate_client::runtime::encode_path_segment(& self.training_id) ?
             ),
             "trainings.cancel",
         );
         request.accept("application/json");
-        ::std::result::Result::Ok(request)
+        Ok(request)
     }
     /// Sends the request: `POST /trainings/{training_id}/cancel`.
     pub async fn send(
         self,
-    ) -> ::std::result::Result<types::TrainingResponse, ::replicate_client::Error> {
+    ) -> Result<types::TrainingResponse, ::replicate_client::Error> {
         let client = self.client;
         let request = self.into_request()?;
         let response = client.execute(request).await?;
         response.json()
     }
 }
-impl<'a> ::std::future::IntoFuture for TrainingsCancel<'a> {
-    type Output = ::std::result::Result<
-        types::TrainingResponse,
-        ::replicate_client::Error,
-    >;
-    type IntoFuture = ::replicate_client::runtime::BoxFuture<'a, Self::Output>;
-    fn into_future(self) -> Self::IntoFuture {
-        ::std::boxed::Box::pin(self.send())
-    }
-}
+::replicate_client::awaitable!(TrainingsCancel, types::TrainingResponse);
 /// Request builder for `trainings.create`: set optional parameters, then `.await` it (or call `send`).
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct TrainingsCreate<'a> {
     client: &'a ::replicate_client::Client,
-    model_owner: ::std::string::String,
-    model_name: ::std::string::String,
-    version_id: ::std::string::String,
+    model_owner: String,
+    model_name: String,
+    version_id: String,
     body: types::TrainingRequest,
 }
 impl<'a> TrainingsCreate<'a> {
     /// The request this builder describes, without sending it.
     pub fn into_request(
         self,
-    ) -> ::std::result::Result<
-        ::replicate_client::runtime::RequestSpec,
-        ::replicate_client::Error,
-    > {
+    ) -> Result<::replicate_client::runtime::RequestSpec, ::replicate_client::Error> {
         let mut request = ::replicate_client::runtime::RequestSpec::new(
             "POST",
-            ::std::format!(
+            format!(
                 "/models/{}/{}/versions/{}/trainings",
                 ::replicate_client::runtime::encode_path_segment(& self.model_owner) ?,
                 ::replicate_client::runtime::encode_path_segment(& self.model_name) ?,
@@ -1967,74 +1509,53 @@ impl<'a> TrainingsCreate<'a> {
             request.json_body("application/json", &body)?;
         }
         request.accept("application/json");
-        ::std::result::Result::Ok(request)
+        Ok(request)
     }
     /// Sends the request: `POST /models/{model_owner}/{model_name}/versions/{version_id}/trainings`.
     pub async fn send(
         self,
-    ) -> ::std::result::Result<types::TrainingResponse, ::replicate_client::Error> {
+    ) -> Result<types::TrainingResponse, ::replicate_client::Error> {
         let client = self.client;
         let request = self.into_request()?;
         let response = client.execute(request).await?;
         response.json()
     }
 }
-impl<'a> ::std::future::IntoFuture for TrainingsCreate<'a> {
-    type Output = ::std::result::Result<
-        types::TrainingResponse,
-        ::replicate_client::Error,
-    >;
-    type IntoFuture = ::replicate_client::runtime::BoxFuture<'a, Self::Output>;
-    fn into_future(self) -> Self::IntoFuture {
-        ::std::boxed::Box::pin(self.send())
-    }
-}
+::replicate_client::awaitable!(TrainingsCreate, types::TrainingResponse);
 /// Request builder for `trainings.get`: set optional parameters, then `.await` it (or call `send`).
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct TrainingsGet<'a> {
     client: &'a ::replicate_client::Client,
-    training_id: ::std::string::String,
+    training_id: String,
 }
 impl<'a> TrainingsGet<'a> {
     /// The request this builder describes, without sending it.
     pub fn into_request(
         self,
-    ) -> ::std::result::Result<
-        ::replicate_client::runtime::RequestSpec,
-        ::replicate_client::Error,
-    > {
+    ) -> Result<::replicate_client::runtime::RequestSpec, ::replicate_client::Error> {
         let mut request = ::replicate_client::runtime::RequestSpec::new(
             "GET",
-            ::std::format!(
+            format!(
                 "/trainings/{}", ::replicate_client::runtime::encode_path_segment(& self
                 .training_id) ?
             ),
             "trainings.get",
         );
         request.accept("application/json");
-        ::std::result::Result::Ok(request)
+        Ok(request)
     }
     /// Sends the request: `GET /trainings/{training_id}`.
     pub async fn send(
         self,
-    ) -> ::std::result::Result<types::TrainingResponse, ::replicate_client::Error> {
+    ) -> Result<types::TrainingResponse, ::replicate_client::Error> {
         let client = self.client;
         let request = self.into_request()?;
         let response = client.execute(request).await?;
         response.json()
     }
 }
-impl<'a> ::std::future::IntoFuture for TrainingsGet<'a> {
-    type Output = ::std::result::Result<
-        types::TrainingResponse,
-        ::replicate_client::Error,
-    >;
-    type IntoFuture = ::replicate_client::runtime::BoxFuture<'a, Self::Output>;
-    fn into_future(self) -> Self::IntoFuture {
-        ::std::boxed::Box::pin(self.send())
-    }
-}
+::replicate_client::awaitable!(TrainingsGet, types::TrainingResponse);
 /// Request builder for `trainings.list`: set optional parameters, then `.await` it (or call `send`).
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -2045,22 +1566,19 @@ impl<'a> TrainingsList<'a> {
     /// The request this builder describes, without sending it.
     pub fn into_request(
         self,
-    ) -> ::std::result::Result<
-        ::replicate_client::runtime::RequestSpec,
-        ::replicate_client::Error,
-    > {
+    ) -> Result<::replicate_client::runtime::RequestSpec, ::replicate_client::Error> {
         let mut request = ::replicate_client::runtime::RequestSpec::new(
             "GET",
-            ::std::string::String::from("/trainings"),
+            String::from("/trainings"),
             "trainings.list",
         );
         request.accept("application/json");
-        ::std::result::Result::Ok(request)
+        Ok(request)
     }
     /// Sends the request: `GET /trainings`.
     pub async fn send(
         self,
-    ) -> ::std::result::Result<types::TrainingsListResponse, ::replicate_client::Error> {
+    ) -> Result<types::TrainingsListResponse, ::replicate_client::Error> {
         let client = self.client;
         let request = self.into_request()?;
         let response = client.execute(request).await?;
@@ -2077,16 +1595,7 @@ impl<'a> TrainingsList<'a> {
         >(client, self.into_request())
     }
 }
-impl<'a> ::std::future::IntoFuture for TrainingsList<'a> {
-    type Output = ::std::result::Result<
-        types::TrainingsListResponse,
-        ::replicate_client::Error,
-    >;
-    type IntoFuture = ::replicate_client::runtime::BoxFuture<'a, Self::Output>;
-    fn into_future(self) -> Self::IntoFuture {
-        ::std::boxed::Box::pin(self.send())
-    }
-}
+::replicate_client::awaitable!(TrainingsList, types::TrainingsListResponse);
 /// Request builder for `webhooks.default.secret.get`: set optional parameters, then `.await` it (or call `send`).
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -2097,41 +1606,28 @@ impl<'a> WebhooksDefaultSecretGet<'a> {
     /// The request this builder describes, without sending it.
     pub fn into_request(
         self,
-    ) -> ::std::result::Result<
-        ::replicate_client::runtime::RequestSpec,
-        ::replicate_client::Error,
-    > {
+    ) -> Result<::replicate_client::runtime::RequestSpec, ::replicate_client::Error> {
         let mut request = ::replicate_client::runtime::RequestSpec::new(
             "GET",
-            ::std::string::String::from("/webhooks/default/secret"),
+            String::from("/webhooks/default/secret"),
             "webhooks.default.secret.get",
         );
         request.accept("application/json");
-        ::std::result::Result::Ok(request)
+        Ok(request)
     }
     /// Sends the request: `GET /webhooks/default/secret`.
     pub async fn send(
         self,
-    ) -> ::std::result::Result<
-        types::WebhooksDefaultSecretGetResponse,
-        ::replicate_client::Error,
-    > {
+    ) -> Result<types::WebhooksDefaultSecretGetResponse, ::replicate_client::Error> {
         let client = self.client;
         let request = self.into_request()?;
         let response = client.execute(request).await?;
         response.json()
     }
 }
-impl<'a> ::std::future::IntoFuture for WebhooksDefaultSecretGet<'a> {
-    type Output = ::std::result::Result<
-        types::WebhooksDefaultSecretGetResponse,
-        ::replicate_client::Error,
-    >;
-    type IntoFuture = ::replicate_client::runtime::BoxFuture<'a, Self::Output>;
-    fn into_future(self) -> Self::IntoFuture {
-        ::std::boxed::Box::pin(self.send())
-    }
-}
+::replicate_client::awaitable!(
+    WebhooksDefaultSecretGet, types::WebhooksDefaultSecretGetResponse
+);
 /// Operations on `account`; get one from the client.
 #[derive(Debug, Clone, Copy)]
 pub struct Account<'a> {
@@ -2154,10 +1650,7 @@ impl<'a> Collections<'a> {
     /// Get a model collection
     ///
     /// `GET /collections/{collection_slug}` (`collections.get`).
-    pub fn get(
-        &self,
-        collection_slug: impl ::std::convert::Into<::std::string::String>,
-    ) -> CollectionsGet<'a> {
+    pub fn get(&self, collection_slug: impl Into<String>) -> CollectionsGet<'a> {
         CollectionsGet {
             client: self.client,
             collection_slug: collection_slug.into(),
@@ -2183,17 +1676,17 @@ impl<'a> DeploymentsPredictions<'a> {
     /// `POST /deployments/{deployment_owner}/{deployment_name}/predictions` (`deployments.predictions.create`).
     pub fn create(
         &self,
-        deployment_owner: impl ::std::convert::Into<::std::string::String>,
-        deployment_name: impl ::std::convert::Into<::std::string::String>,
-        body: impl ::std::convert::Into<types::PredictionRequest>,
+        deployment_owner: impl Into<String>,
+        deployment_name: impl Into<String>,
+        body: impl Into<types::PredictionRequest>,
     ) -> DeploymentsPredictionsCreate<'a> {
         DeploymentsPredictionsCreate {
             client: self.client,
             deployment_owner: deployment_owner.into(),
             deployment_name: deployment_name.into(),
             body: body.into(),
-            prefer: ::std::option::Option::None,
-            cancel_after: ::std::option::Option::None,
+            prefer: None,
+            cancel_after: None,
         }
     }
 }
@@ -2214,7 +1707,7 @@ impl<'a> Deployments<'a> {
     /// `POST /deployments` (`deployments.create`).
     pub fn create(
         &self,
-        body: impl ::std::convert::Into<types::DeploymentsCreateRequest>,
+        body: impl Into<types::DeploymentsCreateRequest>,
     ) -> DeploymentsCreate<'a> {
         DeploymentsCreate {
             client: self.client,
@@ -2226,8 +1719,8 @@ impl<'a> Deployments<'a> {
     /// `DELETE /deployments/{deployment_owner}/{deployment_name}` (`deployments.delete`).
     pub fn delete(
         &self,
-        deployment_owner: impl ::std::convert::Into<::std::string::String>,
-        deployment_name: impl ::std::convert::Into<::std::string::String>,
+        deployment_owner: impl Into<String>,
+        deployment_name: impl Into<String>,
     ) -> DeploymentsDelete<'a> {
         DeploymentsDelete {
             client: self.client,
@@ -2240,8 +1733,8 @@ impl<'a> Deployments<'a> {
     /// `GET /deployments/{deployment_owner}/{deployment_name}` (`deployments.get`).
     pub fn get(
         &self,
-        deployment_owner: impl ::std::convert::Into<::std::string::String>,
-        deployment_name: impl ::std::convert::Into<::std::string::String>,
+        deployment_owner: impl Into<String>,
+        deployment_name: impl Into<String>,
     ) -> DeploymentsGet<'a> {
         DeploymentsGet {
             client: self.client,
@@ -2262,14 +1755,14 @@ impl<'a> Deployments<'a> {
     /// `PATCH /deployments/{deployment_owner}/{deployment_name}` (`deployments.update`).
     pub fn update(
         &self,
-        deployment_owner: impl ::std::convert::Into<::std::string::String>,
-        deployment_name: impl ::std::convert::Into<::std::string::String>,
+        deployment_owner: impl Into<String>,
+        deployment_name: impl Into<String>,
     ) -> DeploymentsUpdate<'a> {
         DeploymentsUpdate {
             client: self.client,
             deployment_owner: deployment_owner.into(),
             deployment_name: deployment_name.into(),
-            body: ::std::option::Option::None,
+            body: None,
         }
     }
 }
@@ -2282,10 +1775,7 @@ impl<'a> Files<'a> {
     /// Upload a file
     ///
     /// `POST /files` (`files.create`).
-    pub fn create(
-        &self,
-        body: impl ::std::convert::Into<types::FilesCreateRequest>,
-    ) -> FilesCreate<'a> {
+    pub fn create(&self, body: impl Into<types::FilesCreateRequest>) -> FilesCreate<'a> {
         FilesCreate {
             client: self.client,
             body: body.into(),
@@ -2294,10 +1784,7 @@ impl<'a> Files<'a> {
     /// Remove a file
     ///
     /// `DELETE /files/{file_id}` (`files.delete`).
-    pub fn delete(
-        &self,
-        file_id: impl ::std::convert::Into<::std::string::String>,
-    ) -> FilesDelete<'a> {
+    pub fn delete(&self, file_id: impl Into<String>) -> FilesDelete<'a> {
         FilesDelete {
             client: self.client,
             file_id: file_id.into(),
@@ -2308,10 +1795,10 @@ impl<'a> Files<'a> {
     /// `GET /files/{file_id}/download` (`files.download`).
     pub fn download(
         &self,
-        file_id: impl ::std::convert::Into<::std::string::String>,
-        owner: impl ::std::convert::Into<::std::string::String>,
-        expiry: impl ::std::convert::Into<i64>,
-        signature: impl ::std::convert::Into<::std::string::String>,
+        file_id: impl Into<String>,
+        owner: impl Into<String>,
+        expiry: impl Into<i64>,
+        signature: impl Into<String>,
     ) -> FilesDownload<'a> {
         FilesDownload {
             client: self.client,
@@ -2324,10 +1811,7 @@ impl<'a> Files<'a> {
     /// Retrieve a file
     ///
     /// `GET /files/{file_id}` (`files.get`).
-    pub fn get(
-        &self,
-        file_id: impl ::std::convert::Into<::std::string::String>,
-    ) -> FilesGet<'a> {
+    pub fn get(&self, file_id: impl Into<String>) -> FilesGet<'a> {
         FilesGet {
             client: self.client,
             file_id: file_id.into(),
@@ -2366,8 +1850,8 @@ impl<'a> ModelsExamples<'a> {
     /// `GET /models/{model_owner}/{model_name}/examples` (`models.examples.list`).
     pub fn list(
         &self,
-        model_owner: impl ::std::convert::Into<::std::string::String>,
-        model_name: impl ::std::convert::Into<::std::string::String>,
+        model_owner: impl Into<String>,
+        model_name: impl Into<String>,
     ) -> ModelsExamplesList<'a> {
         ModelsExamplesList {
             client: self.client,
@@ -2387,17 +1871,17 @@ impl<'a> ModelsPredictions<'a> {
     /// `POST /models/{model_owner}/{model_name}/predictions` (`models.predictions.create`).
     pub fn create(
         &self,
-        model_owner: impl ::std::convert::Into<::std::string::String>,
-        model_name: impl ::std::convert::Into<::std::string::String>,
-        body: impl ::std::convert::Into<types::PredictionRequest>,
+        model_owner: impl Into<String>,
+        model_name: impl Into<String>,
+        body: impl Into<types::PredictionRequest>,
     ) -> ModelsPredictionsCreate<'a> {
         ModelsPredictionsCreate {
             client: self.client,
             model_owner: model_owner.into(),
             model_name: model_name.into(),
             body: body.into(),
-            prefer: ::std::option::Option::None,
-            cancel_after: ::std::option::Option::None,
+            prefer: None,
+            cancel_after: None,
         }
     }
 }
@@ -2412,8 +1896,8 @@ impl<'a> ModelsReadme<'a> {
     /// `GET /models/{model_owner}/{model_name}/readme` (`models.readme.get`).
     pub fn get(
         &self,
-        model_owner: impl ::std::convert::Into<::std::string::String>,
-        model_name: impl ::std::convert::Into<::std::string::String>,
+        model_owner: impl Into<String>,
+        model_name: impl Into<String>,
     ) -> ModelsReadmeGet<'a> {
         ModelsReadmeGet {
             client: self.client,
@@ -2433,9 +1917,9 @@ impl<'a> ModelsVersions<'a> {
     /// `DELETE /models/{model_owner}/{model_name}/versions/{version_id}` (`models.versions.delete`).
     pub fn delete(
         &self,
-        model_owner: impl ::std::convert::Into<::std::string::String>,
-        model_name: impl ::std::convert::Into<::std::string::String>,
-        version_id: impl ::std::convert::Into<::std::string::String>,
+        model_owner: impl Into<String>,
+        model_name: impl Into<String>,
+        version_id: impl Into<String>,
     ) -> ModelsVersionsDelete<'a> {
         ModelsVersionsDelete {
             client: self.client,
@@ -2449,9 +1933,9 @@ impl<'a> ModelsVersions<'a> {
     /// `GET /models/{model_owner}/{model_name}/versions/{version_id}` (`models.versions.get`).
     pub fn get(
         &self,
-        model_owner: impl ::std::convert::Into<::std::string::String>,
-        model_name: impl ::std::convert::Into<::std::string::String>,
-        version_id: impl ::std::convert::Into<::std::string::String>,
+        model_owner: impl Into<String>,
+        model_name: impl Into<String>,
+        version_id: impl Into<String>,
     ) -> ModelsVersionsGet<'a> {
         ModelsVersionsGet {
             client: self.client,
@@ -2465,8 +1949,8 @@ impl<'a> ModelsVersions<'a> {
     /// `GET /models/{model_owner}/{model_name}/versions` (`models.versions.list`).
     pub fn list(
         &self,
-        model_owner: impl ::std::convert::Into<::std::string::String>,
-        model_name: impl ::std::convert::Into<::std::string::String>,
+        model_owner: impl Into<String>,
+        model_name: impl Into<String>,
     ) -> ModelsVersionsList<'a> {
         ModelsVersionsList {
             client: self.client,
@@ -2510,7 +1994,7 @@ impl<'a> Models<'a> {
     /// `POST /models` (`models.create`).
     pub fn create(
         &self,
-        body: impl ::std::convert::Into<types::ModelsCreateRequest>,
+        body: impl Into<types::ModelsCreateRequest>,
     ) -> ModelsCreate<'a> {
         ModelsCreate {
             client: self.client,
@@ -2522,8 +2006,8 @@ impl<'a> Models<'a> {
     /// `DELETE /models/{model_owner}/{model_name}` (`models.delete`).
     pub fn delete(
         &self,
-        model_owner: impl ::std::convert::Into<::std::string::String>,
-        model_name: impl ::std::convert::Into<::std::string::String>,
+        model_owner: impl Into<String>,
+        model_name: impl Into<String>,
     ) -> ModelsDelete<'a> {
         ModelsDelete {
             client: self.client,
@@ -2536,8 +2020,8 @@ impl<'a> Models<'a> {
     /// `GET /models/{model_owner}/{model_name}` (`models.get`).
     pub fn get(
         &self,
-        model_owner: impl ::std::convert::Into<::std::string::String>,
-        model_name: impl ::std::convert::Into<::std::string::String>,
+        model_owner: impl Into<String>,
+        model_name: impl Into<String>,
     ) -> ModelsGet<'a> {
         ModelsGet {
             client: self.client,
@@ -2551,17 +2035,14 @@ impl<'a> Models<'a> {
     pub fn list(&self) -> ModelsList<'a> {
         ModelsList {
             client: self.client,
-            sort_by: ::std::option::Option::None,
-            sort_direction: ::std::option::Option::None,
+            sort_by: None,
+            sort_direction: None,
         }
     }
     /// Find public models by text
     ///
     /// `QUERY /models` (`models.search`).
-    pub fn search(
-        &self,
-        body: impl ::std::convert::Into<::std::string::String>,
-    ) -> ModelsSearch<'a> {
+    pub fn search(&self, body: impl Into<String>) -> ModelsSearch<'a> {
         ModelsSearch {
             client: self.client,
             body: body.into(),
@@ -2572,14 +2053,14 @@ impl<'a> Models<'a> {
     /// `PATCH /models/{model_owner}/{model_name}` (`models.update`).
     pub fn update(
         &self,
-        model_owner: impl ::std::convert::Into<::std::string::String>,
-        model_name: impl ::std::convert::Into<::std::string::String>,
+        model_owner: impl Into<String>,
+        model_name: impl Into<String>,
     ) -> ModelsUpdate<'a> {
         ModelsUpdate {
             client: self.client,
             model_owner: model_owner.into(),
             model_name: model_name.into(),
-            body: ::std::option::Option::None,
+            body: None,
         }
     }
 }
@@ -2592,10 +2073,7 @@ impl<'a> Predictions<'a> {
     /// Stop a prediction
     ///
     /// `POST /predictions/{prediction_id}/cancel` (`predictions.cancel`).
-    pub fn cancel(
-        &self,
-        prediction_id: impl ::std::convert::Into<::std::string::String>,
-    ) -> PredictionsCancel<'a> {
+    pub fn cancel(&self, prediction_id: impl Into<String>) -> PredictionsCancel<'a> {
         PredictionsCancel {
             client: self.client,
             prediction_id: prediction_id.into(),
@@ -2606,22 +2084,19 @@ impl<'a> Predictions<'a> {
     /// `POST /predictions` (`predictions.create`).
     pub fn create(
         &self,
-        body: impl ::std::convert::Into<types::VersionPredictionRequest>,
+        body: impl Into<types::VersionPredictionRequest>,
     ) -> PredictionsCreate<'a> {
         PredictionsCreate {
             client: self.client,
             body: body.into(),
-            prefer: ::std::option::Option::None,
-            cancel_after: ::std::option::Option::None,
+            prefer: None,
+            cancel_after: None,
         }
     }
     /// Retrieve a prediction
     ///
     /// `GET /predictions/{prediction_id}` (`predictions.get`).
-    pub fn get(
-        &self,
-        prediction_id: impl ::std::convert::Into<::std::string::String>,
-    ) -> PredictionsGet<'a> {
+    pub fn get(&self, prediction_id: impl Into<String>) -> PredictionsGet<'a> {
         PredictionsGet {
             client: self.client,
             prediction_id: prediction_id.into(),
@@ -2633,9 +2108,9 @@ impl<'a> Predictions<'a> {
     pub fn list(&self) -> PredictionsList<'a> {
         PredictionsList {
             client: self.client,
-            created_after: ::std::option::Option::None,
-            created_before: ::std::option::Option::None,
-            source: ::std::option::Option::None,
+            created_after: None,
+            created_before: None,
+            source: None,
         }
     }
 }
@@ -2648,10 +2123,7 @@ impl<'a> Trainings<'a> {
     /// Stop a training
     ///
     /// `POST /trainings/{training_id}/cancel` (`trainings.cancel`).
-    pub fn cancel(
-        &self,
-        training_id: impl ::std::convert::Into<::std::string::String>,
-    ) -> TrainingsCancel<'a> {
+    pub fn cancel(&self, training_id: impl Into<String>) -> TrainingsCancel<'a> {
         TrainingsCancel {
             client: self.client,
             training_id: training_id.into(),
@@ -2662,10 +2134,10 @@ impl<'a> Trainings<'a> {
     /// `POST /models/{model_owner}/{model_name}/versions/{version_id}/trainings` (`trainings.create`).
     pub fn create(
         &self,
-        model_owner: impl ::std::convert::Into<::std::string::String>,
-        model_name: impl ::std::convert::Into<::std::string::String>,
-        version_id: impl ::std::convert::Into<::std::string::String>,
-        body: impl ::std::convert::Into<types::TrainingRequest>,
+        model_owner: impl Into<String>,
+        model_name: impl Into<String>,
+        version_id: impl Into<String>,
+        body: impl Into<types::TrainingRequest>,
     ) -> TrainingsCreate<'a> {
         TrainingsCreate {
             client: self.client,
@@ -2678,10 +2150,7 @@ impl<'a> Trainings<'a> {
     /// Retrieve a training
     ///
     /// `GET /trainings/{training_id}` (`trainings.get`).
-    pub fn get(
-        &self,
-        training_id: impl ::std::convert::Into<::std::string::String>,
-    ) -> TrainingsGet<'a> {
+    pub fn get(&self, training_id: impl Into<String>) -> TrainingsGet<'a> {
         TrainingsGet {
             client: self.client,
             training_id: training_id.into(),
@@ -2777,14 +2246,11 @@ impl ::replicate_client::Client {
     /// Search Replicate (beta)
     ///
     /// `GET /search` (`search`).
-    pub fn search(
-        &self,
-        query: impl ::std::convert::Into<::std::string::String>,
-    ) -> Search<'_> {
+    pub fn search(&self, query: impl Into<String>) -> Search<'_> {
         Search {
             client: self,
             query: query.into(),
-            limit: ::std::option::Option::None,
+            limit: None,
         }
     }
 }

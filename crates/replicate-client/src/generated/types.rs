@@ -7,29 +7,26 @@
 pub struct AccountGetResponse {
     /// Avatar image of the account.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub avatar_url: ::std::option::Option<::std::string::String>,
+    pub avatar_url: Option<String>,
     /// Link to the account's GitHub profile.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub github_url: ::std::option::Option<::std::string::String>,
+    pub github_url: Option<String>,
     /// Display name of the account.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub name: ::std::option::Option<::std::string::String>,
+    pub name: Option<String>,
     /// Whether the account is a user or an organization.
     #[serde(rename = "type")]
     pub type_: AccountGetResponseType,
     /// Account username.
-    pub username: ::std::string::String,
+    pub username: String,
 }
 impl AccountGetResponse {
     /// Creates a value from its required fields; optional fields start empty.
-    pub fn new(
-        type_: AccountGetResponseType,
-        username: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
+    pub fn new(type_: AccountGetResponseType, username: impl Into<String>) -> Self {
         Self {
-            avatar_url: ::std::option::Option::None,
-            github_url: ::std::option::Option::None,
-            name: ::std::option::Option::None,
+            avatar_url: None,
+            github_url: None,
+            name: None,
             type_,
             username: username.into(),
         }
@@ -44,7 +41,7 @@ pub enum AccountGetResponseType {
     /// `user`
     User,
     /// A value this client does not know yet (sent by a newer server).
-    Unknown(::std::string::String),
+    Unknown(String),
 }
 impl AccountGetResponseType {
     /// The value as sent on the wire.
@@ -56,24 +53,24 @@ impl AccountGetResponseType {
         }
     }
 }
-impl ::std::convert::From<&str> for AccountGetResponseType {
+impl From<&str> for AccountGetResponseType {
     fn from(value: &str) -> Self {
         match value {
             "organization" => Self::Organization,
             "user" => Self::User,
-            other => Self::Unknown(::std::string::ToString::to_string(other)),
+            other => Self::Unknown(ToString::to_string(other)),
         }
     }
 }
-impl ::std::convert::From<::std::string::String> for AccountGetResponseType {
-    fn from(value: ::std::string::String) -> Self {
+impl From<String> for AccountGetResponseType {
+    fn from(value: String) -> Self {
         Self::from(value.as_str())
     }
 }
 impl ::std::str::FromStr for AccountGetResponseType {
     type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
-        ::std::result::Result::Ok(Self::from(value))
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        Ok(Self::from(value))
     }
 }
 impl ::std::fmt::Display for AccountGetResponseType {
@@ -85,36 +82,34 @@ impl ::serde::Serialize for AccountGetResponseType {
     fn serialize<S: ::serde::Serializer>(
         &self,
         serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
+    ) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
 impl<'de> ::serde::Deserialize<'de> for AccountGetResponseType {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        let value = <::std::string::String as ::serde::Deserialize>::deserialize(
-            deserializer,
-        )?;
-        ::std::result::Result::Ok(Self::from(value))
+    ) -> Result<Self, D::Error> {
+        let value = <String as ::serde::Deserialize>::deserialize(deserializer)?;
+        Ok(Self::from(value))
     }
 }
 /// The `schemas_collection_list_item` schema of the API.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct CollectionListItem {
     /// Short summary of what the collection contains.
-    pub description: ::std::string::String,
+    pub description: String,
     /// Human-readable collection title.
-    pub name: ::std::string::String,
+    pub name: String,
     /// URL-friendly identifier of the collection, lowercase words joined by hyphens.
-    pub slug: ::std::string::String,
+    pub slug: String,
 }
 impl CollectionListItem {
     /// Creates a value from its required fields; optional fields start empty.
     pub fn new(
-        description: impl ::std::convert::Into<::std::string::String>,
-        name: impl ::std::convert::Into<::std::string::String>,
-        slug: impl ::std::convert::Into<::std::string::String>,
+        description: impl Into<String>,
+        name: impl Into<String>,
+        slug: impl Into<String>,
     ) -> Self {
         Self {
             description: description.into(),
@@ -127,28 +122,28 @@ impl CollectionListItem {
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct CollectionResponse {
     /// Short summary of what the collection contains.
-    pub description: ::std::string::String,
+    pub description: String,
     /// Longer, Markdown-formatted explanation of the collection.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub full_description: ::std::option::Option<::std::string::String>,
+    pub full_description: Option<String>,
     /// Models that belong to the collection.
-    pub models: ::std::vec::Vec<ModelResponse>,
+    pub models: Vec<ModelResponse>,
     /// Human-readable collection title.
-    pub name: ::std::string::String,
+    pub name: String,
     /// URL-friendly identifier of the collection, lowercase words joined by hyphens.
-    pub slug: ::std::string::String,
+    pub slug: String,
 }
 impl CollectionResponse {
     /// Creates a value from its required fields; optional fields start empty.
     pub fn new(
-        description: impl ::std::convert::Into<::std::string::String>,
-        models: ::std::vec::Vec<ModelResponse>,
-        name: impl ::std::convert::Into<::std::string::String>,
-        slug: impl ::std::convert::Into<::std::string::String>,
+        description: impl Into<String>,
+        models: Vec<ModelResponse>,
+        name: impl Into<String>,
+        slug: impl Into<String>,
     ) -> Self {
         Self {
             description: description.into(),
-            full_description: ::std::option::Option::None,
+            full_description: None,
             models,
             name: name.into(),
             slug: slug.into(),
@@ -160,79 +155,77 @@ impl CollectionResponse {
 pub struct DeploymentResponse {
     /// The `current_release` field.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub current_release: ::std::option::Option<DeploymentResponseCurrentRelease>,
+    pub current_release: Option<DeploymentResponseCurrentRelease>,
     /// Deployment name, unique within its owner.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub name: ::std::option::Option<::std::string::String>,
+    pub name: Option<String>,
     /// Account (user or organization) the deployment belongs to.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub owner: ::std::option::Option<::std::string::String>,
+    pub owner: Option<String>,
 }
 /// The `current_release` value.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct DeploymentResponseCurrentRelease {
     /// The `configuration` field.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub configuration: ::std::option::Option<
-        DeploymentResponseCurrentReleaseConfiguration,
-    >,
+    pub configuration: Option<DeploymentResponseCurrentReleaseConfiguration>,
     /// When this release was made.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub created_at: ::std::option::Option<::std::string::String>,
+    pub created_at: Option<String>,
     /// The `created_by` field.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub created_by: ::std::option::Option<DeploymentResponseCurrentReleaseCreatedBy>,
+    pub created_by: Option<DeploymentResponseCurrentReleaseCreatedBy>,
     /// Model served by the release, written as `owner/name`.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub model: ::std::option::Option<::std::string::String>,
+    pub model: Option<String>,
     /// Sequence number of the release; it goes up by one with every change.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub number: ::std::option::Option<i64>,
+    pub number: Option<i64>,
     /// Identifier of the model version this release runs.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub version: ::std::option::Option<::std::string::String>,
+    pub version: Option<String>,
 }
 /// The `configuration` value.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct DeploymentResponseCurrentReleaseConfiguration {
     /// Hardware SKU the deployment runs on.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub hardware: ::std::option::Option<::std::string::String>,
+    pub hardware: Option<String>,
     /// Upper limit on the number of instances when autoscaling.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub max_instances: ::std::option::Option<i64>,
+    pub max_instances: Option<i64>,
     /// Lower limit on the number of instances when autoscaling.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub min_instances: ::std::option::Option<i64>,
+    pub min_instances: Option<i64>,
 }
 /// The `created_by` value.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct DeploymentResponseCurrentReleaseCreatedBy {
     /// Avatar image of the account behind this release.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub avatar_url: ::std::option::Option<::std::string::String>,
+    pub avatar_url: Option<String>,
     /// GitHub profile of the account behind this release.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub github_url: ::std::option::Option<::std::string::String>,
+    pub github_url: Option<String>,
     /// Display name of the account behind this release.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub name: ::std::option::Option<::std::string::String>,
+    pub name: Option<String>,
     /// Whether the releasing account is a user or an organization.
     #[serde(rename = "type")]
     pub type_: DeploymentResponseCurrentReleaseCreatedByType,
     /// Username of the account behind this release.
-    pub username: ::std::string::String,
+    pub username: String,
 }
 impl DeploymentResponseCurrentReleaseCreatedBy {
     /// Creates a value from its required fields; optional fields start empty.
     pub fn new(
         type_: DeploymentResponseCurrentReleaseCreatedByType,
-        username: impl ::std::convert::Into<::std::string::String>,
+        username: impl Into<String>,
     ) -> Self {
         Self {
-            avatar_url: ::std::option::Option::None,
-            github_url: ::std::option::Option::None,
-            name: ::std::option::Option::None,
+            avatar_url: None,
+            github_url: None,
+            name: None,
             type_,
             username: username.into(),
         }
@@ -247,7 +240,7 @@ pub enum DeploymentResponseCurrentReleaseCreatedByType {
     /// `user`
     User,
     /// A value this client does not know yet (sent by a newer server).
-    Unknown(::std::string::String),
+    Unknown(String),
 }
 impl DeploymentResponseCurrentReleaseCreatedByType {
     /// The value as sent on the wire.
@@ -259,25 +252,24 @@ impl DeploymentResponseCurrentReleaseCreatedByType {
         }
     }
 }
-impl ::std::convert::From<&str> for DeploymentResponseCurrentReleaseCreatedByType {
+impl From<&str> for DeploymentResponseCurrentReleaseCreatedByType {
     fn from(value: &str) -> Self {
         match value {
             "organization" => Self::Organization,
             "user" => Self::User,
-            other => Self::Unknown(::std::string::ToString::to_string(other)),
+            other => Self::Unknown(ToString::to_string(other)),
         }
     }
 }
-impl ::std::convert::From<::std::string::String>
-for DeploymentResponseCurrentReleaseCreatedByType {
-    fn from(value: ::std::string::String) -> Self {
+impl From<String> for DeploymentResponseCurrentReleaseCreatedByType {
+    fn from(value: String) -> Self {
         Self::from(value.as_str())
     }
 }
 impl ::std::str::FromStr for DeploymentResponseCurrentReleaseCreatedByType {
     type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
-        ::std::result::Result::Ok(Self::from(value))
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        Ok(Self::from(value))
     }
 }
 impl ::std::fmt::Display for DeploymentResponseCurrentReleaseCreatedByType {
@@ -289,45 +281,43 @@ impl ::serde::Serialize for DeploymentResponseCurrentReleaseCreatedByType {
     fn serialize<S: ::serde::Serializer>(
         &self,
         serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
+    ) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
 impl<'de> ::serde::Deserialize<'de> for DeploymentResponseCurrentReleaseCreatedByType {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        let value = <::std::string::String as ::serde::Deserialize>::deserialize(
-            deserializer,
-        )?;
-        ::std::result::Result::Ok(Self::from(value))
+    ) -> Result<Self, D::Error> {
+        let value = <String as ::serde::Deserialize>::deserialize(deserializer)?;
+        Ok(Self::from(value))
     }
 }
 /// The request body of `POST /deployments`.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct DeploymentsCreateRequest {
     /// Hardware SKU to run on; the accepted values are listed by `hardware.list`.
-    pub hardware: ::std::string::String,
+    pub hardware: String,
     /// Upper limit on the number of instances when autoscaling.
     pub max_instances: i64,
     /// Lower limit on the number of instances when autoscaling.
     pub min_instances: i64,
     /// Model to deploy, written as `owner/name`.
-    pub model: ::std::string::String,
+    pub model: String,
     /// Deployment name, unique within its owner.
-    pub name: ::std::string::String,
+    pub name: String,
     /// 64-character identifier of the model version to deploy.
-    pub version: ::std::string::String,
+    pub version: String,
 }
 impl DeploymentsCreateRequest {
     /// Creates a value from its required fields; optional fields start empty.
     pub fn new(
-        hardware: impl ::std::convert::Into<::std::string::String>,
+        hardware: impl Into<String>,
         max_instances: i64,
         min_instances: i64,
-        model: impl ::std::convert::Into<::std::string::String>,
-        name: impl ::std::convert::Into<::std::string::String>,
-        version: impl ::std::convert::Into<::std::string::String>,
+        model: impl Into<String>,
+        name: impl Into<String>,
+        version: impl Into<String>,
     ) -> Self {
         Self {
             hardware: hardware.into(),
@@ -344,29 +334,29 @@ impl DeploymentsCreateRequest {
 pub struct DeploymentsListResponse {
     /// Link to the following page of deployments, or null on the last page.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub next: ::std::option::Option<::std::string::String>,
+    pub next: Option<String>,
     /// Link to the preceding page of deployments, or null on the first page.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub previous: ::std::option::Option<::std::string::String>,
+    pub previous: Option<String>,
     /// Deployments on this page.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub results: ::std::option::Option<::std::vec::Vec<DeploymentResponse>>,
+    pub results: Option<Vec<DeploymentResponse>>,
 }
 /// The request body of `PATCH /deployments/{deployment_owner}/{deployment_name}`.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct DeploymentsUpdateRequest {
     /// Hardware SKU to run on; the accepted values are listed by `hardware.list`.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub hardware: ::std::option::Option<::std::string::String>,
+    pub hardware: Option<String>,
     /// Upper limit on the number of instances when autoscaling.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub max_instances: ::std::option::Option<i64>,
+    pub max_instances: Option<i64>,
     /// Lower limit on the number of instances when autoscaling.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub min_instances: ::std::option::Option<i64>,
+    pub min_instances: Option<i64>,
     /// Identifier of the model version the deployment should run.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub version: ::std::option::Option<::std::string::String>,
+    pub version: Option<String>,
 }
 /// An uploaded file and its metadata.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -374,15 +364,15 @@ pub struct FileResponse {
     /// Digests of the file content, one entry per hash algorithm.
     pub checksums: FileResponseChecksums,
     /// MIME type of the stored content.
-    pub content_type: ::std::string::String,
+    pub content_type: String,
     /// Upload time.
-    pub created_at: ::std::string::String,
+    pub created_at: String,
     /// Time after which the file is no longer available.
-    pub expires_at: ::std::string::String,
+    pub expires_at: String,
     /// Random identifier assigned to the file by the server.
-    pub id: ::std::string::String,
+    pub id: String,
     /// Arbitrary JSON metadata supplied by the uploader.
-    pub metadata: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub metadata: ::serde_json::Map<String, ::serde_json::Value>,
     /// Size of the content in bytes.
     pub size: i64,
     /// Links related to this file.
@@ -393,11 +383,11 @@ impl FileResponse {
     #[allow(clippy::too_many_arguments)]
     pub fn new(
         checksums: FileResponseChecksums,
-        content_type: impl ::std::convert::Into<::std::string::String>,
-        created_at: impl ::std::convert::Into<::std::string::String>,
-        expires_at: impl ::std::convert::Into<::std::string::String>,
-        id: impl ::std::convert::Into<::std::string::String>,
-        metadata: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        content_type: impl Into<String>,
+        created_at: impl Into<String>,
+        expires_at: impl Into<String>,
+        id: impl Into<String>,
+        metadata: ::serde_json::Map<String, ::serde_json::Value>,
         size: i64,
         urls: FileResponseUrls,
     ) -> Self {
@@ -418,14 +408,14 @@ impl FileResponse {
 pub struct FileResponseChecksums {
     /// Hex-encoded SHA-256 digest of the content.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub sha256: ::std::option::Option<::std::string::String>,
+    pub sha256: Option<String>,
 }
 /// Links related to this file.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct FileResponseUrls {
     /// API address of this file resource.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub get: ::std::option::Option<::std::string::String>,
+    pub get: Option<String>,
 }
 /// The request body of `POST /files`.
 #[derive(Debug, Clone, PartialEq)]
@@ -433,22 +423,20 @@ pub struct FilesCreateRequest {
     /// The file content
     pub content: ::replicate_client::runtime::FilePart,
     /// Name to store the file under.
-    pub filename: ::std::option::Option<::std::string::String>,
+    pub filename: Option<String>,
     /// Arbitrary JSON metadata to keep with the file. Default: `{}`.
-    pub metadata: ::std::option::Option<
-        ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-    >,
+    pub metadata: Option<::serde_json::Map<String, ::serde_json::Value>>,
     /// MIME type of the uploaded content. Default: `"application/octet-stream"`.
-    pub type_: ::std::option::Option<::std::string::String>,
+    pub type_: Option<String>,
 }
 impl FilesCreateRequest {
     /// Creates a value from its required fields; optional fields start empty.
     pub fn new(content: ::replicate_client::runtime::FilePart) -> Self {
         Self {
             content,
-            filename: ::std::option::Option::None,
-            metadata: ::std::option::Option::None,
-            type_: ::std::option::Option::None,
+            filename: None,
+            metadata: None,
+            type_: None,
         }
     }
 }
@@ -457,70 +445,66 @@ impl FilesCreateRequest {
 pub struct FilesListResponse {
     /// The `next` field.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub next: ::std::option::Option<::std::string::String>,
+    pub next: Option<String>,
     /// The `previous` field.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub previous: ::std::option::Option<::std::string::String>,
+    pub previous: Option<String>,
     /// The `results` field.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub results: ::std::option::Option<::std::vec::Vec<FileResponse>>,
+    pub results: Option<Vec<FileResponse>>,
 }
 /// The response of `GET /hardware`.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct HardwareListResponseItem {
     /// Display name of the hardware option.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub name: ::std::option::Option<::std::string::String>,
+    pub name: Option<String>,
     /// Identifier to use when selecting this hardware.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub sku: ::std::option::Option<::std::string::String>,
+    pub sku: Option<String>,
 }
 /// The `schemas_model_response` schema of the API.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ModelResponse {
     /// Image shown as the model's cover.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub cover_image_url: ::std::option::Option<::std::string::String>,
+    pub cover_image_url: Option<String>,
     /// Prediction chosen as the model's showcase example.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub default_example: ::std::option::Option<
-        ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-    >,
+    pub default_example: Option<::serde_json::Map<String, ::serde_json::Value>>,
     /// Short summary of what the model does.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub description: ::std::option::Option<::std::string::String>,
+    pub description: Option<String>,
     /// GitHub repository holding the model's code.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub github_url: ::std::option::Option<::std::string::String>,
+    pub github_url: Option<String>,
     /// True for models maintained by Replicate itself; such models stay warm, keep a stable interface and have predictable prices.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub is_official: ::std::option::Option<bool>,
+    pub is_official: Option<bool>,
     /// Most recently pushed version of the model.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub latest_version: ::std::option::Option<
-        ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-    >,
+    pub latest_version: Option<::serde_json::Map<String, ::serde_json::Value>>,
     /// License URL for the model.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub license_url: ::std::option::Option<::std::string::String>,
+    pub license_url: Option<String>,
     /// Model name, unique within its owner.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub name: ::std::option::Option<::std::string::String>,
+    pub name: Option<String>,
     /// User or organization the model belongs to.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub owner: ::std::option::Option<::std::string::String>,
+    pub owner: Option<String>,
     /// Link to a research paper about the model.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub paper_url: ::std::option::Option<::std::string::String>,
+    pub paper_url: Option<String>,
     /// How many predictions have been run with the model.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub run_count: ::std::option::Option<i64>,
+    pub run_count: Option<i64>,
     /// Web page of the model on replicate.com.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub url: ::std::option::Option<::std::string::String>,
+    pub url: Option<String>,
     /// Whether anyone can see the model (`public`) or only its owner (`private`).
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub visibility: ::std::option::Option<ModelResponseVisibility>,
+    pub visibility: Option<ModelResponseVisibility>,
 }
 /// Whether anyone can see the model (`public`) or only its owner (`private`).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -531,7 +515,7 @@ pub enum ModelResponseVisibility {
     /// `private`
     Private,
     /// A value this client does not know yet (sent by a newer server).
-    Unknown(::std::string::String),
+    Unknown(String),
 }
 impl ModelResponseVisibility {
     /// The value as sent on the wire.
@@ -543,24 +527,24 @@ impl ModelResponseVisibility {
         }
     }
 }
-impl ::std::convert::From<&str> for ModelResponseVisibility {
+impl From<&str> for ModelResponseVisibility {
     fn from(value: &str) -> Self {
         match value {
             "public" => Self::Public,
             "private" => Self::Private,
-            other => Self::Unknown(::std::string::ToString::to_string(other)),
+            other => Self::Unknown(ToString::to_string(other)),
         }
     }
 }
-impl ::std::convert::From<::std::string::String> for ModelResponseVisibility {
-    fn from(value: ::std::string::String) -> Self {
+impl From<String> for ModelResponseVisibility {
+    fn from(value: String) -> Self {
         Self::from(value.as_str())
     }
 }
 impl ::std::str::FromStr for ModelResponseVisibility {
     type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
-        ::std::result::Result::Ok(Self::from(value))
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        Ok(Self::from(value))
     }
 }
 impl ::std::fmt::Display for ModelResponseVisibility {
@@ -572,18 +556,16 @@ impl ::serde::Serialize for ModelResponseVisibility {
     fn serialize<S: ::serde::Serializer>(
         &self,
         serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
+    ) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
 impl<'de> ::serde::Deserialize<'de> for ModelResponseVisibility {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        let value = <::std::string::String as ::serde::Deserialize>::deserialize(
-            deserializer,
-        )?;
-        ::std::result::Result::Ok(Self::from(value))
+    ) -> Result<Self, D::Error> {
+        let value = <String as ::serde::Deserialize>::deserialize(deserializer)?;
+        Ok(Self::from(value))
     }
 }
 /// The request body of `POST /models`.
@@ -591,45 +573,45 @@ impl<'de> ::serde::Deserialize<'de> for ModelResponseVisibility {
 pub struct ModelsCreateRequest {
     /// Link to an image to show as the model's cover.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub cover_image_url: ::std::option::Option<::std::string::String>,
+    pub cover_image_url: Option<String>,
     /// Short summary of what the model does.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub description: ::std::option::Option<::std::string::String>,
+    pub description: Option<String>,
     /// GitHub repository holding the model's code.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub github_url: ::std::option::Option<::std::string::String>,
+    pub github_url: Option<String>,
     /// Hardware SKU to run on; the accepted values are listed by `hardware.list`.
-    pub hardware: ::std::string::String,
+    pub hardware: String,
     /// License URL for the model.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub license_url: ::std::option::Option<::std::string::String>,
+    pub license_url: Option<String>,
     /// Name for the model; it has to be unused among the owner's models.
-    pub name: ::std::string::String,
+    pub name: String,
     /// Account that will own the model; it must be the account the API token belongs to.
-    pub owner: ::std::string::String,
+    pub owner: String,
     /// Link to a research paper about the model.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub paper_url: ::std::option::Option<::std::string::String>,
+    pub paper_url: Option<String>,
     /// `public` lets anyone view and run the model; `private` restricts it to the owner and its organization members.
     pub visibility: ModelsCreateRequestVisibility,
 }
 impl ModelsCreateRequest {
     /// Creates a value from its required fields; optional fields start empty.
     pub fn new(
-        hardware: impl ::std::convert::Into<::std::string::String>,
-        name: impl ::std::convert::Into<::std::string::String>,
-        owner: impl ::std::convert::Into<::std::string::String>,
+        hardware: impl Into<String>,
+        name: impl Into<String>,
+        owner: impl Into<String>,
         visibility: ModelsCreateRequestVisibility,
     ) -> Self {
         Self {
-            cover_image_url: ::std::option::Option::None,
-            description: ::std::option::Option::None,
-            github_url: ::std::option::Option::None,
+            cover_image_url: None,
+            description: None,
+            github_url: None,
             hardware: hardware.into(),
-            license_url: ::std::option::Option::None,
+            license_url: None,
             name: name.into(),
             owner: owner.into(),
-            paper_url: ::std::option::Option::None,
+            paper_url: None,
             visibility,
         }
     }
@@ -643,7 +625,7 @@ pub enum ModelsCreateRequestVisibility {
     /// `private`
     Private,
     /// A value this client does not know yet (sent by a newer server).
-    Unknown(::std::string::String),
+    Unknown(String),
 }
 impl ModelsCreateRequestVisibility {
     /// The value as sent on the wire.
@@ -655,24 +637,24 @@ impl ModelsCreateRequestVisibility {
         }
     }
 }
-impl ::std::convert::From<&str> for ModelsCreateRequestVisibility {
+impl From<&str> for ModelsCreateRequestVisibility {
     fn from(value: &str) -> Self {
         match value {
             "public" => Self::Public,
             "private" => Self::Private,
-            other => Self::Unknown(::std::string::ToString::to_string(other)),
+            other => Self::Unknown(ToString::to_string(other)),
         }
     }
 }
-impl ::std::convert::From<::std::string::String> for ModelsCreateRequestVisibility {
-    fn from(value: ::std::string::String) -> Self {
+impl From<String> for ModelsCreateRequestVisibility {
+    fn from(value: String) -> Self {
         Self::from(value.as_str())
     }
 }
 impl ::std::str::FromStr for ModelsCreateRequestVisibility {
     type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
-        ::std::result::Result::Ok(Self::from(value))
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        Ok(Self::from(value))
     }
 }
 impl ::std::fmt::Display for ModelsCreateRequestVisibility {
@@ -684,18 +666,16 @@ impl ::serde::Serialize for ModelsCreateRequestVisibility {
     fn serialize<S: ::serde::Serializer>(
         &self,
         serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
+    ) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
 impl<'de> ::serde::Deserialize<'de> for ModelsCreateRequestVisibility {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        let value = <::std::string::String as ::serde::Deserialize>::deserialize(
-            deserializer,
-        )?;
-        ::std::result::Result::Ok(Self::from(value))
+    ) -> Result<Self, D::Error> {
+        let value = <String as ::serde::Deserialize>::deserialize(deserializer)?;
+        Ok(Self::from(value))
     }
 }
 /// The parameter of `GET /models`.
@@ -707,7 +687,7 @@ pub enum ModelsListSortBy {
     /// `latest_version_created_at`
     LatestVersionCreatedAt,
     /// A value this client does not know yet (sent by a newer server).
-    Unknown(::std::string::String),
+    Unknown(String),
 }
 impl ModelsListSortBy {
     /// The value as sent on the wire.
@@ -719,24 +699,24 @@ impl ModelsListSortBy {
         }
     }
 }
-impl ::std::convert::From<&str> for ModelsListSortBy {
+impl From<&str> for ModelsListSortBy {
     fn from(value: &str) -> Self {
         match value {
             "model_created_at" => Self::ModelCreatedAt,
             "latest_version_created_at" => Self::LatestVersionCreatedAt,
-            other => Self::Unknown(::std::string::ToString::to_string(other)),
+            other => Self::Unknown(ToString::to_string(other)),
         }
     }
 }
-impl ::std::convert::From<::std::string::String> for ModelsListSortBy {
-    fn from(value: ::std::string::String) -> Self {
+impl From<String> for ModelsListSortBy {
+    fn from(value: String) -> Self {
         Self::from(value.as_str())
     }
 }
 impl ::std::str::FromStr for ModelsListSortBy {
     type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
-        ::std::result::Result::Ok(Self::from(value))
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        Ok(Self::from(value))
     }
 }
 impl ::std::fmt::Display for ModelsListSortBy {
@@ -748,18 +728,16 @@ impl ::serde::Serialize for ModelsListSortBy {
     fn serialize<S: ::serde::Serializer>(
         &self,
         serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
+    ) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
 impl<'de> ::serde::Deserialize<'de> for ModelsListSortBy {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        let value = <::std::string::String as ::serde::Deserialize>::deserialize(
-            deserializer,
-        )?;
-        ::std::result::Result::Ok(Self::from(value))
+    ) -> Result<Self, D::Error> {
+        let value = <String as ::serde::Deserialize>::deserialize(deserializer)?;
+        Ok(Self::from(value))
     }
 }
 /// The parameter of `GET /models`.
@@ -771,7 +749,7 @@ pub enum ModelsListSortDirection {
     /// `desc`
     Desc,
     /// A value this client does not know yet (sent by a newer server).
-    Unknown(::std::string::String),
+    Unknown(String),
 }
 impl ModelsListSortDirection {
     /// The value as sent on the wire.
@@ -783,24 +761,24 @@ impl ModelsListSortDirection {
         }
     }
 }
-impl ::std::convert::From<&str> for ModelsListSortDirection {
+impl From<&str> for ModelsListSortDirection {
     fn from(value: &str) -> Self {
         match value {
             "asc" => Self::Asc,
             "desc" => Self::Desc,
-            other => Self::Unknown(::std::string::ToString::to_string(other)),
+            other => Self::Unknown(ToString::to_string(other)),
         }
     }
 }
-impl ::std::convert::From<::std::string::String> for ModelsListSortDirection {
-    fn from(value: ::std::string::String) -> Self {
+impl From<String> for ModelsListSortDirection {
+    fn from(value: String) -> Self {
         Self::from(value.as_str())
     }
 }
 impl ::std::str::FromStr for ModelsListSortDirection {
     type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
-        ::std::result::Result::Ok(Self::from(value))
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        Ok(Self::from(value))
     }
 }
 impl ::std::fmt::Display for ModelsListSortDirection {
@@ -812,18 +790,16 @@ impl ::serde::Serialize for ModelsListSortDirection {
     fn serialize<S: ::serde::Serializer>(
         &self,
         serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
+    ) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
 impl<'de> ::serde::Deserialize<'de> for ModelsListSortDirection {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        let value = <::std::string::String as ::serde::Deserialize>::deserialize(
-            deserializer,
-        )?;
-        ::std::result::Result::Ok(Self::from(value))
+    ) -> Result<Self, D::Error> {
+        let value = <String as ::serde::Deserialize>::deserialize(deserializer)?;
+        Ok(Self::from(value))
     }
 }
 /// The response of `QUERY /models`.
@@ -831,19 +807,19 @@ impl<'de> ::serde::Deserialize<'de> for ModelsListSortDirection {
 pub struct ModelsSearchResponse {
     /// Link to the following page of models, or null on the last page.
     #[serde(default)]
-    pub next: ::std::option::Option<::std::string::String>,
+    pub next: Option<String>,
     /// Link to the preceding page of models, or null on the first page.
     #[serde(default)]
-    pub previous: ::std::option::Option<::std::string::String>,
+    pub previous: Option<String>,
     /// Models on this page.
-    pub results: ::std::vec::Vec<ModelsSearchResponseResultsItem>,
+    pub results: Vec<ModelsSearchResponseResultsItem>,
 }
 impl ModelsSearchResponse {
     /// Creates a value from its required fields; optional fields start empty.
-    pub fn new(results: ::std::vec::Vec<ModelsSearchResponseResultsItem>) -> Self {
+    pub fn new(results: Vec<ModelsSearchResponseResultsItem>) -> Self {
         Self {
-            next: ::std::option::Option::None,
-            previous: ::std::option::Option::None,
+            next: None,
+            previous: None,
             results,
         }
     }
@@ -853,44 +829,40 @@ impl ModelsSearchResponse {
 pub struct ModelsSearchResponseResultsItem {
     /// Image shown as the model's cover.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub cover_image_url: ::std::option::Option<::std::string::String>,
+    pub cover_image_url: Option<String>,
     /// Prediction chosen as the model's showcase example.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub default_example: ::std::option::Option<
-        ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-    >,
+    pub default_example: Option<::serde_json::Map<String, ::serde_json::Value>>,
     /// Short summary of what the model does.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub description: ::std::option::Option<::std::string::String>,
+    pub description: Option<String>,
     /// GitHub repository holding the model's code.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub github_url: ::std::option::Option<::std::string::String>,
+    pub github_url: Option<String>,
     /// Most recently pushed version of the model.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub latest_version: ::std::option::Option<
-        ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-    >,
+    pub latest_version: Option<::serde_json::Map<String, ::serde_json::Value>>,
     /// License URL for the model.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub license_url: ::std::option::Option<::std::string::String>,
+    pub license_url: Option<String>,
     /// Model name, unique within its owner.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub name: ::std::option::Option<::std::string::String>,
+    pub name: Option<String>,
     /// User or organization the model belongs to.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub owner: ::std::option::Option<::std::string::String>,
+    pub owner: Option<String>,
     /// Link to a research paper about the model.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub paper_url: ::std::option::Option<::std::string::String>,
+    pub paper_url: Option<String>,
     /// How many predictions have been run with the model.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub run_count: ::std::option::Option<i64>,
+    pub run_count: Option<i64>,
     /// Web page of the model on replicate.com.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub url: ::std::option::Option<::std::string::String>,
+    pub url: Option<String>,
     /// Whether anyone can see the model (`public`) or only its owner (`private`).
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub visibility: ::std::option::Option<ModelsSearchResponseResultsItemVisibility>,
+    pub visibility: Option<ModelsSearchResponseResultsItemVisibility>,
 }
 /// Whether anyone can see the model (`public`) or only its owner (`private`).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -901,7 +873,7 @@ pub enum ModelsSearchResponseResultsItemVisibility {
     /// `private`
     Private,
     /// A value this client does not know yet (sent by a newer server).
-    Unknown(::std::string::String),
+    Unknown(String),
 }
 impl ModelsSearchResponseResultsItemVisibility {
     /// The value as sent on the wire.
@@ -913,25 +885,24 @@ impl ModelsSearchResponseResultsItemVisibility {
         }
     }
 }
-impl ::std::convert::From<&str> for ModelsSearchResponseResultsItemVisibility {
+impl From<&str> for ModelsSearchResponseResultsItemVisibility {
     fn from(value: &str) -> Self {
         match value {
             "public" => Self::Public,
             "private" => Self::Private,
-            other => Self::Unknown(::std::string::ToString::to_string(other)),
+            other => Self::Unknown(ToString::to_string(other)),
         }
     }
 }
-impl ::std::convert::From<::std::string::String>
-for ModelsSearchResponseResultsItemVisibility {
-    fn from(value: ::std::string::String) -> Self {
+impl From<String> for ModelsSearchResponseResultsItemVisibility {
+    fn from(value: String) -> Self {
         Self::from(value.as_str())
     }
 }
 impl ::std::str::FromStr for ModelsSearchResponseResultsItemVisibility {
     type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
-        ::std::result::Result::Ok(Self::from(value))
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        Ok(Self::from(value))
     }
 }
 impl ::std::fmt::Display for ModelsSearchResponseResultsItemVisibility {
@@ -943,18 +914,16 @@ impl ::serde::Serialize for ModelsSearchResponseResultsItemVisibility {
     fn serialize<S: ::serde::Serializer>(
         &self,
         serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
+    ) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
 impl<'de> ::serde::Deserialize<'de> for ModelsSearchResponseResultsItemVisibility {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        let value = <::std::string::String as ::serde::Deserialize>::deserialize(
-            deserializer,
-        )?;
-        ::std::result::Result::Ok(Self::from(value))
+    ) -> Result<Self, D::Error> {
+        let value = <String as ::serde::Deserialize>::deserialize(deserializer)?;
+        Ok(Self::from(value))
     }
 }
 /// The request body of `PATCH /models/{model_owner}/{model_name}`.
@@ -962,37 +931,34 @@ impl<'de> ::serde::Deserialize<'de> for ModelsSearchResponseResultsItemVisibilit
 pub struct ModelsUpdateRequest {
     /// Short summary of what the model does.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub description: ::std::option::Option<::std::string::String>,
+    pub description: Option<String>,
     /// GitHub repository holding the model's code.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub github_url: ::std::option::Option<::std::string::String>,
+    pub github_url: Option<String>,
     /// License URL for the model.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub license_url: ::std::option::Option<::std::string::String>,
+    pub license_url: Option<String>,
     /// Link to a research paper about the model.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub paper_url: ::std::option::Option<::std::string::String>,
+    pub paper_url: Option<String>,
     /// Markdown README for the model.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub readme: ::std::option::Option<::std::string::String>,
+    pub readme: Option<String>,
     /// Where the model's weights can be downloaded.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub weights_url: ::std::option::Option<::std::string::String>,
+    pub weights_url: Option<String>,
 }
 /// The `schemas_page_response` schema of the API.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct PageResponse {
     /// Path of the documentation page.
-    pub href: ::std::string::String,
+    pub href: String,
     /// Page title.
-    pub name: ::std::string::String,
+    pub name: String,
 }
 impl PageResponse {
     /// Creates a value from its required fields; optional fields start empty.
-    pub fn new(
-        href: impl ::std::convert::Into<::std::string::String>,
-        name: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
+    pub fn new(href: impl Into<String>, name: impl Into<String>) -> Self {
         Self {
             href: href.into(),
             name: name.into(),
@@ -1004,80 +970,76 @@ impl PageResponse {
 pub struct PaginatedCollectionResponse {
     /// Link to the following page of collections, or null on the last page.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub next: ::std::option::Option<::std::string::String>,
+    pub next: Option<String>,
     /// Link to the preceding page of collections, or null on the first page.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub previous: ::std::option::Option<::std::string::String>,
+    pub previous: Option<String>,
     /// Collections on this page.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub results: ::std::option::Option<::std::vec::Vec<CollectionListItem>>,
+    pub results: Option<Vec<CollectionListItem>>,
 }
 /// The `schemas_paginated_model_response` schema of the API.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct PaginatedModelResponse {
     /// Link to the following page of models, or null on the last page.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub next: ::std::option::Option<::std::string::String>,
+    pub next: Option<String>,
     /// Link to the preceding page of models, or null on the first page.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub previous: ::std::option::Option<::std::string::String>,
+    pub previous: Option<String>,
     /// Models on this page.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub results: ::std::option::Option<::std::vec::Vec<ModelResponse>>,
+    pub results: Option<Vec<ModelResponse>>,
 }
 /// The `schemas_paginated_prediction_response` schema of the API.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct PaginatedPredictionResponse {
     /// Link to the following page of predictions, or null on the last page.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub next: ::std::option::Option<::std::string::String>,
+    pub next: Option<String>,
     /// Link to the preceding page of predictions, or null on the first page.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub previous: ::std::option::Option<::std::string::String>,
+    pub previous: Option<String>,
     /// Predictions on this page.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub results: ::std::option::Option<::std::vec::Vec<PredictionResponse>>,
+    pub results: Option<Vec<PredictionResponse>>,
 }
 /// The `schemas_paginated_version_response` schema of the API.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct PaginatedVersionResponse {
     /// Link to the following page of versions, or null on the last page.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub next: ::std::option::Option<::std::string::String>,
+    pub next: Option<String>,
     /// Link to the preceding page of versions, or null on the first page.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub previous: ::std::option::Option<::std::string::String>,
+    pub previous: Option<String>,
     /// Versions on this page.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub results: ::std::option::Option<::std::vec::Vec<VersionResponse>>,
+    pub results: Option<Vec<VersionResponse>>,
 }
 /// The `schemas_prediction_request` schema of the API.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct PredictionRequest {
     /// Inputs for the model as a JSON object; which keys are accepted depends on the model (see the `openapi_schema` of its version). Pass files as HTTP URLs, or as data URLs for small (up to 256 KB) one-off files that should not be stored.
-    pub input: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub input: ::serde_json::Map<String, ::serde_json::Value>,
     /// Deprecated and ignored: predictions of models that can stream always include a `urls.stream` server-sent events address.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub stream: ::std::option::Option<bool>,
+    pub stream: Option<bool>,
     /// HTTPS address that receives a POST with the prediction object whenever it changes. Deliveries may be retried, so the handler should be idempotent, and redirects are not followed.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub webhook: ::std::option::Option<::std::string::String>,
+    pub webhook: Option<String>,
     /// Which events trigger a webhook call: `start`, `output`, `logs` and/or `completed` (terminal state). `output` and `logs` calls are throttled to one per 500 ms; when omitted, new output and completion are sent.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub webhook_events_filter: ::std::option::Option<
-        ::std::vec::Vec<PredictionRequestWebhookEventsFilterItem>,
-    >,
+    pub webhook_events_filter: Option<Vec<PredictionRequestWebhookEventsFilterItem>>,
 }
 impl PredictionRequest {
     /// Creates a value from its required fields; optional fields start empty.
-    pub fn new(
-        input: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-    ) -> Self {
+    pub fn new(input: ::serde_json::Map<String, ::serde_json::Value>) -> Self {
         Self {
             input,
-            stream: ::std::option::Option::None,
-            webhook: ::std::option::Option::None,
-            webhook_events_filter: ::std::option::Option::None,
+            stream: None,
+            webhook: None,
+            webhook_events_filter: None,
         }
     }
 }
@@ -1094,7 +1056,7 @@ pub enum PredictionRequestWebhookEventsFilterItem {
     /// `completed`
     Completed,
     /// A value this client does not know yet (sent by a newer server).
-    Unknown(::std::string::String),
+    Unknown(String),
 }
 impl PredictionRequestWebhookEventsFilterItem {
     /// The value as sent on the wire.
@@ -1108,27 +1070,26 @@ impl PredictionRequestWebhookEventsFilterItem {
         }
     }
 }
-impl ::std::convert::From<&str> for PredictionRequestWebhookEventsFilterItem {
+impl From<&str> for PredictionRequestWebhookEventsFilterItem {
     fn from(value: &str) -> Self {
         match value {
             "start" => Self::Start,
             "output" => Self::Output,
             "logs" => Self::Logs,
             "completed" => Self::Completed,
-            other => Self::Unknown(::std::string::ToString::to_string(other)),
+            other => Self::Unknown(ToString::to_string(other)),
         }
     }
 }
-impl ::std::convert::From<::std::string::String>
-for PredictionRequestWebhookEventsFilterItem {
-    fn from(value: ::std::string::String) -> Self {
+impl From<String> for PredictionRequestWebhookEventsFilterItem {
+    fn from(value: String) -> Self {
         Self::from(value.as_str())
     }
 }
 impl ::std::str::FromStr for PredictionRequestWebhookEventsFilterItem {
     type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
-        ::std::result::Result::Ok(Self::from(value))
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        Ok(Self::from(value))
     }
 }
 impl ::std::fmt::Display for PredictionRequestWebhookEventsFilterItem {
@@ -1140,18 +1101,16 @@ impl ::serde::Serialize for PredictionRequestWebhookEventsFilterItem {
     fn serialize<S: ::serde::Serializer>(
         &self,
         serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
+    ) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
 impl<'de> ::serde::Deserialize<'de> for PredictionRequestWebhookEventsFilterItem {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        let value = <::std::string::String as ::serde::Deserialize>::deserialize(
-            deserializer,
-        )?;
-        ::std::result::Result::Ok(Self::from(value))
+    ) -> Result<Self, D::Error> {
+        let value = <String as ::serde::Deserialize>::deserialize(deserializer)?;
+        Ok(Self::from(value))
     }
 }
 /// The `schemas_prediction_response` schema of the API.
@@ -1159,40 +1118,40 @@ impl<'de> ::serde::Deserialize<'de> for PredictionRequestWebhookEventsFilterItem
 pub struct PredictionResponse {
     /// When the prediction finished and its outputs were stored.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub completed_at: ::std::option::Option<::std::string::String>,
+    pub completed_at: Option<String>,
     /// When the prediction was submitted.
-    pub created_at: ::std::string::String,
+    pub created_at: String,
     /// True once the prediction's input and output data have been purged.
     pub data_removed: bool,
     /// Point in time at which an unfinished prediction will be canceled automatically.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub deadline: ::std::option::Option<::std::string::String>,
+    pub deadline: Option<String>,
     /// Deployment through which the prediction was made, if any.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub deployment: ::std::option::Option<::std::string::String>,
+    pub deployment: Option<String>,
     /// Error message; set when the status is `failed`.
     #[serde(default)]
-    pub error: ::std::option::Option<::std::string::String>,
+    pub error: Option<String>,
     /// The `id` field.
-    pub id: ::std::string::String,
+    pub id: String,
     /// Inputs the prediction was run with.
-    pub input: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub input: ::serde_json::Map<String, ::serde_json::Value>,
     /// Log text written by the model while running.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub logs: ::std::option::Option<::std::string::String>,
+    pub logs: Option<String>,
     /// Measurements about the run, such as timings.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub metrics: ::std::option::Option<PredictionResponseMetrics>,
+    pub metrics: Option<PredictionResponseMetrics>,
     /// Model that produced the prediction.
-    pub model: ::std::string::String,
+    pub model: String,
     /// Result of the model; any JSON value, shaped by the model's output schema.
     pub output: ::serde_json::Value,
     /// Where the prediction came from: the website or the API.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub source: ::std::option::Option<PredictionResponseSource>,
+    pub source: Option<PredictionResponseSource>,
     /// When the model started working on the prediction.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub started_at: ::std::option::Option<::std::string::String>,
+    pub started_at: Option<String>,
     /// Lifecycle state. `canceled` covers both user cancellation and a deadline hit while running; `aborted` means it was stopped before it ever started, e.g. a deadline passed while queued.
     pub status: PredictionResponseStatus,
     /// Convenience links for this prediction.
@@ -1204,31 +1163,31 @@ impl PredictionResponse {
     /// Creates a value from its required fields; optional fields start empty.
     #[allow(clippy::too_many_arguments)]
     pub fn new(
-        created_at: impl ::std::convert::Into<::std::string::String>,
+        created_at: impl Into<String>,
         data_removed: bool,
-        id: impl ::std::convert::Into<::std::string::String>,
-        input: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-        model: impl ::std::convert::Into<::std::string::String>,
+        id: impl Into<String>,
+        input: ::serde_json::Map<String, ::serde_json::Value>,
+        model: impl Into<String>,
         output: ::serde_json::Value,
         status: PredictionResponseStatus,
         urls: PredictionResponseUrls,
         version: PredictionResponseVersion,
     ) -> Self {
         Self {
-            completed_at: ::std::option::Option::None,
+            completed_at: None,
             created_at: created_at.into(),
             data_removed,
-            deadline: ::std::option::Option::None,
-            deployment: ::std::option::Option::None,
-            error: ::std::option::Option::None,
+            deadline: None,
+            deployment: None,
+            error: None,
             id: id.into(),
             input,
-            logs: ::std::option::Option::None,
-            metrics: ::std::option::Option::None,
+            logs: None,
+            metrics: None,
             model: model.into(),
             output,
-            source: ::std::option::Option::None,
-            started_at: ::std::option::Option::None,
+            source: None,
+            started_at: None,
             status,
             urls,
             version,
@@ -1240,13 +1199,10 @@ impl PredictionResponse {
 pub struct PredictionResponseMetrics {
     /// Seconds from creation to completion.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub total_time: ::std::option::Option<f64>,
+    pub total_time: Option<f64>,
     /// Properties not listed in the schema, kept as they came.
     #[serde(flatten)]
-    pub additional_properties: ::std::collections::BTreeMap<
-        ::std::string::String,
-        ::serde_json::Value,
-    >,
+    pub additional_properties: ::std::collections::BTreeMap<String, ::serde_json::Value>,
 }
 /// Where the prediction came from: the website or the API.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -1257,7 +1213,7 @@ pub enum PredictionResponseSource {
     /// `api`
     Api,
     /// A value this client does not know yet (sent by a newer server).
-    Unknown(::std::string::String),
+    Unknown(String),
 }
 impl PredictionResponseSource {
     /// The value as sent on the wire.
@@ -1269,24 +1225,24 @@ impl PredictionResponseSource {
         }
     }
 }
-impl ::std::convert::From<&str> for PredictionResponseSource {
+impl From<&str> for PredictionResponseSource {
     fn from(value: &str) -> Self {
         match value {
             "web" => Self::Web,
             "api" => Self::Api,
-            other => Self::Unknown(::std::string::ToString::to_string(other)),
+            other => Self::Unknown(ToString::to_string(other)),
         }
     }
 }
-impl ::std::convert::From<::std::string::String> for PredictionResponseSource {
-    fn from(value: ::std::string::String) -> Self {
+impl From<String> for PredictionResponseSource {
+    fn from(value: String) -> Self {
         Self::from(value.as_str())
     }
 }
 impl ::std::str::FromStr for PredictionResponseSource {
     type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
-        ::std::result::Result::Ok(Self::from(value))
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        Ok(Self::from(value))
     }
 }
 impl ::std::fmt::Display for PredictionResponseSource {
@@ -1298,18 +1254,16 @@ impl ::serde::Serialize for PredictionResponseSource {
     fn serialize<S: ::serde::Serializer>(
         &self,
         serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
+    ) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
 impl<'de> ::serde::Deserialize<'de> for PredictionResponseSource {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        let value = <::std::string::String as ::serde::Deserialize>::deserialize(
-            deserializer,
-        )?;
-        ::std::result::Result::Ok(Self::from(value))
+    ) -> Result<Self, D::Error> {
+        let value = <String as ::serde::Deserialize>::deserialize(deserializer)?;
+        Ok(Self::from(value))
     }
 }
 /// Lifecycle state. `canceled` covers both user cancellation and a deadline hit while running; `aborted` means it was stopped before it ever started, e.g. a deadline passed while queued.
@@ -1329,7 +1283,7 @@ pub enum PredictionResponseStatus {
     /// `aborted`
     Aborted,
     /// A value this client does not know yet (sent by a newer server).
-    Unknown(::std::string::String),
+    Unknown(String),
 }
 impl PredictionResponseStatus {
     /// The value as sent on the wire.
@@ -1345,7 +1299,7 @@ impl PredictionResponseStatus {
         }
     }
 }
-impl ::std::convert::From<&str> for PredictionResponseStatus {
+impl From<&str> for PredictionResponseStatus {
     fn from(value: &str) -> Self {
         match value {
             "starting" => Self::Starting,
@@ -1354,19 +1308,19 @@ impl ::std::convert::From<&str> for PredictionResponseStatus {
             "failed" => Self::Failed,
             "canceled" => Self::Canceled,
             "aborted" => Self::Aborted,
-            other => Self::Unknown(::std::string::ToString::to_string(other)),
+            other => Self::Unknown(ToString::to_string(other)),
         }
     }
 }
-impl ::std::convert::From<::std::string::String> for PredictionResponseStatus {
-    fn from(value: ::std::string::String) -> Self {
+impl From<String> for PredictionResponseStatus {
+    fn from(value: String) -> Self {
         Self::from(value.as_str())
     }
 }
 impl ::std::str::FromStr for PredictionResponseStatus {
     type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
-        ::std::result::Result::Ok(Self::from(value))
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        Ok(Self::from(value))
     }
 }
 impl ::std::fmt::Display for PredictionResponseStatus {
@@ -1378,44 +1332,42 @@ impl ::serde::Serialize for PredictionResponseStatus {
     fn serialize<S: ::serde::Serializer>(
         &self,
         serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
+    ) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
 impl<'de> ::serde::Deserialize<'de> for PredictionResponseStatus {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        let value = <::std::string::String as ::serde::Deserialize>::deserialize(
-            deserializer,
-        )?;
-        ::std::result::Result::Ok(Self::from(value))
+    ) -> Result<Self, D::Error> {
+        let value = <String as ::serde::Deserialize>::deserialize(deserializer)?;
+        Ok(Self::from(value))
     }
 }
 /// Convenience links for this prediction.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct PredictionResponseUrls {
     /// API endpoint that cancels the prediction.
-    pub cancel: ::std::string::String,
+    pub cancel: String,
     /// API endpoint that returns the current prediction state.
-    pub get: ::std::string::String,
+    pub get: String,
     /// Server-sent events endpoint for streaming output, present when the model supports it.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub stream: ::std::option::Option<::std::string::String>,
+    pub stream: Option<String>,
     /// Page showing the prediction on replicate.com.
-    pub web: ::std::string::String,
+    pub web: String,
 }
 impl PredictionResponseUrls {
     /// Creates a value from its required fields; optional fields start empty.
     pub fn new(
-        cancel: impl ::std::convert::Into<::std::string::String>,
-        get: impl ::std::convert::Into<::std::string::String>,
-        web: impl ::std::convert::Into<::std::string::String>,
+        cancel: impl Into<String>,
+        get: impl Into<String>,
+        web: impl Into<String>,
     ) -> Self {
         Self {
             cancel: cancel.into(),
             get: get.into(),
-            stream: ::std::option::Option::None,
+            stream: None,
             web: web.into(),
         }
     }
@@ -1427,7 +1379,7 @@ pub enum PredictionResponseVersion {
     /// `hidden`
     Hidden,
     /// Any other value (the schema allows any string).
-    Other(::std::string::String),
+    Other(String),
 }
 impl PredictionResponseVersion {
     /// The value as sent on the wire.
@@ -1438,23 +1390,23 @@ impl PredictionResponseVersion {
         }
     }
 }
-impl ::std::convert::From<&str> for PredictionResponseVersion {
+impl From<&str> for PredictionResponseVersion {
     fn from(value: &str) -> Self {
         match value {
             "hidden" => Self::Hidden,
-            other => Self::Other(::std::string::ToString::to_string(other)),
+            other => Self::Other(ToString::to_string(other)),
         }
     }
 }
-impl ::std::convert::From<::std::string::String> for PredictionResponseVersion {
-    fn from(value: ::std::string::String) -> Self {
+impl From<String> for PredictionResponseVersion {
+    fn from(value: String) -> Self {
         Self::from(value.as_str())
     }
 }
 impl ::std::str::FromStr for PredictionResponseVersion {
     type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
-        ::std::result::Result::Ok(Self::from(value))
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        Ok(Self::from(value))
     }
 }
 impl ::std::fmt::Display for PredictionResponseVersion {
@@ -1466,18 +1418,16 @@ impl ::serde::Serialize for PredictionResponseVersion {
     fn serialize<S: ::serde::Serializer>(
         &self,
         serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
+    ) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
 impl<'de> ::serde::Deserialize<'de> for PredictionResponseVersion {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        let value = <::std::string::String as ::serde::Deserialize>::deserialize(
-            deserializer,
-        )?;
-        ::std::result::Result::Ok(Self::from(value))
+    ) -> Result<Self, D::Error> {
+        let value = <String as ::serde::Deserialize>::deserialize(deserializer)?;
+        Ok(Self::from(value))
     }
 }
 /// The response of `GET /predictions`.
@@ -1485,13 +1435,13 @@ impl<'de> ::serde::Deserialize<'de> for PredictionResponseVersion {
 pub struct PredictionsListResponse {
     /// The `next` field.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub next: ::std::option::Option<::std::string::String>,
+    pub next: Option<String>,
     /// The `previous` field.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub previous: ::std::option::Option<::std::string::String>,
+    pub previous: Option<String>,
     /// The `results` field.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub results: ::std::option::Option<::std::vec::Vec<PredictionResponse>>,
+    pub results: Option<Vec<PredictionResponse>>,
 }
 /// The parameter of `GET /predictions`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -1500,7 +1450,7 @@ pub enum PredictionsListSource {
     /// `web`
     Web,
     /// A value this client does not know yet (sent by a newer server).
-    Unknown(::std::string::String),
+    Unknown(String),
 }
 impl PredictionsListSource {
     /// The value as sent on the wire.
@@ -1511,23 +1461,23 @@ impl PredictionsListSource {
         }
     }
 }
-impl ::std::convert::From<&str> for PredictionsListSource {
+impl From<&str> for PredictionsListSource {
     fn from(value: &str) -> Self {
         match value {
             "web" => Self::Web,
-            other => Self::Unknown(::std::string::ToString::to_string(other)),
+            other => Self::Unknown(ToString::to_string(other)),
         }
     }
 }
-impl ::std::convert::From<::std::string::String> for PredictionsListSource {
-    fn from(value: ::std::string::String) -> Self {
+impl From<String> for PredictionsListSource {
+    fn from(value: String) -> Self {
         Self::from(value.as_str())
     }
 }
 impl ::std::str::FromStr for PredictionsListSource {
     type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
-        ::std::result::Result::Ok(Self::from(value))
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        Ok(Self::from(value))
     }
 }
 impl ::std::fmt::Display for PredictionsListSource {
@@ -1539,43 +1489,41 @@ impl ::serde::Serialize for PredictionsListSource {
     fn serialize<S: ::serde::Serializer>(
         &self,
         serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
+    ) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
 impl<'de> ::serde::Deserialize<'de> for PredictionsListSource {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        let value = <::std::string::String as ::serde::Deserialize>::deserialize(
-            deserializer,
-        )?;
-        ::std::result::Result::Ok(Self::from(value))
+    ) -> Result<Self, D::Error> {
+        let value = <String as ::serde::Deserialize>::deserialize(deserializer)?;
+        Ok(Self::from(value))
     }
 }
 /// The `schemas_search_collection_response` schema of the API.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct SearchCollectionResponse {
     /// Short summary of what the collection contains.
-    pub description: ::std::string::String,
+    pub description: String,
     /// Names of the models in the collection.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub models: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+    pub models: Option<Vec<String>>,
     /// Human-readable collection title.
-    pub name: ::std::string::String,
+    pub name: String,
     /// URL-friendly identifier of the collection, lowercase words joined by hyphens.
-    pub slug: ::std::string::String,
+    pub slug: String,
 }
 impl SearchCollectionResponse {
     /// Creates a value from its required fields; optional fields start empty.
     pub fn new(
-        description: impl ::std::convert::Into<::std::string::String>,
-        name: impl ::std::convert::Into<::std::string::String>,
-        slug: impl ::std::convert::Into<::std::string::String>,
+        description: impl Into<String>,
+        name: impl Into<String>,
+        slug: impl Into<String>,
     ) -> Self {
         Self {
             description: description.into(),
-            models: ::std::option::Option::None,
+            models: None,
             name: name.into(),
             slug: slug.into(),
         }
@@ -1586,33 +1534,33 @@ impl SearchCollectionResponse {
 pub struct SearchModelMetadataResponse {
     /// Longer, machine-written summary of the model.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub generated_description: ::std::option::Option<::std::string::String>,
+    pub generated_description: Option<String>,
     /// How well the model matches the query.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub score: ::std::option::Option<f64>,
+    pub score: Option<f64>,
     /// Keywords that characterize the model.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub tags: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+    pub tags: Option<Vec<String>>,
 }
 /// The `schemas_search_response` schema of the API.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct SearchResponse {
     /// Collections matching the query.
-    pub collections: ::std::vec::Vec<SearchCollectionResponse>,
+    pub collections: Vec<SearchCollectionResponse>,
     /// Matching models, each paired with search-specific metadata.
-    pub models: ::std::vec::Vec<SearchResponseModelsItem>,
+    pub models: Vec<SearchResponseModelsItem>,
     /// Matching documentation pages.
-    pub pages: ::std::vec::Vec<PageResponse>,
+    pub pages: Vec<PageResponse>,
     /// The query text the results were computed for.
-    pub query: ::std::string::String,
+    pub query: String,
 }
 impl SearchResponse {
     /// Creates a value from its required fields; optional fields start empty.
     pub fn new(
-        collections: ::std::vec::Vec<SearchCollectionResponse>,
-        models: ::std::vec::Vec<SearchResponseModelsItem>,
-        pages: ::std::vec::Vec<PageResponse>,
-        query: impl ::std::convert::Into<::std::string::String>,
+        collections: Vec<SearchCollectionResponse>,
+        models: Vec<SearchResponseModelsItem>,
+        pages: Vec<PageResponse>,
+        query: impl Into<String>,
     ) -> Self {
         Self {
             collections,
@@ -1640,29 +1588,27 @@ impl SearchResponseModelsItem {
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct TrainingRequest {
     /// Model that will receive the trained version, as `owner/name`. It must already exist and belong to the caller's account; otherwise the request fails with a 4xx error.
-    pub destination: ::std::string::String,
+    pub destination: String,
     /// Arguments passed to the model's Cog `train()` function.
-    pub input: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub input: ::serde_json::Map<String, ::serde_json::Value>,
     /// HTTPS address that receives a POST with the training object when it completes. Deliveries may be retried, so the handler should be idempotent, and redirects are not followed.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub webhook: ::std::option::Option<::std::string::String>,
+    pub webhook: Option<String>,
     /// Which events trigger a webhook call: `start`, `output`, `logs` and/or `completed` (terminal state). `output` and `logs` calls are throttled to one per 500 ms; when omitted, new output and completion are sent.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub webhook_events_filter: ::std::option::Option<
-        ::std::vec::Vec<TrainingRequestWebhookEventsFilterItem>,
-    >,
+    pub webhook_events_filter: Option<Vec<TrainingRequestWebhookEventsFilterItem>>,
 }
 impl TrainingRequest {
     /// Creates a value from its required fields; optional fields start empty.
     pub fn new(
-        destination: impl ::std::convert::Into<::std::string::String>,
-        input: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        destination: impl Into<String>,
+        input: ::serde_json::Map<String, ::serde_json::Value>,
     ) -> Self {
         Self {
             destination: destination.into(),
             input,
-            webhook: ::std::option::Option::None,
-            webhook_events_filter: ::std::option::Option::None,
+            webhook: None,
+            webhook_events_filter: None,
         }
     }
 }
@@ -1679,7 +1625,7 @@ pub enum TrainingRequestWebhookEventsFilterItem {
     /// `completed`
     Completed,
     /// A value this client does not know yet (sent by a newer server).
-    Unknown(::std::string::String),
+    Unknown(String),
 }
 impl TrainingRequestWebhookEventsFilterItem {
     /// The value as sent on the wire.
@@ -1693,27 +1639,26 @@ impl TrainingRequestWebhookEventsFilterItem {
         }
     }
 }
-impl ::std::convert::From<&str> for TrainingRequestWebhookEventsFilterItem {
+impl From<&str> for TrainingRequestWebhookEventsFilterItem {
     fn from(value: &str) -> Self {
         match value {
             "start" => Self::Start,
             "output" => Self::Output,
             "logs" => Self::Logs,
             "completed" => Self::Completed,
-            other => Self::Unknown(::std::string::ToString::to_string(other)),
+            other => Self::Unknown(ToString::to_string(other)),
         }
     }
 }
-impl ::std::convert::From<::std::string::String>
-for TrainingRequestWebhookEventsFilterItem {
-    fn from(value: ::std::string::String) -> Self {
+impl From<String> for TrainingRequestWebhookEventsFilterItem {
+    fn from(value: String) -> Self {
         Self::from(value.as_str())
     }
 }
 impl ::std::str::FromStr for TrainingRequestWebhookEventsFilterItem {
     type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
-        ::std::result::Result::Ok(Self::from(value))
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        Ok(Self::from(value))
     }
 }
 impl ::std::fmt::Display for TrainingRequestWebhookEventsFilterItem {
@@ -1725,18 +1670,16 @@ impl ::serde::Serialize for TrainingRequestWebhookEventsFilterItem {
     fn serialize<S: ::serde::Serializer>(
         &self,
         serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
+    ) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
 impl<'de> ::serde::Deserialize<'de> for TrainingRequestWebhookEventsFilterItem {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        let value = <::std::string::String as ::serde::Deserialize>::deserialize(
-            deserializer,
-        )?;
-        ::std::result::Result::Ok(Self::from(value))
+    ) -> Result<Self, D::Error> {
+        let value = <String as ::serde::Deserialize>::deserialize(deserializer)?;
+        Ok(Self::from(value))
     }
 }
 /// The `schemas_training_response` schema of the API.
@@ -1744,68 +1687,66 @@ impl<'de> ::serde::Deserialize<'de> for TrainingRequestWebhookEventsFilterItem {
 pub struct TrainingResponse {
     /// When the training finished.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub completed_at: ::std::option::Option<::std::string::String>,
+    pub completed_at: Option<String>,
     /// When the training was submitted.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub created_at: ::std::option::Option<::std::string::String>,
+    pub created_at: Option<String>,
     /// Failure message, present only when the training failed.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub error: ::std::option::Option<::std::string::String>,
+    pub error: Option<String>,
     /// Identifier of the training.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub id: ::std::option::Option<::std::string::String>,
+    pub id: Option<String>,
     /// Arguments the training was started with.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub input: ::std::option::Option<
-        ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-    >,
+    pub input: Option<::serde_json::Map<String, ::serde_json::Value>>,
     /// Log text written during training.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub logs: ::std::option::Option<::std::string::String>,
+    pub logs: Option<String>,
     /// Measurements about the training run.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub metrics: ::std::option::Option<TrainingResponseMetrics>,
+    pub metrics: Option<TrainingResponseMetrics>,
     /// Base model of the training, as `owner/name`.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub model: ::std::option::Option<::std::string::String>,
+    pub model: Option<String>,
     /// Result of the training.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub output: ::std::option::Option<TrainingResponseOutput>,
+    pub output: Option<TrainingResponseOutput>,
     /// Where the training came from: the website or the API.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub source: ::std::option::Option<TrainingResponseSource>,
+    pub source: Option<TrainingResponseSource>,
     /// When the training began running.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub started_at: ::std::option::Option<::std::string::String>,
+    pub started_at: Option<String>,
     /// Lifecycle state. `canceled` covers both user cancellation and a deadline hit while running; `aborted` means it was stopped before it ever started, e.g. a deadline passed while queued.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub status: ::std::option::Option<TrainingResponseStatus>,
+    pub status: Option<TrainingResponseStatus>,
     /// Convenience links for this training.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub urls: ::std::option::Option<TrainingResponseUrls>,
+    pub urls: Option<TrainingResponseUrls>,
     /// Identifier of the model version that was trained.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub version: ::std::option::Option<::std::string::String>,
+    pub version: Option<String>,
 }
 /// Measurements about the training run.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct TrainingResponseMetrics {
     /// Seconds of CPU or GPU time consumed while the training ran.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub predict_time: ::std::option::Option<f64>,
+    pub predict_time: Option<f64>,
     /// Seconds from creation to completion.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub total_time: ::std::option::Option<f64>,
+    pub total_time: Option<f64>,
 }
 /// Result of the training.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct TrainingResponseOutput {
     /// Model version produced by the training.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub version: ::std::option::Option<::std::string::String>,
+    pub version: Option<String>,
     /// Location of the trained weights.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub weights: ::std::option::Option<::std::string::String>,
+    pub weights: Option<String>,
 }
 /// Where the training came from: the website or the API.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -1816,7 +1757,7 @@ pub enum TrainingResponseSource {
     /// `api`
     Api,
     /// A value this client does not know yet (sent by a newer server).
-    Unknown(::std::string::String),
+    Unknown(String),
 }
 impl TrainingResponseSource {
     /// The value as sent on the wire.
@@ -1828,24 +1769,24 @@ impl TrainingResponseSource {
         }
     }
 }
-impl ::std::convert::From<&str> for TrainingResponseSource {
+impl From<&str> for TrainingResponseSource {
     fn from(value: &str) -> Self {
         match value {
             "web" => Self::Web,
             "api" => Self::Api,
-            other => Self::Unknown(::std::string::ToString::to_string(other)),
+            other => Self::Unknown(ToString::to_string(other)),
         }
     }
 }
-impl ::std::convert::From<::std::string::String> for TrainingResponseSource {
-    fn from(value: ::std::string::String) -> Self {
+impl From<String> for TrainingResponseSource {
+    fn from(value: String) -> Self {
         Self::from(value.as_str())
     }
 }
 impl ::std::str::FromStr for TrainingResponseSource {
     type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
-        ::std::result::Result::Ok(Self::from(value))
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        Ok(Self::from(value))
     }
 }
 impl ::std::fmt::Display for TrainingResponseSource {
@@ -1857,18 +1798,16 @@ impl ::serde::Serialize for TrainingResponseSource {
     fn serialize<S: ::serde::Serializer>(
         &self,
         serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
+    ) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
 impl<'de> ::serde::Deserialize<'de> for TrainingResponseSource {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        let value = <::std::string::String as ::serde::Deserialize>::deserialize(
-            deserializer,
-        )?;
-        ::std::result::Result::Ok(Self::from(value))
+    ) -> Result<Self, D::Error> {
+        let value = <String as ::serde::Deserialize>::deserialize(deserializer)?;
+        Ok(Self::from(value))
     }
 }
 /// Lifecycle state. `canceled` covers both user cancellation and a deadline hit while running; `aborted` means it was stopped before it ever started, e.g. a deadline passed while queued.
@@ -1888,7 +1827,7 @@ pub enum TrainingResponseStatus {
     /// `aborted`
     Aborted,
     /// A value this client does not know yet (sent by a newer server).
-    Unknown(::std::string::String),
+    Unknown(String),
 }
 impl TrainingResponseStatus {
     /// The value as sent on the wire.
@@ -1904,7 +1843,7 @@ impl TrainingResponseStatus {
         }
     }
 }
-impl ::std::convert::From<&str> for TrainingResponseStatus {
+impl From<&str> for TrainingResponseStatus {
     fn from(value: &str) -> Self {
         match value {
             "starting" => Self::Starting,
@@ -1913,19 +1852,19 @@ impl ::std::convert::From<&str> for TrainingResponseStatus {
             "failed" => Self::Failed,
             "canceled" => Self::Canceled,
             "aborted" => Self::Aborted,
-            other => Self::Unknown(::std::string::ToString::to_string(other)),
+            other => Self::Unknown(ToString::to_string(other)),
         }
     }
 }
-impl ::std::convert::From<::std::string::String> for TrainingResponseStatus {
-    fn from(value: ::std::string::String) -> Self {
+impl From<String> for TrainingResponseStatus {
+    fn from(value: String) -> Self {
         Self::from(value.as_str())
     }
 }
 impl ::std::str::FromStr for TrainingResponseStatus {
     type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
-        ::std::result::Result::Ok(Self::from(value))
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        Ok(Self::from(value))
     }
 }
 impl ::std::fmt::Display for TrainingResponseStatus {
@@ -1937,18 +1876,16 @@ impl ::serde::Serialize for TrainingResponseStatus {
     fn serialize<S: ::serde::Serializer>(
         &self,
         serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
+    ) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
 impl<'de> ::serde::Deserialize<'de> for TrainingResponseStatus {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        let value = <::std::string::String as ::serde::Deserialize>::deserialize(
-            deserializer,
-        )?;
-        ::std::result::Result::Ok(Self::from(value))
+    ) -> Result<Self, D::Error> {
+        let value = <String as ::serde::Deserialize>::deserialize(deserializer)?;
+        Ok(Self::from(value))
     }
 }
 /// Convenience links for this training.
@@ -1956,55 +1893,55 @@ impl<'de> ::serde::Deserialize<'de> for TrainingResponseStatus {
 pub struct TrainingResponseUrls {
     /// API endpoint that cancels the training.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub cancel: ::std::option::Option<::std::string::String>,
+    pub cancel: Option<String>,
     /// API endpoint that returns the current training state.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub get: ::std::option::Option<::std::string::String>,
+    pub get: Option<String>,
 }
 /// The response of `GET /trainings`.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct TrainingsListResponse {
     /// Link to the following page, or null on the last page.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub next: ::std::option::Option<::std::string::String>,
+    pub next: Option<String>,
     /// Link to the preceding page, or null on the first page.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub previous: ::std::option::Option<::std::string::String>,
+    pub previous: Option<String>,
     /// The `results` field.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub results: ::std::option::Option<::std::vec::Vec<TrainingResponse>>,
+    pub results: Option<Vec<TrainingResponse>>,
 }
 /// The `schemas_version_prediction_request` schema of the API.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct VersionPredictionRequest {
     /// Inputs for the model as a JSON object; which keys are accepted depends on the model (see the `openapi_schema` of its version). Pass files as HTTP URLs, or as data URLs for small (up to 256 KB) one-off files that should not be stored.
-    pub input: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub input: ::serde_json::Map<String, ::serde_json::Value>,
     /// Deprecated and ignored: predictions of models that can stream always include a `urls.stream` server-sent events address.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub stream: ::std::option::Option<bool>,
+    pub stream: Option<bool>,
     /// What to run: `owner/name` (official models only), `owner/name:VERSION_ID`, or just the 64-character `VERSION_ID`.
-    pub version: ::std::string::String,
+    pub version: String,
     /// HTTPS address that receives a POST with the prediction object whenever it changes. Deliveries may be retried, so the handler should be idempotent, and redirects are not followed.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub webhook: ::std::option::Option<::std::string::String>,
+    pub webhook: Option<String>,
     /// Which events trigger a webhook call: `start`, `output`, `logs` and/or `completed` (terminal state). `output` and `logs` calls are throttled to one per 500 ms; when omitted, new output and completion are sent.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub webhook_events_filter: ::std::option::Option<
-        ::std::vec::Vec<VersionPredictionRequestWebhookEventsFilterItem>,
+    pub webhook_events_filter: Option<
+        Vec<VersionPredictionRequestWebhookEventsFilterItem>,
     >,
 }
 impl VersionPredictionRequest {
     /// Creates a value from its required fields; optional fields start empty.
     pub fn new(
-        input: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-        version: impl ::std::convert::Into<::std::string::String>,
+        input: ::serde_json::Map<String, ::serde_json::Value>,
+        version: impl Into<String>,
     ) -> Self {
         Self {
             input,
-            stream: ::std::option::Option::None,
+            stream: None,
             version: version.into(),
-            webhook: ::std::option::Option::None,
-            webhook_events_filter: ::std::option::Option::None,
+            webhook: None,
+            webhook_events_filter: None,
         }
     }
 }
@@ -2021,7 +1958,7 @@ pub enum VersionPredictionRequestWebhookEventsFilterItem {
     /// `completed`
     Completed,
     /// A value this client does not know yet (sent by a newer server).
-    Unknown(::std::string::String),
+    Unknown(String),
 }
 impl VersionPredictionRequestWebhookEventsFilterItem {
     /// The value as sent on the wire.
@@ -2035,27 +1972,26 @@ impl VersionPredictionRequestWebhookEventsFilterItem {
         }
     }
 }
-impl ::std::convert::From<&str> for VersionPredictionRequestWebhookEventsFilterItem {
+impl From<&str> for VersionPredictionRequestWebhookEventsFilterItem {
     fn from(value: &str) -> Self {
         match value {
             "start" => Self::Start,
             "output" => Self::Output,
             "logs" => Self::Logs,
             "completed" => Self::Completed,
-            other => Self::Unknown(::std::string::ToString::to_string(other)),
+            other => Self::Unknown(ToString::to_string(other)),
         }
     }
 }
-impl ::std::convert::From<::std::string::String>
-for VersionPredictionRequestWebhookEventsFilterItem {
-    fn from(value: ::std::string::String) -> Self {
+impl From<String> for VersionPredictionRequestWebhookEventsFilterItem {
+    fn from(value: String) -> Self {
         Self::from(value.as_str())
     }
 }
 impl ::std::str::FromStr for VersionPredictionRequestWebhookEventsFilterItem {
     type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
-        ::std::result::Result::Ok(Self::from(value))
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        Ok(Self::from(value))
     }
 }
 impl ::std::fmt::Display for VersionPredictionRequestWebhookEventsFilterItem {
@@ -2067,18 +2003,16 @@ impl ::serde::Serialize for VersionPredictionRequestWebhookEventsFilterItem {
     fn serialize<S: ::serde::Serializer>(
         &self,
         serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
+    ) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
 impl<'de> ::serde::Deserialize<'de> for VersionPredictionRequestWebhookEventsFilterItem {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        let value = <::std::string::String as ::serde::Deserialize>::deserialize(
-            deserializer,
-        )?;
-        ::std::result::Result::Ok(Self::from(value))
+    ) -> Result<Self, D::Error> {
+        let value = <String as ::serde::Deserialize>::deserialize(deserializer)?;
+        Ok(Self::from(value))
     }
 }
 /// The `schemas_version_response` schema of the API.
@@ -2086,129 +2020,124 @@ impl<'de> ::serde::Deserialize<'de> for VersionPredictionRequestWebhookEventsFil
 pub struct VersionResponse {
     /// Cog release that built this version.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub cog_version: ::std::option::Option<::std::string::String>,
+    pub cog_version: Option<String>,
     /// When the version was pushed.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub created_at: ::std::option::Option<::std::string::String>,
+    pub created_at: Option<String>,
     /// Version identifier.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub id: ::std::option::Option<::std::string::String>,
+    pub id: Option<String>,
     /// OpenAPI document describing the version's inputs and outputs.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub openapi_schema: ::std::option::Option<
-        ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-    >,
+    pub openapi_schema: Option<::serde_json::Map<String, ::serde_json::Value>>,
 }
 /// The response of `GET /webhooks/default/secret`.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct WebhooksDefaultSecretGetResponse {
     /// Webhook signing secret.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub key: ::std::option::Option<::std::string::String>,
+    pub key: Option<String>,
 }
 impl FilesCreateRequest {
     /// Encodes the form as `multipart/form-data` parts.
     pub fn into_multipart(
         self,
-    ) -> ::std::result::Result<
-        ::replicate_client::runtime::MultipartForm,
-        ::replicate_client::Error,
-    > {
+    ) -> Result<::replicate_client::runtime::MultipartForm, ::replicate_client::Error> {
         let mut form = ::replicate_client::runtime::MultipartForm::new();
         {
             let value = self.content;
             form.file("content", value);
         }
-        if let ::std::option::Option::Some(value) = self.filename {
+        if let Some(value) = self.filename {
             form.text("filename", value.to_string());
         }
-        if let ::std::option::Option::Some(value) = self.metadata {
+        if let Some(value) = self.metadata {
             form.json("metadata", &value)?;
         }
-        if let ::std::option::Option::Some(value) = self.type_ {
+        if let Some(value) = self.type_ {
             form.text("type", value.to_string());
         }
-        ::std::result::Result::Ok(form)
+        Ok(form)
     }
 }
 impl ::replicate_client::runtime::Page for DeploymentsListResponse {
     type Item = DeploymentResponse;
-    fn next_url(&self) -> ::std::option::Option<&str> {
+    fn next_url(&self) -> Option<&str> {
         self.next.as_deref()
     }
-    fn into_items(self) -> ::std::vec::Vec<DeploymentResponse> {
+    fn into_items(self) -> Vec<DeploymentResponse> {
         self.results.unwrap_or_default()
     }
 }
 impl ::replicate_client::runtime::Page for FilesListResponse {
     type Item = FileResponse;
-    fn next_url(&self) -> ::std::option::Option<&str> {
+    fn next_url(&self) -> Option<&str> {
         self.next.as_deref()
     }
-    fn into_items(self) -> ::std::vec::Vec<FileResponse> {
+    fn into_items(self) -> Vec<FileResponse> {
         self.results.unwrap_or_default()
     }
 }
 impl ::replicate_client::runtime::Page for ModelsSearchResponse {
     type Item = ModelsSearchResponseResultsItem;
-    fn next_url(&self) -> ::std::option::Option<&str> {
+    fn next_url(&self) -> Option<&str> {
         self.next.as_deref()
     }
-    fn into_items(self) -> ::std::vec::Vec<ModelsSearchResponseResultsItem> {
+    fn into_items(self) -> Vec<ModelsSearchResponseResultsItem> {
         self.results
     }
 }
 impl ::replicate_client::runtime::Page for PaginatedCollectionResponse {
     type Item = CollectionListItem;
-    fn next_url(&self) -> ::std::option::Option<&str> {
+    fn next_url(&self) -> Option<&str> {
         self.next.as_deref()
     }
-    fn into_items(self) -> ::std::vec::Vec<CollectionListItem> {
+    fn into_items(self) -> Vec<CollectionListItem> {
         self.results.unwrap_or_default()
     }
 }
 impl ::replicate_client::runtime::Page for PaginatedModelResponse {
     type Item = ModelResponse;
-    fn next_url(&self) -> ::std::option::Option<&str> {
+    fn next_url(&self) -> Option<&str> {
         self.next.as_deref()
     }
-    fn into_items(self) -> ::std::vec::Vec<ModelResponse> {
+    fn into_items(self) -> Vec<ModelResponse> {
         self.results.unwrap_or_default()
     }
 }
 impl ::replicate_client::runtime::Page for PaginatedPredictionResponse {
     type Item = PredictionResponse;
-    fn next_url(&self) -> ::std::option::Option<&str> {
+    fn next_url(&self) -> Option<&str> {
         self.next.as_deref()
     }
-    fn into_items(self) -> ::std::vec::Vec<PredictionResponse> {
+    fn into_items(self) -> Vec<PredictionResponse> {
         self.results.unwrap_or_default()
     }
 }
 impl ::replicate_client::runtime::Page for PaginatedVersionResponse {
     type Item = VersionResponse;
-    fn next_url(&self) -> ::std::option::Option<&str> {
+    fn next_url(&self) -> Option<&str> {
         self.next.as_deref()
     }
-    fn into_items(self) -> ::std::vec::Vec<VersionResponse> {
+    fn into_items(self) -> Vec<VersionResponse> {
         self.results.unwrap_or_default()
     }
 }
 impl ::replicate_client::runtime::Page for PredictionsListResponse {
     type Item = PredictionResponse;
-    fn next_url(&self) -> ::std::option::Option<&str> {
+    fn next_url(&self) -> Option<&str> {
         self.next.as_deref()
     }
-    fn into_items(self) -> ::std::vec::Vec<PredictionResponse> {
+    fn into_items(self) -> Vec<PredictionResponse> {
         self.results.unwrap_or_default()
     }
 }
 impl ::replicate_client::runtime::Page for TrainingsListResponse {
     type Item = TrainingResponse;
-    fn next_url(&self) -> ::std::option::Option<&str> {
+    fn next_url(&self) -> Option<&str> {
         self.next.as_deref()
     }
-    fn into_items(self) -> ::std::vec::Vec<TrainingResponse> {
+    fn into_items(self) -> Vec<TrainingResponse> {
         self.results.unwrap_or_default()
     }
 }

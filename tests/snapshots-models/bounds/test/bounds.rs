@@ -12,9 +12,7 @@ impl ::replicate_client::model::Model for Bounds {
     type Input = Input;
     type Output = Output;
     type Chunk = f64;
-    fn decode_chunk(
-        data: &str,
-    ) -> ::std::result::Result<Self::Chunk, ::replicate_client::Error> {
+    fn decode_chunk(data: &str) -> Result<Self::Chunk, ::replicate_client::Error> {
         ::replicate_client::model::json_chunk(data)
     }
 }
@@ -36,72 +34,66 @@ pub struct Input {
     ///
     /// Checked before sending: > 0, <= 10.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub guidance: ::std::option::Option<f64>,
+    pub guidance: Option<f64>,
     /// Name
     ///
     /// Checked before sending: at least 2 characters, at most 8 characters.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub name: ::std::option::Option<::std::string::String>,
+    pub name: Option<String>,
     /// Code
     ///
     /// Checked before sending: matches `^[a-z]{3}-[0-9]{2}$`.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub code: ::std::option::Option<::std::string::String>,
+    pub code: Option<String>,
     /// Cfg. Default: `13.5`.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub cfg: ::std::option::Option<i64>,
+    pub cfg: Option<i64>,
     /// Seed
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub seed: ::std::option::Option<i64>,
+    pub seed: Option<i64>,
 }
 impl Input {
     /// A value with the required fields; optional ones are left out (the model's
     /// defaults apply) until set.
-    pub fn new(steps: impl ::std::convert::Into<i64>) -> Self {
+    pub fn new(steps: impl Into<i64>) -> Self {
         Self {
             steps: steps.into(),
-            guidance: ::std::option::Option::None,
-            name: ::std::option::Option::None,
-            code: ::std::option::Option::None,
-            cfg: ::std::option::Option::None,
-            seed: ::std::option::Option::None,
+            guidance: None,
+            name: None,
+            code: None,
+            cfg: None,
+            seed: None,
         }
     }
     /// Sets `guidance`.
-    pub fn guidance(mut self, value: impl ::std::convert::Into<f64>) -> Self {
-        self.guidance = ::std::option::Option::Some(value.into());
+    pub fn guidance(mut self, value: impl Into<f64>) -> Self {
+        self.guidance = Some(value.into());
         self
     }
     /// Sets `name`.
-    pub fn name(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.name = ::std::option::Option::Some(value.into());
+    pub fn name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
         self
     }
     /// Sets `code`.
-    pub fn code(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.code = ::std::option::Option::Some(value.into());
+    pub fn code(mut self, value: impl Into<String>) -> Self {
+        self.code = Some(value.into());
         self
     }
     /// Sets `cfg`.
-    pub fn cfg(mut self, value: impl ::std::convert::Into<i64>) -> Self {
-        self.cfg = ::std::option::Option::Some(value.into());
+    pub fn cfg(mut self, value: impl Into<i64>) -> Self {
+        self.cfg = Some(value.into());
         self
     }
     /// Sets `seed`.
-    pub fn seed(mut self, value: impl ::std::convert::Into<i64>) -> Self {
-        self.seed = ::std::option::Option::Some(value.into());
+    pub fn seed(mut self, value: impl Into<i64>) -> Self {
+        self.seed = Some(value.into());
         self
     }
 }
 impl ::replicate_client::model::ModelInput for Input {
     type Model = Bounds;
-    fn validate(&self) -> ::std::result::Result<(), ::replicate_client::Error> {
+    fn validate(&self) -> Result<(), ::replicate_client::Error> {
         {
             let value = &self.steps;
             ::replicate_client::model::check::minimum(
@@ -117,31 +109,24 @@ impl ::replicate_client::model::ModelInput for Input {
                 false,
             )?;
         }
-        if let ::std::option::Option::Some(value) = &self.guidance {
+        if let Some(value) = &self.guidance {
             ::replicate_client::model::check::minimum("guidance", *value, 0.0, true)?;
             ::replicate_client::model::check::maximum("guidance", *value, 10.0, false)?;
         }
-        if let ::std::option::Option::Some(value) = &self.name {
-            ::replicate_client::model::check::length(
-                "name",
-                value,
-                ::std::option::Option::Some(2),
-                ::std::option::Option::Some(8),
-            )?;
+        if let Some(value) = &self.name {
+            ::replicate_client::model::check::length("name", value, Some(2), Some(8))?;
         }
-        if let ::std::option::Option::Some(value) = &self.code {
+        if let Some(value) = &self.code {
             ::replicate_client::model::check::pattern(
                 "code",
                 value,
                 "^[a-z]{3}-[0-9]{2}$",
             )?;
         }
-        ::std::result::Result::Ok(())
+        Ok(())
     }
-    fn files_mut(
-        &mut self,
-    ) -> ::std::vec::Vec<(&'static str, &mut ::replicate_client::FileInput)> {
-        ::std::vec::Vec::new()
+    fn files_mut(&mut self) -> Vec<(&'static str, &mut ::replicate_client::FileInput)> {
+        Vec::new()
     }
 }
 /// Output of `test/bounds`.

@@ -11,25 +11,38 @@ impl ::replicate_client::model::Model for Choices {
     const VERSION: &'static str = "0000000000000000000000000000000000000000000000000000000000000001";
     type Input = Input;
     type Output = Output;
-    type Chunk = ::std::string::String;
-    fn decode_chunk(
-        data: &str,
-    ) -> ::std::result::Result<Self::Chunk, ::replicate_client::Error> {
-        ::std::result::Result::Ok(::std::string::ToString::to_string(data))
+    type Chunk = String;
+    fn decode_chunk(data: &str) -> Result<Self::Chunk, ::replicate_client::Error> {
+        Ok(ToString::to_string(data))
     }
 }
 /// The choices of `aspect_ratio`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    ::replicate_client::__private::serde::Serialize,
+    ::replicate_client::__private::serde::Deserialize
+)]
+#[serde(crate = "::replicate_client::__private::serde")]
 pub enum AspectRatio {
     /// `1:1`
+    #[serde(rename = "1:1")]
     V1x1,
     /// `16:9`
+    #[serde(rename = "16:9")]
     V16x9,
     /// `1024×1024`
+    #[serde(rename = "1024×1024")]
     V1024x1024,
     /// `None`
+    #[serde(rename = "None")]
     None_,
     /// `as`
+    #[serde(rename = "as")]
     As,
 }
 impl AspectRatio {
@@ -51,40 +64,22 @@ impl ::std::fmt::Display for AspectRatio {
 }
 impl ::std::str::FromStr for AspectRatio {
     type Err = ::replicate_client::Error;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
         match value {
-            "1:1" => ::std::result::Result::Ok(Self::V1x1),
-            "16:9" => ::std::result::Result::Ok(Self::V16x9),
-            "1024×1024" => ::std::result::Result::Ok(Self::V1024x1024),
-            "None" => ::std::result::Result::Ok(Self::None_),
-            "as" => ::std::result::Result::Ok(Self::As),
+            "1:1" => Ok(Self::V1x1),
+            "16:9" => Ok(Self::V16x9),
+            "1024×1024" => Ok(Self::V1024x1024),
+            "None" => Ok(Self::None_),
+            "as" => Ok(Self::As),
             other => {
-                ::std::result::Result::Err(::replicate_client::Error::InvalidInput {
-                    field: ::std::string::ToString::to_string("aspect_ratio"),
-                    message: ::std::format!(
+                Err(::replicate_client::Error::InvalidInput {
+                    field: ToString::to_string("aspect_ratio"),
+                    message: format!(
                         "{other:?} is not one of: {}", "1:1, 16:9, 1024×1024, None, as"
                     ),
                 })
             }
         }
-    }
-}
-impl ::replicate_client::__private::serde::Serialize for AspectRatio {
-    fn serialize<S: ::replicate_client::__private::serde::Serializer>(
-        &self,
-        s: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        s.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::replicate_client::__private::serde::Deserialize<'de> for AspectRatio {
-    fn deserialize<D: ::replicate_client::__private::serde::Deserializer<'de>>(
-        d: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        let value = <::std::string::String as ::replicate_client::__private::serde::Deserialize>::deserialize(
-            d,
-        )?;
-        value.parse().map_err(::replicate_client::__private::serde::de::Error::custom)
     }
 }
 /// The choices of `size`.
@@ -108,41 +103,39 @@ impl Size {
     }
     /// The variant for a wire value.
     #[allow(clippy::float_cmp)]
-    pub fn from_value(
-        value: i64,
-    ) -> ::std::result::Result<Self, ::replicate_client::Error> {
+    pub fn from_value(value: i64) -> Result<Self, ::replicate_client::Error> {
         if value == 512 {
-            return ::std::result::Result::Ok(Self::V512);
+            return Ok(Self::V512);
         }
         if value == 768 {
-            return ::std::result::Result::Ok(Self::V768);
+            return Ok(Self::V768);
         }
         if value == 1024 {
-            return ::std::result::Result::Ok(Self::V1024);
+            return Ok(Self::V1024);
         }
-        ::std::result::Result::Err(::replicate_client::Error::InvalidInput {
-            field: ::std::string::ToString::to_string("size"),
-            message: ::std::format!("{value} is not one of: {}", "512, 768, 1024"),
+        Err(::replicate_client::Error::InvalidInput {
+            field: ToString::to_string("size"),
+            message: format!("{value} is not one of: {}", "512, 768, 1024"),
         })
     }
 }
 impl ::std::fmt::Display for Size {
     fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        ::std::write!(f, "{}", self.value())
+        write!(f, "{}", self.value())
     }
 }
 impl ::replicate_client::__private::serde::Serialize for Size {
     fn serialize<S: ::replicate_client::__private::serde::Serializer>(
         &self,
         s: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
+    ) -> Result<S::Ok, S::Error> {
         s.serialize_i64(self.value())
     }
 }
 impl<'de> ::replicate_client::__private::serde::Deserialize<'de> for Size {
     fn deserialize<D: ::replicate_client::__private::serde::Deserializer<'de>>(
         d: D,
-    ) -> ::std::result::Result<Self, D::Error> {
+    ) -> Result<Self, D::Error> {
         let value = <i64 as ::replicate_client::__private::serde::Deserialize>::deserialize(
             d,
         )?;
@@ -171,41 +164,39 @@ impl Strength {
     }
     /// The variant for a wire value.
     #[allow(clippy::float_cmp)]
-    pub fn from_value(
-        value: f64,
-    ) -> ::std::result::Result<Self, ::replicate_client::Error> {
+    pub fn from_value(value: f64) -> Result<Self, ::replicate_client::Error> {
         if value == 0.25 {
-            return ::std::result::Result::Ok(Self::V0Point25);
+            return Ok(Self::V0Point25);
         }
         if value == 0.5 {
-            return ::std::result::Result::Ok(Self::V0Point5);
+            return Ok(Self::V0Point5);
         }
         if value == 1.0 {
-            return ::std::result::Result::Ok(Self::V1Point0);
+            return Ok(Self::V1Point0);
         }
-        ::std::result::Result::Err(::replicate_client::Error::InvalidInput {
-            field: ::std::string::ToString::to_string("strength"),
-            message: ::std::format!("{value} is not one of: {}", "0.25, 0.5, 1.0"),
+        Err(::replicate_client::Error::InvalidInput {
+            field: ToString::to_string("strength"),
+            message: format!("{value} is not one of: {}", "0.25, 0.5, 1.0"),
         })
     }
 }
 impl ::std::fmt::Display for Strength {
     fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        ::std::write!(f, "{}", self.value())
+        write!(f, "{}", self.value())
     }
 }
 impl ::replicate_client::__private::serde::Serialize for Strength {
     fn serialize<S: ::replicate_client::__private::serde::Serializer>(
         &self,
         s: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
+    ) -> Result<S::Ok, S::Error> {
         s.serialize_f64(self.value())
     }
 }
 impl<'de> ::replicate_client::__private::serde::Deserialize<'de> for Strength {
     fn deserialize<D: ::replicate_client::__private::serde::Deserializer<'de>>(
         d: D,
-    ) -> ::std::result::Result<Self, D::Error> {
+    ) -> Result<Self, D::Error> {
         let value = <f64 as ::replicate_client::__private::serde::Deserialize>::deserialize(
             d,
         )?;
@@ -214,11 +205,23 @@ impl<'de> ::replicate_client::__private::serde::Deserialize<'de> for Strength {
     }
 }
 /// The choices of `scheduler`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    ::replicate_client::__private::serde::Serialize,
+    ::replicate_client::__private::serde::Deserialize
+)]
+#[serde(crate = "::replicate_client::__private::serde")]
 pub enum Scheduler {
     /// `DPM++ 2M`
+    #[serde(rename = "DPM++ 2M")]
     DpmPlusPlus2m,
     /// `K_EULER`
+    #[serde(rename = "K_EULER")]
     KEuler,
 }
 impl Scheduler {
@@ -237,37 +240,17 @@ impl ::std::fmt::Display for Scheduler {
 }
 impl ::std::str::FromStr for Scheduler {
     type Err = ::replicate_client::Error;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
         match value {
-            "DPM++ 2M" => ::std::result::Result::Ok(Self::DpmPlusPlus2m),
-            "K_EULER" => ::std::result::Result::Ok(Self::KEuler),
+            "DPM++ 2M" => Ok(Self::DpmPlusPlus2m),
+            "K_EULER" => Ok(Self::KEuler),
             other => {
-                ::std::result::Result::Err(::replicate_client::Error::InvalidInput {
-                    field: ::std::string::ToString::to_string("scheduler"),
-                    message: ::std::format!(
-                        "{other:?} is not one of: {}", "DPM++ 2M, K_EULER"
-                    ),
+                Err(::replicate_client::Error::InvalidInput {
+                    field: ToString::to_string("scheduler"),
+                    message: format!("{other:?} is not one of: {}", "DPM++ 2M, K_EULER"),
                 })
             }
         }
-    }
-}
-impl ::replicate_client::__private::serde::Serialize for Scheduler {
-    fn serialize<S: ::replicate_client::__private::serde::Serializer>(
-        &self,
-        s: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        s.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::replicate_client::__private::serde::Deserialize<'de> for Scheduler {
-    fn deserialize<D: ::replicate_client::__private::serde::Deserializer<'de>>(
-        d: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        let value = <::std::string::String as ::replicate_client::__private::serde::Deserialize>::deserialize(
-            d,
-        )?;
-        value.parse().map_err(::replicate_client::__private::serde::de::Error::custom)
     }
 }
 /// Input of `test/choices`.
@@ -284,51 +267,49 @@ pub struct Input {
     pub aspect_ratio: AspectRatio,
     /// The `size` field. Default: `512`.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub size: ::std::option::Option<Size>,
+    pub size: Option<Size>,
     /// The `strength` field.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub strength: ::std::option::Option<Strength>,
+    pub strength: Option<Strength>,
     /// Scheduler. Default: `"K_EULER"`.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub scheduler: ::std::option::Option<Scheduler>,
+    pub scheduler: Option<Scheduler>,
 }
 impl Input {
     /// A value with the required fields; optional ones are left out (the model's
     /// defaults apply) until set.
-    pub fn new(aspect_ratio: impl ::std::convert::Into<AspectRatio>) -> Self {
+    pub fn new(aspect_ratio: impl Into<AspectRatio>) -> Self {
         Self {
             aspect_ratio: aspect_ratio.into(),
-            size: ::std::option::Option::None,
-            strength: ::std::option::Option::None,
-            scheduler: ::std::option::Option::None,
+            size: None,
+            strength: None,
+            scheduler: None,
         }
     }
     /// Sets `size`.
-    pub fn size(mut self, value: impl ::std::convert::Into<Size>) -> Self {
-        self.size = ::std::option::Option::Some(value.into());
+    pub fn size(mut self, value: impl Into<Size>) -> Self {
+        self.size = Some(value.into());
         self
     }
     /// Sets `strength`.
-    pub fn strength(mut self, value: impl ::std::convert::Into<Strength>) -> Self {
-        self.strength = ::std::option::Option::Some(value.into());
+    pub fn strength(mut self, value: impl Into<Strength>) -> Self {
+        self.strength = Some(value.into());
         self
     }
     /// Sets `scheduler`.
-    pub fn scheduler(mut self, value: impl ::std::convert::Into<Scheduler>) -> Self {
-        self.scheduler = ::std::option::Option::Some(value.into());
+    pub fn scheduler(mut self, value: impl Into<Scheduler>) -> Self {
+        self.scheduler = Some(value.into());
         self
     }
 }
 impl ::replicate_client::model::ModelInput for Input {
     type Model = Choices;
-    fn validate(&self) -> ::std::result::Result<(), ::replicate_client::Error> {
-        ::std::result::Result::Ok(())
+    fn validate(&self) -> Result<(), ::replicate_client::Error> {
+        Ok(())
     }
-    fn files_mut(
-        &mut self,
-    ) -> ::std::vec::Vec<(&'static str, &mut ::replicate_client::FileInput)> {
-        ::std::vec::Vec::new()
+    fn files_mut(&mut self) -> Vec<(&'static str, &mut ::replicate_client::FileInput)> {
+        Vec::new()
     }
 }
 /// Output of `test/choices`.
-pub type Output = ::std::string::String;
+pub type Output = String;

@@ -12,14 +12,8 @@ impl ::replicate_client::model::Model for FilesAndSecrets {
     type Input = Input;
     type Output = Output;
     type Chunk = ::replicate_client::model::FileOutput;
-    fn decode_chunk(
-        data: &str,
-    ) -> ::std::result::Result<Self::Chunk, ::replicate_client::Error> {
-        ::std::result::Result::Ok(
-            ::replicate_client::model::FileOutput::from(
-                ::std::string::ToString::to_string(data),
-            ),
-        )
+    fn decode_chunk(data: &str) -> Result<Self::Chunk, ::replicate_client::Error> {
+        Ok(::replicate_client::model::FileOutput::from(ToString::to_string(data)))
     }
 }
 /// Input of `test/files-and-secrets`.
@@ -36,69 +30,64 @@ pub struct Input {
     pub image: ::replicate_client::FileInput,
     /// Masks
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub masks: ::std::option::Option<::std::vec::Vec<::replicate_client::FileInput>>,
+    pub masks: Option<Vec<::replicate_client::FileInput>>,
     /// Hf Token
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub hf_token: ::std::option::Option<::replicate_client::model::Secret>,
+    pub hf_token: Option<::replicate_client::model::Secret>,
     /// Rn50. Default: `true`.
     #[serde(rename = "RN50")]
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub rn50: ::std::option::Option<bool>,
+    pub rn50: Option<bool>,
     /// Rendertype
     #[serde(rename = "renderType")]
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub render_type: ::std::option::Option<::std::string::String>,
+    pub render_type: Option<String>,
 }
 impl Input {
     /// A value with the required fields; optional ones are left out (the model's
     /// defaults apply) until set.
-    pub fn new(image: impl ::std::convert::Into<::replicate_client::FileInput>) -> Self {
+    pub fn new(image: impl Into<::replicate_client::FileInput>) -> Self {
         Self {
             image: image.into(),
-            masks: ::std::option::Option::None,
-            hf_token: ::std::option::Option::None,
-            rn50: ::std::option::Option::None,
-            render_type: ::std::option::Option::None,
+            masks: None,
+            hf_token: None,
+            rn50: None,
+            render_type: None,
         }
     }
     /// Sets `masks`.
     pub fn masks(
         mut self,
-        value: impl ::std::convert::Into<::std::vec::Vec<::replicate_client::FileInput>>,
+        value: impl Into<Vec<::replicate_client::FileInput>>,
     ) -> Self {
-        self.masks = ::std::option::Option::Some(value.into());
+        self.masks = Some(value.into());
         self
     }
     /// Sets `hf_token`.
     pub fn hf_token(
         mut self,
-        value: impl ::std::convert::Into<::replicate_client::model::Secret>,
+        value: impl Into<::replicate_client::model::Secret>,
     ) -> Self {
-        self.hf_token = ::std::option::Option::Some(value.into());
+        self.hf_token = Some(value.into());
         self
     }
     /// Sets `RN50`.
-    pub fn rn50(mut self, value: impl ::std::convert::Into<bool>) -> Self {
-        self.rn50 = ::std::option::Option::Some(value.into());
+    pub fn rn50(mut self, value: impl Into<bool>) -> Self {
+        self.rn50 = Some(value.into());
         self
     }
     /// Sets `renderType`.
-    pub fn render_type(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.render_type = ::std::option::Option::Some(value.into());
+    pub fn render_type(mut self, value: impl Into<String>) -> Self {
+        self.render_type = Some(value.into());
         self
     }
 }
 impl ::replicate_client::model::ModelInput for Input {
     type Model = FilesAndSecrets;
-    fn validate(&self) -> ::std::result::Result<(), ::replicate_client::Error> {
-        ::std::result::Result::Ok(())
+    fn validate(&self) -> Result<(), ::replicate_client::Error> {
+        Ok(())
     }
-    fn files_mut(
-        &mut self,
-    ) -> ::std::vec::Vec<(&'static str, &mut ::replicate_client::FileInput)> {
+    fn files_mut(&mut self) -> Vec<(&'static str, &mut ::replicate_client::FileInput)> {
         ::std::iter::empty()
             .chain(::std::iter::once(("image", &mut self.image)))
             .chain(self.masks.iter_mut().flatten().map(|f| ("masks", f)))
@@ -106,4 +95,4 @@ impl ::replicate_client::model::ModelInput for Input {
     }
 }
 /// Output of `test/files-and-secrets`.
-pub type Output = ::std::vec::Vec<::replicate_client::model::FileOutput>;
+pub type Output = Vec<::replicate_client::model::FileOutput>;

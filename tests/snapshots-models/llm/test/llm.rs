@@ -11,11 +11,9 @@ impl ::replicate_client::model::Model for Llm {
     const VERSION: &'static str = "0000000000000000000000000000000000000000000000000000000000000004";
     type Input = Input;
     type Output = Output;
-    type Chunk = ::std::string::String;
-    fn decode_chunk(
-        data: &str,
-    ) -> ::std::result::Result<Self::Chunk, ::replicate_client::Error> {
-        ::std::result::Result::Ok(::std::string::ToString::to_string(data))
+    type Chunk = String;
+    fn decode_chunk(data: &str) -> Result<Self::Chunk, ::replicate_client::Error> {
+        Ok(ToString::to_string(data))
     }
 }
 impl ::replicate_client::model::Trainable for Llm {
@@ -35,40 +33,37 @@ impl ::replicate_client::model::Trainable for Llm {
 pub struct Input {
     /// Prompt. Default: `""`.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub prompt: ::std::option::Option<::std::string::String>,
+    pub prompt: Option<String>,
     /// Max Tokens. Default: `128`.
     ///
     /// Checked before sending: >= 1.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub max_tokens: ::std::option::Option<i64>,
+    pub max_tokens: Option<i64>,
 }
 impl Input {
     /// A value with the required fields; optional ones are left out (the model's
     /// defaults apply) until set.
     pub fn new() -> Self {
         Self {
-            prompt: ::std::option::Option::None,
-            max_tokens: ::std::option::Option::None,
+            prompt: None,
+            max_tokens: None,
         }
     }
     /// Sets `prompt`.
-    pub fn prompt(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.prompt = ::std::option::Option::Some(value.into());
+    pub fn prompt(mut self, value: impl Into<String>) -> Self {
+        self.prompt = Some(value.into());
         self
     }
     /// Sets `max_tokens`.
-    pub fn max_tokens(mut self, value: impl ::std::convert::Into<i64>) -> Self {
-        self.max_tokens = ::std::option::Option::Some(value.into());
+    pub fn max_tokens(mut self, value: impl Into<i64>) -> Self {
+        self.max_tokens = Some(value.into());
         self
     }
 }
 impl ::replicate_client::model::ModelInput for Input {
     type Model = Llm;
-    fn validate(&self) -> ::std::result::Result<(), ::replicate_client::Error> {
-        if let ::std::option::Option::Some(value) = &self.max_tokens {
+    fn validate(&self) -> Result<(), ::replicate_client::Error> {
+        if let Some(value) = &self.max_tokens {
             ::replicate_client::model::check::minimum(
                 "max_tokens",
                 *value as f64,
@@ -76,12 +71,10 @@ impl ::replicate_client::model::ModelInput for Input {
                 false,
             )?;
         }
-        ::std::result::Result::Ok(())
+        Ok(())
     }
-    fn files_mut(
-        &mut self,
-    ) -> ::std::vec::Vec<(&'static str, &mut ::replicate_client::FileInput)> {
-        ::std::vec::Vec::new()
+    fn files_mut(&mut self) -> Vec<(&'static str, &mut ::replicate_client::FileInput)> {
+        Vec::new()
     }
 }
 /// Output of `test/llm`.
@@ -102,29 +95,27 @@ pub struct TrainingInput {
     ///
     /// Checked before sending: >= 1.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub epochs: ::std::option::Option<i64>,
+    pub epochs: Option<i64>,
 }
 impl TrainingInput {
     /// A value with the required fields; optional ones are left out (the model's
     /// defaults apply) until set.
-    pub fn new(
-        train_data: impl ::std::convert::Into<::replicate_client::FileInput>,
-    ) -> Self {
+    pub fn new(train_data: impl Into<::replicate_client::FileInput>) -> Self {
         Self {
             train_data: train_data.into(),
-            epochs: ::std::option::Option::None,
+            epochs: None,
         }
     }
     /// Sets `epochs`.
-    pub fn epochs(mut self, value: impl ::std::convert::Into<i64>) -> Self {
-        self.epochs = ::std::option::Option::Some(value.into());
+    pub fn epochs(mut self, value: impl Into<i64>) -> Self {
+        self.epochs = Some(value.into());
         self
     }
 }
 impl ::replicate_client::model::ModelInput for TrainingInput {
     type Model = Llm;
-    fn validate(&self) -> ::std::result::Result<(), ::replicate_client::Error> {
-        if let ::std::option::Option::Some(value) = &self.epochs {
+    fn validate(&self) -> Result<(), ::replicate_client::Error> {
+        if let Some(value) = &self.epochs {
             ::replicate_client::model::check::minimum(
                 "epochs",
                 *value as f64,
@@ -132,11 +123,9 @@ impl ::replicate_client::model::ModelInput for TrainingInput {
                 false,
             )?;
         }
-        ::std::result::Result::Ok(())
+        Ok(())
     }
-    fn files_mut(
-        &mut self,
-    ) -> ::std::vec::Vec<(&'static str, &mut ::replicate_client::FileInput)> {
+    fn files_mut(&mut self) -> Vec<(&'static str, &mut ::replicate_client::FileInput)> {
         ::std::iter::empty()
             .chain(::std::iter::once(("train_data", &mut self.train_data)))
             .collect()

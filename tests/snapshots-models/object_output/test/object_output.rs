@@ -12,9 +12,7 @@ impl ::replicate_client::model::Model for ObjectOutput {
     type Input = Input;
     type Output = Output;
     type Chunk = Output;
-    fn decode_chunk(
-        data: &str,
-    ) -> ::std::result::Result<Self::Chunk, ::replicate_client::Error> {
+    fn decode_chunk(data: &str) -> Result<Self::Chunk, ::replicate_client::Error> {
         ::replicate_client::model::json_chunk(data)
     }
 }
@@ -31,33 +29,26 @@ impl ::replicate_client::model::Model for ObjectOutput {
 pub struct Input {
     /// The `audio` field.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub audio: ::std::option::Option<::replicate_client::FileInput>,
+    pub audio: Option<::replicate_client::FileInput>,
 }
 impl Input {
     /// A value with the required fields; optional ones are left out (the model's
     /// defaults apply) until set.
     pub fn new() -> Self {
-        Self {
-            audio: ::std::option::Option::None,
-        }
+        Self { audio: None }
     }
     /// Sets `audio`.
-    pub fn audio(
-        mut self,
-        value: impl ::std::convert::Into<::replicate_client::FileInput>,
-    ) -> Self {
-        self.audio = ::std::option::Option::Some(value.into());
+    pub fn audio(mut self, value: impl Into<::replicate_client::FileInput>) -> Self {
+        self.audio = Some(value.into());
         self
     }
 }
 impl ::replicate_client::model::ModelInput for Input {
     type Model = ObjectOutput;
-    fn validate(&self) -> ::std::result::Result<(), ::replicate_client::Error> {
-        ::std::result::Result::Ok(())
+    fn validate(&self) -> Result<(), ::replicate_client::Error> {
+        Ok(())
     }
-    fn files_mut(
-        &mut self,
-    ) -> ::std::vec::Vec<(&'static str, &mut ::replicate_client::FileInput)> {
+    fn files_mut(&mut self) -> Vec<(&'static str, &mut ::replicate_client::FileInput)> {
         ::std::iter::empty().chain(self.audio.as_mut().map(|f| ("audio", f))).collect()
     }
 }
@@ -74,10 +65,10 @@ pub struct Segment {
     /// The `start` field.
     pub start: f64,
     /// The `speaker` field.
-    pub speaker: ::std::string::String,
+    pub speaker: String,
     /// Score
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub score: ::std::option::Option<::replicate_client::__private::serde_json::Value>,
+    pub score: Option<::replicate_client::__private::serde_json::Value>,
 }
 /// The `Speaker` object of the model's output.
 #[derive(
@@ -91,10 +82,10 @@ pub struct Segment {
 pub struct Speaker {
     /// Count
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub count: ::std::option::Option<i64>,
+    pub count: Option<i64>,
     /// Labels
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub labels: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+    pub labels: Option<Vec<String>>,
 }
 /// The `Output` object of the model's output.
 #[derive(
@@ -107,16 +98,14 @@ pub struct Speaker {
 #[serde(crate = "::replicate_client::__private::serde")]
 pub struct Output {
     /// Segments
-    pub segments: ::std::vec::Vec<Segment>,
+    pub segments: Vec<Segment>,
     /// The `speakers` field.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub speakers: ::std::option::Option<Speaker>,
+    pub speakers: Option<Speaker>,
     /// Embeddings
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub embeddings: ::std::option::Option<
-        ::std::collections::BTreeMap<::std::string::String, ::std::vec::Vec<f64>>,
-    >,
+    pub embeddings: Option<::std::collections::BTreeMap<String, Vec<f64>>>,
     /// Transcript
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub transcript: ::std::option::Option<::replicate_client::model::FileOutput>,
+    pub transcript: Option<::replicate_client::model::FileOutput>,
 }

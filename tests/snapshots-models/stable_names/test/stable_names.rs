@@ -11,28 +11,42 @@ impl ::replicate_client::model::Model for StableNames {
     const VERSION: &'static str = "0000000000000000000000000000000000000000000000000000000000000002";
     type Input = Input;
     type Output = Output;
-    type Chunk = ::std::string::String;
-    fn decode_chunk(
-        data: &str,
-    ) -> ::std::result::Result<Self::Chunk, ::replicate_client::Error> {
-        ::std::result::Result::Ok(::std::string::ToString::to_string(data))
+    type Chunk = String;
+    fn decode_chunk(data: &str) -> Result<Self::Chunk, ::replicate_client::Error> {
+        Ok(ToString::to_string(data))
     }
 }
 /// The choices of `quality`.
 #[allow(non_camel_case_types)]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    ::replicate_client::__private::serde::Serialize,
+    ::replicate_client::__private::serde::Deserialize
+)]
+#[serde(crate = "::replicate_client::__private::serde")]
 pub enum Quality {
     /// `low`
+    #[serde(rename = "low")]
     Low_low,
     /// `Low`
+    #[serde(rename = "Low")]
     Low_Low,
     /// `LOW`
+    #[serde(rename = "LOW")]
     Low_LOW,
     /// `high`
+    #[serde(rename = "high")]
     High,
     /// `16:9`
+    #[serde(rename = "16:9")]
     V16x9_16_3A9,
     /// `16x9`
+    #[serde(rename = "16x9")]
     V16x9_16x9,
 }
 impl Quality {
@@ -55,41 +69,23 @@ impl ::std::fmt::Display for Quality {
 }
 impl ::std::str::FromStr for Quality {
     type Err = ::replicate_client::Error;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
         match value {
-            "low" => ::std::result::Result::Ok(Self::Low_low),
-            "Low" => ::std::result::Result::Ok(Self::Low_Low),
-            "LOW" => ::std::result::Result::Ok(Self::Low_LOW),
-            "high" => ::std::result::Result::Ok(Self::High),
-            "16:9" => ::std::result::Result::Ok(Self::V16x9_16_3A9),
-            "16x9" => ::std::result::Result::Ok(Self::V16x9_16x9),
+            "low" => Ok(Self::Low_low),
+            "Low" => Ok(Self::Low_Low),
+            "LOW" => Ok(Self::Low_LOW),
+            "high" => Ok(Self::High),
+            "16:9" => Ok(Self::V16x9_16_3A9),
+            "16x9" => Ok(Self::V16x9_16x9),
             other => {
-                ::std::result::Result::Err(::replicate_client::Error::InvalidInput {
-                    field: ::std::string::ToString::to_string("quality"),
-                    message: ::std::format!(
+                Err(::replicate_client::Error::InvalidInput {
+                    field: ToString::to_string("quality"),
+                    message: format!(
                         "{other:?} is not one of: {}", "low, Low, LOW, high, 16:9, 16x9"
                     ),
                 })
             }
         }
-    }
-}
-impl ::replicate_client::__private::serde::Serialize for Quality {
-    fn serialize<S: ::replicate_client::__private::serde::Serializer>(
-        &self,
-        s: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        s.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::replicate_client::__private::serde::Deserialize<'de> for Quality {
-    fn deserialize<D: ::replicate_client::__private::serde::Deserializer<'de>>(
-        d: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        let value = <::std::string::String as ::replicate_client::__private::serde::Deserialize>::deserialize(
-            d,
-        )?;
-        value.parse().map_err(::replicate_client::__private::serde::de::Error::custom)
     }
 }
 /// Input of `test/stable-names`.
@@ -104,26 +100,26 @@ impl<'de> ::replicate_client::__private::serde::Deserialize<'de> for Quality {
 pub struct Input {
     /// Which crate to describe.
     #[serde(rename = "crate")]
-    pub crate_: ::std::string::String,
+    pub crate_: String,
     /// What to say about it.
-    pub prompt: ::std::string::String,
+    pub prompt: String,
     /// The `quality` field.
     pub quality: Quality,
     /// The `seed` field.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub seed: ::std::option::Option<i64>,
+    pub seed: Option<i64>,
 }
 /// The required fields of [`Input`], named at the call site: `Input::new(InputRequired { .. })`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct InputRequired {
     /// Which crate to describe.
-    pub crate_: ::std::string::String,
+    pub crate_: String,
     /// What to say about it.
-    pub prompt: ::std::string::String,
+    pub prompt: String,
     /// The `quality` field.
     pub quality: Quality,
 }
-impl ::std::convert::From<InputRequired> for Input {
+impl From<InputRequired> for Input {
     fn from(required: InputRequired) -> Self {
         Self::new(required)
     }
@@ -136,25 +132,23 @@ impl Input {
             crate_: required.crate_,
             prompt: required.prompt,
             quality: required.quality,
-            seed: ::std::option::Option::None,
+            seed: None,
         }
     }
     /// Sets `seed`.
-    pub fn seed(mut self, value: impl ::std::convert::Into<i64>) -> Self {
-        self.seed = ::std::option::Option::Some(value.into());
+    pub fn seed(mut self, value: impl Into<i64>) -> Self {
+        self.seed = Some(value.into());
         self
     }
 }
 impl ::replicate_client::model::ModelInput for Input {
     type Model = StableNames;
-    fn validate(&self) -> ::std::result::Result<(), ::replicate_client::Error> {
-        ::std::result::Result::Ok(())
+    fn validate(&self) -> Result<(), ::replicate_client::Error> {
+        Ok(())
     }
-    fn files_mut(
-        &mut self,
-    ) -> ::std::vec::Vec<(&'static str, &mut ::replicate_client::FileInput)> {
-        ::std::vec::Vec::new()
+    fn files_mut(&mut self) -> Vec<(&'static str, &mut ::replicate_client::FileInput)> {
+        Vec::new()
     }
 }
 /// Output of `test/stable-names`.
-pub type Output = ::std::string::String;
+pub type Output = String;

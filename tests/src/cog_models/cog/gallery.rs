@@ -12,14 +12,8 @@ impl ::replicate_client::model::Model for Gallery {
     type Input = Input;
     type Output = Output;
     type Chunk = ::replicate_client::model::FileOutput;
-    fn decode_chunk(
-        data: &str,
-    ) -> ::std::result::Result<Self::Chunk, ::replicate_client::Error> {
-        ::std::result::Result::Ok(
-            ::replicate_client::model::FileOutput::from(
-                ::std::string::ToString::to_string(data),
-            ),
-        )
+    fn decode_chunk(data: &str) -> Result<Self::Chunk, ::replicate_client::Error> {
+        Ok(::replicate_client::model::FileOutput::from(ToString::to_string(data)))
     }
 }
 /// Input of `cog/gallery`.
@@ -37,38 +31,32 @@ pub struct Input {
     ///
     /// Checked before sending: >= 1, <= 5.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub count: ::std::option::Option<i64>,
+    pub count: Option<i64>,
     /// File name prefix. Default: `"item"`.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub prefix: ::std::option::Option<::std::string::String>,
+    pub prefix: Option<String>,
 }
 impl Input {
     /// A value with the required fields; optional ones are left out (the model's
     /// defaults apply) until set.
     pub fn new() -> Self {
-        Self {
-            count: ::std::option::Option::None,
-            prefix: ::std::option::Option::None,
-        }
+        Self { count: None, prefix: None }
     }
     /// Sets `count`.
-    pub fn count(mut self, value: impl ::std::convert::Into<i64>) -> Self {
-        self.count = ::std::option::Option::Some(value.into());
+    pub fn count(mut self, value: impl Into<i64>) -> Self {
+        self.count = Some(value.into());
         self
     }
     /// Sets `prefix`.
-    pub fn prefix(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.prefix = ::std::option::Option::Some(value.into());
+    pub fn prefix(mut self, value: impl Into<String>) -> Self {
+        self.prefix = Some(value.into());
         self
     }
 }
 impl ::replicate_client::model::ModelInput for Input {
     type Model = Gallery;
-    fn validate(&self) -> ::std::result::Result<(), ::replicate_client::Error> {
-        if let ::std::option::Option::Some(value) = &self.count {
+    fn validate(&self) -> Result<(), ::replicate_client::Error> {
+        if let Some(value) = &self.count {
             ::replicate_client::model::check::minimum(
                 "count",
                 *value as f64,
@@ -82,13 +70,11 @@ impl ::replicate_client::model::ModelInput for Input {
                 false,
             )?;
         }
-        ::std::result::Result::Ok(())
+        Ok(())
     }
-    fn files_mut(
-        &mut self,
-    ) -> ::std::vec::Vec<(&'static str, &mut ::replicate_client::FileInput)> {
-        ::std::vec::Vec::new()
+    fn files_mut(&mut self) -> Vec<(&'static str, &mut ::replicate_client::FileInput)> {
+        Vec::new()
     }
 }
 /// Output of `cog/gallery`.
-pub type Output = ::std::vec::Vec<::replicate_client::model::FileOutput>;
+pub type Output = Vec<::replicate_client::model::FileOutput>;

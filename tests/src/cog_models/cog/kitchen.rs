@@ -12,20 +12,31 @@ impl ::replicate_client::model::Model for Kitchen {
     type Input = Input;
     type Output = Output;
     type Chunk = Output;
-    fn decode_chunk(
-        data: &str,
-    ) -> ::std::result::Result<Self::Chunk, ::replicate_client::Error> {
+    fn decode_chunk(data: &str) -> Result<Self::Chunk, ::replicate_client::Error> {
         ::replicate_client::model::json_chunk(data)
     }
 }
 /// The choices of `aspect_ratio`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    ::replicate_client::__private::serde::Serialize,
+    ::replicate_client::__private::serde::Deserialize
+)]
+#[serde(crate = "::replicate_client::__private::serde")]
 pub enum AspectRatio {
     /// `1:1`
+    #[serde(rename = "1:1")]
     V1x1,
     /// `16:9`
+    #[serde(rename = "16:9")]
     V16x9,
     /// `9:16`
+    #[serde(rename = "9:16")]
     V9x16,
 }
 impl AspectRatio {
@@ -45,48 +56,41 @@ impl ::std::fmt::Display for AspectRatio {
 }
 impl ::std::str::FromStr for AspectRatio {
     type Err = ::replicate_client::Error;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
         match value {
-            "1:1" => ::std::result::Result::Ok(Self::V1x1),
-            "16:9" => ::std::result::Result::Ok(Self::V16x9),
-            "9:16" => ::std::result::Result::Ok(Self::V9x16),
+            "1:1" => Ok(Self::V1x1),
+            "16:9" => Ok(Self::V16x9),
+            "9:16" => Ok(Self::V9x16),
             other => {
-                ::std::result::Result::Err(::replicate_client::Error::InvalidInput {
-                    field: ::std::string::ToString::to_string("aspect_ratio"),
-                    message: ::std::format!(
-                        "{other:?} is not one of: {}", "1:1, 16:9, 9:16"
-                    ),
+                Err(::replicate_client::Error::InvalidInput {
+                    field: ToString::to_string("aspect_ratio"),
+                    message: format!("{other:?} is not one of: {}", "1:1, 16:9, 9:16"),
                 })
             }
         }
     }
 }
-impl ::replicate_client::__private::serde::Serialize for AspectRatio {
-    fn serialize<S: ::replicate_client::__private::serde::Serializer>(
-        &self,
-        s: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        s.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::replicate_client::__private::serde::Deserialize<'de> for AspectRatio {
-    fn deserialize<D: ::replicate_client::__private::serde::Deserializer<'de>>(
-        d: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        let value = <::std::string::String as ::replicate_client::__private::serde::Deserialize>::deserialize(
-            d,
-        )?;
-        value.parse().map_err(::replicate_client::__private::serde::de::Error::custom)
-    }
-}
 /// The choices of `scheduler`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    ::replicate_client::__private::serde::Serialize,
+    ::replicate_client::__private::serde::Deserialize
+)]
+#[serde(crate = "::replicate_client::__private::serde")]
 pub enum Scheduler {
     /// `DPM++ 2M`
+    #[serde(rename = "DPM++ 2M")]
     DpmPlusPlus2m,
     /// `K_EULER`
+    #[serde(rename = "K_EULER")]
     KEuler,
     /// `None`
+    #[serde(rename = "None")]
     None_,
 }
 impl Scheduler {
@@ -106,38 +110,20 @@ impl ::std::fmt::Display for Scheduler {
 }
 impl ::std::str::FromStr for Scheduler {
     type Err = ::replicate_client::Error;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
         match value {
-            "DPM++ 2M" => ::std::result::Result::Ok(Self::DpmPlusPlus2m),
-            "K_EULER" => ::std::result::Result::Ok(Self::KEuler),
-            "None" => ::std::result::Result::Ok(Self::None_),
+            "DPM++ 2M" => Ok(Self::DpmPlusPlus2m),
+            "K_EULER" => Ok(Self::KEuler),
+            "None" => Ok(Self::None_),
             other => {
-                ::std::result::Result::Err(::replicate_client::Error::InvalidInput {
-                    field: ::std::string::ToString::to_string("scheduler"),
-                    message: ::std::format!(
+                Err(::replicate_client::Error::InvalidInput {
+                    field: ToString::to_string("scheduler"),
+                    message: format!(
                         "{other:?} is not one of: {}", "DPM++ 2M, K_EULER, None"
                     ),
                 })
             }
         }
-    }
-}
-impl ::replicate_client::__private::serde::Serialize for Scheduler {
-    fn serialize<S: ::replicate_client::__private::serde::Serializer>(
-        &self,
-        s: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        s.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::replicate_client::__private::serde::Deserialize<'de> for Scheduler {
-    fn deserialize<D: ::replicate_client::__private::serde::Deserializer<'de>>(
-        d: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        let value = <::std::string::String as ::replicate_client::__private::serde::Deserialize>::deserialize(
-            d,
-        )?;
-        value.parse().map_err(::replicate_client::__private::serde::de::Error::custom)
     }
 }
 /// The choices of `size`.
@@ -161,41 +147,39 @@ impl Size {
     }
     /// The variant for a wire value.
     #[allow(clippy::float_cmp)]
-    pub fn from_value(
-        value: i64,
-    ) -> ::std::result::Result<Self, ::replicate_client::Error> {
+    pub fn from_value(value: i64) -> Result<Self, ::replicate_client::Error> {
         if value == 512 {
-            return ::std::result::Result::Ok(Self::V512);
+            return Ok(Self::V512);
         }
         if value == 768 {
-            return ::std::result::Result::Ok(Self::V768);
+            return Ok(Self::V768);
         }
         if value == 1024 {
-            return ::std::result::Result::Ok(Self::V1024);
+            return Ok(Self::V1024);
         }
-        ::std::result::Result::Err(::replicate_client::Error::InvalidInput {
-            field: ::std::string::ToString::to_string("size"),
-            message: ::std::format!("{value} is not one of: {}", "512, 768, 1024"),
+        Err(::replicate_client::Error::InvalidInput {
+            field: ToString::to_string("size"),
+            message: format!("{value} is not one of: {}", "512, 768, 1024"),
         })
     }
 }
 impl ::std::fmt::Display for Size {
     fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        ::std::write!(f, "{}", self.value())
+        write!(f, "{}", self.value())
     }
 }
 impl ::replicate_client::__private::serde::Serialize for Size {
     fn serialize<S: ::replicate_client::__private::serde::Serializer>(
         &self,
         s: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
+    ) -> Result<S::Ok, S::Error> {
         s.serialize_i64(self.value())
     }
 }
 impl<'de> ::replicate_client::__private::serde::Deserialize<'de> for Size {
     fn deserialize<D: ::replicate_client::__private::serde::Deserializer<'de>>(
         d: D,
-    ) -> ::std::result::Result<Self, D::Error> {
+    ) -> Result<Self, D::Error> {
         let value = <i64 as ::replicate_client::__private::serde::Deserialize>::deserialize(
             d,
         )?;
@@ -214,216 +198,189 @@ impl<'de> ::replicate_client::__private::serde::Deserialize<'de> for Size {
 #[serde(crate = "::replicate_client::__private::serde")]
 pub struct Input {
     /// Text prompt
-    pub prompt: ::std::string::String,
+    pub prompt: String,
     /// Number of steps. Default: `20`.
     ///
     /// Checked before sending: >= 1, <= 50.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub steps: ::std::option::Option<i64>,
+    pub steps: Option<i64>,
     /// Guidance scale. Default: `7.5`.
     ///
     /// Checked before sending: >= 0, <= 10.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub guidance: ::std::option::Option<f64>,
+    pub guidance: Option<f64>,
     /// Fast mode. Default: `false`.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub fast: ::std::option::Option<bool>,
+    pub fast: Option<bool>,
     /// Aspect ratio. Default: `"1:1"`.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub aspect_ratio: ::std::option::Option<AspectRatio>,
+    pub aspect_ratio: Option<AspectRatio>,
     /// Scheduler. Default: `"None"`.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub scheduler: ::std::option::Option<Scheduler>,
+    pub scheduler: Option<Scheduler>,
     /// Square size. Default: `512`.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub size: ::std::option::Option<Size>,
+    pub size: Option<Size>,
     /// Short name. Default: `"ab"`.
     ///
     /// Checked before sending: at least 2 characters, at most 8 characters.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub name: ::std::option::Option<::std::string::String>,
+    pub name: Option<String>,
     /// A code like abc-12. Default: `"abc-12"`.
     ///
     /// Checked before sending: matches `^[a-z]{3}-[0-9]{2}$`.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub code: ::std::option::Option<::std::string::String>,
+    pub code: Option<String>,
     /// Random seed; leave blank to randomize
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub seed: ::std::option::Option<i64>,
+    pub seed: Option<i64>,
     /// Negative prompt
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub negative_prompt: ::std::option::Option<::std::string::String>,
+    pub negative_prompt: Option<String>,
     /// An input file (Path)
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub image: ::std::option::Option<::replicate_client::FileInput>,
+    pub image: Option<::replicate_client::FileInput>,
     /// A legacy File input
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub document: ::std::option::Option<::replicate_client::FileInput>,
+    pub document: Option<::replicate_client::FileInput>,
     /// A secret token
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_key: ::std::option::Option<::replicate_client::model::Secret>,
+    pub api_key: Option<::replicate_client::model::Secret>,
     /// A list of words. Default: `["a","b"]`.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub words: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+    pub words: Option<Vec<String>>,
     /// A list of ints
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub numbers: ::std::option::Option<::std::vec::Vec<i64>>,
+    pub numbers: Option<Vec<i64>>,
     /// A list of files
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub images: ::std::option::Option<::std::vec::Vec<::replicate_client::FileInput>>,
+    pub images: Option<Vec<::replicate_client::FileInput>>,
     /// A field named like a Rust keyword. Default: `"fn"`.
     #[serde(rename = "type")]
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub type_: ::std::option::Option<::std::string::String>,
+    pub type_: Option<String>,
 }
 impl Input {
     /// A value with the required fields; optional ones are left out (the model's
     /// defaults apply) until set.
-    pub fn new(prompt: impl ::std::convert::Into<::std::string::String>) -> Self {
+    pub fn new(prompt: impl Into<String>) -> Self {
         Self {
             prompt: prompt.into(),
-            steps: ::std::option::Option::None,
-            guidance: ::std::option::Option::None,
-            fast: ::std::option::Option::None,
-            aspect_ratio: ::std::option::Option::None,
-            scheduler: ::std::option::Option::None,
-            size: ::std::option::Option::None,
-            name: ::std::option::Option::None,
-            code: ::std::option::Option::None,
-            seed: ::std::option::Option::None,
-            negative_prompt: ::std::option::Option::None,
-            image: ::std::option::Option::None,
-            document: ::std::option::Option::None,
-            api_key: ::std::option::Option::None,
-            words: ::std::option::Option::None,
-            numbers: ::std::option::Option::None,
-            images: ::std::option::Option::None,
-            type_: ::std::option::Option::None,
+            steps: None,
+            guidance: None,
+            fast: None,
+            aspect_ratio: None,
+            scheduler: None,
+            size: None,
+            name: None,
+            code: None,
+            seed: None,
+            negative_prompt: None,
+            image: None,
+            document: None,
+            api_key: None,
+            words: None,
+            numbers: None,
+            images: None,
+            type_: None,
         }
     }
     /// Sets `steps`.
-    pub fn steps(mut self, value: impl ::std::convert::Into<i64>) -> Self {
-        self.steps = ::std::option::Option::Some(value.into());
+    pub fn steps(mut self, value: impl Into<i64>) -> Self {
+        self.steps = Some(value.into());
         self
     }
     /// Sets `guidance`.
-    pub fn guidance(mut self, value: impl ::std::convert::Into<f64>) -> Self {
-        self.guidance = ::std::option::Option::Some(value.into());
+    pub fn guidance(mut self, value: impl Into<f64>) -> Self {
+        self.guidance = Some(value.into());
         self
     }
     /// Sets `fast`.
-    pub fn fast(mut self, value: impl ::std::convert::Into<bool>) -> Self {
-        self.fast = ::std::option::Option::Some(value.into());
+    pub fn fast(mut self, value: impl Into<bool>) -> Self {
+        self.fast = Some(value.into());
         self
     }
     /// Sets `aspect_ratio`.
-    pub fn aspect_ratio(
-        mut self,
-        value: impl ::std::convert::Into<AspectRatio>,
-    ) -> Self {
-        self.aspect_ratio = ::std::option::Option::Some(value.into());
+    pub fn aspect_ratio(mut self, value: impl Into<AspectRatio>) -> Self {
+        self.aspect_ratio = Some(value.into());
         self
     }
     /// Sets `scheduler`.
-    pub fn scheduler(mut self, value: impl ::std::convert::Into<Scheduler>) -> Self {
-        self.scheduler = ::std::option::Option::Some(value.into());
+    pub fn scheduler(mut self, value: impl Into<Scheduler>) -> Self {
+        self.scheduler = Some(value.into());
         self
     }
     /// Sets `size`.
-    pub fn size(mut self, value: impl ::std::convert::Into<Size>) -> Self {
-        self.size = ::std::option::Option::Some(value.into());
+    pub fn size(mut self, value: impl Into<Size>) -> Self {
+        self.size = Some(value.into());
         self
     }
     /// Sets `name`.
-    pub fn name(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.name = ::std::option::Option::Some(value.into());
+    pub fn name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
         self
     }
     /// Sets `code`.
-    pub fn code(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.code = ::std::option::Option::Some(value.into());
+    pub fn code(mut self, value: impl Into<String>) -> Self {
+        self.code = Some(value.into());
         self
     }
     /// Sets `seed`.
-    pub fn seed(mut self, value: impl ::std::convert::Into<i64>) -> Self {
-        self.seed = ::std::option::Option::Some(value.into());
+    pub fn seed(mut self, value: impl Into<i64>) -> Self {
+        self.seed = Some(value.into());
         self
     }
     /// Sets `negative_prompt`.
-    pub fn negative_prompt(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.negative_prompt = ::std::option::Option::Some(value.into());
+    pub fn negative_prompt(mut self, value: impl Into<String>) -> Self {
+        self.negative_prompt = Some(value.into());
         self
     }
     /// Sets `image`.
-    pub fn image(
-        mut self,
-        value: impl ::std::convert::Into<::replicate_client::FileInput>,
-    ) -> Self {
-        self.image = ::std::option::Option::Some(value.into());
+    pub fn image(mut self, value: impl Into<::replicate_client::FileInput>) -> Self {
+        self.image = Some(value.into());
         self
     }
     /// Sets `document`.
-    pub fn document(
-        mut self,
-        value: impl ::std::convert::Into<::replicate_client::FileInput>,
-    ) -> Self {
-        self.document = ::std::option::Option::Some(value.into());
+    pub fn document(mut self, value: impl Into<::replicate_client::FileInput>) -> Self {
+        self.document = Some(value.into());
         self
     }
     /// Sets `api_key`.
     pub fn api_key(
         mut self,
-        value: impl ::std::convert::Into<::replicate_client::model::Secret>,
+        value: impl Into<::replicate_client::model::Secret>,
     ) -> Self {
-        self.api_key = ::std::option::Option::Some(value.into());
+        self.api_key = Some(value.into());
         self
     }
     /// Sets `words`.
-    pub fn words(
-        mut self,
-        value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
-    ) -> Self {
-        self.words = ::std::option::Option::Some(value.into());
+    pub fn words(mut self, value: impl Into<Vec<String>>) -> Self {
+        self.words = Some(value.into());
         self
     }
     /// Sets `numbers`.
-    pub fn numbers(
-        mut self,
-        value: impl ::std::convert::Into<::std::vec::Vec<i64>>,
-    ) -> Self {
-        self.numbers = ::std::option::Option::Some(value.into());
+    pub fn numbers(mut self, value: impl Into<Vec<i64>>) -> Self {
+        self.numbers = Some(value.into());
         self
     }
     /// Sets `images`.
     pub fn images(
         mut self,
-        value: impl ::std::convert::Into<::std::vec::Vec<::replicate_client::FileInput>>,
+        value: impl Into<Vec<::replicate_client::FileInput>>,
     ) -> Self {
-        self.images = ::std::option::Option::Some(value.into());
+        self.images = Some(value.into());
         self
     }
     /// Sets `type`.
-    pub fn type_(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.type_ = ::std::option::Option::Some(value.into());
+    pub fn type_(mut self, value: impl Into<String>) -> Self {
+        self.type_ = Some(value.into());
         self
     }
 }
 impl ::replicate_client::model::ModelInput for Input {
     type Model = Kitchen;
-    fn validate(&self) -> ::std::result::Result<(), ::replicate_client::Error> {
-        if let ::std::option::Option::Some(value) = &self.steps {
+    fn validate(&self) -> Result<(), ::replicate_client::Error> {
+        if let Some(value) = &self.steps {
             ::replicate_client::model::check::minimum(
                 "steps",
                 *value as f64,
@@ -437,30 +394,23 @@ impl ::replicate_client::model::ModelInput for Input {
                 false,
             )?;
         }
-        if let ::std::option::Option::Some(value) = &self.guidance {
+        if let Some(value) = &self.guidance {
             ::replicate_client::model::check::minimum("guidance", *value, 0.0, false)?;
             ::replicate_client::model::check::maximum("guidance", *value, 10.0, false)?;
         }
-        if let ::std::option::Option::Some(value) = &self.name {
-            ::replicate_client::model::check::length(
-                "name",
-                value,
-                ::std::option::Option::Some(2),
-                ::std::option::Option::Some(8),
-            )?;
+        if let Some(value) = &self.name {
+            ::replicate_client::model::check::length("name", value, Some(2), Some(8))?;
         }
-        if let ::std::option::Option::Some(value) = &self.code {
+        if let Some(value) = &self.code {
             ::replicate_client::model::check::pattern(
                 "code",
                 value,
                 "^[a-z]{3}-[0-9]{2}$",
             )?;
         }
-        ::std::result::Result::Ok(())
+        Ok(())
     }
-    fn files_mut(
-        &mut self,
-    ) -> ::std::vec::Vec<(&'static str, &mut ::replicate_client::FileInput)> {
+    fn files_mut(&mut self) -> Vec<(&'static str, &mut ::replicate_client::FileInput)> {
         ::std::iter::empty()
             .chain(self.image.as_mut().map(|f| ("image", f)))
             .chain(self.document.as_mut().map(|f| ("document", f)))
@@ -482,20 +432,20 @@ pub struct Output {
     pub count: i64,
     /// File
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub file: ::std::option::Option<::replicate_client::model::FileOutput>,
+    pub file: Option<::replicate_client::model::FileOutput>,
     /// Input Bytes
-    pub input_bytes: ::std::vec::Vec<i64>,
+    pub input_bytes: Vec<i64>,
     /// Ok
     pub ok: bool,
     /// Secret Length
     pub secret_length: i64,
     /// Seed
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub seed: ::std::option::Option<i64>,
+    pub seed: Option<i64>,
     /// Summary
-    pub summary: ::std::string::String,
+    pub summary: String,
     /// Tags
-    pub tags: ::std::vec::Vec<::std::string::String>,
+    pub tags: Vec<String>,
     /// Total
     pub total: f64,
 }

@@ -11,11 +11,9 @@ impl ::replicate_client::model::Model for Llm {
     const VERSION: &'static str = "";
     type Input = Input;
     type Output = Output;
-    type Chunk = ::std::string::String;
-    fn decode_chunk(
-        data: &str,
-    ) -> ::std::result::Result<Self::Chunk, ::replicate_client::Error> {
-        ::std::result::Result::Ok(::std::string::ToString::to_string(data))
+    type Chunk = String;
+    fn decode_chunk(data: &str) -> Result<Self::Chunk, ::replicate_client::Error> {
+        Ok(ToString::to_string(data))
     }
 }
 /// Input of `cog/llm`.
@@ -29,78 +27,72 @@ impl ::replicate_client::model::Model for Llm {
 #[serde(crate = "::replicate_client::__private::serde")]
 pub struct Input {
     /// Prompt
-    pub prompt: ::std::string::String,
+    pub prompt: String,
     /// Maximum tokens to generate. Default: `8`.
     ///
     /// Checked before sending: >= 1, <= 64.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub max_tokens: ::std::option::Option<i64>,
+    pub max_tokens: Option<i64>,
     /// Ignored. Default: `0.7`.
     ///
     /// Checked before sending: >= 0.01, <= 5.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub temperature: ::std::option::Option<f64>,
+    pub temperature: Option<f64>,
     /// Prepended to the prompt when set
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub system_prompt: ::std::option::Option<::std::string::String>,
+    pub system_prompt: Option<String>,
     /// Stop before this word
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub stop: ::std::option::Option<::std::string::String>,
+    pub stop: Option<String>,
     /// Seconds between tokens. Default: `0.0`.
     ///
     /// Checked before sending: >= 0, <= 2.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub delay: ::std::option::Option<f64>,
+    pub delay: Option<f64>,
 }
 impl Input {
     /// A value with the required fields; optional ones are left out (the model's
     /// defaults apply) until set.
-    pub fn new(prompt: impl ::std::convert::Into<::std::string::String>) -> Self {
+    pub fn new(prompt: impl Into<String>) -> Self {
         Self {
             prompt: prompt.into(),
-            max_tokens: ::std::option::Option::None,
-            temperature: ::std::option::Option::None,
-            system_prompt: ::std::option::Option::None,
-            stop: ::std::option::Option::None,
-            delay: ::std::option::Option::None,
+            max_tokens: None,
+            temperature: None,
+            system_prompt: None,
+            stop: None,
+            delay: None,
         }
     }
     /// Sets `max_tokens`.
-    pub fn max_tokens(mut self, value: impl ::std::convert::Into<i64>) -> Self {
-        self.max_tokens = ::std::option::Option::Some(value.into());
+    pub fn max_tokens(mut self, value: impl Into<i64>) -> Self {
+        self.max_tokens = Some(value.into());
         self
     }
     /// Sets `temperature`.
-    pub fn temperature(mut self, value: impl ::std::convert::Into<f64>) -> Self {
-        self.temperature = ::std::option::Option::Some(value.into());
+    pub fn temperature(mut self, value: impl Into<f64>) -> Self {
+        self.temperature = Some(value.into());
         self
     }
     /// Sets `system_prompt`.
-    pub fn system_prompt(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.system_prompt = ::std::option::Option::Some(value.into());
+    pub fn system_prompt(mut self, value: impl Into<String>) -> Self {
+        self.system_prompt = Some(value.into());
         self
     }
     /// Sets `stop`.
-    pub fn stop(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.stop = ::std::option::Option::Some(value.into());
+    pub fn stop(mut self, value: impl Into<String>) -> Self {
+        self.stop = Some(value.into());
         self
     }
     /// Sets `delay`.
-    pub fn delay(mut self, value: impl ::std::convert::Into<f64>) -> Self {
-        self.delay = ::std::option::Option::Some(value.into());
+    pub fn delay(mut self, value: impl Into<f64>) -> Self {
+        self.delay = Some(value.into());
         self
     }
 }
 impl ::replicate_client::model::ModelInput for Input {
     type Model = Llm;
-    fn validate(&self) -> ::std::result::Result<(), ::replicate_client::Error> {
-        if let ::std::option::Option::Some(value) = &self.max_tokens {
+    fn validate(&self) -> Result<(), ::replicate_client::Error> {
+        if let Some(value) = &self.max_tokens {
             ::replicate_client::model::check::minimum(
                 "max_tokens",
                 *value as f64,
@@ -114,7 +106,7 @@ impl ::replicate_client::model::ModelInput for Input {
                 false,
             )?;
         }
-        if let ::std::option::Option::Some(value) = &self.temperature {
+        if let Some(value) = &self.temperature {
             ::replicate_client::model::check::minimum(
                 "temperature",
                 *value,
@@ -128,16 +120,14 @@ impl ::replicate_client::model::ModelInput for Input {
                 false,
             )?;
         }
-        if let ::std::option::Option::Some(value) = &self.delay {
+        if let Some(value) = &self.delay {
             ::replicate_client::model::check::minimum("delay", *value, 0.0, false)?;
             ::replicate_client::model::check::maximum("delay", *value, 2.0, false)?;
         }
-        ::std::result::Result::Ok(())
+        Ok(())
     }
-    fn files_mut(
-        &mut self,
-    ) -> ::std::vec::Vec<(&'static str, &mut ::replicate_client::FileInput)> {
-        ::std::vec::Vec::new()
+    fn files_mut(&mut self) -> Vec<(&'static str, &mut ::replicate_client::FileInput)> {
+        Vec::new()
     }
 }
 /// Output of `cog/llm`.

@@ -12,22 +12,28 @@ impl ::replicate_client::model::Model for Media {
     type Input = Input;
     type Output = Output;
     type Chunk = ::replicate_client::model::FileOutput;
-    fn decode_chunk(
-        data: &str,
-    ) -> ::std::result::Result<Self::Chunk, ::replicate_client::Error> {
-        ::std::result::Result::Ok(
-            ::replicate_client::model::FileOutput::from(
-                ::std::string::ToString::to_string(data),
-            ),
-        )
+    fn decode_chunk(data: &str) -> Result<Self::Chunk, ::replicate_client::Error> {
+        Ok(::replicate_client::model::FileOutput::from(ToString::to_string(data)))
     }
 }
 /// The choices of `format`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    ::replicate_client::__private::serde::Serialize,
+    ::replicate_client::__private::serde::Deserialize
+)]
+#[serde(crate = "::replicate_client::__private::serde")]
 pub enum Format {
     /// `txt`
+    #[serde(rename = "txt")]
     Txt,
     /// `png`
+    #[serde(rename = "png")]
     Png,
 }
 impl Format {
@@ -46,35 +52,17 @@ impl ::std::fmt::Display for Format {
 }
 impl ::std::str::FromStr for Format {
     type Err = ::replicate_client::Error;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
         match value {
-            "txt" => ::std::result::Result::Ok(Self::Txt),
-            "png" => ::std::result::Result::Ok(Self::Png),
+            "txt" => Ok(Self::Txt),
+            "png" => Ok(Self::Png),
             other => {
-                ::std::result::Result::Err(::replicate_client::Error::InvalidInput {
-                    field: ::std::string::ToString::to_string("format"),
-                    message: ::std::format!("{other:?} is not one of: {}", "txt, png"),
+                Err(::replicate_client::Error::InvalidInput {
+                    field: ToString::to_string("format"),
+                    message: format!("{other:?} is not one of: {}", "txt, png"),
                 })
             }
         }
-    }
-}
-impl ::replicate_client::__private::serde::Serialize for Format {
-    fn serialize<S: ::replicate_client::__private::serde::Serializer>(
-        &self,
-        s: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        s.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::replicate_client::__private::serde::Deserialize<'de> for Format {
-    fn deserialize<D: ::replicate_client::__private::serde::Deserializer<'de>>(
-        d: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        let value = <::std::string::String as ::replicate_client::__private::serde::Deserialize>::deserialize(
-            d,
-        )?;
-        value.parse().map_err(::replicate_client::__private::serde::de::Error::custom)
     }
 }
 /// Input of `cog/media`.
@@ -93,38 +81,36 @@ pub struct Input {
     ///
     /// Checked before sending: >= 1, <= 4.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub frames: ::std::option::Option<i64>,
+    pub frames: Option<i64>,
     /// Frame format. Default: `"txt"`.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub format: ::std::option::Option<Format>,
+    pub format: Option<Format>,
 }
 impl Input {
     /// A value with the required fields; optional ones are left out (the model's
     /// defaults apply) until set.
-    pub fn new(
-        source: impl ::std::convert::Into<::replicate_client::FileInput>,
-    ) -> Self {
+    pub fn new(source: impl Into<::replicate_client::FileInput>) -> Self {
         Self {
             source: source.into(),
-            frames: ::std::option::Option::None,
-            format: ::std::option::Option::None,
+            frames: None,
+            format: None,
         }
     }
     /// Sets `frames`.
-    pub fn frames(mut self, value: impl ::std::convert::Into<i64>) -> Self {
-        self.frames = ::std::option::Option::Some(value.into());
+    pub fn frames(mut self, value: impl Into<i64>) -> Self {
+        self.frames = Some(value.into());
         self
     }
     /// Sets `format`.
-    pub fn format(mut self, value: impl ::std::convert::Into<Format>) -> Self {
-        self.format = ::std::option::Option::Some(value.into());
+    pub fn format(mut self, value: impl Into<Format>) -> Self {
+        self.format = Some(value.into());
         self
     }
 }
 impl ::replicate_client::model::ModelInput for Input {
     type Model = Media;
-    fn validate(&self) -> ::std::result::Result<(), ::replicate_client::Error> {
-        if let ::std::option::Option::Some(value) = &self.frames {
+    fn validate(&self) -> Result<(), ::replicate_client::Error> {
+        if let Some(value) = &self.frames {
             ::replicate_client::model::check::minimum(
                 "frames",
                 *value as f64,
@@ -138,15 +124,13 @@ impl ::replicate_client::model::ModelInput for Input {
                 false,
             )?;
         }
-        ::std::result::Result::Ok(())
+        Ok(())
     }
-    fn files_mut(
-        &mut self,
-    ) -> ::std::vec::Vec<(&'static str, &mut ::replicate_client::FileInput)> {
+    fn files_mut(&mut self) -> Vec<(&'static str, &mut ::replicate_client::FileInput)> {
         ::std::iter::empty()
             .chain(::std::iter::once(("source", &mut self.source)))
             .collect()
     }
 }
 /// Output of `cog/media`.
-pub type Output = ::std::vec::Vec<::replicate_client::model::FileOutput>;
+pub type Output = Vec<::replicate_client::model::FileOutput>;

@@ -12,9 +12,7 @@ impl ::replicate_client::model::Model for Number {
     type Input = Input;
     type Output = Output;
     type Chunk = f64;
-    fn decode_chunk(
-        data: &str,
-    ) -> ::std::result::Result<Self::Chunk, ::replicate_client::Error> {
+    fn decode_chunk(data: &str) -> Result<Self::Chunk, ::replicate_client::Error> {
         ::replicate_client::model::json_chunk(data)
     }
 }
@@ -38,13 +36,11 @@ impl Input {
 }
 impl ::replicate_client::model::ModelInput for Input {
     type Model = Number;
-    fn validate(&self) -> ::std::result::Result<(), ::replicate_client::Error> {
-        ::std::result::Result::Ok(())
+    fn validate(&self) -> Result<(), ::replicate_client::Error> {
+        Ok(())
     }
-    fn files_mut(
-        &mut self,
-    ) -> ::std::vec::Vec<(&'static str, &mut ::replicate_client::FileInput)> {
-        ::std::vec::Vec::new()
+    fn files_mut(&mut self) -> Vec<(&'static str, &mut ::replicate_client::FileInput)> {
+        Vec::new()
     }
 }
 /// Output of `cog/number`.

@@ -12,9 +12,7 @@ impl ::replicate_client::model::Model for Records {
     type Input = Input;
     type Output = Output;
     type Chunk = Record;
-    fn decode_chunk(
-        data: &str,
-    ) -> ::std::result::Result<Self::Chunk, ::replicate_client::Error> {
+    fn decode_chunk(data: &str) -> Result<Self::Chunk, ::replicate_client::Error> {
         ::replicate_client::model::json_chunk(data)
     }
 }
@@ -31,43 +29,38 @@ impl ::replicate_client::model::Model for Records {
 pub struct Input {
     /// Words to split. Default: `"hello big world"`.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub text: ::std::option::Option<::std::string::String>,
+    pub text: Option<String>,
     /// Attach a file to each record. Default: `false`.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub with_files: ::std::option::Option<bool>,
+    pub with_files: Option<bool>,
 }
 impl Input {
     /// A value with the required fields; optional ones are left out (the model's
     /// defaults apply) until set.
     pub fn new() -> Self {
         Self {
-            text: ::std::option::Option::None,
-            with_files: ::std::option::Option::None,
+            text: None,
+            with_files: None,
         }
     }
     /// Sets `text`.
-    pub fn text(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.text = ::std::option::Option::Some(value.into());
+    pub fn text(mut self, value: impl Into<String>) -> Self {
+        self.text = Some(value.into());
         self
     }
     /// Sets `with_files`.
-    pub fn with_files(mut self, value: impl ::std::convert::Into<bool>) -> Self {
-        self.with_files = ::std::option::Option::Some(value.into());
+    pub fn with_files(mut self, value: impl Into<bool>) -> Self {
+        self.with_files = Some(value.into());
         self
     }
 }
 impl ::replicate_client::model::ModelInput for Input {
     type Model = Records;
-    fn validate(&self) -> ::std::result::Result<(), ::replicate_client::Error> {
-        ::std::result::Result::Ok(())
+    fn validate(&self) -> Result<(), ::replicate_client::Error> {
+        Ok(())
     }
-    fn files_mut(
-        &mut self,
-    ) -> ::std::vec::Vec<(&'static str, &mut ::replicate_client::FileInput)> {
-        ::std::vec::Vec::new()
+    fn files_mut(&mut self) -> Vec<(&'static str, &mut ::replicate_client::FileInput)> {
+        Vec::new()
     }
 }
 /// The `Record` object of the model's output.
@@ -82,7 +75,7 @@ impl ::replicate_client::model::ModelInput for Input {
 pub struct Record {
     /// File
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub file: ::std::option::Option<::replicate_client::model::FileOutput>,
+    pub file: Option<::replicate_client::model::FileOutput>,
     /// First
     pub first: bool,
     /// Length
@@ -90,7 +83,7 @@ pub struct Record {
     /// Score
     pub score: f64,
     /// Word
-    pub word: ::std::string::String,
+    pub word: String,
 }
 /// Output of `cog/records`.
-pub type Output = ::std::vec::Vec<Record>;
+pub type Output = Vec<Record>;

@@ -11,11 +11,9 @@ impl ::replicate_client::model::Model for Scalar {
     const VERSION: &'static str = "";
     type Input = Input;
     type Output = Output;
-    type Chunk = ::std::string::String;
-    fn decode_chunk(
-        data: &str,
-    ) -> ::std::result::Result<Self::Chunk, ::replicate_client::Error> {
-        ::std::result::Result::Ok(::std::string::ToString::to_string(data))
+    type Chunk = String;
+    fn decode_chunk(data: &str) -> Result<Self::Chunk, ::replicate_client::Error> {
+        Ok(ToString::to_string(data))
     }
 }
 /// Input of `cog/scalar`.
@@ -31,61 +29,55 @@ impl ::replicate_client::model::Model for Scalar {
 pub struct Input {
     /// Text to repeat. Default: `"hello"`.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub text: ::std::option::Option<::std::string::String>,
+    pub text: Option<String>,
     /// Repetitions. Default: `2`.
     ///
     /// Checked before sending: >= 0, <= 10.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub times: ::std::option::Option<i64>,
+    pub times: Option<i64>,
     /// Separator. Default: `" "`.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub sep: ::std::option::Option<::std::string::String>,
+    pub sep: Option<String>,
     /// Upper-case the result. Default: `false`.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub shout: ::std::option::Option<bool>,
+    pub shout: Option<bool>,
 }
 impl Input {
     /// A value with the required fields; optional ones are left out (the model's
     /// defaults apply) until set.
     pub fn new() -> Self {
         Self {
-            text: ::std::option::Option::None,
-            times: ::std::option::Option::None,
-            sep: ::std::option::Option::None,
-            shout: ::std::option::Option::None,
+            text: None,
+            times: None,
+            sep: None,
+            shout: None,
         }
     }
     /// Sets `text`.
-    pub fn text(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.text = ::std::option::Option::Some(value.into());
+    pub fn text(mut self, value: impl Into<String>) -> Self {
+        self.text = Some(value.into());
         self
     }
     /// Sets `times`.
-    pub fn times(mut self, value: impl ::std::convert::Into<i64>) -> Self {
-        self.times = ::std::option::Option::Some(value.into());
+    pub fn times(mut self, value: impl Into<i64>) -> Self {
+        self.times = Some(value.into());
         self
     }
     /// Sets `sep`.
-    pub fn sep(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.sep = ::std::option::Option::Some(value.into());
+    pub fn sep(mut self, value: impl Into<String>) -> Self {
+        self.sep = Some(value.into());
         self
     }
     /// Sets `shout`.
-    pub fn shout(mut self, value: impl ::std::convert::Into<bool>) -> Self {
-        self.shout = ::std::option::Option::Some(value.into());
+    pub fn shout(mut self, value: impl Into<bool>) -> Self {
+        self.shout = Some(value.into());
         self
     }
 }
 impl ::replicate_client::model::ModelInput for Input {
     type Model = Scalar;
-    fn validate(&self) -> ::std::result::Result<(), ::replicate_client::Error> {
-        if let ::std::option::Option::Some(value) = &self.times {
+    fn validate(&self) -> Result<(), ::replicate_client::Error> {
+        if let Some(value) = &self.times {
             ::replicate_client::model::check::minimum(
                 "times",
                 *value as f64,
@@ -99,13 +91,11 @@ impl ::replicate_client::model::ModelInput for Input {
                 false,
             )?;
         }
-        ::std::result::Result::Ok(())
+        Ok(())
     }
-    fn files_mut(
-        &mut self,
-    ) -> ::std::vec::Vec<(&'static str, &mut ::replicate_client::FileInput)> {
-        ::std::vec::Vec::new()
+    fn files_mut(&mut self) -> Vec<(&'static str, &mut ::replicate_client::FileInput)> {
+        Vec::new()
     }
 }
 /// Output of `cog/scalar`.
-pub type Output = ::std::string::String;
+pub type Output = String;

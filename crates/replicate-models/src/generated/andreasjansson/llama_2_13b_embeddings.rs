@@ -11,10 +11,8 @@ impl ::replicate_client::model::Model for Llama213bEmbeddings {
     const VERSION: &'static str = "7115a4c65b86815e31412e53de1211c520164c190945a84c425b59dccbc47148";
     type Input = Input;
     type Output = Output;
-    type Chunk = ::std::vec::Vec<f64>;
-    fn decode_chunk(
-        data: &str,
-    ) -> ::std::result::Result<Self::Chunk, ::replicate_client::Error> {
+    type Chunk = Vec<f64>;
+    fn decode_chunk(data: &str) -> Result<Self::Chunk, ::replicate_client::Error> {
         ::replicate_client::model::json_chunk(data)
     }
 }
@@ -29,39 +27,34 @@ impl ::replicate_client::model::Model for Llama213bEmbeddings {
 #[serde(crate = "::replicate_client::__private::serde")]
 pub struct Input {
     /// Texts to embed, joined with prompt_separator; up to 100 per request.
-    pub prompts: ::std::string::String,
+    pub prompts: String,
     /// String that splits the prompts apart. Default: `"\n\n"`.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub prompt_separator: ::std::option::Option<::std::string::String>,
+    pub prompt_separator: Option<String>,
 }
 impl Input {
     /// A value with the required fields; optional ones are left out (the model's
     /// defaults apply) until set.
-    pub fn new(prompts: impl ::std::convert::Into<::std::string::String>) -> Self {
+    pub fn new(prompts: impl Into<String>) -> Self {
         Self {
             prompts: prompts.into(),
-            prompt_separator: ::std::option::Option::None,
+            prompt_separator: None,
         }
     }
     /// Sets `prompt_separator`.
-    pub fn prompt_separator(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.prompt_separator = ::std::option::Option::Some(value.into());
+    pub fn prompt_separator(mut self, value: impl Into<String>) -> Self {
+        self.prompt_separator = Some(value.into());
         self
     }
 }
 impl ::replicate_client::model::ModelInput for Input {
     type Model = Llama213bEmbeddings;
-    fn validate(&self) -> ::std::result::Result<(), ::replicate_client::Error> {
-        ::std::result::Result::Ok(())
+    fn validate(&self) -> Result<(), ::replicate_client::Error> {
+        Ok(())
     }
-    fn files_mut(
-        &mut self,
-    ) -> ::std::vec::Vec<(&'static str, &mut ::replicate_client::FileInput)> {
-        ::std::vec::Vec::new()
+    fn files_mut(&mut self) -> Vec<(&'static str, &mut ::replicate_client::FileInput)> {
+        Vec::new()
     }
 }
 /// Output of `andreasjansson/llama-2-13b-embeddings`.
-pub type Output = ::std::vec::Vec<::std::vec::Vec<f64>>;
+pub type Output = Vec<Vec<f64>>;

@@ -12,40 +12,55 @@ impl ::replicate_client::model::Model for FluxSchnell {
     type Input = Input;
     type Output = Output;
     type Chunk = ::replicate_client::model::FileOutput;
-    fn decode_chunk(
-        data: &str,
-    ) -> ::std::result::Result<Self::Chunk, ::replicate_client::Error> {
-        ::std::result::Result::Ok(
-            ::replicate_client::model::FileOutput::from(
-                ::std::string::ToString::to_string(data),
-            ),
-        )
+    fn decode_chunk(data: &str) -> Result<Self::Chunk, ::replicate_client::Error> {
+        Ok(::replicate_client::model::FileOutput::from(ToString::to_string(data)))
     }
 }
 /// The choices of `aspect_ratio`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    ::replicate_client::__private::serde::Serialize,
+    ::replicate_client::__private::serde::Deserialize
+)]
+#[serde(crate = "::replicate_client::__private::serde")]
 pub enum AspectRatio {
     /// `1:1`
+    #[serde(rename = "1:1")]
     V1x1,
     /// `16:9`
+    #[serde(rename = "16:9")]
     V16x9,
     /// `21:9`
+    #[serde(rename = "21:9")]
     V21x9,
     /// `3:2`
+    #[serde(rename = "3:2")]
     V3x2,
     /// `2:3`
+    #[serde(rename = "2:3")]
     V2x3,
     /// `4:5`
+    #[serde(rename = "4:5")]
     V4x5,
     /// `5:4`
+    #[serde(rename = "5:4")]
     V5x4,
     /// `3:4`
+    #[serde(rename = "3:4")]
     V3x4,
     /// `4:3`
+    #[serde(rename = "4:3")]
     V4x3,
     /// `9:16`
+    #[serde(rename = "9:16")]
     V9x16,
     /// `9:21`
+    #[serde(rename = "9:21")]
     V9x21,
 }
 impl AspectRatio {
@@ -73,23 +88,23 @@ impl ::std::fmt::Display for AspectRatio {
 }
 impl ::std::str::FromStr for AspectRatio {
     type Err = ::replicate_client::Error;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
         match value {
-            "1:1" => ::std::result::Result::Ok(Self::V1x1),
-            "16:9" => ::std::result::Result::Ok(Self::V16x9),
-            "21:9" => ::std::result::Result::Ok(Self::V21x9),
-            "3:2" => ::std::result::Result::Ok(Self::V3x2),
-            "2:3" => ::std::result::Result::Ok(Self::V2x3),
-            "4:5" => ::std::result::Result::Ok(Self::V4x5),
-            "5:4" => ::std::result::Result::Ok(Self::V5x4),
-            "3:4" => ::std::result::Result::Ok(Self::V3x4),
-            "4:3" => ::std::result::Result::Ok(Self::V4x3),
-            "9:16" => ::std::result::Result::Ok(Self::V9x16),
-            "9:21" => ::std::result::Result::Ok(Self::V9x21),
+            "1:1" => Ok(Self::V1x1),
+            "16:9" => Ok(Self::V16x9),
+            "21:9" => Ok(Self::V21x9),
+            "3:2" => Ok(Self::V3x2),
+            "2:3" => Ok(Self::V2x3),
+            "4:5" => Ok(Self::V4x5),
+            "5:4" => Ok(Self::V5x4),
+            "3:4" => Ok(Self::V3x4),
+            "4:3" => Ok(Self::V4x3),
+            "9:16" => Ok(Self::V9x16),
+            "9:21" => Ok(Self::V9x21),
             other => {
-                ::std::result::Result::Err(::replicate_client::Error::InvalidInput {
-                    field: ::std::string::ToString::to_string("aspect_ratio"),
-                    message: ::std::format!(
+                Err(::replicate_client::Error::InvalidInput {
+                    field: ToString::to_string("aspect_ratio"),
+                    message: format!(
                         "{other:?} is not one of: {}",
                         "1:1, 16:9, 21:9, 3:2, 2:3, 4:5, 5:4, 3:4, 4:3, 9:16, 9:21"
                     ),
@@ -98,32 +113,27 @@ impl ::std::str::FromStr for AspectRatio {
         }
     }
 }
-impl ::replicate_client::__private::serde::Serialize for AspectRatio {
-    fn serialize<S: ::replicate_client::__private::serde::Serializer>(
-        &self,
-        s: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        s.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::replicate_client::__private::serde::Deserialize<'de> for AspectRatio {
-    fn deserialize<D: ::replicate_client::__private::serde::Deserializer<'de>>(
-        d: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        let value = <::std::string::String as ::replicate_client::__private::serde::Deserialize>::deserialize(
-            d,
-        )?;
-        value.parse().map_err(::replicate_client::__private::serde::de::Error::custom)
-    }
-}
 /// The choices of `output_format`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    ::replicate_client::__private::serde::Serialize,
+    ::replicate_client::__private::serde::Deserialize
+)]
+#[serde(crate = "::replicate_client::__private::serde")]
 pub enum OutputFormat {
     /// `webp`
+    #[serde(rename = "webp")]
     Webp,
     /// `jpg`
+    #[serde(rename = "jpg")]
     Jpg,
     /// `png`
+    #[serde(rename = "png")]
     Png,
 }
 impl OutputFormat {
@@ -143,46 +153,38 @@ impl ::std::fmt::Display for OutputFormat {
 }
 impl ::std::str::FromStr for OutputFormat {
     type Err = ::replicate_client::Error;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
         match value {
-            "webp" => ::std::result::Result::Ok(Self::Webp),
-            "jpg" => ::std::result::Result::Ok(Self::Jpg),
-            "png" => ::std::result::Result::Ok(Self::Png),
+            "webp" => Ok(Self::Webp),
+            "jpg" => Ok(Self::Jpg),
+            "png" => Ok(Self::Png),
             other => {
-                ::std::result::Result::Err(::replicate_client::Error::InvalidInput {
-                    field: ::std::string::ToString::to_string("output_format"),
-                    message: ::std::format!(
-                        "{other:?} is not one of: {}", "webp, jpg, png"
-                    ),
+                Err(::replicate_client::Error::InvalidInput {
+                    field: ToString::to_string("output_format"),
+                    message: format!("{other:?} is not one of: {}", "webp, jpg, png"),
                 })
             }
         }
     }
 }
-impl ::replicate_client::__private::serde::Serialize for OutputFormat {
-    fn serialize<S: ::replicate_client::__private::serde::Serializer>(
-        &self,
-        s: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        s.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::replicate_client::__private::serde::Deserialize<'de> for OutputFormat {
-    fn deserialize<D: ::replicate_client::__private::serde::Deserializer<'de>>(
-        d: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        let value = <::std::string::String as ::replicate_client::__private::serde::Deserialize>::deserialize(
-            d,
-        )?;
-        value.parse().map_err(::replicate_client::__private::serde::de::Error::custom)
-    }
-}
 /// The choices of `megapixels`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    ::replicate_client::__private::serde::Serialize,
+    ::replicate_client::__private::serde::Deserialize
+)]
+#[serde(crate = "::replicate_client::__private::serde")]
 pub enum Megapixels {
     /// `1`
+    #[serde(rename = "1")]
     V1,
     /// `0.25`
+    #[serde(rename = "0.25")]
     V0Point25,
 }
 impl Megapixels {
@@ -201,35 +203,17 @@ impl ::std::fmt::Display for Megapixels {
 }
 impl ::std::str::FromStr for Megapixels {
     type Err = ::replicate_client::Error;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
         match value {
-            "1" => ::std::result::Result::Ok(Self::V1),
-            "0.25" => ::std::result::Result::Ok(Self::V0Point25),
+            "1" => Ok(Self::V1),
+            "0.25" => Ok(Self::V0Point25),
             other => {
-                ::std::result::Result::Err(::replicate_client::Error::InvalidInput {
-                    field: ::std::string::ToString::to_string("megapixels"),
-                    message: ::std::format!("{other:?} is not one of: {}", "1, 0.25"),
+                Err(::replicate_client::Error::InvalidInput {
+                    field: ToString::to_string("megapixels"),
+                    message: format!("{other:?} is not one of: {}", "1, 0.25"),
                 })
             }
         }
-    }
-}
-impl ::replicate_client::__private::serde::Serialize for Megapixels {
-    fn serialize<S: ::replicate_client::__private::serde::Serializer>(
-        &self,
-        s: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        s.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::replicate_client::__private::serde::Deserialize<'de> for Megapixels {
-    fn deserialize<D: ::replicate_client::__private::serde::Deserializer<'de>>(
-        d: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        let value = <::std::string::String as ::replicate_client::__private::serde::Deserialize>::deserialize(
-            d,
-        )?;
-        value.parse().map_err(::replicate_client::__private::serde::de::Error::custom)
     }
 }
 /// Input of `black-forest-labs/flux-schnell`.
@@ -243,117 +227,108 @@ impl<'de> ::replicate_client::__private::serde::Deserialize<'de> for Megapixels 
 #[serde(crate = "::replicate_client::__private::serde")]
 pub struct Input {
     /// What the image should show.
-    pub prompt: ::std::string::String,
+    pub prompt: String,
     /// Shape of the output image as width:height. Default: `"1:1"`.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub aspect_ratio: ::std::option::Option<AspectRatio>,
+    pub aspect_ratio: Option<AspectRatio>,
     /// How many images to produce in one run. Default: `1`.
     ///
     /// Checked before sending: >= 1, <= 4.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub num_outputs: ::std::option::Option<i64>,
+    pub num_outputs: Option<i64>,
     /// How many denoising passes to run. Four is the suggested value; fewer passes are quicker but look worse. Default: `4`.
     ///
     /// Checked before sending: >= 1, <= 4.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub num_inference_steps: ::std::option::Option<i64>,
+    pub num_inference_steps: Option<i64>,
     /// Fix this to get the same image again; leave it out for a random one.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub seed: ::std::option::Option<i64>,
+    pub seed: Option<i64>,
     /// Image file type to return. Default: `"webp"`.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub output_format: ::std::option::Option<OutputFormat>,
+    pub output_format: Option<OutputFormat>,
     /// Compression quality from 0 (smallest) to 100 (best) for lossy formats; has no effect on PNG. Default: `80`.
     ///
     /// Checked before sending: >= 0, <= 100.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub output_quality: ::std::option::Option<i64>,
+    pub output_quality: Option<i64>,
     /// Skip the content filter that screens the generated images. Default: `false`.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub disable_safety_checker: ::std::option::Option<bool>,
+    pub disable_safety_checker: Option<bool>,
     /// Use the fp8-quantised weights for speed; switch off to run the original bf16 weights. With this on, a fixed seed does not guarantee identical output. Default: `true`.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub go_fast: ::std::option::Option<bool>,
+    pub go_fast: Option<bool>,
     /// Rough output resolution, in millions of pixels. Default: `"1"`.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub megapixels: ::std::option::Option<Megapixels>,
+    pub megapixels: Option<Megapixels>,
 }
 impl Input {
     /// A value with the required fields; optional ones are left out (the model's
     /// defaults apply) until set.
-    pub fn new(prompt: impl ::std::convert::Into<::std::string::String>) -> Self {
+    pub fn new(prompt: impl Into<String>) -> Self {
         Self {
             prompt: prompt.into(),
-            aspect_ratio: ::std::option::Option::None,
-            num_outputs: ::std::option::Option::None,
-            num_inference_steps: ::std::option::Option::None,
-            seed: ::std::option::Option::None,
-            output_format: ::std::option::Option::None,
-            output_quality: ::std::option::Option::None,
-            disable_safety_checker: ::std::option::Option::None,
-            go_fast: ::std::option::Option::None,
-            megapixels: ::std::option::Option::None,
+            aspect_ratio: None,
+            num_outputs: None,
+            num_inference_steps: None,
+            seed: None,
+            output_format: None,
+            output_quality: None,
+            disable_safety_checker: None,
+            go_fast: None,
+            megapixels: None,
         }
     }
     /// Sets `aspect_ratio`.
-    pub fn aspect_ratio(
-        mut self,
-        value: impl ::std::convert::Into<AspectRatio>,
-    ) -> Self {
-        self.aspect_ratio = ::std::option::Option::Some(value.into());
+    pub fn aspect_ratio(mut self, value: impl Into<AspectRatio>) -> Self {
+        self.aspect_ratio = Some(value.into());
         self
     }
     /// Sets `num_outputs`.
-    pub fn num_outputs(mut self, value: impl ::std::convert::Into<i64>) -> Self {
-        self.num_outputs = ::std::option::Option::Some(value.into());
+    pub fn num_outputs(mut self, value: impl Into<i64>) -> Self {
+        self.num_outputs = Some(value.into());
         self
     }
     /// Sets `num_inference_steps`.
-    pub fn num_inference_steps(mut self, value: impl ::std::convert::Into<i64>) -> Self {
-        self.num_inference_steps = ::std::option::Option::Some(value.into());
+    pub fn num_inference_steps(mut self, value: impl Into<i64>) -> Self {
+        self.num_inference_steps = Some(value.into());
         self
     }
     /// Sets `seed`.
-    pub fn seed(mut self, value: impl ::std::convert::Into<i64>) -> Self {
-        self.seed = ::std::option::Option::Some(value.into());
+    pub fn seed(mut self, value: impl Into<i64>) -> Self {
+        self.seed = Some(value.into());
         self
     }
     /// Sets `output_format`.
-    pub fn output_format(
-        mut self,
-        value: impl ::std::convert::Into<OutputFormat>,
-    ) -> Self {
-        self.output_format = ::std::option::Option::Some(value.into());
+    pub fn output_format(mut self, value: impl Into<OutputFormat>) -> Self {
+        self.output_format = Some(value.into());
         self
     }
     /// Sets `output_quality`.
-    pub fn output_quality(mut self, value: impl ::std::convert::Into<i64>) -> Self {
-        self.output_quality = ::std::option::Option::Some(value.into());
+    pub fn output_quality(mut self, value: impl Into<i64>) -> Self {
+        self.output_quality = Some(value.into());
         self
     }
     /// Sets `disable_safety_checker`.
-    pub fn disable_safety_checker(
-        mut self,
-        value: impl ::std::convert::Into<bool>,
-    ) -> Self {
-        self.disable_safety_checker = ::std::option::Option::Some(value.into());
+    pub fn disable_safety_checker(mut self, value: impl Into<bool>) -> Self {
+        self.disable_safety_checker = Some(value.into());
         self
     }
     /// Sets `go_fast`.
-    pub fn go_fast(mut self, value: impl ::std::convert::Into<bool>) -> Self {
-        self.go_fast = ::std::option::Option::Some(value.into());
+    pub fn go_fast(mut self, value: impl Into<bool>) -> Self {
+        self.go_fast = Some(value.into());
         self
     }
     /// Sets `megapixels`.
-    pub fn megapixels(mut self, value: impl ::std::convert::Into<Megapixels>) -> Self {
-        self.megapixels = ::std::option::Option::Some(value.into());
+    pub fn megapixels(mut self, value: impl Into<Megapixels>) -> Self {
+        self.megapixels = Some(value.into());
         self
     }
 }
 impl ::replicate_client::model::ModelInput for Input {
     type Model = FluxSchnell;
-    fn validate(&self) -> ::std::result::Result<(), ::replicate_client::Error> {
-        if let ::std::option::Option::Some(value) = &self.num_outputs {
+    fn validate(&self) -> Result<(), ::replicate_client::Error> {
+        if let Some(value) = &self.num_outputs {
             ::replicate_client::model::check::minimum(
                 "num_outputs",
                 *value as f64,
@@ -367,7 +342,7 @@ impl ::replicate_client::model::ModelInput for Input {
                 false,
             )?;
         }
-        if let ::std::option::Option::Some(value) = &self.num_inference_steps {
+        if let Some(value) = &self.num_inference_steps {
             ::replicate_client::model::check::minimum(
                 "num_inference_steps",
                 *value as f64,
@@ -381,7 +356,7 @@ impl ::replicate_client::model::ModelInput for Input {
                 false,
             )?;
         }
-        if let ::std::option::Option::Some(value) = &self.output_quality {
+        if let Some(value) = &self.output_quality {
             ::replicate_client::model::check::minimum(
                 "output_quality",
                 *value as f64,
@@ -395,13 +370,11 @@ impl ::replicate_client::model::ModelInput for Input {
                 false,
             )?;
         }
-        ::std::result::Result::Ok(())
+        Ok(())
     }
-    fn files_mut(
-        &mut self,
-    ) -> ::std::vec::Vec<(&'static str, &mut ::replicate_client::FileInput)> {
-        ::std::vec::Vec::new()
+    fn files_mut(&mut self) -> Vec<(&'static str, &mut ::replicate_client::FileInput)> {
+        Vec::new()
     }
 }
 /// Output of `black-forest-labs/flux-schnell`.
-pub type Output = ::std::vec::Vec<::replicate_client::model::FileOutput>;
+pub type Output = Vec<::replicate_client::model::FileOutput>;

@@ -11,11 +11,9 @@ impl ::replicate_client::model::Model for MetaLlama370bInstruct {
     const VERSION: &'static str = "fbfb20b472b2f3bdd101412a9f70a0ed4fc0ced78a77ff00970ee7a2383c575d";
     type Input = Input;
     type Output = Output;
-    type Chunk = ::std::string::String;
-    fn decode_chunk(
-        data: &str,
-    ) -> ::std::result::Result<Self::Chunk, ::replicate_client::Error> {
-        ::std::result::Result::Ok(::std::string::ToString::to_string(data))
+    type Chunk = String;
+    fn decode_chunk(data: &str) -> Result<Self::Chunk, ::replicate_client::Error> {
+        Ok(ToString::to_string(data))
     }
 }
 /// Input of `meta/meta-llama-3-70b-instruct`.
@@ -31,109 +29,101 @@ impl ::replicate_client::model::Model for MetaLlama370bInstruct {
 pub struct Input {
     /// The text sent to the model. Default: `""`.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub prompt: ::std::option::Option<::std::string::String>,
+    pub prompt: Option<String>,
     /// Generate at least this many tokens. Default: `0`.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub min_tokens: ::std::option::Option<i64>,
+    pub min_tokens: Option<i64>,
     /// Stop after at most this many generated tokens. Default: `512`.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub max_tokens: ::std::option::Option<i64>,
+    pub max_tokens: Option<i64>,
     /// Sampling temperature; larger values give more varied text. Default: `0.6`.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub temperature: ::std::option::Option<f64>,
+    pub temperature: Option<f64>,
     /// Nucleus sampling: below 1.0, sample only from the smallest set of tokens whose probabilities add up to this value. Default: `0.9`.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub top_p: ::std::option::Option<f64>,
+    pub top_p: Option<f64>,
     /// When positive, sample only from this many of the likeliest tokens. Default: `50`.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub top_k: ::std::option::Option<i64>,
+    pub top_k: Option<i64>,
     /// Penalty for tokens that have already appeared at all. Default: `1.15`.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub presence_penalty: ::std::option::Option<f64>,
+    pub presence_penalty: Option<f64>,
     /// Penalty that grows with how often a token has already appeared. Default: `0.2`.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub frequency_penalty: ::std::option::Option<f64>,
+    pub frequency_penalty: Option<f64>,
     /// Wrapper applied to the prompt; `{prompt}` marks where the prompt goes. Leave it as `{prompt}` to pass a fully formatted chat prompt yourself. Default: `"{prompt}"`.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub prompt_template: ::std::option::Option<::std::string::String>,
+    pub prompt_template: Option<String>,
 }
 impl Input {
     /// A value with the required fields; optional ones are left out (the model's
     /// defaults apply) until set.
     pub fn new() -> Self {
         Self {
-            prompt: ::std::option::Option::None,
-            min_tokens: ::std::option::Option::None,
-            max_tokens: ::std::option::Option::None,
-            temperature: ::std::option::Option::None,
-            top_p: ::std::option::Option::None,
-            top_k: ::std::option::Option::None,
-            presence_penalty: ::std::option::Option::None,
-            frequency_penalty: ::std::option::Option::None,
-            prompt_template: ::std::option::Option::None,
+            prompt: None,
+            min_tokens: None,
+            max_tokens: None,
+            temperature: None,
+            top_p: None,
+            top_k: None,
+            presence_penalty: None,
+            frequency_penalty: None,
+            prompt_template: None,
         }
     }
     /// Sets `prompt`.
-    pub fn prompt(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.prompt = ::std::option::Option::Some(value.into());
+    pub fn prompt(mut self, value: impl Into<String>) -> Self {
+        self.prompt = Some(value.into());
         self
     }
     /// Sets `min_tokens`.
-    pub fn min_tokens(mut self, value: impl ::std::convert::Into<i64>) -> Self {
-        self.min_tokens = ::std::option::Option::Some(value.into());
+    pub fn min_tokens(mut self, value: impl Into<i64>) -> Self {
+        self.min_tokens = Some(value.into());
         self
     }
     /// Sets `max_tokens`.
-    pub fn max_tokens(mut self, value: impl ::std::convert::Into<i64>) -> Self {
-        self.max_tokens = ::std::option::Option::Some(value.into());
+    pub fn max_tokens(mut self, value: impl Into<i64>) -> Self {
+        self.max_tokens = Some(value.into());
         self
     }
     /// Sets `temperature`.
-    pub fn temperature(mut self, value: impl ::std::convert::Into<f64>) -> Self {
-        self.temperature = ::std::option::Option::Some(value.into());
+    pub fn temperature(mut self, value: impl Into<f64>) -> Self {
+        self.temperature = Some(value.into());
         self
     }
     /// Sets `top_p`.
-    pub fn top_p(mut self, value: impl ::std::convert::Into<f64>) -> Self {
-        self.top_p = ::std::option::Option::Some(value.into());
+    pub fn top_p(mut self, value: impl Into<f64>) -> Self {
+        self.top_p = Some(value.into());
         self
     }
     /// Sets `top_k`.
-    pub fn top_k(mut self, value: impl ::std::convert::Into<i64>) -> Self {
-        self.top_k = ::std::option::Option::Some(value.into());
+    pub fn top_k(mut self, value: impl Into<i64>) -> Self {
+        self.top_k = Some(value.into());
         self
     }
     /// Sets `presence_penalty`.
-    pub fn presence_penalty(mut self, value: impl ::std::convert::Into<f64>) -> Self {
-        self.presence_penalty = ::std::option::Option::Some(value.into());
+    pub fn presence_penalty(mut self, value: impl Into<f64>) -> Self {
+        self.presence_penalty = Some(value.into());
         self
     }
     /// Sets `frequency_penalty`.
-    pub fn frequency_penalty(mut self, value: impl ::std::convert::Into<f64>) -> Self {
-        self.frequency_penalty = ::std::option::Option::Some(value.into());
+    pub fn frequency_penalty(mut self, value: impl Into<f64>) -> Self {
+        self.frequency_penalty = Some(value.into());
         self
     }
     /// Sets `prompt_template`.
-    pub fn prompt_template(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.prompt_template = ::std::option::Option::Some(value.into());
+    pub fn prompt_template(mut self, value: impl Into<String>) -> Self {
+        self.prompt_template = Some(value.into());
         self
     }
 }
 impl ::replicate_client::model::ModelInput for Input {
     type Model = MetaLlama370bInstruct;
-    fn validate(&self) -> ::std::result::Result<(), ::replicate_client::Error> {
-        ::std::result::Result::Ok(())
+    fn validate(&self) -> Result<(), ::replicate_client::Error> {
+        Ok(())
     }
-    fn files_mut(
-        &mut self,
-    ) -> ::std::vec::Vec<(&'static str, &mut ::replicate_client::FileInput)> {
-        ::std::vec::Vec::new()
+    fn files_mut(&mut self) -> Vec<(&'static str, &mut ::replicate_client::FileInput)> {
+        Vec::new()
     }
 }
 /// Output of `meta/meta-llama-3-70b-instruct`.

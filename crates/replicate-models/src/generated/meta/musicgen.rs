@@ -12,26 +12,34 @@ impl ::replicate_client::model::Model for Musicgen {
     type Input = Input;
     type Output = Output;
     type Chunk = ::replicate_client::model::FileOutput;
-    fn decode_chunk(
-        data: &str,
-    ) -> ::std::result::Result<Self::Chunk, ::replicate_client::Error> {
-        ::std::result::Result::Ok(
-            ::replicate_client::model::FileOutput::from(
-                ::std::string::ToString::to_string(data),
-            ),
-        )
+    fn decode_chunk(data: &str) -> Result<Self::Chunk, ::replicate_client::Error> {
+        Ok(::replicate_client::model::FileOutput::from(ToString::to_string(data)))
     }
 }
 /// The choices of `model_version`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    ::replicate_client::__private::serde::Serialize,
+    ::replicate_client::__private::serde::Deserialize
+)]
+#[serde(crate = "::replicate_client::__private::serde")]
 pub enum ModelVersion {
     /// `stereo-melody-large`
+    #[serde(rename = "stereo-melody-large")]
     StereoMelodyLarge,
     /// `stereo-large`
+    #[serde(rename = "stereo-large")]
     StereoLarge,
     /// `melody-large`
+    #[serde(rename = "melody-large")]
     MelodyLarge,
     /// `large`
+    #[serde(rename = "large")]
     Large,
 }
 impl ModelVersion {
@@ -52,16 +60,16 @@ impl ::std::fmt::Display for ModelVersion {
 }
 impl ::std::str::FromStr for ModelVersion {
     type Err = ::replicate_client::Error;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
         match value {
-            "stereo-melody-large" => ::std::result::Result::Ok(Self::StereoMelodyLarge),
-            "stereo-large" => ::std::result::Result::Ok(Self::StereoLarge),
-            "melody-large" => ::std::result::Result::Ok(Self::MelodyLarge),
-            "large" => ::std::result::Result::Ok(Self::Large),
+            "stereo-melody-large" => Ok(Self::StereoMelodyLarge),
+            "stereo-large" => Ok(Self::StereoLarge),
+            "melody-large" => Ok(Self::MelodyLarge),
+            "large" => Ok(Self::Large),
             other => {
-                ::std::result::Result::Err(::replicate_client::Error::InvalidInput {
-                    field: ::std::string::ToString::to_string("model_version"),
-                    message: ::std::format!(
+                Err(::replicate_client::Error::InvalidInput {
+                    field: ToString::to_string("model_version"),
+                    message: format!(
                         "{other:?} is not one of: {}",
                         "stereo-melody-large, stereo-large, melody-large, large"
                     ),
@@ -70,34 +78,30 @@ impl ::std::str::FromStr for ModelVersion {
         }
     }
 }
-impl ::replicate_client::__private::serde::Serialize for ModelVersion {
-    fn serialize<S: ::replicate_client::__private::serde::Serializer>(
-        &self,
-        s: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        s.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::replicate_client::__private::serde::Deserialize<'de> for ModelVersion {
-    fn deserialize<D: ::replicate_client::__private::serde::Deserializer<'de>>(
-        d: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        let value = <::std::string::String as ::replicate_client::__private::serde::Deserialize>::deserialize(
-            d,
-        )?;
-        value.parse().map_err(::replicate_client::__private::serde::de::Error::custom)
-    }
-}
 /// The choices of `normalization_strategy`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    ::replicate_client::__private::serde::Serialize,
+    ::replicate_client::__private::serde::Deserialize
+)]
+#[serde(crate = "::replicate_client::__private::serde")]
 pub enum NormalizationStrategy {
     /// `loudness`
+    #[serde(rename = "loudness")]
     Loudness,
     /// `clip`
+    #[serde(rename = "clip")]
     Clip,
     /// `peak`
+    #[serde(rename = "peak")]
     Peak,
     /// `rms`
+    #[serde(rename = "rms")]
     Rms,
 }
 impl NormalizationStrategy {
@@ -118,16 +122,16 @@ impl ::std::fmt::Display for NormalizationStrategy {
 }
 impl ::std::str::FromStr for NormalizationStrategy {
     type Err = ::replicate_client::Error;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
         match value {
-            "loudness" => ::std::result::Result::Ok(Self::Loudness),
-            "clip" => ::std::result::Result::Ok(Self::Clip),
-            "peak" => ::std::result::Result::Ok(Self::Peak),
-            "rms" => ::std::result::Result::Ok(Self::Rms),
+            "loudness" => Ok(Self::Loudness),
+            "clip" => Ok(Self::Clip),
+            "peak" => Ok(Self::Peak),
+            "rms" => Ok(Self::Rms),
             other => {
-                ::std::result::Result::Err(::replicate_client::Error::InvalidInput {
-                    field: ::std::string::ToString::to_string("normalization_strategy"),
-                    message: ::std::format!(
+                Err(::replicate_client::Error::InvalidInput {
+                    field: ToString::to_string("normalization_strategy"),
+                    message: format!(
                         "{other:?} is not one of: {}", "loudness, clip, peak, rms"
                     ),
                 })
@@ -135,31 +139,24 @@ impl ::std::str::FromStr for NormalizationStrategy {
         }
     }
 }
-impl ::replicate_client::__private::serde::Serialize for NormalizationStrategy {
-    fn serialize<S: ::replicate_client::__private::serde::Serializer>(
-        &self,
-        s: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        s.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::replicate_client::__private::serde::Deserialize<'de>
-for NormalizationStrategy {
-    fn deserialize<D: ::replicate_client::__private::serde::Deserializer<'de>>(
-        d: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        let value = <::std::string::String as ::replicate_client::__private::serde::Deserialize>::deserialize(
-            d,
-        )?;
-        value.parse().map_err(::replicate_client::__private::serde::de::Error::custom)
-    }
-}
 /// The choices of `output_format`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    ::replicate_client::__private::serde::Serialize,
+    ::replicate_client::__private::serde::Deserialize
+)]
+#[serde(crate = "::replicate_client::__private::serde")]
 pub enum OutputFormat {
     /// `wav`
+    #[serde(rename = "wav")]
     Wav,
     /// `mp3`
+    #[serde(rename = "mp3")]
     Mp3,
 }
 impl OutputFormat {
@@ -178,35 +175,17 @@ impl ::std::fmt::Display for OutputFormat {
 }
 impl ::std::str::FromStr for OutputFormat {
     type Err = ::replicate_client::Error;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
         match value {
-            "wav" => ::std::result::Result::Ok(Self::Wav),
-            "mp3" => ::std::result::Result::Ok(Self::Mp3),
+            "wav" => Ok(Self::Wav),
+            "mp3" => Ok(Self::Mp3),
             other => {
-                ::std::result::Result::Err(::replicate_client::Error::InvalidInput {
-                    field: ::std::string::ToString::to_string("output_format"),
-                    message: ::std::format!("{other:?} is not one of: {}", "wav, mp3"),
+                Err(::replicate_client::Error::InvalidInput {
+                    field: ToString::to_string("output_format"),
+                    message: format!("{other:?} is not one of: {}", "wav, mp3"),
                 })
             }
         }
-    }
-}
-impl ::replicate_client::__private::serde::Serialize for OutputFormat {
-    fn serialize<S: ::replicate_client::__private::serde::Serializer>(
-        &self,
-        s: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        s.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::replicate_client::__private::serde::Deserialize<'de> for OutputFormat {
-    fn deserialize<D: ::replicate_client::__private::serde::Deserializer<'de>>(
-        d: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        let value = <::std::string::String as ::replicate_client::__private::serde::Deserialize>::deserialize(
-            d,
-        )?;
-        value.parse().map_err(::replicate_client::__private::serde::de::Error::custom)
     }
 }
 /// Input of `meta/musicgen`.
@@ -222,177 +201,162 @@ impl<'de> ::replicate_client::__private::serde::Deserialize<'de> for OutputForma
 pub struct Input {
     /// Which MusicGen checkpoint to run. Default: `"stereo-melody-large"`.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub model_version: ::std::option::Option<ModelVersion>,
+    pub model_version: Option<ModelVersion>,
     /// Text describing the music to create.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub prompt: ::std::option::Option<::std::string::String>,
+    pub prompt: Option<String>,
     /// Optional audio to steer the result: it is extended when continuation is on, otherwise its melody is followed.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub input_audio: ::std::option::Option<::replicate_client::FileInput>,
+    pub input_audio: Option<::replicate_client::FileInput>,
     /// Length of the generated clip, in seconds. Default: `8`.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub duration: ::std::option::Option<i64>,
+    pub duration: Option<i64>,
     /// Extend input_audio instead of borrowing its melody. Default: `false`.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub continuation: ::std::option::Option<bool>,
+    pub continuation: Option<bool>,
     /// Where in input_audio the continuation source begins. Default: `0`.
     ///
     /// Checked before sending: >= 0.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub continuation_start: ::std::option::Option<i64>,
+    pub continuation_start: Option<i64>,
     /// Where in input_audio the continuation source ends; unset or -1 means the end of the clip.
     ///
     /// Checked before sending: >= 0.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub continuation_end: ::std::option::Option<i64>,
+    pub continuation_end: Option<i64>,
     /// Decode the EnCodec tokens with MultiBand Diffusion (mono models only). Default: `false`.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub multi_band_diffusion: ::std::option::Option<bool>,
+    pub multi_band_diffusion: Option<bool>,
     /// How output loudness is normalised. Default: `"loudness"`.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub normalization_strategy: ::std::option::Option<NormalizationStrategy>,
+    pub normalization_strategy: Option<NormalizationStrategy>,
     /// Sample only from this many of the likeliest tokens. Default: `250`.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub top_k: ::std::option::Option<i64>,
+    pub top_k: Option<i64>,
     /// Nucleus sampling cut-off; the default 0 means top_k sampling is used instead. Default: `0.0`.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub top_p: ::std::option::Option<f64>,
+    pub top_p: Option<f64>,
     /// Sampling temperature; raise it for more varied results. Default: `1.0`.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub temperature: ::std::option::Option<f64>,
+    pub temperature: Option<f64>,
     /// How strongly the inputs steer the output; higher values vary less and follow the inputs more closely. Default: `3`.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub classifier_free_guidance: ::std::option::Option<i64>,
+    pub classifier_free_guidance: Option<i64>,
     /// Audio file type to return. Default: `"wav"`.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub output_format: ::std::option::Option<OutputFormat>,
+    pub output_format: Option<OutputFormat>,
     /// Random seed; unset or -1 picks one at random.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub seed: ::std::option::Option<i64>,
+    pub seed: Option<i64>,
 }
 impl Input {
     /// A value with the required fields; optional ones are left out (the model's
     /// defaults apply) until set.
     pub fn new() -> Self {
         Self {
-            model_version: ::std::option::Option::None,
-            prompt: ::std::option::Option::None,
-            input_audio: ::std::option::Option::None,
-            duration: ::std::option::Option::None,
-            continuation: ::std::option::Option::None,
-            continuation_start: ::std::option::Option::None,
-            continuation_end: ::std::option::Option::None,
-            multi_band_diffusion: ::std::option::Option::None,
-            normalization_strategy: ::std::option::Option::None,
-            top_k: ::std::option::Option::None,
-            top_p: ::std::option::Option::None,
-            temperature: ::std::option::Option::None,
-            classifier_free_guidance: ::std::option::Option::None,
-            output_format: ::std::option::Option::None,
-            seed: ::std::option::Option::None,
+            model_version: None,
+            prompt: None,
+            input_audio: None,
+            duration: None,
+            continuation: None,
+            continuation_start: None,
+            continuation_end: None,
+            multi_band_diffusion: None,
+            normalization_strategy: None,
+            top_k: None,
+            top_p: None,
+            temperature: None,
+            classifier_free_guidance: None,
+            output_format: None,
+            seed: None,
         }
     }
     /// Sets `model_version`.
-    pub fn model_version(
-        mut self,
-        value: impl ::std::convert::Into<ModelVersion>,
-    ) -> Self {
-        self.model_version = ::std::option::Option::Some(value.into());
+    pub fn model_version(mut self, value: impl Into<ModelVersion>) -> Self {
+        self.model_version = Some(value.into());
         self
     }
     /// Sets `prompt`.
-    pub fn prompt(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.prompt = ::std::option::Option::Some(value.into());
+    pub fn prompt(mut self, value: impl Into<String>) -> Self {
+        self.prompt = Some(value.into());
         self
     }
     /// Sets `input_audio`.
     pub fn input_audio(
         mut self,
-        value: impl ::std::convert::Into<::replicate_client::FileInput>,
+        value: impl Into<::replicate_client::FileInput>,
     ) -> Self {
-        self.input_audio = ::std::option::Option::Some(value.into());
+        self.input_audio = Some(value.into());
         self
     }
     /// Sets `duration`.
-    pub fn duration(mut self, value: impl ::std::convert::Into<i64>) -> Self {
-        self.duration = ::std::option::Option::Some(value.into());
+    pub fn duration(mut self, value: impl Into<i64>) -> Self {
+        self.duration = Some(value.into());
         self
     }
     /// Sets `continuation`.
-    pub fn continuation(mut self, value: impl ::std::convert::Into<bool>) -> Self {
-        self.continuation = ::std::option::Option::Some(value.into());
+    pub fn continuation(mut self, value: impl Into<bool>) -> Self {
+        self.continuation = Some(value.into());
         self
     }
     /// Sets `continuation_start`.
-    pub fn continuation_start(mut self, value: impl ::std::convert::Into<i64>) -> Self {
-        self.continuation_start = ::std::option::Option::Some(value.into());
+    pub fn continuation_start(mut self, value: impl Into<i64>) -> Self {
+        self.continuation_start = Some(value.into());
         self
     }
     /// Sets `continuation_end`.
-    pub fn continuation_end(mut self, value: impl ::std::convert::Into<i64>) -> Self {
-        self.continuation_end = ::std::option::Option::Some(value.into());
+    pub fn continuation_end(mut self, value: impl Into<i64>) -> Self {
+        self.continuation_end = Some(value.into());
         self
     }
     /// Sets `multi_band_diffusion`.
-    pub fn multi_band_diffusion(
-        mut self,
-        value: impl ::std::convert::Into<bool>,
-    ) -> Self {
-        self.multi_band_diffusion = ::std::option::Option::Some(value.into());
+    pub fn multi_band_diffusion(mut self, value: impl Into<bool>) -> Self {
+        self.multi_band_diffusion = Some(value.into());
         self
     }
     /// Sets `normalization_strategy`.
     pub fn normalization_strategy(
         mut self,
-        value: impl ::std::convert::Into<NormalizationStrategy>,
+        value: impl Into<NormalizationStrategy>,
     ) -> Self {
-        self.normalization_strategy = ::std::option::Option::Some(value.into());
+        self.normalization_strategy = Some(value.into());
         self
     }
     /// Sets `top_k`.
-    pub fn top_k(mut self, value: impl ::std::convert::Into<i64>) -> Self {
-        self.top_k = ::std::option::Option::Some(value.into());
+    pub fn top_k(mut self, value: impl Into<i64>) -> Self {
+        self.top_k = Some(value.into());
         self
     }
     /// Sets `top_p`.
-    pub fn top_p(mut self, value: impl ::std::convert::Into<f64>) -> Self {
-        self.top_p = ::std::option::Option::Some(value.into());
+    pub fn top_p(mut self, value: impl Into<f64>) -> Self {
+        self.top_p = Some(value.into());
         self
     }
     /// Sets `temperature`.
-    pub fn temperature(mut self, value: impl ::std::convert::Into<f64>) -> Self {
-        self.temperature = ::std::option::Option::Some(value.into());
+    pub fn temperature(mut self, value: impl Into<f64>) -> Self {
+        self.temperature = Some(value.into());
         self
     }
     /// Sets `classifier_free_guidance`.
-    pub fn classifier_free_guidance(
-        mut self,
-        value: impl ::std::convert::Into<i64>,
-    ) -> Self {
-        self.classifier_free_guidance = ::std::option::Option::Some(value.into());
+    pub fn classifier_free_guidance(mut self, value: impl Into<i64>) -> Self {
+        self.classifier_free_guidance = Some(value.into());
         self
     }
     /// Sets `output_format`.
-    pub fn output_format(
-        mut self,
-        value: impl ::std::convert::Into<OutputFormat>,
-    ) -> Self {
-        self.output_format = ::std::option::Option::Some(value.into());
+    pub fn output_format(mut self, value: impl Into<OutputFormat>) -> Self {
+        self.output_format = Some(value.into());
         self
     }
     /// Sets `seed`.
-    pub fn seed(mut self, value: impl ::std::convert::Into<i64>) -> Self {
-        self.seed = ::std::option::Option::Some(value.into());
+    pub fn seed(mut self, value: impl Into<i64>) -> Self {
+        self.seed = Some(value.into());
         self
     }
 }
 impl ::replicate_client::model::ModelInput for Input {
     type Model = Musicgen;
-    fn validate(&self) -> ::std::result::Result<(), ::replicate_client::Error> {
-        if let ::std::option::Option::Some(value) = &self.continuation_start {
+    fn validate(&self) -> Result<(), ::replicate_client::Error> {
+        if let Some(value) = &self.continuation_start {
             ::replicate_client::model::check::minimum(
                 "continuation_start",
                 *value as f64,
@@ -400,7 +364,7 @@ impl ::replicate_client::model::ModelInput for Input {
                 false,
             )?;
         }
-        if let ::std::option::Option::Some(value) = &self.continuation_end {
+        if let Some(value) = &self.continuation_end {
             ::replicate_client::model::check::minimum(
                 "continuation_end",
                 *value as f64,
@@ -408,11 +372,9 @@ impl ::replicate_client::model::ModelInput for Input {
                 false,
             )?;
         }
-        ::std::result::Result::Ok(())
+        Ok(())
     }
-    fn files_mut(
-        &mut self,
-    ) -> ::std::vec::Vec<(&'static str, &mut ::replicate_client::FileInput)> {
+    fn files_mut(&mut self) -> Vec<(&'static str, &mut ::replicate_client::FileInput)> {
         ::std::iter::empty()
             .chain(self.input_audio.as_mut().map(|f| ("input_audio", f)))
             .collect()

@@ -12,9 +12,7 @@ impl ::replicate_client::model::Model for JinaEmbeddingsV2BaseEn {
     type Input = Input;
     type Output = Output;
     type Chunk = OutputValue;
-    fn decode_chunk(
-        data: &str,
-    ) -> ::std::result::Result<Self::Chunk, ::replicate_client::Error> {
+    fn decode_chunk(data: &str) -> Result<Self::Chunk, ::replicate_client::Error> {
         ::replicate_client::model::json_chunk(data)
     }
 }
@@ -31,73 +29,64 @@ impl ::replicate_client::model::Model for JinaEmbeddingsV2BaseEn {
 pub struct Input {
     /// File of texts to embed: JSON Lines objects with a `text` key, or a JSON array of strings.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub path: ::std::option::Option<::replicate_client::FileInput>,
+    pub path: Option<::replicate_client::FileInput>,
     /// Texts to embed, given as a JSON array of strings such as ["hello", "world"]. Default: `""`.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub texts: ::std::option::Option<::std::string::String>,
+    pub texts: Option<String>,
     /// How many texts to encode at once; large values can run out of memory. Default: `4`.
     ///
     /// Checked before sending: >= 1, <= 32.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub batch_size: ::std::option::Option<i64>,
+    pub batch_size: Option<i64>,
     /// Scale each vector to unit length. Default: `true`.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub normalize_embeddings: ::std::option::Option<bool>,
+    pub normalize_embeddings: Option<bool>,
     /// Return a .npy file instead of the default JSON result. Default: `false`.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub convert_to_numpy: ::std::option::Option<bool>,
+    pub convert_to_numpy: Option<bool>,
 }
 impl Input {
     /// A value with the required fields; optional ones are left out (the model's
     /// defaults apply) until set.
     pub fn new() -> Self {
         Self {
-            path: ::std::option::Option::None,
-            texts: ::std::option::Option::None,
-            batch_size: ::std::option::Option::None,
-            normalize_embeddings: ::std::option::Option::None,
-            convert_to_numpy: ::std::option::Option::None,
+            path: None,
+            texts: None,
+            batch_size: None,
+            normalize_embeddings: None,
+            convert_to_numpy: None,
         }
     }
     /// Sets `path`.
-    pub fn path(
-        mut self,
-        value: impl ::std::convert::Into<::replicate_client::FileInput>,
-    ) -> Self {
-        self.path = ::std::option::Option::Some(value.into());
+    pub fn path(mut self, value: impl Into<::replicate_client::FileInput>) -> Self {
+        self.path = Some(value.into());
         self
     }
     /// Sets `texts`.
-    pub fn texts(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.texts = ::std::option::Option::Some(value.into());
+    pub fn texts(mut self, value: impl Into<String>) -> Self {
+        self.texts = Some(value.into());
         self
     }
     /// Sets `batch_size`.
-    pub fn batch_size(mut self, value: impl ::std::convert::Into<i64>) -> Self {
-        self.batch_size = ::std::option::Option::Some(value.into());
+    pub fn batch_size(mut self, value: impl Into<i64>) -> Self {
+        self.batch_size = Some(value.into());
         self
     }
     /// Sets `normalize_embeddings`.
-    pub fn normalize_embeddings(
-        mut self,
-        value: impl ::std::convert::Into<bool>,
-    ) -> Self {
-        self.normalize_embeddings = ::std::option::Option::Some(value.into());
+    pub fn normalize_embeddings(mut self, value: impl Into<bool>) -> Self {
+        self.normalize_embeddings = Some(value.into());
         self
     }
     /// Sets `convert_to_numpy`.
-    pub fn convert_to_numpy(mut self, value: impl ::std::convert::Into<bool>) -> Self {
-        self.convert_to_numpy = ::std::option::Option::Some(value.into());
+    pub fn convert_to_numpy(mut self, value: impl Into<bool>) -> Self {
+        self.convert_to_numpy = Some(value.into());
         self
     }
 }
 impl ::replicate_client::model::ModelInput for Input {
     type Model = JinaEmbeddingsV2BaseEn;
-    fn validate(&self) -> ::std::result::Result<(), ::replicate_client::Error> {
-        if let ::std::option::Option::Some(value) = &self.batch_size {
+    fn validate(&self) -> Result<(), ::replicate_client::Error> {
+        if let Some(value) = &self.batch_size {
             ::replicate_client::model::check::minimum(
                 "batch_size",
                 *value as f64,
@@ -111,11 +100,9 @@ impl ::replicate_client::model::ModelInput for Input {
                 false,
             )?;
         }
-        ::std::result::Result::Ok(())
+        Ok(())
     }
-    fn files_mut(
-        &mut self,
-    ) -> ::std::vec::Vec<(&'static str, &mut ::replicate_client::FileInput)> {
+    fn files_mut(&mut self) -> Vec<(&'static str, &mut ::replicate_client::FileInput)> {
         ::std::iter::empty().chain(self.path.as_mut().map(|f| ("path", f))).collect()
     }
 }
@@ -130,7 +117,7 @@ impl ::replicate_client::model::ModelInput for Input {
 #[serde(crate = "::replicate_client::__private::serde", untagged)]
 pub enum OutputValue {
     /// The value as `TextList`.
-    TextList(::std::vec::Vec<::std::string::String>),
+    TextList(Vec<String>),
     /// The value as `File`.
     File(::replicate_client::model::FileOutput),
 }

@@ -12,14 +12,8 @@ impl ::replicate_client::model::Model for RealEsrgan {
     type Input = Input;
     type Output = Output;
     type Chunk = ::replicate_client::model::FileOutput;
-    fn decode_chunk(
-        data: &str,
-    ) -> ::std::result::Result<Self::Chunk, ::replicate_client::Error> {
-        ::std::result::Result::Ok(
-            ::replicate_client::model::FileOutput::from(
-                ::std::string::ToString::to_string(data),
-            ),
-        )
+    fn decode_chunk(data: &str) -> Result<Self::Chunk, ::replicate_client::Error> {
+        Ok(::replicate_client::model::FileOutput::from(ToString::to_string(data)))
     }
 }
 /// Input of `nightmareai/real-esrgan`.
@@ -38,44 +32,42 @@ pub struct Input {
     ///
     /// Checked before sending: >= 0, <= 10.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub scale: ::std::option::Option<f64>,
+    pub scale: Option<f64>,
     /// Also restore faces with GFPGAN while upscaling. Default: `false`.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub face_enhance: ::std::option::Option<bool>,
+    pub face_enhance: Option<bool>,
 }
 impl Input {
     /// A value with the required fields; optional ones are left out (the model's
     /// defaults apply) until set.
-    pub fn new(image: impl ::std::convert::Into<::replicate_client::FileInput>) -> Self {
+    pub fn new(image: impl Into<::replicate_client::FileInput>) -> Self {
         Self {
             image: image.into(),
-            scale: ::std::option::Option::None,
-            face_enhance: ::std::option::Option::None,
+            scale: None,
+            face_enhance: None,
         }
     }
     /// Sets `scale`.
-    pub fn scale(mut self, value: impl ::std::convert::Into<f64>) -> Self {
-        self.scale = ::std::option::Option::Some(value.into());
+    pub fn scale(mut self, value: impl Into<f64>) -> Self {
+        self.scale = Some(value.into());
         self
     }
     /// Sets `face_enhance`.
-    pub fn face_enhance(mut self, value: impl ::std::convert::Into<bool>) -> Self {
-        self.face_enhance = ::std::option::Option::Some(value.into());
+    pub fn face_enhance(mut self, value: impl Into<bool>) -> Self {
+        self.face_enhance = Some(value.into());
         self
     }
 }
 impl ::replicate_client::model::ModelInput for Input {
     type Model = RealEsrgan;
-    fn validate(&self) -> ::std::result::Result<(), ::replicate_client::Error> {
-        if let ::std::option::Option::Some(value) = &self.scale {
+    fn validate(&self) -> Result<(), ::replicate_client::Error> {
+        if let Some(value) = &self.scale {
             ::replicate_client::model::check::minimum("scale", *value, 0.0, false)?;
             ::replicate_client::model::check::maximum("scale", *value, 10.0, false)?;
         }
-        ::std::result::Result::Ok(())
+        Ok(())
     }
-    fn files_mut(
-        &mut self,
-    ) -> ::std::vec::Vec<(&'static str, &mut ::replicate_client::FileInput)> {
+    fn files_mut(&mut self) -> Vec<(&'static str, &mut ::replicate_client::FileInput)> {
         ::std::iter::empty()
             .chain(::std::iter::once(("image", &mut self.image)))
             .collect()

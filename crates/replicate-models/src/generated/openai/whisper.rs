@@ -12,20 +12,31 @@ impl ::replicate_client::model::Model for Whisper {
     type Input = Input;
     type Output = Output;
     type Chunk = Output;
-    fn decode_chunk(
-        data: &str,
-    ) -> ::std::result::Result<Self::Chunk, ::replicate_client::Error> {
+    fn decode_chunk(data: &str) -> Result<Self::Chunk, ::replicate_client::Error> {
         ::replicate_client::model::json_chunk(data)
     }
 }
 /// The choices of `transcription`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    ::replicate_client::__private::serde::Serialize,
+    ::replicate_client::__private::serde::Deserialize
+)]
+#[serde(crate = "::replicate_client::__private::serde")]
 pub enum Transcription {
     /// `plain text`
+    #[serde(rename = "plain text")]
     PlainText,
     /// `srt`
+    #[serde(rename = "srt")]
     Srt,
     /// `vtt`
+    #[serde(rename = "vtt")]
     Vtt,
 }
 impl Transcription {
@@ -45,15 +56,15 @@ impl ::std::fmt::Display for Transcription {
 }
 impl ::std::str::FromStr for Transcription {
     type Err = ::replicate_client::Error;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
         match value {
-            "plain text" => ::std::result::Result::Ok(Self::PlainText),
-            "srt" => ::std::result::Result::Ok(Self::Srt),
-            "vtt" => ::std::result::Result::Ok(Self::Vtt),
+            "plain text" => Ok(Self::PlainText),
+            "srt" => Ok(Self::Srt),
+            "vtt" => Ok(Self::Vtt),
             other => {
-                ::std::result::Result::Err(::replicate_client::Error::InvalidInput {
-                    field: ::std::string::ToString::to_string("transcription"),
-                    message: ::std::format!(
+                Err(::replicate_client::Error::InvalidInput {
+                    field: ToString::to_string("transcription"),
+                    message: format!(
                         "{other:?} is not one of: {}", "plain text, srt, vtt"
                     ),
                 })
@@ -61,112 +72,147 @@ impl ::std::str::FromStr for Transcription {
         }
     }
 }
-impl ::replicate_client::__private::serde::Serialize for Transcription {
-    fn serialize<S: ::replicate_client::__private::serde::Serializer>(
-        &self,
-        s: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        s.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::replicate_client::__private::serde::Deserialize<'de> for Transcription {
-    fn deserialize<D: ::replicate_client::__private::serde::Deserializer<'de>>(
-        d: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        let value = <::std::string::String as ::replicate_client::__private::serde::Deserialize>::deserialize(
-            d,
-        )?;
-        value.parse().map_err(::replicate_client::__private::serde::de::Error::custom)
-    }
-}
 /// The choices of `language`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    ::replicate_client::__private::serde::Serialize,
+    ::replicate_client::__private::serde::Deserialize
+)]
+#[serde(crate = "::replicate_client::__private::serde")]
 pub enum Language {
     /// `auto`
+    #[serde(rename = "auto")]
     Auto,
     /// `af`
+    #[serde(rename = "af")]
     Af,
     /// `ar`
+    #[serde(rename = "ar")]
     Ar,
     /// `as`
+    #[serde(rename = "as")]
     As,
     /// `de`
+    #[serde(rename = "de")]
     De,
     /// `en`
+    #[serde(rename = "en")]
     En,
     /// `es`
+    #[serde(rename = "es")]
     Es,
     /// `fr`
+    #[serde(rename = "fr")]
     Fr,
     /// `haw`
+    #[serde(rename = "haw")]
     Haw,
     /// `hi`
+    #[serde(rename = "hi")]
     Hi,
     /// `ja`
+    #[serde(rename = "ja")]
     Ja,
     /// `jw`
+    #[serde(rename = "jw")]
     Jw,
     /// `ko`
+    #[serde(rename = "ko")]
     Ko,
     /// `ln`
+    #[serde(rename = "ln")]
     Ln,
     /// `nn`
+    #[serde(rename = "nn")]
     Nn,
     /// `no`
+    #[serde(rename = "no")]
     No,
     /// `pt`
+    #[serde(rename = "pt")]
     Pt,
     /// `ru`
+    #[serde(rename = "ru")]
     Ru,
     /// `sa`
+    #[serde(rename = "sa")]
     Sa,
     /// `tl`
+    #[serde(rename = "tl")]
     Tl,
     /// `uk`
+    #[serde(rename = "uk")]
     Uk,
     /// `yue`
+    #[serde(rename = "yue")]
     Yue,
     /// `zh`
+    #[serde(rename = "zh")]
     Zh,
     /// `Afrikaans`
+    #[serde(rename = "Afrikaans")]
     Afrikaans,
     /// `Arabic`
+    #[serde(rename = "Arabic")]
     Arabic,
     /// `Assamese`
+    #[serde(rename = "Assamese")]
     Assamese,
     /// `Cantonese`
+    #[serde(rename = "Cantonese")]
     Cantonese,
     /// `Castilian`
+    #[serde(rename = "Castilian")]
     Castilian,
     /// `Chinese`
+    #[serde(rename = "Chinese")]
     Chinese,
     /// `English`
+    #[serde(rename = "English")]
     English,
     /// `French`
+    #[serde(rename = "French")]
     French,
     /// `German`
+    #[serde(rename = "German")]
     German,
     /// `Haitian`
+    #[serde(rename = "Haitian")]
     Haitian,
     /// `Haitian Creole`
+    #[serde(rename = "Haitian Creole")]
     HaitianCreole,
     /// `Hawaiian`
+    #[serde(rename = "Hawaiian")]
     Hawaiian,
     /// `Japanese`
+    #[serde(rename = "Japanese")]
     Japanese,
     /// `Javanese`
+    #[serde(rename = "Javanese")]
     Javanese,
     /// `Letzeburgesch`
+    #[serde(rename = "Letzeburgesch")]
     Letzeburgesch,
     /// `Myanmar`
+    #[serde(rename = "Myanmar")]
     Myanmar,
     /// `Norwegian`
+    #[serde(rename = "Norwegian")]
     Norwegian,
     /// `Nynorsk`
+    #[serde(rename = "Nynorsk")]
     Nynorsk,
     /// `Spanish`
+    #[serde(rename = "Spanish")]
     Spanish,
     /// `Valencian`
+    #[serde(rename = "Valencian")]
     Valencian,
 }
 impl Language {
@@ -226,79 +272,61 @@ impl ::std::fmt::Display for Language {
 }
 impl ::std::str::FromStr for Language {
     type Err = ::replicate_client::Error;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
         match value {
-            "auto" => ::std::result::Result::Ok(Self::Auto),
-            "af" => ::std::result::Result::Ok(Self::Af),
-            "ar" => ::std::result::Result::Ok(Self::Ar),
-            "as" => ::std::result::Result::Ok(Self::As),
-            "de" => ::std::result::Result::Ok(Self::De),
-            "en" => ::std::result::Result::Ok(Self::En),
-            "es" => ::std::result::Result::Ok(Self::Es),
-            "fr" => ::std::result::Result::Ok(Self::Fr),
-            "haw" => ::std::result::Result::Ok(Self::Haw),
-            "hi" => ::std::result::Result::Ok(Self::Hi),
-            "ja" => ::std::result::Result::Ok(Self::Ja),
-            "jw" => ::std::result::Result::Ok(Self::Jw),
-            "ko" => ::std::result::Result::Ok(Self::Ko),
-            "ln" => ::std::result::Result::Ok(Self::Ln),
-            "nn" => ::std::result::Result::Ok(Self::Nn),
-            "no" => ::std::result::Result::Ok(Self::No),
-            "pt" => ::std::result::Result::Ok(Self::Pt),
-            "ru" => ::std::result::Result::Ok(Self::Ru),
-            "sa" => ::std::result::Result::Ok(Self::Sa),
-            "tl" => ::std::result::Result::Ok(Self::Tl),
-            "uk" => ::std::result::Result::Ok(Self::Uk),
-            "yue" => ::std::result::Result::Ok(Self::Yue),
-            "zh" => ::std::result::Result::Ok(Self::Zh),
-            "Afrikaans" => ::std::result::Result::Ok(Self::Afrikaans),
-            "Arabic" => ::std::result::Result::Ok(Self::Arabic),
-            "Assamese" => ::std::result::Result::Ok(Self::Assamese),
-            "Cantonese" => ::std::result::Result::Ok(Self::Cantonese),
-            "Castilian" => ::std::result::Result::Ok(Self::Castilian),
-            "Chinese" => ::std::result::Result::Ok(Self::Chinese),
-            "English" => ::std::result::Result::Ok(Self::English),
-            "French" => ::std::result::Result::Ok(Self::French),
-            "German" => ::std::result::Result::Ok(Self::German),
-            "Haitian" => ::std::result::Result::Ok(Self::Haitian),
-            "Haitian Creole" => ::std::result::Result::Ok(Self::HaitianCreole),
-            "Hawaiian" => ::std::result::Result::Ok(Self::Hawaiian),
-            "Japanese" => ::std::result::Result::Ok(Self::Japanese),
-            "Javanese" => ::std::result::Result::Ok(Self::Javanese),
-            "Letzeburgesch" => ::std::result::Result::Ok(Self::Letzeburgesch),
-            "Myanmar" => ::std::result::Result::Ok(Self::Myanmar),
-            "Norwegian" => ::std::result::Result::Ok(Self::Norwegian),
-            "Nynorsk" => ::std::result::Result::Ok(Self::Nynorsk),
-            "Spanish" => ::std::result::Result::Ok(Self::Spanish),
-            "Valencian" => ::std::result::Result::Ok(Self::Valencian),
+            "auto" => Ok(Self::Auto),
+            "af" => Ok(Self::Af),
+            "ar" => Ok(Self::Ar),
+            "as" => Ok(Self::As),
+            "de" => Ok(Self::De),
+            "en" => Ok(Self::En),
+            "es" => Ok(Self::Es),
+            "fr" => Ok(Self::Fr),
+            "haw" => Ok(Self::Haw),
+            "hi" => Ok(Self::Hi),
+            "ja" => Ok(Self::Ja),
+            "jw" => Ok(Self::Jw),
+            "ko" => Ok(Self::Ko),
+            "ln" => Ok(Self::Ln),
+            "nn" => Ok(Self::Nn),
+            "no" => Ok(Self::No),
+            "pt" => Ok(Self::Pt),
+            "ru" => Ok(Self::Ru),
+            "sa" => Ok(Self::Sa),
+            "tl" => Ok(Self::Tl),
+            "uk" => Ok(Self::Uk),
+            "yue" => Ok(Self::Yue),
+            "zh" => Ok(Self::Zh),
+            "Afrikaans" => Ok(Self::Afrikaans),
+            "Arabic" => Ok(Self::Arabic),
+            "Assamese" => Ok(Self::Assamese),
+            "Cantonese" => Ok(Self::Cantonese),
+            "Castilian" => Ok(Self::Castilian),
+            "Chinese" => Ok(Self::Chinese),
+            "English" => Ok(Self::English),
+            "French" => Ok(Self::French),
+            "German" => Ok(Self::German),
+            "Haitian" => Ok(Self::Haitian),
+            "Haitian Creole" => Ok(Self::HaitianCreole),
+            "Hawaiian" => Ok(Self::Hawaiian),
+            "Japanese" => Ok(Self::Japanese),
+            "Javanese" => Ok(Self::Javanese),
+            "Letzeburgesch" => Ok(Self::Letzeburgesch),
+            "Myanmar" => Ok(Self::Myanmar),
+            "Norwegian" => Ok(Self::Norwegian),
+            "Nynorsk" => Ok(Self::Nynorsk),
+            "Spanish" => Ok(Self::Spanish),
+            "Valencian" => Ok(Self::Valencian),
             other => {
-                ::std::result::Result::Err(::replicate_client::Error::InvalidInput {
-                    field: ::std::string::ToString::to_string("language"),
-                    message: ::std::format!(
+                Err(::replicate_client::Error::InvalidInput {
+                    field: ToString::to_string("language"),
+                    message: format!(
                         "{other:?} is not one of: {}",
                         "auto, af, ar, as, de, en, es, fr, haw, hi, ja, jw, ko, ln, nn, no, pt, ru, sa, tl, uk, yue, zh, Afrikaans, Arabic, Assamese, Cantonese, Castilian, Chinese, English, French, German, Haitian, Haitian Creole, Hawaiian, Japanese, Javanese, Letzeburgesch, Myanmar, Norwegian, Nynorsk, Spanish, Valencian"
                     ),
                 })
             }
         }
-    }
-}
-impl ::replicate_client::__private::serde::Serialize for Language {
-    fn serialize<S: ::replicate_client::__private::serde::Serializer>(
-        &self,
-        s: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        s.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::replicate_client::__private::serde::Deserialize<'de> for Language {
-    fn deserialize<D: ::replicate_client::__private::serde::Deserializer<'de>>(
-        d: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        let value = <::std::string::String as ::replicate_client::__private::serde::Deserialize>::deserialize(
-            d,
-        )?;
-        value.parse().map_err(::replicate_client::__private::serde::de::Error::custom)
     }
 }
 /// Input of `openai/whisper`.
@@ -315,150 +343,128 @@ pub struct Input {
     pub audio: ::replicate_client::FileInput,
     /// Layout of the returned transcript. Default: `"plain text"`.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub transcription: ::std::option::Option<Transcription>,
+    pub transcription: Option<Transcription>,
     /// Return an English translation as well. Default: `false`.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub translate: ::std::option::Option<bool>,
+    pub translate: Option<bool>,
     /// Language of the speech; `auto` lets the model detect it. Default: `"auto"`.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub language: ::std::option::Option<Language>,
+    pub language: Option<Language>,
     /// Sampling temperature used while decoding. Default: `0`.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub temperature: ::std::option::Option<f64>,
+    pub temperature: Option<f64>,
     /// Beam-search patience factor (see arXiv:2204.05424); 1.0 behaves like plain beam search.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub patience: ::std::option::Option<f64>,
+    pub patience: Option<f64>,
     /// Comma-separated token ids that must not be sampled; `-1` blocks most special symbols but keeps ordinary punctuation. Default: `"-1"`.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub suppress_tokens: ::std::option::Option<::std::string::String>,
+    pub suppress_tokens: Option<String>,
     /// Optional text used to prime the first window.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub initial_prompt: ::std::option::Option<::std::string::String>,
+    pub initial_prompt: Option<String>,
     /// Feed each window's output into the next one as context. Turning it off can make windows less consistent but avoids repetition loops. Default: `true`.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub condition_on_previous_text: ::std::option::Option<bool>,
+    pub condition_on_previous_text: Option<bool>,
     /// Amount added to the temperature on each retry after a decoding fails the thresholds below. Default: `0.2`.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub temperature_increment_on_fallback: ::std::option::Option<f64>,
+    pub temperature_increment_on_fallback: Option<f64>,
     /// Give up on a decoding attempt whose gzip compression ratio exceeds this limit. Default: `2.4`.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub compression_ratio_threshold: ::std::option::Option<f64>,
+    pub compression_ratio_threshold: Option<f64>,
     /// Give up on a decoding attempt whose mean token log-probability falls under this limit. Default: `-1`.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub logprob_threshold: ::std::option::Option<f64>,
+    pub logprob_threshold: Option<f64>,
     /// Mark a segment as silent when the no-speech probability exceeds this value and the log-probability check has also failed. Default: `0.6`.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub no_speech_threshold: ::std::option::Option<f64>,
+    pub no_speech_threshold: Option<f64>,
 }
 impl Input {
     /// A value with the required fields; optional ones are left out (the model's
     /// defaults apply) until set.
-    pub fn new(audio: impl ::std::convert::Into<::replicate_client::FileInput>) -> Self {
+    pub fn new(audio: impl Into<::replicate_client::FileInput>) -> Self {
         Self {
             audio: audio.into(),
-            transcription: ::std::option::Option::None,
-            translate: ::std::option::Option::None,
-            language: ::std::option::Option::None,
-            temperature: ::std::option::Option::None,
-            patience: ::std::option::Option::None,
-            suppress_tokens: ::std::option::Option::None,
-            initial_prompt: ::std::option::Option::None,
-            condition_on_previous_text: ::std::option::Option::None,
-            temperature_increment_on_fallback: ::std::option::Option::None,
-            compression_ratio_threshold: ::std::option::Option::None,
-            logprob_threshold: ::std::option::Option::None,
-            no_speech_threshold: ::std::option::Option::None,
+            transcription: None,
+            translate: None,
+            language: None,
+            temperature: None,
+            patience: None,
+            suppress_tokens: None,
+            initial_prompt: None,
+            condition_on_previous_text: None,
+            temperature_increment_on_fallback: None,
+            compression_ratio_threshold: None,
+            logprob_threshold: None,
+            no_speech_threshold: None,
         }
     }
     /// Sets `transcription`.
-    pub fn transcription(
-        mut self,
-        value: impl ::std::convert::Into<Transcription>,
-    ) -> Self {
-        self.transcription = ::std::option::Option::Some(value.into());
+    pub fn transcription(mut self, value: impl Into<Transcription>) -> Self {
+        self.transcription = Some(value.into());
         self
     }
     /// Sets `translate`.
-    pub fn translate(mut self, value: impl ::std::convert::Into<bool>) -> Self {
-        self.translate = ::std::option::Option::Some(value.into());
+    pub fn translate(mut self, value: impl Into<bool>) -> Self {
+        self.translate = Some(value.into());
         self
     }
     /// Sets `language`.
-    pub fn language(mut self, value: impl ::std::convert::Into<Language>) -> Self {
-        self.language = ::std::option::Option::Some(value.into());
+    pub fn language(mut self, value: impl Into<Language>) -> Self {
+        self.language = Some(value.into());
         self
     }
     /// Sets `temperature`.
-    pub fn temperature(mut self, value: impl ::std::convert::Into<f64>) -> Self {
-        self.temperature = ::std::option::Option::Some(value.into());
+    pub fn temperature(mut self, value: impl Into<f64>) -> Self {
+        self.temperature = Some(value.into());
         self
     }
     /// Sets `patience`.
-    pub fn patience(mut self, value: impl ::std::convert::Into<f64>) -> Self {
-        self.patience = ::std::option::Option::Some(value.into());
+    pub fn patience(mut self, value: impl Into<f64>) -> Self {
+        self.patience = Some(value.into());
         self
     }
     /// Sets `suppress_tokens`.
-    pub fn suppress_tokens(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.suppress_tokens = ::std::option::Option::Some(value.into());
+    pub fn suppress_tokens(mut self, value: impl Into<String>) -> Self {
+        self.suppress_tokens = Some(value.into());
         self
     }
     /// Sets `initial_prompt`.
-    pub fn initial_prompt(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.initial_prompt = ::std::option::Option::Some(value.into());
+    pub fn initial_prompt(mut self, value: impl Into<String>) -> Self {
+        self.initial_prompt = Some(value.into());
         self
     }
     /// Sets `condition_on_previous_text`.
-    pub fn condition_on_previous_text(
-        mut self,
-        value: impl ::std::convert::Into<bool>,
-    ) -> Self {
-        self.condition_on_previous_text = ::std::option::Option::Some(value.into());
+    pub fn condition_on_previous_text(mut self, value: impl Into<bool>) -> Self {
+        self.condition_on_previous_text = Some(value.into());
         self
     }
     /// Sets `temperature_increment_on_fallback`.
-    pub fn temperature_increment_on_fallback(
-        mut self,
-        value: impl ::std::convert::Into<f64>,
-    ) -> Self {
-        self.temperature_increment_on_fallback = ::std::option::Option::Some(
-            value.into(),
-        );
+    pub fn temperature_increment_on_fallback(mut self, value: impl Into<f64>) -> Self {
+        self.temperature_increment_on_fallback = Some(value.into());
         self
     }
     /// Sets `compression_ratio_threshold`.
-    pub fn compression_ratio_threshold(
-        mut self,
-        value: impl ::std::convert::Into<f64>,
-    ) -> Self {
-        self.compression_ratio_threshold = ::std::option::Option::Some(value.into());
+    pub fn compression_ratio_threshold(mut self, value: impl Into<f64>) -> Self {
+        self.compression_ratio_threshold = Some(value.into());
         self
     }
     /// Sets `logprob_threshold`.
-    pub fn logprob_threshold(mut self, value: impl ::std::convert::Into<f64>) -> Self {
-        self.logprob_threshold = ::std::option::Option::Some(value.into());
+    pub fn logprob_threshold(mut self, value: impl Into<f64>) -> Self {
+        self.logprob_threshold = Some(value.into());
         self
     }
     /// Sets `no_speech_threshold`.
-    pub fn no_speech_threshold(mut self, value: impl ::std::convert::Into<f64>) -> Self {
-        self.no_speech_threshold = ::std::option::Option::Some(value.into());
+    pub fn no_speech_threshold(mut self, value: impl Into<f64>) -> Self {
+        self.no_speech_threshold = Some(value.into());
         self
     }
 }
 impl ::replicate_client::model::ModelInput for Input {
     type Model = Whisper;
-    fn validate(&self) -> ::std::result::Result<(), ::replicate_client::Error> {
-        ::std::result::Result::Ok(())
+    fn validate(&self) -> Result<(), ::replicate_client::Error> {
+        Ok(())
     }
-    fn files_mut(
-        &mut self,
-    ) -> ::std::vec::Vec<(&'static str, &mut ::replicate_client::FileInput)> {
+    fn files_mut(&mut self) -> Vec<(&'static str, &mut ::replicate_client::FileInput)> {
         ::std::iter::empty()
             .chain(::std::iter::once(("audio", &mut self.audio)))
             .collect()
@@ -476,20 +482,18 @@ impl ::replicate_client::model::ModelInput for Input {
 pub struct Output {
     /// Segments
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub segments: ::std::option::Option<
-        ::replicate_client::__private::serde_json::Value,
-    >,
+    pub segments: Option<::replicate_client::__private::serde_json::Value>,
     /// Srt File
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub srt_file: ::std::option::Option<::replicate_client::model::FileOutput>,
+    pub srt_file: Option<::replicate_client::model::FileOutput>,
     /// Txt File
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub txt_file: ::std::option::Option<::replicate_client::model::FileOutput>,
+    pub txt_file: Option<::replicate_client::model::FileOutput>,
     /// Translation
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub translation: ::std::option::Option<::std::string::String>,
+    pub translation: Option<String>,
     /// Transcription
-    pub transcription: ::std::string::String,
+    pub transcription: String,
     /// Detected Language
-    pub detected_language: ::std::string::String,
+    pub detected_language: String,
 }

@@ -11,11 +11,9 @@ impl ::replicate_client::model::Model for HelloWorld {
     const VERSION: &'static str = "5c7d5dc6dd8bf75c1acaa8565735e7986bc5b66206b55cca93cb72c9bf15ccaa";
     type Input = Input;
     type Output = Output;
-    type Chunk = ::std::string::String;
-    fn decode_chunk(
-        data: &str,
-    ) -> ::std::result::Result<Self::Chunk, ::replicate_client::Error> {
-        ::std::result::Result::Ok(::std::string::ToString::to_string(data))
+    type Chunk = String;
+    fn decode_chunk(data: &str) -> Result<Self::Chunk, ::replicate_client::Error> {
+        Ok(ToString::to_string(data))
     }
 }
 /// Input of `replicate/hello-world`.
@@ -29,25 +27,23 @@ impl ::replicate_client::model::Model for HelloWorld {
 #[serde(crate = "::replicate_client::__private::serde")]
 pub struct Input {
     /// The string to greet; the model returns it preceded by 'hello '.
-    pub text: ::std::string::String,
+    pub text: String,
 }
 impl Input {
     /// A value with the required fields; optional ones are left out (the model's
     /// defaults apply) until set.
-    pub fn new(text: impl ::std::convert::Into<::std::string::String>) -> Self {
+    pub fn new(text: impl Into<String>) -> Self {
         Self { text: text.into() }
     }
 }
 impl ::replicate_client::model::ModelInput for Input {
     type Model = HelloWorld;
-    fn validate(&self) -> ::std::result::Result<(), ::replicate_client::Error> {
-        ::std::result::Result::Ok(())
+    fn validate(&self) -> Result<(), ::replicate_client::Error> {
+        Ok(())
     }
-    fn files_mut(
-        &mut self,
-    ) -> ::std::vec::Vec<(&'static str, &mut ::replicate_client::FileInput)> {
-        ::std::vec::Vec::new()
+    fn files_mut(&mut self) -> Vec<(&'static str, &mut ::replicate_client::FileInput)> {
+        Vec::new()
     }
 }
 /// Output of `replicate/hello-world`.
-pub type Output = ::std::string::String;
+pub type Output = String;

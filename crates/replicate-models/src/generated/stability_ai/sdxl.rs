@@ -12,14 +12,8 @@ impl ::replicate_client::model::Model for Sdxl {
     type Input = Input;
     type Output = Output;
     type Chunk = ::replicate_client::model::FileOutput;
-    fn decode_chunk(
-        data: &str,
-    ) -> ::std::result::Result<Self::Chunk, ::replicate_client::Error> {
-        ::std::result::Result::Ok(
-            ::replicate_client::model::FileOutput::from(
-                ::std::string::ToString::to_string(data),
-            ),
-        )
+    fn decode_chunk(data: &str) -> Result<Self::Chunk, ::replicate_client::Error> {
+        Ok(::replicate_client::model::FileOutput::from(ToString::to_string(data)))
     }
 }
 impl ::replicate_client::model::Trainable for Sdxl {
@@ -27,21 +21,38 @@ impl ::replicate_client::model::Trainable for Sdxl {
     type TrainingOutput = TrainingOutput;
 }
 /// The choices of `scheduler`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    ::replicate_client::__private::serde::Serialize,
+    ::replicate_client::__private::serde::Deserialize
+)]
+#[serde(crate = "::replicate_client::__private::serde")]
 pub enum Scheduler {
     /// `DDIM`
+    #[serde(rename = "DDIM")]
     Ddim,
     /// `DPMSolverMultistep`
+    #[serde(rename = "DPMSolverMultistep")]
     DpmSolverMultistep,
     /// `HeunDiscrete`
+    #[serde(rename = "HeunDiscrete")]
     HeunDiscrete,
     /// `KarrasDPM`
+    #[serde(rename = "KarrasDPM")]
     KarrasDpm,
     /// `K_EULER_ANCESTRAL`
+    #[serde(rename = "K_EULER_ANCESTRAL")]
     KEulerAncestral,
     /// `K_EULER`
+    #[serde(rename = "K_EULER")]
     KEuler,
     /// `PNDM`
+    #[serde(rename = "PNDM")]
     Pndm,
 }
 impl Scheduler {
@@ -65,19 +76,19 @@ impl ::std::fmt::Display for Scheduler {
 }
 impl ::std::str::FromStr for Scheduler {
     type Err = ::replicate_client::Error;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
         match value {
-            "DDIM" => ::std::result::Result::Ok(Self::Ddim),
-            "DPMSolverMultistep" => ::std::result::Result::Ok(Self::DpmSolverMultistep),
-            "HeunDiscrete" => ::std::result::Result::Ok(Self::HeunDiscrete),
-            "KarrasDPM" => ::std::result::Result::Ok(Self::KarrasDpm),
-            "K_EULER_ANCESTRAL" => ::std::result::Result::Ok(Self::KEulerAncestral),
-            "K_EULER" => ::std::result::Result::Ok(Self::KEuler),
-            "PNDM" => ::std::result::Result::Ok(Self::Pndm),
+            "DDIM" => Ok(Self::Ddim),
+            "DPMSolverMultistep" => Ok(Self::DpmSolverMultistep),
+            "HeunDiscrete" => Ok(Self::HeunDiscrete),
+            "KarrasDPM" => Ok(Self::KarrasDpm),
+            "K_EULER_ANCESTRAL" => Ok(Self::KEulerAncestral),
+            "K_EULER" => Ok(Self::KEuler),
+            "PNDM" => Ok(Self::Pndm),
             other => {
-                ::std::result::Result::Err(::replicate_client::Error::InvalidInput {
-                    field: ::std::string::ToString::to_string("scheduler"),
-                    message: ::std::format!(
+                Err(::replicate_client::Error::InvalidInput {
+                    field: ToString::to_string("scheduler"),
+                    message: format!(
                         "{other:?} is not one of: {}",
                         "DDIM, DPMSolverMultistep, HeunDiscrete, KarrasDPM, K_EULER_ANCESTRAL, K_EULER, PNDM"
                     ),
@@ -86,32 +97,27 @@ impl ::std::str::FromStr for Scheduler {
         }
     }
 }
-impl ::replicate_client::__private::serde::Serialize for Scheduler {
-    fn serialize<S: ::replicate_client::__private::serde::Serializer>(
-        &self,
-        s: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        s.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::replicate_client::__private::serde::Deserialize<'de> for Scheduler {
-    fn deserialize<D: ::replicate_client::__private::serde::Deserializer<'de>>(
-        d: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        let value = <::std::string::String as ::replicate_client::__private::serde::Deserialize>::deserialize(
-            d,
-        )?;
-        value.parse().map_err(::replicate_client::__private::serde::de::Error::custom)
-    }
-}
 /// The choices of `refine`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    ::replicate_client::__private::serde::Serialize,
+    ::replicate_client::__private::serde::Deserialize
+)]
+#[serde(crate = "::replicate_client::__private::serde")]
 pub enum Refine {
     /// `no_refiner`
+    #[serde(rename = "no_refiner")]
     NoRefiner,
     /// `expert_ensemble_refiner`
+    #[serde(rename = "expert_ensemble_refiner")]
     ExpertEnsembleRefiner,
     /// `base_image_refiner`
+    #[serde(rename = "base_image_refiner")]
     BaseImageRefiner,
 }
 impl Refine {
@@ -131,41 +137,21 @@ impl ::std::fmt::Display for Refine {
 }
 impl ::std::str::FromStr for Refine {
     type Err = ::replicate_client::Error;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
         match value {
-            "no_refiner" => ::std::result::Result::Ok(Self::NoRefiner),
-            "expert_ensemble_refiner" => {
-                ::std::result::Result::Ok(Self::ExpertEnsembleRefiner)
-            }
-            "base_image_refiner" => ::std::result::Result::Ok(Self::BaseImageRefiner),
+            "no_refiner" => Ok(Self::NoRefiner),
+            "expert_ensemble_refiner" => Ok(Self::ExpertEnsembleRefiner),
+            "base_image_refiner" => Ok(Self::BaseImageRefiner),
             other => {
-                ::std::result::Result::Err(::replicate_client::Error::InvalidInput {
-                    field: ::std::string::ToString::to_string("refine"),
-                    message: ::std::format!(
+                Err(::replicate_client::Error::InvalidInput {
+                    field: ToString::to_string("refine"),
+                    message: format!(
                         "{other:?} is not one of: {}",
                         "no_refiner, expert_ensemble_refiner, base_image_refiner"
                     ),
                 })
             }
         }
-    }
-}
-impl ::replicate_client::__private::serde::Serialize for Refine {
-    fn serialize<S: ::replicate_client::__private::serde::Serializer>(
-        &self,
-        s: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        s.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::replicate_client::__private::serde::Deserialize<'de> for Refine {
-    fn deserialize<D: ::replicate_client::__private::serde::Deserializer<'de>>(
-        d: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        let value = <::std::string::String as ::replicate_client::__private::serde::Deserialize>::deserialize(
-            d,
-        )?;
-        value.parse().map_err(::replicate_client::__private::serde::de::Error::custom)
     }
 }
 /// Input of `stability-ai/sdxl`.
@@ -181,218 +167,200 @@ impl<'de> ::replicate_client::__private::serde::Deserialize<'de> for Refine {
 pub struct Input {
     /// Text describing the picture. Default: `"An astronaut riding a rainbow unicorn"`.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub prompt: ::std::option::Option<::std::string::String>,
+    pub prompt: Option<String>,
     /// Things the picture should avoid. Default: `""`.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub negative_prompt: ::std::option::Option<::std::string::String>,
+    pub negative_prompt: Option<String>,
     /// Starting picture for img2img or inpainting.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub image: ::std::option::Option<::replicate_client::FileInput>,
+    pub image: Option<::replicate_client::FileInput>,
     /// Inpainting mask: white regions are repainted, black regions are kept.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub mask: ::std::option::Option<::replicate_client::FileInput>,
+    pub mask: Option<::replicate_client::FileInput>,
     /// Output width in pixels. Default: `1024`.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub width: ::std::option::Option<i64>,
+    pub width: Option<i64>,
     /// Output height in pixels. Default: `1024`.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub height: ::std::option::Option<i64>,
+    pub height: Option<i64>,
     /// How many images to return. Default: `1`.
     ///
     /// Checked before sending: >= 1, <= 4.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub num_outputs: ::std::option::Option<i64>,
+    pub num_outputs: Option<i64>,
     /// Sampling scheduler. Default: `"K_EULER"`.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub scheduler: ::std::option::Option<Scheduler>,
+    pub scheduler: Option<Scheduler>,
     /// How many denoising steps to run. Default: `50`.
     ///
     /// Checked before sending: >= 1, <= 500.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub num_inference_steps: ::std::option::Option<i64>,
+    pub num_inference_steps: Option<i64>,
     /// Strength of classifier-free guidance. Default: `7.5`.
     ///
     /// Checked before sending: >= 1, <= 50.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub guidance_scale: ::std::option::Option<f64>,
+    pub guidance_scale: Option<f64>,
     /// How far img2img/inpainting may depart from the input; 1.0 ignores it entirely. Default: `0.8`.
     ///
     /// Checked before sending: >= 0, <= 1.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub prompt_strength: ::std::option::Option<f64>,
+    pub prompt_strength: Option<f64>,
     /// Fixed random seed; omit for a random one.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub seed: ::std::option::Option<i64>,
+    pub seed: Option<i64>,
     /// Which refiner pass, if any, to run. Default: `"no_refiner"`.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub refine: ::std::option::Option<Refine>,
+    pub refine: Option<Refine>,
     /// Share of the noise handled by the base model when using expert_ensemble_refiner. Default: `0.8`.
     ///
     /// Checked before sending: >= 0, <= 1.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub high_noise_frac: ::std::option::Option<f64>,
+    pub high_noise_frac: Option<f64>,
     /// Step count for base_image_refiner; falls back to num_inference_steps.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub refine_steps: ::std::option::Option<i64>,
+    pub refine_steps: Option<i64>,
     /// Embed an invisible watermark marking the image as generated. Only turn it off if you handle disclosure some other way. Default: `true`.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub apply_watermark: ::std::option::Option<bool>,
+    pub apply_watermark: Option<bool>,
     /// Weight of the LoRA adapter; only matters for fine-tuned versions. Default: `0.6`.
     ///
     /// Checked before sending: >= 0, <= 1.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub lora_scale: ::std::option::Option<f64>,
+    pub lora_scale: Option<f64>,
     /// LoRA weights to load instead of the built-in ones; leave empty for the default.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub replicate_weights: ::std::option::Option<::std::string::String>,
+    pub replicate_weights: Option<String>,
     /// Skip the safety filter on outputs (API only; see Replicate's safety docs). Default: `false`.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub disable_safety_checker: ::std::option::Option<bool>,
+    pub disable_safety_checker: Option<bool>,
 }
 impl Input {
     /// A value with the required fields; optional ones are left out (the model's
     /// defaults apply) until set.
     pub fn new() -> Self {
         Self {
-            prompt: ::std::option::Option::None,
-            negative_prompt: ::std::option::Option::None,
-            image: ::std::option::Option::None,
-            mask: ::std::option::Option::None,
-            width: ::std::option::Option::None,
-            height: ::std::option::Option::None,
-            num_outputs: ::std::option::Option::None,
-            scheduler: ::std::option::Option::None,
-            num_inference_steps: ::std::option::Option::None,
-            guidance_scale: ::std::option::Option::None,
-            prompt_strength: ::std::option::Option::None,
-            seed: ::std::option::Option::None,
-            refine: ::std::option::Option::None,
-            high_noise_frac: ::std::option::Option::None,
-            refine_steps: ::std::option::Option::None,
-            apply_watermark: ::std::option::Option::None,
-            lora_scale: ::std::option::Option::None,
-            replicate_weights: ::std::option::Option::None,
-            disable_safety_checker: ::std::option::Option::None,
+            prompt: None,
+            negative_prompt: None,
+            image: None,
+            mask: None,
+            width: None,
+            height: None,
+            num_outputs: None,
+            scheduler: None,
+            num_inference_steps: None,
+            guidance_scale: None,
+            prompt_strength: None,
+            seed: None,
+            refine: None,
+            high_noise_frac: None,
+            refine_steps: None,
+            apply_watermark: None,
+            lora_scale: None,
+            replicate_weights: None,
+            disable_safety_checker: None,
         }
     }
     /// Sets `prompt`.
-    pub fn prompt(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.prompt = ::std::option::Option::Some(value.into());
+    pub fn prompt(mut self, value: impl Into<String>) -> Self {
+        self.prompt = Some(value.into());
         self
     }
     /// Sets `negative_prompt`.
-    pub fn negative_prompt(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.negative_prompt = ::std::option::Option::Some(value.into());
+    pub fn negative_prompt(mut self, value: impl Into<String>) -> Self {
+        self.negative_prompt = Some(value.into());
         self
     }
     /// Sets `image`.
-    pub fn image(
-        mut self,
-        value: impl ::std::convert::Into<::replicate_client::FileInput>,
-    ) -> Self {
-        self.image = ::std::option::Option::Some(value.into());
+    pub fn image(mut self, value: impl Into<::replicate_client::FileInput>) -> Self {
+        self.image = Some(value.into());
         self
     }
     /// Sets `mask`.
-    pub fn mask(
-        mut self,
-        value: impl ::std::convert::Into<::replicate_client::FileInput>,
-    ) -> Self {
-        self.mask = ::std::option::Option::Some(value.into());
+    pub fn mask(mut self, value: impl Into<::replicate_client::FileInput>) -> Self {
+        self.mask = Some(value.into());
         self
     }
     /// Sets `width`.
-    pub fn width(mut self, value: impl ::std::convert::Into<i64>) -> Self {
-        self.width = ::std::option::Option::Some(value.into());
+    pub fn width(mut self, value: impl Into<i64>) -> Self {
+        self.width = Some(value.into());
         self
     }
     /// Sets `height`.
-    pub fn height(mut self, value: impl ::std::convert::Into<i64>) -> Self {
-        self.height = ::std::option::Option::Some(value.into());
+    pub fn height(mut self, value: impl Into<i64>) -> Self {
+        self.height = Some(value.into());
         self
     }
     /// Sets `num_outputs`.
-    pub fn num_outputs(mut self, value: impl ::std::convert::Into<i64>) -> Self {
-        self.num_outputs = ::std::option::Option::Some(value.into());
+    pub fn num_outputs(mut self, value: impl Into<i64>) -> Self {
+        self.num_outputs = Some(value.into());
         self
     }
     /// Sets `scheduler`.
-    pub fn scheduler(mut self, value: impl ::std::convert::Into<Scheduler>) -> Self {
-        self.scheduler = ::std::option::Option::Some(value.into());
+    pub fn scheduler(mut self, value: impl Into<Scheduler>) -> Self {
+        self.scheduler = Some(value.into());
         self
     }
     /// Sets `num_inference_steps`.
-    pub fn num_inference_steps(mut self, value: impl ::std::convert::Into<i64>) -> Self {
-        self.num_inference_steps = ::std::option::Option::Some(value.into());
+    pub fn num_inference_steps(mut self, value: impl Into<i64>) -> Self {
+        self.num_inference_steps = Some(value.into());
         self
     }
     /// Sets `guidance_scale`.
-    pub fn guidance_scale(mut self, value: impl ::std::convert::Into<f64>) -> Self {
-        self.guidance_scale = ::std::option::Option::Some(value.into());
+    pub fn guidance_scale(mut self, value: impl Into<f64>) -> Self {
+        self.guidance_scale = Some(value.into());
         self
     }
     /// Sets `prompt_strength`.
-    pub fn prompt_strength(mut self, value: impl ::std::convert::Into<f64>) -> Self {
-        self.prompt_strength = ::std::option::Option::Some(value.into());
+    pub fn prompt_strength(mut self, value: impl Into<f64>) -> Self {
+        self.prompt_strength = Some(value.into());
         self
     }
     /// Sets `seed`.
-    pub fn seed(mut self, value: impl ::std::convert::Into<i64>) -> Self {
-        self.seed = ::std::option::Option::Some(value.into());
+    pub fn seed(mut self, value: impl Into<i64>) -> Self {
+        self.seed = Some(value.into());
         self
     }
     /// Sets `refine`.
-    pub fn refine(mut self, value: impl ::std::convert::Into<Refine>) -> Self {
-        self.refine = ::std::option::Option::Some(value.into());
+    pub fn refine(mut self, value: impl Into<Refine>) -> Self {
+        self.refine = Some(value.into());
         self
     }
     /// Sets `high_noise_frac`.
-    pub fn high_noise_frac(mut self, value: impl ::std::convert::Into<f64>) -> Self {
-        self.high_noise_frac = ::std::option::Option::Some(value.into());
+    pub fn high_noise_frac(mut self, value: impl Into<f64>) -> Self {
+        self.high_noise_frac = Some(value.into());
         self
     }
     /// Sets `refine_steps`.
-    pub fn refine_steps(mut self, value: impl ::std::convert::Into<i64>) -> Self {
-        self.refine_steps = ::std::option::Option::Some(value.into());
+    pub fn refine_steps(mut self, value: impl Into<i64>) -> Self {
+        self.refine_steps = Some(value.into());
         self
     }
     /// Sets `apply_watermark`.
-    pub fn apply_watermark(mut self, value: impl ::std::convert::Into<bool>) -> Self {
-        self.apply_watermark = ::std::option::Option::Some(value.into());
+    pub fn apply_watermark(mut self, value: impl Into<bool>) -> Self {
+        self.apply_watermark = Some(value.into());
         self
     }
     /// Sets `lora_scale`.
-    pub fn lora_scale(mut self, value: impl ::std::convert::Into<f64>) -> Self {
-        self.lora_scale = ::std::option::Option::Some(value.into());
+    pub fn lora_scale(mut self, value: impl Into<f64>) -> Self {
+        self.lora_scale = Some(value.into());
         self
     }
     /// Sets `replicate_weights`.
-    pub fn replicate_weights(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.replicate_weights = ::std::option::Option::Some(value.into());
+    pub fn replicate_weights(mut self, value: impl Into<String>) -> Self {
+        self.replicate_weights = Some(value.into());
         self
     }
     /// Sets `disable_safety_checker`.
-    pub fn disable_safety_checker(
-        mut self,
-        value: impl ::std::convert::Into<bool>,
-    ) -> Self {
-        self.disable_safety_checker = ::std::option::Option::Some(value.into());
+    pub fn disable_safety_checker(mut self, value: impl Into<bool>) -> Self {
+        self.disable_safety_checker = Some(value.into());
         self
     }
 }
 impl ::replicate_client::model::ModelInput for Input {
     type Model = Sdxl;
-    fn validate(&self) -> ::std::result::Result<(), ::replicate_client::Error> {
-        if let ::std::option::Option::Some(value) = &self.num_outputs {
+    fn validate(&self) -> Result<(), ::replicate_client::Error> {
+        if let Some(value) = &self.num_outputs {
             ::replicate_client::model::check::minimum(
                 "num_outputs",
                 *value as f64,
@@ -406,7 +374,7 @@ impl ::replicate_client::model::ModelInput for Input {
                 false,
             )?;
         }
-        if let ::std::option::Option::Some(value) = &self.num_inference_steps {
+        if let Some(value) = &self.num_inference_steps {
             ::replicate_client::model::check::minimum(
                 "num_inference_steps",
                 *value as f64,
@@ -420,7 +388,7 @@ impl ::replicate_client::model::ModelInput for Input {
                 false,
             )?;
         }
-        if let ::std::option::Option::Some(value) = &self.guidance_scale {
+        if let Some(value) = &self.guidance_scale {
             ::replicate_client::model::check::minimum(
                 "guidance_scale",
                 *value,
@@ -434,7 +402,7 @@ impl ::replicate_client::model::ModelInput for Input {
                 false,
             )?;
         }
-        if let ::std::option::Option::Some(value) = &self.prompt_strength {
+        if let Some(value) = &self.prompt_strength {
             ::replicate_client::model::check::minimum(
                 "prompt_strength",
                 *value,
@@ -448,7 +416,7 @@ impl ::replicate_client::model::ModelInput for Input {
                 false,
             )?;
         }
-        if let ::std::option::Option::Some(value) = &self.high_noise_frac {
+        if let Some(value) = &self.high_noise_frac {
             ::replicate_client::model::check::minimum(
                 "high_noise_frac",
                 *value,
@@ -462,15 +430,13 @@ impl ::replicate_client::model::ModelInput for Input {
                 false,
             )?;
         }
-        if let ::std::option::Option::Some(value) = &self.lora_scale {
+        if let Some(value) = &self.lora_scale {
             ::replicate_client::model::check::minimum("lora_scale", *value, 0.0, false)?;
             ::replicate_client::model::check::maximum("lora_scale", *value, 1.0, false)?;
         }
-        ::std::result::Result::Ok(())
+        Ok(())
     }
-    fn files_mut(
-        &mut self,
-    ) -> ::std::vec::Vec<(&'static str, &mut ::replicate_client::FileInput)> {
+    fn files_mut(&mut self) -> Vec<(&'static str, &mut ::replicate_client::FileInput)> {
         ::std::iter::empty()
             .chain(self.image.as_mut().map(|f| ("image", f)))
             .chain(self.mask.as_mut().map(|f| ("mask", f)))
@@ -478,13 +444,25 @@ impl ::replicate_client::model::ModelInput for Input {
     }
 }
 /// Output of `stability-ai/sdxl`.
-pub type Output = ::std::vec::Vec<::replicate_client::model::FileOutput>;
+pub type Output = Vec<::replicate_client::model::FileOutput>;
 /// The choices of `lr_scheduler`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    ::replicate_client::__private::serde::Serialize,
+    ::replicate_client::__private::serde::Deserialize
+)]
+#[serde(crate = "::replicate_client::__private::serde")]
 pub enum LrScheduler {
     /// `constant`
+    #[serde(rename = "constant")]
     Constant,
     /// `linear`
+    #[serde(rename = "linear")]
     Linear,
 }
 impl LrScheduler {
@@ -503,47 +481,40 @@ impl ::std::fmt::Display for LrScheduler {
 }
 impl ::std::str::FromStr for LrScheduler {
     type Err = ::replicate_client::Error;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
         match value {
-            "constant" => ::std::result::Result::Ok(Self::Constant),
-            "linear" => ::std::result::Result::Ok(Self::Linear),
+            "constant" => Ok(Self::Constant),
+            "linear" => Ok(Self::Linear),
             other => {
-                ::std::result::Result::Err(::replicate_client::Error::InvalidInput {
-                    field: ::std::string::ToString::to_string("lr_scheduler"),
-                    message: ::std::format!(
-                        "{other:?} is not one of: {}", "constant, linear"
-                    ),
+                Err(::replicate_client::Error::InvalidInput {
+                    field: ToString::to_string("lr_scheduler"),
+                    message: format!("{other:?} is not one of: {}", "constant, linear"),
                 })
             }
         }
     }
 }
-impl ::replicate_client::__private::serde::Serialize for LrScheduler {
-    fn serialize<S: ::replicate_client::__private::serde::Serializer>(
-        &self,
-        s: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        s.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::replicate_client::__private::serde::Deserialize<'de> for LrScheduler {
-    fn deserialize<D: ::replicate_client::__private::serde::Deserializer<'de>>(
-        d: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        let value = <::std::string::String as ::replicate_client::__private::serde::Deserialize>::deserialize(
-            d,
-        )?;
-        value.parse().map_err(::replicate_client::__private::serde::de::Error::custom)
-    }
-}
 /// The choices of `input_images_filetype`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    ::replicate_client::__private::serde::Serialize,
+    ::replicate_client::__private::serde::Deserialize
+)]
+#[serde(crate = "::replicate_client::__private::serde")]
 pub enum InputImagesFiletype {
     /// `zip`
+    #[serde(rename = "zip")]
     Zip,
     /// `tar`
+    #[serde(rename = "tar")]
     Tar,
     /// `infer`
+    #[serde(rename = "infer")]
     Infer,
 }
 impl InputImagesFiletype {
@@ -563,39 +534,18 @@ impl ::std::fmt::Display for InputImagesFiletype {
 }
 impl ::std::str::FromStr for InputImagesFiletype {
     type Err = ::replicate_client::Error;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
         match value {
-            "zip" => ::std::result::Result::Ok(Self::Zip),
-            "tar" => ::std::result::Result::Ok(Self::Tar),
-            "infer" => ::std::result::Result::Ok(Self::Infer),
+            "zip" => Ok(Self::Zip),
+            "tar" => Ok(Self::Tar),
+            "infer" => Ok(Self::Infer),
             other => {
-                ::std::result::Result::Err(::replicate_client::Error::InvalidInput {
-                    field: ::std::string::ToString::to_string("input_images_filetype"),
-                    message: ::std::format!(
-                        "{other:?} is not one of: {}", "zip, tar, infer"
-                    ),
+                Err(::replicate_client::Error::InvalidInput {
+                    field: ToString::to_string("input_images_filetype"),
+                    message: format!("{other:?} is not one of: {}", "zip, tar, infer"),
                 })
             }
         }
-    }
-}
-impl ::replicate_client::__private::serde::Serialize for InputImagesFiletype {
-    fn serialize<S: ::replicate_client::__private::serde::Serializer>(
-        &self,
-        s: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        s.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::replicate_client::__private::serde::Deserialize<'de>
-for InputImagesFiletype {
-    fn deserialize<D: ::replicate_client::__private::serde::Deserializer<'de>>(
-        d: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        let value = <::std::string::String as ::replicate_client::__private::serde::Deserialize>::deserialize(
-            d,
-        )?;
-        value.parse().map_err(::replicate_client::__private::serde::de::Error::custom)
     }
 }
 /// Training input of `stability-ai/sdxl`.
@@ -612,234 +562,212 @@ pub struct TrainingInput {
     pub input_images: ::replicate_client::FileInput,
     /// Seed for a repeatable training run; random when empty.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub seed: ::std::option::Option<i64>,
+    pub seed: Option<i64>,
     /// Side length, in pixels, that images are resized to. Default: `768`.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub resolution: ::std::option::Option<i64>,
+    pub resolution: Option<i64>,
     /// Per-device batch size. Default: `4`.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub train_batch_size: ::std::option::Option<i64>,
+    pub train_batch_size: Option<i64>,
     /// Passes over the training set. Default: `4000`.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub num_train_epochs: ::std::option::Option<i64>,
+    pub num_train_epochs: Option<i64>,
     /// Total optimisation steps; overrides num_train_epochs. Default: `1000`.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub max_train_steps: ::std::option::Option<i64>,
+    pub max_train_steps: Option<i64>,
     /// Train a LoRA; when false, fine-tune all weights. Default: `true`.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub is_lora: ::std::option::Option<bool>,
+    pub is_lora: Option<bool>,
     /// U-Net learning rate; values from 1e-6 to 1e-5 work well. Default: `1e-6`.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub unet_learning_rate: ::std::option::Option<f64>,
+    pub unet_learning_rate: Option<f64>,
     /// Learning-rate scale for the textual-inversion embeddings (advanced). Default: `0.0003`.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub ti_lr: ::std::option::Option<f64>,
+    pub ti_lr: Option<f64>,
     /// Learning-rate scale for the LoRA weights (advanced). Default: `0.0001`.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub lora_lr: ::std::option::Option<f64>,
+    pub lora_lr: Option<f64>,
     /// Rank of the LoRA matrices (advanced). Default: `32`.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub lora_rank: ::std::option::Option<i64>,
+    pub lora_rank: Option<i64>,
     /// Learning-rate schedule. Default: `"constant"`.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub lr_scheduler: ::std::option::Option<LrScheduler>,
+    pub lr_scheduler: Option<LrScheduler>,
     /// Warm-up length for schedules that use one. Default: `100`.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub lr_warmup_steps: ::std::option::Option<i64>,
+    pub lr_warmup_steps: Option<i64>,
     /// Placeholder word the concept is bound to; any rare string works. Default: `"TOK"`.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub token_string: ::std::option::Option<::std::string::String>,
+    pub token_string: Option<String>,
     /// Text put before every automatic caption; it must include token_string. Default: `"a photo of TOK, "`.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub caption_prefix: ::std::option::Option<::std::string::String>,
+    pub caption_prefix: Option<String>,
     /// Describes the important subject so masking can focus training on it, e.g. `photo of a dog`.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub mask_target_prompts: ::std::option::Option<::std::string::String>,
+    pub mask_target_prompts: Option<String>,
     /// Crop around the salient region; when false, crop around detected faces. Default: `true`.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub crop_based_on_salience: ::std::option::Option<bool>,
+    pub crop_based_on_salience: Option<bool>,
     /// Build masks from face detection rather than CLIPSeg; good for portraits. Default: `false`.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub use_face_detection_instead: ::std::option::Option<bool>,
+    pub use_face_detection_instead: Option<bool>,
     /// Softness of the CLIPSeg mask; lower is sharper but less reliable. Try 0.5 to 1.0. Default: `1`.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub clipseg_temperature: ::std::option::Option<f64>,
+    pub clipseg_temperature: Option<f64>,
     /// Log extra detail. Default: `true`.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub verbose: ::std::option::Option<bool>,
+    pub verbose: Option<bool>,
     /// Save a checkpoint every this many steps; the huge default means never. Default: `999999`.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub checkpointing_steps: ::std::option::Option<i64>,
+    pub checkpointing_steps: Option<i64>,
     /// Archive format of input_images; `infer` guesses it from the file extension. Default: `"infer"`.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub input_images_filetype: ::std::option::Option<InputImagesFiletype>,
+    pub input_images_filetype: Option<InputImagesFiletype>,
 }
 impl TrainingInput {
     /// A value with the required fields; optional ones are left out (the model's
     /// defaults apply) until set.
-    pub fn new(
-        input_images: impl ::std::convert::Into<::replicate_client::FileInput>,
-    ) -> Self {
+    pub fn new(input_images: impl Into<::replicate_client::FileInput>) -> Self {
         Self {
             input_images: input_images.into(),
-            seed: ::std::option::Option::None,
-            resolution: ::std::option::Option::None,
-            train_batch_size: ::std::option::Option::None,
-            num_train_epochs: ::std::option::Option::None,
-            max_train_steps: ::std::option::Option::None,
-            is_lora: ::std::option::Option::None,
-            unet_learning_rate: ::std::option::Option::None,
-            ti_lr: ::std::option::Option::None,
-            lora_lr: ::std::option::Option::None,
-            lora_rank: ::std::option::Option::None,
-            lr_scheduler: ::std::option::Option::None,
-            lr_warmup_steps: ::std::option::Option::None,
-            token_string: ::std::option::Option::None,
-            caption_prefix: ::std::option::Option::None,
-            mask_target_prompts: ::std::option::Option::None,
-            crop_based_on_salience: ::std::option::Option::None,
-            use_face_detection_instead: ::std::option::Option::None,
-            clipseg_temperature: ::std::option::Option::None,
-            verbose: ::std::option::Option::None,
-            checkpointing_steps: ::std::option::Option::None,
-            input_images_filetype: ::std::option::Option::None,
+            seed: None,
+            resolution: None,
+            train_batch_size: None,
+            num_train_epochs: None,
+            max_train_steps: None,
+            is_lora: None,
+            unet_learning_rate: None,
+            ti_lr: None,
+            lora_lr: None,
+            lora_rank: None,
+            lr_scheduler: None,
+            lr_warmup_steps: None,
+            token_string: None,
+            caption_prefix: None,
+            mask_target_prompts: None,
+            crop_based_on_salience: None,
+            use_face_detection_instead: None,
+            clipseg_temperature: None,
+            verbose: None,
+            checkpointing_steps: None,
+            input_images_filetype: None,
         }
     }
     /// Sets `seed`.
-    pub fn seed(mut self, value: impl ::std::convert::Into<i64>) -> Self {
-        self.seed = ::std::option::Option::Some(value.into());
+    pub fn seed(mut self, value: impl Into<i64>) -> Self {
+        self.seed = Some(value.into());
         self
     }
     /// Sets `resolution`.
-    pub fn resolution(mut self, value: impl ::std::convert::Into<i64>) -> Self {
-        self.resolution = ::std::option::Option::Some(value.into());
+    pub fn resolution(mut self, value: impl Into<i64>) -> Self {
+        self.resolution = Some(value.into());
         self
     }
     /// Sets `train_batch_size`.
-    pub fn train_batch_size(mut self, value: impl ::std::convert::Into<i64>) -> Self {
-        self.train_batch_size = ::std::option::Option::Some(value.into());
+    pub fn train_batch_size(mut self, value: impl Into<i64>) -> Self {
+        self.train_batch_size = Some(value.into());
         self
     }
     /// Sets `num_train_epochs`.
-    pub fn num_train_epochs(mut self, value: impl ::std::convert::Into<i64>) -> Self {
-        self.num_train_epochs = ::std::option::Option::Some(value.into());
+    pub fn num_train_epochs(mut self, value: impl Into<i64>) -> Self {
+        self.num_train_epochs = Some(value.into());
         self
     }
     /// Sets `max_train_steps`.
-    pub fn max_train_steps(mut self, value: impl ::std::convert::Into<i64>) -> Self {
-        self.max_train_steps = ::std::option::Option::Some(value.into());
+    pub fn max_train_steps(mut self, value: impl Into<i64>) -> Self {
+        self.max_train_steps = Some(value.into());
         self
     }
     /// Sets `is_lora`.
-    pub fn is_lora(mut self, value: impl ::std::convert::Into<bool>) -> Self {
-        self.is_lora = ::std::option::Option::Some(value.into());
+    pub fn is_lora(mut self, value: impl Into<bool>) -> Self {
+        self.is_lora = Some(value.into());
         self
     }
     /// Sets `unet_learning_rate`.
-    pub fn unet_learning_rate(mut self, value: impl ::std::convert::Into<f64>) -> Self {
-        self.unet_learning_rate = ::std::option::Option::Some(value.into());
+    pub fn unet_learning_rate(mut self, value: impl Into<f64>) -> Self {
+        self.unet_learning_rate = Some(value.into());
         self
     }
     /// Sets `ti_lr`.
-    pub fn ti_lr(mut self, value: impl ::std::convert::Into<f64>) -> Self {
-        self.ti_lr = ::std::option::Option::Some(value.into());
+    pub fn ti_lr(mut self, value: impl Into<f64>) -> Self {
+        self.ti_lr = Some(value.into());
         self
     }
     /// Sets `lora_lr`.
-    pub fn lora_lr(mut self, value: impl ::std::convert::Into<f64>) -> Self {
-        self.lora_lr = ::std::option::Option::Some(value.into());
+    pub fn lora_lr(mut self, value: impl Into<f64>) -> Self {
+        self.lora_lr = Some(value.into());
         self
     }
     /// Sets `lora_rank`.
-    pub fn lora_rank(mut self, value: impl ::std::convert::Into<i64>) -> Self {
-        self.lora_rank = ::std::option::Option::Some(value.into());
+    pub fn lora_rank(mut self, value: impl Into<i64>) -> Self {
+        self.lora_rank = Some(value.into());
         self
     }
     /// Sets `lr_scheduler`.
-    pub fn lr_scheduler(
-        mut self,
-        value: impl ::std::convert::Into<LrScheduler>,
-    ) -> Self {
-        self.lr_scheduler = ::std::option::Option::Some(value.into());
+    pub fn lr_scheduler(mut self, value: impl Into<LrScheduler>) -> Self {
+        self.lr_scheduler = Some(value.into());
         self
     }
     /// Sets `lr_warmup_steps`.
-    pub fn lr_warmup_steps(mut self, value: impl ::std::convert::Into<i64>) -> Self {
-        self.lr_warmup_steps = ::std::option::Option::Some(value.into());
+    pub fn lr_warmup_steps(mut self, value: impl Into<i64>) -> Self {
+        self.lr_warmup_steps = Some(value.into());
         self
     }
     /// Sets `token_string`.
-    pub fn token_string(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.token_string = ::std::option::Option::Some(value.into());
+    pub fn token_string(mut self, value: impl Into<String>) -> Self {
+        self.token_string = Some(value.into());
         self
     }
     /// Sets `caption_prefix`.
-    pub fn caption_prefix(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.caption_prefix = ::std::option::Option::Some(value.into());
+    pub fn caption_prefix(mut self, value: impl Into<String>) -> Self {
+        self.caption_prefix = Some(value.into());
         self
     }
     /// Sets `mask_target_prompts`.
-    pub fn mask_target_prompts(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.mask_target_prompts = ::std::option::Option::Some(value.into());
+    pub fn mask_target_prompts(mut self, value: impl Into<String>) -> Self {
+        self.mask_target_prompts = Some(value.into());
         self
     }
     /// Sets `crop_based_on_salience`.
-    pub fn crop_based_on_salience(
-        mut self,
-        value: impl ::std::convert::Into<bool>,
-    ) -> Self {
-        self.crop_based_on_salience = ::std::option::Option::Some(value.into());
+    pub fn crop_based_on_salience(mut self, value: impl Into<bool>) -> Self {
+        self.crop_based_on_salience = Some(value.into());
         self
     }
     /// Sets `use_face_detection_instead`.
-    pub fn use_face_detection_instead(
-        mut self,
-        value: impl ::std::convert::Into<bool>,
-    ) -> Self {
-        self.use_face_detection_instead = ::std::option::Option::Some(value.into());
+    pub fn use_face_detection_instead(mut self, value: impl Into<bool>) -> Self {
+        self.use_face_detection_instead = Some(value.into());
         self
     }
     /// Sets `clipseg_temperature`.
-    pub fn clipseg_temperature(mut self, value: impl ::std::convert::Into<f64>) -> Self {
-        self.clipseg_temperature = ::std::option::Option::Some(value.into());
+    pub fn clipseg_temperature(mut self, value: impl Into<f64>) -> Self {
+        self.clipseg_temperature = Some(value.into());
         self
     }
     /// Sets `verbose`.
-    pub fn verbose(mut self, value: impl ::std::convert::Into<bool>) -> Self {
-        self.verbose = ::std::option::Option::Some(value.into());
+    pub fn verbose(mut self, value: impl Into<bool>) -> Self {
+        self.verbose = Some(value.into());
         self
     }
     /// Sets `checkpointing_steps`.
-    pub fn checkpointing_steps(mut self, value: impl ::std::convert::Into<i64>) -> Self {
-        self.checkpointing_steps = ::std::option::Option::Some(value.into());
+    pub fn checkpointing_steps(mut self, value: impl Into<i64>) -> Self {
+        self.checkpointing_steps = Some(value.into());
         self
     }
     /// Sets `input_images_filetype`.
     pub fn input_images_filetype(
         mut self,
-        value: impl ::std::convert::Into<InputImagesFiletype>,
+        value: impl Into<InputImagesFiletype>,
     ) -> Self {
-        self.input_images_filetype = ::std::option::Option::Some(value.into());
+        self.input_images_filetype = Some(value.into());
         self
     }
 }
 impl ::replicate_client::model::ModelInput for TrainingInput {
     type Model = Sdxl;
-    fn validate(&self) -> ::std::result::Result<(), ::replicate_client::Error> {
-        ::std::result::Result::Ok(())
+    fn validate(&self) -> Result<(), ::replicate_client::Error> {
+        Ok(())
     }
-    fn files_mut(
-        &mut self,
-    ) -> ::std::vec::Vec<(&'static str, &mut ::replicate_client::FileInput)> {
+    fn files_mut(&mut self) -> Vec<(&'static str, &mut ::replicate_client::FileInput)> {
         ::std::iter::empty()
             .chain(::std::iter::once(("input_images", &mut self.input_images)))
             .collect()
