@@ -95,7 +95,7 @@ fn recursion_through_fields_is_fine() {
         .unwrap()
         .contents;
     assert!(
-        types.contains("::std::option::Option<::std::boxed::Box<A>>"),
+        types.contains("Option<Box<A>>"),
         "{types}"
     );
 }
