@@ -94,10 +94,7 @@ fn recursion_through_fields_is_fine() {
         .find(|f| f.path == "types.rs")
         .unwrap()
         .contents;
-    assert!(
-        types.contains("Option<Box<A>>"),
-        "{types}"
-    );
+    assert!(types.contains("Option<Box<A>>"), "{types}");
 }
 
 #[test]

@@ -340,14 +340,8 @@ impl Client {
                 let mut versioned =
                     types::VersionPredictionRequest::new(input.clone(), version.clone());
                 versioned.webhook = options.webhook.clone();
-                versioned.webhook_events_filter = events.as_ref().map(|events| {
-                    events
-                        .iter()
-                        .map(|e| {
-                            types::VersionPredictionRequestWebhookEventsFilterItem::from(e.as_str())
-                        })
-                        .collect()
-                });
+                // One enum for both bodies (the generator defines identical enums once).
+                versioned.webhook_events_filter = events.clone();
                 versioned.stream = stream;
                 send!(self.predictions().create(versioned))
             }

@@ -279,6 +279,27 @@ impl TypeSpace {
             self.defs.insert(hint.to_string(), def);
             return hint.to_string();
         }
+        // An inline string enum identical to one already defined (the same status or
+        // visibility spelled out in several schemas) is generated once; its own name stays, as
+        // an alias, so no name callers use disappears.
+        let def = match def {
+            TypeDef::StringEnum {
+                doc,
+                variants,
+                open_variant,
+            } => match self.same_enum(&variants, open_variant) {
+                Some(existing) => TypeDef::Alias {
+                    doc: Some(format!("The same values as [`{existing}`].")).or(doc),
+                    ty: Ty::Named(existing),
+                },
+                None => TypeDef::StringEnum {
+                    doc,
+                    variants,
+                    open_variant,
+                },
+            },
+            other => other,
+        };
         let reserved = |space: &TypeSpace, n: &str| {
             space.defs.contains_key(n) || space.components.values().any(|c| c == n)
         };
@@ -290,6 +311,24 @@ impl TypeSpace {
         }
         self.defs.insert(name.clone(), def);
         name
+    }
+
+    /// The name of an inline string enum already defined with exactly these variants.
+    fn same_enum(&self, variants: &[(String, String)], open: &'static str) -> Option<String> {
+        let components: Vec<&String> = self.components.values().collect();
+        self.defs.iter().find_map(|(name, def)| match def {
+            TypeDef::StringEnum {
+                variants: v,
+                open_variant,
+                ..
+            } if v.as_slice() == variants
+                && *open_variant == open
+                && !components.contains(&name) =>
+            {
+                Some(name.clone())
+            }
+            _ => None,
+        })
     }
 
     /// The Rust type of `schema`; `hint` names any type it needs to define.

@@ -32,68 +32,8 @@ impl AccountGetResponse {
         }
     }
 }
-/// Whether the account is a user or an organization.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum AccountGetResponseType {
-    /// `organization`
-    Organization,
-    /// `user`
-    User,
-    /// A value this client does not know yet (sent by a newer server).
-    Unknown(String),
-}
-impl AccountGetResponseType {
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Organization => "organization",
-            Self::User => "user",
-            Self::Unknown(value) => value.as_str(),
-        }
-    }
-}
-impl From<&str> for AccountGetResponseType {
-    fn from(value: &str) -> Self {
-        match value {
-            "organization" => Self::Organization,
-            "user" => Self::User,
-            other => Self::Unknown(ToString::to_string(other)),
-        }
-    }
-}
-impl From<String> for AccountGetResponseType {
-    fn from(value: String) -> Self {
-        Self::from(value.as_str())
-    }
-}
-impl ::std::str::FromStr for AccountGetResponseType {
-    type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        Ok(Self::from(value))
-    }
-}
-impl ::std::fmt::Display for AccountGetResponseType {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for AccountGetResponseType {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for AccountGetResponseType {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <String as ::serde::Deserialize>::deserialize(deserializer)?;
-        Ok(Self::from(value))
-    }
-}
+/// The same values as [`DeploymentResponseCurrentReleaseCreatedByType`].
+pub type AccountGetResponseType = DeploymentResponseCurrentReleaseCreatedByType;
 /// The `schemas_collection_list_item` schema of the API.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct CollectionListItem {
@@ -616,68 +556,8 @@ impl ModelsCreateRequest {
         }
     }
 }
-/// `public` lets anyone view and run the model; `private` restricts it to the owner and its organization members.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum ModelsCreateRequestVisibility {
-    /// `public`
-    Public,
-    /// `private`
-    Private,
-    /// A value this client does not know yet (sent by a newer server).
-    Unknown(String),
-}
-impl ModelsCreateRequestVisibility {
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Public => "public",
-            Self::Private => "private",
-            Self::Unknown(value) => value.as_str(),
-        }
-    }
-}
-impl From<&str> for ModelsCreateRequestVisibility {
-    fn from(value: &str) -> Self {
-        match value {
-            "public" => Self::Public,
-            "private" => Self::Private,
-            other => Self::Unknown(ToString::to_string(other)),
-        }
-    }
-}
-impl From<String> for ModelsCreateRequestVisibility {
-    fn from(value: String) -> Self {
-        Self::from(value.as_str())
-    }
-}
-impl ::std::str::FromStr for ModelsCreateRequestVisibility {
-    type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        Ok(Self::from(value))
-    }
-}
-impl ::std::fmt::Display for ModelsCreateRequestVisibility {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for ModelsCreateRequestVisibility {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for ModelsCreateRequestVisibility {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <String as ::serde::Deserialize>::deserialize(deserializer)?;
-        Ok(Self::from(value))
-    }
-}
+/// The same values as [`ModelResponseVisibility`].
+pub type ModelsCreateRequestVisibility = ModelResponseVisibility;
 /// The parameter of `GET /models`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
@@ -864,68 +744,8 @@ pub struct ModelsSearchResponseResultsItem {
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     pub visibility: Option<ModelsSearchResponseResultsItemVisibility>,
 }
-/// Whether anyone can see the model (`public`) or only its owner (`private`).
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum ModelsSearchResponseResultsItemVisibility {
-    /// `public`
-    Public,
-    /// `private`
-    Private,
-    /// A value this client does not know yet (sent by a newer server).
-    Unknown(String),
-}
-impl ModelsSearchResponseResultsItemVisibility {
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Public => "public",
-            Self::Private => "private",
-            Self::Unknown(value) => value.as_str(),
-        }
-    }
-}
-impl From<&str> for ModelsSearchResponseResultsItemVisibility {
-    fn from(value: &str) -> Self {
-        match value {
-            "public" => Self::Public,
-            "private" => Self::Private,
-            other => Self::Unknown(ToString::to_string(other)),
-        }
-    }
-}
-impl From<String> for ModelsSearchResponseResultsItemVisibility {
-    fn from(value: String) -> Self {
-        Self::from(value.as_str())
-    }
-}
-impl ::std::str::FromStr for ModelsSearchResponseResultsItemVisibility {
-    type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        Ok(Self::from(value))
-    }
-}
-impl ::std::fmt::Display for ModelsSearchResponseResultsItemVisibility {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for ModelsSearchResponseResultsItemVisibility {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for ModelsSearchResponseResultsItemVisibility {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <String as ::serde::Deserialize>::deserialize(deserializer)?;
-        Ok(Self::from(value))
-    }
-}
+/// The same values as [`ModelResponseVisibility`].
+pub type ModelsSearchResponseResultsItemVisibility = ModelResponseVisibility;
 /// The request body of `PATCH /models/{model_owner}/{model_name}`.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ModelsUpdateRequest {
@@ -1612,76 +1432,8 @@ impl TrainingRequest {
         }
     }
 }
-/// An item of `webhook_events_filter`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum TrainingRequestWebhookEventsFilterItem {
-    /// `start`
-    Start,
-    /// `output`
-    Output,
-    /// `logs`
-    Logs,
-    /// `completed`
-    Completed,
-    /// A value this client does not know yet (sent by a newer server).
-    Unknown(String),
-}
-impl TrainingRequestWebhookEventsFilterItem {
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Start => "start",
-            Self::Output => "output",
-            Self::Logs => "logs",
-            Self::Completed => "completed",
-            Self::Unknown(value) => value.as_str(),
-        }
-    }
-}
-impl From<&str> for TrainingRequestWebhookEventsFilterItem {
-    fn from(value: &str) -> Self {
-        match value {
-            "start" => Self::Start,
-            "output" => Self::Output,
-            "logs" => Self::Logs,
-            "completed" => Self::Completed,
-            other => Self::Unknown(ToString::to_string(other)),
-        }
-    }
-}
-impl From<String> for TrainingRequestWebhookEventsFilterItem {
-    fn from(value: String) -> Self {
-        Self::from(value.as_str())
-    }
-}
-impl ::std::str::FromStr for TrainingRequestWebhookEventsFilterItem {
-    type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        Ok(Self::from(value))
-    }
-}
-impl ::std::fmt::Display for TrainingRequestWebhookEventsFilterItem {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for TrainingRequestWebhookEventsFilterItem {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for TrainingRequestWebhookEventsFilterItem {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <String as ::serde::Deserialize>::deserialize(deserializer)?;
-        Ok(Self::from(value))
-    }
-}
+/// The same values as [`PredictionRequestWebhookEventsFilterItem`].
+pub type TrainingRequestWebhookEventsFilterItem = PredictionRequestWebhookEventsFilterItem;
 /// The `schemas_training_response` schema of the API.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct TrainingResponse {
@@ -1748,146 +1500,10 @@ pub struct TrainingResponseOutput {
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     pub weights: Option<String>,
 }
-/// Where the training came from: the website or the API.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum TrainingResponseSource {
-    /// `web`
-    Web,
-    /// `api`
-    Api,
-    /// A value this client does not know yet (sent by a newer server).
-    Unknown(String),
-}
-impl TrainingResponseSource {
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Web => "web",
-            Self::Api => "api",
-            Self::Unknown(value) => value.as_str(),
-        }
-    }
-}
-impl From<&str> for TrainingResponseSource {
-    fn from(value: &str) -> Self {
-        match value {
-            "web" => Self::Web,
-            "api" => Self::Api,
-            other => Self::Unknown(ToString::to_string(other)),
-        }
-    }
-}
-impl From<String> for TrainingResponseSource {
-    fn from(value: String) -> Self {
-        Self::from(value.as_str())
-    }
-}
-impl ::std::str::FromStr for TrainingResponseSource {
-    type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        Ok(Self::from(value))
-    }
-}
-impl ::std::fmt::Display for TrainingResponseSource {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for TrainingResponseSource {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for TrainingResponseSource {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <String as ::serde::Deserialize>::deserialize(deserializer)?;
-        Ok(Self::from(value))
-    }
-}
-/// Lifecycle state. `canceled` covers both user cancellation and a deadline hit while running; `aborted` means it was stopped before it ever started, e.g. a deadline passed while queued.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum TrainingResponseStatus {
-    /// `starting`
-    Starting,
-    /// `processing`
-    Processing,
-    /// `succeeded`
-    Succeeded,
-    /// `failed`
-    Failed,
-    /// `canceled`
-    Canceled,
-    /// `aborted`
-    Aborted,
-    /// A value this client does not know yet (sent by a newer server).
-    Unknown(String),
-}
-impl TrainingResponseStatus {
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Starting => "starting",
-            Self::Processing => "processing",
-            Self::Succeeded => "succeeded",
-            Self::Failed => "failed",
-            Self::Canceled => "canceled",
-            Self::Aborted => "aborted",
-            Self::Unknown(value) => value.as_str(),
-        }
-    }
-}
-impl From<&str> for TrainingResponseStatus {
-    fn from(value: &str) -> Self {
-        match value {
-            "starting" => Self::Starting,
-            "processing" => Self::Processing,
-            "succeeded" => Self::Succeeded,
-            "failed" => Self::Failed,
-            "canceled" => Self::Canceled,
-            "aborted" => Self::Aborted,
-            other => Self::Unknown(ToString::to_string(other)),
-        }
-    }
-}
-impl From<String> for TrainingResponseStatus {
-    fn from(value: String) -> Self {
-        Self::from(value.as_str())
-    }
-}
-impl ::std::str::FromStr for TrainingResponseStatus {
-    type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        Ok(Self::from(value))
-    }
-}
-impl ::std::fmt::Display for TrainingResponseStatus {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for TrainingResponseStatus {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for TrainingResponseStatus {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <String as ::serde::Deserialize>::deserialize(deserializer)?;
-        Ok(Self::from(value))
-    }
-}
+/// The same values as [`PredictionResponseSource`].
+pub type TrainingResponseSource = PredictionResponseSource;
+/// The same values as [`PredictionResponseStatus`].
+pub type TrainingResponseStatus = PredictionResponseStatus;
 /// Convenience links for this training.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct TrainingResponseUrls {
@@ -1945,76 +1561,8 @@ impl VersionPredictionRequest {
         }
     }
 }
-/// An item of `webhook_events_filter`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum VersionPredictionRequestWebhookEventsFilterItem {
-    /// `start`
-    Start,
-    /// `output`
-    Output,
-    /// `logs`
-    Logs,
-    /// `completed`
-    Completed,
-    /// A value this client does not know yet (sent by a newer server).
-    Unknown(String),
-}
-impl VersionPredictionRequestWebhookEventsFilterItem {
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Start => "start",
-            Self::Output => "output",
-            Self::Logs => "logs",
-            Self::Completed => "completed",
-            Self::Unknown(value) => value.as_str(),
-        }
-    }
-}
-impl From<&str> for VersionPredictionRequestWebhookEventsFilterItem {
-    fn from(value: &str) -> Self {
-        match value {
-            "start" => Self::Start,
-            "output" => Self::Output,
-            "logs" => Self::Logs,
-            "completed" => Self::Completed,
-            other => Self::Unknown(ToString::to_string(other)),
-        }
-    }
-}
-impl From<String> for VersionPredictionRequestWebhookEventsFilterItem {
-    fn from(value: String) -> Self {
-        Self::from(value.as_str())
-    }
-}
-impl ::std::str::FromStr for VersionPredictionRequestWebhookEventsFilterItem {
-    type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        Ok(Self::from(value))
-    }
-}
-impl ::std::fmt::Display for VersionPredictionRequestWebhookEventsFilterItem {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for VersionPredictionRequestWebhookEventsFilterItem {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for VersionPredictionRequestWebhookEventsFilterItem {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <String as ::serde::Deserialize>::deserialize(deserializer)?;
-        Ok(Self::from(value))
-    }
-}
+/// The same values as [`PredictionRequestWebhookEventsFilterItem`].
+pub type VersionPredictionRequestWebhookEventsFilterItem = PredictionRequestWebhookEventsFilterItem;
 /// The `schemas_version_response` schema of the API.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct VersionResponse {
