@@ -217,6 +217,52 @@ pub mod check {
         }
     }
 
+    /// One end of a range.
+    #[derive(Debug, Clone, Copy, PartialEq)]
+    pub enum Bound<T> {
+        /// No bound at this end.
+        None,
+        /// The value may equal it.
+        Inclusive(T),
+        /// The value must stay strictly inside it.
+        Exclusive(T),
+    }
+
+    /// `value` within `min` and `max`, compared in its own type (integers as integers).
+    pub fn range<T: PartialOrd + std::fmt::Display + Copy>(
+        field: &str,
+        value: T,
+        min: Bound<T>,
+        max: Bound<T>,
+    ) -> Result<(), Error> {
+        match min {
+            Bound::Inclusive(m) if value < m => {
+                return Err(fail(
+                    field,
+                    format!("{value} is below the minimum: it must be at least {m}"),
+                ))
+            }
+            Bound::Exclusive(m) if value <= m => {
+                return Err(fail(
+                    field,
+                    format!("{value} is below the minimum: it must be greater than {m}"),
+                ))
+            }
+            _ => {}
+        }
+        match max {
+            Bound::Inclusive(m) if value > m => Err(fail(
+                field,
+                format!("{value} is above the maximum: it must be at most {m}"),
+            )),
+            Bound::Exclusive(m) if value >= m => Err(fail(
+                field,
+                format!("{value} is above the maximum: it must be less than {m}"),
+            )),
+            _ => Ok(()),
+        }
+    }
+
     /// `value >= min` (or `>` when exclusive).
     pub fn minimum(field: &str, value: f64, min: f64, exclusive: bool) -> Result<(), Error> {
         let ok = if exclusive { value > min } else { value >= min };
@@ -570,6 +616,21 @@ mod tests {
         assert!(check::length("name", "ñañaña", Some(1), Some(6)).is_ok());
         assert!(check::pattern("code", "AB12", "^[A-Z]+[0-9]+$").is_ok());
         assert!(check::pattern("code", "12AB", "^[A-Z]+[0-9]+$").is_err());
+    }
+
+    #[test]
+    fn ranges_compare_in_the_values_own_type() {
+        use check::{range, Bound};
+        assert!(range("steps", 50, Bound::Inclusive(1), Bound::Inclusive(50)).is_ok());
+        let e = range("steps", 51, Bound::Inclusive(1), Bound::Inclusive(50)).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "invalid input `steps`: 51 is above the maximum: it must be at most 50"
+        );
+        assert!(range("g", 0.0, Bound::Exclusive(0.0), Bound::None).is_err());
+        // Beyond 2^53 an f64 comparison would call these equal.
+        let big = 9_007_199_254_740_993_i64;
+        assert!(range("seed", big, Bound::None, Bound::Inclusive(big - 1)).is_err());
     }
 
     #[test]

@@ -1522,20 +1522,38 @@ fn check_tokens(f: &MField) -> Option<TokenStream> {
     let fname = ident(&f.rust);
     let mut body = Vec::new();
     match f.ty.inner() {
-        MTy::I64 | MTy::F64 => {
-            let as_f64 = if *f.ty.inner() == MTy::I64 {
-                quote! { *value as f64 }
-            } else {
-                quote! { *value }
+        MTy::I64 | MTy::F64 if b.minimum.is_some() || b.maximum.is_some() => {
+            // One call per field; integers are compared as integers (no f64 rounding past
+            // 2^53), a fractional bound on an integer becoming the nearest integer inside it.
+            let integer = *f.ty.inner() == MTy::I64;
+            let bound = |b: Option<(f64, bool)>, lower: bool| -> TokenStream {
+                let check = quote! { ::replicate_client::model::check::Bound };
+                match b {
+                    None => quote! { #check::None },
+                    Some((v, exclusive)) if integer => {
+                        let fractional = v.fract() != 0.0;
+                        let n = if lower { v.ceil() } else { v.floor() };
+                        let n = proc_macro2::Literal::i64_unsuffixed(n as i64);
+                        if exclusive && !fractional {
+                            quote! { #check::Exclusive(#n) }
+                        } else {
+                            quote! { #check::Inclusive(#n) }
+                        }
+                    }
+                    Some((v, exclusive)) => {
+                        let n = proc_macro2::Literal::f64_unsuffixed(v);
+                        if exclusive {
+                            quote! { #check::Exclusive(#n) }
+                        } else {
+                            quote! { #check::Inclusive(#n) }
+                        }
+                    }
+                }
             };
-            if let Some((min, ex)) = b.minimum {
-                let min = proc_macro2::Literal::f64_unsuffixed(min);
-                body.push(quote! { ::replicate_client::model::check::minimum(#wire, #as_f64, #min, #ex)?; });
-            }
-            if let Some((max, ex)) = b.maximum {
-                let max = proc_macro2::Literal::f64_unsuffixed(max);
-                body.push(quote! { ::replicate_client::model::check::maximum(#wire, #as_f64, #max, #ex)?; });
-            }
+            let (min, max) = (bound(b.minimum, true), bound(b.maximum, false));
+            body.push(
+                quote! { ::replicate_client::model::check::range(#wire, *value, #min, #max)?; },
+            );
         }
         MTy::String | MTy::Secret => {
             // The check reads the value through its type, so a `Secret` is never shown.

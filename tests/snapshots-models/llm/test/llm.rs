@@ -64,11 +64,11 @@ impl ::replicate_client::model::ModelInput for Input {
     type Model = Llm;
     fn validate(&self) -> Result<(), ::replicate_client::Error> {
         if let Some(value) = &self.max_tokens {
-            ::replicate_client::model::check::minimum(
+            ::replicate_client::model::check::range(
                 "max_tokens",
-                *value as f64,
-                1.0,
-                false,
+                *value,
+                ::replicate_client::model::check::Bound::Inclusive(1),
+                ::replicate_client::model::check::Bound::None,
             )?;
         }
         Ok(())
@@ -116,11 +116,11 @@ impl ::replicate_client::model::ModelInput for TrainingInput {
     type Model = Llm;
     fn validate(&self) -> Result<(), ::replicate_client::Error> {
         if let Some(value) = &self.epochs {
-            ::replicate_client::model::check::minimum(
+            ::replicate_client::model::check::range(
                 "epochs",
-                *value as f64,
-                1.0,
-                false,
+                *value,
+                ::replicate_client::model::check::Bound::Inclusive(1),
+                ::replicate_client::model::check::Bound::None,
             )?;
         }
         Ok(())

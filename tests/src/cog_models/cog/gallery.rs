@@ -57,17 +57,11 @@ impl ::replicate_client::model::ModelInput for Input {
     type Model = Gallery;
     fn validate(&self) -> Result<(), ::replicate_client::Error> {
         if let Some(value) = &self.count {
-            ::replicate_client::model::check::minimum(
+            ::replicate_client::model::check::range(
                 "count",
-                *value as f64,
-                1.0,
-                false,
-            )?;
-            ::replicate_client::model::check::maximum(
-                "count",
-                *value as f64,
-                5.0,
-                false,
+                *value,
+                ::replicate_client::model::check::Bound::Inclusive(1),
+                ::replicate_client::model::check::Bound::Inclusive(5),
             )?;
         }
         Ok(())

@@ -381,22 +381,20 @@ impl ::replicate_client::model::ModelInput for Input {
     type Model = Kitchen;
     fn validate(&self) -> Result<(), ::replicate_client::Error> {
         if let Some(value) = &self.steps {
-            ::replicate_client::model::check::minimum(
+            ::replicate_client::model::check::range(
                 "steps",
-                *value as f64,
-                1.0,
-                false,
-            )?;
-            ::replicate_client::model::check::maximum(
-                "steps",
-                *value as f64,
-                50.0,
-                false,
+                *value,
+                ::replicate_client::model::check::Bound::Inclusive(1),
+                ::replicate_client::model::check::Bound::Inclusive(50),
             )?;
         }
         if let Some(value) = &self.guidance {
-            ::replicate_client::model::check::minimum("guidance", *value, 0.0, false)?;
-            ::replicate_client::model::check::maximum("guidance", *value, 10.0, false)?;
+            ::replicate_client::model::check::range(
+                "guidance",
+                *value,
+                ::replicate_client::model::check::Bound::Inclusive(0.0),
+                ::replicate_client::model::check::Bound::Inclusive(10.0),
+            )?;
         }
         if let Some(value) = &self.name {
             ::replicate_client::model::check::length("name", value, Some(2), Some(8))?;

@@ -93,36 +93,28 @@ impl ::replicate_client::model::ModelInput for Input {
     type Model = Llm;
     fn validate(&self) -> Result<(), ::replicate_client::Error> {
         if let Some(value) = &self.max_tokens {
-            ::replicate_client::model::check::minimum(
+            ::replicate_client::model::check::range(
                 "max_tokens",
-                *value as f64,
-                1.0,
-                false,
-            )?;
-            ::replicate_client::model::check::maximum(
-                "max_tokens",
-                *value as f64,
-                64.0,
-                false,
+                *value,
+                ::replicate_client::model::check::Bound::Inclusive(1),
+                ::replicate_client::model::check::Bound::Inclusive(64),
             )?;
         }
         if let Some(value) = &self.temperature {
-            ::replicate_client::model::check::minimum(
+            ::replicate_client::model::check::range(
                 "temperature",
                 *value,
-                0.01,
-                false,
-            )?;
-            ::replicate_client::model::check::maximum(
-                "temperature",
-                *value,
-                5.0,
-                false,
+                ::replicate_client::model::check::Bound::Inclusive(0.01),
+                ::replicate_client::model::check::Bound::Inclusive(5.0),
             )?;
         }
         if let Some(value) = &self.delay {
-            ::replicate_client::model::check::minimum("delay", *value, 0.0, false)?;
-            ::replicate_client::model::check::maximum("delay", *value, 2.0, false)?;
+            ::replicate_client::model::check::range(
+                "delay",
+                *value,
+                ::replicate_client::model::check::Bound::Inclusive(0.0),
+                ::replicate_client::model::check::Bound::Inclusive(2.0),
+            )?;
         }
         Ok(())
     }

@@ -111,17 +111,11 @@ impl ::replicate_client::model::ModelInput for Input {
     type Model = Media;
     fn validate(&self) -> Result<(), ::replicate_client::Error> {
         if let Some(value) = &self.frames {
-            ::replicate_client::model::check::minimum(
+            ::replicate_client::model::check::range(
                 "frames",
-                *value as f64,
-                1.0,
-                false,
-            )?;
-            ::replicate_client::model::check::maximum(
-                "frames",
-                *value as f64,
-                4.0,
-                false,
+                *value,
+                ::replicate_client::model::check::Bound::Inclusive(1),
+                ::replicate_client::model::check::Bound::Inclusive(4),
             )?;
         }
         Ok(())

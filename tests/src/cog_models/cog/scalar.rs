@@ -78,17 +78,11 @@ impl ::replicate_client::model::ModelInput for Input {
     type Model = Scalar;
     fn validate(&self) -> Result<(), ::replicate_client::Error> {
         if let Some(value) = &self.times {
-            ::replicate_client::model::check::minimum(
+            ::replicate_client::model::check::range(
                 "times",
-                *value as f64,
-                0.0,
-                false,
-            )?;
-            ::replicate_client::model::check::maximum(
-                "times",
-                *value as f64,
-                10.0,
-                false,
+                *value,
+                ::replicate_client::model::check::Bound::Inclusive(0),
+                ::replicate_client::model::check::Bound::Inclusive(10),
             )?;
         }
         Ok(())

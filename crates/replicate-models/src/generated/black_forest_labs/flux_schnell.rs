@@ -329,45 +329,27 @@ impl ::replicate_client::model::ModelInput for Input {
     type Model = FluxSchnell;
     fn validate(&self) -> Result<(), ::replicate_client::Error> {
         if let Some(value) = &self.num_outputs {
-            ::replicate_client::model::check::minimum(
+            ::replicate_client::model::check::range(
                 "num_outputs",
-                *value as f64,
-                1.0,
-                false,
-            )?;
-            ::replicate_client::model::check::maximum(
-                "num_outputs",
-                *value as f64,
-                4.0,
-                false,
+                *value,
+                ::replicate_client::model::check::Bound::Inclusive(1),
+                ::replicate_client::model::check::Bound::Inclusive(4),
             )?;
         }
         if let Some(value) = &self.num_inference_steps {
-            ::replicate_client::model::check::minimum(
+            ::replicate_client::model::check::range(
                 "num_inference_steps",
-                *value as f64,
-                1.0,
-                false,
-            )?;
-            ::replicate_client::model::check::maximum(
-                "num_inference_steps",
-                *value as f64,
-                4.0,
-                false,
+                *value,
+                ::replicate_client::model::check::Bound::Inclusive(1),
+                ::replicate_client::model::check::Bound::Inclusive(4),
             )?;
         }
         if let Some(value) = &self.output_quality {
-            ::replicate_client::model::check::minimum(
+            ::replicate_client::model::check::range(
                 "output_quality",
-                *value as f64,
-                0.0,
-                false,
-            )?;
-            ::replicate_client::model::check::maximum(
-                "output_quality",
-                *value as f64,
-                100.0,
-                false,
+                *value,
+                ::replicate_client::model::check::Bound::Inclusive(0),
+                ::replicate_client::model::check::Bound::Inclusive(100),
             )?;
         }
         Ok(())

@@ -357,19 +357,19 @@ impl ::replicate_client::model::ModelInput for Input {
     type Model = Musicgen;
     fn validate(&self) -> Result<(), ::replicate_client::Error> {
         if let Some(value) = &self.continuation_start {
-            ::replicate_client::model::check::minimum(
+            ::replicate_client::model::check::range(
                 "continuation_start",
-                *value as f64,
-                0.0,
-                false,
+                *value,
+                ::replicate_client::model::check::Bound::Inclusive(0),
+                ::replicate_client::model::check::Bound::None,
             )?;
         }
         if let Some(value) = &self.continuation_end {
-            ::replicate_client::model::check::minimum(
+            ::replicate_client::model::check::range(
                 "continuation_end",
-                *value as f64,
-                0.0,
-                false,
+                *value,
+                ::replicate_client::model::check::Bound::Inclusive(0),
+                ::replicate_client::model::check::Bound::None,
             )?;
         }
         Ok(())

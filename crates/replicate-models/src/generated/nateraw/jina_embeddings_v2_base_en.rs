@@ -87,17 +87,11 @@ impl ::replicate_client::model::ModelInput for Input {
     type Model = JinaEmbeddingsV2BaseEn;
     fn validate(&self) -> Result<(), ::replicate_client::Error> {
         if let Some(value) = &self.batch_size {
-            ::replicate_client::model::check::minimum(
+            ::replicate_client::model::check::range(
                 "batch_size",
-                *value as f64,
-                1.0,
-                false,
-            )?;
-            ::replicate_client::model::check::maximum(
-                "batch_size",
-                *value as f64,
-                32.0,
-                false,
+                *value,
+                ::replicate_client::model::check::Bound::Inclusive(1),
+                ::replicate_client::model::check::Bound::Inclusive(32),
             )?;
         }
         Ok(())

@@ -62,8 +62,12 @@ impl ::replicate_client::model::ModelInput for Input {
     type Model = RealEsrgan;
     fn validate(&self) -> Result<(), ::replicate_client::Error> {
         if let Some(value) = &self.scale {
-            ::replicate_client::model::check::minimum("scale", *value, 0.0, false)?;
-            ::replicate_client::model::check::maximum("scale", *value, 10.0, false)?;
+            ::replicate_client::model::check::range(
+                "scale",
+                *value,
+                ::replicate_client::model::check::Bound::Inclusive(0.0),
+                ::replicate_client::model::check::Bound::Inclusive(10.0),
+            )?;
         }
         Ok(())
     }

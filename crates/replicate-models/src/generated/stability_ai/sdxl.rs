@@ -361,78 +361,52 @@ impl ::replicate_client::model::ModelInput for Input {
     type Model = Sdxl;
     fn validate(&self) -> Result<(), ::replicate_client::Error> {
         if let Some(value) = &self.num_outputs {
-            ::replicate_client::model::check::minimum(
+            ::replicate_client::model::check::range(
                 "num_outputs",
-                *value as f64,
-                1.0,
-                false,
-            )?;
-            ::replicate_client::model::check::maximum(
-                "num_outputs",
-                *value as f64,
-                4.0,
-                false,
+                *value,
+                ::replicate_client::model::check::Bound::Inclusive(1),
+                ::replicate_client::model::check::Bound::Inclusive(4),
             )?;
         }
         if let Some(value) = &self.num_inference_steps {
-            ::replicate_client::model::check::minimum(
+            ::replicate_client::model::check::range(
                 "num_inference_steps",
-                *value as f64,
-                1.0,
-                false,
-            )?;
-            ::replicate_client::model::check::maximum(
-                "num_inference_steps",
-                *value as f64,
-                500.0,
-                false,
+                *value,
+                ::replicate_client::model::check::Bound::Inclusive(1),
+                ::replicate_client::model::check::Bound::Inclusive(500),
             )?;
         }
         if let Some(value) = &self.guidance_scale {
-            ::replicate_client::model::check::minimum(
+            ::replicate_client::model::check::range(
                 "guidance_scale",
                 *value,
-                1.0,
-                false,
-            )?;
-            ::replicate_client::model::check::maximum(
-                "guidance_scale",
-                *value,
-                50.0,
-                false,
+                ::replicate_client::model::check::Bound::Inclusive(1.0),
+                ::replicate_client::model::check::Bound::Inclusive(50.0),
             )?;
         }
         if let Some(value) = &self.prompt_strength {
-            ::replicate_client::model::check::minimum(
+            ::replicate_client::model::check::range(
                 "prompt_strength",
                 *value,
-                0.0,
-                false,
-            )?;
-            ::replicate_client::model::check::maximum(
-                "prompt_strength",
-                *value,
-                1.0,
-                false,
+                ::replicate_client::model::check::Bound::Inclusive(0.0),
+                ::replicate_client::model::check::Bound::Inclusive(1.0),
             )?;
         }
         if let Some(value) = &self.high_noise_frac {
-            ::replicate_client::model::check::minimum(
+            ::replicate_client::model::check::range(
                 "high_noise_frac",
                 *value,
-                0.0,
-                false,
-            )?;
-            ::replicate_client::model::check::maximum(
-                "high_noise_frac",
-                *value,
-                1.0,
-                false,
+                ::replicate_client::model::check::Bound::Inclusive(0.0),
+                ::replicate_client::model::check::Bound::Inclusive(1.0),
             )?;
         }
         if let Some(value) = &self.lora_scale {
-            ::replicate_client::model::check::minimum("lora_scale", *value, 0.0, false)?;
-            ::replicate_client::model::check::maximum("lora_scale", *value, 1.0, false)?;
+            ::replicate_client::model::check::range(
+                "lora_scale",
+                *value,
+                ::replicate_client::model::check::Bound::Inclusive(0.0),
+                ::replicate_client::model::check::Bound::Inclusive(1.0),
+            )?;
         }
         Ok(())
     }
