@@ -64,15 +64,8 @@ pub fn predictor_names() -> Vec<String> {
     names
 }
 
-/// For a missing tool: panics in CI (`CI` set), otherwise prints `skipped: <reason>`.
-/// Call it and `return` from the test.
-pub fn skip(reason: &str) {
-    assert!(
-        std::env::var_os("CI").is_none(),
-        "{reason} (in CI `cargo xtask test` must provision it)"
-    );
-    println!("skipped: {reason}");
-}
+/// The suite-wide rule for a missing tool (see [`crate::skip`]).
+pub use crate::skip;
 
 /// The names of predictors whose committed `openapi_schema.json` differs from what Cog 0.16.12
 /// generates now (the same generation as `cargo xtask cog-schemas`: `tests/cog/schema.py` run

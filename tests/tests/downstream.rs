@@ -6,10 +6,10 @@
 //! - a fresh crate typing two real schemas from `../shared/cog-schemas/extra/`;
 //! - `cargo replicate add`, `check`, `update` (refusing a breaking change) and `generate`.
 
-use replicate_e2e::cog::skip;
 use replicate_e2e::downstream::{
     build_path, cargo, cargo_replicate, client_path, expect_success, target_dir,
 };
+use replicate_e2e::skip;
 use replicate_e2e::{shared_dir, workspace_root};
 use replicate_fake::FakeReplicate;
 use serde_json::json;

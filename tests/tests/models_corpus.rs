@@ -3,50 +3,16 @@
 //! built from the schema's required fields and defaults passes `validate` and serialises back
 //! to exactly that JSON.
 
-use replicate_codegen::models::{parse_model_file, ModelSource};
+use replicate_codegen::models::ModelSource;
 use replicate_codegen::GeneratedFile;
 use replicate_e2e::{member_options, shared_dir, workspace_root};
 use serde_json::{Map, Value};
-use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
-fn schema_files(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for entry in fs::read_dir(&d).unwrap().filter_map(Result::ok) {
-            let p = entry.path();
-            if p.is_dir() {
-                stack.push(p);
-            } else if p.extension().is_some_and(|e| e == "json") {
-                out.push(p);
-            }
-        }
-    }
-    out.sort();
-    out
-}
-
+/// Every schema below `dir`, read the way the build-script route reads a folder.
 fn load(dir: &Path) -> Vec<ModelSource> {
-    schema_files(dir)
-        .iter()
-        .map(|p| {
-            let stem = p.file_stem().unwrap().to_string_lossy().into_owned();
-            let mut parts = stem.split("__");
-            let owner_name = (
-                parts.next().unwrap_or("x").to_string(),
-                parts.next().unwrap_or("y").to_string(),
-            );
-            let label = p.strip_prefix(dir).unwrap().display().to_string();
-            parse_model_file(
-                &fs::read_to_string(p).unwrap(),
-                &label,
-                Some((&owner_name.0, &owner_name.1)),
-            )
-            .unwrap_or_else(|e| panic!("{e}"))
-        })
-        .collect()
+    replicate_build::sources::load_sources(dir, dir).unwrap_or_else(|e| panic!("{e}"))
 }
 
 /// A value of the schema's type for a required field, or its default; `None` when the
@@ -232,7 +198,7 @@ fn numbers_as_f64(v: &Value) -> Value {
 #[test]
 fn every_real_cog_schema_compiles_through_the_build_script_route() {
     let Some(shared) = shared_dir() else {
-        replicate_e2e::cog::skip("../shared/cog-schemas is not beside the checkout");
+        replicate_e2e::skip("../shared/cog-schemas is not beside the checkout");
         return;
     };
     let dir = shared.join("cog-schemas");
