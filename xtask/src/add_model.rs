@@ -6,12 +6,11 @@
 
 use std::path::{Path, PathBuf};
 
-/// The lock file, relative to the workspace root.
-pub const LOCK_FILE: &str = "spec/models.lock";
+use crate::paths::MODELS_LOCK as LOCK_FILE;
 
 fn dirs(root: &Path) -> (PathBuf, PathBuf) {
     (
-        root.join(crate::generate::MODELS_SPEC_DIR),
+        root.join(crate::paths::MODELS_SPEC_DIR),
         root.join(LOCK_FILE),
     )
 }

@@ -8,7 +8,7 @@ use std::process::Command;
 
 /// Runs `cargo run --release -p replicate-bench -- ARGS` from the workspace root.
 pub fn run(args: &[String]) -> Result<(), String> {
-    let root = crate::generate::workspace_root();
+    let root = crate::paths::workspace_root();
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     println!(
         "xtask bench: cargo run --release -p replicate-bench -- {}",

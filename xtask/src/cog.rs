@@ -118,7 +118,7 @@ pub fn generate_schema(root: &Path, dir: &Path) -> Result<String, String> {
 /// `cargo xtask cog-schemas [--check]`: provisions the venvs, then writes (or checks) every
 /// predictor's `openapi_schema.json`.
 pub fn schemas(check: bool) -> Result<(), String> {
-    let root = crate::generate::workspace_root();
+    let root = crate::paths::workspace_root();
     provision(&root)?;
     let mut stale = Vec::new();
     for dir in predictors(&root)? {

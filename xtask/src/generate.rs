@@ -1,36 +1,14 @@
 //! `cargo xtask generate`: write (or check) the generated code.
 
+use crate::files::{files_below, relative_path, short_diff, write_files};
+use crate::paths::{
+    workspace_root, CLIENT_GENERATED_DIR, CLIENT_SPEC, COG_MODELS_GENERATED_DIR,
+    COG_PREDICTORS_DIR, GENERATED_DIRS, MODELS_GENERATED_DIR, MODELS_SPEC_DIR, RUNTIME_CRATE_DIR,
+};
 use replicate_codegen::{GeneratedFile, Options};
 use std::fs;
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 use std::time::Instant;
-
-/// The workspace root (the parent of `xtask/`).
-pub fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .map(Path::to_path_buf)
-        .unwrap_or_default()
-}
-
-/// Where each generated module set goes, relative to the workspace root.
-pub const CLIENT_GENERATED_DIR: &str = "crates/replicate-client/src/generated";
-/// Generated typed models.
-pub const MODELS_GENERATED_DIR: &str = "crates/replicate-models/src/generated";
-/// The model schemas the models crate is generated from.
-pub const MODELS_SPEC_DIR: &str = "spec/models";
-/// Typed models of our own Cog test predictors (`tests/cog/<name>/openapi_schema.json`).
-pub const COG_MODELS_GENERATED_DIR: &str = "tests/src/cog_models";
-/// Our Cog test predictors.
-pub const COG_PREDICTORS_DIR: &str = "tests/cog";
-/// Every directory whose files `generate` owns (files there that it does not produce are stale).
-pub const GENERATED_DIRS: &[&str] = &[
-    CLIENT_GENERATED_DIR,
-    MODELS_GENERATED_DIR,
-    COG_MODELS_GENERATED_DIR,
-];
-/// The spec the client is generated from.
-pub const CLIENT_SPEC: &str = "spec/openapi.json";
 
 /// A planned file write.
 pub struct Planned {
@@ -128,27 +106,6 @@ pub fn plan(root: &Path) -> Result<(Vec<Planned>, Summary), String> {
     ))
 }
 
-/// Every file below `dir`, recursively.
-fn files_below(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for entry in fs::read_dir(&d)
-            .into_iter()
-            .flatten()
-            .filter_map(Result::ok)
-        {
-            let p = entry.path();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                out.push(p);
-            }
-        }
-    }
-    out
-}
-
 /// Counts for the closing line.
 pub struct Summary {
     pub operations: usize,
@@ -176,8 +133,8 @@ pub fn stale(root: &Path, planned: &[Planned]) -> Vec<(PathBuf, Option<String>)>
     out
 }
 
-/// `cargo xtask generate [--check]` for the workspace.
-pub fn workspace(check: bool) -> Result<(), String> {
+/// `cargo xtask generate [--check] [--changelog]` for the workspace.
+pub fn workspace(check: bool, changelog: bool) -> Result<(), String> {
     let start = Instant::now();
     let root = workspace_root();
     let (planned, summary) = plan(&root)?;
@@ -224,8 +181,6 @@ pub fn workspace(check: bool) -> Result<(), String> {
             stale_files.len()
         ));
     }
-    // The spec the current code was generated from, for the CHANGELOG section below.
-    let previous_spec_hash = crate::diff::recorded_spec_hash(&root);
     let mut written = 0;
     for p in &planned {
         if stale_files.iter().any(|(s, _)| *s == p.path) {
@@ -254,34 +209,10 @@ pub fn workspace(check: bool) -> Result<(), String> {
         planned.len() - written,
         start.elapsed()
     );
-    if written > 0 {
-        // Never fails: a CHANGELOG problem is printed, not returned.
-        crate::diff::changelog_after_generate(&root, previous_spec_hash.as_deref());
+    if changelog {
+        crate::changelog::run(&root)?;
     }
     Ok(())
-}
-
-/// A unified diff of at most `max_lines` lines.
-pub fn short_diff(current: &str, expected: &str, max_lines: usize) -> String {
-    let diff = similar::TextDiff::from_lines(current, expected);
-    let text = diff
-        .unified_diff()
-        .context_radius(2)
-        .header("committed", "generated")
-        .to_string();
-    let lines: Vec<&str> = text.lines().collect();
-    let mut out: String = lines
-        .iter()
-        .take(max_lines)
-        .map(|l| format!("    {l}\n"))
-        .collect();
-    if lines.len() > max_lines {
-        out.push_str(&format!(
-            "    ... {} more diff lines\n",
-            lines.len() - max_lines
-        ));
-    }
-    out
 }
 
 /// `cargo xtask generate --spec FILE --out DIR`: a standalone crate from any spec.
@@ -291,7 +222,7 @@ pub fn standalone(spec: &Path, out: &Path, name: &str, check: bool) -> Result<()
         fs::read_to_string(spec).map_err(|e| format!("cannot read {}: {e}", spec.display()))?;
     fs::create_dir_all(out).map_err(|e| format!("cannot create {}: {e}", out.display()))?;
     let out_abs = fs::canonicalize(out).map_err(|e| format!("{}: {e}", out.display()))?;
-    let runtime = workspace_root().join("crates/replicate-client");
+    let runtime = workspace_root().join(RUNTIME_CRATE_DIR);
     let runtime_rel = relative_path(&out_abs, &runtime);
     let label = spec
         .file_name()
@@ -326,53 +257,6 @@ pub fn standalone(spec: &Path, out: &Path, name: &str, check: bool) -> Result<()
     Ok(())
 }
 
-/// Writes generated files below `out`, skipping those already identical; with `check`, writes
-/// nothing and returns the stale ones instead. Returns (files written, stale files).
-pub fn write_files(
-    out: &Path,
-    files: &[GeneratedFile],
-    check: bool,
-) -> Result<(usize, Vec<String>), String> {
-    let mut written = 0;
-    let mut stale = Vec::new();
-    for f in files {
-        let path = out.join(&f.path);
-        if fs::read_to_string(&path).ok().as_deref() == Some(f.contents.as_str()) {
-            continue;
-        }
-        if check {
-            stale.push(f.path.clone());
-            continue;
-        }
-        if let Some(parent) = path.parent() {
-            fs::create_dir_all(parent)
-                .map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
-        }
-        fs::write(&path, &f.contents)
-            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-        written += 1;
-    }
-    Ok((written, stale))
-}
-
-/// `to` relative to `from` (both absolute), or `to` itself when there is no common root.
-pub fn relative_path(from: &Path, to: &Path) -> String {
-    let to = fs::canonicalize(to).unwrap_or_else(|_| to.to_path_buf());
-    let from: Vec<Component> = from.components().collect();
-    let to_c: Vec<Component> = to.components().collect();
-    let common = from.iter().zip(&to_c).take_while(|(a, b)| a == b).count();
-    if common == 0 {
-        return to.display().to_string();
-    }
-    let mut parts: Vec<String> = vec!["..".to_string(); from.len() - common];
-    parts.extend(
-        to_c[common..]
-            .iter()
-            .map(|c| c.as_os_str().to_string_lossy().into_owned()),
-    );
-    parts.join("/")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -395,11 +279,60 @@ mod tests {
         );
     }
 
+    /// The generated code records the spec's hash and the generator's version, so
+    /// `generate --check` notices a spec that changed without regeneration, even by one byte.
     #[test]
-    fn relative_paths() {
-        assert_eq!(
-            relative_path(Path::new("/a/b/c"), Path::new("/a/x")),
-            "../../x"
+    fn check_detects_a_spec_changed_without_regeneration() {
+        let root = workspace_root();
+        let tmp = std::env::temp_dir().join(format!("xtask-check-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&tmp);
+        let copy = |rel: &str| {
+            let to = tmp.join(rel);
+            fs::create_dir_all(to.parent().unwrap()).unwrap();
+            fs::copy(root.join(rel), &to).unwrap();
+        };
+        copy(CLIENT_SPEC);
+        for f in ["mod.rs", "operations.rs", "types.rs"] {
+            copy(&format!("{CLIENT_GENERATED_DIR}/{f}"));
+        }
+        // Only the client's files: `plan` also covers generated models, not copied here.
+        let client_dir = tmp.join(CLIENT_GENERATED_DIR);
+        let names = |root: &Path| -> Vec<String> {
+            let (planned, _) = plan(root).unwrap();
+            stale(root, &planned)
+                .into_iter()
+                .filter(|(p, _)| p.starts_with(&client_dir))
+                .map(|(p, _)| p.file_name().unwrap().to_string_lossy().into_owned())
+                .collect()
+        };
+        assert!(names(&tmp).is_empty(), "the copy starts fresh");
+        let mod_rs = fs::read_to_string(tmp.join(CLIENT_GENERATED_DIR).join("mod.rs")).unwrap();
+        let spec = fs::read_to_string(tmp.join(CLIENT_SPEC)).unwrap();
+        assert!(mod_rs.contains(&replicate_codegen::spec_hash(&spec)));
+        assert!(mod_rs.contains("pub const GENERATOR_VERSION"));
+
+        // A change with no effect on the code still makes mod.rs stale (its SPEC_SHA256).
+        fs::write(tmp.join(CLIENT_SPEC), format!("{spec}\n")).unwrap();
+        assert_eq!(names(&tmp), vec!["mod.rs".to_string()]);
+
+        // A real change (one more operation) makes the code stale too.
+        let mut value: serde_json::Value = serde_json::from_str(&spec).unwrap();
+        value["paths"]["/extra-for-test"] = serde_json::json!({"get": {
+            "operationId": "extra.get", "responses": {"204": {"description": "ok"}}}});
+        fs::write(
+            tmp.join(CLIENT_SPEC),
+            serde_json::to_string_pretty(&value).unwrap(),
+        )
+        .unwrap();
+        let stale_names = names(&tmp);
+        assert!(
+            stale_names.contains(&"mod.rs".to_string()),
+            "{stale_names:?}"
         );
+        assert!(
+            stale_names.contains(&"operations.rs".to_string()),
+            "{stale_names:?}"
+        );
+        let _ = fs::remove_dir_all(tmp);
     }
 }

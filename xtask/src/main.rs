@@ -3,6 +3,7 @@
 //! - `generate` writes the generated code from `spec/` (or checks it is fresh with `--check`;
 //!   or writes a standalone crate from any spec with `--spec FILE --out DIR`).
 //! - `fetch-spec` downloads the live OpenAPI description (and prints what changed).
+//! - `changelog` writes the CHANGELOG section for what changed in `spec/openapi.json`.
 //! - `diff-spec OLD [NEW]` prints the semantic diff of two specs, breaking vs compatible.
 //! - `test` provisions the test tools and runs the whole test suite.
 //! - `cog-schemas` regenerates the Cog test predictors' schema fixtures (or checks them).
@@ -12,11 +13,14 @@
 
 mod add_model;
 mod bench;
+mod changelog;
 mod cog;
 mod diff;
 mod fetch;
+mod files;
 mod generate;
 mod models;
+mod paths;
 mod test_cmd;
 
 use clap::{Parser, Subcommand};
@@ -49,7 +53,13 @@ enum Command {
         /// Crate name of the standalone crate.
         #[arg(long, default_value = "replicate-generated")]
         name: String,
+        /// Also write the CHANGELOG section for the spec's changes (see `changelog`).
+        #[arg(long, conflicts_with_all = ["check", "spec"])]
+        changelog: bool,
     },
+    /// Write the CHANGELOG.md section describing what changed in spec/openapi.json since the
+    /// last commit, for callers of the generated client.
+    Changelog,
     /// Generate a standalone crate of typed models from every schema file in a folder.
     Models {
         /// Folder of model files (version objects, corpus files or bare `openapi_schema`s).
@@ -123,10 +133,14 @@ fn main() -> ExitCode {
             spec: Some(spec),
             out: Some(out),
             name,
+            ..
         } => generate::standalone(&spec, &out, &name, check),
-        Command::Generate { check, .. } => generate::workspace(check),
+        Command::Generate {
+            check, changelog, ..
+        } => generate::workspace(check, changelog),
+        Command::Changelog => changelog::run(&paths::workspace_root()),
         Command::Models { schemas, out, name } => models::standalone(&schemas, &out, &name),
-        Command::AddModel { relock: true, .. } => add_model::relock(&generate::workspace_root()),
+        Command::AddModel { relock: true, .. } => add_model::relock(&paths::workspace_root()),
         Command::AddModel {
             model: Some(model),
             base_url,
@@ -136,14 +150,14 @@ fn main() -> ExitCode {
                 .or_else(|| std::env::var("REPLICATE_BASE_URL").ok())
                 .unwrap_or_else(|| "https://api.replicate.com/v1".into());
             match std::env::var("REPLICATE_API_TOKEN") {
-                Ok(token) => add_model::run(&generate::workspace_root(), &model, &base, &token),
+                Ok(token) => add_model::run(&paths::workspace_root(), &model, &base, &token),
                 Err(_) => Err("REPLICATE_API_TOKEN is not set".into()),
             }
         }
         Command::AddModel { .. } => Err("give a model (`owner/name[:version]`) or --relock".into()),
         Command::FetchSpec { url, out } => fetch::run(
             &url,
-            &out.unwrap_or_else(|| generate::workspace_root().join("spec/openapi.json")),
+            &out.unwrap_or_else(|| paths::workspace_root().join("spec/openapi.json")),
         ),
         Command::DiffSpec {
             old,
@@ -152,7 +166,7 @@ fn main() -> ExitCode {
             fail_on_breaking,
         } => diff::run(
             &old,
-            &new.unwrap_or_else(|| generate::workspace_root().join(generate::CLIENT_SPEC)),
+            &new.unwrap_or_else(|| paths::workspace_root().join(paths::CLIENT_SPEC)),
             json,
             fail_on_breaking,
         ),

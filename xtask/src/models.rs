@@ -16,10 +16,10 @@ pub fn standalone(schemas: &Path, out: &Path, name: &str) -> Result<(), String> 
     let sources = load_sources(schemas, schemas)?;
     fs::create_dir_all(out).map_err(|e| format!("cannot create {}: {e}", out.display()))?;
     let out_abs = fs::canonicalize(out).map_err(|e| format!("{}: {e}", out.display()))?;
-    let runtime = crate::generate::workspace_root().join("crates/replicate-client");
+    let runtime = crate::paths::workspace_root().join(crate::paths::RUNTIME_CRATE_DIR);
     let options = replicate_codegen::StandaloneOptions {
         crate_name: name.to_string(),
-        runtime_dep: replicate_codegen::path_dependency(&crate::generate::relative_path(
+        runtime_dep: replicate_codegen::path_dependency(&crate::files::relative_path(
             &out_abs, &runtime,
         )),
         spec_label: schemas.display().to_string(),
@@ -31,7 +31,7 @@ pub fn standalone(schemas: &Path, out: &Path, name: &str) -> Result<(), String> 
     for w in &generated.warnings {
         eprintln!("warning: {w}");
     }
-    let (written, _) = crate::generate::write_files(out, &generated.files, false)?;
+    let (written, _) = crate::files::write_files(out, &generated.files, false)?;
     println!(
         "models: {} models ({} typed fallbacks) into {}; {} files written, {} already fresh ({:.0?})",
         generated.models,

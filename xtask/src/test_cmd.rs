@@ -70,7 +70,7 @@ fn provision(root: &Path) -> Result<(), String> {
 /// snapshot and contract checks), echoing its output, and ends with
 /// `summary: N passed, M failed`.
 pub fn run(extra: &[String]) -> Result<(), String> {
-    let root = crate::generate::workspace_root();
+    let root = crate::paths::workspace_root();
     let started = std::time::Instant::now();
     println!("xtask test [1/3]: Prism for the contract tests");
     provision(&root)?;
