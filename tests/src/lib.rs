@@ -6,10 +6,13 @@ pub mod downstream;
 #[allow(missing_docs)]
 pub mod cog_models;
 
+use replicate_client::{Client, ClientBuilder, RetryPolicy};
 use replicate_codegen::{GeneratedFile, StandaloneOptions};
+use replicate_fake::FakeReplicate;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::time::Duration;
 
 /// For a missing tool or `../shared`: panics in CI (`CI` set), otherwise prints
 /// `skipped: <reason>`. Call it and `return` from the test.
@@ -19,6 +22,26 @@ pub fn skip(reason: &str) {
         "{reason} (in CI it must be there: `cargo xtask test` provisions the tools, and ../shared is beside the checkout)"
     );
     println!("skipped: {reason}");
+}
+
+/// A client builder for the fake server: a test token, its base URL, and retries that back off
+/// for milliseconds, not seconds (the behaviour under test is the same, only faster).
+pub fn client_builder(server: &FakeReplicate) -> ClientBuilder {
+    Client::builder()
+        .token("r8_test")
+        .base_url(server.base_url())
+        .retry_policy(RetryPolicy {
+            initial_backoff: Duration::from_millis(5),
+            max_backoff: Duration::from_millis(50),
+            ..RetryPolicy::default()
+        })
+}
+
+/// [`client_builder`], built.
+pub fn client(server: &FakeReplicate) -> Client {
+    client_builder(server)
+        .build()
+        .expect("a client with a valid token builds")
 }
 
 /// The workspace root.

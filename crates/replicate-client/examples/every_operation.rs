@@ -7,7 +7,7 @@
 //!     cargo run -p replicate-client --example every_operation
 //! ```
 //!
-//! The contract test (`tests/tests/contract_prism.rs`) runs the same calls against Prism, which
+//! The contract test (`tests/tests/it/contract_prism.rs`) runs the same calls against Prism, which
 //! validates every request against Replicate's published OpenAPI description.
 
 use replicate_client::runtime::{CancelAfter, FilePart, Prefer};

@@ -7,29 +7,21 @@
 
 use futures::{StreamExt, TryStreamExt};
 use replicate_client::{
-    types, Client, CreateOptions, Error, ModelRef, RetryPolicy, StreamEvent, StreamOptions,
-    WaitOptions,
+    types, Client, CreateOptions, Error, ModelRef, StreamEvent, StreamOptions, WaitOptions,
 };
 use replicate_fake::{Canned, FakeReplicate};
-use serde_json::json;
-use std::path::Path;
-use std::time::{Duration, Instant};
 
+/// The shared fake-server client, with a request timeout so a fault cannot hang a test.
 fn builder(server: &FakeReplicate) -> replicate_client::ClientBuilder {
-    Client::builder()
-        .token("r8_test")
-        .base_url(server.base_url())
-        .timeout(Duration::from_secs(5))
-        .retry_policy(RetryPolicy {
-            initial_backoff: Duration::from_millis(5),
-            max_backoff: Duration::from_millis(50),
-            ..RetryPolicy::default()
-        })
+    replicate_e2e::client_builder(server).timeout(Duration::from_secs(5))
 }
 
 fn client(server: &FakeReplicate) -> Client {
     builder(server).build().unwrap()
 }
+use serde_json::json;
+use std::path::Path;
+use std::time::{Duration, Instant};
 
 /// Fails the test instead of hanging it.
 async fn within<T>(limit: Duration, what: &str, f: impl std::future::Future<Output = T>) -> T {

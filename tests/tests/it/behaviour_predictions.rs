@@ -6,25 +6,13 @@ use futures::{StreamExt, TryStreamExt};
 use replicate_client::runtime::{CancelAfter, Prefer};
 use replicate_client::types::{self, PredictionResponseStatus as Status};
 use replicate_client::{
-    operations::PredictionsCreateResponse, Client, CreateOptions, Error, ModelRef, RetryPolicy,
-    WaitOptions,
+    operations::PredictionsCreateResponse, CreateOptions, Error, ModelRef, WaitOptions,
 };
+use replicate_e2e::client;
 use replicate_fake::FakeReplicate;
 use serde_json::json;
 use std::collections::BTreeSet;
 use std::time::Duration;
-
-fn client(server: &FakeReplicate) -> Client {
-    Client::builder()
-        .token("r8_test")
-        .base_url(server.base_url())
-        .retry_policy(RetryPolicy {
-            initial_backoff: Duration::from_millis(5),
-            ..RetryPolicy::default()
-        })
-        .build()
-        .unwrap()
-}
 
 fn fast_wait() -> WaitOptions {
     WaitOptions {

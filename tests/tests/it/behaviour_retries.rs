@@ -3,20 +3,15 @@
 
 use replicate_client::{types, Client, Error, RetryPolicy};
 use replicate_fake::FakeReplicate;
-use std::time::{Duration, Instant};
 
+/// The shared fake-server client, with a request timeout so a fault cannot hang a test.
 fn client(server: &FakeReplicate) -> Client {
-    Client::builder()
-        .token("r8_test")
-        .base_url(server.base_url())
-        .retry_policy(RetryPolicy {
-            initial_backoff: Duration::from_millis(10),
-            ..RetryPolicy::default()
-        })
+    replicate_e2e::client_builder(server)
         .timeout(Duration::from_secs(5))
         .build()
         .unwrap()
 }
+use std::time::{Duration, Instant};
 
 fn create_body() -> types::VersionPredictionRequest {
     let mut input = serde_json::Map::new();

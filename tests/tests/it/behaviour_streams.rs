@@ -6,18 +6,11 @@ use replicate_client::{
     text_chunks, Client, CreateOptions, Error, FileInput, FileStrategy, ModelRef, StreamEvent,
     StreamOptions, WebhookHeaders, WebhookVerifier,
 };
+use replicate_e2e::client;
 use replicate_fake::FakeReplicate;
 use serde_json::json;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-
-fn client(server: &FakeReplicate) -> Client {
-    Client::builder()
-        .token("r8_test")
-        .base_url(server.base_url())
-        .build()
-        .unwrap()
-}
 
 fn quick() -> StreamOptions {
     StreamOptions {

@@ -7,7 +7,7 @@
 //!   the text of some diffs and a per-pair summary in `tests/snapshots-diff/`;
 //! - bad input gives a clear error naming the file and a non-zero exit.
 //!
-//! To accept new snapshot output: `UPDATE_SNAPSHOTS=1 cargo test -p replicate-e2e --test diff`.
+//! To accept new snapshot output: `UPDATE_SNAPSHOTS=1 cargo test -p replicate-e2e --test it -- diff::`.
 
 use replicate_codegen::diff::{diff, Change, ChangeKind, Severity, SpecDiff};
 use replicate_codegen::load;
@@ -247,7 +247,7 @@ fn real_history_diffs_and_pins_findings() {
     let mut summary = String::from(
         "# Semantic diff of each consecutive pair of ../shared/replicate-openapi snapshots\n\
          # (history in time order, then latest.json). Regenerate with\n\
-         # UPDATE_SNAPSHOTS=1 cargo test -p replicate-e2e --test diff\n",
+         # UPDATE_SNAPSHOTS=1 cargo test -p replicate-e2e --test it -- diff::\n",
     );
     let (mut breaking, mut compatible) = (0, 0);
     let mut kinds: BTreeMap<ChangeKind, usize> = BTreeMap::new();
@@ -488,7 +488,7 @@ fn real_history_diffs_and_pins_findings() {
     }
     assert!(
         mismatches.is_empty(),
-        "diff snapshots differ: {mismatches:?}\nreview, then run UPDATE_SNAPSHOTS=1 cargo test -p replicate-e2e --test diff"
+        "diff snapshots differ: {mismatches:?}\nreview, then run UPDATE_SNAPSHOTS=1 cargo test -p replicate-e2e --test it -- diff::"
     );
 }
 

@@ -5,7 +5,7 @@
 //! Prism is installed by `cargo xtask test` into `.cache/prism`. Without it this test prints
 //! that it was skipped (and fails in CI, where it must run).
 
-#[path = "../../crates/replicate-client/examples/every_operation.rs"]
+#[path = "../../../crates/replicate-client/examples/every_operation.rs"]
 #[allow(dead_code)]
 mod every_operation;
 

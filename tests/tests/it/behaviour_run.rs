@@ -3,18 +3,11 @@
 
 use replicate_client::runtime::{CancelAfter, Prefer};
 use replicate_client::{Client, Error, RunOptions, WebhookEvent};
+use replicate_e2e::client;
 use replicate_fake::{FakeReplicate, Script};
 use serde_json::json;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-
-fn client(server: &FakeReplicate) -> Client {
-    Client::builder()
-        .token("r8_test")
-        .base_url(server.base_url())
-        .build()
-        .unwrap()
-}
 
 fn fast() -> RunOptions {
     RunOptions::new().poll_intervals(Duration::from_millis(5), Duration::from_millis(20))

@@ -4,26 +4,14 @@
 
 use futures::TryStreamExt;
 use replicate_client::model::{training_output, Model};
-use replicate_client::{Client, Error, RetryPolicy};
+use replicate_client::Error;
+use replicate_e2e::client;
 use replicate_fake::FakeReplicate;
 use replicate_models::black_forest_labs::flux_schnell::{self, AspectRatio, Megapixels};
 use replicate_models::meta::meta_llama_3_70b_instruct as llama;
 use replicate_models::replicate::hello_world;
 use replicate_models::stability_ai::sdxl;
 use replicate_models::{FluxSchnell, HelloWorld, Sdxl};
-use std::time::Duration;
-
-fn client(server: &FakeReplicate) -> Client {
-    Client::builder()
-        .token("r8_test")
-        .base_url(server.base_url())
-        .retry_policy(RetryPolicy {
-            initial_backoff: Duration::from_millis(5),
-            ..RetryPolicy::default()
-        })
-        .build()
-        .unwrap()
-}
 
 #[tokio::test]
 async fn run_sends_the_typed_input_to_the_pinned_version() {
