@@ -72,15 +72,23 @@ pub fn shared_specs() -> Option<Vec<PathBuf>> {
     Some(specs)
 }
 
-/// Options for a crate that is a member of the check workspace.
+/// Options for a generated API crate that is a member of the check workspace (it depends on
+/// `replicate-runtime`).
 pub fn member_options(name: &str, label: &str) -> StandaloneOptions {
+    options_with_dep(name, label, "crates/replicate-runtime")
+}
+
+/// Options for a typed-models crate that is a member of the check workspace (it depends on
+/// `replicate-client`).
+pub fn model_member_options(name: &str, label: &str) -> StandaloneOptions {
+    options_with_dep(name, label, "crates/replicate-client")
+}
+
+fn options_with_dep(name: &str, label: &str, dep_dir: &str) -> StandaloneOptions {
     StandaloneOptions {
         crate_name: name.to_string(),
         runtime_dep: replicate_codegen::path_dependency(
-            &workspace_root()
-                .join("crates/replicate-client")
-                .display()
-                .to_string(),
+            &workspace_root().join(dep_dir).display().to_string(),
         ),
         spec_label: label.to_string(),
         own_workspace: false,

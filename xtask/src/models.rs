@@ -16,7 +16,7 @@ pub fn standalone(schemas: &Path, out: &Path, name: &str) -> Result<(), String> 
     let sources = load_sources(schemas, schemas)?;
     fs::create_dir_all(out).map_err(|e| format!("cannot create {}: {e}", out.display()))?;
     let out_abs = fs::canonicalize(out).map_err(|e| format!("{}: {e}", out.display()))?;
-    let runtime = crate::paths::workspace_root().join(crate::paths::RUNTIME_CRATE_DIR);
+    let runtime = crate::paths::workspace_root().join(crate::paths::CLIENT_CRATE_DIR);
     let options = replicate_codegen::StandaloneOptions {
         crate_name: name.to_string(),
         runtime_dep: replicate_codegen::path_dependency(&crate::files::relative_path(

@@ -15,8 +15,10 @@ pub fn workspace_root() -> PathBuf {
 pub const CLIENT_SPEC: &str = "spec/openapi.json";
 /// The client's generated modules.
 pub const CLIENT_GENERATED_DIR: &str = "crates/replicate-client/src/generated";
-/// The runtime crate that standalone generated crates depend on.
-pub const RUNTIME_CRATE_DIR: &str = "crates/replicate-client";
+/// The runtime crate that standalone API crates depend on.
+pub const RUNTIME_CRATE_DIR: &str = "crates/replicate-runtime";
+/// The client crate that standalone typed-model crates depend on (they call its `run`).
+pub const CLIENT_CRATE_DIR: &str = "crates/replicate-client";
 /// Generated typed models.
 pub const MODELS_GENERATED_DIR: &str = "crates/replicate-models/src/generated";
 /// The model schemas the models crate is generated from.

@@ -2,13 +2,13 @@
 //! URL when small, an upload when not); download outputs as a byte stream, to a writer or to a
 //! path.
 
-use crate::client::transport;
-use crate::error::{ApiError, Error};
 use crate::runtime::{Bytes, FilePart, RequestSpec};
 use crate::types::{FileResponse, FilesCreateRequest};
 use crate::Client;
+use crate::{ApiError, Error};
 use base64::Engine;
 use futures::{Stream, StreamExt};
+use replicate_runtime::transport;
 use std::path::{Path, PathBuf};
 use std::pin::Pin;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
@@ -104,7 +104,7 @@ pub(crate) fn check_url(field: &str, url: &str) -> Result<(), Error> {
             field: field.to_string(),
             message: format!(
                 "{:?} is not an http(s):// or data: URL; for a local file use FileInput::path(..)",
-                crate::error::snippet(url.as_bytes())
+                crate::snippet(url.as_bytes())
             ),
         })
     }
@@ -315,7 +315,7 @@ impl Client {
         if !url.starts_with("http://") && !url.starts_with("https://") {
             return Err(Error::InvalidRequest(format!(
                 "cannot download {:?}: not an http(s) or data: URL",
-                crate::error::snippet(url.as_bytes())
+                crate::snippet(url.as_bytes())
             )));
         }
         let mut request = RequestSpec::new("GET", url.to_string(), OP);

@@ -43,15 +43,9 @@
 // crate and in standalone generated crates that depend on it.
 extern crate self as replicate_client;
 
-mod client;
-mod error;
 mod files;
 pub mod model;
-pub mod pagination;
 mod predictions;
-mod redirect;
-pub mod retry;
-pub mod runtime;
 mod sse;
 mod stream;
 mod webhooks;
@@ -87,19 +81,26 @@ pub use serde_json::json;
 
 /// The `http` crate (headers, status codes), as axum, hyper and reqwest use it: a web handler
 /// can pass its `HeaderMap` to [`WebhookHeaders::from_header_map`] without another dependency.
-pub use http;
+pub use replicate_runtime::http;
 
-pub use client::{
-    Client, ClientBuilder, DEFAULT_BASE_URL, DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_RESPONSE_SIZE,
-    DEFAULT_TIMEOUT,
+/// The Replicate API client: every operation of the API (`client.predictions().get(id)`),
+/// running models (`client.run(input)`), streams, files and waits. Cheap to clone; clones
+/// share one connection pool, one retry throttle and one configuration.
+pub use generated::operations::Client;
+/// The runtime under the generated API (also what crates generated from other specs use).
+pub use replicate_runtime::{pagination, retry, runtime};
+pub use replicate_runtime::{
+    redact, snippet, ApiError, Error, DEFAULT_BASE_URL, DEFAULT_IDLE_TIMEOUT,
+    DEFAULT_MAX_RESPONSE_SIZE, DEFAULT_TIMEOUT, SNIPPET_LIMIT,
 };
-pub use error::{redact, snippet, ApiError, Error, SNIPPET_LIMIT};
+/// Configures a [`Client`]: `Client::builder().token(..).timeout(..).build()`.
+pub type ClientBuilder = replicate_runtime::ClientBuilder<Client>;
 pub use files::{data_url, ByteStream, FileInput, FileStrategy, DATA_URL_LIMIT};
 pub use generated::{operations, types, API_TITLE, API_VERSION, GENERATOR_VERSION, SPEC_SHA256};
 pub use predictions::{
     into_output, is_terminal, CreateOptions, ModelRef, Prediction, ProgressFn, RunOptions,
     WaitOptions, WebhookEvent,
 };
-pub use retry::RetryPolicy;
+pub use replicate_runtime::RetryPolicy;
 pub use stream::{text_chunks, EventStream, StreamEvent, StreamOptions};
 pub use webhooks::{Training, WebhookHeaders, WebhookVerifier, DEFAULT_TOLERANCE, MAX_SIGNATURES};

@@ -3,11 +3,11 @@
 //! `client.run(flux_schnell::Input::new("a fox"))` checks the input at compile time and before
 //! sending, and returns the typed output: the input knows its model.
 
-use crate::error::Error;
 use crate::files::{FileInput, FileStrategy};
 use crate::predictions::{into_output, CreateOptions, ModelRef, RunOptions};
 use crate::stream::{EventStream, StreamEvent, StreamOptions};
 use crate::Client;
+use crate::Error;
 use futures::{Stream, StreamExt};
 use std::fmt;
 use std::pin::Pin;
@@ -177,7 +177,7 @@ impl fmt::Display for Concatenated {
 /// Checks used by generated `validate` methods; each error names the field, value and bound
 /// (a [`Secret`]'s value is never shown).
 pub mod check {
-    use crate::error::Error;
+    use crate::Error;
 
     /// Text a check can read, and how an error may show it.
     pub trait Text {
@@ -580,7 +580,7 @@ pub fn json_chunk<T: serde::de::DeserializeOwned>(data: &str) -> Result<T, Error
         path: ".".into(),
         message: e.to_string(),
         content_type: None,
-        snippet: Some(crate::error::snippet(data.as_bytes())),
+        snippet: Some(crate::snippet(data.as_bytes())),
     })
 }
 

@@ -1,10 +1,10 @@
 //! The prediction workflow on top of the generated operations: create for any kind of model
 //! reference, wait for a terminal state, and `run` (create + wait + output).
 
-use crate::error::Error;
 use crate::runtime::{CancelAfter, Prefer};
 use crate::types::{self, PredictionResponseStatus as Status};
 use crate::Client;
+use crate::Error;
 use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, Instant};

@@ -6,11 +6,11 @@
 //! count) by `idle_timeout`, the server's `retry:` by `max_reconnect_delay`, one event's size
 //! by `max_event_size`.
 
-use crate::error::{ApiError, Error};
 use crate::predictions::{CreateOptions, ModelRef};
 use crate::runtime::RequestSpec;
 use crate::sse::{SseEvent, SseItem, SseParser};
 use crate::Client;
+use crate::{ApiError, Error};
 use futures::{Stream, StreamExt};
 use std::collections::HashSet;
 use std::pin::Pin;
@@ -290,7 +290,7 @@ impl Client {
                             message: format!(
                                 "expected text/event-stream, got {} with body {:?}",
                                 content_type.as_deref().unwrap_or("no content type"),
-                                crate::error::snippet(&body)
+                                crate::snippet(&body)
                             ),
                         })?;
                         unreachable!("the error above ends the stream")

@@ -9,8 +9,8 @@
 //! `status` are required, as Replicate's own example payloads lack fields the API's responses
 //! always have.
 
-use crate::error::Error;
 use crate::predictions::Prediction;
+use crate::Error;
 use base64::Engine;
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
@@ -231,7 +231,7 @@ fn payload_error(path: String, message: String, body: &[u8]) -> Error {
         path,
         message,
         content_type: None,
-        snippet: Some(crate::error::snippet(body)),
+        snippet: Some(crate::snippet(body)),
     }
 }
 

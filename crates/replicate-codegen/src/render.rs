@@ -2,7 +2,7 @@
 //! `prettyplease` text with the `@generated` header.
 //!
 //! Generated code names everything by absolute path (`::std::string::String`,
-//! `::replicate_client::runtime::..`) so a schema called `Option` or `Result` cannot shadow
+//! `::replicate_runtime::runtime::..`) so a schema called `Option` or `Result` cannot shadow
 //! what the code relies on, and it only calls the hand-written runtime: no HTTP code here.
 
 use crate::error::{Error, ErrorKind, Result};
@@ -11,15 +11,6 @@ use crate::types::{Field, Ty, TypeDef, TypeSpace};
 use proc_macro2::{Ident, Literal, Span, TokenStream};
 use quote::{format_ident, quote};
 use std::collections::BTreeMap;
-
-/// Where the generated client's entry methods (`client.predictions()`) live.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Entry {
-    /// Inherent methods on `replicate_client::Client` (inside the client crate itself).
-    Inherent,
-    /// A `Client` wrapper type defined by the generated crate (standalone crates).
-    Wrapper,
-}
 
 fn ident(name: &str) -> Ident {
     Ident::new(name, Span::call_site())
@@ -45,8 +36,8 @@ pub fn ty_tokens(ty: &Ty, types_path: &TokenStream) -> TokenStream {
         Ty::F64 => quote! { f64 },
         Ty::Value => quote! { ::serde_json::Value },
         Ty::JsonObject => quote! { ::serde_json::Map<::std::string::String, ::serde_json::Value> },
-        Ty::Bytes => quote! { ::replicate_client::runtime::Bytes },
-        Ty::File => quote! { ::replicate_client::runtime::FilePart },
+        Ty::Bytes => quote! { ::replicate_runtime::runtime::Bytes },
+        Ty::File => quote! { ::replicate_runtime::runtime::FilePart },
         Ty::Unit => quote! { () },
         Ty::Vec(inner) => {
             let inner = ty_tokens(inner, types_path);
@@ -70,7 +61,7 @@ pub fn ty_tokens(ty: &Ty, types_path: &TokenStream) -> TokenStream {
         }
         Ty::Runtime(n) => {
             let n = ident(n);
-            quote! { ::replicate_client::runtime::#n }
+            quote! { ::replicate_runtime::runtime::#n }
         }
     }
 }
@@ -339,11 +330,7 @@ struct Resource<'o> {
 }
 
 /// The `operations` module: resource handles, request builders and response enums.
-pub fn render_operations(
-    ops: &[Operation],
-    space: &TypeSpace,
-    entry: Entry,
-) -> Result<TokenStream> {
+pub fn render_operations(ops: &[Operation], space: &TypeSpace) -> Result<TokenStream> {
     let mut root = Resource::default();
     for op in ops {
         let mut node = &mut root;
@@ -379,7 +366,7 @@ pub fn render_operations(
         }
         items.push(render_operation(op, space));
     }
-    render_resource(&root, &[], entry, &mut items, &mut claim)?;
+    render_resource(&root, &[], &mut items, &mut claim)?;
     Ok(quote! {
         //! Resource handles, request builders and response types of every operation.
         #[allow(unused_imports)]
@@ -395,14 +382,13 @@ fn resource_type_name(path: &[String]) -> String {
 fn render_resource(
     node: &Resource<'_>,
     path: &[String],
-    entry: Entry,
     items: &mut Vec<TokenStream>,
     claim: &mut dyn FnMut(String, String, &str) -> Result<()>,
 ) -> Result<()> {
-    let client_expr = match (path.is_empty(), entry) {
-        (true, Entry::Inherent) => quote! { self },
-        (true, Entry::Wrapper) => quote! { &self.inner },
-        (false, _) => quote! { self.client },
+    let client_expr = if path.is_empty() {
+        quote! { &self.inner }
+    } else {
+        quote! { self.client }
     };
     let lifetime = if path.is_empty() {
         quote! { '_ }
@@ -433,35 +419,53 @@ fn render_resource(
                 #t { client: #client_expr }
             }
         });
-        render_resource(child, &child_path, entry, items, claim)?;
+        render_resource(child, &child_path, items, claim)?;
     }
     for op in &node.ops {
         methods.push(render_entry_method(op, &client_expr, &lifetime));
     }
     if path.is_empty() {
-        match entry {
-            Entry::Inherent => items.push(quote! {
-                impl ::replicate_client::Client { #(#methods)* }
-            }),
-            Entry::Wrapper => items.push(quote! {
-                /// The API client: a thin wrapper over the runtime's client.
-                #[derive(Debug, Clone)]
-                pub struct Client {
-                    inner: ::replicate_client::Client,
+        items.push(quote! {
+            /// The API client: the runtime client (auth, retries, limits; it dereferences to
+            /// it) with this API's operations.
+            #[derive(Debug, Clone)]
+            pub struct Client {
+                inner: ::replicate_runtime::Client,
+            }
+            impl Client {
+                /// A client with this token; a token that cannot be sent makes every request
+                /// fail with `Error::Config` (`builder().token(..).build()` reports it at once).
+                pub fn new(token: impl Into<String>) -> Self {
+                    Self::from(::replicate_runtime::Client::new(token))
                 }
-                impl Client {
-                    /// Wraps a runtime client.
-                    pub fn new(inner: ::replicate_client::Client) -> Self {
-                        Client { inner }
-                    }
-                    /// The runtime client underneath.
-                    pub fn runtime(&self) -> &::replicate_client::Client {
-                        &self.inner
-                    }
-                    #(#methods)*
+                /// A client configured from `REPLICATE_API_TOKEN` (required, not empty) and
+                /// `REPLICATE_BASE_URL` (optional).
+                pub fn from_env() -> Result<Self, ::replicate_runtime::Error> {
+                    ::replicate_runtime::ClientBuilder::from_env()?.build()
                 }
-            }),
-        }
+                /// A builder for the token, base URL, timeouts, limits, retries and the HTTP
+                /// client.
+                pub fn builder() -> ::replicate_runtime::ClientBuilder<Self> {
+                    ::replicate_runtime::ClientBuilder::default()
+                }
+                /// The runtime client underneath.
+                pub fn runtime(&self) -> &::replicate_runtime::Client {
+                    &self.inner
+                }
+                #(#methods)*
+            }
+            impl From<::replicate_runtime::Client> for Client {
+                fn from(inner: ::replicate_runtime::Client) -> Self {
+                    Client { inner }
+                }
+            }
+            impl ::std::ops::Deref for Client {
+                type Target = ::replicate_runtime::Client;
+                fn deref(&self) -> &::replicate_runtime::Client {
+                    &self.inner
+                }
+            }
+        });
     } else {
         let t = ident(&resource_type_name(path));
         let d = format!(
@@ -472,7 +476,7 @@ fn render_resource(
             #[doc = #d]
             #[derive(Debug, Clone, Copy)]
             pub struct #t<'a> {
-                client: &'a ::replicate_client::Client,
+                client: &'a ::replicate_runtime::Client,
             }
             impl<'a> #t<'a> { #(#methods)* }
         });
@@ -538,7 +542,7 @@ fn render_entry_method(
 fn response_type(op: &Operation) -> TokenStream {
     let types = quote! { types:: };
     match op.responses.as_slice() {
-        [] => quote! { ::replicate_client::runtime::RawResponse },
+        [] => quote! { ::replicate_runtime::runtime::RawResponse },
         [single] => kind_type(&single.kind, &types),
         _ => {
             let n = format_ident!("{}Response", op.builder);
@@ -551,7 +555,7 @@ fn kind_type(kind: &ResponseKind, types: &TokenStream) -> TokenStream {
     match kind {
         ResponseKind::Json(ty) => ty_tokens(ty, types),
         ResponseKind::Text => quote! { ::std::string::String },
-        ResponseKind::Bytes => quote! { ::replicate_client::runtime::Bytes },
+        ResponseKind::Bytes => quote! { ::replicate_runtime::runtime::Bytes },
         ResponseKind::Empty => quote! { () },
     }
 }
@@ -652,7 +656,7 @@ fn render_operation(op: &Operation, space: &TypeSpace) -> TokenStream {
             .find(|p| p.location == Location::Path && p.wire == name)
         {
             let n = ident(&p.rust);
-            path_args.push(quote! { ::replicate_client::runtime::encode_path_segment(&self.#n)? });
+            path_args.push(quote! { ::replicate_runtime::runtime::encode_path_segment(&self.#n)? });
         }
         rest = &rest[end + 1..];
     }
@@ -765,37 +769,37 @@ fn render_operation(op: &Operation, space: &TypeSpace) -> TokenStream {
         quote! {
             /// Every item of every page, fetched lazily: no request is made until the stream is
             /// polled, and each next page only when the previous one is used up.
-            pub fn into_stream(self) -> ::replicate_client::runtime::ItemStream<'a, #item> {
+            pub fn into_stream(self) -> ::replicate_runtime::runtime::ItemStream<'a, #item> {
                 let client = self.client;
-                ::replicate_client::runtime::paginate::<#page>(client, self.into_request())
+                ::replicate_runtime::runtime::paginate::<#page>(client, self.into_request())
             }
         }
     });
     let send_doc = format!(" Sends the request: `{} {}`.", op.method, op.path);
     let needs_mut = !steps.is_empty();
     let let_request = if needs_mut {
-        quote! { let mut request = ::replicate_client::runtime::RequestSpec::new(#method, #path_expr, #id); }
+        quote! { let mut request = ::replicate_runtime::runtime::RequestSpec::new(#method, #path_expr, #id); }
     } else {
-        quote! { let request = ::replicate_client::runtime::RequestSpec::new(#method, #path_expr, #id); }
+        quote! { let request = ::replicate_runtime::runtime::RequestSpec::new(#method, #path_expr, #id); }
     };
     quote! {
         #[doc = #bdoc]
         #[derive(Debug)]
         #[must_use = "a request does nothing until it is awaited or sent"]
         pub struct #b<'a> {
-            client: &'a ::replicate_client::Client,
+            client: &'a ::replicate_runtime::Client,
             #(#fields)*
         }
         impl<'a> #b<'a> {
             #(#setters)*
             /// The request this builder describes, without sending it.
-            pub fn into_request(self) -> ::std::result::Result<::replicate_client::runtime::RequestSpec, ::replicate_client::Error> {
+            pub fn into_request(self) -> ::std::result::Result<::replicate_runtime::runtime::RequestSpec, ::replicate_runtime::Error> {
                 #let_request
                 #(#steps)*
                 ::std::result::Result::Ok(request)
             }
             #[doc = #send_doc]
-            pub async fn send(self) -> ::std::result::Result<#resp_ty, ::replicate_client::Error> {
+            pub async fn send(self) -> ::std::result::Result<#resp_ty, ::replicate_runtime::Error> {
                 let client = self.client;
                 let request = self.into_request()?;
                 let response = client.execute(request).await?;
@@ -803,7 +807,7 @@ fn render_operation(op: &Operation, space: &TypeSpace) -> TokenStream {
             }
             #stream
         }
-        ::replicate_client::awaitable!(#b, #resp_ty);
+        ::replicate_runtime::awaitable!(#b, #resp_ty);
         #response_enum
     }
 }
@@ -924,7 +928,7 @@ pub fn render_page_impls(space: &TypeSpace) -> TokenStream {
         };
         let nname = ident(&fields.iter().find(|f| f.wire == "next")?.rust);
         Some(quote! {
-            impl ::replicate_client::runtime::Page for #n {
+            impl ::replicate_runtime::runtime::Page for #n {
                 type Item = #item_ty;
                 fn next_url(&self) -> ::std::option::Option<&str> {
                     self.#nname.as_deref()
@@ -967,8 +971,8 @@ pub fn render_form_impls(space: &TypeSpace) -> TokenStream {
             Some(quote! {
                 impl #n {
                     /// Encodes the form as `multipart/form-data` parts.
-                    pub fn into_multipart(self) -> ::std::result::Result<::replicate_client::runtime::MultipartForm, ::replicate_client::Error> {
-                        let mut form = ::replicate_client::runtime::MultipartForm::new();
+                    pub fn into_multipart(self) -> ::std::result::Result<::replicate_runtime::runtime::MultipartForm, ::replicate_runtime::Error> {
+                        let mut form = ::replicate_runtime::runtime::MultipartForm::new();
                         #(#parts)*
                         ::std::result::Result::Ok(form)
                     }

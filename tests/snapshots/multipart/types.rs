@@ -6,7 +6,7 @@
 #[derive(Debug, Clone, PartialEq)]
 pub struct FilesCreateRequest {
     /// The `content` field.
-    pub content: ::replicate_client::runtime::FilePart,
+    pub content: ::replicate_runtime::runtime::FilePart,
     /// The `filename` field.
     pub filename: Option<String>,
     /// The `metadata` field. Default: `{}`.
@@ -16,7 +16,7 @@ pub struct FilesCreateRequest {
 }
 impl FilesCreateRequest {
     /// Creates a value from its required fields; optional fields start empty.
-    pub fn new(content: ::replicate_client::runtime::FilePart) -> Self {
+    pub fn new(content: ::replicate_runtime::runtime::FilePart) -> Self {
         Self {
             content,
             filename: None,
@@ -36,8 +36,11 @@ impl FilesCreateRequest {
     /// Encodes the form as `multipart/form-data` parts.
     pub fn into_multipart(
         self,
-    ) -> Result<::replicate_client::runtime::MultipartForm, ::replicate_client::Error> {
-        let mut form = ::replicate_client::runtime::MultipartForm::new();
+    ) -> Result<
+        ::replicate_runtime::runtime::MultipartForm,
+        ::replicate_runtime::Error,
+    > {
+        let mut form = ::replicate_runtime::runtime::MultipartForm::new();
         {
             let value = self.content;
             form.file("content", value);

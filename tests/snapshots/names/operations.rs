@@ -8,19 +8,19 @@ use super::types;
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct ModelsVersionsGet<'a> {
-    client: &'a ::replicate_client::Client,
+    client: &'a ::replicate_runtime::Client,
     model_owner: String,
 }
 impl<'a> ModelsVersionsGet<'a> {
     /// The request this builder describes, without sending it.
     pub fn into_request(
         self,
-    ) -> Result<::replicate_client::runtime::RequestSpec, ::replicate_client::Error> {
-        let mut request = ::replicate_client::runtime::RequestSpec::new(
+    ) -> Result<::replicate_runtime::runtime::RequestSpec, ::replicate_runtime::Error> {
+        let mut request = ::replicate_runtime::runtime::RequestSpec::new(
             "GET",
             format!(
-                "/models/{}/versions", ::replicate_client::runtime::encode_path_segment(&
-                self.model_owner) ?
+                "/models/{}/versions",
+                ::replicate_runtime::runtime::encode_path_segment(& self.model_owner) ?
             ),
             "models.versions.get",
         );
@@ -30,27 +30,27 @@ impl<'a> ModelsVersionsGet<'a> {
     /// Sends the request: `GET /models/{model_owner}/versions`.
     pub async fn send(
         self,
-    ) -> Result<types::ModelsVersionsGetResponse, ::replicate_client::Error> {
+    ) -> Result<types::ModelsVersionsGetResponse, ::replicate_runtime::Error> {
         let client = self.client;
         let request = self.into_request()?;
         let response = client.execute(request).await?;
         response.json()
     }
 }
-::replicate_client::awaitable!(ModelsVersionsGet, types::ModelsVersionsGetResponse);
+::replicate_runtime::awaitable!(ModelsVersionsGet, types::ModelsVersionsGetResponse);
 /// Request builder for `search`: set optional parameters, then `.await` it (or call `send`).
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct Search<'a> {
-    client: &'a ::replicate_client::Client,
+    client: &'a ::replicate_runtime::Client,
     query: String,
 }
 impl<'a> Search<'a> {
     /// The request this builder describes, without sending it.
     pub fn into_request(
         self,
-    ) -> Result<::replicate_client::runtime::RequestSpec, ::replicate_client::Error> {
-        let mut request = ::replicate_client::runtime::RequestSpec::new(
+    ) -> Result<::replicate_runtime::runtime::RequestSpec, ::replicate_runtime::Error> {
+        let mut request = ::replicate_runtime::runtime::RequestSpec::new(
             "GET",
             String::from("/search"),
             "search",
@@ -64,26 +64,26 @@ impl<'a> Search<'a> {
         Ok(request)
     }
     /// Sends the request: `GET /search`.
-    pub async fn send(self) -> Result<types::Option_, ::replicate_client::Error> {
+    pub async fn send(self) -> Result<types::Option_, ::replicate_runtime::Error> {
         let client = self.client;
         let request = self.into_request()?;
         let response = client.execute(request).await?;
         response.json()
     }
 }
-::replicate_client::awaitable!(Search, types::Option_);
+::replicate_runtime::awaitable!(Search, types::Option_);
 /// Request builder for `webhooks.default.secret.get`: set optional parameters, then `.await` it (or call `send`).
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct WebhooksDefaultSecretGet<'a> {
-    client: &'a ::replicate_client::Client,
+    client: &'a ::replicate_runtime::Client,
 }
 impl<'a> WebhooksDefaultSecretGet<'a> {
     /// The request this builder describes, without sending it.
     pub fn into_request(
         self,
-    ) -> Result<::replicate_client::runtime::RequestSpec, ::replicate_client::Error> {
-        let mut request = ::replicate_client::runtime::RequestSpec::new(
+    ) -> Result<::replicate_runtime::runtime::RequestSpec, ::replicate_runtime::Error> {
+        let mut request = ::replicate_runtime::runtime::RequestSpec::new(
             "GET",
             String::from("/webhooks/default/secret"),
             "webhooks.default.secret.get",
@@ -92,18 +92,18 @@ impl<'a> WebhooksDefaultSecretGet<'a> {
         Ok(request)
     }
     /// Sends the request: `GET /webhooks/default/secret`.
-    pub async fn send(self) -> Result<types::Result_, ::replicate_client::Error> {
+    pub async fn send(self) -> Result<types::Result_, ::replicate_runtime::Error> {
         let client = self.client;
         let request = self.into_request()?;
         let response = client.execute(request).await?;
         response.json()
     }
 }
-::replicate_client::awaitable!(WebhooksDefaultSecretGet, types::Result_);
+::replicate_runtime::awaitable!(WebhooksDefaultSecretGet, types::Result_);
 /// Operations on `models.versions`; get one from the client.
 #[derive(Debug, Clone, Copy)]
 pub struct ModelsVersions<'a> {
-    client: &'a ::replicate_client::Client,
+    client: &'a ::replicate_runtime::Client,
 }
 impl<'a> ModelsVersions<'a> {
     /// `GET /models/{model_owner}/versions` (`models.versions.get`).
@@ -117,7 +117,7 @@ impl<'a> ModelsVersions<'a> {
 /// Operations on `models`; get one from the client.
 #[derive(Debug, Clone, Copy)]
 pub struct Models<'a> {
-    client: &'a ::replicate_client::Client,
+    client: &'a ::replicate_runtime::Client,
 }
 impl<'a> Models<'a> {
     /// Operations on `models.versions`.
@@ -130,7 +130,7 @@ impl<'a> Models<'a> {
 /// Operations on `webhooks.default.secret`; get one from the client.
 #[derive(Debug, Clone, Copy)]
 pub struct WebhooksDefaultSecret<'a> {
-    client: &'a ::replicate_client::Client,
+    client: &'a ::replicate_runtime::Client,
 }
 impl<'a> WebhooksDefaultSecret<'a> {
     /// `GET /webhooks/default/secret` (`webhooks.default.secret.get`).
@@ -143,7 +143,7 @@ impl<'a> WebhooksDefaultSecret<'a> {
 /// Operations on `webhooks.default`; get one from the client.
 #[derive(Debug, Clone, Copy)]
 pub struct WebhooksDefault<'a> {
-    client: &'a ::replicate_client::Client,
+    client: &'a ::replicate_runtime::Client,
 }
 impl<'a> WebhooksDefault<'a> {
     /// Operations on `webhooks.default.secret`.
@@ -156,7 +156,7 @@ impl<'a> WebhooksDefault<'a> {
 /// Operations on `webhooks`; get one from the client.
 #[derive(Debug, Clone, Copy)]
 pub struct Webhooks<'a> {
-    client: &'a ::replicate_client::Client,
+    client: &'a ::replicate_runtime::Client,
 }
 impl<'a> Webhooks<'a> {
     /// Operations on `webhooks.default`.
@@ -166,18 +166,30 @@ impl<'a> Webhooks<'a> {
         }
     }
 }
-/// The API client: a thin wrapper over the runtime's client.
+/// The API client: the runtime client (auth, retries, limits; it dereferences to
+/// it) with this API's operations.
 #[derive(Debug, Clone)]
 pub struct Client {
-    inner: ::replicate_client::Client,
+    inner: ::replicate_runtime::Client,
 }
 impl Client {
-    /// Wraps a runtime client.
-    pub fn new(inner: ::replicate_client::Client) -> Self {
-        Client { inner }
+    /// A client with this token; a token that cannot be sent makes every request
+    /// fail with `Error::Config` (`builder().token(..).build()` reports it at once).
+    pub fn new(token: impl Into<String>) -> Self {
+        Self::from(::replicate_runtime::Client::new(token))
+    }
+    /// A client configured from `REPLICATE_API_TOKEN` (required, not empty) and
+    /// `REPLICATE_BASE_URL` (optional).
+    pub fn from_env() -> Result<Self, ::replicate_runtime::Error> {
+        ::replicate_runtime::ClientBuilder::from_env()?.build()
+    }
+    /// A builder for the token, base URL, timeouts, limits, retries and the HTTP
+    /// client.
+    pub fn builder() -> ::replicate_runtime::ClientBuilder<Self> {
+        ::replicate_runtime::ClientBuilder::default()
     }
     /// The runtime client underneath.
-    pub fn runtime(&self) -> &::replicate_client::Client {
+    pub fn runtime(&self) -> &::replicate_runtime::Client {
         &self.inner
     }
     /// Operations on `models`.
@@ -194,5 +206,16 @@ impl Client {
             client: &self.inner,
             query: query.into(),
         }
+    }
+}
+impl From<::replicate_runtime::Client> for Client {
+    fn from(inner: ::replicate_runtime::Client) -> Self {
+        Client { inner }
+    }
+}
+impl ::std::ops::Deref for Client {
+    type Target = ::replicate_runtime::Client;
+    fn deref(&self) -> &::replicate_runtime::Client {
+        &self.inner
     }
 }

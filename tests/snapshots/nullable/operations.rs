@@ -8,19 +8,19 @@ use super::types;
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct ThingsGet<'a> {
-    client: &'a ::replicate_client::Client,
+    client: &'a ::replicate_runtime::Client,
     id: String,
 }
 impl<'a> ThingsGet<'a> {
     /// The request this builder describes, without sending it.
     pub fn into_request(
         self,
-    ) -> Result<::replicate_client::runtime::RequestSpec, ::replicate_client::Error> {
-        let mut request = ::replicate_client::runtime::RequestSpec::new(
+    ) -> Result<::replicate_runtime::runtime::RequestSpec, ::replicate_runtime::Error> {
+        let mut request = ::replicate_runtime::runtime::RequestSpec::new(
             "GET",
             format!(
-                "/things/{}", ::replicate_client::runtime::encode_path_segment(& self.id)
-                ?
+                "/things/{}", ::replicate_runtime::runtime::encode_path_segment(& self
+                .id) ?
             ),
             "things.get",
         );
@@ -28,18 +28,18 @@ impl<'a> ThingsGet<'a> {
         Ok(request)
     }
     /// Sends the request: `GET /things/{id}`.
-    pub async fn send(self) -> Result<types::Thing, ::replicate_client::Error> {
+    pub async fn send(self) -> Result<types::Thing, ::replicate_runtime::Error> {
         let client = self.client;
         let request = self.into_request()?;
         let response = client.execute(request).await?;
         response.json()
     }
 }
-::replicate_client::awaitable!(ThingsGet, types::Thing);
+::replicate_runtime::awaitable!(ThingsGet, types::Thing);
 /// Operations on `things`; get one from the client.
 #[derive(Debug, Clone, Copy)]
 pub struct Things<'a> {
-    client: &'a ::replicate_client::Client,
+    client: &'a ::replicate_runtime::Client,
 }
 impl<'a> Things<'a> {
     /// `GET /things/{id}` (`things.get`).
@@ -50,22 +50,45 @@ impl<'a> Things<'a> {
         }
     }
 }
-/// The API client: a thin wrapper over the runtime's client.
+/// The API client: the runtime client (auth, retries, limits; it dereferences to
+/// it) with this API's operations.
 #[derive(Debug, Clone)]
 pub struct Client {
-    inner: ::replicate_client::Client,
+    inner: ::replicate_runtime::Client,
 }
 impl Client {
-    /// Wraps a runtime client.
-    pub fn new(inner: ::replicate_client::Client) -> Self {
-        Client { inner }
+    /// A client with this token; a token that cannot be sent makes every request
+    /// fail with `Error::Config` (`builder().token(..).build()` reports it at once).
+    pub fn new(token: impl Into<String>) -> Self {
+        Self::from(::replicate_runtime::Client::new(token))
+    }
+    /// A client configured from `REPLICATE_API_TOKEN` (required, not empty) and
+    /// `REPLICATE_BASE_URL` (optional).
+    pub fn from_env() -> Result<Self, ::replicate_runtime::Error> {
+        ::replicate_runtime::ClientBuilder::from_env()?.build()
+    }
+    /// A builder for the token, base URL, timeouts, limits, retries and the HTTP
+    /// client.
+    pub fn builder() -> ::replicate_runtime::ClientBuilder<Self> {
+        ::replicate_runtime::ClientBuilder::default()
     }
     /// The runtime client underneath.
-    pub fn runtime(&self) -> &::replicate_client::Client {
+    pub fn runtime(&self) -> &::replicate_runtime::Client {
         &self.inner
     }
     /// Operations on `things`.
     pub fn things(&self) -> Things<'_> {
         Things { client: &self.inner }
+    }
+}
+impl From<::replicate_runtime::Client> for Client {
+    fn from(inner: ::replicate_runtime::Client) -> Self {
+        Client { inner }
+    }
+}
+impl ::std::ops::Deref for Client {
+    type Target = ::replicate_runtime::Client;
+    fn deref(&self) -> &::replicate_runtime::Client {
+        &self.inner
     }
 }

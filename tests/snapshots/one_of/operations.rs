@@ -8,18 +8,18 @@ use super::types;
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct PredictionsGet<'a> {
-    client: &'a ::replicate_client::Client,
+    client: &'a ::replicate_runtime::Client,
     id: String,
 }
 impl<'a> PredictionsGet<'a> {
     /// The request this builder describes, without sending it.
     pub fn into_request(
         self,
-    ) -> Result<::replicate_client::runtime::RequestSpec, ::replicate_client::Error> {
-        let mut request = ::replicate_client::runtime::RequestSpec::new(
+    ) -> Result<::replicate_runtime::runtime::RequestSpec, ::replicate_runtime::Error> {
+        let mut request = ::replicate_runtime::runtime::RequestSpec::new(
             "GET",
             format!(
-                "/predictions/{}", ::replicate_client::runtime::encode_path_segment(&
+                "/predictions/{}", ::replicate_runtime::runtime::encode_path_segment(&
                 self.id) ?
             ),
             "predictions.get",
@@ -30,18 +30,18 @@ impl<'a> PredictionsGet<'a> {
     /// Sends the request: `GET /predictions/{id}`.
     pub async fn send(
         self,
-    ) -> Result<types::PredictionsGetResponse, ::replicate_client::Error> {
+    ) -> Result<types::PredictionsGetResponse, ::replicate_runtime::Error> {
         let client = self.client;
         let request = self.into_request()?;
         let response = client.execute(request).await?;
         response.json()
     }
 }
-::replicate_client::awaitable!(PredictionsGet, types::PredictionsGetResponse);
+::replicate_runtime::awaitable!(PredictionsGet, types::PredictionsGetResponse);
 /// Operations on `predictions`; get one from the client.
 #[derive(Debug, Clone, Copy)]
 pub struct Predictions<'a> {
-    client: &'a ::replicate_client::Client,
+    client: &'a ::replicate_runtime::Client,
 }
 impl<'a> Predictions<'a> {
     /// `GET /predictions/{id}` (`predictions.get`).
@@ -52,22 +52,45 @@ impl<'a> Predictions<'a> {
         }
     }
 }
-/// The API client: a thin wrapper over the runtime's client.
+/// The API client: the runtime client (auth, retries, limits; it dereferences to
+/// it) with this API's operations.
 #[derive(Debug, Clone)]
 pub struct Client {
-    inner: ::replicate_client::Client,
+    inner: ::replicate_runtime::Client,
 }
 impl Client {
-    /// Wraps a runtime client.
-    pub fn new(inner: ::replicate_client::Client) -> Self {
-        Client { inner }
+    /// A client with this token; a token that cannot be sent makes every request
+    /// fail with `Error::Config` (`builder().token(..).build()` reports it at once).
+    pub fn new(token: impl Into<String>) -> Self {
+        Self::from(::replicate_runtime::Client::new(token))
+    }
+    /// A client configured from `REPLICATE_API_TOKEN` (required, not empty) and
+    /// `REPLICATE_BASE_URL` (optional).
+    pub fn from_env() -> Result<Self, ::replicate_runtime::Error> {
+        ::replicate_runtime::ClientBuilder::from_env()?.build()
+    }
+    /// A builder for the token, base URL, timeouts, limits, retries and the HTTP
+    /// client.
+    pub fn builder() -> ::replicate_runtime::ClientBuilder<Self> {
+        ::replicate_runtime::ClientBuilder::default()
     }
     /// The runtime client underneath.
-    pub fn runtime(&self) -> &::replicate_client::Client {
+    pub fn runtime(&self) -> &::replicate_runtime::Client {
         &self.inner
     }
     /// Operations on `predictions`.
     pub fn predictions(&self) -> Predictions<'_> {
         Predictions { client: &self.inner }
+    }
+}
+impl From<::replicate_runtime::Client> for Client {
+    fn from(inner: ::replicate_runtime::Client) -> Self {
+        Client { inner }
+    }
+}
+impl ::std::ops::Deref for Client {
+    type Target = ::replicate_runtime::Client;
+    fn deref(&self) -> &::replicate_runtime::Client {
+        &self.inner
     }
 }

@@ -8,17 +8,17 @@ use super::types;
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct ItemsCreate<'a> {
-    client: &'a ::replicate_client::Client,
+    client: &'a ::replicate_runtime::Client,
     owner: String,
-    prefer: Option<::replicate_client::runtime::Prefer>,
-    cancel_after: Option<::replicate_client::runtime::CancelAfter>,
+    prefer: Option<::replicate_runtime::runtime::Prefer>,
+    cancel_after: Option<::replicate_runtime::runtime::CancelAfter>,
     body: types::ItemsCreateRequest,
 }
 impl<'a> ItemsCreate<'a> {
     /// Sets the `Prefer` parameter.
     pub fn prefer(
         mut self,
-        value: impl Into<::replicate_client::runtime::Prefer>,
+        value: impl Into<::replicate_runtime::runtime::Prefer>,
     ) -> Self {
         self.prefer = Some(value.into());
         self
@@ -26,7 +26,7 @@ impl<'a> ItemsCreate<'a> {
     /// Sets the `Cancel-After` parameter.
     pub fn cancel_after(
         mut self,
-        value: impl Into<::replicate_client::runtime::CancelAfter>,
+        value: impl Into<::replicate_runtime::runtime::CancelAfter>,
     ) -> Self {
         self.cancel_after = Some(value.into());
         self
@@ -34,11 +34,11 @@ impl<'a> ItemsCreate<'a> {
     /// The request this builder describes, without sending it.
     pub fn into_request(
         self,
-    ) -> Result<::replicate_client::runtime::RequestSpec, ::replicate_client::Error> {
-        let mut request = ::replicate_client::runtime::RequestSpec::new(
+    ) -> Result<::replicate_runtime::runtime::RequestSpec, ::replicate_runtime::Error> {
+        let mut request = ::replicate_runtime::runtime::RequestSpec::new(
             "POST",
             format!(
-                "/owners/{}/items", ::replicate_client::runtime::encode_path_segment(&
+                "/owners/{}/items", ::replicate_runtime::runtime::encode_path_segment(&
                 self.owner) ?
             ),
             "items.create",
@@ -59,19 +59,19 @@ impl<'a> ItemsCreate<'a> {
     /// Sends the request: `POST /owners/{owner}/items`.
     pub async fn send(
         self,
-    ) -> Result<types::ItemsCreateResponse, ::replicate_client::Error> {
+    ) -> Result<types::ItemsCreateResponse, ::replicate_runtime::Error> {
         let client = self.client;
         let request = self.into_request()?;
         let response = client.execute(request).await?;
         response.json()
     }
 }
-::replicate_client::awaitable!(ItemsCreate, types::ItemsCreateResponse);
+::replicate_runtime::awaitable!(ItemsCreate, types::ItemsCreateResponse);
 /// Request builder for `items.list`: set optional parameters, then `.await` it (or call `send`).
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct ItemsList<'a> {
-    client: &'a ::replicate_client::Client,
+    client: &'a ::replicate_runtime::Client,
     owner: String,
     sort_by: Option<types::ItemsListSortBy>,
     tag: Option<Vec<String>>,
@@ -102,11 +102,11 @@ impl<'a> ItemsList<'a> {
     /// The request this builder describes, without sending it.
     pub fn into_request(
         self,
-    ) -> Result<::replicate_client::runtime::RequestSpec, ::replicate_client::Error> {
-        let mut request = ::replicate_client::runtime::RequestSpec::new(
+    ) -> Result<::replicate_runtime::runtime::RequestSpec, ::replicate_runtime::Error> {
+        let mut request = ::replicate_runtime::runtime::RequestSpec::new(
             "GET",
             format!(
-                "/owners/{}/items", ::replicate_client::runtime::encode_path_segment(&
+                "/owners/{}/items", ::replicate_runtime::runtime::encode_path_segment(&
                 self.owner) ?
             ),
             "items.list",
@@ -129,18 +129,18 @@ impl<'a> ItemsList<'a> {
         Ok(request)
     }
     /// Sends the request: `GET /owners/{owner}/items`.
-    pub async fn send(self) -> Result<Vec<String>, ::replicate_client::Error> {
+    pub async fn send(self) -> Result<Vec<String>, ::replicate_runtime::Error> {
         let client = self.client;
         let request = self.into_request()?;
         let response = client.execute(request).await?;
         response.json()
     }
 }
-::replicate_client::awaitable!(ItemsList, Vec < String >);
+::replicate_runtime::awaitable!(ItemsList, Vec < String >);
 /// Operations on `items`; get one from the client.
 #[derive(Debug, Clone, Copy)]
 pub struct Items<'a> {
-    client: &'a ::replicate_client::Client,
+    client: &'a ::replicate_runtime::Client,
 }
 impl<'a> Items<'a> {
     /// `POST /owners/{owner}/items` (`items.create`).
@@ -169,22 +169,45 @@ impl<'a> Items<'a> {
         }
     }
 }
-/// The API client: a thin wrapper over the runtime's client.
+/// The API client: the runtime client (auth, retries, limits; it dereferences to
+/// it) with this API's operations.
 #[derive(Debug, Clone)]
 pub struct Client {
-    inner: ::replicate_client::Client,
+    inner: ::replicate_runtime::Client,
 }
 impl Client {
-    /// Wraps a runtime client.
-    pub fn new(inner: ::replicate_client::Client) -> Self {
-        Client { inner }
+    /// A client with this token; a token that cannot be sent makes every request
+    /// fail with `Error::Config` (`builder().token(..).build()` reports it at once).
+    pub fn new(token: impl Into<String>) -> Self {
+        Self::from(::replicate_runtime::Client::new(token))
+    }
+    /// A client configured from `REPLICATE_API_TOKEN` (required, not empty) and
+    /// `REPLICATE_BASE_URL` (optional).
+    pub fn from_env() -> Result<Self, ::replicate_runtime::Error> {
+        ::replicate_runtime::ClientBuilder::from_env()?.build()
+    }
+    /// A builder for the token, base URL, timeouts, limits, retries and the HTTP
+    /// client.
+    pub fn builder() -> ::replicate_runtime::ClientBuilder<Self> {
+        ::replicate_runtime::ClientBuilder::default()
     }
     /// The runtime client underneath.
-    pub fn runtime(&self) -> &::replicate_client::Client {
+    pub fn runtime(&self) -> &::replicate_runtime::Client {
         &self.inner
     }
     /// Operations on `items`.
     pub fn items(&self) -> Items<'_> {
         Items { client: &self.inner }
+    }
+}
+impl From<::replicate_runtime::Client> for Client {
+    fn from(inner: ::replicate_runtime::Client) -> Self {
+        Client { inner }
+    }
+}
+impl ::std::ops::Deref for Client {
+    type Target = ::replicate_runtime::Client;
+    fn deref(&self) -> &::replicate_runtime::Client {
+        &self.inner
     }
 }

@@ -8,7 +8,7 @@ use super::types;
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct FilesDownload<'a> {
-    client: &'a ::replicate_client::Client,
+    client: &'a ::replicate_runtime::Client,
     id: String,
     expiry: i64,
 }
@@ -16,11 +16,11 @@ impl<'a> FilesDownload<'a> {
     /// The request this builder describes, without sending it.
     pub fn into_request(
         self,
-    ) -> Result<::replicate_client::runtime::RequestSpec, ::replicate_client::Error> {
-        let mut request = ::replicate_client::runtime::RequestSpec::new(
+    ) -> Result<::replicate_runtime::runtime::RequestSpec, ::replicate_runtime::Error> {
+        let mut request = ::replicate_runtime::runtime::RequestSpec::new(
             "GET",
             format!(
-                "/files/{}/download", ::replicate_client::runtime::encode_path_segment(&
+                "/files/{}/download", ::replicate_runtime::runtime::encode_path_segment(&
                 self.id) ?
             ),
             "files.download",
@@ -35,27 +35,27 @@ impl<'a> FilesDownload<'a> {
     /// Sends the request: `GET /files/{id}/download`.
     pub async fn send(
         self,
-    ) -> Result<::replicate_client::runtime::Bytes, ::replicate_client::Error> {
+    ) -> Result<::replicate_runtime::runtime::Bytes, ::replicate_runtime::Error> {
         let client = self.client;
         let request = self.into_request()?;
         let response = client.execute(request).await?;
         Ok(response.into_bytes())
     }
 }
-::replicate_client::awaitable!(FilesDownload, ::replicate_client::runtime::Bytes);
+::replicate_runtime::awaitable!(FilesDownload, ::replicate_runtime::runtime::Bytes);
 /// Request builder for `predictions.create`: set optional parameters, then `.await` it (or call `send`).
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct PredictionsCreate<'a> {
-    client: &'a ::replicate_client::Client,
+    client: &'a ::replicate_runtime::Client,
     body: types::PredictionsCreateRequest,
 }
 impl<'a> PredictionsCreate<'a> {
     /// The request this builder describes, without sending it.
     pub fn into_request(
         self,
-    ) -> Result<::replicate_client::runtime::RequestSpec, ::replicate_client::Error> {
-        let mut request = ::replicate_client::runtime::RequestSpec::new(
+    ) -> Result<::replicate_runtime::runtime::RequestSpec, ::replicate_runtime::Error> {
+        let mut request = ::replicate_runtime::runtime::RequestSpec::new(
             "POST",
             String::from("/predictions"),
             "predictions.create",
@@ -70,7 +70,7 @@ impl<'a> PredictionsCreate<'a> {
     /// Sends the request: `POST /predictions`.
     pub async fn send(
         self,
-    ) -> Result<PredictionsCreateResponse, ::replicate_client::Error> {
+    ) -> Result<PredictionsCreateResponse, ::replicate_runtime::Error> {
         let client = self.client;
         let request = self.into_request()?;
         let response = client.execute(request).await?;
@@ -84,7 +84,7 @@ impl<'a> PredictionsCreate<'a> {
         }
     }
 }
-::replicate_client::awaitable!(PredictionsCreate, PredictionsCreateResponse);
+::replicate_runtime::awaitable!(PredictionsCreate, PredictionsCreateResponse);
 /// The success responses of `predictions.create`.
 #[derive(Debug, Clone, PartialEq)]
 #[allow(clippy::large_enum_variant)]
@@ -118,18 +118,18 @@ impl PredictionsCreateResponse {
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct PredictionsDelete<'a> {
-    client: &'a ::replicate_client::Client,
+    client: &'a ::replicate_runtime::Client,
     id: String,
 }
 impl<'a> PredictionsDelete<'a> {
     /// The request this builder describes, without sending it.
     pub fn into_request(
         self,
-    ) -> Result<::replicate_client::runtime::RequestSpec, ::replicate_client::Error> {
-        let request = ::replicate_client::runtime::RequestSpec::new(
+    ) -> Result<::replicate_runtime::runtime::RequestSpec, ::replicate_runtime::Error> {
+        let request = ::replicate_runtime::runtime::RequestSpec::new(
             "DELETE",
             format!(
-                "/predictions/{}", ::replicate_client::runtime::encode_path_segment(&
+                "/predictions/{}", ::replicate_runtime::runtime::encode_path_segment(&
                 self.id) ?
             ),
             "predictions.delete",
@@ -137,7 +137,7 @@ impl<'a> PredictionsDelete<'a> {
         Ok(request)
     }
     /// Sends the request: `DELETE /predictions/{id}`.
-    pub async fn send(self) -> Result<(), ::replicate_client::Error> {
+    pub async fn send(self) -> Result<(), ::replicate_runtime::Error> {
         let client = self.client;
         let request = self.into_request()?;
         let response = client.execute(request).await?;
@@ -145,19 +145,19 @@ impl<'a> PredictionsDelete<'a> {
         Ok(())
     }
 }
-::replicate_client::awaitable!(PredictionsDelete, ());
+::replicate_runtime::awaitable!(PredictionsDelete, ());
 /// Request builder for `readme.get`: set optional parameters, then `.await` it (or call `send`).
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct ReadmeGet<'a> {
-    client: &'a ::replicate_client::Client,
+    client: &'a ::replicate_runtime::Client,
 }
 impl<'a> ReadmeGet<'a> {
     /// The request this builder describes, without sending it.
     pub fn into_request(
         self,
-    ) -> Result<::replicate_client::runtime::RequestSpec, ::replicate_client::Error> {
-        let mut request = ::replicate_client::runtime::RequestSpec::new(
+    ) -> Result<::replicate_runtime::runtime::RequestSpec, ::replicate_runtime::Error> {
+        let mut request = ::replicate_runtime::runtime::RequestSpec::new(
             "GET",
             String::from("/readme"),
             "readme.get",
@@ -166,18 +166,18 @@ impl<'a> ReadmeGet<'a> {
         Ok(request)
     }
     /// Sends the request: `GET /readme`.
-    pub async fn send(self) -> Result<String, ::replicate_client::Error> {
+    pub async fn send(self) -> Result<String, ::replicate_runtime::Error> {
         let client = self.client;
         let request = self.into_request()?;
         let response = client.execute(request).await?;
         response.text()
     }
 }
-::replicate_client::awaitable!(ReadmeGet, String);
+::replicate_runtime::awaitable!(ReadmeGet, String);
 /// Operations on `files`; get one from the client.
 #[derive(Debug, Clone, Copy)]
 pub struct Files<'a> {
-    client: &'a ::replicate_client::Client,
+    client: &'a ::replicate_runtime::Client,
 }
 impl<'a> Files<'a> {
     /// `GET /files/{id}/download` (`files.download`).
@@ -196,7 +196,7 @@ impl<'a> Files<'a> {
 /// Operations on `predictions`; get one from the client.
 #[derive(Debug, Clone, Copy)]
 pub struct Predictions<'a> {
-    client: &'a ::replicate_client::Client,
+    client: &'a ::replicate_runtime::Client,
 }
 impl<'a> Predictions<'a> {
     /// `POST /predictions` (`predictions.create`).
@@ -220,7 +220,7 @@ impl<'a> Predictions<'a> {
 /// Operations on `readme`; get one from the client.
 #[derive(Debug, Clone, Copy)]
 pub struct Readme<'a> {
-    client: &'a ::replicate_client::Client,
+    client: &'a ::replicate_runtime::Client,
 }
 impl<'a> Readme<'a> {
     /// `GET /readme` (`readme.get`).
@@ -228,18 +228,30 @@ impl<'a> Readme<'a> {
         ReadmeGet { client: self.client }
     }
 }
-/// The API client: a thin wrapper over the runtime's client.
+/// The API client: the runtime client (auth, retries, limits; it dereferences to
+/// it) with this API's operations.
 #[derive(Debug, Clone)]
 pub struct Client {
-    inner: ::replicate_client::Client,
+    inner: ::replicate_runtime::Client,
 }
 impl Client {
-    /// Wraps a runtime client.
-    pub fn new(inner: ::replicate_client::Client) -> Self {
-        Client { inner }
+    /// A client with this token; a token that cannot be sent makes every request
+    /// fail with `Error::Config` (`builder().token(..).build()` reports it at once).
+    pub fn new(token: impl Into<String>) -> Self {
+        Self::from(::replicate_runtime::Client::new(token))
+    }
+    /// A client configured from `REPLICATE_API_TOKEN` (required, not empty) and
+    /// `REPLICATE_BASE_URL` (optional).
+    pub fn from_env() -> Result<Self, ::replicate_runtime::Error> {
+        ::replicate_runtime::ClientBuilder::from_env()?.build()
+    }
+    /// A builder for the token, base URL, timeouts, limits, retries and the HTTP
+    /// client.
+    pub fn builder() -> ::replicate_runtime::ClientBuilder<Self> {
+        ::replicate_runtime::ClientBuilder::default()
     }
     /// The runtime client underneath.
-    pub fn runtime(&self) -> &::replicate_client::Client {
+    pub fn runtime(&self) -> &::replicate_runtime::Client {
         &self.inner
     }
     /// Operations on `files`.
@@ -253,5 +265,16 @@ impl Client {
     /// Operations on `readme`.
     pub fn readme(&self) -> Readme<'_> {
         Readme { client: &self.inner }
+    }
+}
+impl From<::replicate_runtime::Client> for Client {
+    fn from(inner: ::replicate_runtime::Client) -> Self {
+        Client { inner }
+    }
+}
+impl ::std::ops::Deref for Client {
+    type Target = ::replicate_runtime::Client;
+    fn deref(&self) -> &::replicate_runtime::Client {
+        &self.inner
     }
 }

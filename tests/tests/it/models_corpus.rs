@@ -5,7 +5,7 @@
 
 use replicate_codegen::models::ModelSource;
 use replicate_codegen::GeneratedFile;
-use replicate_e2e::{member_options, shared_dir, workspace_root};
+use replicate_e2e::{model_member_options, shared_dir, workspace_root};
 use serde_json::{Map, Value};
 use std::path::Path;
 use std::process::Command;
@@ -72,7 +72,7 @@ fn every_real_cog_schema_generates_compiles_and_round_trips() {
     assert!(sources.len() >= 190, "found {} schemas", sources.len());
     let generated = replicate_codegen::generate_models_standalone(
         &sources,
-        &member_options("models-corpus", "cog-schemas"),
+        &model_member_options("models-corpus", "cog-schemas"),
     )
     .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(generated.models, sources.len());

@@ -4,7 +4,7 @@
 //! To accept new output: `UPDATE_SNAPSHOTS=1 cargo test -p replicate-e2e --test it -- snapshots::`.
 
 use replicate_codegen::GeneratedFile;
-use replicate_e2e::{compile_check, member_options, workspace_root};
+use replicate_e2e::{compile_check, member_options, model_member_options, workspace_root};
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -83,9 +83,11 @@ fn generate_model(path: &PathBuf) -> (String, Vec<GeneratedFile>) {
     let src = replicate_codegen::models::parse_model_file(&text, &label, Some(("test", &name)))
         .unwrap_or_else(|e| panic!("{e}"));
     let crate_name = format!("model-snapshot-{}", name.replace('_', "-"));
-    let generated =
-        replicate_codegen::generate_models_standalone(&[src], &member_options(&crate_name, &label))
-            .unwrap_or_else(|e| panic!("{label}: {e}"));
+    let generated = replicate_codegen::generate_models_standalone(
+        &[src],
+        &model_member_options(&crate_name, &label),
+    )
+    .unwrap_or_else(|e| panic!("{label}: {e}"));
     (name, generated.files)
 }
 

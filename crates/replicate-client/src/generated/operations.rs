@@ -8,14 +8,14 @@ use super::types;
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct AccountGet<'a> {
-    client: &'a ::replicate_client::Client,
+    client: &'a ::replicate_runtime::Client,
 }
 impl<'a> AccountGet<'a> {
     /// The request this builder describes, without sending it.
     pub fn into_request(
         self,
-    ) -> Result<::replicate_client::runtime::RequestSpec, ::replicate_client::Error> {
-        let mut request = ::replicate_client::runtime::RequestSpec::new(
+    ) -> Result<::replicate_runtime::runtime::RequestSpec, ::replicate_runtime::Error> {
+        let mut request = ::replicate_runtime::runtime::RequestSpec::new(
             "GET",
             String::from("/account"),
             "account.get",
@@ -26,30 +26,30 @@ impl<'a> AccountGet<'a> {
     /// Sends the request: `GET /account`.
     pub async fn send(
         self,
-    ) -> Result<types::AccountGetResponse, ::replicate_client::Error> {
+    ) -> Result<types::AccountGetResponse, ::replicate_runtime::Error> {
         let client = self.client;
         let request = self.into_request()?;
         let response = client.execute(request).await?;
         response.json()
     }
 }
-::replicate_client::awaitable!(AccountGet, types::AccountGetResponse);
+::replicate_runtime::awaitable!(AccountGet, types::AccountGetResponse);
 /// Request builder for `collections.get`: set optional parameters, then `.await` it (or call `send`).
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct CollectionsGet<'a> {
-    client: &'a ::replicate_client::Client,
+    client: &'a ::replicate_runtime::Client,
     collection_slug: String,
 }
 impl<'a> CollectionsGet<'a> {
     /// The request this builder describes, without sending it.
     pub fn into_request(
         self,
-    ) -> Result<::replicate_client::runtime::RequestSpec, ::replicate_client::Error> {
-        let mut request = ::replicate_client::runtime::RequestSpec::new(
+    ) -> Result<::replicate_runtime::runtime::RequestSpec, ::replicate_runtime::Error> {
+        let mut request = ::replicate_runtime::runtime::RequestSpec::new(
             "GET",
             format!(
-                "/collections/{}", ::replicate_client::runtime::encode_path_segment(&
+                "/collections/{}", ::replicate_runtime::runtime::encode_path_segment(&
                 self.collection_slug) ?
             ),
             "collections.get",
@@ -60,26 +60,26 @@ impl<'a> CollectionsGet<'a> {
     /// Sends the request: `GET /collections/{collection_slug}`.
     pub async fn send(
         self,
-    ) -> Result<types::CollectionResponse, ::replicate_client::Error> {
+    ) -> Result<types::CollectionResponse, ::replicate_runtime::Error> {
         let client = self.client;
         let request = self.into_request()?;
         let response = client.execute(request).await?;
         response.json()
     }
 }
-::replicate_client::awaitable!(CollectionsGet, types::CollectionResponse);
+::replicate_runtime::awaitable!(CollectionsGet, types::CollectionResponse);
 /// Request builder for `collections.list`: set optional parameters, then `.await` it (or call `send`).
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct CollectionsList<'a> {
-    client: &'a ::replicate_client::Client,
+    client: &'a ::replicate_runtime::Client,
 }
 impl<'a> CollectionsList<'a> {
     /// The request this builder describes, without sending it.
     pub fn into_request(
         self,
-    ) -> Result<::replicate_client::runtime::RequestSpec, ::replicate_client::Error> {
-        let mut request = ::replicate_client::runtime::RequestSpec::new(
+    ) -> Result<::replicate_runtime::runtime::RequestSpec, ::replicate_runtime::Error> {
+        let mut request = ::replicate_runtime::runtime::RequestSpec::new(
             "GET",
             String::from("/collections"),
             "collections.list",
@@ -90,7 +90,7 @@ impl<'a> CollectionsList<'a> {
     /// Sends the request: `GET /collections`.
     pub async fn send(
         self,
-    ) -> Result<types::PaginatedCollectionResponse, ::replicate_client::Error> {
+    ) -> Result<types::PaginatedCollectionResponse, ::replicate_runtime::Error> {
         let client = self.client;
         let request = self.into_request()?;
         let response = client.execute(request).await?;
@@ -100,27 +100,27 @@ impl<'a> CollectionsList<'a> {
     /// polled, and each next page only when the previous one is used up.
     pub fn into_stream(
         self,
-    ) -> ::replicate_client::runtime::ItemStream<'a, types::CollectionListItem> {
+    ) -> ::replicate_runtime::runtime::ItemStream<'a, types::CollectionListItem> {
         let client = self.client;
-        ::replicate_client::runtime::paginate::<
+        ::replicate_runtime::runtime::paginate::<
             types::PaginatedCollectionResponse,
         >(client, self.into_request())
     }
 }
-::replicate_client::awaitable!(CollectionsList, types::PaginatedCollectionResponse);
+::replicate_runtime::awaitable!(CollectionsList, types::PaginatedCollectionResponse);
 /// Request builder for `deployments.create`: set optional parameters, then `.await` it (or call `send`).
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct DeploymentsCreate<'a> {
-    client: &'a ::replicate_client::Client,
+    client: &'a ::replicate_runtime::Client,
     body: types::DeploymentsCreateRequest,
 }
 impl<'a> DeploymentsCreate<'a> {
     /// The request this builder describes, without sending it.
     pub fn into_request(
         self,
-    ) -> Result<::replicate_client::runtime::RequestSpec, ::replicate_client::Error> {
-        let mut request = ::replicate_client::runtime::RequestSpec::new(
+    ) -> Result<::replicate_runtime::runtime::RequestSpec, ::replicate_runtime::Error> {
+        let mut request = ::replicate_runtime::runtime::RequestSpec::new(
             "POST",
             String::from("/deployments"),
             "deployments.create",
@@ -135,19 +135,19 @@ impl<'a> DeploymentsCreate<'a> {
     /// Sends the request: `POST /deployments`.
     pub async fn send(
         self,
-    ) -> Result<types::DeploymentResponse, ::replicate_client::Error> {
+    ) -> Result<types::DeploymentResponse, ::replicate_runtime::Error> {
         let client = self.client;
         let request = self.into_request()?;
         let response = client.execute(request).await?;
         response.json()
     }
 }
-::replicate_client::awaitable!(DeploymentsCreate, types::DeploymentResponse);
+::replicate_runtime::awaitable!(DeploymentsCreate, types::DeploymentResponse);
 /// Request builder for `deployments.delete`: set optional parameters, then `.await` it (or call `send`).
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct DeploymentsDelete<'a> {
-    client: &'a ::replicate_client::Client,
+    client: &'a ::replicate_runtime::Client,
     deployment_owner: String,
     deployment_name: String,
 }
@@ -155,13 +155,13 @@ impl<'a> DeploymentsDelete<'a> {
     /// The request this builder describes, without sending it.
     pub fn into_request(
         self,
-    ) -> Result<::replicate_client::runtime::RequestSpec, ::replicate_client::Error> {
-        let request = ::replicate_client::runtime::RequestSpec::new(
+    ) -> Result<::replicate_runtime::runtime::RequestSpec, ::replicate_runtime::Error> {
+        let request = ::replicate_runtime::runtime::RequestSpec::new(
             "DELETE",
             format!(
-                "/deployments/{}/{}", ::replicate_client::runtime::encode_path_segment(&
+                "/deployments/{}/{}", ::replicate_runtime::runtime::encode_path_segment(&
                 self.deployment_owner) ?,
-                ::replicate_client::runtime::encode_path_segment(& self.deployment_name)
+                ::replicate_runtime::runtime::encode_path_segment(& self.deployment_name)
                 ?
             ),
             "deployments.delete",
@@ -169,7 +169,7 @@ impl<'a> DeploymentsDelete<'a> {
         Ok(request)
     }
     /// Sends the request: `DELETE /deployments/{deployment_owner}/{deployment_name}`.
-    pub async fn send(self) -> Result<(), ::replicate_client::Error> {
+    pub async fn send(self) -> Result<(), ::replicate_runtime::Error> {
         let client = self.client;
         let request = self.into_request()?;
         let response = client.execute(request).await?;
@@ -177,12 +177,12 @@ impl<'a> DeploymentsDelete<'a> {
         Ok(())
     }
 }
-::replicate_client::awaitable!(DeploymentsDelete, ());
+::replicate_runtime::awaitable!(DeploymentsDelete, ());
 /// Request builder for `deployments.get`: set optional parameters, then `.await` it (or call `send`).
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct DeploymentsGet<'a> {
-    client: &'a ::replicate_client::Client,
+    client: &'a ::replicate_runtime::Client,
     deployment_owner: String,
     deployment_name: String,
 }
@@ -190,13 +190,13 @@ impl<'a> DeploymentsGet<'a> {
     /// The request this builder describes, without sending it.
     pub fn into_request(
         self,
-    ) -> Result<::replicate_client::runtime::RequestSpec, ::replicate_client::Error> {
-        let mut request = ::replicate_client::runtime::RequestSpec::new(
+    ) -> Result<::replicate_runtime::runtime::RequestSpec, ::replicate_runtime::Error> {
+        let mut request = ::replicate_runtime::runtime::RequestSpec::new(
             "GET",
             format!(
-                "/deployments/{}/{}", ::replicate_client::runtime::encode_path_segment(&
+                "/deployments/{}/{}", ::replicate_runtime::runtime::encode_path_segment(&
                 self.deployment_owner) ?,
-                ::replicate_client::runtime::encode_path_segment(& self.deployment_name)
+                ::replicate_runtime::runtime::encode_path_segment(& self.deployment_name)
                 ?
             ),
             "deployments.get",
@@ -207,26 +207,26 @@ impl<'a> DeploymentsGet<'a> {
     /// Sends the request: `GET /deployments/{deployment_owner}/{deployment_name}`.
     pub async fn send(
         self,
-    ) -> Result<types::DeploymentResponse, ::replicate_client::Error> {
+    ) -> Result<types::DeploymentResponse, ::replicate_runtime::Error> {
         let client = self.client;
         let request = self.into_request()?;
         let response = client.execute(request).await?;
         response.json()
     }
 }
-::replicate_client::awaitable!(DeploymentsGet, types::DeploymentResponse);
+::replicate_runtime::awaitable!(DeploymentsGet, types::DeploymentResponse);
 /// Request builder for `deployments.list`: set optional parameters, then `.await` it (or call `send`).
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct DeploymentsList<'a> {
-    client: &'a ::replicate_client::Client,
+    client: &'a ::replicate_runtime::Client,
 }
 impl<'a> DeploymentsList<'a> {
     /// The request this builder describes, without sending it.
     pub fn into_request(
         self,
-    ) -> Result<::replicate_client::runtime::RequestSpec, ::replicate_client::Error> {
-        let mut request = ::replicate_client::runtime::RequestSpec::new(
+    ) -> Result<::replicate_runtime::runtime::RequestSpec, ::replicate_runtime::Error> {
+        let mut request = ::replicate_runtime::runtime::RequestSpec::new(
             "GET",
             String::from("/deployments"),
             "deployments.list",
@@ -237,7 +237,7 @@ impl<'a> DeploymentsList<'a> {
     /// Sends the request: `GET /deployments`.
     pub async fn send(
         self,
-    ) -> Result<types::DeploymentsListResponse, ::replicate_client::Error> {
+    ) -> Result<types::DeploymentsListResponse, ::replicate_runtime::Error> {
         let client = self.client;
         let request = self.into_request()?;
         let response = client.execute(request).await?;
@@ -247,30 +247,30 @@ impl<'a> DeploymentsList<'a> {
     /// polled, and each next page only when the previous one is used up.
     pub fn into_stream(
         self,
-    ) -> ::replicate_client::runtime::ItemStream<'a, types::DeploymentResponse> {
+    ) -> ::replicate_runtime::runtime::ItemStream<'a, types::DeploymentResponse> {
         let client = self.client;
-        ::replicate_client::runtime::paginate::<
+        ::replicate_runtime::runtime::paginate::<
             types::DeploymentsListResponse,
         >(client, self.into_request())
     }
 }
-::replicate_client::awaitable!(DeploymentsList, types::DeploymentsListResponse);
+::replicate_runtime::awaitable!(DeploymentsList, types::DeploymentsListResponse);
 /// Request builder for `deployments.predictions.create`: set optional parameters, then `.await` it (or call `send`).
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct DeploymentsPredictionsCreate<'a> {
-    client: &'a ::replicate_client::Client,
+    client: &'a ::replicate_runtime::Client,
     deployment_owner: String,
     deployment_name: String,
-    prefer: Option<::replicate_client::runtime::Prefer>,
-    cancel_after: Option<::replicate_client::runtime::CancelAfter>,
+    prefer: Option<::replicate_runtime::runtime::Prefer>,
+    cancel_after: Option<::replicate_runtime::runtime::CancelAfter>,
     body: types::PredictionRequest,
 }
 impl<'a> DeploymentsPredictionsCreate<'a> {
     /// Ask the server to hold the connection open until the model has produced its output (sync mode). Use `wait` or `wait=N`, with N a number of seconds from 1 to 60.
     pub fn prefer(
         mut self,
-        value: impl Into<::replicate_client::runtime::Prefer>,
+        value: impl Into<::replicate_runtime::runtime::Prefer>,
     ) -> Self {
         self.prefer = Some(value.into());
         self
@@ -278,7 +278,7 @@ impl<'a> DeploymentsPredictionsCreate<'a> {
     /// Upper bound on how long the prediction may run, counted from its creation; once it is exceeded the prediction is canceled automatically. Give a duration such as `45s`, `10m` or `1h15m` (units `s`, `m`, `h` may be combined; a bare number means seconds). Durations below 5 seconds are not accepted.
     pub fn cancel_after(
         mut self,
-        value: impl Into<::replicate_client::runtime::CancelAfter>,
+        value: impl Into<::replicate_runtime::runtime::CancelAfter>,
     ) -> Self {
         self.cancel_after = Some(value.into());
         self
@@ -286,14 +286,14 @@ impl<'a> DeploymentsPredictionsCreate<'a> {
     /// The request this builder describes, without sending it.
     pub fn into_request(
         self,
-    ) -> Result<::replicate_client::runtime::RequestSpec, ::replicate_client::Error> {
-        let mut request = ::replicate_client::runtime::RequestSpec::new(
+    ) -> Result<::replicate_runtime::runtime::RequestSpec, ::replicate_runtime::Error> {
+        let mut request = ::replicate_runtime::runtime::RequestSpec::new(
             "POST",
             format!(
                 "/deployments/{}/{}/predictions",
-                ::replicate_client::runtime::encode_path_segment(& self.deployment_owner)
-                ?, ::replicate_client::runtime::encode_path_segment(& self
-                .deployment_name) ?
+                ::replicate_runtime::runtime::encode_path_segment(& self
+                .deployment_owner) ?, ::replicate_runtime::runtime::encode_path_segment(&
+                self.deployment_name) ?
             ),
             "deployments.predictions.create",
         );
@@ -313,7 +313,7 @@ impl<'a> DeploymentsPredictionsCreate<'a> {
     /// Sends the request: `POST /deployments/{deployment_owner}/{deployment_name}/predictions`.
     pub async fn send(
         self,
-    ) -> Result<DeploymentsPredictionsCreateResponse, ::replicate_client::Error> {
+    ) -> Result<DeploymentsPredictionsCreateResponse, ::replicate_runtime::Error> {
         let client = self.client;
         let request = self.into_request()?;
         let response = client.execute(request).await?;
@@ -332,7 +332,7 @@ impl<'a> DeploymentsPredictionsCreate<'a> {
         }
     }
 }
-::replicate_client::awaitable!(
+::replicate_runtime::awaitable!(
     DeploymentsPredictionsCreate, DeploymentsPredictionsCreateResponse
 );
 /// The success responses of `deployments.predictions.create`.
@@ -368,7 +368,7 @@ impl DeploymentsPredictionsCreateResponse {
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct DeploymentsUpdate<'a> {
-    client: &'a ::replicate_client::Client,
+    client: &'a ::replicate_runtime::Client,
     deployment_owner: String,
     deployment_name: String,
     body: Option<types::DeploymentsUpdateRequest>,
@@ -382,13 +382,13 @@ impl<'a> DeploymentsUpdate<'a> {
     /// The request this builder describes, without sending it.
     pub fn into_request(
         self,
-    ) -> Result<::replicate_client::runtime::RequestSpec, ::replicate_client::Error> {
-        let mut request = ::replicate_client::runtime::RequestSpec::new(
+    ) -> Result<::replicate_runtime::runtime::RequestSpec, ::replicate_runtime::Error> {
+        let mut request = ::replicate_runtime::runtime::RequestSpec::new(
             "PATCH",
             format!(
-                "/deployments/{}/{}", ::replicate_client::runtime::encode_path_segment(&
+                "/deployments/{}/{}", ::replicate_runtime::runtime::encode_path_segment(&
                 self.deployment_owner) ?,
-                ::replicate_client::runtime::encode_path_segment(& self.deployment_name)
+                ::replicate_runtime::runtime::encode_path_segment(& self.deployment_name)
                 ?
             ),
             "deployments.update",
@@ -402,27 +402,27 @@ impl<'a> DeploymentsUpdate<'a> {
     /// Sends the request: `PATCH /deployments/{deployment_owner}/{deployment_name}`.
     pub async fn send(
         self,
-    ) -> Result<types::DeploymentResponse, ::replicate_client::Error> {
+    ) -> Result<types::DeploymentResponse, ::replicate_runtime::Error> {
         let client = self.client;
         let request = self.into_request()?;
         let response = client.execute(request).await?;
         response.json()
     }
 }
-::replicate_client::awaitable!(DeploymentsUpdate, types::DeploymentResponse);
+::replicate_runtime::awaitable!(DeploymentsUpdate, types::DeploymentResponse);
 /// Request builder for `files.create`: set optional parameters, then `.await` it (or call `send`).
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct FilesCreate<'a> {
-    client: &'a ::replicate_client::Client,
+    client: &'a ::replicate_runtime::Client,
     body: types::FilesCreateRequest,
 }
 impl<'a> FilesCreate<'a> {
     /// The request this builder describes, without sending it.
     pub fn into_request(
         self,
-    ) -> Result<::replicate_client::runtime::RequestSpec, ::replicate_client::Error> {
-        let mut request = ::replicate_client::runtime::RequestSpec::new(
+    ) -> Result<::replicate_runtime::runtime::RequestSpec, ::replicate_runtime::Error> {
+        let mut request = ::replicate_runtime::runtime::RequestSpec::new(
             "POST",
             String::from("/files"),
             "files.create",
@@ -435,30 +435,30 @@ impl<'a> FilesCreate<'a> {
         Ok(request)
     }
     /// Sends the request: `POST /files`.
-    pub async fn send(self) -> Result<types::FileResponse, ::replicate_client::Error> {
+    pub async fn send(self) -> Result<types::FileResponse, ::replicate_runtime::Error> {
         let client = self.client;
         let request = self.into_request()?;
         let response = client.execute(request).await?;
         response.json()
     }
 }
-::replicate_client::awaitable!(FilesCreate, types::FileResponse);
+::replicate_runtime::awaitable!(FilesCreate, types::FileResponse);
 /// Request builder for `files.delete`: set optional parameters, then `.await` it (or call `send`).
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct FilesDelete<'a> {
-    client: &'a ::replicate_client::Client,
+    client: &'a ::replicate_runtime::Client,
     file_id: String,
 }
 impl<'a> FilesDelete<'a> {
     /// The request this builder describes, without sending it.
     pub fn into_request(
         self,
-    ) -> Result<::replicate_client::runtime::RequestSpec, ::replicate_client::Error> {
-        let request = ::replicate_client::runtime::RequestSpec::new(
+    ) -> Result<::replicate_runtime::runtime::RequestSpec, ::replicate_runtime::Error> {
+        let request = ::replicate_runtime::runtime::RequestSpec::new(
             "DELETE",
             format!(
-                "/files/{}", ::replicate_client::runtime::encode_path_segment(& self
+                "/files/{}", ::replicate_runtime::runtime::encode_path_segment(& self
                 .file_id) ?
             ),
             "files.delete",
@@ -466,7 +466,7 @@ impl<'a> FilesDelete<'a> {
         Ok(request)
     }
     /// Sends the request: `DELETE /files/{file_id}`.
-    pub async fn send(self) -> Result<(), ::replicate_client::Error> {
+    pub async fn send(self) -> Result<(), ::replicate_runtime::Error> {
         let client = self.client;
         let request = self.into_request()?;
         let response = client.execute(request).await?;
@@ -474,12 +474,12 @@ impl<'a> FilesDelete<'a> {
         Ok(())
     }
 }
-::replicate_client::awaitable!(FilesDelete, ());
+::replicate_runtime::awaitable!(FilesDelete, ());
 /// Request builder for `files.download`: set optional parameters, then `.await` it (or call `send`).
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct FilesDownload<'a> {
-    client: &'a ::replicate_client::Client,
+    client: &'a ::replicate_runtime::Client,
     file_id: String,
     owner: String,
     expiry: i64,
@@ -489,11 +489,11 @@ impl<'a> FilesDownload<'a> {
     /// The request this builder describes, without sending it.
     pub fn into_request(
         self,
-    ) -> Result<::replicate_client::runtime::RequestSpec, ::replicate_client::Error> {
-        let mut request = ::replicate_client::runtime::RequestSpec::new(
+    ) -> Result<::replicate_runtime::runtime::RequestSpec, ::replicate_runtime::Error> {
+        let mut request = ::replicate_runtime::runtime::RequestSpec::new(
             "GET",
             format!(
-                "/files/{}/download", ::replicate_client::runtime::encode_path_segment(&
+                "/files/{}/download", ::replicate_runtime::runtime::encode_path_segment(&
                 self.file_id) ?
             ),
             "files.download",
@@ -516,30 +516,30 @@ impl<'a> FilesDownload<'a> {
     /// Sends the request: `GET /files/{file_id}/download`.
     pub async fn send(
         self,
-    ) -> Result<::replicate_client::runtime::Bytes, ::replicate_client::Error> {
+    ) -> Result<::replicate_runtime::runtime::Bytes, ::replicate_runtime::Error> {
         let client = self.client;
         let request = self.into_request()?;
         let response = client.execute(request).await?;
         Ok(response.into_bytes())
     }
 }
-::replicate_client::awaitable!(FilesDownload, ::replicate_client::runtime::Bytes);
+::replicate_runtime::awaitable!(FilesDownload, ::replicate_runtime::runtime::Bytes);
 /// Request builder for `files.get`: set optional parameters, then `.await` it (or call `send`).
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct FilesGet<'a> {
-    client: &'a ::replicate_client::Client,
+    client: &'a ::replicate_runtime::Client,
     file_id: String,
 }
 impl<'a> FilesGet<'a> {
     /// The request this builder describes, without sending it.
     pub fn into_request(
         self,
-    ) -> Result<::replicate_client::runtime::RequestSpec, ::replicate_client::Error> {
-        let mut request = ::replicate_client::runtime::RequestSpec::new(
+    ) -> Result<::replicate_runtime::runtime::RequestSpec, ::replicate_runtime::Error> {
+        let mut request = ::replicate_runtime::runtime::RequestSpec::new(
             "GET",
             format!(
-                "/files/{}", ::replicate_client::runtime::encode_path_segment(& self
+                "/files/{}", ::replicate_runtime::runtime::encode_path_segment(& self
                 .file_id) ?
             ),
             "files.get",
@@ -548,26 +548,26 @@ impl<'a> FilesGet<'a> {
         Ok(request)
     }
     /// Sends the request: `GET /files/{file_id}`.
-    pub async fn send(self) -> Result<types::FileResponse, ::replicate_client::Error> {
+    pub async fn send(self) -> Result<types::FileResponse, ::replicate_runtime::Error> {
         let client = self.client;
         let request = self.into_request()?;
         let response = client.execute(request).await?;
         response.json()
     }
 }
-::replicate_client::awaitable!(FilesGet, types::FileResponse);
+::replicate_runtime::awaitable!(FilesGet, types::FileResponse);
 /// Request builder for `files.list`: set optional parameters, then `.await` it (or call `send`).
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct FilesList<'a> {
-    client: &'a ::replicate_client::Client,
+    client: &'a ::replicate_runtime::Client,
 }
 impl<'a> FilesList<'a> {
     /// The request this builder describes, without sending it.
     pub fn into_request(
         self,
-    ) -> Result<::replicate_client::runtime::RequestSpec, ::replicate_client::Error> {
-        let mut request = ::replicate_client::runtime::RequestSpec::new(
+    ) -> Result<::replicate_runtime::runtime::RequestSpec, ::replicate_runtime::Error> {
+        let mut request = ::replicate_runtime::runtime::RequestSpec::new(
             "GET",
             String::from("/files"),
             "files.list",
@@ -578,7 +578,7 @@ impl<'a> FilesList<'a> {
     /// Sends the request: `GET /files`.
     pub async fn send(
         self,
-    ) -> Result<types::FilesListResponse, ::replicate_client::Error> {
+    ) -> Result<types::FilesListResponse, ::replicate_runtime::Error> {
         let client = self.client;
         let request = self.into_request()?;
         let response = client.execute(request).await?;
@@ -588,26 +588,26 @@ impl<'a> FilesList<'a> {
     /// polled, and each next page only when the previous one is used up.
     pub fn into_stream(
         self,
-    ) -> ::replicate_client::runtime::ItemStream<'a, types::FileResponse> {
+    ) -> ::replicate_runtime::runtime::ItemStream<'a, types::FileResponse> {
         let client = self.client;
-        ::replicate_client::runtime::paginate::<
+        ::replicate_runtime::runtime::paginate::<
             types::FilesListResponse,
         >(client, self.into_request())
     }
 }
-::replicate_client::awaitable!(FilesList, types::FilesListResponse);
+::replicate_runtime::awaitable!(FilesList, types::FilesListResponse);
 /// Request builder for `hardware.list`: set optional parameters, then `.await` it (or call `send`).
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct HardwareList<'a> {
-    client: &'a ::replicate_client::Client,
+    client: &'a ::replicate_runtime::Client,
 }
 impl<'a> HardwareList<'a> {
     /// The request this builder describes, without sending it.
     pub fn into_request(
         self,
-    ) -> Result<::replicate_client::runtime::RequestSpec, ::replicate_client::Error> {
-        let mut request = ::replicate_client::runtime::RequestSpec::new(
+    ) -> Result<::replicate_runtime::runtime::RequestSpec, ::replicate_runtime::Error> {
+        let mut request = ::replicate_runtime::runtime::RequestSpec::new(
             "GET",
             String::from("/hardware"),
             "hardware.list",
@@ -618,27 +618,27 @@ impl<'a> HardwareList<'a> {
     /// Sends the request: `GET /hardware`.
     pub async fn send(
         self,
-    ) -> Result<Vec<types::HardwareListResponseItem>, ::replicate_client::Error> {
+    ) -> Result<Vec<types::HardwareListResponseItem>, ::replicate_runtime::Error> {
         let client = self.client;
         let request = self.into_request()?;
         let response = client.execute(request).await?;
         response.json()
     }
 }
-::replicate_client::awaitable!(HardwareList, Vec < types::HardwareListResponseItem >);
+::replicate_runtime::awaitable!(HardwareList, Vec < types::HardwareListResponseItem >);
 /// Request builder for `models.create`: set optional parameters, then `.await` it (or call `send`).
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct ModelsCreate<'a> {
-    client: &'a ::replicate_client::Client,
+    client: &'a ::replicate_runtime::Client,
     body: types::ModelsCreateRequest,
 }
 impl<'a> ModelsCreate<'a> {
     /// The request this builder describes, without sending it.
     pub fn into_request(
         self,
-    ) -> Result<::replicate_client::runtime::RequestSpec, ::replicate_client::Error> {
-        let mut request = ::replicate_client::runtime::RequestSpec::new(
+    ) -> Result<::replicate_runtime::runtime::RequestSpec, ::replicate_runtime::Error> {
+        let mut request = ::replicate_runtime::runtime::RequestSpec::new(
             "POST",
             String::from("/models"),
             "models.create",
@@ -651,19 +651,19 @@ impl<'a> ModelsCreate<'a> {
         Ok(request)
     }
     /// Sends the request: `POST /models`.
-    pub async fn send(self) -> Result<types::ModelResponse, ::replicate_client::Error> {
+    pub async fn send(self) -> Result<types::ModelResponse, ::replicate_runtime::Error> {
         let client = self.client;
         let request = self.into_request()?;
         let response = client.execute(request).await?;
         response.json()
     }
 }
-::replicate_client::awaitable!(ModelsCreate, types::ModelResponse);
+::replicate_runtime::awaitable!(ModelsCreate, types::ModelResponse);
 /// Request builder for `models.delete`: set optional parameters, then `.await` it (or call `send`).
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct ModelsDelete<'a> {
-    client: &'a ::replicate_client::Client,
+    client: &'a ::replicate_runtime::Client,
     model_owner: String,
     model_name: String,
 }
@@ -671,12 +671,12 @@ impl<'a> ModelsDelete<'a> {
     /// The request this builder describes, without sending it.
     pub fn into_request(
         self,
-    ) -> Result<::replicate_client::runtime::RequestSpec, ::replicate_client::Error> {
-        let request = ::replicate_client::runtime::RequestSpec::new(
+    ) -> Result<::replicate_runtime::runtime::RequestSpec, ::replicate_runtime::Error> {
+        let request = ::replicate_runtime::runtime::RequestSpec::new(
             "DELETE",
             format!(
-                "/models/{}/{}", ::replicate_client::runtime::encode_path_segment(& self
-                .model_owner) ?, ::replicate_client::runtime::encode_path_segment(& self
+                "/models/{}/{}", ::replicate_runtime::runtime::encode_path_segment(& self
+                .model_owner) ?, ::replicate_runtime::runtime::encode_path_segment(& self
                 .model_name) ?
             ),
             "models.delete",
@@ -684,7 +684,7 @@ impl<'a> ModelsDelete<'a> {
         Ok(request)
     }
     /// Sends the request: `DELETE /models/{model_owner}/{model_name}`.
-    pub async fn send(self) -> Result<(), ::replicate_client::Error> {
+    pub async fn send(self) -> Result<(), ::replicate_runtime::Error> {
         let client = self.client;
         let request = self.into_request()?;
         let response = client.execute(request).await?;
@@ -692,12 +692,12 @@ impl<'a> ModelsDelete<'a> {
         Ok(())
     }
 }
-::replicate_client::awaitable!(ModelsDelete, ());
+::replicate_runtime::awaitable!(ModelsDelete, ());
 /// Request builder for `models.examples.list`: set optional parameters, then `.await` it (or call `send`).
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct ModelsExamplesList<'a> {
-    client: &'a ::replicate_client::Client,
+    client: &'a ::replicate_runtime::Client,
     model_owner: String,
     model_name: String,
 }
@@ -705,13 +705,13 @@ impl<'a> ModelsExamplesList<'a> {
     /// The request this builder describes, without sending it.
     pub fn into_request(
         self,
-    ) -> Result<::replicate_client::runtime::RequestSpec, ::replicate_client::Error> {
-        let mut request = ::replicate_client::runtime::RequestSpec::new(
+    ) -> Result<::replicate_runtime::runtime::RequestSpec, ::replicate_runtime::Error> {
+        let mut request = ::replicate_runtime::runtime::RequestSpec::new(
             "GET",
             format!(
                 "/models/{}/{}/examples",
-                ::replicate_client::runtime::encode_path_segment(& self.model_owner) ?,
-                ::replicate_client::runtime::encode_path_segment(& self.model_name) ?
+                ::replicate_runtime::runtime::encode_path_segment(& self.model_owner) ?,
+                ::replicate_runtime::runtime::encode_path_segment(& self.model_name) ?
             ),
             "models.examples.list",
         );
@@ -721,7 +721,7 @@ impl<'a> ModelsExamplesList<'a> {
     /// Sends the request: `GET /models/{model_owner}/{model_name}/examples`.
     pub async fn send(
         self,
-    ) -> Result<types::PaginatedPredictionResponse, ::replicate_client::Error> {
+    ) -> Result<types::PaginatedPredictionResponse, ::replicate_runtime::Error> {
         let client = self.client;
         let request = self.into_request()?;
         let response = client.execute(request).await?;
@@ -731,19 +731,19 @@ impl<'a> ModelsExamplesList<'a> {
     /// polled, and each next page only when the previous one is used up.
     pub fn into_stream(
         self,
-    ) -> ::replicate_client::runtime::ItemStream<'a, types::PredictionResponse> {
+    ) -> ::replicate_runtime::runtime::ItemStream<'a, types::PredictionResponse> {
         let client = self.client;
-        ::replicate_client::runtime::paginate::<
+        ::replicate_runtime::runtime::paginate::<
             types::PaginatedPredictionResponse,
         >(client, self.into_request())
     }
 }
-::replicate_client::awaitable!(ModelsExamplesList, types::PaginatedPredictionResponse);
+::replicate_runtime::awaitable!(ModelsExamplesList, types::PaginatedPredictionResponse);
 /// Request builder for `models.get`: set optional parameters, then `.await` it (or call `send`).
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct ModelsGet<'a> {
-    client: &'a ::replicate_client::Client,
+    client: &'a ::replicate_runtime::Client,
     model_owner: String,
     model_name: String,
 }
@@ -751,12 +751,12 @@ impl<'a> ModelsGet<'a> {
     /// The request this builder describes, without sending it.
     pub fn into_request(
         self,
-    ) -> Result<::replicate_client::runtime::RequestSpec, ::replicate_client::Error> {
-        let mut request = ::replicate_client::runtime::RequestSpec::new(
+    ) -> Result<::replicate_runtime::runtime::RequestSpec, ::replicate_runtime::Error> {
+        let mut request = ::replicate_runtime::runtime::RequestSpec::new(
             "GET",
             format!(
-                "/models/{}/{}", ::replicate_client::runtime::encode_path_segment(& self
-                .model_owner) ?, ::replicate_client::runtime::encode_path_segment(& self
+                "/models/{}/{}", ::replicate_runtime::runtime::encode_path_segment(& self
+                .model_owner) ?, ::replicate_runtime::runtime::encode_path_segment(& self
                 .model_name) ?
             ),
             "models.get",
@@ -765,19 +765,19 @@ impl<'a> ModelsGet<'a> {
         Ok(request)
     }
     /// Sends the request: `GET /models/{model_owner}/{model_name}`.
-    pub async fn send(self) -> Result<types::ModelResponse, ::replicate_client::Error> {
+    pub async fn send(self) -> Result<types::ModelResponse, ::replicate_runtime::Error> {
         let client = self.client;
         let request = self.into_request()?;
         let response = client.execute(request).await?;
         response.json()
     }
 }
-::replicate_client::awaitable!(ModelsGet, types::ModelResponse);
+::replicate_runtime::awaitable!(ModelsGet, types::ModelResponse);
 /// Request builder for `models.list`: set optional parameters, then `.await` it (or call `send`).
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct ModelsList<'a> {
-    client: &'a ::replicate_client::Client,
+    client: &'a ::replicate_runtime::Client,
     sort_by: Option<types::ModelsListSortBy>,
     sort_direction: Option<types::ModelsListSortDirection>,
 }
@@ -798,8 +798,8 @@ impl<'a> ModelsList<'a> {
     /// The request this builder describes, without sending it.
     pub fn into_request(
         self,
-    ) -> Result<::replicate_client::runtime::RequestSpec, ::replicate_client::Error> {
-        let mut request = ::replicate_client::runtime::RequestSpec::new(
+    ) -> Result<::replicate_runtime::runtime::RequestSpec, ::replicate_runtime::Error> {
+        let mut request = ::replicate_runtime::runtime::RequestSpec::new(
             "GET",
             String::from("/models"),
             "models.list",
@@ -816,7 +816,7 @@ impl<'a> ModelsList<'a> {
     /// Sends the request: `GET /models`.
     pub async fn send(
         self,
-    ) -> Result<types::PaginatedModelResponse, ::replicate_client::Error> {
+    ) -> Result<types::PaginatedModelResponse, ::replicate_runtime::Error> {
         let client = self.client;
         let request = self.into_request()?;
         let response = client.execute(request).await?;
@@ -826,30 +826,30 @@ impl<'a> ModelsList<'a> {
     /// polled, and each next page only when the previous one is used up.
     pub fn into_stream(
         self,
-    ) -> ::replicate_client::runtime::ItemStream<'a, types::ModelResponse> {
+    ) -> ::replicate_runtime::runtime::ItemStream<'a, types::ModelResponse> {
         let client = self.client;
-        ::replicate_client::runtime::paginate::<
+        ::replicate_runtime::runtime::paginate::<
             types::PaginatedModelResponse,
         >(client, self.into_request())
     }
 }
-::replicate_client::awaitable!(ModelsList, types::PaginatedModelResponse);
+::replicate_runtime::awaitable!(ModelsList, types::PaginatedModelResponse);
 /// Request builder for `models.predictions.create`: set optional parameters, then `.await` it (or call `send`).
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct ModelsPredictionsCreate<'a> {
-    client: &'a ::replicate_client::Client,
+    client: &'a ::replicate_runtime::Client,
     model_owner: String,
     model_name: String,
-    prefer: Option<::replicate_client::runtime::Prefer>,
-    cancel_after: Option<::replicate_client::runtime::CancelAfter>,
+    prefer: Option<::replicate_runtime::runtime::Prefer>,
+    cancel_after: Option<::replicate_runtime::runtime::CancelAfter>,
     body: types::PredictionRequest,
 }
 impl<'a> ModelsPredictionsCreate<'a> {
     /// Ask the server to hold the connection open until the model has produced its output (sync mode). Use `wait` or `wait=N`, with N a number of seconds from 1 to 60.
     pub fn prefer(
         mut self,
-        value: impl Into<::replicate_client::runtime::Prefer>,
+        value: impl Into<::replicate_runtime::runtime::Prefer>,
     ) -> Self {
         self.prefer = Some(value.into());
         self
@@ -857,7 +857,7 @@ impl<'a> ModelsPredictionsCreate<'a> {
     /// Upper bound on how long the prediction may run, counted from its creation; once it is exceeded the prediction is canceled automatically. Give a duration such as `45s`, `10m` or `1h15m` (units `s`, `m`, `h` may be combined; a bare number means seconds). Durations below 5 seconds are not accepted.
     pub fn cancel_after(
         mut self,
-        value: impl Into<::replicate_client::runtime::CancelAfter>,
+        value: impl Into<::replicate_runtime::runtime::CancelAfter>,
     ) -> Self {
         self.cancel_after = Some(value.into());
         self
@@ -865,13 +865,13 @@ impl<'a> ModelsPredictionsCreate<'a> {
     /// The request this builder describes, without sending it.
     pub fn into_request(
         self,
-    ) -> Result<::replicate_client::runtime::RequestSpec, ::replicate_client::Error> {
-        let mut request = ::replicate_client::runtime::RequestSpec::new(
+    ) -> Result<::replicate_runtime::runtime::RequestSpec, ::replicate_runtime::Error> {
+        let mut request = ::replicate_runtime::runtime::RequestSpec::new(
             "POST",
             format!(
                 "/models/{}/{}/predictions",
-                ::replicate_client::runtime::encode_path_segment(& self.model_owner) ?,
-                ::replicate_client::runtime::encode_path_segment(& self.model_name) ?
+                ::replicate_runtime::runtime::encode_path_segment(& self.model_owner) ?,
+                ::replicate_runtime::runtime::encode_path_segment(& self.model_name) ?
             ),
             "models.predictions.create",
         );
@@ -891,7 +891,7 @@ impl<'a> ModelsPredictionsCreate<'a> {
     /// Sends the request: `POST /models/{model_owner}/{model_name}/predictions`.
     pub async fn send(
         self,
-    ) -> Result<ModelsPredictionsCreateResponse, ::replicate_client::Error> {
+    ) -> Result<ModelsPredictionsCreateResponse, ::replicate_runtime::Error> {
         let client = self.client;
         let request = self.into_request()?;
         let response = client.execute(request).await?;
@@ -910,7 +910,9 @@ impl<'a> ModelsPredictionsCreate<'a> {
         }
     }
 }
-::replicate_client::awaitable!(ModelsPredictionsCreate, ModelsPredictionsCreateResponse);
+::replicate_runtime::awaitable!(
+    ModelsPredictionsCreate, ModelsPredictionsCreateResponse
+);
 /// The success responses of `models.predictions.create`.
 #[derive(Debug, Clone, PartialEq)]
 #[allow(clippy::large_enum_variant)]
@@ -944,7 +946,7 @@ impl ModelsPredictionsCreateResponse {
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct ModelsReadmeGet<'a> {
-    client: &'a ::replicate_client::Client,
+    client: &'a ::replicate_runtime::Client,
     model_owner: String,
     model_name: String,
 }
@@ -952,13 +954,13 @@ impl<'a> ModelsReadmeGet<'a> {
     /// The request this builder describes, without sending it.
     pub fn into_request(
         self,
-    ) -> Result<::replicate_client::runtime::RequestSpec, ::replicate_client::Error> {
-        let mut request = ::replicate_client::runtime::RequestSpec::new(
+    ) -> Result<::replicate_runtime::runtime::RequestSpec, ::replicate_runtime::Error> {
+        let mut request = ::replicate_runtime::runtime::RequestSpec::new(
             "GET",
             format!(
                 "/models/{}/{}/readme",
-                ::replicate_client::runtime::encode_path_segment(& self.model_owner) ?,
-                ::replicate_client::runtime::encode_path_segment(& self.model_name) ?
+                ::replicate_runtime::runtime::encode_path_segment(& self.model_owner) ?,
+                ::replicate_runtime::runtime::encode_path_segment(& self.model_name) ?
             ),
             "models.readme.get",
         );
@@ -966,27 +968,27 @@ impl<'a> ModelsReadmeGet<'a> {
         Ok(request)
     }
     /// Sends the request: `GET /models/{model_owner}/{model_name}/readme`.
-    pub async fn send(self) -> Result<String, ::replicate_client::Error> {
+    pub async fn send(self) -> Result<String, ::replicate_runtime::Error> {
         let client = self.client;
         let request = self.into_request()?;
         let response = client.execute(request).await?;
         response.text()
     }
 }
-::replicate_client::awaitable!(ModelsReadmeGet, String);
+::replicate_runtime::awaitable!(ModelsReadmeGet, String);
 /// Request builder for `models.search`: set optional parameters, then `.await` it (or call `send`).
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct ModelsSearch<'a> {
-    client: &'a ::replicate_client::Client,
+    client: &'a ::replicate_runtime::Client,
     body: String,
 }
 impl<'a> ModelsSearch<'a> {
     /// The request this builder describes, without sending it.
     pub fn into_request(
         self,
-    ) -> Result<::replicate_client::runtime::RequestSpec, ::replicate_client::Error> {
-        let mut request = ::replicate_client::runtime::RequestSpec::new(
+    ) -> Result<::replicate_runtime::runtime::RequestSpec, ::replicate_runtime::Error> {
+        let mut request = ::replicate_runtime::runtime::RequestSpec::new(
             "QUERY",
             String::from("/models"),
             "models.search",
@@ -1001,19 +1003,19 @@ impl<'a> ModelsSearch<'a> {
     /// Sends the request: `QUERY /models`.
     pub async fn send(
         self,
-    ) -> Result<types::ModelsSearchResponse, ::replicate_client::Error> {
+    ) -> Result<types::ModelsSearchResponse, ::replicate_runtime::Error> {
         let client = self.client;
         let request = self.into_request()?;
         let response = client.execute(request).await?;
         response.json()
     }
 }
-::replicate_client::awaitable!(ModelsSearch, types::ModelsSearchResponse);
+::replicate_runtime::awaitable!(ModelsSearch, types::ModelsSearchResponse);
 /// Request builder for `models.update`: set optional parameters, then `.await` it (or call `send`).
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct ModelsUpdate<'a> {
-    client: &'a ::replicate_client::Client,
+    client: &'a ::replicate_runtime::Client,
     model_owner: String,
     model_name: String,
     body: Option<types::ModelsUpdateRequest>,
@@ -1027,12 +1029,12 @@ impl<'a> ModelsUpdate<'a> {
     /// The request this builder describes, without sending it.
     pub fn into_request(
         self,
-    ) -> Result<::replicate_client::runtime::RequestSpec, ::replicate_client::Error> {
-        let mut request = ::replicate_client::runtime::RequestSpec::new(
+    ) -> Result<::replicate_runtime::runtime::RequestSpec, ::replicate_runtime::Error> {
+        let mut request = ::replicate_runtime::runtime::RequestSpec::new(
             "PATCH",
             format!(
-                "/models/{}/{}", ::replicate_client::runtime::encode_path_segment(& self
-                .model_owner) ?, ::replicate_client::runtime::encode_path_segment(& self
+                "/models/{}/{}", ::replicate_runtime::runtime::encode_path_segment(& self
+                .model_owner) ?, ::replicate_runtime::runtime::encode_path_segment(& self
                 .model_name) ?
             ),
             "models.update",
@@ -1044,19 +1046,19 @@ impl<'a> ModelsUpdate<'a> {
         Ok(request)
     }
     /// Sends the request: `PATCH /models/{model_owner}/{model_name}`.
-    pub async fn send(self) -> Result<types::ModelResponse, ::replicate_client::Error> {
+    pub async fn send(self) -> Result<types::ModelResponse, ::replicate_runtime::Error> {
         let client = self.client;
         let request = self.into_request()?;
         let response = client.execute(request).await?;
         response.json()
     }
 }
-::replicate_client::awaitable!(ModelsUpdate, types::ModelResponse);
+::replicate_runtime::awaitable!(ModelsUpdate, types::ModelResponse);
 /// Request builder for `models.versions.delete`: set optional parameters, then `.await` it (or call `send`).
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct ModelsVersionsDelete<'a> {
-    client: &'a ::replicate_client::Client,
+    client: &'a ::replicate_runtime::Client,
     model_owner: String,
     model_name: String,
     version_id: String,
@@ -1065,21 +1067,21 @@ impl<'a> ModelsVersionsDelete<'a> {
     /// The request this builder describes, without sending it.
     pub fn into_request(
         self,
-    ) -> Result<::replicate_client::runtime::RequestSpec, ::replicate_client::Error> {
-        let request = ::replicate_client::runtime::RequestSpec::new(
+    ) -> Result<::replicate_runtime::runtime::RequestSpec, ::replicate_runtime::Error> {
+        let request = ::replicate_runtime::runtime::RequestSpec::new(
             "DELETE",
             format!(
                 "/models/{}/{}/versions/{}",
-                ::replicate_client::runtime::encode_path_segment(& self.model_owner) ?,
-                ::replicate_client::runtime::encode_path_segment(& self.model_name) ?,
-                ::replicate_client::runtime::encode_path_segment(& self.version_id) ?
+                ::replicate_runtime::runtime::encode_path_segment(& self.model_owner) ?,
+                ::replicate_runtime::runtime::encode_path_segment(& self.model_name) ?,
+                ::replicate_runtime::runtime::encode_path_segment(& self.version_id) ?
             ),
             "models.versions.delete",
         );
         Ok(request)
     }
     /// Sends the request: `DELETE /models/{model_owner}/{model_name}/versions/{version_id}`.
-    pub async fn send(self) -> Result<(), ::replicate_client::Error> {
+    pub async fn send(self) -> Result<(), ::replicate_runtime::Error> {
         let client = self.client;
         let request = self.into_request()?;
         let response = client.execute(request).await?;
@@ -1087,12 +1089,12 @@ impl<'a> ModelsVersionsDelete<'a> {
         Ok(())
     }
 }
-::replicate_client::awaitable!(ModelsVersionsDelete, ());
+::replicate_runtime::awaitable!(ModelsVersionsDelete, ());
 /// Request builder for `models.versions.get`: set optional parameters, then `.await` it (or call `send`).
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct ModelsVersionsGet<'a> {
-    client: &'a ::replicate_client::Client,
+    client: &'a ::replicate_runtime::Client,
     model_owner: String,
     model_name: String,
     version_id: String,
@@ -1101,14 +1103,14 @@ impl<'a> ModelsVersionsGet<'a> {
     /// The request this builder describes, without sending it.
     pub fn into_request(
         self,
-    ) -> Result<::replicate_client::runtime::RequestSpec, ::replicate_client::Error> {
-        let mut request = ::replicate_client::runtime::RequestSpec::new(
+    ) -> Result<::replicate_runtime::runtime::RequestSpec, ::replicate_runtime::Error> {
+        let mut request = ::replicate_runtime::runtime::RequestSpec::new(
             "GET",
             format!(
                 "/models/{}/{}/versions/{}",
-                ::replicate_client::runtime::encode_path_segment(& self.model_owner) ?,
-                ::replicate_client::runtime::encode_path_segment(& self.model_name) ?,
-                ::replicate_client::runtime::encode_path_segment(& self.version_id) ?
+                ::replicate_runtime::runtime::encode_path_segment(& self.model_owner) ?,
+                ::replicate_runtime::runtime::encode_path_segment(& self.model_name) ?,
+                ::replicate_runtime::runtime::encode_path_segment(& self.version_id) ?
             ),
             "models.versions.get",
         );
@@ -1118,19 +1120,19 @@ impl<'a> ModelsVersionsGet<'a> {
     /// Sends the request: `GET /models/{model_owner}/{model_name}/versions/{version_id}`.
     pub async fn send(
         self,
-    ) -> Result<types::VersionResponse, ::replicate_client::Error> {
+    ) -> Result<types::VersionResponse, ::replicate_runtime::Error> {
         let client = self.client;
         let request = self.into_request()?;
         let response = client.execute(request).await?;
         response.json()
     }
 }
-::replicate_client::awaitable!(ModelsVersionsGet, types::VersionResponse);
+::replicate_runtime::awaitable!(ModelsVersionsGet, types::VersionResponse);
 /// Request builder for `models.versions.list`: set optional parameters, then `.await` it (or call `send`).
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct ModelsVersionsList<'a> {
-    client: &'a ::replicate_client::Client,
+    client: &'a ::replicate_runtime::Client,
     model_owner: String,
     model_name: String,
 }
@@ -1138,13 +1140,13 @@ impl<'a> ModelsVersionsList<'a> {
     /// The request this builder describes, without sending it.
     pub fn into_request(
         self,
-    ) -> Result<::replicate_client::runtime::RequestSpec, ::replicate_client::Error> {
-        let mut request = ::replicate_client::runtime::RequestSpec::new(
+    ) -> Result<::replicate_runtime::runtime::RequestSpec, ::replicate_runtime::Error> {
+        let mut request = ::replicate_runtime::runtime::RequestSpec::new(
             "GET",
             format!(
                 "/models/{}/{}/versions",
-                ::replicate_client::runtime::encode_path_segment(& self.model_owner) ?,
-                ::replicate_client::runtime::encode_path_segment(& self.model_name) ?
+                ::replicate_runtime::runtime::encode_path_segment(& self.model_owner) ?,
+                ::replicate_runtime::runtime::encode_path_segment(& self.model_name) ?
             ),
             "models.versions.list",
         );
@@ -1154,7 +1156,7 @@ impl<'a> ModelsVersionsList<'a> {
     /// Sends the request: `GET /models/{model_owner}/{model_name}/versions`.
     pub async fn send(
         self,
-    ) -> Result<types::PaginatedVersionResponse, ::replicate_client::Error> {
+    ) -> Result<types::PaginatedVersionResponse, ::replicate_runtime::Error> {
         let client = self.client;
         let request = self.into_request()?;
         let response = client.execute(request).await?;
@@ -1164,31 +1166,31 @@ impl<'a> ModelsVersionsList<'a> {
     /// polled, and each next page only when the previous one is used up.
     pub fn into_stream(
         self,
-    ) -> ::replicate_client::runtime::ItemStream<'a, types::VersionResponse> {
+    ) -> ::replicate_runtime::runtime::ItemStream<'a, types::VersionResponse> {
         let client = self.client;
-        ::replicate_client::runtime::paginate::<
+        ::replicate_runtime::runtime::paginate::<
             types::PaginatedVersionResponse,
         >(client, self.into_request())
     }
 }
-::replicate_client::awaitable!(ModelsVersionsList, types::PaginatedVersionResponse);
+::replicate_runtime::awaitable!(ModelsVersionsList, types::PaginatedVersionResponse);
 /// Request builder for `predictions.cancel`: set optional parameters, then `.await` it (or call `send`).
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct PredictionsCancel<'a> {
-    client: &'a ::replicate_client::Client,
+    client: &'a ::replicate_runtime::Client,
     prediction_id: String,
 }
 impl<'a> PredictionsCancel<'a> {
     /// The request this builder describes, without sending it.
     pub fn into_request(
         self,
-    ) -> Result<::replicate_client::runtime::RequestSpec, ::replicate_client::Error> {
-        let mut request = ::replicate_client::runtime::RequestSpec::new(
+    ) -> Result<::replicate_runtime::runtime::RequestSpec, ::replicate_runtime::Error> {
+        let mut request = ::replicate_runtime::runtime::RequestSpec::new(
             "POST",
             format!(
                 "/predictions/{}/cancel",
-                ::replicate_client::runtime::encode_path_segment(& self.prediction_id) ?
+                ::replicate_runtime::runtime::encode_path_segment(& self.prediction_id) ?
             ),
             "predictions.cancel",
         );
@@ -1198,28 +1200,28 @@ impl<'a> PredictionsCancel<'a> {
     /// Sends the request: `POST /predictions/{prediction_id}/cancel`.
     pub async fn send(
         self,
-    ) -> Result<types::PredictionResponse, ::replicate_client::Error> {
+    ) -> Result<types::PredictionResponse, ::replicate_runtime::Error> {
         let client = self.client;
         let request = self.into_request()?;
         let response = client.execute(request).await?;
         response.json()
     }
 }
-::replicate_client::awaitable!(PredictionsCancel, types::PredictionResponse);
+::replicate_runtime::awaitable!(PredictionsCancel, types::PredictionResponse);
 /// Request builder for `predictions.create`: set optional parameters, then `.await` it (or call `send`).
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct PredictionsCreate<'a> {
-    client: &'a ::replicate_client::Client,
-    prefer: Option<::replicate_client::runtime::Prefer>,
-    cancel_after: Option<::replicate_client::runtime::CancelAfter>,
+    client: &'a ::replicate_runtime::Client,
+    prefer: Option<::replicate_runtime::runtime::Prefer>,
+    cancel_after: Option<::replicate_runtime::runtime::CancelAfter>,
     body: types::VersionPredictionRequest,
 }
 impl<'a> PredictionsCreate<'a> {
     /// Ask the server to hold the connection open until the model has produced its output (sync mode). Use `wait` or `wait=N`, with N a number of seconds from 1 to 60.
     pub fn prefer(
         mut self,
-        value: impl Into<::replicate_client::runtime::Prefer>,
+        value: impl Into<::replicate_runtime::runtime::Prefer>,
     ) -> Self {
         self.prefer = Some(value.into());
         self
@@ -1227,7 +1229,7 @@ impl<'a> PredictionsCreate<'a> {
     /// Upper bound on how long the prediction may run, counted from its creation; once it is exceeded the prediction is canceled automatically. Give a duration such as `45s`, `10m` or `1h15m` (units `s`, `m`, `h` may be combined; a bare number means seconds). Durations below 5 seconds are not accepted.
     pub fn cancel_after(
         mut self,
-        value: impl Into<::replicate_client::runtime::CancelAfter>,
+        value: impl Into<::replicate_runtime::runtime::CancelAfter>,
     ) -> Self {
         self.cancel_after = Some(value.into());
         self
@@ -1235,8 +1237,8 @@ impl<'a> PredictionsCreate<'a> {
     /// The request this builder describes, without sending it.
     pub fn into_request(
         self,
-    ) -> Result<::replicate_client::runtime::RequestSpec, ::replicate_client::Error> {
-        let mut request = ::replicate_client::runtime::RequestSpec::new(
+    ) -> Result<::replicate_runtime::runtime::RequestSpec, ::replicate_runtime::Error> {
+        let mut request = ::replicate_runtime::runtime::RequestSpec::new(
             "POST",
             String::from("/predictions"),
             "predictions.create",
@@ -1257,7 +1259,7 @@ impl<'a> PredictionsCreate<'a> {
     /// Sends the request: `POST /predictions`.
     pub async fn send(
         self,
-    ) -> Result<PredictionsCreateResponse, ::replicate_client::Error> {
+    ) -> Result<PredictionsCreateResponse, ::replicate_runtime::Error> {
         let client = self.client;
         let request = self.into_request()?;
         let response = client.execute(request).await?;
@@ -1271,7 +1273,7 @@ impl<'a> PredictionsCreate<'a> {
         }
     }
 }
-::replicate_client::awaitable!(PredictionsCreate, PredictionsCreateResponse);
+::replicate_runtime::awaitable!(PredictionsCreate, PredictionsCreateResponse);
 /// The success responses of `predictions.create`.
 #[derive(Debug, Clone, PartialEq)]
 #[allow(clippy::large_enum_variant)]
@@ -1305,18 +1307,18 @@ impl PredictionsCreateResponse {
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct PredictionsGet<'a> {
-    client: &'a ::replicate_client::Client,
+    client: &'a ::replicate_runtime::Client,
     prediction_id: String,
 }
 impl<'a> PredictionsGet<'a> {
     /// The request this builder describes, without sending it.
     pub fn into_request(
         self,
-    ) -> Result<::replicate_client::runtime::RequestSpec, ::replicate_client::Error> {
-        let mut request = ::replicate_client::runtime::RequestSpec::new(
+    ) -> Result<::replicate_runtime::runtime::RequestSpec, ::replicate_runtime::Error> {
+        let mut request = ::replicate_runtime::runtime::RequestSpec::new(
             "GET",
             format!(
-                "/predictions/{}", ::replicate_client::runtime::encode_path_segment(&
+                "/predictions/{}", ::replicate_runtime::runtime::encode_path_segment(&
                 self.prediction_id) ?
             ),
             "predictions.get",
@@ -1327,19 +1329,19 @@ impl<'a> PredictionsGet<'a> {
     /// Sends the request: `GET /predictions/{prediction_id}`.
     pub async fn send(
         self,
-    ) -> Result<types::PredictionResponse, ::replicate_client::Error> {
+    ) -> Result<types::PredictionResponse, ::replicate_runtime::Error> {
         let client = self.client;
         let request = self.into_request()?;
         let response = client.execute(request).await?;
         response.json()
     }
 }
-::replicate_client::awaitable!(PredictionsGet, types::PredictionResponse);
+::replicate_runtime::awaitable!(PredictionsGet, types::PredictionResponse);
 /// Request builder for `predictions.list`: set optional parameters, then `.await` it (or call `send`).
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct PredictionsList<'a> {
-    client: &'a ::replicate_client::Client,
+    client: &'a ::replicate_runtime::Client,
     created_after: Option<String>,
     created_before: Option<String>,
     source: Option<types::PredictionsListSource>,
@@ -1363,8 +1365,8 @@ impl<'a> PredictionsList<'a> {
     /// The request this builder describes, without sending it.
     pub fn into_request(
         self,
-    ) -> Result<::replicate_client::runtime::RequestSpec, ::replicate_client::Error> {
-        let mut request = ::replicate_client::runtime::RequestSpec::new(
+    ) -> Result<::replicate_runtime::runtime::RequestSpec, ::replicate_runtime::Error> {
+        let mut request = ::replicate_runtime::runtime::RequestSpec::new(
             "GET",
             String::from("/predictions"),
             "predictions.list",
@@ -1384,7 +1386,7 @@ impl<'a> PredictionsList<'a> {
     /// Sends the request: `GET /predictions`.
     pub async fn send(
         self,
-    ) -> Result<types::PredictionsListResponse, ::replicate_client::Error> {
+    ) -> Result<types::PredictionsListResponse, ::replicate_runtime::Error> {
         let client = self.client;
         let request = self.into_request()?;
         let response = client.execute(request).await?;
@@ -1394,19 +1396,19 @@ impl<'a> PredictionsList<'a> {
     /// polled, and each next page only when the previous one is used up.
     pub fn into_stream(
         self,
-    ) -> ::replicate_client::runtime::ItemStream<'a, types::PredictionResponse> {
+    ) -> ::replicate_runtime::runtime::ItemStream<'a, types::PredictionResponse> {
         let client = self.client;
-        ::replicate_client::runtime::paginate::<
+        ::replicate_runtime::runtime::paginate::<
             types::PredictionsListResponse,
         >(client, self.into_request())
     }
 }
-::replicate_client::awaitable!(PredictionsList, types::PredictionsListResponse);
+::replicate_runtime::awaitable!(PredictionsList, types::PredictionsListResponse);
 /// Request builder for `search`: set optional parameters, then `.await` it (or call `send`).
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct Search<'a> {
-    client: &'a ::replicate_client::Client,
+    client: &'a ::replicate_runtime::Client,
     query: String,
     limit: Option<i64>,
 }
@@ -1419,8 +1421,8 @@ impl<'a> Search<'a> {
     /// The request this builder describes, without sending it.
     pub fn into_request(
         self,
-    ) -> Result<::replicate_client::runtime::RequestSpec, ::replicate_client::Error> {
-        let mut request = ::replicate_client::runtime::RequestSpec::new(
+    ) -> Result<::replicate_runtime::runtime::RequestSpec, ::replicate_runtime::Error> {
+        let mut request = ::replicate_runtime::runtime::RequestSpec::new(
             "GET",
             String::from("/search"),
             "search",
@@ -1437,31 +1439,33 @@ impl<'a> Search<'a> {
         Ok(request)
     }
     /// Sends the request: `GET /search`.
-    pub async fn send(self) -> Result<types::SearchResponse, ::replicate_client::Error> {
+    pub async fn send(
+        self,
+    ) -> Result<types::SearchResponse, ::replicate_runtime::Error> {
         let client = self.client;
         let request = self.into_request()?;
         let response = client.execute(request).await?;
         response.json()
     }
 }
-::replicate_client::awaitable!(Search, types::SearchResponse);
+::replicate_runtime::awaitable!(Search, types::SearchResponse);
 /// Request builder for `trainings.cancel`: set optional parameters, then `.await` it (or call `send`).
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct TrainingsCancel<'a> {
-    client: &'a ::replicate_client::Client,
+    client: &'a ::replicate_runtime::Client,
     training_id: String,
 }
 impl<'a> TrainingsCancel<'a> {
     /// The request this builder describes, without sending it.
     pub fn into_request(
         self,
-    ) -> Result<::replicate_client::runtime::RequestSpec, ::replicate_client::Error> {
-        let mut request = ::replicate_client::runtime::RequestSpec::new(
+    ) -> Result<::replicate_runtime::runtime::RequestSpec, ::replicate_runtime::Error> {
+        let mut request = ::replicate_runtime::runtime::RequestSpec::new(
             "POST",
             format!(
                 "/trainings/{}/cancel",
-                ::replicate_client::runtime::encode_path_segment(& self.training_id) ?
+                ::replicate_runtime::runtime::encode_path_segment(& self.training_id) ?
             ),
             "trainings.cancel",
         );
@@ -1471,19 +1475,19 @@ impl<'a> TrainingsCancel<'a> {
     /// Sends the request: `POST /trainings/{training_id}/cancel`.
     pub async fn send(
         self,
-    ) -> Result<types::TrainingResponse, ::replicate_client::Error> {
+    ) -> Result<types::TrainingResponse, ::replicate_runtime::Error> {
         let client = self.client;
         let request = self.into_request()?;
         let response = client.execute(request).await?;
         response.json()
     }
 }
-::replicate_client::awaitable!(TrainingsCancel, types::TrainingResponse);
+::replicate_runtime::awaitable!(TrainingsCancel, types::TrainingResponse);
 /// Request builder for `trainings.create`: set optional parameters, then `.await` it (or call `send`).
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct TrainingsCreate<'a> {
-    client: &'a ::replicate_client::Client,
+    client: &'a ::replicate_runtime::Client,
     model_owner: String,
     model_name: String,
     version_id: String,
@@ -1493,14 +1497,14 @@ impl<'a> TrainingsCreate<'a> {
     /// The request this builder describes, without sending it.
     pub fn into_request(
         self,
-    ) -> Result<::replicate_client::runtime::RequestSpec, ::replicate_client::Error> {
-        let mut request = ::replicate_client::runtime::RequestSpec::new(
+    ) -> Result<::replicate_runtime::runtime::RequestSpec, ::replicate_runtime::Error> {
+        let mut request = ::replicate_runtime::runtime::RequestSpec::new(
             "POST",
             format!(
                 "/models/{}/{}/versions/{}/trainings",
-                ::replicate_client::runtime::encode_path_segment(& self.model_owner) ?,
-                ::replicate_client::runtime::encode_path_segment(& self.model_name) ?,
-                ::replicate_client::runtime::encode_path_segment(& self.version_id) ?
+                ::replicate_runtime::runtime::encode_path_segment(& self.model_owner) ?,
+                ::replicate_runtime::runtime::encode_path_segment(& self.model_name) ?,
+                ::replicate_runtime::runtime::encode_path_segment(& self.version_id) ?
             ),
             "trainings.create",
         );
@@ -1514,30 +1518,30 @@ impl<'a> TrainingsCreate<'a> {
     /// Sends the request: `POST /models/{model_owner}/{model_name}/versions/{version_id}/trainings`.
     pub async fn send(
         self,
-    ) -> Result<types::TrainingResponse, ::replicate_client::Error> {
+    ) -> Result<types::TrainingResponse, ::replicate_runtime::Error> {
         let client = self.client;
         let request = self.into_request()?;
         let response = client.execute(request).await?;
         response.json()
     }
 }
-::replicate_client::awaitable!(TrainingsCreate, types::TrainingResponse);
+::replicate_runtime::awaitable!(TrainingsCreate, types::TrainingResponse);
 /// Request builder for `trainings.get`: set optional parameters, then `.await` it (or call `send`).
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct TrainingsGet<'a> {
-    client: &'a ::replicate_client::Client,
+    client: &'a ::replicate_runtime::Client,
     training_id: String,
 }
 impl<'a> TrainingsGet<'a> {
     /// The request this builder describes, without sending it.
     pub fn into_request(
         self,
-    ) -> Result<::replicate_client::runtime::RequestSpec, ::replicate_client::Error> {
-        let mut request = ::replicate_client::runtime::RequestSpec::new(
+    ) -> Result<::replicate_runtime::runtime::RequestSpec, ::replicate_runtime::Error> {
+        let mut request = ::replicate_runtime::runtime::RequestSpec::new(
             "GET",
             format!(
-                "/trainings/{}", ::replicate_client::runtime::encode_path_segment(& self
+                "/trainings/{}", ::replicate_runtime::runtime::encode_path_segment(& self
                 .training_id) ?
             ),
             "trainings.get",
@@ -1548,26 +1552,26 @@ impl<'a> TrainingsGet<'a> {
     /// Sends the request: `GET /trainings/{training_id}`.
     pub async fn send(
         self,
-    ) -> Result<types::TrainingResponse, ::replicate_client::Error> {
+    ) -> Result<types::TrainingResponse, ::replicate_runtime::Error> {
         let client = self.client;
         let request = self.into_request()?;
         let response = client.execute(request).await?;
         response.json()
     }
 }
-::replicate_client::awaitable!(TrainingsGet, types::TrainingResponse);
+::replicate_runtime::awaitable!(TrainingsGet, types::TrainingResponse);
 /// Request builder for `trainings.list`: set optional parameters, then `.await` it (or call `send`).
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct TrainingsList<'a> {
-    client: &'a ::replicate_client::Client,
+    client: &'a ::replicate_runtime::Client,
 }
 impl<'a> TrainingsList<'a> {
     /// The request this builder describes, without sending it.
     pub fn into_request(
         self,
-    ) -> Result<::replicate_client::runtime::RequestSpec, ::replicate_client::Error> {
-        let mut request = ::replicate_client::runtime::RequestSpec::new(
+    ) -> Result<::replicate_runtime::runtime::RequestSpec, ::replicate_runtime::Error> {
+        let mut request = ::replicate_runtime::runtime::RequestSpec::new(
             "GET",
             String::from("/trainings"),
             "trainings.list",
@@ -1578,7 +1582,7 @@ impl<'a> TrainingsList<'a> {
     /// Sends the request: `GET /trainings`.
     pub async fn send(
         self,
-    ) -> Result<types::TrainingsListResponse, ::replicate_client::Error> {
+    ) -> Result<types::TrainingsListResponse, ::replicate_runtime::Error> {
         let client = self.client;
         let request = self.into_request()?;
         let response = client.execute(request).await?;
@@ -1588,26 +1592,26 @@ impl<'a> TrainingsList<'a> {
     /// polled, and each next page only when the previous one is used up.
     pub fn into_stream(
         self,
-    ) -> ::replicate_client::runtime::ItemStream<'a, types::TrainingResponse> {
+    ) -> ::replicate_runtime::runtime::ItemStream<'a, types::TrainingResponse> {
         let client = self.client;
-        ::replicate_client::runtime::paginate::<
+        ::replicate_runtime::runtime::paginate::<
             types::TrainingsListResponse,
         >(client, self.into_request())
     }
 }
-::replicate_client::awaitable!(TrainingsList, types::TrainingsListResponse);
+::replicate_runtime::awaitable!(TrainingsList, types::TrainingsListResponse);
 /// Request builder for `webhooks.default.secret.get`: set optional parameters, then `.await` it (or call `send`).
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct WebhooksDefaultSecretGet<'a> {
-    client: &'a ::replicate_client::Client,
+    client: &'a ::replicate_runtime::Client,
 }
 impl<'a> WebhooksDefaultSecretGet<'a> {
     /// The request this builder describes, without sending it.
     pub fn into_request(
         self,
-    ) -> Result<::replicate_client::runtime::RequestSpec, ::replicate_client::Error> {
-        let mut request = ::replicate_client::runtime::RequestSpec::new(
+    ) -> Result<::replicate_runtime::runtime::RequestSpec, ::replicate_runtime::Error> {
+        let mut request = ::replicate_runtime::runtime::RequestSpec::new(
             "GET",
             String::from("/webhooks/default/secret"),
             "webhooks.default.secret.get",
@@ -1618,20 +1622,20 @@ impl<'a> WebhooksDefaultSecretGet<'a> {
     /// Sends the request: `GET /webhooks/default/secret`.
     pub async fn send(
         self,
-    ) -> Result<types::WebhooksDefaultSecretGetResponse, ::replicate_client::Error> {
+    ) -> Result<types::WebhooksDefaultSecretGetResponse, ::replicate_runtime::Error> {
         let client = self.client;
         let request = self.into_request()?;
         let response = client.execute(request).await?;
         response.json()
     }
 }
-::replicate_client::awaitable!(
+::replicate_runtime::awaitable!(
     WebhooksDefaultSecretGet, types::WebhooksDefaultSecretGetResponse
 );
 /// Operations on `account`; get one from the client.
 #[derive(Debug, Clone, Copy)]
 pub struct Account<'a> {
-    client: &'a ::replicate_client::Client,
+    client: &'a ::replicate_runtime::Client,
 }
 impl<'a> Account<'a> {
     /// Get the current account
@@ -1644,7 +1648,7 @@ impl<'a> Account<'a> {
 /// Operations on `collections`; get one from the client.
 #[derive(Debug, Clone, Copy)]
 pub struct Collections<'a> {
-    client: &'a ::replicate_client::Client,
+    client: &'a ::replicate_runtime::Client,
 }
 impl<'a> Collections<'a> {
     /// Get a model collection
@@ -1668,7 +1672,7 @@ impl<'a> Collections<'a> {
 /// Operations on `deployments.predictions`; get one from the client.
 #[derive(Debug, Clone, Copy)]
 pub struct DeploymentsPredictions<'a> {
-    client: &'a ::replicate_client::Client,
+    client: &'a ::replicate_runtime::Client,
 }
 impl<'a> DeploymentsPredictions<'a> {
     /// Run a prediction on a deployment
@@ -1693,7 +1697,7 @@ impl<'a> DeploymentsPredictions<'a> {
 /// Operations on `deployments`; get one from the client.
 #[derive(Debug, Clone, Copy)]
 pub struct Deployments<'a> {
-    client: &'a ::replicate_client::Client,
+    client: &'a ::replicate_runtime::Client,
 }
 impl<'a> Deployments<'a> {
     /// Operations on `deployments.predictions`.
@@ -1769,7 +1773,7 @@ impl<'a> Deployments<'a> {
 /// Operations on `files`; get one from the client.
 #[derive(Debug, Clone, Copy)]
 pub struct Files<'a> {
-    client: &'a ::replicate_client::Client,
+    client: &'a ::replicate_runtime::Client,
 }
 impl<'a> Files<'a> {
     /// Upload a file
@@ -1827,7 +1831,7 @@ impl<'a> Files<'a> {
 /// Operations on `hardware`; get one from the client.
 #[derive(Debug, Clone, Copy)]
 pub struct Hardware<'a> {
-    client: &'a ::replicate_client::Client,
+    client: &'a ::replicate_runtime::Client,
 }
 impl<'a> Hardware<'a> {
     /// List hardware options
@@ -1842,7 +1846,7 @@ impl<'a> Hardware<'a> {
 /// Operations on `models.examples`; get one from the client.
 #[derive(Debug, Clone, Copy)]
 pub struct ModelsExamples<'a> {
-    client: &'a ::replicate_client::Client,
+    client: &'a ::replicate_runtime::Client,
 }
 impl<'a> ModelsExamples<'a> {
     /// List a model's example predictions
@@ -1863,7 +1867,7 @@ impl<'a> ModelsExamples<'a> {
 /// Operations on `models.predictions`; get one from the client.
 #[derive(Debug, Clone, Copy)]
 pub struct ModelsPredictions<'a> {
-    client: &'a ::replicate_client::Client,
+    client: &'a ::replicate_runtime::Client,
 }
 impl<'a> ModelsPredictions<'a> {
     /// Run a prediction on an official model
@@ -1888,7 +1892,7 @@ impl<'a> ModelsPredictions<'a> {
 /// Operations on `models.readme`; get one from the client.
 #[derive(Debug, Clone, Copy)]
 pub struct ModelsReadme<'a> {
-    client: &'a ::replicate_client::Client,
+    client: &'a ::replicate_runtime::Client,
 }
 impl<'a> ModelsReadme<'a> {
     /// Get the README of a model
@@ -1909,7 +1913,7 @@ impl<'a> ModelsReadme<'a> {
 /// Operations on `models.versions`; get one from the client.
 #[derive(Debug, Clone, Copy)]
 pub struct ModelsVersions<'a> {
-    client: &'a ::replicate_client::Client,
+    client: &'a ::replicate_runtime::Client,
 }
 impl<'a> ModelsVersions<'a> {
     /// Remove a model version
@@ -1962,7 +1966,7 @@ impl<'a> ModelsVersions<'a> {
 /// Operations on `models`; get one from the client.
 #[derive(Debug, Clone, Copy)]
 pub struct Models<'a> {
-    client: &'a ::replicate_client::Client,
+    client: &'a ::replicate_runtime::Client,
 }
 impl<'a> Models<'a> {
     /// Operations on `models.examples`.
@@ -2067,7 +2071,7 @@ impl<'a> Models<'a> {
 /// Operations on `predictions`; get one from the client.
 #[derive(Debug, Clone, Copy)]
 pub struct Predictions<'a> {
-    client: &'a ::replicate_client::Client,
+    client: &'a ::replicate_runtime::Client,
 }
 impl<'a> Predictions<'a> {
     /// Stop a prediction
@@ -2117,7 +2121,7 @@ impl<'a> Predictions<'a> {
 /// Operations on `trainings`; get one from the client.
 #[derive(Debug, Clone, Copy)]
 pub struct Trainings<'a> {
-    client: &'a ::replicate_client::Client,
+    client: &'a ::replicate_runtime::Client,
 }
 impl<'a> Trainings<'a> {
     /// Stop a training
@@ -2168,7 +2172,7 @@ impl<'a> Trainings<'a> {
 /// Operations on `webhooks.default.secret`; get one from the client.
 #[derive(Debug, Clone, Copy)]
 pub struct WebhooksDefaultSecret<'a> {
-    client: &'a ::replicate_client::Client,
+    client: &'a ::replicate_runtime::Client,
 }
 impl<'a> WebhooksDefaultSecret<'a> {
     /// Get the webhook signing secret
@@ -2183,7 +2187,7 @@ impl<'a> WebhooksDefaultSecret<'a> {
 /// Operations on `webhooks.default`; get one from the client.
 #[derive(Debug, Clone, Copy)]
 pub struct WebhooksDefault<'a> {
-    client: &'a ::replicate_client::Client,
+    client: &'a ::replicate_runtime::Client,
 }
 impl<'a> WebhooksDefault<'a> {
     /// Operations on `webhooks.default.secret`.
@@ -2196,7 +2200,7 @@ impl<'a> WebhooksDefault<'a> {
 /// Operations on `webhooks`; get one from the client.
 #[derive(Debug, Clone, Copy)]
 pub struct Webhooks<'a> {
-    client: &'a ::replicate_client::Client,
+    client: &'a ::replicate_runtime::Client,
 }
 impl<'a> Webhooks<'a> {
     /// Operations on `webhooks.default`.
@@ -2206,51 +2210,87 @@ impl<'a> Webhooks<'a> {
         }
     }
 }
-impl ::replicate_client::Client {
+/// The API client: the runtime client (auth, retries, limits; it dereferences to
+/// it) with this API's operations.
+#[derive(Debug, Clone)]
+pub struct Client {
+    inner: ::replicate_runtime::Client,
+}
+impl Client {
+    /// A client with this token; a token that cannot be sent makes every request
+    /// fail with `Error::Config` (`builder().token(..).build()` reports it at once).
+    pub fn new(token: impl Into<String>) -> Self {
+        Self::from(::replicate_runtime::Client::new(token))
+    }
+    /// A client configured from `REPLICATE_API_TOKEN` (required, not empty) and
+    /// `REPLICATE_BASE_URL` (optional).
+    pub fn from_env() -> Result<Self, ::replicate_runtime::Error> {
+        ::replicate_runtime::ClientBuilder::from_env()?.build()
+    }
+    /// A builder for the token, base URL, timeouts, limits, retries and the HTTP
+    /// client.
+    pub fn builder() -> ::replicate_runtime::ClientBuilder<Self> {
+        ::replicate_runtime::ClientBuilder::default()
+    }
+    /// The runtime client underneath.
+    pub fn runtime(&self) -> &::replicate_runtime::Client {
+        &self.inner
+    }
     /// Operations on `account`.
     pub fn account(&self) -> Account<'_> {
-        Account { client: self }
+        Account { client: &self.inner }
     }
     /// Operations on `collections`.
     pub fn collections(&self) -> Collections<'_> {
-        Collections { client: self }
+        Collections { client: &self.inner }
     }
     /// Operations on `deployments`.
     pub fn deployments(&self) -> Deployments<'_> {
-        Deployments { client: self }
+        Deployments { client: &self.inner }
     }
     /// Operations on `files`.
     pub fn files(&self) -> Files<'_> {
-        Files { client: self }
+        Files { client: &self.inner }
     }
     /// Operations on `hardware`.
     pub fn hardware(&self) -> Hardware<'_> {
-        Hardware { client: self }
+        Hardware { client: &self.inner }
     }
     /// Operations on `models`.
     pub fn models(&self) -> Models<'_> {
-        Models { client: self }
+        Models { client: &self.inner }
     }
     /// Operations on `predictions`.
     pub fn predictions(&self) -> Predictions<'_> {
-        Predictions { client: self }
+        Predictions { client: &self.inner }
     }
     /// Operations on `trainings`.
     pub fn trainings(&self) -> Trainings<'_> {
-        Trainings { client: self }
+        Trainings { client: &self.inner }
     }
     /// Operations on `webhooks`.
     pub fn webhooks(&self) -> Webhooks<'_> {
-        Webhooks { client: self }
+        Webhooks { client: &self.inner }
     }
     /// Search Replicate (beta)
     ///
     /// `GET /search` (`search`).
     pub fn search(&self, query: impl Into<String>) -> Search<'_> {
         Search {
-            client: self,
+            client: &self.inner,
             query: query.into(),
             limit: None,
         }
+    }
+}
+impl From<::replicate_runtime::Client> for Client {
+    fn from(inner: ::replicate_runtime::Client) -> Self {
+        Client { inner }
+    }
+}
+impl ::std::ops::Deref for Client {
+    type Target = ::replicate_runtime::Client;
+    fn deref(&self) -> &::replicate_runtime::Client {
+        &self.inner
     }
 }

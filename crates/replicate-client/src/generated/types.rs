@@ -361,7 +361,7 @@ pub struct FileResponseUrls {
 #[derive(Debug, Clone, PartialEq)]
 pub struct FilesCreateRequest {
     /// The file content
-    pub content: ::replicate_client::runtime::FilePart,
+    pub content: ::replicate_runtime::runtime::FilePart,
     /// Name to store the file under.
     pub filename: Option<String>,
     /// Arbitrary JSON metadata to keep with the file. Default: `{}`.
@@ -371,7 +371,7 @@ pub struct FilesCreateRequest {
 }
 impl FilesCreateRequest {
     /// Creates a value from its required fields; optional fields start empty.
-    pub fn new(content: ::replicate_client::runtime::FilePart) -> Self {
+    pub fn new(content: ::replicate_runtime::runtime::FilePart) -> Self {
         Self {
             content,
             filename: None,
@@ -1590,8 +1590,11 @@ impl FilesCreateRequest {
     /// Encodes the form as `multipart/form-data` parts.
     pub fn into_multipart(
         self,
-    ) -> Result<::replicate_client::runtime::MultipartForm, ::replicate_client::Error> {
-        let mut form = ::replicate_client::runtime::MultipartForm::new();
+    ) -> Result<
+        ::replicate_runtime::runtime::MultipartForm,
+        ::replicate_runtime::Error,
+    > {
+        let mut form = ::replicate_runtime::runtime::MultipartForm::new();
         {
             let value = self.content;
             form.file("content", value);
@@ -1608,7 +1611,7 @@ impl FilesCreateRequest {
         Ok(form)
     }
 }
-impl ::replicate_client::runtime::Page for DeploymentsListResponse {
+impl ::replicate_runtime::runtime::Page for DeploymentsListResponse {
     type Item = DeploymentResponse;
     fn next_url(&self) -> Option<&str> {
         self.next.as_deref()
@@ -1617,7 +1620,7 @@ impl ::replicate_client::runtime::Page for DeploymentsListResponse {
         self.results.unwrap_or_default()
     }
 }
-impl ::replicate_client::runtime::Page for FilesListResponse {
+impl ::replicate_runtime::runtime::Page for FilesListResponse {
     type Item = FileResponse;
     fn next_url(&self) -> Option<&str> {
         self.next.as_deref()
@@ -1626,7 +1629,7 @@ impl ::replicate_client::runtime::Page for FilesListResponse {
         self.results.unwrap_or_default()
     }
 }
-impl ::replicate_client::runtime::Page for ModelsSearchResponse {
+impl ::replicate_runtime::runtime::Page for ModelsSearchResponse {
     type Item = ModelsSearchResponseResultsItem;
     fn next_url(&self) -> Option<&str> {
         self.next.as_deref()
@@ -1635,7 +1638,7 @@ impl ::replicate_client::runtime::Page for ModelsSearchResponse {
         self.results
     }
 }
-impl ::replicate_client::runtime::Page for PaginatedCollectionResponse {
+impl ::replicate_runtime::runtime::Page for PaginatedCollectionResponse {
     type Item = CollectionListItem;
     fn next_url(&self) -> Option<&str> {
         self.next.as_deref()
@@ -1644,7 +1647,7 @@ impl ::replicate_client::runtime::Page for PaginatedCollectionResponse {
         self.results.unwrap_or_default()
     }
 }
-impl ::replicate_client::runtime::Page for PaginatedModelResponse {
+impl ::replicate_runtime::runtime::Page for PaginatedModelResponse {
     type Item = ModelResponse;
     fn next_url(&self) -> Option<&str> {
         self.next.as_deref()
@@ -1653,7 +1656,7 @@ impl ::replicate_client::runtime::Page for PaginatedModelResponse {
         self.results.unwrap_or_default()
     }
 }
-impl ::replicate_client::runtime::Page for PaginatedPredictionResponse {
+impl ::replicate_runtime::runtime::Page for PaginatedPredictionResponse {
     type Item = PredictionResponse;
     fn next_url(&self) -> Option<&str> {
         self.next.as_deref()
@@ -1662,7 +1665,7 @@ impl ::replicate_client::runtime::Page for PaginatedPredictionResponse {
         self.results.unwrap_or_default()
     }
 }
-impl ::replicate_client::runtime::Page for PaginatedVersionResponse {
+impl ::replicate_runtime::runtime::Page for PaginatedVersionResponse {
     type Item = VersionResponse;
     fn next_url(&self) -> Option<&str> {
         self.next.as_deref()
@@ -1671,7 +1674,7 @@ impl ::replicate_client::runtime::Page for PaginatedVersionResponse {
         self.results.unwrap_or_default()
     }
 }
-impl ::replicate_client::runtime::Page for PredictionsListResponse {
+impl ::replicate_runtime::runtime::Page for PredictionsListResponse {
     type Item = PredictionResponse;
     fn next_url(&self) -> Option<&str> {
         self.next.as_deref()
@@ -1680,7 +1683,7 @@ impl ::replicate_client::runtime::Page for PredictionsListResponse {
         self.results.unwrap_or_default()
     }
 }
-impl ::replicate_client::runtime::Page for TrainingsListResponse {
+impl ::replicate_runtime::runtime::Page for TrainingsListResponse {
     type Item = TrainingResponse;
     fn next_url(&self) -> Option<&str> {
         self.next.as_deref()

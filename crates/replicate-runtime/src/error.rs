@@ -168,7 +168,8 @@ impl Error {
 
     /// Ties an error that happened after prediction `id` was created to that id (unless it
     /// already names it).
-    pub(crate) fn after_create(self, id: &str) -> Error {
+    #[doc(hidden)]
+    pub fn after_create(self, id: &str) -> Error {
         if self.prediction_id().is_some() {
             self
         } else {
@@ -180,7 +181,8 @@ impl Error {
     }
 
     /// A decode error without a response behind it (a value already in memory).
-    pub(crate) fn decode(
+    #[doc(hidden)]
+    pub fn decode(
         operation: &'static str,
         path: impl Into<String>,
         message: impl Into<String>,

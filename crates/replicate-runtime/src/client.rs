@@ -6,6 +6,7 @@ use crate::retry::{parse_retry_after, should_retry, Outcome, RetryPolicy, Thrott
 use crate::runtime::{RawResponse, RequestBody, RequestSpec};
 use bytes::BytesMut;
 use std::fmt;
+use std::marker::PhantomData;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 use tracing::Instrument;
@@ -22,16 +23,11 @@ pub const DEFAULT_MAX_RESPONSE_SIZE: u64 = 32 * 1024 * 1024;
 /// Default longest silence of a download (or any streamed body) before it is abandoned.
 pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
 
-/// A Replicate API client. Cheap to clone; clones share one connection pool, one retry
-/// throttle and one configuration.
+/// The runtime client: sends [`RequestSpec`]s with auth, retries and limits. Cheap to clone;
+/// clones share one connection pool, one retry throttle and one configuration.
 ///
-/// ```no_run
-/// # async fn demo() -> Result<(), replicate_client::Error> {
-/// let client = replicate_client::Client::new("r8_...");
-/// let prediction = client.predictions().get("gm3qorzdhgbfurvjtvhg6dckhu").await?;
-/// println!("{}", prediction.status);
-/// # Ok(()) }
-/// ```
+/// Generated API crates wrap it in their own `Client`, which adds the operations
+/// (`client.predictions().get(id)`) and dereferences to this one.
 #[derive(Clone)]
 pub struct Client {
     inner: Arc<Inner>,
@@ -95,26 +91,11 @@ impl Client {
     /// A client configured from `REPLICATE_API_TOKEN` and, optionally, `REPLICATE_BASE_URL`.
     /// An unset or empty token is an error. To change other settings too, start from
     /// [`ClientBuilder::from_env`].
-    ///
-    /// ```no_run
-    /// let client = replicate_client::Client::from_env()?;
-    /// # Ok::<(), replicate_client::Error>(())
-    /// ```
     pub fn from_env() -> Result<Client, Error> {
         ClientBuilder::from_env()?.build()
     }
 
     /// A builder for base URL, timeouts, limits, retries and the HTTP client.
-    ///
-    /// ```no_run
-    /// use std::time::Duration;
-    /// let client = replicate_client::Client::builder()
-    ///     .token("r8_...")
-    ///     .timeout(Duration::from_secs(30))
-    ///     .retry_policy(replicate_client::RetryPolicy { max_retries: 5, ..Default::default() })
-    ///     .build()?;
-    /// # Ok::<(), replicate_client::Error>(())
-    /// ```
     pub fn builder() -> ClientBuilder {
         ClientBuilder::default()
     }
@@ -262,7 +243,8 @@ impl Client {
 
     /// [`read_body`](Self::read_body) bounded in time, for responses whose request had no
     /// overall timeout (streams, downloads): an error body that stalls must not hang the call.
-    pub(crate) async fn read_body_within(
+    #[doc(hidden)]
+    pub async fn read_body_within(
         &self,
         operation: &'static str,
         response: reqwest::Response,
@@ -278,7 +260,8 @@ impl Client {
 
     /// Reads a whole body, failing as soon as it passes the size limit (before reading it at
     /// all when `Content-Length` already says so).
-    pub(crate) async fn read_body(
+    #[doc(hidden)]
+    pub async fn read_body(
         &self,
         operation: &'static str,
         mut response: reqwest::Response,
@@ -314,7 +297,8 @@ impl Client {
     /// Sends one attempt and returns the response with its body unread (for streams and
     /// downloads), following redirects by the policy in [`crate::redirect`]. No status check,
     /// no retry. Waits out the client-wide throttle first.
-    pub(crate) async fn send_once(
+    #[doc(hidden)]
+    pub async fn send_once(
         &self,
         request: &RequestSpec,
         retry: u32,
@@ -465,7 +449,8 @@ fn auth_header(token: &str) -> Result<reqwest::header::HeaderValue, Error> {
     Ok(value)
 }
 
-pub(crate) fn transport(operation: &'static str, source: reqwest::Error) -> Error {
+#[doc(hidden)]
+pub fn transport(operation: &'static str, source: reqwest::Error) -> Error {
     if source.is_timeout() {
         Error::Timeout { operation }
     } else {
@@ -477,9 +462,9 @@ pub(crate) fn transport(operation: &'static str, source: reqwest::Error) -> Erro
     }
 }
 
-/// Configures a [`Client`].
-#[derive(Default)]
-pub struct ClientBuilder {
+/// Configures a client: the runtime [`Client`], or (through `C`) a generated API crate's
+/// client that wraps it, so `Client::builder()...build()` gives the type it was called on.
+pub struct ClientBuilder<C = Client> {
     token: Option<String>,
     base_url: Option<String>,
     user_agent: Option<String>,
@@ -489,9 +474,27 @@ pub struct ClientBuilder {
     max_response_size: Option<u64>,
     retry: Option<RetryPolicy>,
     http: Option<reqwest::Client>,
+    client: PhantomData<fn() -> C>,
 }
 
-impl fmt::Debug for ClientBuilder {
+impl<C> Default for ClientBuilder<C> {
+    fn default() -> Self {
+        ClientBuilder {
+            token: None,
+            base_url: None,
+            user_agent: None,
+            timeout: None,
+            deadline: None,
+            idle_timeout: None,
+            max_response_size: None,
+            retry: None,
+            http: None,
+            client: PhantomData,
+        }
+    }
+}
+
+impl<C> fmt::Debug for ClientBuilder<C> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // Never print the token.
         f.debug_struct("ClientBuilder")
@@ -508,23 +511,16 @@ impl fmt::Debug for ClientBuilder {
     }
 }
 
-impl ClientBuilder {
+impl<C: From<Client>> ClientBuilder<C> {
     /// A builder started from the environment: `REPLICATE_API_TOKEN` (required, not empty)
     /// and `REPLICATE_BASE_URL` (optional); override anything after.
-    ///
-    /// ```no_run
-    /// let client = replicate_client::ClientBuilder::from_env()?
-    ///     .timeout(std::time::Duration::from_secs(20))
-    ///     .build()?;
-    /// # Ok::<(), replicate_client::Error>(())
-    /// ```
-    pub fn from_env() -> Result<ClientBuilder, Error> {
+    pub fn from_env() -> Result<Self, Error> {
         let token = std::env::var("REPLICATE_API_TOKEN")
             .map_err(|_| Error::Config("REPLICATE_API_TOKEN is not set".into()))?;
         if token.is_empty() {
             return Err(Error::Config("REPLICATE_API_TOKEN is set but empty".into()));
         }
-        let mut builder = ClientBuilder::default().token(token);
+        let mut builder = Self::default().token(token);
         if let Ok(url) = std::env::var("REPLICATE_BASE_URL") {
             builder = builder.base_url(url);
         }
@@ -552,8 +548,7 @@ impl ClientBuilder {
 
     /// Timeout of each attempt of a request (default 60 s; zero disables it), from sending to
     /// the end of the body. A `Prefer: wait=n` request gets `n` seconds more. Retries get a
-    /// fresh timeout each; [`WaitOptions::timeout`](crate::WaitOptions::timeout) bounds a
-    /// whole wait.
+    /// fresh timeout each; `WaitOptions::timeout` in `replicate-client` bounds a whole wait.
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = Some(timeout);
         self
@@ -565,8 +560,8 @@ impl ClientBuilder {
     /// is not waited for (the last answer is returned at once). A request that may create something
     /// (POST, PATCH) is never cut short while in flight, since what it created would be lost
     /// to the caller: for those the deadline only stops retries. It does not bound
-    /// `wait`/`run`, which have their own deadline
-    /// ([`WaitOptions::timeout`](crate::WaitOptions::timeout)).
+    /// `wait`/`run`, which have their own deadline (`WaitOptions::timeout` in
+    /// `replicate-client`).
     pub fn deadline(mut self, deadline: Duration) -> Self {
         self.deadline = Some(deadline);
         self
@@ -605,7 +600,7 @@ impl ClientBuilder {
     }
 
     /// Builds the client; fails on a bad token or base URL.
-    pub fn build(self) -> Result<Client, Error> {
+    pub fn build(self) -> Result<C, Error> {
         let custom_agent = match (&self.http, &self.user_agent) {
             (Some(_), Some(agent)) => Some(
                 reqwest::header::HeaderValue::from_str(agent)
@@ -636,9 +631,9 @@ impl ClientBuilder {
         inner.idle_timeout = self.idle_timeout.unwrap_or(DEFAULT_IDLE_TIMEOUT);
         inner.max_response_size = self.max_response_size.unwrap_or(DEFAULT_MAX_RESPONSE_SIZE);
         inner.retry = self.retry.unwrap_or_default();
-        Ok(Client {
+        Ok(C::from(Client {
             inner: Arc::new(inner),
-        })
+        }))
     }
 }
 
@@ -666,7 +661,8 @@ mod tests {
             assert!(!err.to_string().contains("r8_abc"), "{err}");
             // The infallible constructor fails every request instead of sending it without auth.
             let client = Client::new(bad);
-            let err = client.account().get().await.unwrap_err();
+            let request = RequestSpec::new("GET", "/account".into(), "account.get");
+            let err = client.execute(request).await.unwrap_err();
             assert!(matches!(err, Error::Config(_)), "{bad:?}: {err}");
         }
     }
