@@ -87,7 +87,6 @@ pub fn generate_client(text: &str, opts: &Options) -> Result<Generated> {
     let spec = load::load(text)?;
     let mut space = types::TypeSpace::new(&spec.openapi)?;
     let ops = operations::collect(&spec, &mut space)?;
-    space.compute_defaults();
 
     let types_tokens = render::render_types(&space);
     let forms = render::render_form_impls(&space);

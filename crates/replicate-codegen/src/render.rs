@@ -69,6 +69,7 @@ pub fn ty_tokens(ty: &Ty, types_path: &TokenStream) -> TokenStream {
 /// The `types` module.
 pub fn render_types(space: &TypeSpace) -> TokenStream {
     let local = quote! {};
+    let defaults = space.defaults();
     let items = space.defs.iter().map(|(name, def)| match def {
         TypeDef::Struct {
             doc,
@@ -76,7 +77,7 @@ pub fn render_types(space: &TypeSpace) -> TokenStream {
             additional,
             form,
         } => render_struct(
-            space,
+            defaults.contains(name),
             name,
             doc.as_deref(),
             fields,
@@ -135,7 +136,7 @@ fn field_doc(field: &Field) -> TokenStream {
 }
 
 fn render_struct(
-    space: &TypeSpace,
+    default: bool,
     name: &str,
     doc: Option<&str>,
     fields: &[Field],
@@ -145,7 +146,6 @@ fn render_struct(
 ) -> TokenStream {
     let n = ident(name);
     let doc = doc_attrs(doc);
-    let default = space.defaults.contains(name);
     let derives = match (form, default) {
         (true, _) => quote! { #[derive(Debug, Clone, PartialEq)] },
         (false, true) => {

@@ -149,8 +149,6 @@ pub struct TypeSpace {
     pub defs: BTreeMap<String, TypeDef>,
     /// Component schema name → Rust name.
     pub components: BTreeMap<String, String>,
-    /// Names of types that implement `Default`.
-    pub defaults: BTreeSet<String>,
     /// Components whose schema is nullable: references to them are `Option`.
     nullable_components: BTreeSet<String>,
 }
@@ -933,39 +931,42 @@ impl TypeSpace {
         }
     }
 
-    /// Computes which generated types can derive `Default` (every field type has a default).
-    pub fn compute_defaults(&mut self) {
+    /// The generated types that can derive `Default` (every field's type has one). Computed
+    /// from the finished definitions each time it is asked, so no caller has to call it after
+    /// the last type is added: a fixpoint, since a struct's default depends on its fields'.
+    pub fn defaults(&self) -> BTreeSet<String> {
+        let mut defaults = BTreeSet::new();
         let mut changed = true;
         while changed {
             changed = false;
             for (name, def) in &self.defs {
-                if self.defaults.contains(name) {
+                if defaults.contains(name) {
                     continue;
                 }
                 let ok = match def {
                     TypeDef::Struct { fields, .. } => {
-                        fields.iter().all(|f| self.ty_has_default(&f.ty))
+                        fields.iter().all(|f| ty_has_default(&defaults, &f.ty))
                     }
-                    TypeDef::Alias { ty, .. } => self.ty_has_default(ty),
+                    TypeDef::Alias { ty, .. } => ty_has_default(&defaults, ty),
                     _ => false,
                 };
                 if ok {
-                    self.defaults.insert(name.clone());
+                    defaults.insert(name.clone());
                     changed = true;
-                    break;
                 }
             }
         }
+        defaults
     }
+}
 
-    /// True when `ty` implements `Default`.
-    pub fn ty_has_default(&self, ty: &Ty) -> bool {
-        match ty {
-            Ty::Named(n) => self.defaults.contains(n),
-            Ty::Boxed(inner) => self.ty_has_default(inner),
-            Ty::File => false,
-            _ => true,
-        }
+/// True when `ty` implements `Default`, given the named types that do.
+fn ty_has_default(defaults: &BTreeSet<String>, ty: &Ty) -> bool {
+    match ty {
+        Ty::Named(n) => defaults.contains(n),
+        Ty::Boxed(inner) => ty_has_default(defaults, inner),
+        Ty::File => false,
+        _ => true,
     }
 }
 
