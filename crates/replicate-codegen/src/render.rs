@@ -719,16 +719,26 @@ fn render_operation(op: &Operation, space: &TypeSpace) -> TokenStream {
     }
 
     let resp_ty = response_type(op);
-    let decode = match op.responses.as_slice() {
-        [] => quote! { ::std::result::Result::Ok(response) },
-        [single] => match single.kind {
-            ResponseKind::Json(_) => quote! { response.json() },
-            ResponseKind::Text => quote! { response.text() },
-            ResponseKind::Bytes => quote! { ::std::result::Result::Ok(response.into_bytes()) },
-            ResponseKind::Empty => quote! { let _ = response; ::std::result::Result::Ok(()) },
-        },
-        several => {
-            let arms = several.iter().map(|r| {
+    // One decoding: `send!` writes `send` and `IntoFuture`. Several (by status): `send` is
+    // written out, as a match over the status.
+    let single_decode = match op.responses.as_slice() {
+        [] => Some("raw"),
+        [single] => Some(match single.kind {
+            ResponseKind::Json(_) => "json",
+            ResponseKind::Text => "text",
+            ResponseKind::Bytes => "bytes",
+            ResponseKind::Empty => "empty",
+        }),
+        _ => None,
+    };
+    let send = match single_decode {
+        Some(decode) => {
+            let decode = ident(decode);
+            let doc = format!("Sends the request: `{} {}`.", op.method, op.path);
+            quote! { ::replicate_runtime::send!(#b, #resp_ty, #decode, #doc); }
+        }
+        None => {
+            let arms = op.responses.iter().map(|r| {
                 let v = ident(&r.variant);
                 let pat = match r.status {
                     StatusMatch::Code(c) => {
@@ -752,12 +762,21 @@ fn render_operation(op: &Operation, space: &TypeSpace) -> TokenStream {
                 let e = decode_expr(kind);
                 quote! { status @ 200..=299 => ::std::result::Result::Ok(#resp_ty::OtherSuccess(status, #e)), }
             });
+            let doc = format!(" Sends the request: `{} {}`.", op.method, op.path);
             quote! {
-                match response.status() {
-                    #(#arms)*
-                    #other
-                    _ => ::std::result::Result::Err(response.unexpected_status()),
+                impl<'a> #b<'a> {
+                    #[doc = #doc]
+                    pub async fn send(self) -> ::std::result::Result<#resp_ty, ::replicate_runtime::Error> {
+                        let client = self.client;
+                        let response = client.execute(self.into_request()?).await?;
+                        match response.status() {
+                            #(#arms)*
+                            #other
+                            _ => ::std::result::Result::Err(response.unexpected_status()),
+                        }
+                    }
                 }
+                ::replicate_runtime::awaitable!(#b, #resp_ty);
             }
         }
     };
@@ -775,7 +794,6 @@ fn render_operation(op: &Operation, space: &TypeSpace) -> TokenStream {
             }
         }
     });
-    let send_doc = format!(" Sends the request: `{} {}`.", op.method, op.path);
     let needs_mut = !steps.is_empty();
     let let_request = if needs_mut {
         quote! { let mut request = ::replicate_runtime::runtime::RequestSpec::new(#method, #path_expr, #id); }
@@ -798,16 +816,9 @@ fn render_operation(op: &Operation, space: &TypeSpace) -> TokenStream {
                 #(#steps)*
                 ::std::result::Result::Ok(request)
             }
-            #[doc = #send_doc]
-            pub async fn send(self) -> ::std::result::Result<#resp_ty, ::replicate_runtime::Error> {
-                let client = self.client;
-                let request = self.into_request()?;
-                let response = client.execute(request).await?;
-                #decode
-            }
             #stream
         }
-        ::replicate_runtime::awaitable!(#b, #resp_ty);
+        #send
         #response_enum
     }
 }

@@ -26,6 +26,24 @@ macro_rules! awaitable {
     };
 }
 
+/// Gives a generated request builder its `send` (execute the request, decode the answer with
+/// the [`RawResponse`] method `$decode`: `json`, `text`, `bytes`, `empty` or `raw`) and makes it
+/// awaitable. One line per operation in generated code, one send path for all of them.
+#[macro_export]
+#[doc(hidden)]
+macro_rules! send {
+    ($builder:ident, $output:ty, $decode:ident, $doc:literal) => {
+        impl<'a> $builder<'a> {
+            #[doc = $doc]
+            pub async fn send(self) -> ::std::result::Result<$output, $crate::Error> {
+                let client = self.client;
+                client.execute(self.into_request()?).await?.$decode()
+            }
+        }
+        $crate::awaitable!($builder, $output);
+    };
+}
+
 /// The future type of request builders' `IntoFuture`.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
@@ -222,6 +240,21 @@ impl RawResponse {
     /// The body bytes, owned.
     pub fn into_bytes(self) -> Bytes {
         self.body
+    }
+
+    /// The body bytes, for an operation that answers with bytes (always `Ok`).
+    pub fn bytes(self) -> Result<Bytes, Error> {
+        Ok(self.body)
+    }
+
+    /// Nothing, for an operation that answers without a body (always `Ok`; a body is ignored).
+    pub fn empty(self) -> Result<(), Error> {
+        Ok(())
+    }
+
+    /// The response itself, for an operation that declares no success response.
+    pub fn raw(self) -> Result<RawResponse, Error> {
+        Ok(self)
     }
 
     /// Decodes the body as JSON; errors name the JSON path of the bad field.
