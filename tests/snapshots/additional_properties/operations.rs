@@ -23,17 +23,10 @@ impl<'a> MetricsGet<'a> {
         request.accept("application/json");
         Ok(request)
     }
-    /// Sends the request: `GET /metrics`.
-    pub async fn send(
-        self,
-    ) -> Result<types::MetricsGetResponse, ::replicate_runtime::Error> {
-        let client = self.client;
-        let request = self.into_request()?;
-        let response = client.execute(request).await?;
-        response.json()
-    }
 }
-::replicate_runtime::awaitable!(MetricsGet, types::MetricsGetResponse);
+::replicate_runtime::send!(
+    MetricsGet, types::MetricsGetResponse, json, "Sends the request: `GET /metrics`."
+);
 /// Operations on `metrics`; get one from the client.
 #[derive(Debug, Clone, Copy)]
 pub struct Metrics<'a> {

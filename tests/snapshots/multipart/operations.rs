@@ -28,17 +28,10 @@ impl<'a> FilesCreate<'a> {
         request.accept("application/json");
         Ok(request)
     }
-    /// Sends the request: `POST /files`.
-    pub async fn send(
-        self,
-    ) -> Result<types::FilesCreateResponse, ::replicate_runtime::Error> {
-        let client = self.client;
-        let request = self.into_request()?;
-        let response = client.execute(request).await?;
-        response.json()
-    }
 }
-::replicate_runtime::awaitable!(FilesCreate, types::FilesCreateResponse);
+::replicate_runtime::send!(
+    FilesCreate, types::FilesCreateResponse, json, "Sends the request: `POST /files`."
+);
 /// Operations on `files`; get one from the client.
 #[derive(Debug, Clone, Copy)]
 pub struct Files<'a> {

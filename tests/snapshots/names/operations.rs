@@ -27,17 +27,11 @@ impl<'a> ModelsVersionsGet<'a> {
         request.accept("application/json");
         Ok(request)
     }
-    /// Sends the request: `GET /models/{model_owner}/versions`.
-    pub async fn send(
-        self,
-    ) -> Result<types::ModelsVersionsGetResponse, ::replicate_runtime::Error> {
-        let client = self.client;
-        let request = self.into_request()?;
-        let response = client.execute(request).await?;
-        response.json()
-    }
 }
-::replicate_runtime::awaitable!(ModelsVersionsGet, types::ModelsVersionsGetResponse);
+::replicate_runtime::send!(
+    ModelsVersionsGet, types::ModelsVersionsGetResponse, json,
+    "Sends the request: `GET /models/{model_owner}/versions`."
+);
 /// Request builder for `search`: set optional parameters, then `.await` it (or call `send`).
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -63,15 +57,10 @@ impl<'a> Search<'a> {
         request.accept("application/json");
         Ok(request)
     }
-    /// Sends the request: `GET /search`.
-    pub async fn send(self) -> Result<types::Option_, ::replicate_runtime::Error> {
-        let client = self.client;
-        let request = self.into_request()?;
-        let response = client.execute(request).await?;
-        response.json()
-    }
 }
-::replicate_runtime::awaitable!(Search, types::Option_);
+::replicate_runtime::send!(
+    Search, types::Option_, json, "Sends the request: `GET /search`."
+);
 /// Request builder for `webhooks.default.secret.get`: set optional parameters, then `.await` it (or call `send`).
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -91,15 +80,11 @@ impl<'a> WebhooksDefaultSecretGet<'a> {
         request.accept("application/json");
         Ok(request)
     }
-    /// Sends the request: `GET /webhooks/default/secret`.
-    pub async fn send(self) -> Result<types::Result_, ::replicate_runtime::Error> {
-        let client = self.client;
-        let request = self.into_request()?;
-        let response = client.execute(request).await?;
-        response.json()
-    }
 }
-::replicate_runtime::awaitable!(WebhooksDefaultSecretGet, types::Result_);
+::replicate_runtime::send!(
+    WebhooksDefaultSecretGet, types::Result_, json,
+    "Sends the request: `GET /webhooks/default/secret`."
+);
 /// Operations on `models.versions`; get one from the client.
 #[derive(Debug, Clone, Copy)]
 pub struct ModelsVersions<'a> {

@@ -27,15 +27,10 @@ impl<'a> ThingsGet<'a> {
         request.accept("application/json");
         Ok(request)
     }
-    /// Sends the request: `GET /things/{id}`.
-    pub async fn send(self) -> Result<types::Thing, ::replicate_runtime::Error> {
-        let client = self.client;
-        let request = self.into_request()?;
-        let response = client.execute(request).await?;
-        response.json()
-    }
 }
-::replicate_runtime::awaitable!(ThingsGet, types::Thing);
+::replicate_runtime::send!(
+    ThingsGet, types::Thing, json, "Sends the request: `GET /things/{id}`."
+);
 /// Operations on `things`; get one from the client.
 #[derive(Debug, Clone, Copy)]
 pub struct Things<'a> {

@@ -27,17 +27,11 @@ impl<'a> PredictionsGet<'a> {
         request.accept("application/json");
         Ok(request)
     }
-    /// Sends the request: `GET /predictions/{id}`.
-    pub async fn send(
-        self,
-    ) -> Result<types::PredictionsGetResponse, ::replicate_runtime::Error> {
-        let client = self.client;
-        let request = self.into_request()?;
-        let response = client.execute(request).await?;
-        response.json()
-    }
 }
-::replicate_runtime::awaitable!(PredictionsGet, types::PredictionsGetResponse);
+::replicate_runtime::send!(
+    PredictionsGet, types::PredictionsGetResponse, json,
+    "Sends the request: `GET /predictions/{id}`."
+);
 /// Operations on `predictions`; get one from the client.
 #[derive(Debug, Clone, Copy)]
 pub struct Predictions<'a> {

@@ -56,17 +56,11 @@ impl<'a> ItemsCreate<'a> {
         request.accept("application/json");
         Ok(request)
     }
-    /// Sends the request: `POST /owners/{owner}/items`.
-    pub async fn send(
-        self,
-    ) -> Result<types::ItemsCreateResponse, ::replicate_runtime::Error> {
-        let client = self.client;
-        let request = self.into_request()?;
-        let response = client.execute(request).await?;
-        response.json()
-    }
 }
-::replicate_runtime::awaitable!(ItemsCreate, types::ItemsCreateResponse);
+::replicate_runtime::send!(
+    ItemsCreate, types::ItemsCreateResponse, json,
+    "Sends the request: `POST /owners/{owner}/items`."
+);
 /// Request builder for `items.list`: set optional parameters, then `.await` it (or call `send`).
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -128,15 +122,10 @@ impl<'a> ItemsList<'a> {
         request.accept("application/json");
         Ok(request)
     }
-    /// Sends the request: `GET /owners/{owner}/items`.
-    pub async fn send(self) -> Result<Vec<String>, ::replicate_runtime::Error> {
-        let client = self.client;
-        let request = self.into_request()?;
-        let response = client.execute(request).await?;
-        response.json()
-    }
 }
-::replicate_runtime::awaitable!(ItemsList, Vec < String >);
+::replicate_runtime::send!(
+    ItemsList, Vec < String >, json, "Sends the request: `GET /owners/{owner}/items`."
+);
 /// Operations on `items`; get one from the client.
 #[derive(Debug, Clone, Copy)]
 pub struct Items<'a> {

@@ -23,15 +23,10 @@ impl<'a> ModelsList<'a> {
         request.accept("application/json");
         Ok(request)
     }
-    /// Sends the request: `GET /models`.
-    pub async fn send(self) -> Result<Vec<String>, ::replicate_runtime::Error> {
-        let client = self.client;
-        let request = self.into_request()?;
-        let response = client.execute(request).await?;
-        response.json()
-    }
 }
-::replicate_runtime::awaitable!(ModelsList, Vec < String >);
+::replicate_runtime::send!(
+    ModelsList, Vec < String >, json, "Sends the request: `GET /models`."
+);
 /// Request builder for `models.search`: set optional parameters, then `.await` it (or call `send`).
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -56,15 +51,10 @@ impl<'a> ModelsSearch<'a> {
         request.accept("application/json");
         Ok(request)
     }
-    /// Sends the request: `QUERY /models`.
-    pub async fn send(self) -> Result<Vec<String>, ::replicate_runtime::Error> {
-        let client = self.client;
-        let request = self.into_request()?;
-        let response = client.execute(request).await?;
-        response.json()
-    }
 }
-::replicate_runtime::awaitable!(ModelsSearch, Vec < String >);
+::replicate_runtime::send!(
+    ModelsSearch, Vec < String >, json, "Sends the request: `QUERY /models`."
+);
 /// Operations on `models`; get one from the client.
 #[derive(Debug, Clone, Copy)]
 pub struct Models<'a> {

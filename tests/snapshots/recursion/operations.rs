@@ -23,15 +23,10 @@ impl<'a> TreeGet<'a> {
         request.accept("application/json");
         Ok(request)
     }
-    /// Sends the request: `GET /tree`.
-    pub async fn send(self) -> Result<types::Node, ::replicate_runtime::Error> {
-        let client = self.client;
-        let request = self.into_request()?;
-        let response = client.execute(request).await?;
-        response.json()
-    }
 }
-::replicate_runtime::awaitable!(TreeGet, types::Node);
+::replicate_runtime::send!(
+    TreeGet, types::Node, json, "Sends the request: `GET /tree`."
+);
 /// Operations on `tree`; get one from the client.
 #[derive(Debug, Clone, Copy)]
 pub struct Tree<'a> {

@@ -27,16 +27,8 @@ impl<'a> JobsCreate<'a> {
         }
         Ok(request)
     }
-    /// Sends the request: `POST /jobs`.
-    pub async fn send(self) -> Result<(), ::replicate_runtime::Error> {
-        let client = self.client;
-        let request = self.into_request()?;
-        let response = client.execute(request).await?;
-        let _ = response;
-        Ok(())
-    }
 }
-::replicate_runtime::awaitable!(JobsCreate, ());
+::replicate_runtime::send!(JobsCreate, (), empty, "Sends the request: `POST /jobs`.");
 /// Operations on `jobs`; get one from the client.
 #[derive(Debug, Clone, Copy)]
 pub struct Jobs<'a> {

@@ -32,17 +32,11 @@ impl<'a> FilesDownload<'a> {
         request.accept("application/octet-stream");
         Ok(request)
     }
-    /// Sends the request: `GET /files/{id}/download`.
-    pub async fn send(
-        self,
-    ) -> Result<::replicate_runtime::runtime::Bytes, ::replicate_runtime::Error> {
-        let client = self.client;
-        let request = self.into_request()?;
-        let response = client.execute(request).await?;
-        Ok(response.into_bytes())
-    }
 }
-::replicate_runtime::awaitable!(FilesDownload, ::replicate_runtime::runtime::Bytes);
+::replicate_runtime::send!(
+    FilesDownload, ::replicate_runtime::runtime::Bytes, bytes,
+    "Sends the request: `GET /files/{id}/download`."
+);
 /// Request builder for `predictions.create`: set optional parameters, then `.await` it (or call `send`).
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -67,13 +61,14 @@ impl<'a> PredictionsCreate<'a> {
         request.accept("application/json");
         Ok(request)
     }
+}
+impl<'a> PredictionsCreate<'a> {
     /// Sends the request: `POST /predictions`.
     pub async fn send(
         self,
     ) -> Result<PredictionsCreateResponse, ::replicate_runtime::Error> {
         let client = self.client;
-        let request = self.into_request()?;
-        let response = client.execute(request).await?;
+        let response = client.execute(self.into_request()?).await?;
         match response.status() {
             201 => Ok(PredictionsCreateResponse::Created(response.json()?)),
             202 => Ok(PredictionsCreateResponse::Accepted(response.json()?)),
@@ -136,16 +131,10 @@ impl<'a> PredictionsDelete<'a> {
         );
         Ok(request)
     }
-    /// Sends the request: `DELETE /predictions/{id}`.
-    pub async fn send(self) -> Result<(), ::replicate_runtime::Error> {
-        let client = self.client;
-        let request = self.into_request()?;
-        let response = client.execute(request).await?;
-        let _ = response;
-        Ok(())
-    }
 }
-::replicate_runtime::awaitable!(PredictionsDelete, ());
+::replicate_runtime::send!(
+    PredictionsDelete, (), empty, "Sends the request: `DELETE /predictions/{id}`."
+);
 /// Request builder for `readme.get`: set optional parameters, then `.await` it (or call `send`).
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -165,15 +154,8 @@ impl<'a> ReadmeGet<'a> {
         request.accept("text/plain");
         Ok(request)
     }
-    /// Sends the request: `GET /readme`.
-    pub async fn send(self) -> Result<String, ::replicate_runtime::Error> {
-        let client = self.client;
-        let request = self.into_request()?;
-        let response = client.execute(request).await?;
-        response.text()
-    }
 }
-::replicate_runtime::awaitable!(ReadmeGet, String);
+::replicate_runtime::send!(ReadmeGet, String, text, "Sends the request: `GET /readme`.");
 /// Operations on `files`; get one from the client.
 #[derive(Debug, Clone, Copy)]
 pub struct Files<'a> {

@@ -23,15 +23,8 @@ impl<'a> JobsGet<'a> {
         request.accept("application/json");
         Ok(request)
     }
-    /// Sends the request: `GET /jobs`.
-    pub async fn send(self) -> Result<types::Job, ::replicate_runtime::Error> {
-        let client = self.client;
-        let request = self.into_request()?;
-        let response = client.execute(request).await?;
-        response.json()
-    }
 }
-::replicate_runtime::awaitable!(JobsGet, types::Job);
+::replicate_runtime::send!(JobsGet, types::Job, json, "Sends the request: `GET /jobs`.");
 /// Request builder for `runs.get`: set optional parameters, then `.await` it (or call `send`).
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -51,15 +44,8 @@ impl<'a> RunsGet<'a> {
         request.accept("application/json");
         Ok(request)
     }
-    /// Sends the request: `GET /runs`.
-    pub async fn send(self) -> Result<types::Run, ::replicate_runtime::Error> {
-        let client = self.client;
-        let request = self.into_request()?;
-        let response = client.execute(request).await?;
-        response.json()
-    }
 }
-::replicate_runtime::awaitable!(RunsGet, types::Run);
+::replicate_runtime::send!(RunsGet, types::Run, json, "Sends the request: `GET /runs`.");
 /// Operations on `jobs`; get one from the client.
 #[derive(Debug, Clone, Copy)]
 pub struct Jobs<'a> {

@@ -28,17 +28,10 @@ impl<'a> ImagesCreate<'a> {
         request.accept("application/json");
         Ok(request)
     }
-    /// Sends the request: `POST /images`.
-    pub async fn send(
-        self,
-    ) -> Result<types::ImagesCreateResponse, ::replicate_runtime::Error> {
-        let client = self.client;
-        let request = self.into_request()?;
-        let response = client.execute(request).await?;
-        response.json()
-    }
 }
-::replicate_runtime::awaitable!(ImagesCreate, types::ImagesCreateResponse);
+::replicate_runtime::send!(
+    ImagesCreate, types::ImagesCreateResponse, json, "Sends the request: `POST /images`."
+);
 /// Operations on `images`; get one from the client.
 #[derive(Debug, Clone, Copy)]
 pub struct Images<'a> {

@@ -23,17 +23,10 @@ impl<'a> AccountGet<'a> {
         request.accept("application/json");
         Ok(request)
     }
-    /// Sends the request: `GET /account`.
-    pub async fn send(
-        self,
-    ) -> Result<types::AccountGetResponse, ::replicate_runtime::Error> {
-        let client = self.client;
-        let request = self.into_request()?;
-        let response = client.execute(request).await?;
-        response.json()
-    }
 }
-::replicate_runtime::awaitable!(AccountGet, types::AccountGetResponse);
+::replicate_runtime::send!(
+    AccountGet, types::AccountGetResponse, json, "Sends the request: `GET /account`."
+);
 /// Request builder for `collections.get`: set optional parameters, then `.await` it (or call `send`).
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -57,17 +50,11 @@ impl<'a> CollectionsGet<'a> {
         request.accept("application/json");
         Ok(request)
     }
-    /// Sends the request: `GET /collections/{collection_slug}`.
-    pub async fn send(
-        self,
-    ) -> Result<types::CollectionResponse, ::replicate_runtime::Error> {
-        let client = self.client;
-        let request = self.into_request()?;
-        let response = client.execute(request).await?;
-        response.json()
-    }
 }
-::replicate_runtime::awaitable!(CollectionsGet, types::CollectionResponse);
+::replicate_runtime::send!(
+    CollectionsGet, types::CollectionResponse, json,
+    "Sends the request: `GET /collections/{collection_slug}`."
+);
 /// Request builder for `collections.list`: set optional parameters, then `.await` it (or call `send`).
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -87,15 +74,6 @@ impl<'a> CollectionsList<'a> {
         request.accept("application/json");
         Ok(request)
     }
-    /// Sends the request: `GET /collections`.
-    pub async fn send(
-        self,
-    ) -> Result<types::PaginatedCollectionResponse, ::replicate_runtime::Error> {
-        let client = self.client;
-        let request = self.into_request()?;
-        let response = client.execute(request).await?;
-        response.json()
-    }
     /// Every item of every page, fetched lazily: no request is made until the stream is
     /// polled, and each next page only when the previous one is used up.
     pub fn into_stream(
@@ -107,7 +85,10 @@ impl<'a> CollectionsList<'a> {
         >(client, self.into_request())
     }
 }
-::replicate_runtime::awaitable!(CollectionsList, types::PaginatedCollectionResponse);
+::replicate_runtime::send!(
+    CollectionsList, types::PaginatedCollectionResponse, json,
+    "Sends the request: `GET /collections`."
+);
 /// Request builder for `deployments.create`: set optional parameters, then `.await` it (or call `send`).
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -132,17 +113,11 @@ impl<'a> DeploymentsCreate<'a> {
         request.accept("application/json");
         Ok(request)
     }
-    /// Sends the request: `POST /deployments`.
-    pub async fn send(
-        self,
-    ) -> Result<types::DeploymentResponse, ::replicate_runtime::Error> {
-        let client = self.client;
-        let request = self.into_request()?;
-        let response = client.execute(request).await?;
-        response.json()
-    }
 }
-::replicate_runtime::awaitable!(DeploymentsCreate, types::DeploymentResponse);
+::replicate_runtime::send!(
+    DeploymentsCreate, types::DeploymentResponse, json,
+    "Sends the request: `POST /deployments`."
+);
 /// Request builder for `deployments.delete`: set optional parameters, then `.await` it (or call `send`).
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -168,16 +143,11 @@ impl<'a> DeploymentsDelete<'a> {
         );
         Ok(request)
     }
-    /// Sends the request: `DELETE /deployments/{deployment_owner}/{deployment_name}`.
-    pub async fn send(self) -> Result<(), ::replicate_runtime::Error> {
-        let client = self.client;
-        let request = self.into_request()?;
-        let response = client.execute(request).await?;
-        let _ = response;
-        Ok(())
-    }
 }
-::replicate_runtime::awaitable!(DeploymentsDelete, ());
+::replicate_runtime::send!(
+    DeploymentsDelete, (), empty,
+    "Sends the request: `DELETE /deployments/{deployment_owner}/{deployment_name}`."
+);
 /// Request builder for `deployments.get`: set optional parameters, then `.await` it (or call `send`).
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -204,17 +174,11 @@ impl<'a> DeploymentsGet<'a> {
         request.accept("application/json");
         Ok(request)
     }
-    /// Sends the request: `GET /deployments/{deployment_owner}/{deployment_name}`.
-    pub async fn send(
-        self,
-    ) -> Result<types::DeploymentResponse, ::replicate_runtime::Error> {
-        let client = self.client;
-        let request = self.into_request()?;
-        let response = client.execute(request).await?;
-        response.json()
-    }
 }
-::replicate_runtime::awaitable!(DeploymentsGet, types::DeploymentResponse);
+::replicate_runtime::send!(
+    DeploymentsGet, types::DeploymentResponse, json,
+    "Sends the request: `GET /deployments/{deployment_owner}/{deployment_name}`."
+);
 /// Request builder for `deployments.list`: set optional parameters, then `.await` it (or call `send`).
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -234,15 +198,6 @@ impl<'a> DeploymentsList<'a> {
         request.accept("application/json");
         Ok(request)
     }
-    /// Sends the request: `GET /deployments`.
-    pub async fn send(
-        self,
-    ) -> Result<types::DeploymentsListResponse, ::replicate_runtime::Error> {
-        let client = self.client;
-        let request = self.into_request()?;
-        let response = client.execute(request).await?;
-        response.json()
-    }
     /// Every item of every page, fetched lazily: no request is made until the stream is
     /// polled, and each next page only when the previous one is used up.
     pub fn into_stream(
@@ -254,7 +209,10 @@ impl<'a> DeploymentsList<'a> {
         >(client, self.into_request())
     }
 }
-::replicate_runtime::awaitable!(DeploymentsList, types::DeploymentsListResponse);
+::replicate_runtime::send!(
+    DeploymentsList, types::DeploymentsListResponse, json,
+    "Sends the request: `GET /deployments`."
+);
 /// Request builder for `deployments.predictions.create`: set optional parameters, then `.await` it (or call `send`).
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -310,13 +268,14 @@ impl<'a> DeploymentsPredictionsCreate<'a> {
         request.accept("application/json");
         Ok(request)
     }
+}
+impl<'a> DeploymentsPredictionsCreate<'a> {
     /// Sends the request: `POST /deployments/{deployment_owner}/{deployment_name}/predictions`.
     pub async fn send(
         self,
     ) -> Result<DeploymentsPredictionsCreateResponse, ::replicate_runtime::Error> {
         let client = self.client;
-        let request = self.into_request()?;
-        let response = client.execute(request).await?;
+        let response = client.execute(self.into_request()?).await?;
         match response.status() {
             201 => Ok(DeploymentsPredictionsCreateResponse::Created(response.json()?)),
             202 => Ok(DeploymentsPredictionsCreateResponse::Accepted(response.json()?)),
@@ -399,17 +358,11 @@ impl<'a> DeploymentsUpdate<'a> {
         request.accept("application/json");
         Ok(request)
     }
-    /// Sends the request: `PATCH /deployments/{deployment_owner}/{deployment_name}`.
-    pub async fn send(
-        self,
-    ) -> Result<types::DeploymentResponse, ::replicate_runtime::Error> {
-        let client = self.client;
-        let request = self.into_request()?;
-        let response = client.execute(request).await?;
-        response.json()
-    }
 }
-::replicate_runtime::awaitable!(DeploymentsUpdate, types::DeploymentResponse);
+::replicate_runtime::send!(
+    DeploymentsUpdate, types::DeploymentResponse, json,
+    "Sends the request: `PATCH /deployments/{deployment_owner}/{deployment_name}`."
+);
 /// Request builder for `files.create`: set optional parameters, then `.await` it (or call `send`).
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -434,15 +387,10 @@ impl<'a> FilesCreate<'a> {
         request.accept("application/json");
         Ok(request)
     }
-    /// Sends the request: `POST /files`.
-    pub async fn send(self) -> Result<types::FileResponse, ::replicate_runtime::Error> {
-        let client = self.client;
-        let request = self.into_request()?;
-        let response = client.execute(request).await?;
-        response.json()
-    }
 }
-::replicate_runtime::awaitable!(FilesCreate, types::FileResponse);
+::replicate_runtime::send!(
+    FilesCreate, types::FileResponse, json, "Sends the request: `POST /files`."
+);
 /// Request builder for `files.delete`: set optional parameters, then `.await` it (or call `send`).
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -465,16 +413,10 @@ impl<'a> FilesDelete<'a> {
         );
         Ok(request)
     }
-    /// Sends the request: `DELETE /files/{file_id}`.
-    pub async fn send(self) -> Result<(), ::replicate_runtime::Error> {
-        let client = self.client;
-        let request = self.into_request()?;
-        let response = client.execute(request).await?;
-        let _ = response;
-        Ok(())
-    }
 }
-::replicate_runtime::awaitable!(FilesDelete, ());
+::replicate_runtime::send!(
+    FilesDelete, (), empty, "Sends the request: `DELETE /files/{file_id}`."
+);
 /// Request builder for `files.download`: set optional parameters, then `.await` it (or call `send`).
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -513,17 +455,11 @@ impl<'a> FilesDownload<'a> {
         request.accept("application/octet-stream");
         Ok(request)
     }
-    /// Sends the request: `GET /files/{file_id}/download`.
-    pub async fn send(
-        self,
-    ) -> Result<::replicate_runtime::runtime::Bytes, ::replicate_runtime::Error> {
-        let client = self.client;
-        let request = self.into_request()?;
-        let response = client.execute(request).await?;
-        Ok(response.into_bytes())
-    }
 }
-::replicate_runtime::awaitable!(FilesDownload, ::replicate_runtime::runtime::Bytes);
+::replicate_runtime::send!(
+    FilesDownload, ::replicate_runtime::runtime::Bytes, bytes,
+    "Sends the request: `GET /files/{file_id}/download`."
+);
 /// Request builder for `files.get`: set optional parameters, then `.await` it (or call `send`).
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -547,15 +483,10 @@ impl<'a> FilesGet<'a> {
         request.accept("application/json");
         Ok(request)
     }
-    /// Sends the request: `GET /files/{file_id}`.
-    pub async fn send(self) -> Result<types::FileResponse, ::replicate_runtime::Error> {
-        let client = self.client;
-        let request = self.into_request()?;
-        let response = client.execute(request).await?;
-        response.json()
-    }
 }
-::replicate_runtime::awaitable!(FilesGet, types::FileResponse);
+::replicate_runtime::send!(
+    FilesGet, types::FileResponse, json, "Sends the request: `GET /files/{file_id}`."
+);
 /// Request builder for `files.list`: set optional parameters, then `.await` it (or call `send`).
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -575,15 +506,6 @@ impl<'a> FilesList<'a> {
         request.accept("application/json");
         Ok(request)
     }
-    /// Sends the request: `GET /files`.
-    pub async fn send(
-        self,
-    ) -> Result<types::FilesListResponse, ::replicate_runtime::Error> {
-        let client = self.client;
-        let request = self.into_request()?;
-        let response = client.execute(request).await?;
-        response.json()
-    }
     /// Every item of every page, fetched lazily: no request is made until the stream is
     /// polled, and each next page only when the previous one is used up.
     pub fn into_stream(
@@ -595,7 +517,9 @@ impl<'a> FilesList<'a> {
         >(client, self.into_request())
     }
 }
-::replicate_runtime::awaitable!(FilesList, types::FilesListResponse);
+::replicate_runtime::send!(
+    FilesList, types::FilesListResponse, json, "Sends the request: `GET /files`."
+);
 /// Request builder for `hardware.list`: set optional parameters, then `.await` it (or call `send`).
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -615,17 +539,11 @@ impl<'a> HardwareList<'a> {
         request.accept("application/json");
         Ok(request)
     }
-    /// Sends the request: `GET /hardware`.
-    pub async fn send(
-        self,
-    ) -> Result<Vec<types::HardwareListResponseItem>, ::replicate_runtime::Error> {
-        let client = self.client;
-        let request = self.into_request()?;
-        let response = client.execute(request).await?;
-        response.json()
-    }
 }
-::replicate_runtime::awaitable!(HardwareList, Vec < types::HardwareListResponseItem >);
+::replicate_runtime::send!(
+    HardwareList, Vec < types::HardwareListResponseItem >, json,
+    "Sends the request: `GET /hardware`."
+);
 /// Request builder for `models.create`: set optional parameters, then `.await` it (or call `send`).
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -650,15 +568,10 @@ impl<'a> ModelsCreate<'a> {
         request.accept("application/json");
         Ok(request)
     }
-    /// Sends the request: `POST /models`.
-    pub async fn send(self) -> Result<types::ModelResponse, ::replicate_runtime::Error> {
-        let client = self.client;
-        let request = self.into_request()?;
-        let response = client.execute(request).await?;
-        response.json()
-    }
 }
-::replicate_runtime::awaitable!(ModelsCreate, types::ModelResponse);
+::replicate_runtime::send!(
+    ModelsCreate, types::ModelResponse, json, "Sends the request: `POST /models`."
+);
 /// Request builder for `models.delete`: set optional parameters, then `.await` it (or call `send`).
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -683,16 +596,11 @@ impl<'a> ModelsDelete<'a> {
         );
         Ok(request)
     }
-    /// Sends the request: `DELETE /models/{model_owner}/{model_name}`.
-    pub async fn send(self) -> Result<(), ::replicate_runtime::Error> {
-        let client = self.client;
-        let request = self.into_request()?;
-        let response = client.execute(request).await?;
-        let _ = response;
-        Ok(())
-    }
 }
-::replicate_runtime::awaitable!(ModelsDelete, ());
+::replicate_runtime::send!(
+    ModelsDelete, (), empty,
+    "Sends the request: `DELETE /models/{model_owner}/{model_name}`."
+);
 /// Request builder for `models.examples.list`: set optional parameters, then `.await` it (or call `send`).
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -718,15 +626,6 @@ impl<'a> ModelsExamplesList<'a> {
         request.accept("application/json");
         Ok(request)
     }
-    /// Sends the request: `GET /models/{model_owner}/{model_name}/examples`.
-    pub async fn send(
-        self,
-    ) -> Result<types::PaginatedPredictionResponse, ::replicate_runtime::Error> {
-        let client = self.client;
-        let request = self.into_request()?;
-        let response = client.execute(request).await?;
-        response.json()
-    }
     /// Every item of every page, fetched lazily: no request is made until the stream is
     /// polled, and each next page only when the previous one is used up.
     pub fn into_stream(
@@ -738,7 +637,10 @@ impl<'a> ModelsExamplesList<'a> {
         >(client, self.into_request())
     }
 }
-::replicate_runtime::awaitable!(ModelsExamplesList, types::PaginatedPredictionResponse);
+::replicate_runtime::send!(
+    ModelsExamplesList, types::PaginatedPredictionResponse, json,
+    "Sends the request: `GET /models/{model_owner}/{model_name}/examples`."
+);
 /// Request builder for `models.get`: set optional parameters, then `.await` it (or call `send`).
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -764,15 +666,11 @@ impl<'a> ModelsGet<'a> {
         request.accept("application/json");
         Ok(request)
     }
-    /// Sends the request: `GET /models/{model_owner}/{model_name}`.
-    pub async fn send(self) -> Result<types::ModelResponse, ::replicate_runtime::Error> {
-        let client = self.client;
-        let request = self.into_request()?;
-        let response = client.execute(request).await?;
-        response.json()
-    }
 }
-::replicate_runtime::awaitable!(ModelsGet, types::ModelResponse);
+::replicate_runtime::send!(
+    ModelsGet, types::ModelResponse, json,
+    "Sends the request: `GET /models/{model_owner}/{model_name}`."
+);
 /// Request builder for `models.list`: set optional parameters, then `.await` it (or call `send`).
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -813,15 +711,6 @@ impl<'a> ModelsList<'a> {
         request.accept("application/json");
         Ok(request)
     }
-    /// Sends the request: `GET /models`.
-    pub async fn send(
-        self,
-    ) -> Result<types::PaginatedModelResponse, ::replicate_runtime::Error> {
-        let client = self.client;
-        let request = self.into_request()?;
-        let response = client.execute(request).await?;
-        response.json()
-    }
     /// Every item of every page, fetched lazily: no request is made until the stream is
     /// polled, and each next page only when the previous one is used up.
     pub fn into_stream(
@@ -833,7 +722,9 @@ impl<'a> ModelsList<'a> {
         >(client, self.into_request())
     }
 }
-::replicate_runtime::awaitable!(ModelsList, types::PaginatedModelResponse);
+::replicate_runtime::send!(
+    ModelsList, types::PaginatedModelResponse, json, "Sends the request: `GET /models`."
+);
 /// Request builder for `models.predictions.create`: set optional parameters, then `.await` it (or call `send`).
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -888,13 +779,14 @@ impl<'a> ModelsPredictionsCreate<'a> {
         request.accept("application/json");
         Ok(request)
     }
+}
+impl<'a> ModelsPredictionsCreate<'a> {
     /// Sends the request: `POST /models/{model_owner}/{model_name}/predictions`.
     pub async fn send(
         self,
     ) -> Result<ModelsPredictionsCreateResponse, ::replicate_runtime::Error> {
         let client = self.client;
-        let request = self.into_request()?;
-        let response = client.execute(request).await?;
+        let response = client.execute(self.into_request()?).await?;
         match response.status() {
             201 => Ok(ModelsPredictionsCreateResponse::Created(response.json()?)),
             202 => Ok(ModelsPredictionsCreateResponse::Accepted(response.json()?)),
@@ -967,15 +859,11 @@ impl<'a> ModelsReadmeGet<'a> {
         request.accept("text/plain");
         Ok(request)
     }
-    /// Sends the request: `GET /models/{model_owner}/{model_name}/readme`.
-    pub async fn send(self) -> Result<String, ::replicate_runtime::Error> {
-        let client = self.client;
-        let request = self.into_request()?;
-        let response = client.execute(request).await?;
-        response.text()
-    }
 }
-::replicate_runtime::awaitable!(ModelsReadmeGet, String);
+::replicate_runtime::send!(
+    ModelsReadmeGet, String, text,
+    "Sends the request: `GET /models/{model_owner}/{model_name}/readme`."
+);
 /// Request builder for `models.search`: set optional parameters, then `.await` it (or call `send`).
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -1000,17 +888,11 @@ impl<'a> ModelsSearch<'a> {
         request.accept("application/json");
         Ok(request)
     }
-    /// Sends the request: `QUERY /models`.
-    pub async fn send(
-        self,
-    ) -> Result<types::ModelsSearchResponse, ::replicate_runtime::Error> {
-        let client = self.client;
-        let request = self.into_request()?;
-        let response = client.execute(request).await?;
-        response.json()
-    }
 }
-::replicate_runtime::awaitable!(ModelsSearch, types::ModelsSearchResponse);
+::replicate_runtime::send!(
+    ModelsSearch, types::ModelsSearchResponse, json,
+    "Sends the request: `QUERY /models`."
+);
 /// Request builder for `models.update`: set optional parameters, then `.await` it (or call `send`).
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -1045,15 +927,11 @@ impl<'a> ModelsUpdate<'a> {
         request.accept("application/json");
         Ok(request)
     }
-    /// Sends the request: `PATCH /models/{model_owner}/{model_name}`.
-    pub async fn send(self) -> Result<types::ModelResponse, ::replicate_runtime::Error> {
-        let client = self.client;
-        let request = self.into_request()?;
-        let response = client.execute(request).await?;
-        response.json()
-    }
 }
-::replicate_runtime::awaitable!(ModelsUpdate, types::ModelResponse);
+::replicate_runtime::send!(
+    ModelsUpdate, types::ModelResponse, json,
+    "Sends the request: `PATCH /models/{model_owner}/{model_name}`."
+);
 /// Request builder for `models.versions.delete`: set optional parameters, then `.await` it (or call `send`).
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -1080,16 +958,11 @@ impl<'a> ModelsVersionsDelete<'a> {
         );
         Ok(request)
     }
-    /// Sends the request: `DELETE /models/{model_owner}/{model_name}/versions/{version_id}`.
-    pub async fn send(self) -> Result<(), ::replicate_runtime::Error> {
-        let client = self.client;
-        let request = self.into_request()?;
-        let response = client.execute(request).await?;
-        let _ = response;
-        Ok(())
-    }
 }
-::replicate_runtime::awaitable!(ModelsVersionsDelete, ());
+::replicate_runtime::send!(
+    ModelsVersionsDelete, (), empty,
+    "Sends the request: `DELETE /models/{model_owner}/{model_name}/versions/{version_id}`."
+);
 /// Request builder for `models.versions.get`: set optional parameters, then `.await` it (or call `send`).
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -1117,17 +990,11 @@ impl<'a> ModelsVersionsGet<'a> {
         request.accept("application/json");
         Ok(request)
     }
-    /// Sends the request: `GET /models/{model_owner}/{model_name}/versions/{version_id}`.
-    pub async fn send(
-        self,
-    ) -> Result<types::VersionResponse, ::replicate_runtime::Error> {
-        let client = self.client;
-        let request = self.into_request()?;
-        let response = client.execute(request).await?;
-        response.json()
-    }
 }
-::replicate_runtime::awaitable!(ModelsVersionsGet, types::VersionResponse);
+::replicate_runtime::send!(
+    ModelsVersionsGet, types::VersionResponse, json,
+    "Sends the request: `GET /models/{model_owner}/{model_name}/versions/{version_id}`."
+);
 /// Request builder for `models.versions.list`: set optional parameters, then `.await` it (or call `send`).
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -1153,15 +1020,6 @@ impl<'a> ModelsVersionsList<'a> {
         request.accept("application/json");
         Ok(request)
     }
-    /// Sends the request: `GET /models/{model_owner}/{model_name}/versions`.
-    pub async fn send(
-        self,
-    ) -> Result<types::PaginatedVersionResponse, ::replicate_runtime::Error> {
-        let client = self.client;
-        let request = self.into_request()?;
-        let response = client.execute(request).await?;
-        response.json()
-    }
     /// Every item of every page, fetched lazily: no request is made until the stream is
     /// polled, and each next page only when the previous one is used up.
     pub fn into_stream(
@@ -1173,7 +1031,10 @@ impl<'a> ModelsVersionsList<'a> {
         >(client, self.into_request())
     }
 }
-::replicate_runtime::awaitable!(ModelsVersionsList, types::PaginatedVersionResponse);
+::replicate_runtime::send!(
+    ModelsVersionsList, types::PaginatedVersionResponse, json,
+    "Sends the request: `GET /models/{model_owner}/{model_name}/versions`."
+);
 /// Request builder for `predictions.cancel`: set optional parameters, then `.await` it (or call `send`).
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -1197,17 +1058,11 @@ impl<'a> PredictionsCancel<'a> {
         request.accept("application/json");
         Ok(request)
     }
-    /// Sends the request: `POST /predictions/{prediction_id}/cancel`.
-    pub async fn send(
-        self,
-    ) -> Result<types::PredictionResponse, ::replicate_runtime::Error> {
-        let client = self.client;
-        let request = self.into_request()?;
-        let response = client.execute(request).await?;
-        response.json()
-    }
 }
-::replicate_runtime::awaitable!(PredictionsCancel, types::PredictionResponse);
+::replicate_runtime::send!(
+    PredictionsCancel, types::PredictionResponse, json,
+    "Sends the request: `POST /predictions/{prediction_id}/cancel`."
+);
 /// Request builder for `predictions.create`: set optional parameters, then `.await` it (or call `send`).
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -1256,13 +1111,14 @@ impl<'a> PredictionsCreate<'a> {
         request.accept("application/json");
         Ok(request)
     }
+}
+impl<'a> PredictionsCreate<'a> {
     /// Sends the request: `POST /predictions`.
     pub async fn send(
         self,
     ) -> Result<PredictionsCreateResponse, ::replicate_runtime::Error> {
         let client = self.client;
-        let request = self.into_request()?;
-        let response = client.execute(request).await?;
+        let response = client.execute(self.into_request()?).await?;
         match response.status() {
             201 => Ok(PredictionsCreateResponse::Created(response.json()?)),
             202 => Ok(PredictionsCreateResponse::Accepted(response.json()?)),
@@ -1326,17 +1182,11 @@ impl<'a> PredictionsGet<'a> {
         request.accept("application/json");
         Ok(request)
     }
-    /// Sends the request: `GET /predictions/{prediction_id}`.
-    pub async fn send(
-        self,
-    ) -> Result<types::PredictionResponse, ::replicate_runtime::Error> {
-        let client = self.client;
-        let request = self.into_request()?;
-        let response = client.execute(request).await?;
-        response.json()
-    }
 }
-::replicate_runtime::awaitable!(PredictionsGet, types::PredictionResponse);
+::replicate_runtime::send!(
+    PredictionsGet, types::PredictionResponse, json,
+    "Sends the request: `GET /predictions/{prediction_id}`."
+);
 /// Request builder for `predictions.list`: set optional parameters, then `.await` it (or call `send`).
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -1383,15 +1233,6 @@ impl<'a> PredictionsList<'a> {
         request.accept("application/json");
         Ok(request)
     }
-    /// Sends the request: `GET /predictions`.
-    pub async fn send(
-        self,
-    ) -> Result<types::PredictionsListResponse, ::replicate_runtime::Error> {
-        let client = self.client;
-        let request = self.into_request()?;
-        let response = client.execute(request).await?;
-        response.json()
-    }
     /// Every item of every page, fetched lazily: no request is made until the stream is
     /// polled, and each next page only when the previous one is used up.
     pub fn into_stream(
@@ -1403,7 +1244,10 @@ impl<'a> PredictionsList<'a> {
         >(client, self.into_request())
     }
 }
-::replicate_runtime::awaitable!(PredictionsList, types::PredictionsListResponse);
+::replicate_runtime::send!(
+    PredictionsList, types::PredictionsListResponse, json,
+    "Sends the request: `GET /predictions`."
+);
 /// Request builder for `search`: set optional parameters, then `.await` it (or call `send`).
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -1438,17 +1282,10 @@ impl<'a> Search<'a> {
         request.accept("application/json");
         Ok(request)
     }
-    /// Sends the request: `GET /search`.
-    pub async fn send(
-        self,
-    ) -> Result<types::SearchResponse, ::replicate_runtime::Error> {
-        let client = self.client;
-        let request = self.into_request()?;
-        let response = client.execute(request).await?;
-        response.json()
-    }
 }
-::replicate_runtime::awaitable!(Search, types::SearchResponse);
+::replicate_runtime::send!(
+    Search, types::SearchResponse, json, "Sends the request: `GET /search`."
+);
 /// Request builder for `trainings.cancel`: set optional parameters, then `.await` it (or call `send`).
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -1472,17 +1309,11 @@ impl<'a> TrainingsCancel<'a> {
         request.accept("application/json");
         Ok(request)
     }
-    /// Sends the request: `POST /trainings/{training_id}/cancel`.
-    pub async fn send(
-        self,
-    ) -> Result<types::TrainingResponse, ::replicate_runtime::Error> {
-        let client = self.client;
-        let request = self.into_request()?;
-        let response = client.execute(request).await?;
-        response.json()
-    }
 }
-::replicate_runtime::awaitable!(TrainingsCancel, types::TrainingResponse);
+::replicate_runtime::send!(
+    TrainingsCancel, types::TrainingResponse, json,
+    "Sends the request: `POST /trainings/{training_id}/cancel`."
+);
 /// Request builder for `trainings.create`: set optional parameters, then `.await` it (or call `send`).
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -1515,17 +1346,11 @@ impl<'a> TrainingsCreate<'a> {
         request.accept("application/json");
         Ok(request)
     }
-    /// Sends the request: `POST /models/{model_owner}/{model_name}/versions/{version_id}/trainings`.
-    pub async fn send(
-        self,
-    ) -> Result<types::TrainingResponse, ::replicate_runtime::Error> {
-        let client = self.client;
-        let request = self.into_request()?;
-        let response = client.execute(request).await?;
-        response.json()
-    }
 }
-::replicate_runtime::awaitable!(TrainingsCreate, types::TrainingResponse);
+::replicate_runtime::send!(
+    TrainingsCreate, types::TrainingResponse, json,
+    "Sends the request: `POST /models/{model_owner}/{model_name}/versions/{version_id}/trainings`."
+);
 /// Request builder for `trainings.get`: set optional parameters, then `.await` it (or call `send`).
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -1549,17 +1374,11 @@ impl<'a> TrainingsGet<'a> {
         request.accept("application/json");
         Ok(request)
     }
-    /// Sends the request: `GET /trainings/{training_id}`.
-    pub async fn send(
-        self,
-    ) -> Result<types::TrainingResponse, ::replicate_runtime::Error> {
-        let client = self.client;
-        let request = self.into_request()?;
-        let response = client.execute(request).await?;
-        response.json()
-    }
 }
-::replicate_runtime::awaitable!(TrainingsGet, types::TrainingResponse);
+::replicate_runtime::send!(
+    TrainingsGet, types::TrainingResponse, json,
+    "Sends the request: `GET /trainings/{training_id}`."
+);
 /// Request builder for `trainings.list`: set optional parameters, then `.await` it (or call `send`).
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -1579,15 +1398,6 @@ impl<'a> TrainingsList<'a> {
         request.accept("application/json");
         Ok(request)
     }
-    /// Sends the request: `GET /trainings`.
-    pub async fn send(
-        self,
-    ) -> Result<types::TrainingsListResponse, ::replicate_runtime::Error> {
-        let client = self.client;
-        let request = self.into_request()?;
-        let response = client.execute(request).await?;
-        response.json()
-    }
     /// Every item of every page, fetched lazily: no request is made until the stream is
     /// polled, and each next page only when the previous one is used up.
     pub fn into_stream(
@@ -1599,7 +1409,10 @@ impl<'a> TrainingsList<'a> {
         >(client, self.into_request())
     }
 }
-::replicate_runtime::awaitable!(TrainingsList, types::TrainingsListResponse);
+::replicate_runtime::send!(
+    TrainingsList, types::TrainingsListResponse, json,
+    "Sends the request: `GET /trainings`."
+);
 /// Request builder for `webhooks.default.secret.get`: set optional parameters, then `.await` it (or call `send`).
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -1619,18 +1432,10 @@ impl<'a> WebhooksDefaultSecretGet<'a> {
         request.accept("application/json");
         Ok(request)
     }
-    /// Sends the request: `GET /webhooks/default/secret`.
-    pub async fn send(
-        self,
-    ) -> Result<types::WebhooksDefaultSecretGetResponse, ::replicate_runtime::Error> {
-        let client = self.client;
-        let request = self.into_request()?;
-        let response = client.execute(request).await?;
-        response.json()
-    }
 }
-::replicate_runtime::awaitable!(
-    WebhooksDefaultSecretGet, types::WebhooksDefaultSecretGetResponse
+::replicate_runtime::send!(
+    WebhooksDefaultSecretGet, types::WebhooksDefaultSecretGetResponse, json,
+    "Sends the request: `GET /webhooks/default/secret`."
 );
 /// Operations on `account`; get one from the client.
 #[derive(Debug, Clone, Copy)]
