@@ -719,6 +719,52 @@ fn render_operation(op: &Operation, space: &TypeSpace) -> TokenStream {
     }
 
     let resp_ty = response_type(op);
+    let send = render_send(op, &b, &resp_ty);
+    let response_enum = (op.responses.len() > 1).then(|| render_response_enum(op, &resp_ty));
+    let stream = page_item.map(|item| {
+        let item = ty_tokens(item, &types);
+        let page = &resp_ty;
+        quote! {
+            /// Every item of every page, fetched lazily: no request is made until the stream is
+            /// polled, and each next page only when the previous one is used up.
+            pub fn into_stream(self) -> ::replicate_runtime::runtime::ItemStream<'a, #item> {
+                let client = self.client;
+                ::replicate_runtime::runtime::paginate::<#page>(client, self.into_request())
+            }
+        }
+    });
+    let needs_mut = !steps.is_empty();
+    let let_request = if needs_mut {
+        quote! { let mut request = ::replicate_runtime::runtime::RequestSpec::new(#method, #path_expr, #id); }
+    } else {
+        quote! { let request = ::replicate_runtime::runtime::RequestSpec::new(#method, #path_expr, #id); }
+    };
+    quote! {
+        #[doc = #bdoc]
+        #[derive(Debug)]
+        #[must_use = "a request does nothing until it is awaited or sent"]
+        pub struct #b<'a> {
+            client: &'a ::replicate_runtime::Client,
+            #(#fields)*
+        }
+        impl<'a> #b<'a> {
+            #(#setters)*
+            /// The request this builder describes, without sending it.
+            pub fn into_request(self) -> ::std::result::Result<::replicate_runtime::runtime::RequestSpec, ::replicate_runtime::Error> {
+                #let_request
+                #(#steps)*
+                ::std::result::Result::Ok(request)
+            }
+            #stream
+        }
+        #send
+        #response_enum
+    }
+}
+
+/// `send` and `IntoFuture` of one operation's builder: one `send!` line when the operation has
+/// one decoding, otherwise `send` written out as a match over the status.
+fn render_send(op: &Operation, b: &Ident, resp_ty: &TokenStream) -> TokenStream {
     // One decoding: `send!` writes `send` and `IntoFuture`. Several (by status): `send` is
     // written out, as a match over the status.
     let single_decode = match op.responses.as_slice() {
@@ -731,7 +777,7 @@ fn render_operation(op: &Operation, space: &TypeSpace) -> TokenStream {
         }),
         _ => None,
     };
-    let send = match single_decode {
+    match single_decode {
         Some(decode) => {
             let decode = ident(decode);
             let doc = format!("Sends the request: `{} {}`.", op.method, op.path);
@@ -779,47 +825,6 @@ fn render_operation(op: &Operation, space: &TypeSpace) -> TokenStream {
                 ::replicate_runtime::awaitable!(#b, #resp_ty);
             }
         }
-    };
-
-    let response_enum = (op.responses.len() > 1).then(|| render_response_enum(op, &resp_ty));
-    let stream = page_item.map(|item| {
-        let item = ty_tokens(item, &types);
-        let page = &resp_ty;
-        quote! {
-            /// Every item of every page, fetched lazily: no request is made until the stream is
-            /// polled, and each next page only when the previous one is used up.
-            pub fn into_stream(self) -> ::replicate_runtime::runtime::ItemStream<'a, #item> {
-                let client = self.client;
-                ::replicate_runtime::runtime::paginate::<#page>(client, self.into_request())
-            }
-        }
-    });
-    let needs_mut = !steps.is_empty();
-    let let_request = if needs_mut {
-        quote! { let mut request = ::replicate_runtime::runtime::RequestSpec::new(#method, #path_expr, #id); }
-    } else {
-        quote! { let request = ::replicate_runtime::runtime::RequestSpec::new(#method, #path_expr, #id); }
-    };
-    quote! {
-        #[doc = #bdoc]
-        #[derive(Debug)]
-        #[must_use = "a request does nothing until it is awaited or sent"]
-        pub struct #b<'a> {
-            client: &'a ::replicate_runtime::Client,
-            #(#fields)*
-        }
-        impl<'a> #b<'a> {
-            #(#setters)*
-            /// The request this builder describes, without sending it.
-            pub fn into_request(self) -> ::std::result::Result<::replicate_runtime::runtime::RequestSpec, ::replicate_runtime::Error> {
-                #let_request
-                #(#steps)*
-                ::std::result::Result::Ok(request)
-            }
-            #stream
-        }
-        #send
-        #response_enum
     }
 }
 
