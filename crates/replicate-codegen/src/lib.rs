@@ -14,11 +14,13 @@
 
 pub mod diff;
 pub mod error;
+pub mod ir;
 pub mod load;
 pub mod models;
 pub mod naming;
 pub mod operations;
 pub mod render;
+pub mod typedefs;
 pub mod types;
 
 pub use error::{Error, ErrorKind, Result};

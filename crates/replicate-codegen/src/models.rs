@@ -12,7 +12,11 @@
 use crate::error::{push_pointer, Error, ErrorKind, Result};
 use crate::load::{normalize_schema, parse_text};
 use crate::naming;
-use crate::types::doc_text;
+use crate::typedefs::{render_defs, ty_tokens, Paths};
+use crate::types::{
+    component_name, resolve_schema, Mode, Schemas, StructRole, Ty, TypeDef, TypeSpace,
+};
+use openapiv3::{ReferenceOr, Schema, SchemaKind, Type};
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::quote;
 use serde_json::{Map, Value};
@@ -103,159 +107,6 @@ pub fn parse_model_file(
     })
 }
 
-/// Names the variants of an enum from its values, deduplicated. A name depends only on its
-/// value: a value whose plain name no other value shares gets it (`"low"` → `Low`); values
-/// whose plain names collide (`"low"` and `"Low"`) each get the plain name followed by their
-/// own spelling (`Low_low`, `Low_Low`), so reordering the values never moves a name to another
-/// value.
-pub(crate) fn enum_variants(values: &[Value]) -> Vec<(String, Value)> {
-    fn label(v: &Value) -> String {
-        match v {
-            Value::String(s) => s.clone(),
-            other => other.to_string(),
-        }
-    }
-    fn spelling(raw: &str) -> String {
-        // Injective: letters and digits stay, anything else is `_` and two hex digits a byte.
-        raw.bytes()
-            .map(|b| {
-                if b.is_ascii_alphanumeric() {
-                    (b as char).to_string()
-                } else {
-                    format!("_{b:02X}")
-                }
-            })
-            .collect()
-    }
-    let mut unique: Vec<&Value> = Vec::new();
-    for v in values {
-        if !unique.contains(&v) {
-            unique.push(v);
-        }
-    }
-    let bases: Vec<String> = unique
-        .iter()
-        .map(|v| naming::variant_name(&label(v)))
-        .collect();
-    unique
-        .iter()
-        .zip(&bases)
-        .map(|(v, base)| {
-            let shared = bases.iter().filter(|b| *b == base).count() > 1;
-            let name = if shared {
-                format!("{base}_{}", spelling(&label(v)))
-            } else {
-                base.clone()
-            };
-            (name, (*v).clone())
-        })
-        .collect()
-}
-
-/// Which way values travel: inputs are checked strictly, outputs decoded leniently.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Dir {
-    In,
-    Out,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-enum MTy {
-    String,
-    I64,
-    F64,
-    Bool,
-    Value,
-    FileIn,
-    FileOut,
-    Secret,
-    Concat,
-    Vec(Box<MTy>),
-    Map(Box<MTy>),
-    Option(Box<MTy>),
-    Named(String),
-}
-
-impl MTy {
-    fn optional(self) -> MTy {
-        match self {
-            MTy::Option(_) => self,
-            other => MTy::Option(Box::new(other)),
-        }
-    }
-    fn inner(&self) -> &MTy {
-        match self {
-            MTy::Option(i) => i,
-            other => other,
-        }
-    }
-}
-
-#[derive(Debug, Clone, Default)]
-struct Bounds {
-    minimum: Option<(f64, bool)>,
-    maximum: Option<(f64, bool)>,
-    min_length: Option<u64>,
-    max_length: Option<u64>,
-    pattern: Option<String>,
-}
-
-#[derive(Debug, Clone)]
-struct MField {
-    rust: String,
-    wire: String,
-    ty: MTy,
-    doc: Option<String>,
-    default: Option<Value>,
-    bounds: Bounds,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum EnumKind {
-    Str,
-    Int,
-    Float,
-}
-
-#[derive(Debug, Clone)]
-enum Def {
-    Struct {
-        doc: Option<String>,
-        fields: Vec<MField>,
-        dir: Dir,
-        /// The struct of required fields `new` takes, when they could be confused by position.
-        required: Option<String>,
-    },
-    Enum {
-        doc: Option<String>,
-        kind: EnumKind,
-        variants: Vec<(String, Value)>,
-        /// The wire names of the fields of this type, for errors.
-        fields: Vec<String>,
-    },
-    Union {
-        doc: Option<String>,
-        variants: Vec<(String, MTy)>,
-    },
-    Alias {
-        doc: Option<String>,
-        ty: MTy,
-    },
-}
-
-struct Gen<'a> {
-    src: &'a ModelSource,
-    components: Map<String, Value>,
-    defs: Vec<(String, Def)>,
-    names: BTreeSet<String>,
-    by_component: BTreeMap<(String, bool), String>,
-    warnings: Vec<String>,
-}
-
-fn ident(name: &str) -> Ident {
-    Ident::new(name, Span::call_site())
-}
-
 /// The generated module of one model.
 #[derive(Debug, Clone)]
 pub struct ModelModule {
@@ -273,614 +124,205 @@ pub struct ModelModule {
     pub trainable: bool,
 }
 
-impl<'a> Gen<'a> {
-    fn err(&self, kind: ErrorKind, pointer: &str, message: impl Into<String>) -> Error {
-        Error::new(
-            kind,
-            pointer,
-            format!(
-                "model {}/{}: {}",
-                self.src.owner,
-                self.src.name,
-                message.into()
-            ),
-        )
-        .in_file(&self.src.label)
-    }
+/// The names a model module defines itself, which no type of its schema may take.
+const ROOTS: [&str; 4] = ["Input", "Output", "TrainingInput", "TrainingOutput"];
 
-    fn warn(&mut self, pointer: &str, what: &str) {
-        self.warnings.push(format!(
-            "{}: model {}/{} at {pointer}: {what}; using serde_json::Value",
-            self.src.label, self.src.owner, self.src.name
+/// A model's component schemas, normalised like an API's and read by the same parser.
+pub fn model_schemas(src: &ModelSource) -> Result<Schemas> {
+    let Some(Value::Object(components)) = src.schema.pointer("/components/schemas") else {
+        return Err(Error::new(
+            ErrorKind::Shape,
+            "#/components/schemas",
+            "the schema has no components",
         ));
+    };
+    let mut schemas = Schemas::new();
+    for (name, schema) in components {
+        let pointer = push_pointer("#/components/schemas", name);
+        let mut schema = schema.clone();
+        normalize_schema(&mut schema, &pointer)?;
+        let parsed = serde_json::from_value(schema)
+            .map_err(|e| Error::new(ErrorKind::Shape, &pointer, format!("not a schema: {e}")))?;
+        schemas.insert(name.clone(), parsed);
     }
-
-    fn claim(&mut self, hint: &str) -> String {
-        let base = naming::type_name(hint);
-        let mut name = base.clone();
-        let mut i = 2;
-        while self.names.contains(&name) {
-            name = format!("{base}{i}");
-            i += 1;
-        }
-        self.names.insert(name.clone());
-        name
-    }
-
-    fn resolve<'v>(
-        &'v self,
-        schema: &'v Value,
-        pointer: &str,
-    ) -> Result<(&'v Value, Option<String>)> {
-        let mut current = schema;
-        let mut comp = None;
-        for _ in 0..16 {
-            let Some(r) = current.get("$ref").and_then(Value::as_str) else {
-                return Ok((current, comp));
-            };
-            let name = r.strip_prefix("#/components/schemas/").ok_or_else(|| {
-                self.err(
-                    ErrorKind::UnresolvedRef,
-                    pointer,
-                    format!("`{r}` is not a local schema reference"),
-                )
-            })?;
-            current = self.components.get(name).ok_or_else(|| {
-                self.err(
-                    ErrorKind::UnresolvedRef,
-                    pointer,
-                    format!("`{r}` does not exist"),
-                )
-            })?;
-            comp = Some(name.to_string());
-        }
-        Err(self.err(ErrorKind::RefCycle, pointer, "`$ref`s form a loop"))
-    }
-
-    /// Unwraps Cog's `allOf: [{$ref}]` and plain `$ref`s; returns the schema, the component it
-    /// came from, and the outer schema (which carries the field's own keywords).
-    fn deref<'v>(
-        &'v self,
-        schema: &'v Value,
-        pointer: &str,
-    ) -> Result<(&'v Value, Option<String>)> {
-        if let Some(Value::Array(parts)) = schema.get("allOf") {
-            if parts.len() == 1 {
-                return self.resolve(
-                    &parts[0],
-                    &push_pointer(&push_pointer(pointer, "allOf"), "0"),
-                );
-            }
-            return Err(self.err(
-                ErrorKind::Unsupported,
-                pointer,
-                "`allOf` with several parts",
-            ));
-        }
-        self.resolve(schema, pointer)
-    }
-
-    fn ty(&mut self, schema: &Value, hint: &str, dir: Dir, pointer: &str) -> Result<MTy> {
-        let (target, comp) = self.deref(schema, pointer)?;
-        let target = target.clone();
-        let nullable = schema
-            .get("nullable")
-            .and_then(Value::as_bool)
-            .unwrap_or(false)
-            || target
-                .get("nullable")
-                .and_then(Value::as_bool)
-                .unwrap_or(false);
-        let ty = self.ty_of(&target, comp.as_deref(), hint, dir, pointer)?;
-        Ok(if nullable { ty.optional() } else { ty })
-    }
-
-    fn ty_of(
-        &mut self,
-        s: &Value,
-        comp: Option<&str>,
-        hint: &str,
-        dir: Dir,
-        pointer: &str,
-    ) -> Result<MTy> {
-        let typ = s.get("type").and_then(Value::as_str);
-        if let Some(Value::Array(values)) = s.get("enum") {
-            if dir == Dir::Out {
-                return Ok(match typ {
-                    Some("integer") => MTy::I64,
-                    Some("number") => MTy::F64,
-                    Some("boolean") => MTy::Bool,
-                    _ => MTy::String,
-                });
-            }
-            return self.enum_type(s, values, comp, hint, pointer);
-        }
-        for key in ["anyOf", "oneOf"] {
-            if let Some(Value::Array(branches)) = s.get(key) {
-                return self.union(branches, hint, dir, &push_pointer(pointer, key));
-            }
-        }
-        let format = s.get("format").and_then(Value::as_str);
-        Ok(match typ {
-            Some("string") if format == Some("uri") => match dir {
-                Dir::In => MTy::FileIn,
-                Dir::Out => MTy::FileOut,
-            },
-            Some("string")
-                if dir == Dir::In
-                    && (format == Some("password")
-                        || s.get("x-cog-secret").and_then(Value::as_bool) == Some(true)) =>
-            {
-                MTy::Secret
-            }
-            Some("string") => MTy::String,
-            Some("integer") => MTy::I64,
-            Some("number") => MTy::F64,
-            Some("boolean") => MTy::Bool,
-            Some("array") => {
-                let concat =
-                    s.get("x-cog-array-display").and_then(Value::as_str) == Some("concatenate");
-                match s.get("items") {
-                    Some(items) => {
-                        let item = self.ty(
-                            items,
-                            &format!("{hint}Item"),
-                            dir,
-                            &push_pointer(pointer, "items"),
-                        )?;
-                        if concat && dir == Dir::Out && item == MTy::String {
-                            MTy::Concat
-                        } else {
-                            MTy::Vec(Box::new(item))
-                        }
-                    }
-                    None => MTy::Vec(Box::new(MTy::Value)),
-                }
-            }
-            Some("object") | None
-                if s.get("properties")
-                    .and_then(Value::as_object)
-                    .is_some_and(|p| !p.is_empty()) =>
-            {
-                let name_hint = comp.unwrap_or(hint).to_string();
-                self.object(s, comp, &name_hint, dir, pointer)?
-            }
-            Some("object") => match s.get("additionalProperties") {
-                Some(v @ Value::Object(m)) if !m.is_empty() => {
-                    let value = self.ty(
-                        v,
-                        &format!("{hint}Value"),
-                        dir,
-                        &push_pointer(pointer, "additionalProperties"),
-                    )?;
-                    MTy::Map(Box::new(value))
-                }
-                _ => MTy::Value,
-            },
-            None => {
-                self.warn(pointer, "no type given");
-                MTy::Value
-            }
-            Some(other) => {
-                self.warn(pointer, &format!("unknown type `{other}`"));
-                MTy::Value
-            }
-        })
-    }
-
-    fn enum_type(
-        &mut self,
-        s: &Value,
-        values: &[Value],
-        comp: Option<&str>,
-        hint: &str,
-        pointer: &str,
-    ) -> Result<MTy> {
-        let key = (comp.unwrap_or("").to_string(), true);
-        if let Some(name) = comp.and_then(|_| self.by_component.get(&key)) {
-            return Ok(MTy::Named(name.clone()));
-        }
-        let kind = if values.iter().all(Value::is_string) {
-            EnumKind::Str
-        } else if values.iter().all(|v| v.is_i64() || v.is_u64()) {
-            EnumKind::Int
-        } else if values.iter().all(Value::is_number) {
-            EnumKind::Float
-        } else {
-            self.warn(pointer, "choices of mixed types");
-            return Ok(MTy::Value);
-        };
-        if values.is_empty() {
-            self.warn(pointer, "an empty list of choices");
-            return Ok(MTy::Value);
-        }
-        let variants = enum_variants(values);
-        let name = self.claim(comp.unwrap_or(hint));
-        if comp.is_some() {
-            self.by_component.insert(key, name.clone());
-        }
-        // Pydantic's default description of every enum says nothing.
-        let doc = doc_text(s.get("description").and_then(Value::as_str))
-            .filter(|d| d != "An enumeration.");
-        self.defs.push((
-            name.clone(),
-            Def::Enum {
-                doc,
-                kind,
-                variants,
-                fields: Vec::new(),
-            },
-        ));
-        Ok(MTy::Named(name))
-    }
-
-    fn union(&mut self, branches: &[Value], hint: &str, dir: Dir, pointer: &str) -> Result<MTy> {
-        let mut variants: Vec<(String, MTy)> = Vec::new();
-        let mut nullable = false;
-        for (i, b) in branches.iter().enumerate() {
-            let bp = push_pointer(pointer, &i.to_string());
-            if b.get("type").and_then(Value::as_str) == Some("null") {
-                nullable = true;
-                continue;
-            }
-            let ty = match self.ty(b, &format!("{hint}Variant{i}"), dir, &bp)? {
-                MTy::Option(inner) => {
-                    nullable = true;
-                    *inner
-                }
-                t => t,
-            };
-            if variants.iter().any(|(_, t)| *t == ty) {
-                continue;
-            }
-            let base = variant_label(&ty);
-            let mut name = base.clone();
-            let mut n = 2;
-            while variants.iter().any(|(v, _)| *v == name) {
-                name = format!("{base}{n}");
-                n += 1;
-            }
-            variants.push((name, ty));
-        }
-        if dir == Dir::In {
-            self.warn(pointer, "an input that may have several types");
-            return Ok(MTy::Value);
-        }
-        variants.sort_by_key(|(_, t)| match t {
-            MTy::I64 => 1,
-            MTy::F64 => 2,
-            MTy::Value => 4,
-            _ => 0,
-        });
-        let ty = match variants.len() {
-            0 => MTy::Value,
-            1 => variants.remove(0).1,
-            _ => {
-                let name = self.claim(hint);
-                self.defs.push((
-                    name.clone(),
-                    Def::Union {
-                        doc: None,
-                        variants,
-                    },
-                ));
-                MTy::Named(name)
-            }
-        };
-        Ok(if nullable { ty.optional() } else { ty })
-    }
-
-    fn object(
-        &mut self,
-        s: &Value,
-        comp: Option<&str>,
-        hint: &str,
-        dir: Dir,
-        pointer: &str,
-    ) -> Result<MTy> {
-        let key = (comp.unwrap_or("").to_string(), dir == Dir::In);
-        if let Some(name) = comp.and_then(|_| self.by_component.get(&key)) {
-            return Ok(MTy::Named(name.clone()));
-        }
-        let name = self.claim(hint);
-        if comp.is_some() {
-            self.by_component.insert(key, name.clone());
-        }
-        let fields = self.fields(s, &name, dir, pointer)?;
-        let doc = doc_text(s.get("description").and_then(Value::as_str));
-        self.defs.push((
-            name.clone(),
-            Def::Struct {
-                doc,
-                fields,
-                dir,
-                required: None,
-            },
-        ));
-        Ok(MTy::Named(name))
-    }
-
-    fn fields(&mut self, s: &Value, owner: &str, dir: Dir, pointer: &str) -> Result<Vec<MField>> {
-        let empty = Map::new();
-        let props = s
-            .get("properties")
-            .and_then(Value::as_object)
-            .unwrap_or(&empty);
-        let required: Vec<&str> = s
-            .get("required")
-            .and_then(Value::as_array)
-            .map(|r| r.iter().filter_map(Value::as_str).collect())
-            .unwrap_or_default();
-        // Fields in `x-order`; the rest after, in document order (API responses sort keys by
-        // length, so document order means little).
-        let mut ordered: Vec<(&String, &Value)> = props.iter().collect();
-        ordered.sort_by_key(|(_, p)| p.get("x-order").and_then(Value::as_i64).unwrap_or(i64::MAX));
-        let mut fields = Vec::new();
-        let mut seen: BTreeMap<String, String> = BTreeMap::new();
-        for (wire, prop) in ordered {
-            let fp = push_pointer(&push_pointer(pointer, "properties"), wire);
-            let mut rust = naming::field_name(wire);
-            if dir == Dir::In && ["new", "validate", "files_mut"].contains(&rust.as_str()) {
-                rust.push('_');
-            }
-            if let Some(other) = seen.insert(rust.clone(), wire.clone()) {
-                return Err(self.err(
-                    ErrorKind::NameClash,
-                    &fp,
-                    format!("fields `{other}` and `{wire}` would both be named `{rust}`"),
-                ));
-            }
-            let hint = format!(
-                "{}{}",
-                if owner == "Input" || owner == "Output" {
-                    ""
-                } else {
-                    owner
-                },
-                naming::type_name(wire)
-            );
-            let mut ty = self.ty(prop, &hint, dir, &fp)?;
-            let is_required = required.contains(&wire.as_str());
-            if dir == Dir::In && is_required {
-                // Cog rejects an explicit null, so a required input is always a value.
-                ty = match ty {
-                    MTy::Option(inner) => *inner,
-                    t => t,
-                };
-            } else if !is_required {
-                ty = ty.optional();
-            }
-            let num = |k: &str| prop.get(k).and_then(Value::as_f64);
-            let excl = |k: &str| prop.get(k).and_then(Value::as_bool).unwrap_or(false);
-            let bounds = Bounds {
-                minimum: num("minimum").map(|m| (m, excl("exclusiveMinimum"))),
-                maximum: num("maximum").map(|m| (m, excl("exclusiveMaximum"))),
-                min_length: prop.get("minLength").and_then(Value::as_u64),
-                max_length: prop.get("maxLength").and_then(Value::as_u64),
-                pattern: prop
-                    .get("pattern")
-                    .and_then(Value::as_str)
-                    .map(str::to_string),
-            };
-            let doc = doc_text(prop.get("description").and_then(Value::as_str)).or_else(|| {
-                prop.get("title")
-                    .and_then(Value::as_str)
-                    .map(str::to_string)
-            });
-            fields.push(MField {
-                rust,
-                wire: wire.clone(),
-                ty,
-                doc,
-                default: prop.get("default").cloned().filter(|d| !d.is_null()),
-                bounds,
-            });
-        }
-        Ok(fields)
-    }
-}
-
-fn variant_label(ty: &MTy) -> String {
-    match ty {
-        MTy::String => "Text".into(),
-        MTy::I64 => "Integer".into(),
-        MTy::F64 => "Number".into(),
-        MTy::Bool => "Boolean".into(),
-        MTy::Value => "Json".into(),
-        MTy::FileIn | MTy::FileOut => "File".into(),
-        MTy::Secret => "Secret".into(),
-        MTy::Concat => "Text".into(),
-        MTy::Vec(i) => format!("{}List", variant_label(i)),
-        MTy::Map(i) => format!("{}Map", variant_label(i)),
-        MTy::Option(i) => variant_label(i),
-        MTy::Named(n) => n.clone(),
-    }
-}
-
-fn ty_tokens(ty: &MTy) -> TokenStream {
-    match ty {
-        MTy::String => quote! { ::std::string::String },
-        MTy::I64 => quote! { i64 },
-        MTy::F64 => quote! { f64 },
-        MTy::Bool => quote! { bool },
-        MTy::Value => quote! { ::replicate_client::__private::serde_json::Value },
-        MTy::FileIn => quote! { ::replicate_client::FileInput },
-        MTy::FileOut => quote! { ::replicate_client::model::FileOutput },
-        MTy::Secret => quote! { ::replicate_client::model::Secret },
-        MTy::Concat => quote! { ::replicate_client::model::Concatenated },
-        MTy::Vec(i) => {
-            let i = ty_tokens(i);
-            quote! { ::std::vec::Vec<#i> }
-        }
-        MTy::Map(i) => {
-            let i = ty_tokens(i);
-            quote! { ::std::collections::BTreeMap<::std::string::String, #i> }
-        }
-        MTy::Option(i) => {
-            let i = ty_tokens(i);
-            quote! { ::std::option::Option<#i> }
-        }
-        MTy::Named(n) => {
-            let n = ident(n);
-            quote! { #n }
-        }
-    }
-}
-
-fn doc(text: Option<&str>) -> TokenStream {
-    match text {
-        Some(t) => {
-            let t = format!(" {t}");
-            quote! { #[doc = #t] }
-        }
-        None => quote! {},
-    }
+    Ok(schemas)
 }
 
 /// Generates the module of one model.
 pub fn generate_model(src: &ModelSource) -> Result<ModelModule> {
-    let mut components = match src.schema.pointer("/components/schemas") {
-        Some(Value::Object(m)) => m.clone(),
-        _ => {
+    let in_model = |e: Error| {
+        Error {
+            message: format!("model {}/{}: {}", src.owner, src.name, e.message),
+            ..e
+        }
+        .in_file(&src.label)
+    };
+    let schemas = model_schemas(src).map_err(in_model)?;
+    let marker = match naming::type_name(&src.name) {
+        base if ROOTS.contains(&base.as_str()) => format!("{base}Model"),
+        base => base,
+    };
+    let mut space = TypeSpace::for_model(&[ROOTS[0], ROOTS[1], ROOTS[2], ROOTS[3], &marker]);
+    let title = format!("`{}/{}`", src.owner, src.name);
+    let mut lower = || -> Result<(Ty, bool)> {
+        if !schemas.contains_key("Input") {
             return Err(Error::new(
                 ErrorKind::Shape,
-                "#/components/schemas",
-                format!(
-                    "model {}/{}: the schema has no components",
-                    src.owner, src.name
-                ),
-            )
-            .in_file(&src.label))
-        }
-    };
-    for (name, schema) in components.iter_mut() {
-        normalize_schema(schema, &push_pointer("#/components/schemas", name)).map_err(|e| {
-            Error {
-                message: format!("model {}/{}: {}", src.owner, src.name, e.message),
-                ..e
-            }
-            .in_file(&src.label)
-        })?;
-    }
-    let mut gen = Gen {
-        src,
-        components,
-        defs: Vec::new(),
-        names: ["Input", "Output", "TrainingInput", "TrainingOutput"]
-            .iter()
-            .map(|s| s.to_string())
-            .collect(),
-        by_component: BTreeMap::new(),
-        warnings: Vec::new(),
-    };
-    let marker = {
-        let base = naming::type_name(&src.name);
-        let name = if gen.names.contains(&base) {
-            format!("{base}Model")
-        } else {
-            base
-        };
-        gen.names.insert(name.clone());
-        name
-    };
-
-    // Input: always a struct, even when the schema lists no properties.
-    let input_schema = gen.components.get("Input").cloned().ok_or_else(|| {
-        gen.err(
-            ErrorKind::Shape,
-            "#/components/schemas/Input",
-            "the schema has no `Input`",
-        )
-    })?;
-    let input_fields = gen.fields(
-        &input_schema,
-        "Input",
-        Dir::In,
-        "#/components/schemas/Input",
-    )?;
-    let input_doc = Some(format!("Input of `{}/{}`.", src.owner, src.name));
-    gen.defs.push((
-        "Input".into(),
-        Def::Struct {
-            doc: input_doc,
-            fields: input_fields,
-            dir: Dir::In,
-            required: None,
-        },
-    ));
-
-    // Output, with its stream item.
-    let (_, chunk_ty) = output_types(&mut gen, "Output")?;
-    let trainable = gen.components.contains_key("TrainingInput");
-    if trainable {
-        let schema = gen
-            .components
-            .get("TrainingInput")
-            .cloned()
-            .unwrap_or_default();
-        let fields = gen.fields(
-            &schema,
-            "TrainingInput",
-            Dir::In,
-            "#/components/schemas/TrainingInput",
-        )?;
-        let d = Some(format!("Training input of `{}/{}`.", src.owner, src.name));
-        gen.defs.push((
-            "TrainingInput".into(),
-            Def::Struct {
-                doc: d,
-                fields,
-                dir: Dir::In,
-                required: None,
-            },
-        ));
-        if gen.components.contains_key("TrainingOutput") {
-            output_types(&mut gen, "TrainingOutput")?;
-        } else {
-            gen.defs.push((
-                "TrainingOutput".into(),
-                Def::Alias {
-                    doc: None,
-                    ty: MTy::Value,
-                },
+                "#/components/schemas/Input",
+                "the schema has no `Input`",
             ));
         }
-    }
-
-    label_enums(&mut gen.defs);
-    name_required_structs(&mut gen);
-    let tokens = render_model(src, &marker, &gen.defs, &chunk_ty, trainable);
+        input_struct(&mut space, &schemas, "Input", format!("Input of {title}."))?;
+        let chunk = output_type(
+            &mut space,
+            &schemas,
+            "Output",
+            format!("Output of {title}."),
+        )?;
+        let trainable = schemas.contains_key("TrainingInput");
+        if trainable {
+            let doc = format!("Training input of {title}.");
+            input_struct(&mut space, &schemas, "TrainingInput", doc)?;
+            let doc = format!("Training output of {title}.");
+            output_type(&mut space, &schemas, "TrainingOutput", doc)?;
+        }
+        label_enums(&mut space.defs);
+        name_required_structs(&mut space);
+        space.finish()?;
+        Ok((chunk, trainable))
+    };
+    let (chunk, trainable) = lower().map_err(in_model)?;
+    let warnings = space
+        .warnings
+        .iter()
+        .map(|(pointer, what)| {
+            format!(
+                "{}: model {}/{} at {pointer}: {what}; using serde_json::Value",
+                src.label, src.owner, src.name
+            )
+        })
+        .collect();
+    let tokens = render_model(src, &marker, &space, &chunk, trainable);
     Ok(ModelModule {
         owner_module: naming::field_name(&src.owner),
         model_module: naming::field_name(&src.name),
         marker,
         tokens,
-        warnings: gen.warnings,
+        warnings,
         trainable,
     })
 }
 
+/// The schema a root names, and its component when it is (or wraps) a `$ref`.
+fn root_schema<'s>(
+    schemas: &'s Schemas,
+    root: &str,
+    pointer: &str,
+) -> Result<(&'s Schema, Option<&'s str>)> {
+    let mut schema = &schemas[root];
+    let mut component = None;
+    // Cog writes a reference with keywords of its own as `allOf: [{$ref}]`.
+    if let ReferenceOr::Item(Schema {
+        schema_kind: SchemaKind::AllOf { all_of },
+        ..
+    }) = schema
+    {
+        if let [only] = all_of.as_slice() {
+            schema = only;
+        }
+    }
+    if let ReferenceOr::Reference { reference } = schema {
+        component = Some(component_name(reference, pointer)?);
+    }
+    Ok((resolve_schema(schemas, schema, pointer)?, component))
+}
+
+/// Defines a model's input struct (`Input`, `TrainingInput`): always a struct.
+fn input_struct(space: &mut TypeSpace, schemas: &Schemas, root: &str, doc: String) -> Result<()> {
+    let pointer = push_pointer("#/components/schemas", root);
+    let (schema, component) = root_schema(schemas, root, &pointer)?;
+    space.define_model_struct(schemas, root, schema, component, &pointer, Mode::ModelInput)?;
+    if let Some(TypeDef::Struct { doc: d, .. }) = space.defs.get_mut(root) {
+        *d = Some(doc);
+    }
+    Ok(())
+}
+
+/// Defines `Output` (or `TrainingOutput`) and returns the type a stream yields: text pieces
+/// for concatenated text, one item at a time for lists, else the output itself.
+fn output_type(space: &mut TypeSpace, schemas: &Schemas, root: &str, doc: String) -> Result<Ty> {
+    let pointer = push_pointer("#/components/schemas", root);
+    let named = Ty::Named(root.to_string());
+    if !schemas.contains_key(root) {
+        space
+            .warnings
+            .push((pointer, "the schema has no output type".into()));
+        space.defs.insert(
+            root.into(),
+            TypeDef::Alias {
+                doc: Some(doc),
+                ty: Ty::Value,
+            },
+        );
+        return Ok(Ty::Value);
+    }
+    let (schema, component) = root_schema(schemas, root, &pointer)?;
+    let has_properties = match &schema.schema_kind {
+        SchemaKind::Type(Type::Object(o)) => !o.properties.is_empty(),
+        SchemaKind::Any(a) => !a.properties.is_empty(),
+        _ => false,
+    };
+    if has_properties {
+        // The output object itself is the `Output` struct.
+        space.define_model_struct(
+            schemas,
+            root,
+            schema,
+            component,
+            &pointer,
+            Mode::ModelOutput,
+        )?;
+        return Ok(named);
+    }
+    let ty = space.type_in(
+        schemas,
+        &schemas[root],
+        &format!("{root}Value"),
+        &pointer,
+        Mode::ModelOutput,
+    )?;
+    let chunk = match &ty {
+        Ty::Concatenated => Ty::String,
+        Ty::Vec(item) => (**item).clone(),
+        other => other.clone(),
+    };
+    space
+        .defs
+        .insert(root.into(), TypeDef::Alias { doc: Some(doc), ty });
+    Ok(chunk)
+}
+
 /// Which arguments a call site could swap without a compile error: text-like values all take
 /// a `&str`, numbers all take a literal.
-fn confusion_class(ty: &MTy) -> String {
+fn confusion_class(ty: &Ty) -> String {
     match ty {
-        MTy::String | MTy::Secret | MTy::FileIn => "text".into(),
-        MTy::I64 | MTy::F64 => "number".into(),
-        MTy::Vec(i) => format!("list of {}", confusion_class(i)),
-        MTy::Map(i) => format!("map of {}", confusion_class(i)),
-        MTy::Option(i) => confusion_class(i),
+        Ty::String | Ty::Secret | Ty::FileInput => "text".into(),
+        Ty::I32 | Ty::I64 | Ty::F64 => "number".into(),
+        Ty::Vec(i) => format!("list of {}", confusion_class(i)),
+        Ty::Map(i) => format!("map of {}", confusion_class(i)),
+        Ty::Option(i) => confusion_class(i),
         other => format!("{other:?}"),
     }
 }
 
 /// Gives an input struct whose required fields could be swapped by position a struct of those
 /// fields, so `new` names each at the call site.
-fn name_required_structs(gen: &mut Gen<'_>) {
+fn name_required_structs(space: &mut TypeSpace) {
     let mut wanted = Vec::new();
-    for (i, (name, def)) in gen.defs.iter().enumerate() {
-        let Def::Struct {
+    for (name, def) in &space.defs {
+        let TypeDef::Struct {
             fields,
-            dir: Dir::In,
+            role: StructRole::ModelInput { .. },
             ..
         } = def
         else {
@@ -888,7 +330,7 @@ fn name_required_structs(gen: &mut Gen<'_>) {
         };
         let classes: Vec<String> = fields
             .iter()
-            .filter(|f| !matches!(f.ty, MTy::Option(_)))
+            .filter(|f| !f.ty.is_option())
             .map(|f| confusion_class(&f.ty))
             .collect();
         let confusable = classes
@@ -896,38 +338,35 @@ fn name_required_structs(gen: &mut Gen<'_>) {
             .enumerate()
             .any(|(j, c)| classes[j + 1..].contains(c));
         if confusable {
-            wanted.push((i, format!("{name}Required")));
+            wanted.push(name.clone());
         }
     }
-    for (i, hint) in wanted {
-        let claimed = gen.claim(&hint);
-        if let Def::Struct { required, .. } = &mut gen.defs[i].1 {
+    for name in wanted {
+        let claimed = space.claim(&format!("{name}Required"));
+        if let Some(TypeDef::Struct {
+            role: StructRole::ModelInput { required },
+            ..
+        }) = space.defs.get_mut(&name)
+        {
             *required = Some(claimed);
         }
     }
 }
 
 /// Tells every enum which fields use it, so its parse errors can name them.
-fn label_enums(defs: &mut [(String, Def)]) {
-    fn named(ty: &MTy) -> Option<&str> {
-        match ty {
-            MTy::Named(n) => Some(n),
-            MTy::Option(i) | MTy::Vec(i) | MTy::Map(i) => named(i),
-            _ => None,
-        }
-    }
+fn label_enums(defs: &mut BTreeMap<String, TypeDef>) {
     let mut uses: Vec<(String, String)> = Vec::new();
-    for (_, def) in defs.iter() {
-        if let Def::Struct { fields, .. } = def {
+    for def in defs.values() {
+        if let TypeDef::Struct { fields, .. } = def {
             for f in fields {
-                if let Some(n) = named(&f.ty) {
+                if let Some(n) = f.ty.named() {
                     uses.push((n.to_string(), f.wire.clone()));
                 }
             }
         }
     }
     for (name, def) in defs.iter_mut() {
-        if let Def::Enum { fields, .. } = def {
+        if let TypeDef::Enum { fields, .. } = def {
             for (_, wire) in uses.iter().filter(|(n, _)| n == name) {
                 if !fields.contains(wire) {
                     fields.push(wire.clone());
@@ -937,82 +376,14 @@ fn label_enums(defs: &mut [(String, Def)]) {
     }
 }
 
-/// Defines `Output` (or `TrainingOutput`) and returns (output type, stream chunk type).
-fn output_types(gen: &mut Gen<'_>, which: &str) -> Result<(MTy, MTy)> {
-    let pointer = format!("#/components/schemas/{which}");
-    let Some(schema) = gen.components.get(which).cloned() else {
-        gen.warn(&pointer, "the schema has no output type");
-        gen.defs.push((
-            which.to_string(),
-            Def::Alias {
-                doc: None,
-                ty: MTy::Value,
-            },
-        ));
-        return Ok((MTy::Value, MTy::Value));
-    };
-    let (target, comp) = gen.deref(&schema, &pointer)?;
-    let target = target.clone();
-    let has_props = target
-        .get("properties")
-        .and_then(Value::as_object)
-        .is_some_and(|p| !p.is_empty());
-    if has_props {
-        // The output object itself is the `Output` struct.
-        let fields = gen.fields(&target, which, Dir::Out, &pointer)?;
-        let d = doc_text(target.get("description").and_then(Value::as_str));
-        gen.defs.push((
-            which.to_string(),
-            Def::Struct {
-                doc: d,
-                fields,
-                dir: Dir::Out,
-                required: None,
-            },
-        ));
-        if let Some(c) = comp {
-            gen.by_component.insert((c, false), which.to_string());
-        }
-        let named = MTy::Named(which.to_string());
-        return Ok((named.clone(), named));
-    }
-    let ty = gen.ty_of(
-        &target,
-        comp.as_deref(),
-        &format!("{which}Value"),
-        Dir::Out,
-        &pointer,
-    )?;
-    let nullable = target
-        .get("nullable")
-        .and_then(Value::as_bool)
-        .unwrap_or(false);
-    let ty = if nullable { ty.optional() } else { ty };
-    // A stream yields text pieces for concatenated outputs, and one item at a time for lists.
-    let chunk = match &ty {
-        MTy::Concat => MTy::String,
-        MTy::Vec(item) => (**item).clone(),
-        other => other.clone(),
-    };
-    let d = Some(format!("Output of `{}/{}`.", gen.src.owner, gen.src.name));
-    gen.defs.push((
-        which.to_string(),
-        Def::Alias {
-            doc: d,
-            ty: ty.clone(),
-        },
-    ));
-    Ok((MTy::Named(which.to_string()), chunk))
-}
-
 fn render_model(
     src: &ModelSource,
     marker: &str,
-    defs: &[(String, Def)],
-    chunk: &MTy,
+    space: &TypeSpace,
+    chunk: &Ty,
     trainable: bool,
 ) -> TokenStream {
-    let m = ident(marker);
+    let m = Ident::new(marker, Span::call_site());
     let (owner, name, version) = (&src.owner, &src.name, &src.version);
     let cog = src
         .cog_version
@@ -1026,12 +397,13 @@ fn render_model(
     };
     let marker_doc =
         format!(" The model `{owner}/{name}`: its [`Input`] runs it with `client.run(input)`.");
-    let chunk_t = ty_tokens(chunk);
+    let paths = Paths::model();
+    let chunk_t = ty_tokens(chunk, &paths);
     let decode = match chunk.inner() {
-        MTy::String => {
+        Ty::String => {
             quote! { ::std::result::Result::Ok(::std::string::ToString::to_string(data)) }
         }
-        MTy::FileOut => {
+        Ty::FileOutput => {
             quote! { ::std::result::Result::Ok(::replicate_client::model::FileOutput::from(::std::string::ToString::to_string(data))) }
         }
         _ => quote! { ::replicate_client::model::json_chunk(data) },
@@ -1044,7 +416,7 @@ fn render_model(
             }
         }
     });
-    let items = defs.iter().map(|(name, def)| render_def(name, def, &m));
+    let items = render_defs(&space.defs, &BTreeSet::new(), &paths, Some(marker));
     quote! {
         #![doc = #module_doc]
         #[doc = #marker_doc]
@@ -1062,535 +434,8 @@ fn render_model(
             }
         }
         #training
-        #(#items)*
+        #items
     }
-}
-
-fn field_doc(f: &MField) -> TokenStream {
-    let mut text = f
-        .doc
-        .clone()
-        .unwrap_or_else(|| format!("The `{}` field.", f.wire));
-    if let Some(d) = &f.default {
-        if !text.is_empty() && !text.ends_with(['.', '!', '?', ':']) {
-            text.push('.');
-        }
-        if !text.is_empty() {
-            text.push(' ');
-        }
-        text.push_str(&format!(
-            "Default: `{}`.",
-            serde_json::to_string(d).unwrap_or_default()
-        ));
-    }
-    let mut lines = Vec::new();
-    if !text.is_empty() {
-        lines.push(text);
-    }
-    let b = &f.bounds;
-    let mut range = Vec::new();
-    if let Some((v, ex)) = b.minimum {
-        range.push(format!("{} {v}", if ex { ">" } else { ">=" }));
-    }
-    if let Some((v, ex)) = b.maximum {
-        range.push(format!("{} {v}", if ex { "<" } else { "<=" }));
-    }
-    if let Some(v) = b.min_length {
-        range.push(format!("at least {v} characters"));
-    }
-    if let Some(v) = b.max_length {
-        range.push(format!("at most {v} characters"));
-    }
-    if let Some(p) = &b.pattern {
-        range.push(format!("matches `{p}`"));
-    }
-    if !range.is_empty() {
-        lines.push(format!("Checked before sending: {}.", range.join(", ")));
-    }
-    let lines: Vec<String> = lines.iter().map(|l| format!(" {l}")).collect();
-    if lines.len() > 1 {
-        let (first, rest) = lines.split_at(1);
-        let first = &first[0];
-        quote! { #[doc = #first] #[doc = ""] #(#[doc = #rest])* }
-    } else {
-        quote! { #(#[doc = #lines])* }
-    }
-}
-
-fn render_def(name: &str, def: &Def, marker: &Ident) -> TokenStream {
-    let n = ident(name);
-    match def {
-        Def::Alias { doc: d, ty } => {
-            let fallback = format!("The model's `{name}`.");
-            let d = doc(Some(d.as_deref().unwrap_or(&fallback)));
-            let t = ty_tokens(ty);
-            quote! { #d pub type #n = #t; }
-        }
-        Def::Union { doc: d, variants } => {
-            let fallback = format!("The model's `{name}`, one of several shapes.");
-            let d = doc(Some(d.as_deref().unwrap_or(&fallback)));
-            let vs = variants.iter().map(|(v, t)| {
-                let vd = format!(" The value as `{v}`.");
-                let v = ident(v);
-                let t = ty_tokens(t);
-                quote! { #[doc = #vd] #v(#t), }
-            });
-            quote! {
-                #d
-                #[derive(Debug, Clone, PartialEq, ::replicate_client::__private::serde::Serialize, ::replicate_client::__private::serde::Deserialize)]
-                #[serde(crate = "::replicate_client::__private::serde", untagged)]
-                pub enum #n { #(#vs)* }
-            }
-        }
-        Def::Enum {
-            doc: d,
-            kind,
-            variants,
-            fields,
-        } => {
-            // Errors name the input, not the Rust type.
-            let label = if fields.is_empty() {
-                name.to_string()
-            } else {
-                fields.join(" / ")
-            };
-            let fallback = format!("The choices of `{label}`.");
-            render_enum(
-                &n,
-                Some(d.as_deref().unwrap_or(&fallback)),
-                *kind,
-                variants,
-                &label,
-            )
-        }
-        Def::Struct {
-            doc: d,
-            fields,
-            dir,
-            required,
-        } => {
-            let fallback = format!(
-                "The `{name}` object of the model's {}.",
-                match dir {
-                    Dir::In => "input",
-                    Dir::Out => "output",
-                }
-            );
-            let d = Some(d.as_deref().unwrap_or(&fallback));
-            render_struct(&n, d, fields, *dir, required.as_deref(), marker)
-        }
-    }
-}
-
-fn render_enum(
-    n: &Ident,
-    d: Option<&str>,
-    kind: EnumKind,
-    variants: &[(String, Value)],
-    field: &str,
-) -> TokenStream {
-    let d = doc(d);
-    // Names made of a value's own spelling (`Low_low`) are not camel case.
-    let allow = variants
-        .iter()
-        .any(|(v, _)| v.trim_end_matches('_').contains('_'))
-        .then(|| quote! { #[allow(non_camel_case_types)] });
-    let d = quote! { #d #allow };
-    let decl = variants.iter().map(|(v, w)| {
-        let v = ident(v);
-        let vd = format!(
-            " `{}`",
-            match w {
-                Value::String(s) => s.clone(),
-                other => other.to_string(),
-            }
-        );
-        quote! { #[doc = #vd] #v, }
-    });
-    match kind {
-        EnumKind::Str => {
-            let arms = variants.iter().map(|(v, w)| {
-                let v = ident(v);
-                let w = w.as_str().unwrap_or_default();
-                quote! { Self::#v => #w, }
-            });
-            let from = variants.iter().map(|(v, w)| {
-                let v = ident(v);
-                let w = w.as_str().unwrap_or_default();
-                quote! { #w => ::std::result::Result::Ok(Self::#v), }
-            });
-            let expected = variants
-                .iter()
-                .map(|(_, w)| w.as_str().unwrap_or_default().to_string())
-                .collect::<Vec<_>>()
-                .join(", ");
-            // Each variant carries its wire value for serde, so the (de)serialisers are derived.
-            let renamed = variants.iter().map(|(v, w)| {
-                let v = ident(v);
-                let w = w.as_str().unwrap_or_default();
-                let vd = format!(" `{w}`");
-                quote! { #[doc = #vd] #[serde(rename = #w)] #v, }
-            });
-            quote! {
-                #d
-                #[derive(
-                    Debug, Clone, Copy, PartialEq, Eq, Hash,
-                    ::replicate_client::__private::serde::Serialize,
-                    ::replicate_client::__private::serde::Deserialize
-                )]
-                #[serde(crate = "::replicate_client::__private::serde")]
-                pub enum #n { #(#renamed)* }
-                impl #n {
-                    /// The value sent on the wire.
-                    pub fn as_str(&self) -> &'static str {
-                        match self { #(#arms)* }
-                    }
-                }
-                impl ::std::fmt::Display for #n {
-                    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-                        f.write_str(self.as_str())
-                    }
-                }
-                impl ::std::str::FromStr for #n {
-                    type Err = ::replicate_client::Error;
-                    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
-                        match value {
-                            #(#from)*
-                            other => ::std::result::Result::Err(::replicate_client::Error::InvalidInput {
-                                field: ::std::string::ToString::to_string(#field),
-                                message: ::std::format!("{other:?} is not one of: {}", #expected),
-                            }),
-                        }
-                    }
-                }
-            }
-        }
-        EnumKind::Int | EnumKind::Float => {
-            let (num_ty, ser, derives) = if kind == EnumKind::Int {
-                (
-                    quote! { i64 },
-                    quote! { s.serialize_i64(self.value()) },
-                    quote! { #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)] },
-                )
-            } else {
-                (
-                    quote! { f64 },
-                    quote! { s.serialize_f64(self.value()) },
-                    quote! { #[derive(Debug, Clone, Copy, PartialEq)] },
-                )
-            };
-            let lit = |w: &Value| -> TokenStream {
-                if kind == EnumKind::Int {
-                    let v = w.as_i64().unwrap_or_default();
-                    let l = proc_macro2::Literal::i64_unsuffixed(v);
-                    quote! { #l }
-                } else {
-                    let v = w.as_f64().unwrap_or_default();
-                    let l = proc_macro2::Literal::f64_unsuffixed(v);
-                    quote! { #l }
-                }
-            };
-            let arms = variants.iter().map(|(v, w)| {
-                let v = ident(v);
-                let l = lit(w);
-                quote! { Self::#v => #l, }
-            });
-            let from = variants.iter().map(|(v, w)| {
-                let v = ident(v);
-                let l = lit(w);
-                quote! { if value == #l { return ::std::result::Result::Ok(Self::#v); } }
-            });
-            let expected = variants
-                .iter()
-                .map(|(_, w)| w.to_string())
-                .collect::<Vec<_>>()
-                .join(", ");
-            quote! {
-                #d
-                #derives
-                pub enum #n { #(#decl)* }
-                impl #n {
-                    /// The value sent on the wire.
-                    pub fn value(&self) -> #num_ty {
-                        match self { #(#arms)* }
-                    }
-                    /// The variant for a wire value.
-                    #[allow(clippy::float_cmp)]
-                    pub fn from_value(value: #num_ty) -> ::std::result::Result<Self, ::replicate_client::Error> {
-                        #(#from)*
-                        ::std::result::Result::Err(::replicate_client::Error::InvalidInput {
-                            field: ::std::string::ToString::to_string(#field),
-                            message: ::std::format!("{value} is not one of: {}", #expected),
-                        })
-                    }
-                }
-                impl ::std::fmt::Display for #n {
-                    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-                        ::std::write!(f, "{}", self.value())
-                    }
-                }
-                impl ::replicate_client::__private::serde::Serialize for #n {
-                    fn serialize<S: ::replicate_client::__private::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
-                        #ser
-                    }
-                }
-                impl<'de> ::replicate_client::__private::serde::Deserialize<'de> for #n {
-                    fn deserialize<D: ::replicate_client::__private::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
-                        let value = <#num_ty as ::replicate_client::__private::serde::Deserialize>::deserialize(d)?;
-                        Self::from_value(value).map_err(::replicate_client::__private::serde::de::Error::custom)
-                    }
-                }
-            }
-        }
-    }
-}
-
-fn render_struct(
-    n: &Ident,
-    d: Option<&str>,
-    fields: &[MField],
-    dir: Dir,
-    required_struct: Option<&str>,
-    marker: &Ident,
-) -> TokenStream {
-    let d = doc(d);
-    let decl = fields.iter().map(|f| {
-        let fname = ident(&f.rust);
-        let t = ty_tokens(&f.ty);
-        let fd = field_doc(f);
-        let rename = (f.rust != f.wire).then(|| {
-            let w = &f.wire;
-            quote! { #[serde(rename = #w)] }
-        });
-        let skip = matches!(f.ty, MTy::Option(_)).then(|| {
-            quote! { #[serde(default, skip_serializing_if = "::std::option::Option::is_none")] }
-        });
-        quote! { #fd #rename #skip pub #fname: #t, }
-    });
-    let all_optional = fields.iter().all(|f| matches!(f.ty, MTy::Option(_)));
-    let default = (dir == Dir::In && all_optional).then(|| quote! { Default, });
-    let strukt = quote! {
-        #d
-        #[derive(Debug, Clone, PartialEq, #default ::replicate_client::__private::serde::Serialize, ::replicate_client::__private::serde::Deserialize)]
-        #[serde(crate = "::replicate_client::__private::serde")]
-        pub struct #n { #(#decl)* }
-    };
-    if dir == Dir::Out {
-        return strukt;
-    }
-    // Inputs: a constructor over the required fields, setters for the optional ones, checks.
-    let required: Vec<&MField> = fields
-        .iter()
-        .filter(|f| !matches!(f.ty, MTy::Option(_)))
-        .collect();
-    let (constructor, required_def) = match required_struct {
-        None => {
-            let args = required.iter().map(|f| {
-                let fname = ident(&f.rust);
-                let t = ty_tokens(&f.ty);
-                quote! { #fname: impl ::std::convert::Into<#t> }
-            });
-            let inits = fields.iter().map(|f| {
-                let fname = ident(&f.rust);
-                if matches!(f.ty, MTy::Option(_)) {
-                    quote! { #fname: ::std::option::Option::None, }
-                } else {
-                    quote! { #fname: #fname.into(), }
-                }
-            });
-            let allow =
-                (required.len() > 7).then(|| quote! { #[allow(clippy::too_many_arguments)] });
-            let constructor = quote! {
-                /// A value with the required fields; optional ones are left out (the model's
-                /// defaults apply) until set.
-                #allow
-                pub fn new(#(#args),*) -> Self {
-                    Self { #(#inits)* }
-                }
-            };
-            (constructor, quote! {})
-        }
-        Some(r) => {
-            // Several required fields of one kind: positional arguments could be swapped
-            // without a compile error, so the call site names them in a struct.
-            let r = ident(r);
-            let decl = required.iter().map(|f| {
-                let fname = ident(&f.rust);
-                let t = ty_tokens(&f.ty);
-                let fd = field_doc(f);
-                quote! { #fd pub #fname: #t, }
-            });
-            let inits = fields.iter().map(|f| {
-                let fname = ident(&f.rust);
-                if matches!(f.ty, MTy::Option(_)) {
-                    quote! { #fname: ::std::option::Option::None, }
-                } else {
-                    quote! { #fname: required.#fname, }
-                }
-            });
-            let rd = format!(
-                " The required fields of [`{n}`], named at the call site: `{n}::new({r} {{ .. }})`."
-            );
-            let required_def = quote! {
-                #[doc = #rd]
-                #[derive(Debug, Clone, PartialEq)]
-                pub struct #r { #(#decl)* }
-                impl ::std::convert::From<#r> for #n {
-                    fn from(required: #r) -> Self {
-                        Self::new(required)
-                    }
-                }
-            };
-            let constructor = quote! {
-                /// A value with the required fields (named, so they cannot be swapped);
-                /// optional ones are left out (the model's defaults apply) until set.
-                pub fn new(required: #r) -> Self {
-                    Self { #(#inits)* }
-                }
-            };
-            (constructor, required_def)
-        }
-    };
-    let setters = fields.iter().filter_map(|f| {
-        let MTy::Option(inner) = &f.ty else {
-            return None;
-        };
-        let fname = ident(&f.rust);
-        let t = ty_tokens(inner);
-        let sd = format!(" Sets `{}`.", f.wire);
-        Some(quote! {
-            #[doc = #sd]
-            pub fn #fname(mut self, value: impl ::std::convert::Into<#t>) -> Self {
-                self.#fname = ::std::option::Option::Some(value.into());
-                self
-            }
-        })
-    });
-    let checks = fields.iter().filter_map(check_tokens);
-    // Chained iterators over disjoint fields: one expression, no mutable vector dance.
-    let files: Vec<TokenStream> = fields
-        .iter()
-        .filter_map(|f| {
-            let fname = ident(&f.rust);
-            let wire = &f.wire;
-            match &f.ty {
-                MTy::FileIn => {
-                    Some(quote! { .chain(::std::iter::once((#wire, &mut self.#fname))) })
-                }
-                MTy::Option(i) if **i == MTy::FileIn => {
-                    Some(quote! { .chain(self.#fname.as_mut().map(|f| (#wire, f))) })
-                }
-                MTy::Vec(i) if **i == MTy::FileIn => {
-                    Some(quote! { .chain(self.#fname.iter_mut().map(|f| (#wire, f))) })
-                }
-                MTy::Option(v) if matches!(&**v, MTy::Vec(i) if **i == MTy::FileIn) => {
-                    Some(quote! { .chain(self.#fname.iter_mut().flatten().map(|f| (#wire, f))) })
-                }
-                _ => None,
-            }
-        })
-        .collect();
-    let files_body = if files.is_empty() {
-        quote! { ::std::vec::Vec::new() }
-    } else {
-        quote! { ::std::iter::empty() #(#files)* .collect() }
-    };
-    let checks: Vec<TokenStream> = checks.collect();
-    quote! {
-        #strukt
-        #required_def
-        impl #n {
-            #constructor
-            #(#setters)*
-        }
-        impl ::replicate_client::model::ModelInput for #n {
-            type Model = #marker;
-            fn validate(&self) -> ::std::result::Result<(), ::replicate_client::Error> {
-                #(#checks)*
-                ::std::result::Result::Ok(())
-            }
-            fn files_mut(&mut self) -> ::std::vec::Vec<(&'static str, &mut ::replicate_client::FileInput)> {
-                #files_body
-            }
-        }
-    }
-}
-
-fn check_tokens(f: &MField) -> Option<TokenStream> {
-    let b = &f.bounds;
-    let wire = &f.wire;
-    let fname = ident(&f.rust);
-    let mut body = Vec::new();
-    match f.ty.inner() {
-        MTy::I64 | MTy::F64 if b.minimum.is_some() || b.maximum.is_some() => {
-            // One call per field; integers are compared as integers (no f64 rounding past
-            // 2^53), a fractional bound on an integer becoming the nearest integer inside it.
-            let integer = *f.ty.inner() == MTy::I64;
-            let bound = |b: Option<(f64, bool)>, lower: bool| -> TokenStream {
-                let check = quote! { ::replicate_client::model::check::Bound };
-                match b {
-                    None => quote! { #check::None },
-                    Some((v, exclusive)) if integer => {
-                        let fractional = v.fract() != 0.0;
-                        let n = if lower { v.ceil() } else { v.floor() };
-                        let n = proc_macro2::Literal::i64_unsuffixed(n as i64);
-                        if exclusive && !fractional {
-                            quote! { #check::Exclusive(#n) }
-                        } else {
-                            quote! { #check::Inclusive(#n) }
-                        }
-                    }
-                    Some((v, exclusive)) => {
-                        let n = proc_macro2::Literal::f64_unsuffixed(v);
-                        if exclusive {
-                            quote! { #check::Exclusive(#n) }
-                        } else {
-                            quote! { #check::Inclusive(#n) }
-                        }
-                    }
-                }
-            };
-            let (min, max) = (bound(b.minimum, true), bound(b.maximum, false));
-            body.push(
-                quote! { ::replicate_client::model::check::range(#wire, *value, #min, #max)?; },
-            );
-        }
-        MTy::String | MTy::Secret => {
-            // The check reads the value through its type, so a `Secret` is never shown.
-            let as_str = quote! { value };
-            if b.min_length.is_some() || b.max_length.is_some() {
-                let min = match b.min_length {
-                    Some(v) => {
-                        let v = proc_macro2::Literal::usize_unsuffixed(v as usize);
-                        quote! { ::std::option::Option::Some(#v) }
-                    }
-                    None => quote! { ::std::option::Option::None },
-                };
-                let max = match b.max_length {
-                    Some(v) => {
-                        let v = proc_macro2::Literal::usize_unsuffixed(v as usize);
-                        quote! { ::std::option::Option::Some(#v) }
-                    }
-                    None => quote! { ::std::option::Option::None },
-                };
-                body.push(quote! { ::replicate_client::model::check::length(#wire, #as_str, #min, #max)?; });
-            }
-            if let Some(p) = &b.pattern {
-                body.push(
-                    quote! { ::replicate_client::model::check::pattern(#wire, #as_str, #p)?; },
-                );
-            }
-        }
-        _ => {}
-    }
-    if body.is_empty() {
-        return None;
-    }
-    Some(if matches!(f.ty, MTy::Option(_)) {
-        quote! { if let ::std::option::Option::Some(value) = &self.#fname { #(#body)* } }
-    } else {
-        quote! { { let value = &self.#fname; #(#body)* } }
-    })
 }
 
 /// What changed between two versions of a model's schema, for callers of its typed module:
@@ -1729,7 +574,10 @@ pub fn schema_changes(old: &ModelSource, new: &ModelSource) -> Vec<String> {
                 ));
             }
             // The generated names, compared by the same rule that makes them.
-            let (an, bn) = (enum_variants(&av), enum_variants(&bv));
+            let (an, bn) = (
+                naming::enum_variants(&av, None),
+                naming::enum_variants(&bv, None),
+            );
             for (variant, old_value) in &an {
                 match bn.iter().find(|(n, _)| n == variant) {
                     Some((_, new_value)) if new_value != old_value => out.push(format!(
@@ -1843,8 +691,8 @@ mod tests {
 
     #[test]
     fn variant_names_do_not_depend_on_order() {
-        let a = enum_variants(&[json!("low"), json!("Low"), json!("high")]);
-        let b = enum_variants(&[json!("high"), json!("Low"), json!("low")]);
+        let a = naming::enum_variants(&[json!("low"), json!("Low"), json!("high")], None);
+        let b = naming::enum_variants(&[json!("high"), json!("Low"), json!("low")], None);
         for (name, value) in &a {
             assert!(b.contains(&(name.clone(), value.clone())), "{name} {value}");
         }
@@ -1852,7 +700,7 @@ mod tests {
         assert!(a.contains(&("High".into(), json!("high"))));
         assert!(a.iter().all(|(n, _)| naming::is_plain_ident(n)));
         // Distinct values whose plain names collide always get distinct names.
-        let c = enum_variants(&[json!("a:"), json!("a_3A"), json!("A"), json!("a")]);
+        let c = naming::enum_variants(&[json!("a:"), json!("a_3A"), json!("A"), json!("a")], None);
         let mut names: Vec<_> = c.iter().map(|(n, _)| n.clone()).collect();
         names.sort();
         names.dedup();

@@ -151,6 +151,70 @@ pub fn variant_name(raw: &str) -> String {
     name
 }
 
+/// Names the variants of an enum from its values, deduplicated. A name depends only on its
+/// value: a value whose plain name no other value shares gets it (`"low"` → `Low`); values
+/// whose plain names collide (`"low"` and `"Low"`) each get the plain name followed by their
+/// own spelling (`Low_low`, `Low_Low`), so reordering the values never moves a name to another
+/// value. A name equal to the `open` catch-all variant gets a trailing `_`.
+pub fn enum_variants(
+    values: &[serde_json::Value],
+    open: Option<&str>,
+) -> Vec<(String, serde_json::Value)> {
+    fn label(v: &serde_json::Value) -> String {
+        match v {
+            serde_json::Value::String(s) => s.clone(),
+            other => other.to_string(),
+        }
+    }
+    fn spelling(raw: &str) -> String {
+        // Injective: letters and digits stay, anything else is `_` and two hex digits a byte.
+        raw.bytes()
+            .map(|b| {
+                if b.is_ascii_alphanumeric() {
+                    (b as char).to_string()
+                } else {
+                    format!("_{b:02X}")
+                }
+            })
+            .collect()
+    }
+    let mut unique: Vec<&serde_json::Value> = Vec::new();
+    for v in values {
+        if !unique.contains(&v) {
+            unique.push(v);
+        }
+    }
+    let bases: Vec<String> = unique.iter().map(|v| variant_name(&label(v))).collect();
+    unique
+        .iter()
+        .zip(&bases)
+        .map(|(v, base)| {
+            let shared = bases.iter().filter(|b| *b == base).count() > 1;
+            let mut name = if shared {
+                format!("{base}_{}", spelling(&label(v)))
+            } else {
+                base.clone()
+            };
+            if Some(name.as_str()) == open {
+                name.push('_');
+            }
+            (name, (*v).clone())
+        })
+        .collect()
+}
+
+/// `base`, or the first of `base2`, `base3`, ... that `taken` does not hold: the one rule for
+/// making a name unique among types, variants and markers.
+pub fn unique(base: &str, taken: impl Fn(&str) -> bool) -> String {
+    let mut name = base.to_string();
+    let mut i = 2;
+    while taken(&name) {
+        name = format!("{base}{i}");
+        i += 1;
+    }
+    name
+}
+
 /// True when `name` can be written as a plain identifier (used to validate our own output).
 pub fn is_plain_ident(name: &str) -> bool {
     syn::parse_str::<syn::Ident>(name).is_ok()

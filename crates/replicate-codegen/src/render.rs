@@ -7,7 +7,8 @@
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::operations::{BodyKind, Location, Operation, ResponseKind, StatusMatch};
-use crate::types::{Field, Ty, TypeDef, TypeSpace};
+use crate::typedefs::{render_defs, ty_tokens, Paths};
+use crate::types::{StructRole, Ty, TypeDef, TypeSpace};
 use proc_macro2::{Ident, Literal, Span, TokenStream};
 use quote::{format_ident, quote};
 use std::collections::BTreeMap;
@@ -16,309 +17,12 @@ fn ident(name: &str) -> Ident {
     Ident::new(name, Span::call_site())
 }
 
-fn doc_attrs(doc: Option<&str>) -> TokenStream {
-    match doc {
-        Some(d) => {
-            let d = format!(" {d}");
-            quote! { #[doc = #d] }
-        }
-        None => quote! {},
-    }
-}
-
-/// A type expression; generated types are found under `types_path`.
-pub fn ty_tokens(ty: &Ty, types_path: &TokenStream) -> TokenStream {
-    match ty {
-        Ty::String => quote! { ::std::string::String },
-        Ty::Bool => quote! { bool },
-        Ty::I32 => quote! { i32 },
-        Ty::I64 => quote! { i64 },
-        Ty::F64 => quote! { f64 },
-        Ty::Value => quote! { ::serde_json::Value },
-        Ty::JsonObject => quote! { ::serde_json::Map<::std::string::String, ::serde_json::Value> },
-        Ty::Bytes => quote! { ::replicate_runtime::runtime::Bytes },
-        Ty::File => quote! { ::replicate_runtime::runtime::FilePart },
-        Ty::Unit => quote! { () },
-        Ty::Vec(inner) => {
-            let inner = ty_tokens(inner, types_path);
-            quote! { ::std::vec::Vec<#inner> }
-        }
-        Ty::Map(inner) => {
-            let inner = ty_tokens(inner, types_path);
-            quote! { ::std::collections::BTreeMap<::std::string::String, #inner> }
-        }
-        Ty::Option(inner) => {
-            let inner = ty_tokens(inner, types_path);
-            quote! { ::std::option::Option<#inner> }
-        }
-        Ty::Boxed(inner) => {
-            let inner = ty_tokens(inner, types_path);
-            quote! { ::std::boxed::Box<#inner> }
-        }
-        Ty::Named(n) => {
-            let n = ident(n);
-            quote! { #types_path #n }
-        }
-        Ty::Runtime(n) => {
-            let n = ident(n);
-            quote! { ::replicate_runtime::runtime::#n }
-        }
-    }
-}
-
 /// The `types` module.
 pub fn render_types(space: &TypeSpace) -> TokenStream {
-    let local = quote! {};
-    let defaults = space.defaults();
-    let items = space.defs.iter().map(|(name, def)| match def {
-        TypeDef::Struct {
-            doc,
-            fields,
-            additional,
-            form,
-        } => render_struct(
-            defaults.contains(name),
-            name,
-            doc.as_deref(),
-            fields,
-            additional.as_ref(),
-            *form,
-            &local,
-        ),
-        TypeDef::StringEnum {
-            doc,
-            variants,
-            open_variant,
-        } => render_string_enum(name, doc.as_deref(), variants, open_variant),
-        TypeDef::Union { doc, variants } => {
-            let doc = doc_attrs(doc.as_deref());
-            let n = ident(name);
-            let vs = variants.iter().map(|(v, ty)| {
-                let d = format!(" The value as `{v}`.");
-                let v = ident(v);
-                let t = ty_tokens(ty, &local);
-                quote! { #[doc = #d] #v(#t), }
-            });
-            quote! {
-                #doc
-                #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
-                #[serde(untagged)]
-                #[allow(clippy::large_enum_variant)]
-                pub enum #n { #(#vs)* }
-            }
-        }
-        TypeDef::Alias { doc, ty } => {
-            let doc = doc_attrs(doc.as_deref());
-            let n = ident(name);
-            let t = ty_tokens(ty, &local);
-            quote! { #doc pub type #n = #t; }
-        }
-    });
+    let items = render_defs(&space.defs, &space.defaults(), &Paths::api(quote! {}), None);
     quote! {
         //! Types of the request and response bodies in the spec.
-        #(#items)*
-    }
-}
-
-fn field_doc(field: &Field) -> TokenStream {
-    let mut text = field
-        .doc
-        .clone()
-        .unwrap_or_else(|| format!("The `{}` field.", field.wire));
-    if let Some(default) = &field.default {
-        let shown = serde_json::to_string(default).unwrap_or_default();
-        if !text.is_empty() {
-            text.push(' ');
-        }
-        text.push_str(&format!("Default: `{shown}`."));
-    }
-    doc_attrs((!text.is_empty()).then_some(text.as_str()))
-}
-
-fn render_struct(
-    default: bool,
-    name: &str,
-    doc: Option<&str>,
-    fields: &[Field],
-    additional: Option<&Ty>,
-    form: bool,
-    local: &TokenStream,
-) -> TokenStream {
-    let n = ident(name);
-    let doc = doc_attrs(doc);
-    let derives = match (form, default) {
-        (true, _) => quote! { #[derive(Debug, Clone, PartialEq)] },
-        (false, true) => {
-            quote! { #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)] }
-        }
-        (false, false) => {
-            quote! { #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)] }
-        }
-    };
-    let field_tokens = fields.iter().map(|f| {
-        let fname = ident(&f.rust);
-        let t = ty_tokens(&f.ty, local);
-        let fdoc = field_doc(f);
-        let rename = if form || f.rust == f.wire {
-            quote! {}
-        } else {
-            let w = &f.wire;
-            quote! { #[serde(rename = #w)] }
-        };
-        let skip = match (&f.ty, f.required, form) {
-            (_, _, true) => quote! {},
-            (Ty::Option(_), false, _) => {
-                quote! { #[serde(default, skip_serializing_if = "::std::option::Option::is_none")] }
-            }
-            (Ty::Option(_), true, _) => quote! { #[serde(default)] },
-            _ => quote! {},
-        };
-        quote! { #fdoc #rename #skip pub #fname: #t, }
-    });
-    let extra = additional.map(|ty| {
-        let t = ty_tokens(ty, local);
-        quote! {
-            /// Properties not listed in the schema, kept as they came.
-            #[serde(flatten)]
-            pub additional_properties: ::std::collections::BTreeMap<::std::string::String, #t>,
-        }
-    });
-    let constructor = render_constructor(name, fields, additional.is_some(), local);
-    quote! {
-        #doc
-        #derives
-        pub struct #n {
-            #(#field_tokens)*
-            #extra
-        }
-        #constructor
-    }
-}
-
-/// `new(required fields)` for structs with required, non-optional fields.
-fn render_constructor(
-    name: &str,
-    fields: &[Field],
-    additional: bool,
-    local: &TokenStream,
-) -> TokenStream {
-    let required: Vec<&Field> = fields.iter().filter(|f| !f.ty.is_option()).collect();
-    if required.is_empty() {
-        return quote! {};
-    }
-    let n = ident(name);
-    let args = required.iter().map(|f| {
-        let fname = ident(&f.rust);
-        match &f.ty {
-            Ty::String => quote! { #fname: impl ::std::convert::Into<::std::string::String> },
-            ty => {
-                let t = ty_tokens(ty, local);
-                quote! { #fname: #t }
-            }
-        }
-    });
-    let inits = fields.iter().map(|f| {
-        let fname = ident(&f.rust);
-        match &f.ty {
-            Ty::String => quote! { #fname: #fname.into(), },
-            Ty::Option(_) => quote! { #fname: ::std::option::Option::None, },
-            _ => quote! { #fname, },
-        }
-    });
-    let extra =
-        additional.then(|| quote! { additional_properties: ::std::collections::BTreeMap::new(), });
-    let allow = (required.len() > 7).then(|| quote! { #[allow(clippy::too_many_arguments)] });
-    quote! {
-        impl #n {
-            /// Creates a value from its required fields; optional fields start empty.
-            #allow
-            pub fn new(#(#args),*) -> Self {
-                Self { #(#inits)* #extra }
-            }
-        }
-    }
-}
-
-fn render_string_enum(
-    name: &str,
-    doc: Option<&str>,
-    variants: &[(String, String)],
-    open: &str,
-) -> TokenStream {
-    let n = ident(name);
-    let doc = doc_attrs(doc);
-    let open_ident = ident(open);
-    let open_doc = if open == "Other" {
-        " Any other value (the schema allows any string)."
-    } else {
-        " A value this client does not know yet (sent by a newer server)."
-    };
-    let decl = variants.iter().map(|(v, w)| {
-        let v = ident(v);
-        let d = format!(" `{w}`");
-        quote! { #[doc = #d] #v, }
-    });
-    let as_str = variants.iter().map(|(v, w)| {
-        let v = ident(v);
-        quote! { Self::#v => #w, }
-    });
-    let from = variants.iter().map(|(v, w)| {
-        let v = ident(v);
-        quote! { #w => Self::#v, }
-    });
-    quote! {
-        #doc
-        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-        #[non_exhaustive]
-        pub enum #n {
-            #(#decl)*
-            #[doc = #open_doc]
-            #open_ident(::std::string::String),
-        }
-        impl #n {
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    #(#as_str)*
-                    Self::#open_ident(value) => value.as_str(),
-                }
-            }
-        }
-        impl ::std::convert::From<&str> for #n {
-            fn from(value: &str) -> Self {
-                match value {
-                    #(#from)*
-                    other => Self::#open_ident(::std::string::ToString::to_string(other)),
-                }
-            }
-        }
-        impl ::std::convert::From<::std::string::String> for #n {
-            fn from(value: ::std::string::String) -> Self {
-                Self::from(value.as_str())
-            }
-        }
-        impl ::std::str::FromStr for #n {
-            type Err = ::std::convert::Infallible;
-            fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
-                ::std::result::Result::Ok(Self::from(value))
-            }
-        }
-        impl ::std::fmt::Display for #n {
-            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::serde::Serialize for #n {
-            fn serialize<S: ::serde::Serializer>(&self, serializer: S) -> ::std::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for #n {
-            fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> ::std::result::Result<Self, D::Error> {
-                let value = <::std::string::String as ::serde::Deserialize>::deserialize(deserializer)?;
-                ::std::result::Result::Ok(Self::from(value))
-            }
-        }
+        #items
     }
 }
 
@@ -496,7 +200,7 @@ fn op_doc(op: &Operation) -> TokenStream {
 
 /// Positional arguments: path parameters, required query/header parameters, required body.
 fn positional(op: &Operation) -> (Vec<TokenStream>, Vec<TokenStream>) {
-    let types = quote! { types:: };
+    let types = Paths::api(quote! { types:: });
     let mut args = Vec::new();
     let mut inits = Vec::new();
     for p in op.params.iter().filter(|p| p.required) {
@@ -540,7 +244,7 @@ fn render_entry_method(
 }
 
 fn response_type(op: &Operation) -> TokenStream {
-    let types = quote! { types:: };
+    let types = Paths::api(quote! { types:: });
     match op.responses.as_slice() {
         [] => quote! { ::replicate_runtime::runtime::RawResponse },
         [single] => kind_type(&single.kind, &types),
@@ -551,7 +255,7 @@ fn response_type(op: &Operation) -> TokenStream {
     }
 }
 
-fn kind_type(kind: &ResponseKind, types: &TokenStream) -> TokenStream {
+fn kind_type(kind: &ResponseKind, types: &Paths) -> TokenStream {
     match kind {
         ResponseKind::Json(ty) => ty_tokens(ty, types),
         ResponseKind::Text => quote! { ::std::string::String },
@@ -591,7 +295,7 @@ fn render_operation(op: &Operation, space: &TypeSpace) -> TokenStream {
         },
         _ => None,
     };
-    let types = quote! { types:: };
+    let types = Paths::api(quote! { types:: });
     let b = ident(&op.builder);
     let bdoc = format!(
         " Request builder for `{}`: set optional parameters, then `.await` it (or call `send`).",
@@ -829,7 +533,7 @@ fn render_send(op: &Operation, b: &Ident, resp_ty: &TokenStream) -> TokenStream 
 }
 
 fn render_response_enum(op: &Operation, name: &TokenStream) -> TokenStream {
-    let types = quote! { types:: };
+    let types = Paths::api(quote! { types:: });
     let d = format!(" The success responses of `{}`.", op.id);
     let variants = op.responses.iter().map(|r| {
         let v = ident(&r.variant);
@@ -904,7 +608,7 @@ pub fn page_item_type<'s>(space: &'s TypeSpace, ty: &Ty) -> Option<&'s Ty> {
     let Ty::Named(name) = ty else { return None };
     let Some(TypeDef::Struct {
         fields,
-        form: false,
+        role: StructRole::Json,
         ..
     }) = space.defs.get(name)
     else {
@@ -927,7 +631,7 @@ pub fn page_item_type<'s>(space: &'s TypeSpace, ty: &Ty) -> Option<&'s Ty> {
 
 /// `impl Page` for every page type, so list operations can stream their items.
 pub fn render_page_impls(space: &TypeSpace) -> TokenStream {
-    let local = quote! {};
+    let local = Paths::api(quote! {});
     let impls = space.defs.keys().filter_map(|name| {
         let item = page_item_type(space, &Ty::Named(name.clone()))?;
         let n = ident(name);
@@ -960,9 +664,9 @@ pub fn render_page_impls(space: &TypeSpace) -> TokenStream {
 
 /// Multipart form encoding for a generated form struct (`impl TheForm { fn into_multipart }`).
 pub fn render_form_impls(space: &TypeSpace) -> TokenStream {
-    let local = quote! {};
+    let local = Paths::api(quote! {});
     let impls = space.defs.iter().filter_map(|(name, def)| match def {
-        TypeDef::Struct { fields, form: true, .. } => {
+        TypeDef::Struct { fields, role: StructRole::Form, .. } => {
             let n = ident(name);
             let parts = fields.iter().map(|f| {
                 let fname = ident(&f.rust);
@@ -1001,7 +705,7 @@ pub fn render_form_impls(space: &TypeSpace) -> TokenStream {
 }
 
 fn is_string_enum(space: &TypeSpace, ty: &Ty) -> bool {
-    matches!(ty, Ty::Named(n) if matches!(space.defs.get(n), Some(TypeDef::StringEnum { .. })))
+    matches!(ty, Ty::Named(n) if space.defs.get(n).is_some_and(TypeDef::is_string_enum))
 }
 
 /// Formats tokens as a Rust file with the `@generated` header.

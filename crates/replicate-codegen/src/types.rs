@@ -1,156 +1,95 @@
-//! Phase 2, types: every schema becomes a Rust type expression ([`Ty`]) and, when it needs a
-//! definition of its own, a [`TypeDef`] registered under a unique name.
+//! Phase 2, types: every schema lowers into the [`crate::ir`]: a Rust type expression ([`Ty`])
+//! and, when it needs a definition of its own, a [`TypeDef`] registered under a unique name.
 //!
-//! Component schemas are named after their component (with a shared `schemas_` prefix
-//! stripped); inline schemas are named from their context (`PredictionResponseUrls`,
-//! `ModelsListSortBy`). Recursion goes through `Box`, unexpressible shapes are errors with the
-//! pointer of the schema, and open schemas become `serde_json::Value` only where the spec really
-//! says "any JSON".
+//! One lowering serves both kinds of document. A [`Mode`] says which rules apply where they
+//! must differ: API bodies get open enums (a newer server may send new values), model inputs
+//! get closed ones (a wrong choice is a compile error), model outputs are decoded leniently.
+//! Everything else (`$ref`s, names, optional fields, unions, recursion) is one rule.
+//!
+//! Component schemas of an API are named after their component (with a shared `schemas_`
+//! prefix stripped); inline schemas are named from their context (`PredictionResponseUrls`,
+//! `ModelsListSortBy`). Model schemas are lowered from their roots (`Input`, `Output`), each
+//! component once per mode. Recursion goes through `Box`, unexpressible shapes are errors with
+//! the pointer of the schema, and open schemas become `serde_json::Value` only where the
+//! document really says "any JSON" (or, for a model, with a warning).
 
 use crate::error::{push_pointer, Error, ErrorKind, Result};
+pub use crate::ir::{Bounds, EnumKind, Field, StructRole, Ty, TypeDef};
 use crate::naming;
 use openapiv3::{
     AdditionalProperties, OpenAPI, ReferenceOr, Schema, SchemaKind, StringFormat, Type,
     VariantOrUnknownOrEmpty,
 };
+use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 
-/// A Rust type expression.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Ty {
-    /// `String`.
-    String,
-    /// `bool`.
-    Bool,
-    /// `i32`.
-    I32,
-    /// `i64`.
-    I64,
-    /// `f64`.
-    F64,
-    /// Any JSON value.
-    Value,
-    /// A JSON object with arbitrary keys.
-    JsonObject,
-    /// Raw bytes (binary responses).
-    Bytes,
-    /// An uploaded file in a multipart form.
-    File,
-    /// No content.
-    Unit,
-    /// `Vec<T>`.
-    Vec(Box<Ty>),
-    /// `BTreeMap<String, T>`.
-    Map(Box<Ty>),
-    /// `Option<T>`.
-    Option(Box<Ty>),
-    /// `Box<T>`, to break recursion.
-    Boxed(Box<Ty>),
-    /// A generated type, by Rust name.
-    Named(String),
-    /// A hand-written type of the runtime (`Prefer`, `CancelAfter`), by name.
-    Runtime(&'static str),
+/// Component schemas by name.
+pub type Schemas = indexmap::IndexMap<String, ReferenceOr<Schema>>;
+
+/// Which rules lower a schema, where API bodies and model schemas must differ.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Mode {
+    /// API bodies and responses: open enums; every component defined once, under its name.
+    Api,
+    /// A multipart form body: binary strings are files; no serde.
+    Form,
+    /// A model's input (Cog's profile): closed enums of strings, integers or floats, fields in
+    /// `x-order`, bounds checked before sending, `format: uri` files, `format: password`
+    /// secrets. A shape with no Rust type becomes `Value` with a warning.
+    ModelInput,
+    /// A model's output: enum values decoded as plain values, file URLs, concatenated text.
+    ModelOutput,
 }
 
-impl Ty {
-    /// Wraps in `Option` unless already optional.
-    pub fn optional(self) -> Ty {
-        match self {
-            Ty::Option(_) => self,
-            other => Ty::Option(Box::new(other)),
-        }
+impl Mode {
+    fn is_model(self) -> bool {
+        matches!(self, Mode::ModelInput | Mode::ModelOutput)
     }
 
-    /// True for `Option<_>`.
-    pub fn is_option(&self) -> bool {
-        matches!(self, Ty::Option(_))
-    }
-
-    /// The generated type names this type mentions by value (not behind `Vec`/`Map`).
-    fn by_value_names(&self, out: &mut Vec<String>) {
+    fn role(self) -> StructRole {
         match self {
-            Ty::Named(n) => out.push(n.clone()),
-            Ty::Option(inner) => inner.by_value_names(out),
-            _ => {}
-        }
-    }
-
-    fn box_named(self, targets: &BTreeSet<String>) -> Ty {
-        match self {
-            Ty::Named(n) if targets.contains(&n) => Ty::Boxed(Box::new(Ty::Named(n))),
-            Ty::Option(inner) => Ty::Option(Box::new(inner.box_named(targets))),
-            other => other,
+            Mode::Api => StructRole::Json,
+            Mode::Form => StructRole::Form,
+            Mode::ModelInput => StructRole::ModelInput { required: None },
+            Mode::ModelOutput => StructRole::ModelOutput,
         }
     }
 }
 
-/// A struct field.
-#[derive(Debug, Clone)]
-pub struct Field {
-    /// Rust field name.
-    pub rust: String,
-    /// Name on the wire.
-    pub wire: String,
-    /// Field type (already `Option` when optional or nullable).
-    pub ty: Ty,
-    /// Listed in `required`.
-    pub required: bool,
-    /// Doc text.
-    pub doc: Option<String>,
-    /// The spec's default value, for the docs.
-    pub default: Option<serde_json::Value>,
-    /// `format: binary` string in a multipart form.
-    pub is_file: bool,
+/// Where a schema is lowered: with which rules, and whether it is a component's own definition
+/// (registered under the component's name) or an inline schema (named from its context).
+#[derive(Debug, Clone, Copy)]
+struct At {
+    mode: Mode,
+    component: bool,
 }
 
-/// A generated type definition.
-#[derive(Debug, Clone)]
-pub enum TypeDef {
-    /// A struct with named fields.
-    Struct {
-        /// Doc text.
-        doc: Option<String>,
-        /// Fields in spec order.
-        fields: Vec<Field>,
-        /// Type of `additionalProperties` kept in a flattened map.
-        additional: Option<Ty>,
-        /// A multipart form body (no serde derive).
-        form: bool,
-    },
-    /// A string enum with an open variant that keeps unknown values.
-    StringEnum {
-        /// Doc text.
-        doc: Option<String>,
-        /// `(variant, wire value)` pairs.
-        variants: Vec<(String, String)>,
-        /// Name of the catch-all variant: `Unknown`, or `Other` when any string is valid.
-        open_variant: &'static str,
-    },
-    /// `oneOf`/`anyOf` as an untagged enum.
-    Union {
-        /// Doc text.
-        doc: Option<String>,
-        /// `(variant, type)` in the order serde tries them.
-        variants: Vec<(String, Ty)>,
-    },
-    /// A type alias (for a component that is just another type).
-    Alias {
-        /// Doc text.
-        doc: Option<String>,
-        /// The aliased type.
-        ty: Ty,
-    },
+impl At {
+    fn inline(mode: Mode) -> At {
+        At {
+            mode,
+            component: false,
+        }
+    }
 }
 
-/// All types generated for one spec.
+/// All types generated for one document.
 #[derive(Debug, Default)]
 pub struct TypeSpace {
     /// Rust name → definition, sorted.
     pub defs: BTreeMap<String, TypeDef>,
-    /// Component schema name → Rust name.
+    /// API component schema name → Rust name.
     pub components: BTreeMap<String, String>,
     /// Components whose schema is nullable: references to them are `Option`.
     nullable_components: BTreeSet<String>,
+    /// Names no inline type may take (a model's `Input`, `Output`, marker).
+    reserved: BTreeSet<String>,
+    /// Model components already lowered, per mode.
+    lowered: BTreeMap<(String, Mode), Ty>,
+    /// Model components being lowered, to refuse a loop that no struct breaks.
+    lowering: BTreeSet<(String, Mode)>,
+    /// Where a model schema has no Rust type: `(pointer, what)`; the value is kept as JSON.
+    pub warnings: Vec<(String, String)>,
 }
 
 /// A summary for a schema the spec does not describe, from where it sits in the document:
@@ -202,7 +141,7 @@ pub fn doc_text(description: Option<&str>) -> Option<String> {
 }
 
 impl TypeSpace {
-    /// Builds the type space of a spec's component schemas.
+    /// Builds the type space of an API's component schemas.
     pub fn new(spec: &OpenAPI) -> Result<TypeSpace> {
         let mut space = TypeSpace::default();
         let Some(components) = &spec.components else {
@@ -224,7 +163,8 @@ impl TypeSpace {
                     format!("schemas `{other}` and `{name}` would both be named `{rust}`"),
                 ));
             }
-            space.components.insert((*name).clone(), rust);
+            space.components.insert((*name).clone(), rust.clone());
+            space.reserved.insert(rust);
         }
         for (name, schema) in &components.schemas {
             if let ReferenceOr::Item(s) = schema {
@@ -238,22 +178,51 @@ impl TypeSpace {
         for (name, schema) in &components.schemas {
             let rust = space.components[name].clone();
             let pointer = push_pointer("#/components/schemas", name);
-            space.define_component(spec, &rust, schema, &pointer)?;
+            space.define_component(&components.schemas, &rust, schema, &pointer)?;
         }
         space.check_alias_cycles()?;
         Ok(space)
     }
 
+    /// An empty type space for one model's schemas; `reserved` names are kept for the
+    /// caller's own definitions (`Input`, `Output`, the marker).
+    pub fn for_model(reserved: &[&str]) -> TypeSpace {
+        TypeSpace {
+            reserved: reserved.iter().map(|s| s.to_string()).collect(),
+            ..TypeSpace::default()
+        }
+    }
+
+    /// Takes `hint`, or the first free `hint2`, `hint3`, ..., for a definition of the caller's.
+    pub fn claim(&mut self, hint: &str) -> String {
+        let name = naming::unique(hint, |n| {
+            self.defs.contains_key(n) || self.reserved.contains(n)
+        });
+        self.reserved.insert(name.clone());
+        name
+    }
+
+    /// Finishes a model's type space: boxes recursion, refuses alias loops.
+    pub fn finish(&mut self) -> Result<()> {
+        self.check_alias_cycles()
+    }
+
     fn define_component(
         &mut self,
-        spec: &OpenAPI,
+        schemas: &Schemas,
         rust: &str,
         schema: &ReferenceOr<Schema>,
         pointer: &str,
     ) -> Result<()> {
+        let at = At {
+            mode: Mode::Api,
+            component: true,
+        };
         let ty = match schema {
-            ReferenceOr::Reference { reference } => self.reference(reference, pointer)?,
-            ReferenceOr::Item(s) => self.schema_type(spec, s, rust, pointer, false, true)?,
+            ReferenceOr::Reference { reference } => {
+                self.reference(schemas, reference, pointer, Mode::Api)?
+            }
+            ReferenceOr::Item(s) => self.schema_type(schemas, s, rust, pointer, at)?,
         };
         let own = Ty::Named(rust.to_string());
         if ty == own.clone().optional() {
@@ -270,66 +239,114 @@ impl TypeSpace {
         Ok(())
     }
 
+    /// Defines the struct `name` (reserved by the caller) from an object schema of a model,
+    /// even when it lists no properties: a model's `Input` is always a struct. `component`
+    /// is the schema's component, so other references to it reuse the struct.
+    pub fn define_model_struct(
+        &mut self,
+        schemas: &Schemas,
+        name: &str,
+        schema: &Schema,
+        component: Option<&str>,
+        pointer: &str,
+        mode: Mode,
+    ) -> Result<()> {
+        if let Some(c) = component {
+            self.lowered
+                .insert((c.to_string(), mode), Ty::Named(name.to_string()));
+        }
+        let (properties, required) = match &schema.schema_kind {
+            SchemaKind::Type(Type::Object(o)) => (o.properties.clone(), o.required.clone()),
+            SchemaKind::Any(a) => (a.properties.clone(), a.required.clone()),
+            _ => Default::default(),
+        };
+        let doc = self.doc(&schema.schema_data, pointer, mode);
+        let object = Object {
+            properties: &properties,
+            required: &required,
+            additional: None,
+        };
+        self.object_type(
+            schemas,
+            object,
+            doc,
+            name,
+            pointer,
+            At {
+                mode,
+                component: true,
+            },
+        )?;
+        if properties.is_empty() {
+            // `object_type` gives a property-less object no struct; a model input needs one.
+            self.defs.insert(
+                name.to_string(),
+                TypeDef::Struct {
+                    doc: None,
+                    fields: Vec::new(),
+                    additional: None,
+                    role: mode.role(),
+                },
+            );
+        }
+        Ok(())
+    }
+
     /// Registers a definition under `hint` or, if that name is taken, the first free `hint2`,
-    /// `hint3`, ... Component names are reserved up front, so inline types never take them.
+    /// `hint3`, ... Reserved names (components, a model's roots) are never taken by inline
+    /// types; a component's own definition takes its name as is.
     fn register(&mut self, hint: &str, def: TypeDef, component: bool) -> String {
         if component {
             self.defs.insert(hint.to_string(), def);
             return hint.to_string();
         }
-        // An inline string enum identical to one already defined (the same status or
-        // visibility spelled out in several schemas) is generated once; its own name stays, as
-        // an alias, so no name callers use disappears.
+        // An inline open enum identical to one already defined (the same status or visibility
+        // spelled out in several schemas) is generated once; its own name stays, as an alias,
+        // so no name callers use disappears.
         let def = match def {
-            TypeDef::StringEnum {
+            TypeDef::Enum {
                 doc,
+                kind,
                 variants,
-                open_variant,
-            } => match self.same_enum(&variants, open_variant) {
+                open: Some(open),
+                fields,
+            } => match self.same_open_enum(&variants, open) {
                 Some(existing) => TypeDef::Alias {
                     doc: Some(format!("The same values as [`{existing}`].")).or(doc),
                     ty: Ty::Named(existing),
                 },
-                None => TypeDef::StringEnum {
+                None => TypeDef::Enum {
                     doc,
+                    kind,
                     variants,
-                    open_variant,
+                    open: Some(open),
+                    fields,
                 },
             },
             other => other,
         };
-        let reserved = |space: &TypeSpace, n: &str| {
-            space.defs.contains_key(n) || space.components.values().any(|c| c == n)
-        };
-        let mut name = hint.to_string();
-        let mut i = 2;
-        while reserved(self, &name) {
-            name = format!("{hint}{i}");
-            i += 1;
-        }
+        let name = naming::unique(hint, |n| {
+            self.defs.contains_key(n) || self.reserved.contains(n)
+        });
         self.defs.insert(name.clone(), def);
         name
     }
 
-    /// The name of an inline string enum already defined with exactly these variants.
-    fn same_enum(&self, variants: &[(String, String)], open: &'static str) -> Option<String> {
-        let components: Vec<&String> = self.components.values().collect();
+    /// The name of an inline open enum already defined with exactly these variants.
+    fn same_open_enum(&self, variants: &[(String, Value)], open: &'static str) -> Option<String> {
         self.defs.iter().find_map(|(name, def)| match def {
-            TypeDef::StringEnum {
+            TypeDef::Enum {
                 variants: v,
-                open_variant,
+                open: Some(o),
                 ..
-            } if v.as_slice() == variants
-                && *open_variant == open
-                && !components.contains(&name) =>
-            {
+            } if v.as_slice() == variants && *o == open && !self.reserved.contains(name) => {
                 Some(name.clone())
             }
             _ => None,
         })
     }
 
-    /// The Rust type of `schema`; `hint` names any type it needs to define.
+    /// The Rust type of `schema` in an API body; `hint` names any type it needs to define.
     pub fn type_for(
         &mut self,
         spec: &OpenAPI,
@@ -337,26 +354,42 @@ impl TypeSpace {
         hint: &str,
         pointer: &str,
     ) -> Result<Ty> {
+        self.type_in(schemas_of(spec), schema, hint, pointer, Mode::Api)
+    }
+
+    /// The Rust type of `schema` under `mode`'s rules.
+    pub fn type_in(
+        &mut self,
+        schemas: &Schemas,
+        schema: &ReferenceOr<Schema>,
+        hint: &str,
+        pointer: &str,
+        mode: Mode,
+    ) -> Result<Ty> {
         match schema {
-            ReferenceOr::Reference { reference } => self.reference(reference, pointer),
+            ReferenceOr::Reference { reference } => {
+                self.reference(schemas, reference, pointer, mode)
+            }
             ReferenceOr::Item(schema) => {
-                self.schema_type(spec, schema, hint, pointer, false, false)
+                self.schema_type(schemas, schema, hint, pointer, At::inline(mode))
             }
         }
     }
 
-    /// Like [`TypeSpace::type_for`] for a boxed schema.
-    pub fn type_for_boxed(
+    fn type_in_boxed(
         &mut self,
-        spec: &OpenAPI,
+        schemas: &Schemas,
         schema: &ReferenceOr<Box<Schema>>,
         hint: &str,
         pointer: &str,
+        mode: Mode,
     ) -> Result<Ty> {
         match schema {
-            ReferenceOr::Reference { reference } => self.reference(reference, pointer),
+            ReferenceOr::Reference { reference } => {
+                self.reference(schemas, reference, pointer, mode)
+            }
             ReferenceOr::Item(schema) => {
-                self.schema_type(spec, schema, hint, pointer, false, false)
+                self.schema_type(schemas, schema, hint, pointer, At::inline(mode))
             }
         }
     }
@@ -369,42 +402,47 @@ impl TypeSpace {
         hint: &str,
         pointer: &str,
     ) -> Result<Ty> {
+        let schemas = schemas_of(spec);
         let (schema, pointer) = match schema {
             ReferenceOr::Reference { reference } => {
                 let name = component_name(reference, pointer)?;
-                let s = spec
-                    .components
-                    .as_ref()
-                    .and_then(|c| c.schemas.get(name))
-                    .ok_or_else(|| unresolved(reference, pointer))?;
-                match s {
-                    ReferenceOr::Item(s) => (s, push_pointer("#/components/schemas", name)),
-                    ReferenceOr::Reference { .. } => {
+                match schemas.get(name) {
+                    Some(ReferenceOr::Item(s)) => (s, push_pointer("#/components/schemas", name)),
+                    Some(ReferenceOr::Reference { .. }) => {
                         return Err(Error::new(
                             ErrorKind::Unsupported,
                             pointer,
                             "a multipart body must be an object schema, not a chain of `$ref`s",
                         ))
                     }
+                    None => return Err(unresolved(reference, pointer)),
                 }
             }
             ReferenceOr::Item(s) => (s, pointer.to_string()),
         };
-        match &schema.schema_kind {
-            SchemaKind::Type(Type::Object(_)) => {}
-            _ => {
-                return Err(Error::new(
-                    ErrorKind::Unsupported,
-                    pointer,
-                    "a multipart/form-data body must be an object schema",
-                ))
-            }
+        if !matches!(&schema.schema_kind, SchemaKind::Type(Type::Object(_))) {
+            return Err(Error::new(
+                ErrorKind::Unsupported,
+                pointer,
+                "a multipart/form-data body must be an object schema",
+            ));
         }
-        self.schema_type(spec, schema, hint, &pointer, true, false)
+        self.schema_type(schemas, schema, hint, &pointer, At::inline(Mode::Form))
     }
 
-    fn reference(&mut self, reference: &str, pointer: &str) -> Result<Ty> {
+    /// The type a `$ref` stands for: an API component by its name; a model component lowered
+    /// (once per mode) where it is first used.
+    fn reference(
+        &mut self,
+        schemas: &Schemas,
+        reference: &str,
+        pointer: &str,
+        mode: Mode,
+    ) -> Result<Ty> {
         let name = component_name(reference, pointer)?;
+        if mode.is_model() {
+            return self.model_component(schemas, name, reference, pointer, mode);
+        }
         match self.components.get(name) {
             Some(rust) if self.nullable_components.contains(rust) => {
                 Ok(Ty::Named(rust.clone()).optional())
@@ -414,82 +452,227 @@ impl TypeSpace {
         }
     }
 
+    fn model_component(
+        &mut self,
+        schemas: &Schemas,
+        name: &str,
+        reference: &str,
+        pointer: &str,
+        mode: Mode,
+    ) -> Result<Ty> {
+        let key = (name.to_string(), mode);
+        if let Some(ty) = self.lowered.get(&key) {
+            return Ok(ty.clone());
+        }
+        let schema = schemas
+            .get(name)
+            .ok_or_else(|| unresolved(reference, pointer))?;
+        if !self.lowering.insert(key.clone()) {
+            return Err(Error::new(
+                ErrorKind::RefCycle,
+                pointer,
+                format!("schema `{name}` contains itself with no object in between"),
+            ));
+        }
+        let component_pointer = push_pointer("#/components/schemas", name);
+        let hint = naming::type_name(name);
+        let ty = match schema {
+            ReferenceOr::Reference { reference } => {
+                self.reference(schemas, reference, &component_pointer, mode)
+            }
+            ReferenceOr::Item(s) if has_properties(s) => {
+                // Name the struct before lowering its fields, so a field may refer back to it.
+                let rust = naming::unique(&hint, |n| {
+                    self.defs.contains_key(n) || self.reserved.contains(n)
+                });
+                self.reserved.insert(rust.clone());
+                self.lowered.insert(key.clone(), Ty::Named(rust.clone()));
+                let at = At {
+                    mode,
+                    component: true,
+                };
+                self.schema_type(schemas, s, &rust, &component_pointer, at)
+            }
+            ReferenceOr::Item(s) => {
+                self.schema_type(schemas, s, &hint, &component_pointer, At::inline(mode))
+            }
+        };
+        self.lowering.remove(&key);
+        let ty = ty?;
+        self.lowered.insert(key, ty.clone());
+        Ok(ty)
+    }
+
+    /// Notes a model schema with no Rust type; its value is kept as JSON.
+    fn fallback(&mut self, pointer: &str, what: &str) -> Ty {
+        self.warnings.push((pointer.to_string(), what.to_string()));
+        Ty::Value
+    }
+
+    /// A definition's doc: its description, else (in an API) where it sits. A model's
+    /// definitions without one are described by the renderer, from what they are for.
+    fn doc(&self, data: &openapiv3::SchemaData, pointer: &str, mode: Mode) -> Option<String> {
+        // Pydantic describes every enum as "An enumeration.", which says nothing.
+        let own = doc_text(data.description.as_deref()).filter(|d| d != "An enumeration.");
+        match mode {
+            Mode::ModelInput | Mode::ModelOutput => own,
+            Mode::Api | Mode::Form => own.or_else(|| Some(fallback_doc(pointer))),
+        }
+    }
+
+    /// An enum of `values`: open for API bodies, closed for model inputs, the plain value type
+    /// for model outputs (decoded leniently).
+    fn enum_type(
+        &mut self,
+        values: &[Value],
+        doc: Option<String>,
+        hint: &str,
+        pointer: &str,
+        at: At,
+    ) -> Ty {
+        let kind = if values.iter().all(Value::is_string) {
+            EnumKind::Str
+        } else if values.iter().all(|v| v.is_i64() || v.is_u64()) {
+            EnumKind::Int
+        } else if values.iter().all(Value::is_number) {
+            EnumKind::Float
+        } else if values.iter().all(Value::is_boolean) {
+            return Ty::Bool;
+        } else if at.mode.is_model() {
+            return self.fallback(pointer, "choices of mixed types");
+        } else {
+            return Ty::Value;
+        };
+        let plain = match kind {
+            EnumKind::Str => Ty::String,
+            EnumKind::Int => Ty::I64,
+            EnumKind::Float => Ty::F64,
+        };
+        let open = match at.mode {
+            Mode::ModelOutput => return plain,
+            Mode::ModelInput => None,
+            // Numbers in API bodies stay numbers: an open numeric enum buys nothing.
+            Mode::Api | Mode::Form if kind != EnumKind::Str => return plain,
+            Mode::Api | Mode::Form => Some("Unknown"),
+        };
+        self.named_enum(values, doc, hint, open, at.component, kind)
+    }
+
+    fn named_enum(
+        &mut self,
+        values: &[Value],
+        doc: Option<String>,
+        hint: &str,
+        open: Option<&'static str>,
+        component: bool,
+        kind: EnumKind,
+    ) -> Ty {
+        let def = TypeDef::Enum {
+            doc,
+            kind,
+            variants: naming::enum_variants(values, open),
+            open,
+            fields: Vec::new(),
+        };
+        Ty::Named(self.register(hint, def, component))
+    }
+
     fn schema_type(
         &mut self,
-        spec: &OpenAPI,
+        schemas: &Schemas,
         schema: &Schema,
         hint: &str,
         pointer: &str,
-        form: bool,
-        component: bool,
+        at: At,
     ) -> Result<Ty> {
         let data = &schema.schema_data;
-        let doc = doc_text(data.description.as_deref()).or_else(|| Some(fallback_doc(pointer)));
+        let mode = at.mode;
+        let doc = self.doc(data, pointer, mode);
         let ty = match &schema.schema_kind {
             SchemaKind::Type(Type::String(s)) => {
-                let values: Vec<String> = s.enumeration.iter().flatten().cloned().collect();
-                if !values.is_empty() {
-                    let def = string_enum(doc, &values, "Unknown");
-                    Ty::Named(self.register(hint, def, component))
-                } else if form
-                    && matches!(
-                        s.format,
-                        VariantOrUnknownOrEmpty::Item(StringFormat::Binary)
-                    )
-                {
-                    Ty::File
-                } else {
-                    Ty::String
+                let values: Vec<Value> = s
+                    .enumeration
+                    .iter()
+                    .flatten()
+                    .map(|v| Value::String(v.clone()))
+                    .collect();
+                let secret = matches!(
+                    s.format,
+                    VariantOrUnknownOrEmpty::Item(StringFormat::Password)
+                ) || data.extensions.get("x-cog-secret") == Some(&Value::Bool(true));
+                match (&s.format, mode) {
+                    _ if !values.is_empty() => self.enum_type(&values, doc, hint, pointer, at),
+                    (VariantOrUnknownOrEmpty::Item(StringFormat::Binary), Mode::Form) => Ty::File,
+                    (VariantOrUnknownOrEmpty::Unknown(f), Mode::ModelInput) if f == "uri" => {
+                        Ty::FileInput
+                    }
+                    (VariantOrUnknownOrEmpty::Unknown(f), Mode::ModelOutput) if f == "uri" => {
+                        Ty::FileOutput
+                    }
+                    (_, Mode::ModelInput) if secret => Ty::Secret,
+                    _ => Ty::String,
                 }
             }
-            SchemaKind::Type(Type::Integer(i)) => match &i.format {
-                VariantOrUnknownOrEmpty::Item(openapiv3::IntegerFormat::Int32) => Ty::I32,
-                _ => Ty::I64,
-            },
-            SchemaKind::Type(Type::Number(_)) => Ty::F64,
-            SchemaKind::Type(Type::Boolean(_)) => Ty::Bool,
-            SchemaKind::Type(Type::Array(a)) => match &a.items {
-                Some(items) => {
-                    let item = self.type_for_boxed(
-                        spec,
-                        items,
-                        &format!("{hint}Item"),
-                        &push_pointer(pointer, "items"),
-                    )?;
-                    Ty::Vec(Box::new(item))
+            SchemaKind::Type(Type::Integer(i)) => {
+                let values: Vec<Value> = i
+                    .enumeration
+                    .iter()
+                    .flatten()
+                    .map(|v| Value::from(*v))
+                    .collect();
+                if !values.is_empty() {
+                    self.enum_type(&values, doc, hint, pointer, at)
+                } else if matches!(
+                    i.format,
+                    VariantOrUnknownOrEmpty::Item(openapiv3::IntegerFormat::Int32)
+                ) {
+                    Ty::I32
+                } else {
+                    Ty::I64
                 }
-                None => Ty::Vec(Box::new(Ty::Value)),
-            },
-            SchemaKind::Type(Type::Object(o)) => self.object_type(
-                spec,
-                &o.properties,
-                &o.required,
-                o.additional_properties.as_ref(),
-                doc,
-                hint,
-                pointer,
-                form,
-                component,
-            )?,
+            }
+            SchemaKind::Type(Type::Number(n)) => {
+                let values: Vec<Value> = n
+                    .enumeration
+                    .iter()
+                    .flatten()
+                    .filter_map(|v| serde_json::Number::from_f64(*v).map(Value::Number))
+                    .collect();
+                if values.is_empty() {
+                    Ty::F64
+                } else {
+                    self.enum_type(&values, doc, hint, pointer, at)
+                }
+            }
+            SchemaKind::Type(Type::Boolean(_)) => Ty::Bool,
+            SchemaKind::Type(Type::Array(a)) => {
+                self.array_type(schemas, a.items.as_ref(), data, hint, pointer, mode)?
+            }
+            SchemaKind::Type(Type::Object(o)) => {
+                let object = Object {
+                    properties: &o.properties,
+                    required: &o.required,
+                    additional: o.additional_properties.as_ref(),
+                };
+                self.object_type(schemas, object, doc, hint, pointer, at)?
+            }
             SchemaKind::OneOf { one_of } => self.union(
-                spec,
+                schemas,
                 one_of,
                 doc,
                 hint,
                 &push_pointer(pointer, "oneOf"),
-                component,
+                at,
             )?,
             SchemaKind::AnyOf { any_of } => self.union(
-                spec,
+                schemas,
                 any_of,
                 doc,
                 hint,
                 &push_pointer(pointer, "anyOf"),
-                component,
+                at,
             )?,
-            SchemaKind::AllOf { all_of } => {
-                self.all_of(spec, all_of, doc, hint, pointer, component)?
-            }
+            SchemaKind::AllOf { all_of } => self.all_of(schemas, all_of, doc, hint, pointer, at)?,
             SchemaKind::Not { .. } => {
                 return Err(Error::new(
                     ErrorKind::Unsupported,
@@ -497,54 +680,98 @@ impl TypeSpace {
                     "`not` schemas are not supported",
                 ))
             }
-            SchemaKind::Any(any) => self.any_schema(spec, any, doc, hint, pointer, component)?,
+            SchemaKind::Any(any) => self.any_schema(schemas, any, data, doc, hint, pointer, at)?,
         };
         Ok(if data.nullable { ty.optional() } else { ty })
     }
 
-    #[allow(clippy::too_many_arguments)]
+    /// `Vec` of the items; a model's list of text shown joined becomes one concatenated text.
+    fn array_type(
+        &mut self,
+        schemas: &Schemas,
+        items: Option<&ReferenceOr<Box<Schema>>>,
+        data: &openapiv3::SchemaData,
+        hint: &str,
+        pointer: &str,
+        mode: Mode,
+    ) -> Result<Ty> {
+        let Some(items) = items else {
+            return Ok(Ty::Vec(Box::new(Ty::Value)));
+        };
+        let item = self.type_in_boxed(
+            schemas,
+            items,
+            &format!("{hint}Item"),
+            &push_pointer(pointer, "items"),
+            mode,
+        )?;
+        let concatenate = data.extensions.get("x-cog-array-display")
+            == Some(&Value::String("concatenate".into()));
+        Ok(
+            if mode == Mode::ModelOutput && concatenate && item == Ty::String {
+                Ty::Concatenated
+            } else {
+                Ty::Vec(Box::new(item))
+            },
+        )
+    }
+
     fn object_type(
         &mut self,
-        spec: &OpenAPI,
-        properties: &indexmap::IndexMap<String, ReferenceOr<Box<Schema>>>,
-        required: &[String],
-        additional: Option<&AdditionalProperties>,
+        schemas: &Schemas,
+        object: Object<'_>,
         doc: Option<String>,
         hint: &str,
         pointer: &str,
-        form: bool,
-        component: bool,
+        at: At,
     ) -> Result<Ty> {
-        let additional_ty = match additional {
+        let mode = at.mode;
+        let additional_ty = match object.additional {
             None | Some(AdditionalProperties::Any(false)) => None,
             Some(AdditionalProperties::Any(true)) => Some(Ty::Value),
-            Some(AdditionalProperties::Schema(s)) => Some(self.type_for(
-                spec,
+            Some(AdditionalProperties::Schema(s)) => Some(self.type_in(
+                schemas,
                 s,
                 &format!("{hint}Value"),
                 &push_pointer(pointer, "additionalProperties"),
+                mode,
             )?),
         };
-        if properties.is_empty() {
+        if object.properties.is_empty() {
             return Ok(match additional_ty {
                 None | Some(Ty::Value) => Ty::JsonObject,
                 Some(value) => Ty::Map(Box::new(value)),
             });
         }
         // Reserve the name before recursing so nested types get distinct names.
-        let name = self.register(
-            hint,
-            TypeDef::Alias {
-                doc: None,
-                ty: Ty::Unit,
-            },
-            component,
-        );
+        let placeholder = TypeDef::Alias {
+            doc: None,
+            ty: Ty::Unit,
+        };
+        let name = self.register(hint, placeholder, at.component);
+        // A model's root structs name their nested types after the field alone (`Input.size`
+        // → `Size`), as users read them in the model's own terms.
+        let prefix = match name.as_str() {
+            "Input" | "Output" if mode.is_model() => "",
+            other => other,
+        };
+        let mut properties: Vec<(&String, &ReferenceOr<Box<Schema>>)> =
+            object.properties.iter().collect();
+        if mode.is_model() {
+            // Model fields in `x-order`; the rest after, in document order (the API returns
+            // keys sorted by length, so document order means little).
+            properties.sort_by_key(|(_, p)| x_order(p).unwrap_or(i64::MAX));
+        }
         let mut fields = Vec::new();
         let mut seen: BTreeMap<String, String> = BTreeMap::new();
         for (wire, prop) in properties {
             let prop_pointer = push_pointer(&push_pointer(pointer, "properties"), wire);
-            let rust = naming::field_name(wire);
+            let mut rust = naming::field_name(wire);
+            if mode == Mode::ModelInput && ["new", "validate", "files_mut"].contains(&rust.as_str())
+            {
+                // A model input has a setter per field next to these methods.
+                rust.push('_');
+            }
             if let Some(other) = seen.insert(rust.clone(), wire.clone()) {
                 return Err(Error::new(
                     ErrorKind::NameClash,
@@ -552,64 +779,66 @@ impl TypeSpace {
                     format!("properties `{other}` and `{wire}` would both be named `{rust}`"),
                 ));
             }
-            let child_hint = format!("{name}{}", naming::type_name(wire));
-            let (mut ty, pdoc, default, is_file) = match prop {
-                ReferenceOr::Reference { reference } => {
-                    (self.reference(reference, &prop_pointer)?, None, None, false)
-                }
-                ReferenceOr::Item(s) => {
-                    let ty = self.schema_type(spec, s, &child_hint, &prop_pointer, form, false)?;
-                    let is_file = ty == Ty::File;
-                    (
-                        ty,
-                        doc_text(s.schema_data.description.as_deref()),
-                        s.schema_data.default.clone(),
-                        is_file,
-                    )
-                }
+            let child_hint = format!("{prefix}{}", naming::type_name(wire));
+            let ty = self.type_in_boxed(schemas, prop, &child_hint, &prop_pointer, mode)?;
+            let required = object.required.iter().any(|r| r == wire);
+            let ty = match (required, mode) {
+                // Cog rejects an explicit null, so a required input is always a value.
+                (true, Mode::ModelInput) => match ty {
+                    Ty::Option(inner) => *inner,
+                    other => other,
+                },
+                (true, _) => ty,
+                (false, _) => ty.optional(),
             };
-            let is_required = required.iter().any(|r| r == wire);
-            if !is_required {
-                ty = ty.optional();
-            }
+            let (pdoc, default, bounds) = match prop {
+                ReferenceOr::Reference { .. } => (None, None, Bounds::default()),
+                ReferenceOr::Item(s) => (
+                    doc_text(s.schema_data.description.as_deref())
+                        .or_else(|| s.schema_data.title.clone()),
+                    s.schema_data.default.clone().filter(|d| !d.is_null()),
+                    if mode == Mode::ModelInput {
+                        bounds_of(s)
+                    } else {
+                        Bounds::default()
+                    },
+                ),
+            };
             fields.push(Field {
                 rust,
                 wire: wire.clone(),
                 ty,
-                required: is_required,
+                required,
                 doc: pdoc,
                 default,
-                is_file,
+                bounds,
             });
         }
-        let extra_name = "additional_properties";
-        if additional_ty.is_some() && seen.contains_key(extra_name) {
+        if additional_ty.is_some() && seen.contains_key("additional_properties") {
             return Err(Error::new(
                 ErrorKind::NameClash,
                 pointer,
                 "a property named `additional_properties` clashes with the map of extra properties",
             ));
         }
-        self.defs.insert(
-            name.clone(),
-            TypeDef::Struct {
-                doc,
-                fields,
-                additional: additional_ty,
-                form,
-            },
-        );
+        let def = TypeDef::Struct {
+            doc,
+            fields,
+            additional: additional_ty,
+            role: mode.role(),
+        };
+        self.defs.insert(name.clone(), def);
         Ok(Ty::Named(name))
     }
 
     fn union(
         &mut self,
-        spec: &OpenAPI,
+        schemas: &Schemas,
         branches: &[ReferenceOr<Schema>],
         doc: Option<String>,
         hint: &str,
         pointer: &str,
-        component: bool,
+        at: At,
     ) -> Result<Ty> {
         if branches.is_empty() {
             return Err(Error::new(
@@ -618,27 +847,55 @@ impl TypeSpace {
                 "`oneOf`/`anyOf` needs at least one schema",
             ));
         }
+        // A `null` branch makes the union nullable; it is no variant of its own.
+        let nullable = branches.iter().any(is_null_schema);
+        let branches: Vec<(usize, &ReferenceOr<Schema>)> = branches
+            .iter()
+            .enumerate()
+            .filter(|(_, b)| !is_null_schema(b))
+            .collect();
+        let optional = |ty: Ty| if nullable { ty.optional() } else { ty };
+        if let [(i, only)] = branches.as_slice() {
+            let ty = self.type_in(
+                schemas,
+                only,
+                hint,
+                &push_pointer(pointer, &i.to_string()),
+                at.mode,
+            )?;
+            return Ok(optional(ty));
+        }
+        if at.mode == Mode::ModelInput {
+            // A closed input cannot say which of several shapes the caller meant.
+            return Ok(self.fallback(pointer, "an input that may have several types"));
+        }
         // All branches strings (plain or enum): one open string enum. A plain-string branch
         // overlaps every enum branch, so an untagged enum could never produce the enum variants.
-        if let Some(StringUnion {
-            values,
-            plain_string,
-            nullable,
-        }) = string_union(branches)
-        {
-            let open = if plain_string { "Other" } else { "Unknown" };
-            let def = string_enum(doc, &values, open);
-            let ty = Ty::Named(self.register(hint, def, component));
-            return Ok(if nullable { ty.optional() } else { ty });
+        let owned: Vec<ReferenceOr<Schema>> = branches.iter().map(|(_, b)| (*b).clone()).collect();
+        if let Some(union) = string_union(&owned) {
+            let open = if union.plain_string {
+                "Other"
+            } else {
+                "Unknown"
+            };
+            let values: Vec<Value> = union.values.into_iter().map(Value::String).collect();
+            let ty = self.named_enum(&values, doc, hint, Some(open), at.component, EnumKind::Str);
+            return Ok(optional(if union.nullable { ty.optional() } else { ty }));
         }
         let mut variants: Vec<(String, Ty)> = Vec::new();
-        let mut nullable = false;
-        for (i, b) in branches.iter().enumerate() {
+        let mut nullable_branch = false;
+        for (i, b) in branches {
             let branch_pointer = push_pointer(pointer, &i.to_string());
-            let ty = self.type_for(spec, b, &format!("{hint}Variant{i}"), &branch_pointer)?;
+            let ty = self.type_in(
+                schemas,
+                b,
+                &format!("{hint}Variant{i}"),
+                &branch_pointer,
+                at.mode,
+            )?;
             let ty = match ty {
                 Ty::Option(inner) => {
-                    nullable = true;
+                    nullable_branch = true;
                     *inner
                 }
                 other => other,
@@ -646,13 +903,8 @@ impl TypeSpace {
             if variants.iter().any(|(_, t)| *t == ty) {
                 continue;
             }
-            let mut vname = variant_for_ty(&ty);
-            let mut n = 2;
-            while variants.iter().any(|(v, _)| *v == vname) {
-                vname = format!("{}{n}", variant_for_ty(&ty));
-                n += 1;
-            }
-            variants.push((vname, ty));
+            let name = naming::unique(&ty.variant_name(), |n| variants.iter().any(|(v, _)| v == n));
+            variants.push((name, ty));
         }
         // Try specific shapes before catch-alls: integers before floats, `Value` last.
         variants.sort_by_key(|(_, ty)| match ty {
@@ -664,30 +916,40 @@ impl TypeSpace {
         let ty = if variants.len() == 1 {
             variants.remove(0).1
         } else {
-            Ty::Named(self.register(hint, TypeDef::Union { doc, variants }, component))
+            Ty::Named(self.register(hint, TypeDef::Union { doc, variants }, at.component))
         };
-        Ok(if nullable { ty.optional() } else { ty })
+        Ok(if nullable || nullable_branch {
+            ty.optional()
+        } else {
+            ty
+        })
     }
 
     fn all_of(
         &mut self,
-        spec: &OpenAPI,
+        schemas: &Schemas,
         parts: &[ReferenceOr<Schema>],
         doc: Option<String>,
         hint: &str,
         pointer: &str,
-        component: bool,
+        at: At,
     ) -> Result<Ty> {
         let all_pointer = push_pointer(pointer, "allOf");
         if parts.len() == 1 {
-            return self.type_for(spec, &parts[0], hint, &push_pointer(&all_pointer, "0"));
+            return self.type_in(
+                schemas,
+                &parts[0],
+                hint,
+                &push_pointer(&all_pointer, "0"),
+                at.mode,
+            );
         }
         // Several parts: merge object schemas into one struct.
         let mut properties = indexmap::IndexMap::new();
         let mut required = Vec::new();
         for (i, part) in parts.iter().enumerate() {
             let part_pointer = push_pointer(&all_pointer, &i.to_string());
-            let schema = self.resolve_schema(spec, part, &part_pointer)?;
+            let schema = resolve_schema(schemas, part, &part_pointer)?;
             match &schema.schema_kind {
                 SchemaKind::Type(Type::Object(o)) => {
                     for (k, v) in &o.properties {
@@ -704,79 +966,44 @@ impl TypeSpace {
                 }
             }
         }
-        self.object_type(
-            spec,
-            &properties,
-            &required,
-            None,
-            doc,
-            hint,
-            pointer,
-            false,
-            component,
-        )
-    }
-
-    fn resolve_schema<'s>(
-        &self,
-        spec: &'s OpenAPI,
-        schema: &'s ReferenceOr<Schema>,
-        pointer: &str,
-    ) -> Result<&'s Schema> {
-        let mut current = schema;
-        for _ in 0..32 {
-            match current {
-                ReferenceOr::Item(s) => return Ok(s),
-                ReferenceOr::Reference { reference } => {
-                    let name = component_name(reference, pointer)?;
-                    current = spec
-                        .components
-                        .as_ref()
-                        .and_then(|c| c.schemas.get(name))
-                        .ok_or_else(|| unresolved(reference, pointer))?;
-                }
-            }
-        }
-        Err(Error::new(
-            ErrorKind::RefCycle,
-            pointer,
-            "`$ref` chain does not end in a schema",
-        ))
+        let object = Object {
+            properties: &properties,
+            required: &required,
+            additional: None,
+        };
+        self.object_type(schemas, object, doc, hint, pointer, at)
     }
 
     /// openapiv3 falls back to `Any` when a schema does not fit its typed forms; recover the
     /// type from the loose fields so nothing typed is lost.
+    #[allow(clippy::too_many_arguments)]
     fn any_schema(
         &mut self,
-        spec: &OpenAPI,
+        schemas: &Schemas,
         any: &openapiv3::AnySchema,
+        data: &openapiv3::SchemaData,
         doc: Option<String>,
         hint: &str,
         pointer: &str,
-        component: bool,
+        at: At,
     ) -> Result<Ty> {
-        if !any.one_of.is_empty() {
-            return self.union(
-                spec,
-                &any.one_of,
-                doc,
-                hint,
-                &push_pointer(pointer, "oneOf"),
-                component,
-            );
-        }
-        if !any.any_of.is_empty() {
-            return self.union(
-                spec,
-                &any.any_of,
-                doc,
-                hint,
-                &push_pointer(pointer, "anyOf"),
-                component,
-            );
+        for (key, branches) in [("oneOf", &any.one_of), ("anyOf", &any.any_of)] {
+            if !branches.is_empty() {
+                return self.union(
+                    schemas,
+                    branches,
+                    doc,
+                    hint,
+                    &push_pointer(pointer, key),
+                    at,
+                );
+            }
         }
         if !any.all_of.is_empty() {
-            return self.all_of(spec, &any.all_of, doc, hint, pointer, component);
+            return self.all_of(schemas, &any.all_of, doc, hint, pointer, at);
+        }
+        if !any.enumeration.is_empty() {
+            return Ok(self.enum_type(&any.enumeration, doc, hint, pointer, at));
         }
         let typ = any.typ.as_deref().or_else(|| {
             if !any.properties.is_empty() || any.additional_properties.is_some() {
@@ -788,42 +1015,26 @@ impl TypeSpace {
             }
         });
         Ok(match typ {
+            None if at.mode.is_model() => self.fallback(pointer, "no type given"),
             None => Ty::Value,
-            Some("string") => {
-                let values: Vec<String> = any
-                    .enumeration
-                    .iter()
-                    .filter_map(|v| v.as_str().map(str::to_string))
-                    .collect();
-                if !values.is_empty() && values.len() == any.enumeration.len() {
-                    Ty::Named(self.register(hint, string_enum(doc, &values, "Unknown"), component))
-                } else {
-                    Ty::String
-                }
-            }
+            Some("string") => Ty::String,
             Some("integer") => Ty::I64,
             Some("number") => Ty::F64,
             Some("boolean") => Ty::Bool,
-            Some("array") => match &any.items {
-                Some(items) => Ty::Vec(Box::new(self.type_for_boxed(
-                    spec,
-                    items,
-                    &format!("{hint}Item"),
-                    &push_pointer(pointer, "items"),
-                )?)),
-                None => Ty::Vec(Box::new(Ty::Value)),
-            },
-            Some("object") => self.object_type(
-                spec,
-                &any.properties,
-                &any.required,
-                any.additional_properties.as_ref(),
-                doc,
-                hint,
-                pointer,
-                false,
-                component,
-            )?,
+            Some("array") => {
+                self.array_type(schemas, any.items.as_ref(), data, hint, pointer, at.mode)?
+            }
+            Some("object") => {
+                let object = Object {
+                    properties: &any.properties,
+                    required: &any.required,
+                    additional: any.additional_properties.as_ref(),
+                };
+                self.object_type(schemas, object, doc, hint, pointer, at)?
+            }
+            Some(other) if at.mode.is_model() => {
+                self.fallback(pointer, &format!("unknown type `{other}`"))
+            }
             Some(other) => {
                 return Err(Error::new(
                     ErrorKind::Unsupported,
@@ -880,7 +1091,7 @@ impl TypeSpace {
                 .iter()
                 .for_each(|(_, t)| t.by_value_names(&mut out)),
             TypeDef::Alias { ty, .. } => ty.by_value_names(&mut out),
-            TypeDef::StringEnum { .. } => {}
+            TypeDef::Enum { .. } => {}
         }
         out
     }
@@ -960,12 +1171,107 @@ impl TypeSpace {
     }
 }
 
+/// The fields of an object schema that lowering reads, wherever openapiv3 put them.
+struct Object<'s> {
+    properties: &'s indexmap::IndexMap<String, ReferenceOr<Box<Schema>>>,
+    required: &'s [String],
+    additional: Option<&'s AdditionalProperties>,
+}
+
+/// The component schemas of a spec (none when it has no components).
+fn schemas_of(spec: &OpenAPI) -> &Schemas {
+    static EMPTY: std::sync::OnceLock<Schemas> = std::sync::OnceLock::new();
+    match &spec.components {
+        Some(c) => &c.schemas,
+        None => EMPTY.get_or_init(Schemas::new),
+    }
+}
+
+/// Follows `$ref`s to the schema they name: the one resolver of the generator.
+pub fn resolve_schema<'s>(
+    schemas: &'s Schemas,
+    schema: &'s ReferenceOr<Schema>,
+    pointer: &str,
+) -> Result<&'s Schema> {
+    let mut current = schema;
+    for _ in 0..32 {
+        match current {
+            ReferenceOr::Item(s) => return Ok(s),
+            ReferenceOr::Reference { reference } => {
+                let name = component_name(reference, pointer)?;
+                current = schemas
+                    .get(name)
+                    .ok_or_else(|| unresolved(reference, pointer))?;
+            }
+        }
+    }
+    Err(Error::new(
+        ErrorKind::RefCycle,
+        pointer,
+        "`$ref` chain does not end in a schema",
+    ))
+}
+
+fn has_properties(s: &Schema) -> bool {
+    match &s.schema_kind {
+        SchemaKind::Type(Type::Object(o)) => !o.properties.is_empty(),
+        SchemaKind::Any(a) => !a.properties.is_empty(),
+        _ => false,
+    }
+}
+
+/// A `null`-only schema (`{type: "null"}` once normalised): a `oneOf` branch that makes the
+/// union nullable.
+fn is_null_schema(schema: &ReferenceOr<Schema>) -> bool {
+    matches!(schema, ReferenceOr::Item(s)
+        if s.schema_data.nullable
+            && matches!(&s.schema_kind, SchemaKind::Any(a) if *a == openapiv3::AnySchema::default()))
+}
+
+/// A property's place in Cog's `x-order`.
+fn x_order(property: &ReferenceOr<Box<Schema>>) -> Option<i64> {
+    match property {
+        ReferenceOr::Item(s) => s.schema_data.extensions.get("x-order")?.as_i64(),
+        ReferenceOr::Reference { .. } => None,
+    }
+}
+
+/// The limits a model input checks: numeric bounds, lengths and a pattern.
+fn bounds_of(schema: &Schema) -> Bounds {
+    match &schema.schema_kind {
+        SchemaKind::Type(Type::Integer(i)) => Bounds {
+            minimum: i.minimum.map(|m| (m as f64, i.exclusive_minimum)),
+            maximum: i.maximum.map(|m| (m as f64, i.exclusive_maximum)),
+            ..Bounds::default()
+        },
+        SchemaKind::Type(Type::Number(n)) => Bounds {
+            minimum: n.minimum.map(|m| (m, n.exclusive_minimum)),
+            maximum: n.maximum.map(|m| (m, n.exclusive_maximum)),
+            ..Bounds::default()
+        },
+        SchemaKind::Type(Type::String(s)) => Bounds {
+            min_length: s.min_length.map(|v| v as u64),
+            max_length: s.max_length.map(|v| v as u64),
+            pattern: s.pattern.clone(),
+            ..Bounds::default()
+        },
+        SchemaKind::Any(a) => Bounds {
+            minimum: a.minimum.map(|m| (m, a.exclusive_minimum.unwrap_or(false))),
+            maximum: a.maximum.map(|m| (m, a.exclusive_maximum.unwrap_or(false))),
+            min_length: a.min_length.map(|v| v as u64),
+            max_length: a.max_length.map(|v| v as u64),
+            pattern: a.pattern.clone(),
+        },
+        _ => Bounds::default(),
+    }
+}
+
 /// True when `ty` implements `Default`, given the named types that do.
 fn ty_has_default(defaults: &BTreeSet<String>, ty: &Ty) -> bool {
     match ty {
         Ty::Named(n) => defaults.contains(n),
         Ty::Boxed(inner) => ty_has_default(defaults, inner),
-        Ty::File => false,
+        Ty::File | Ty::FileInput | Ty::FileOutput | Ty::Secret | Ty::Concatenated => false,
         _ => true,
     }
 }
@@ -1007,45 +1313,6 @@ pub(crate) fn string_union(branches: &[ReferenceOr<Schema>]) -> Option<StringUni
         }
     }
     (!union.values.is_empty()).then_some(union)
-}
-
-fn string_enum(doc: Option<String>, values: &[String], open_variant: &'static str) -> TypeDef {
-    let mut variants: Vec<(String, String)> = Vec::new();
-    for value in values {
-        if variants.iter().any(|(_, w)| w == value) {
-            continue;
-        }
-        let base = naming::variant_name(value);
-        let mut name = base.clone();
-        let mut n = 2;
-        while variants.iter().any(|(v, _)| *v == name) || name == open_variant {
-            name = format!("{base}{n}");
-            n += 1;
-        }
-        variants.push((name, value.clone()));
-    }
-    TypeDef::StringEnum {
-        doc,
-        variants,
-        open_variant,
-    }
-}
-
-fn variant_for_ty(ty: &Ty) -> String {
-    match ty {
-        Ty::String => "String".into(),
-        Ty::Bool => "Boolean".into(),
-        Ty::I32 | Ty::I64 => "Integer".into(),
-        Ty::F64 => "Number".into(),
-        Ty::Value => "Value".into(),
-        Ty::JsonObject | Ty::Map(_) => "Object".into(),
-        Ty::Bytes | Ty::File => "Bytes".into(),
-        Ty::Unit => "Null".into(),
-        Ty::Vec(inner) => format!("{}List", variant_for_ty(inner)),
-        Ty::Option(inner) | Ty::Boxed(inner) => variant_for_ty(inner),
-        Ty::Named(n) => n.clone(),
-        Ty::Runtime(n) => n.to_string(),
-    }
 }
 
 /// A shared prefix such as `schemas_` that every component name carries.

@@ -36,12 +36,24 @@ pub enum PredictionsGetResponseOutput {
     Number(f64),
 }
 /// The `version` part of the response of `GET /predictions/{id}`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    ::serde::Serialize,
+    ::serde::Deserialize
+)]
 #[non_exhaustive]
 pub enum PredictionsGetResponseVersion {
     /// `hidden`
+    #[serde(rename = "hidden")]
     Hidden,
     /// Any other value (the schema allows any string).
+    #[serde(untagged)]
     Other(String),
 }
 impl PredictionsGetResponseVersion {
@@ -61,11 +73,6 @@ impl From<&str> for PredictionsGetResponseVersion {
         }
     }
 }
-impl From<String> for PredictionsGetResponseVersion {
-    fn from(value: String) -> Self {
-        Self::from(value.as_str())
-    }
-}
 impl ::std::str::FromStr for PredictionsGetResponseVersion {
     type Err = ::std::convert::Infallible;
     fn from_str(value: &str) -> Result<Self, Self::Err> {
@@ -75,21 +82,5 @@ impl ::std::str::FromStr for PredictionsGetResponseVersion {
 impl ::std::fmt::Display for PredictionsGetResponseVersion {
     fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for PredictionsGetResponseVersion {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PredictionsGetResponseVersion {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <String as ::serde::Deserialize>::deserialize(deserializer)?;
-        Ok(Self::from(value))
     }
 }

@@ -17,14 +17,27 @@ pub struct ItemsCreateResponse {
     pub name: Option<String>,
 }
 /// The parameter of `GET /owners/{owner}/items`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    ::serde::Serialize,
+    ::serde::Deserialize
+)]
 #[non_exhaustive]
 pub enum ItemsListSortBy {
     /// `latest`
+    #[serde(rename = "latest")]
     Latest,
     /// `oldest`
+    #[serde(rename = "oldest")]
     Oldest,
     /// A value this client does not know yet (sent by a newer server).
+    #[serde(untagged)]
     Unknown(String),
 }
 impl ItemsListSortBy {
@@ -46,11 +59,6 @@ impl From<&str> for ItemsListSortBy {
         }
     }
 }
-impl From<String> for ItemsListSortBy {
-    fn from(value: String) -> Self {
-        Self::from(value.as_str())
-    }
-}
 impl ::std::str::FromStr for ItemsListSortBy {
     type Err = ::std::convert::Infallible;
     fn from_str(value: &str) -> Result<Self, Self::Err> {
@@ -60,21 +68,5 @@ impl ::std::str::FromStr for ItemsListSortBy {
 impl ::std::fmt::Display for ItemsListSortBy {
     fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for ItemsListSortBy {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for ItemsListSortBy {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <String as ::serde::Deserialize>::deserialize(deserializer)?;
-        Ok(Self::from(value))
     }
 }

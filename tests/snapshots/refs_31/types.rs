@@ -28,12 +28,24 @@ impl JobsCreateRequest {
     }
 }
 /// The `kind` part of the request body of `POST /jobs`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    ::serde::Serialize,
+    ::serde::Deserialize
+)]
 #[non_exhaustive]
 pub enum JobsCreateRequestKind {
     /// `render`
+    #[serde(rename = "render")]
     Render,
     /// A value this client does not know yet (sent by a newer server).
+    #[serde(untagged)]
     Unknown(String),
 }
 impl JobsCreateRequestKind {
@@ -53,11 +65,6 @@ impl From<&str> for JobsCreateRequestKind {
         }
     }
 }
-impl From<String> for JobsCreateRequestKind {
-    fn from(value: String) -> Self {
-        Self::from(value.as_str())
-    }
-}
 impl ::std::str::FromStr for JobsCreateRequestKind {
     type Err = ::std::convert::Infallible;
     fn from_str(value: &str) -> Result<Self, Self::Err> {
@@ -67,22 +74,6 @@ impl ::std::str::FromStr for JobsCreateRequestKind {
 impl ::std::fmt::Display for JobsCreateRequestKind {
     fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for JobsCreateRequestKind {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for JobsCreateRequestKind {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <String as ::serde::Deserialize>::deserialize(deserializer)?;
-        Ok(Self::from(value))
     }
 }
 /// The `Owner` schema of the API.

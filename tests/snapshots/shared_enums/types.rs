@@ -15,16 +15,30 @@ impl Job {
     }
 }
 /// The `status` value.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    ::serde::Serialize,
+    ::serde::Deserialize
+)]
 #[non_exhaustive]
 pub enum JobStatus {
     /// `starting`
+    #[serde(rename = "starting")]
     Starting,
     /// `succeeded`
+    #[serde(rename = "succeeded")]
     Succeeded,
     /// `failed`
+    #[serde(rename = "failed")]
     Failed,
     /// A value this client does not know yet (sent by a newer server).
+    #[serde(untagged)]
     Unknown(String),
 }
 impl JobStatus {
@@ -48,11 +62,6 @@ impl From<&str> for JobStatus {
         }
     }
 }
-impl From<String> for JobStatus {
-    fn from(value: String) -> Self {
-        Self::from(value.as_str())
-    }
-}
 impl ::std::str::FromStr for JobStatus {
     type Err = ::std::convert::Infallible;
     fn from_str(value: &str) -> Result<Self, Self::Err> {
@@ -62,22 +71,6 @@ impl ::std::str::FromStr for JobStatus {
 impl ::std::fmt::Display for JobStatus {
     fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for JobStatus {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for JobStatus {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <String as ::serde::Deserialize>::deserialize(deserializer)?;
-        Ok(Self::from(value))
     }
 }
 /// The `run` schema of the API.
@@ -96,14 +89,27 @@ impl Run {
     }
 }
 /// The `mode` value.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    ::serde::Serialize,
+    ::serde::Deserialize
+)]
 #[non_exhaustive]
 pub enum RunMode {
     /// `starting`
+    #[serde(rename = "starting")]
     Starting,
     /// `succeeded`
+    #[serde(rename = "succeeded")]
     Succeeded,
     /// A value this client does not know yet (sent by a newer server).
+    #[serde(untagged)]
     Unknown(String),
 }
 impl RunMode {
@@ -125,11 +131,6 @@ impl From<&str> for RunMode {
         }
     }
 }
-impl From<String> for RunMode {
-    fn from(value: String) -> Self {
-        Self::from(value.as_str())
-    }
-}
 impl ::std::str::FromStr for RunMode {
     type Err = ::std::convert::Infallible;
     fn from_str(value: &str) -> Result<Self, Self::Err> {
@@ -139,22 +140,6 @@ impl ::std::str::FromStr for RunMode {
 impl ::std::fmt::Display for RunMode {
     fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for RunMode {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for RunMode {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <String as ::serde::Deserialize>::deserialize(deserializer)?;
-        Ok(Self::from(value))
     }
 }
 /// The same values as [`JobStatus`].

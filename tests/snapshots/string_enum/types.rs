@@ -21,16 +21,30 @@ impl ImagesCreateRequest {
     }
 }
 /// The `aspect_ratio` part of the request body of `POST /images`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    ::serde::Serialize,
+    ::serde::Deserialize
+)]
 #[non_exhaustive]
 pub enum ImagesCreateRequestAspectRatio {
     /// `1:1`
+    #[serde(rename = "1:1")]
     V1x1,
     /// `16:9`
+    #[serde(rename = "16:9")]
     V16x9,
     /// `21:9`
+    #[serde(rename = "21:9")]
     V21x9,
     /// A value this client does not know yet (sent by a newer server).
+    #[serde(untagged)]
     Unknown(String),
 }
 impl ImagesCreateRequestAspectRatio {
@@ -54,11 +68,6 @@ impl From<&str> for ImagesCreateRequestAspectRatio {
         }
     }
 }
-impl From<String> for ImagesCreateRequestAspectRatio {
-    fn from(value: String) -> Self {
-        Self::from(value.as_str())
-    }
-}
 impl ::std::str::FromStr for ImagesCreateRequestAspectRatio {
     type Err = ::std::convert::Infallible;
     fn from_str(value: &str) -> Result<Self, Self::Err> {
@@ -70,33 +79,31 @@ impl ::std::fmt::Display for ImagesCreateRequestAspectRatio {
         f.write_str(self.as_str())
     }
 }
-impl ::serde::Serialize for ImagesCreateRequestAspectRatio {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for ImagesCreateRequestAspectRatio {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <String as ::serde::Deserialize>::deserialize(deserializer)?;
-        Ok(Self::from(value))
-    }
-}
 /// The `scheduler` part of the request body of `POST /images`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    ::serde::Serialize,
+    ::serde::Deserialize
+)]
 #[non_exhaustive]
 pub enum ImagesCreateRequestScheduler {
     /// `DPM++ 2M`
+    #[serde(rename = "DPM++ 2M")]
     DpmPlusPlus2m,
     /// `K_EULER`
+    #[serde(rename = "K_EULER")]
     KEuler,
     /// `None`
+    #[serde(rename = "None")]
     None_,
     /// A value this client does not know yet (sent by a newer server).
+    #[serde(untagged)]
     Unknown(String),
 }
 impl ImagesCreateRequestScheduler {
@@ -120,11 +127,6 @@ impl From<&str> for ImagesCreateRequestScheduler {
         }
     }
 }
-impl From<String> for ImagesCreateRequestScheduler {
-    fn from(value: String) -> Self {
-        Self::from(value.as_str())
-    }
-}
 impl ::std::str::FromStr for ImagesCreateRequestScheduler {
     type Err = ::std::convert::Infallible;
     fn from_str(value: &str) -> Result<Self, Self::Err> {
@@ -136,22 +138,6 @@ impl ::std::fmt::Display for ImagesCreateRequestScheduler {
         f.write_str(self.as_str())
     }
 }
-impl ::serde::Serialize for ImagesCreateRequestScheduler {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for ImagesCreateRequestScheduler {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <String as ::serde::Deserialize>::deserialize(deserializer)?;
-        Ok(Self::from(value))
-    }
-}
 /// The response of `POST /images`.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ImagesCreateResponse {
@@ -160,20 +146,36 @@ pub struct ImagesCreateResponse {
     pub status: Option<ImagesCreateResponseStatus>,
 }
 /// The `status` part of the response of `POST /images`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    ::serde::Serialize,
+    ::serde::Deserialize
+)]
 #[non_exhaustive]
 pub enum ImagesCreateResponseStatus {
     /// `starting`
+    #[serde(rename = "starting")]
     Starting,
     /// `processing`
+    #[serde(rename = "processing")]
     Processing,
     /// `succeeded`
+    #[serde(rename = "succeeded")]
     Succeeded,
     /// `failed`
+    #[serde(rename = "failed")]
     Failed,
     /// `canceled`
+    #[serde(rename = "canceled")]
     Canceled,
     /// A value this client does not know yet (sent by a newer server).
+    #[serde(untagged)]
     Unknown(String),
 }
 impl ImagesCreateResponseStatus {
@@ -201,11 +203,6 @@ impl From<&str> for ImagesCreateResponseStatus {
         }
     }
 }
-impl From<String> for ImagesCreateResponseStatus {
-    fn from(value: String) -> Self {
-        Self::from(value.as_str())
-    }
-}
 impl ::std::str::FromStr for ImagesCreateResponseStatus {
     type Err = ::std::convert::Infallible;
     fn from_str(value: &str) -> Result<Self, Self::Err> {
@@ -215,21 +212,5 @@ impl ::std::str::FromStr for ImagesCreateResponseStatus {
 impl ::std::fmt::Display for ImagesCreateResponseStatus {
     fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for ImagesCreateResponseStatus {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for ImagesCreateResponseStatus {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <String as ::serde::Deserialize>::deserialize(deserializer)?;
-        Ok(Self::from(value))
     }
 }

@@ -172,14 +172,27 @@ impl DeploymentResponseCurrentReleaseCreatedBy {
     }
 }
 /// Whether the releasing account is a user or an organization.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    ::serde::Serialize,
+    ::serde::Deserialize
+)]
 #[non_exhaustive]
 pub enum DeploymentResponseCurrentReleaseCreatedByType {
     /// `organization`
+    #[serde(rename = "organization")]
     Organization,
     /// `user`
+    #[serde(rename = "user")]
     User,
     /// A value this client does not know yet (sent by a newer server).
+    #[serde(untagged)]
     Unknown(String),
 }
 impl DeploymentResponseCurrentReleaseCreatedByType {
@@ -201,11 +214,6 @@ impl From<&str> for DeploymentResponseCurrentReleaseCreatedByType {
         }
     }
 }
-impl From<String> for DeploymentResponseCurrentReleaseCreatedByType {
-    fn from(value: String) -> Self {
-        Self::from(value.as_str())
-    }
-}
 impl ::std::str::FromStr for DeploymentResponseCurrentReleaseCreatedByType {
     type Err = ::std::convert::Infallible;
     fn from_str(value: &str) -> Result<Self, Self::Err> {
@@ -215,22 +223,6 @@ impl ::std::str::FromStr for DeploymentResponseCurrentReleaseCreatedByType {
 impl ::std::fmt::Display for DeploymentResponseCurrentReleaseCreatedByType {
     fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for DeploymentResponseCurrentReleaseCreatedByType {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for DeploymentResponseCurrentReleaseCreatedByType {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <String as ::serde::Deserialize>::deserialize(deserializer)?;
-        Ok(Self::from(value))
     }
 }
 /// The request body of `POST /deployments`.
@@ -447,14 +439,27 @@ pub struct ModelResponse {
     pub visibility: Option<ModelResponseVisibility>,
 }
 /// Whether anyone can see the model (`public`) or only its owner (`private`).
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    ::serde::Serialize,
+    ::serde::Deserialize
+)]
 #[non_exhaustive]
 pub enum ModelResponseVisibility {
     /// `public`
+    #[serde(rename = "public")]
     Public,
     /// `private`
+    #[serde(rename = "private")]
     Private,
     /// A value this client does not know yet (sent by a newer server).
+    #[serde(untagged)]
     Unknown(String),
 }
 impl ModelResponseVisibility {
@@ -476,11 +481,6 @@ impl From<&str> for ModelResponseVisibility {
         }
     }
 }
-impl From<String> for ModelResponseVisibility {
-    fn from(value: String) -> Self {
-        Self::from(value.as_str())
-    }
-}
 impl ::std::str::FromStr for ModelResponseVisibility {
     type Err = ::std::convert::Infallible;
     fn from_str(value: &str) -> Result<Self, Self::Err> {
@@ -490,22 +490,6 @@ impl ::std::str::FromStr for ModelResponseVisibility {
 impl ::std::fmt::Display for ModelResponseVisibility {
     fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for ModelResponseVisibility {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for ModelResponseVisibility {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <String as ::serde::Deserialize>::deserialize(deserializer)?;
-        Ok(Self::from(value))
     }
 }
 /// The request body of `POST /models`.
@@ -559,14 +543,27 @@ impl ModelsCreateRequest {
 /// The same values as [`ModelResponseVisibility`].
 pub type ModelsCreateRequestVisibility = ModelResponseVisibility;
 /// The parameter of `GET /models`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    ::serde::Serialize,
+    ::serde::Deserialize
+)]
 #[non_exhaustive]
 pub enum ModelsListSortBy {
     /// `model_created_at`
+    #[serde(rename = "model_created_at")]
     ModelCreatedAt,
     /// `latest_version_created_at`
+    #[serde(rename = "latest_version_created_at")]
     LatestVersionCreatedAt,
     /// A value this client does not know yet (sent by a newer server).
+    #[serde(untagged)]
     Unknown(String),
 }
 impl ModelsListSortBy {
@@ -588,11 +585,6 @@ impl From<&str> for ModelsListSortBy {
         }
     }
 }
-impl From<String> for ModelsListSortBy {
-    fn from(value: String) -> Self {
-        Self::from(value.as_str())
-    }
-}
 impl ::std::str::FromStr for ModelsListSortBy {
     type Err = ::std::convert::Infallible;
     fn from_str(value: &str) -> Result<Self, Self::Err> {
@@ -604,31 +596,28 @@ impl ::std::fmt::Display for ModelsListSortBy {
         f.write_str(self.as_str())
     }
 }
-impl ::serde::Serialize for ModelsListSortBy {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for ModelsListSortBy {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <String as ::serde::Deserialize>::deserialize(deserializer)?;
-        Ok(Self::from(value))
-    }
-}
 /// The parameter of `GET /models`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    ::serde::Serialize,
+    ::serde::Deserialize
+)]
 #[non_exhaustive]
 pub enum ModelsListSortDirection {
     /// `asc`
+    #[serde(rename = "asc")]
     Asc,
     /// `desc`
+    #[serde(rename = "desc")]
     Desc,
     /// A value this client does not know yet (sent by a newer server).
+    #[serde(untagged)]
     Unknown(String),
 }
 impl ModelsListSortDirection {
@@ -650,11 +639,6 @@ impl From<&str> for ModelsListSortDirection {
         }
     }
 }
-impl From<String> for ModelsListSortDirection {
-    fn from(value: String) -> Self {
-        Self::from(value.as_str())
-    }
-}
 impl ::std::str::FromStr for ModelsListSortDirection {
     type Err = ::std::convert::Infallible;
     fn from_str(value: &str) -> Result<Self, Self::Err> {
@@ -664,22 +648,6 @@ impl ::std::str::FromStr for ModelsListSortDirection {
 impl ::std::fmt::Display for ModelsListSortDirection {
     fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for ModelsListSortDirection {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for ModelsListSortDirection {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <String as ::serde::Deserialize>::deserialize(deserializer)?;
-        Ok(Self::from(value))
     }
 }
 /// The response of `QUERY /models`.
@@ -864,18 +832,33 @@ impl PredictionRequest {
     }
 }
 /// An item of `webhook_events_filter`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    ::serde::Serialize,
+    ::serde::Deserialize
+)]
 #[non_exhaustive]
 pub enum PredictionRequestWebhookEventsFilterItem {
     /// `start`
+    #[serde(rename = "start")]
     Start,
     /// `output`
+    #[serde(rename = "output")]
     Output,
     /// `logs`
+    #[serde(rename = "logs")]
     Logs,
     /// `completed`
+    #[serde(rename = "completed")]
     Completed,
     /// A value this client does not know yet (sent by a newer server).
+    #[serde(untagged)]
     Unknown(String),
 }
 impl PredictionRequestWebhookEventsFilterItem {
@@ -901,11 +884,6 @@ impl From<&str> for PredictionRequestWebhookEventsFilterItem {
         }
     }
 }
-impl From<String> for PredictionRequestWebhookEventsFilterItem {
-    fn from(value: String) -> Self {
-        Self::from(value.as_str())
-    }
-}
 impl ::std::str::FromStr for PredictionRequestWebhookEventsFilterItem {
     type Err = ::std::convert::Infallible;
     fn from_str(value: &str) -> Result<Self, Self::Err> {
@@ -915,22 +893,6 @@ impl ::std::str::FromStr for PredictionRequestWebhookEventsFilterItem {
 impl ::std::fmt::Display for PredictionRequestWebhookEventsFilterItem {
     fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for PredictionRequestWebhookEventsFilterItem {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PredictionRequestWebhookEventsFilterItem {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <String as ::serde::Deserialize>::deserialize(deserializer)?;
-        Ok(Self::from(value))
     }
 }
 /// The `schemas_prediction_response` schema of the API.
@@ -1025,14 +987,27 @@ pub struct PredictionResponseMetrics {
     pub additional_properties: ::std::collections::BTreeMap<String, ::serde_json::Value>,
 }
 /// Where the prediction came from: the website or the API.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    ::serde::Serialize,
+    ::serde::Deserialize
+)]
 #[non_exhaustive]
 pub enum PredictionResponseSource {
     /// `web`
+    #[serde(rename = "web")]
     Web,
     /// `api`
+    #[serde(rename = "api")]
     Api,
     /// A value this client does not know yet (sent by a newer server).
+    #[serde(untagged)]
     Unknown(String),
 }
 impl PredictionResponseSource {
@@ -1054,11 +1029,6 @@ impl From<&str> for PredictionResponseSource {
         }
     }
 }
-impl From<String> for PredictionResponseSource {
-    fn from(value: String) -> Self {
-        Self::from(value.as_str())
-    }
-}
 impl ::std::str::FromStr for PredictionResponseSource {
     type Err = ::std::convert::Infallible;
     fn from_str(value: &str) -> Result<Self, Self::Err> {
@@ -1070,39 +1040,40 @@ impl ::std::fmt::Display for PredictionResponseSource {
         f.write_str(self.as_str())
     }
 }
-impl ::serde::Serialize for PredictionResponseSource {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PredictionResponseSource {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <String as ::serde::Deserialize>::deserialize(deserializer)?;
-        Ok(Self::from(value))
-    }
-}
 /// Lifecycle state. `canceled` covers both user cancellation and a deadline hit while running; `aborted` means it was stopped before it ever started, e.g. a deadline passed while queued.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    ::serde::Serialize,
+    ::serde::Deserialize
+)]
 #[non_exhaustive]
 pub enum PredictionResponseStatus {
     /// `starting`
+    #[serde(rename = "starting")]
     Starting,
     /// `processing`
+    #[serde(rename = "processing")]
     Processing,
     /// `succeeded`
+    #[serde(rename = "succeeded")]
     Succeeded,
     /// `failed`
+    #[serde(rename = "failed")]
     Failed,
     /// `canceled`
+    #[serde(rename = "canceled")]
     Canceled,
     /// `aborted`
+    #[serde(rename = "aborted")]
     Aborted,
     /// A value this client does not know yet (sent by a newer server).
+    #[serde(untagged)]
     Unknown(String),
 }
 impl PredictionResponseStatus {
@@ -1132,11 +1103,6 @@ impl From<&str> for PredictionResponseStatus {
         }
     }
 }
-impl From<String> for PredictionResponseStatus {
-    fn from(value: String) -> Self {
-        Self::from(value.as_str())
-    }
-}
 impl ::std::str::FromStr for PredictionResponseStatus {
     type Err = ::std::convert::Infallible;
     fn from_str(value: &str) -> Result<Self, Self::Err> {
@@ -1146,22 +1112,6 @@ impl ::std::str::FromStr for PredictionResponseStatus {
 impl ::std::fmt::Display for PredictionResponseStatus {
     fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for PredictionResponseStatus {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PredictionResponseStatus {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <String as ::serde::Deserialize>::deserialize(deserializer)?;
-        Ok(Self::from(value))
     }
 }
 /// Convenience links for this prediction.
@@ -1193,12 +1143,24 @@ impl PredictionResponseUrls {
     }
 }
 /// The `version` value.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    ::serde::Serialize,
+    ::serde::Deserialize
+)]
 #[non_exhaustive]
 pub enum PredictionResponseVersion {
     /// `hidden`
+    #[serde(rename = "hidden")]
     Hidden,
     /// Any other value (the schema allows any string).
+    #[serde(untagged)]
     Other(String),
 }
 impl PredictionResponseVersion {
@@ -1218,11 +1180,6 @@ impl From<&str> for PredictionResponseVersion {
         }
     }
 }
-impl From<String> for PredictionResponseVersion {
-    fn from(value: String) -> Self {
-        Self::from(value.as_str())
-    }
-}
 impl ::std::str::FromStr for PredictionResponseVersion {
     type Err = ::std::convert::Infallible;
     fn from_str(value: &str) -> Result<Self, Self::Err> {
@@ -1232,22 +1189,6 @@ impl ::std::str::FromStr for PredictionResponseVersion {
 impl ::std::fmt::Display for PredictionResponseVersion {
     fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for PredictionResponseVersion {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PredictionResponseVersion {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <String as ::serde::Deserialize>::deserialize(deserializer)?;
-        Ok(Self::from(value))
     }
 }
 /// The response of `GET /predictions`.
@@ -1264,12 +1205,24 @@ pub struct PredictionsListResponse {
     pub results: Option<Vec<PredictionResponse>>,
 }
 /// The parameter of `GET /predictions`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    ::serde::Serialize,
+    ::serde::Deserialize
+)]
 #[non_exhaustive]
 pub enum PredictionsListSource {
     /// `web`
+    #[serde(rename = "web")]
     Web,
     /// A value this client does not know yet (sent by a newer server).
+    #[serde(untagged)]
     Unknown(String),
 }
 impl PredictionsListSource {
@@ -1289,11 +1242,6 @@ impl From<&str> for PredictionsListSource {
         }
     }
 }
-impl From<String> for PredictionsListSource {
-    fn from(value: String) -> Self {
-        Self::from(value.as_str())
-    }
-}
 impl ::std::str::FromStr for PredictionsListSource {
     type Err = ::std::convert::Infallible;
     fn from_str(value: &str) -> Result<Self, Self::Err> {
@@ -1303,22 +1251,6 @@ impl ::std::str::FromStr for PredictionsListSource {
 impl ::std::fmt::Display for PredictionsListSource {
     fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for PredictionsListSource {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PredictionsListSource {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <String as ::serde::Deserialize>::deserialize(deserializer)?;
-        Ok(Self::from(value))
     }
 }
 /// The `schemas_search_collection_response` schema of the API.

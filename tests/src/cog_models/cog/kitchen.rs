@@ -70,123 +70,6 @@ impl ::std::str::FromStr for AspectRatio {
         }
     }
 }
-/// The choices of `scheduler`.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    ::replicate_client::__private::serde::Serialize,
-    ::replicate_client::__private::serde::Deserialize
-)]
-#[serde(crate = "::replicate_client::__private::serde")]
-pub enum Scheduler {
-    /// `DPM++ 2M`
-    #[serde(rename = "DPM++ 2M")]
-    DpmPlusPlus2m,
-    /// `K_EULER`
-    #[serde(rename = "K_EULER")]
-    KEuler,
-    /// `None`
-    #[serde(rename = "None")]
-    None_,
-}
-impl Scheduler {
-    /// The value sent on the wire.
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            Self::DpmPlusPlus2m => "DPM++ 2M",
-            Self::KEuler => "K_EULER",
-            Self::None_ => "None",
-        }
-    }
-}
-impl ::std::fmt::Display for Scheduler {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::std::str::FromStr for Scheduler {
-    type Err = ::replicate_client::Error;
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        match value {
-            "DPM++ 2M" => Ok(Self::DpmPlusPlus2m),
-            "K_EULER" => Ok(Self::KEuler),
-            "None" => Ok(Self::None_),
-            other => {
-                Err(::replicate_client::Error::InvalidInput {
-                    field: ToString::to_string("scheduler"),
-                    message: format!(
-                        "{other:?} is not one of: {}", "DPM++ 2M, K_EULER, None"
-                    ),
-                })
-            }
-        }
-    }
-}
-/// The choices of `size`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Size {
-    /// `512`
-    V512,
-    /// `768`
-    V768,
-    /// `1024`
-    V1024,
-}
-impl Size {
-    /// The value sent on the wire.
-    pub fn value(&self) -> i64 {
-        match self {
-            Self::V512 => 512,
-            Self::V768 => 768,
-            Self::V1024 => 1024,
-        }
-    }
-    /// The variant for a wire value.
-    #[allow(clippy::float_cmp)]
-    pub fn from_value(value: i64) -> Result<Self, ::replicate_client::Error> {
-        if value == 512 {
-            return Ok(Self::V512);
-        }
-        if value == 768 {
-            return Ok(Self::V768);
-        }
-        if value == 1024 {
-            return Ok(Self::V1024);
-        }
-        Err(::replicate_client::Error::InvalidInput {
-            field: ToString::to_string("size"),
-            message: format!("{value} is not one of: {}", "512, 768, 1024"),
-        })
-    }
-}
-impl ::std::fmt::Display for Size {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        write!(f, "{}", self.value())
-    }
-}
-impl ::replicate_client::__private::serde::Serialize for Size {
-    fn serialize<S: ::replicate_client::__private::serde::Serializer>(
-        &self,
-        s: S,
-    ) -> Result<S::Ok, S::Error> {
-        s.serialize_i64(self.value())
-    }
-}
-impl<'de> ::replicate_client::__private::serde::Deserialize<'de> for Size {
-    fn deserialize<D: ::replicate_client::__private::serde::Deserializer<'de>>(
-        d: D,
-    ) -> Result<Self, D::Error> {
-        let value = <i64 as ::replicate_client::__private::serde::Deserialize>::deserialize(
-            d,
-        )?;
-        Self::from_value(value)
-            .map_err(::replicate_client::__private::serde::de::Error::custom)
-    }
-}
 /// Input of `cog/kitchen`.
 #[derive(
     Debug,
@@ -446,4 +329,121 @@ pub struct Output {
     pub tags: Vec<String>,
     /// Total
     pub total: f64,
+}
+/// The choices of `scheduler`.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    ::replicate_client::__private::serde::Serialize,
+    ::replicate_client::__private::serde::Deserialize
+)]
+#[serde(crate = "::replicate_client::__private::serde")]
+pub enum Scheduler {
+    /// `DPM++ 2M`
+    #[serde(rename = "DPM++ 2M")]
+    DpmPlusPlus2m,
+    /// `K_EULER`
+    #[serde(rename = "K_EULER")]
+    KEuler,
+    /// `None`
+    #[serde(rename = "None")]
+    None_,
+}
+impl Scheduler {
+    /// The value sent on the wire.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::DpmPlusPlus2m => "DPM++ 2M",
+            Self::KEuler => "K_EULER",
+            Self::None_ => "None",
+        }
+    }
+}
+impl ::std::fmt::Display for Scheduler {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+impl ::std::str::FromStr for Scheduler {
+    type Err = ::replicate_client::Error;
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        match value {
+            "DPM++ 2M" => Ok(Self::DpmPlusPlus2m),
+            "K_EULER" => Ok(Self::KEuler),
+            "None" => Ok(Self::None_),
+            other => {
+                Err(::replicate_client::Error::InvalidInput {
+                    field: ToString::to_string("scheduler"),
+                    message: format!(
+                        "{other:?} is not one of: {}", "DPM++ 2M, K_EULER, None"
+                    ),
+                })
+            }
+        }
+    }
+}
+/// The choices of `size`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Size {
+    /// `512`
+    V512,
+    /// `768`
+    V768,
+    /// `1024`
+    V1024,
+}
+impl Size {
+    /// The value sent on the wire.
+    pub fn value(&self) -> i64 {
+        match self {
+            Self::V512 => 512,
+            Self::V768 => 768,
+            Self::V1024 => 1024,
+        }
+    }
+    /// The variant for a wire value.
+    #[allow(clippy::float_cmp)]
+    pub fn from_value(value: i64) -> Result<Self, ::replicate_client::Error> {
+        if value == 512 {
+            return Ok(Self::V512);
+        }
+        if value == 768 {
+            return Ok(Self::V768);
+        }
+        if value == 1024 {
+            return Ok(Self::V1024);
+        }
+        Err(::replicate_client::Error::InvalidInput {
+            field: ToString::to_string("size"),
+            message: format!("{value} is not one of: {}", "512, 768, 1024"),
+        })
+    }
+}
+impl ::std::fmt::Display for Size {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        write!(f, "{}", self.value())
+    }
+}
+impl ::replicate_client::__private::serde::Serialize for Size {
+    fn serialize<S: ::replicate_client::__private::serde::Serializer>(
+        &self,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        s.serialize_i64(self.value())
+    }
+}
+impl<'de> ::replicate_client::__private::serde::Deserialize<'de> for Size {
+    fn deserialize<D: ::replicate_client::__private::serde::Deserializer<'de>>(
+        d: D,
+    ) -> Result<Self, D::Error> {
+        let value = <i64 as ::replicate_client::__private::serde::Deserialize>::deserialize(
+            d,
+        )?;
+        Self::from_value(value)
+            .map_err(::replicate_client::__private::serde::de::Error::custom)
+    }
 }

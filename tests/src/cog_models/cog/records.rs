@@ -63,6 +63,8 @@ impl ::replicate_client::model::ModelInput for Input {
         Vec::new()
     }
 }
+/// Output of `cog/records`.
+pub type Output = Vec<Record>;
 /// The `Record` object of the model's output.
 #[derive(
     Debug,
@@ -85,5 +87,3 @@ pub struct Record {
     /// Word
     pub word: String,
 }
-/// Output of `cog/records`.
-pub type Output = Vec<Record>;

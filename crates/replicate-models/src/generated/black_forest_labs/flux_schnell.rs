@@ -113,109 +113,6 @@ impl ::std::str::FromStr for AspectRatio {
         }
     }
 }
-/// The choices of `output_format`.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    ::replicate_client::__private::serde::Serialize,
-    ::replicate_client::__private::serde::Deserialize
-)]
-#[serde(crate = "::replicate_client::__private::serde")]
-pub enum OutputFormat {
-    /// `webp`
-    #[serde(rename = "webp")]
-    Webp,
-    /// `jpg`
-    #[serde(rename = "jpg")]
-    Jpg,
-    /// `png`
-    #[serde(rename = "png")]
-    Png,
-}
-impl OutputFormat {
-    /// The value sent on the wire.
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            Self::Webp => "webp",
-            Self::Jpg => "jpg",
-            Self::Png => "png",
-        }
-    }
-}
-impl ::std::fmt::Display for OutputFormat {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::std::str::FromStr for OutputFormat {
-    type Err = ::replicate_client::Error;
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        match value {
-            "webp" => Ok(Self::Webp),
-            "jpg" => Ok(Self::Jpg),
-            "png" => Ok(Self::Png),
-            other => {
-                Err(::replicate_client::Error::InvalidInput {
-                    field: ToString::to_string("output_format"),
-                    message: format!("{other:?} is not one of: {}", "webp, jpg, png"),
-                })
-            }
-        }
-    }
-}
-/// The choices of `megapixels`.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    ::replicate_client::__private::serde::Serialize,
-    ::replicate_client::__private::serde::Deserialize
-)]
-#[serde(crate = "::replicate_client::__private::serde")]
-pub enum Megapixels {
-    /// `1`
-    #[serde(rename = "1")]
-    V1,
-    /// `0.25`
-    #[serde(rename = "0.25")]
-    V0Point25,
-}
-impl Megapixels {
-    /// The value sent on the wire.
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            Self::V1 => "1",
-            Self::V0Point25 => "0.25",
-        }
-    }
-}
-impl ::std::fmt::Display for Megapixels {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::std::str::FromStr for Megapixels {
-    type Err = ::replicate_client::Error;
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        match value {
-            "1" => Ok(Self::V1),
-            "0.25" => Ok(Self::V0Point25),
-            other => {
-                Err(::replicate_client::Error::InvalidInput {
-                    field: ToString::to_string("megapixels"),
-                    message: format!("{other:?} is not one of: {}", "1, 0.25"),
-                })
-            }
-        }
-    }
-}
 /// Input of `black-forest-labs/flux-schnell`.
 #[derive(
     Debug,
@@ -358,5 +255,108 @@ impl ::replicate_client::model::ModelInput for Input {
         Vec::new()
     }
 }
+/// The choices of `megapixels`.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    ::replicate_client::__private::serde::Serialize,
+    ::replicate_client::__private::serde::Deserialize
+)]
+#[serde(crate = "::replicate_client::__private::serde")]
+pub enum Megapixels {
+    /// `1`
+    #[serde(rename = "1")]
+    V1,
+    /// `0.25`
+    #[serde(rename = "0.25")]
+    V0Point25,
+}
+impl Megapixels {
+    /// The value sent on the wire.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::V1 => "1",
+            Self::V0Point25 => "0.25",
+        }
+    }
+}
+impl ::std::fmt::Display for Megapixels {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+impl ::std::str::FromStr for Megapixels {
+    type Err = ::replicate_client::Error;
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        match value {
+            "1" => Ok(Self::V1),
+            "0.25" => Ok(Self::V0Point25),
+            other => {
+                Err(::replicate_client::Error::InvalidInput {
+                    field: ToString::to_string("megapixels"),
+                    message: format!("{other:?} is not one of: {}", "1, 0.25"),
+                })
+            }
+        }
+    }
+}
 /// Output of `black-forest-labs/flux-schnell`.
 pub type Output = Vec<::replicate_client::model::FileOutput>;
+/// The choices of `output_format`.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    ::replicate_client::__private::serde::Serialize,
+    ::replicate_client::__private::serde::Deserialize
+)]
+#[serde(crate = "::replicate_client::__private::serde")]
+pub enum OutputFormat {
+    /// `webp`
+    #[serde(rename = "webp")]
+    Webp,
+    /// `jpg`
+    #[serde(rename = "jpg")]
+    Jpg,
+    /// `png`
+    #[serde(rename = "png")]
+    Png,
+}
+impl OutputFormat {
+    /// The value sent on the wire.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Webp => "webp",
+            Self::Jpg => "jpg",
+            Self::Png => "png",
+        }
+    }
+}
+impl ::std::fmt::Display for OutputFormat {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+impl ::std::str::FromStr for OutputFormat {
+    type Err = ::replicate_client::Error;
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        match value {
+            "webp" => Ok(Self::Webp),
+            "jpg" => Ok(Self::Jpg),
+            "png" => Ok(Self::Png),
+            other => {
+                Err(::replicate_client::Error::InvalidInput {
+                    field: ToString::to_string("output_format"),
+                    message: format!("{other:?} is not one of: {}", "webp, jpg, png"),
+                })
+            }
+        }
+    }
+}

@@ -100,7 +100,9 @@ impl ::replicate_client::model::ModelInput for Input {
         ::std::iter::empty().chain(self.path.as_mut().map(|f| ("path", f))).collect()
     }
 }
-/// The model's `OutputValue`, one of several shapes.
+/// Output of `nateraw/jina-embeddings-v2-base-en`.
+pub type Output = OutputValue;
+/// The `OutputValue` value, one of several shapes.
 #[derive(
     Debug,
     Clone,
@@ -108,12 +110,12 @@ impl ::replicate_client::model::ModelInput for Input {
     ::replicate_client::__private::serde::Serialize,
     ::replicate_client::__private::serde::Deserialize
 )]
-#[serde(crate = "::replicate_client::__private::serde", untagged)]
+#[serde(crate = "::replicate_client::__private::serde")]
+#[serde(untagged)]
+#[allow(clippy::large_enum_variant)]
 pub enum OutputValue {
-    /// The value as `TextList`.
-    TextList(Vec<String>),
+    /// The value as `StringList`.
+    StringList(Vec<String>),
     /// The value as `File`.
     File(::replicate_client::model::FileOutput),
 }
-/// Output of `nateraw/jina-embeddings-v2-base-en`.
-pub type Output = OutputValue;

@@ -16,60 +16,145 @@ impl ::replicate_client::model::Model for Whisper {
         ::replicate_client::model::json_chunk(data)
     }
 }
-/// The choices of `transcription`.
+/// Input of `openai/whisper`.
 #[derive(
     Debug,
     Clone,
-    Copy,
     PartialEq,
-    Eq,
-    Hash,
     ::replicate_client::__private::serde::Serialize,
     ::replicate_client::__private::serde::Deserialize
 )]
 #[serde(crate = "::replicate_client::__private::serde")]
-pub enum Transcription {
-    /// `plain text`
-    #[serde(rename = "plain text")]
-    PlainText,
-    /// `srt`
-    #[serde(rename = "srt")]
-    Srt,
-    /// `vtt`
-    #[serde(rename = "vtt")]
-    Vtt,
+pub struct Input {
+    /// Recording to transcribe.
+    pub audio: ::replicate_client::FileInput,
+    /// Layout of the returned transcript. Default: `"plain text"`.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub transcription: Option<Transcription>,
+    /// Return an English translation as well. Default: `false`.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub translate: Option<bool>,
+    /// Language of the speech; `auto` lets the model detect it. Default: `"auto"`.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub language: Option<Language>,
+    /// Sampling temperature used while decoding. Default: `0`.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub temperature: Option<f64>,
+    /// Beam-search patience factor (see arXiv:2204.05424); 1.0 behaves like plain beam search.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub patience: Option<f64>,
+    /// Comma-separated token ids that must not be sampled; `-1` blocks most special symbols but keeps ordinary punctuation. Default: `"-1"`.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub suppress_tokens: Option<String>,
+    /// Optional text used to prime the first window.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub initial_prompt: Option<String>,
+    /// Feed each window's output into the next one as context. Turning it off can make windows less consistent but avoids repetition loops. Default: `true`.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub condition_on_previous_text: Option<bool>,
+    /// Amount added to the temperature on each retry after a decoding fails the thresholds below. Default: `0.2`.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub temperature_increment_on_fallback: Option<f64>,
+    /// Give up on a decoding attempt whose gzip compression ratio exceeds this limit. Default: `2.4`.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub compression_ratio_threshold: Option<f64>,
+    /// Give up on a decoding attempt whose mean token log-probability falls under this limit. Default: `-1`.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub logprob_threshold: Option<f64>,
+    /// Mark a segment as silent when the no-speech probability exceeds this value and the log-probability check has also failed. Default: `0.6`.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub no_speech_threshold: Option<f64>,
 }
-impl Transcription {
-    /// The value sent on the wire.
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            Self::PlainText => "plain text",
-            Self::Srt => "srt",
-            Self::Vtt => "vtt",
+impl Input {
+    /// A value with the required fields; optional ones are left out (the model's
+    /// defaults apply) until set.
+    pub fn new(audio: impl Into<::replicate_client::FileInput>) -> Self {
+        Self {
+            audio: audio.into(),
+            transcription: None,
+            translate: None,
+            language: None,
+            temperature: None,
+            patience: None,
+            suppress_tokens: None,
+            initial_prompt: None,
+            condition_on_previous_text: None,
+            temperature_increment_on_fallback: None,
+            compression_ratio_threshold: None,
+            logprob_threshold: None,
+            no_speech_threshold: None,
         }
     }
-}
-impl ::std::fmt::Display for Transcription {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
+    /// Sets `transcription`.
+    pub fn transcription(mut self, value: impl Into<Transcription>) -> Self {
+        self.transcription = Some(value.into());
+        self
+    }
+    /// Sets `translate`.
+    pub fn translate(mut self, value: impl Into<bool>) -> Self {
+        self.translate = Some(value.into());
+        self
+    }
+    /// Sets `language`.
+    pub fn language(mut self, value: impl Into<Language>) -> Self {
+        self.language = Some(value.into());
+        self
+    }
+    /// Sets `temperature`.
+    pub fn temperature(mut self, value: impl Into<f64>) -> Self {
+        self.temperature = Some(value.into());
+        self
+    }
+    /// Sets `patience`.
+    pub fn patience(mut self, value: impl Into<f64>) -> Self {
+        self.patience = Some(value.into());
+        self
+    }
+    /// Sets `suppress_tokens`.
+    pub fn suppress_tokens(mut self, value: impl Into<String>) -> Self {
+        self.suppress_tokens = Some(value.into());
+        self
+    }
+    /// Sets `initial_prompt`.
+    pub fn initial_prompt(mut self, value: impl Into<String>) -> Self {
+        self.initial_prompt = Some(value.into());
+        self
+    }
+    /// Sets `condition_on_previous_text`.
+    pub fn condition_on_previous_text(mut self, value: impl Into<bool>) -> Self {
+        self.condition_on_previous_text = Some(value.into());
+        self
+    }
+    /// Sets `temperature_increment_on_fallback`.
+    pub fn temperature_increment_on_fallback(mut self, value: impl Into<f64>) -> Self {
+        self.temperature_increment_on_fallback = Some(value.into());
+        self
+    }
+    /// Sets `compression_ratio_threshold`.
+    pub fn compression_ratio_threshold(mut self, value: impl Into<f64>) -> Self {
+        self.compression_ratio_threshold = Some(value.into());
+        self
+    }
+    /// Sets `logprob_threshold`.
+    pub fn logprob_threshold(mut self, value: impl Into<f64>) -> Self {
+        self.logprob_threshold = Some(value.into());
+        self
+    }
+    /// Sets `no_speech_threshold`.
+    pub fn no_speech_threshold(mut self, value: impl Into<f64>) -> Self {
+        self.no_speech_threshold = Some(value.into());
+        self
     }
 }
-impl ::std::str::FromStr for Transcription {
-    type Err = ::replicate_client::Error;
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        match value {
-            "plain text" => Ok(Self::PlainText),
-            "srt" => Ok(Self::Srt),
-            "vtt" => Ok(Self::Vtt),
-            other => {
-                Err(::replicate_client::Error::InvalidInput {
-                    field: ToString::to_string("transcription"),
-                    message: format!(
-                        "{other:?} is not one of: {}", "plain text, srt, vtt"
-                    ),
-                })
-            }
-        }
+impl ::replicate_client::model::ModelInput for Input {
+    type Model = Whisper;
+    fn validate(&self) -> Result<(), ::replicate_client::Error> {
+        Ok(())
+    }
+    fn files_mut(&mut self) -> Vec<(&'static str, &mut ::replicate_client::FileInput)> {
+        ::std::iter::empty()
+            .chain(::std::iter::once(("audio", &mut self.audio)))
+            .collect()
     }
 }
 /// The choices of `language`.
@@ -329,147 +414,6 @@ impl ::std::str::FromStr for Language {
         }
     }
 }
-/// Input of `openai/whisper`.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    ::replicate_client::__private::serde::Serialize,
-    ::replicate_client::__private::serde::Deserialize
-)]
-#[serde(crate = "::replicate_client::__private::serde")]
-pub struct Input {
-    /// Recording to transcribe.
-    pub audio: ::replicate_client::FileInput,
-    /// Layout of the returned transcript. Default: `"plain text"`.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub transcription: Option<Transcription>,
-    /// Return an English translation as well. Default: `false`.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub translate: Option<bool>,
-    /// Language of the speech; `auto` lets the model detect it. Default: `"auto"`.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub language: Option<Language>,
-    /// Sampling temperature used while decoding. Default: `0`.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub temperature: Option<f64>,
-    /// Beam-search patience factor (see arXiv:2204.05424); 1.0 behaves like plain beam search.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub patience: Option<f64>,
-    /// Comma-separated token ids that must not be sampled; `-1` blocks most special symbols but keeps ordinary punctuation. Default: `"-1"`.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub suppress_tokens: Option<String>,
-    /// Optional text used to prime the first window.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub initial_prompt: Option<String>,
-    /// Feed each window's output into the next one as context. Turning it off can make windows less consistent but avoids repetition loops. Default: `true`.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub condition_on_previous_text: Option<bool>,
-    /// Amount added to the temperature on each retry after a decoding fails the thresholds below. Default: `0.2`.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub temperature_increment_on_fallback: Option<f64>,
-    /// Give up on a decoding attempt whose gzip compression ratio exceeds this limit. Default: `2.4`.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub compression_ratio_threshold: Option<f64>,
-    /// Give up on a decoding attempt whose mean token log-probability falls under this limit. Default: `-1`.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub logprob_threshold: Option<f64>,
-    /// Mark a segment as silent when the no-speech probability exceeds this value and the log-probability check has also failed. Default: `0.6`.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub no_speech_threshold: Option<f64>,
-}
-impl Input {
-    /// A value with the required fields; optional ones are left out (the model's
-    /// defaults apply) until set.
-    pub fn new(audio: impl Into<::replicate_client::FileInput>) -> Self {
-        Self {
-            audio: audio.into(),
-            transcription: None,
-            translate: None,
-            language: None,
-            temperature: None,
-            patience: None,
-            suppress_tokens: None,
-            initial_prompt: None,
-            condition_on_previous_text: None,
-            temperature_increment_on_fallback: None,
-            compression_ratio_threshold: None,
-            logprob_threshold: None,
-            no_speech_threshold: None,
-        }
-    }
-    /// Sets `transcription`.
-    pub fn transcription(mut self, value: impl Into<Transcription>) -> Self {
-        self.transcription = Some(value.into());
-        self
-    }
-    /// Sets `translate`.
-    pub fn translate(mut self, value: impl Into<bool>) -> Self {
-        self.translate = Some(value.into());
-        self
-    }
-    /// Sets `language`.
-    pub fn language(mut self, value: impl Into<Language>) -> Self {
-        self.language = Some(value.into());
-        self
-    }
-    /// Sets `temperature`.
-    pub fn temperature(mut self, value: impl Into<f64>) -> Self {
-        self.temperature = Some(value.into());
-        self
-    }
-    /// Sets `patience`.
-    pub fn patience(mut self, value: impl Into<f64>) -> Self {
-        self.patience = Some(value.into());
-        self
-    }
-    /// Sets `suppress_tokens`.
-    pub fn suppress_tokens(mut self, value: impl Into<String>) -> Self {
-        self.suppress_tokens = Some(value.into());
-        self
-    }
-    /// Sets `initial_prompt`.
-    pub fn initial_prompt(mut self, value: impl Into<String>) -> Self {
-        self.initial_prompt = Some(value.into());
-        self
-    }
-    /// Sets `condition_on_previous_text`.
-    pub fn condition_on_previous_text(mut self, value: impl Into<bool>) -> Self {
-        self.condition_on_previous_text = Some(value.into());
-        self
-    }
-    /// Sets `temperature_increment_on_fallback`.
-    pub fn temperature_increment_on_fallback(mut self, value: impl Into<f64>) -> Self {
-        self.temperature_increment_on_fallback = Some(value.into());
-        self
-    }
-    /// Sets `compression_ratio_threshold`.
-    pub fn compression_ratio_threshold(mut self, value: impl Into<f64>) -> Self {
-        self.compression_ratio_threshold = Some(value.into());
-        self
-    }
-    /// Sets `logprob_threshold`.
-    pub fn logprob_threshold(mut self, value: impl Into<f64>) -> Self {
-        self.logprob_threshold = Some(value.into());
-        self
-    }
-    /// Sets `no_speech_threshold`.
-    pub fn no_speech_threshold(mut self, value: impl Into<f64>) -> Self {
-        self.no_speech_threshold = Some(value.into());
-        self
-    }
-}
-impl ::replicate_client::model::ModelInput for Input {
-    type Model = Whisper;
-    fn validate(&self) -> Result<(), ::replicate_client::Error> {
-        Ok(())
-    }
-    fn files_mut(&mut self) -> Vec<(&'static str, &mut ::replicate_client::FileInput)> {
-        ::std::iter::empty()
-            .chain(::std::iter::once(("audio", &mut self.audio)))
-            .collect()
-    }
-}
 /// The `Output` object of the model's output.
 #[derive(
     Debug,
@@ -496,4 +440,60 @@ pub struct Output {
     pub transcription: String,
     /// Detected Language
     pub detected_language: String,
+}
+/// The choices of `transcription`.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    ::replicate_client::__private::serde::Serialize,
+    ::replicate_client::__private::serde::Deserialize
+)]
+#[serde(crate = "::replicate_client::__private::serde")]
+pub enum Transcription {
+    /// `plain text`
+    #[serde(rename = "plain text")]
+    PlainText,
+    /// `srt`
+    #[serde(rename = "srt")]
+    Srt,
+    /// `vtt`
+    #[serde(rename = "vtt")]
+    Vtt,
+}
+impl Transcription {
+    /// The value sent on the wire.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::PlainText => "plain text",
+            Self::Srt => "srt",
+            Self::Vtt => "vtt",
+        }
+    }
+}
+impl ::std::fmt::Display for Transcription {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+impl ::std::str::FromStr for Transcription {
+    type Err = ::replicate_client::Error;
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        match value {
+            "plain text" => Ok(Self::PlainText),
+            "srt" => Ok(Self::Srt),
+            "vtt" => Ok(Self::Vtt),
+            other => {
+                Err(::replicate_client::Error::InvalidInput {
+                    field: ToString::to_string("transcription"),
+                    message: format!(
+                        "{other:?} is not one of: {}", "plain text, srt, vtt"
+                    ),
+                })
+            }
+        }
+    }
 }

@@ -1,0 +1,802 @@
+//! Phase 4a, type definitions: the [`crate::ir`] → Rust items. The one renderer of structs,
+//! enums, unions and aliases, for API bodies and model schemas alike; a struct's
+//! [`StructRole`] and an enum's openness decide the code around them.
+
+use crate::ir::{EnumKind, Field, StructRole, Ty, TypeDef};
+use proc_macro2::{Ident, Literal, Span, TokenStream};
+use quote::quote;
+use serde_json::Value;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Where generated code finds the crates it uses.
+#[derive(Clone)]
+pub struct Paths {
+    /// Prefix of generated types (`types::` from the operations module, empty inside it).
+    pub types: TokenStream,
+    serde: TokenStream,
+    /// `#[serde(crate = ..)]`, for code whose crate reaches serde through the runtime.
+    serde_crate: Option<&'static str>,
+    json: TokenStream,
+    error: TokenStream,
+}
+
+impl Paths {
+    /// A generated API crate: serde and serde_json are its own dependencies.
+    pub fn api(types: TokenStream) -> Paths {
+        Paths {
+            types,
+            serde: quote! { ::serde },
+            serde_crate: None,
+            json: quote! { ::serde_json },
+            error: quote! { ::replicate_runtime::Error },
+        }
+    }
+
+    /// Typed models: everything through `replicate_client`, so the user's crate needs no serde.
+    pub fn model() -> Paths {
+        Paths {
+            types: quote! {},
+            serde: quote! { ::replicate_client::__private::serde },
+            serde_crate: Some("::replicate_client::__private::serde"),
+            json: quote! { ::replicate_client::__private::serde_json },
+            error: quote! { ::replicate_client::Error },
+        }
+    }
+
+    /// `#[derive(..)]` with serde's derives and, when needed, `#[serde(crate = ..)]`.
+    fn serde_derives(&self, others: TokenStream) -> TokenStream {
+        let serde = &self.serde;
+        let krate = self.serde_crate.map(|c| quote! { #[serde(crate = #c)] });
+        quote! {
+            #[derive(#others #serde::Serialize, #serde::Deserialize)]
+            #krate
+        }
+    }
+}
+
+fn ident(name: &str) -> Ident {
+    Ident::new(name, Span::call_site())
+}
+
+/// `#[doc = ..]` for a line of text, or nothing.
+pub fn doc_attrs(doc: Option<&str>) -> TokenStream {
+    match doc {
+        Some(d) => {
+            let d = format!(" {d}");
+            quote! { #[doc = #d] }
+        }
+        None => quote! {},
+    }
+}
+
+/// A type expression.
+pub fn ty_tokens(ty: &Ty, paths: &Paths) -> TokenStream {
+    let json = &paths.json;
+    match ty {
+        Ty::String => quote! { ::std::string::String },
+        Ty::Bool => quote! { bool },
+        Ty::I32 => quote! { i32 },
+        Ty::I64 => quote! { i64 },
+        Ty::F64 => quote! { f64 },
+        Ty::Value => quote! { #json::Value },
+        Ty::JsonObject => quote! { #json::Map<::std::string::String, #json::Value> },
+        Ty::Bytes => quote! { ::replicate_runtime::runtime::Bytes },
+        Ty::File => quote! { ::replicate_runtime::runtime::FilePart },
+        Ty::FileInput => quote! { ::replicate_client::FileInput },
+        Ty::FileOutput => quote! { ::replicate_client::model::FileOutput },
+        Ty::Secret => quote! { ::replicate_client::model::Secret },
+        Ty::Concatenated => quote! { ::replicate_client::model::Concatenated },
+        Ty::Unit => quote! { () },
+        Ty::Vec(inner) => {
+            let inner = ty_tokens(inner, paths);
+            quote! { ::std::vec::Vec<#inner> }
+        }
+        Ty::Map(inner) => {
+            let inner = ty_tokens(inner, paths);
+            quote! { ::std::collections::BTreeMap<::std::string::String, #inner> }
+        }
+        Ty::Option(inner) => {
+            let inner = ty_tokens(inner, paths);
+            quote! { ::std::option::Option<#inner> }
+        }
+        Ty::Boxed(inner) => {
+            let inner = ty_tokens(inner, paths);
+            quote! { ::std::boxed::Box<#inner> }
+        }
+        Ty::Named(n) => {
+            let n = ident(n);
+            let prefix = &paths.types;
+            quote! { #prefix #n }
+        }
+        Ty::Runtime(n) => {
+            let n = ident(n);
+            quote! { ::replicate_runtime::runtime::#n }
+        }
+    }
+}
+
+/// Every definition, in name order. `defaults` are the types that derive `Default`; `marker`
+/// is the model whose inputs these are, when they are a model's.
+pub fn render_defs(
+    defs: &BTreeMap<String, TypeDef>,
+    defaults: &BTreeSet<String>,
+    paths: &Paths,
+    marker: Option<&str>,
+) -> TokenStream {
+    let items = defs.iter().map(|(name, def)| {
+        let n = ident(name);
+        match def {
+            TypeDef::Struct {
+                doc,
+                fields,
+                additional,
+                role,
+            } => {
+                let fallback = match role {
+                    StructRole::ModelInput { .. } => {
+                        Some(format!("The `{name}` object of the model's input."))
+                    }
+                    StructRole::ModelOutput => {
+                        Some(format!("The `{name}` object of the model's output."))
+                    }
+                    StructRole::Json | StructRole::Form => None,
+                };
+                let s = StructDef {
+                    name: &n,
+                    doc: doc.as_deref().or(fallback.as_deref()),
+                    fields,
+                    additional: additional.as_ref(),
+                    paths,
+                };
+                match role {
+                    StructRole::ModelInput { required } => {
+                        let marker = ident(marker.unwrap_or("Model"));
+                        s.model_input(required.as_deref(), &marker)
+                    }
+                    role => s.plain(role, defaults.contains(name)),
+                }
+            }
+            TypeDef::Enum {
+                doc,
+                kind,
+                variants,
+                open,
+                fields,
+            } => {
+                // Errors name the inputs that use the enum, not the Rust type.
+                let label = if fields.is_empty() {
+                    name.clone()
+                } else {
+                    fields.join(" / ")
+                };
+                let fallback = format!("The choices of `{label}`.");
+                let e = EnumDef {
+                    name: &n,
+                    doc: Some(doc.as_deref().unwrap_or(&fallback)),
+                    variants,
+                    label: &label,
+                    paths,
+                };
+                match (open, kind) {
+                    (Some(open), _) => e.open(open),
+                    (None, EnumKind::Str) => e.closed_str(),
+                    (None, kind) => e.closed_number(*kind),
+                }
+            }
+            TypeDef::Union { doc, variants } => {
+                let fallback = format!("The `{name}` value, one of several shapes.");
+                let doc = doc_attrs(Some(doc.as_deref().unwrap_or(&fallback)));
+                let vs = variants.iter().map(|(v, ty)| {
+                    let d = format!(" The value as `{v}`.");
+                    let v = ident(v);
+                    let t = ty_tokens(ty, paths);
+                    quote! { #[doc = #d] #v(#t), }
+                });
+                let derives = paths.serde_derives(quote! { Debug, Clone, PartialEq, });
+                quote! {
+                    #doc
+                    #derives
+                    #[serde(untagged)]
+                    #[allow(clippy::large_enum_variant)]
+                    pub enum #n { #(#vs)* }
+                }
+            }
+            TypeDef::Alias { doc, ty } => {
+                let fallback = format!("The `{name}` type.");
+                let doc = doc_attrs(Some(doc.as_deref().unwrap_or(&fallback)));
+                let t = ty_tokens(ty, paths);
+                quote! { #doc pub type #n = #t; }
+            }
+        }
+    });
+    quote! { #(#items)* }
+}
+
+/// A field's doc: its description, its default, and the limits checked before sending.
+fn field_doc(f: &Field) -> TokenStream {
+    let mut text = f
+        .doc
+        .clone()
+        .unwrap_or_else(|| format!("The `{}` field.", f.wire));
+    if let Some(d) = &f.default {
+        if !text.ends_with(['.', '!', '?', ':']) {
+            text.push('.');
+        }
+        text.push_str(&format!(
+            " Default: `{}`.",
+            serde_json::to_string(d).unwrap_or_default()
+        ));
+    }
+    let b = &f.bounds;
+    let mut range = Vec::new();
+    if let Some((v, ex)) = b.minimum {
+        range.push(format!("{} {v}", if ex { ">" } else { ">=" }));
+    }
+    if let Some((v, ex)) = b.maximum {
+        range.push(format!("{} {v}", if ex { "<" } else { "<=" }));
+    }
+    if let Some(v) = b.min_length {
+        range.push(format!("at least {v} characters"));
+    }
+    if let Some(v) = b.max_length {
+        range.push(format!("at most {v} characters"));
+    }
+    if let Some(p) = &b.pattern {
+        range.push(format!("matches `{p}`"));
+    }
+    let text = format!(" {text}");
+    if range.is_empty() {
+        return quote! { #[doc = #text] };
+    }
+    let checked = format!(" Checked before sending: {}.", range.join(", "));
+    quote! { #[doc = #text] #[doc = ""] #[doc = #checked] }
+}
+
+struct StructDef<'a> {
+    name: &'a Ident,
+    doc: Option<&'a str>,
+    fields: &'a [Field],
+    additional: Option<&'a Ty>,
+    paths: &'a Paths,
+}
+
+impl StructDef<'_> {
+    /// The struct itself: fields with their wire names, optional ones left out when empty.
+    fn declaration(&self, form: bool, derives: TokenStream) -> TokenStream {
+        let n = self.name;
+        let doc = doc_attrs(self.doc);
+        let fields = self.fields.iter().map(|f| {
+            let fname = ident(&f.rust);
+            let t = ty_tokens(&f.ty, self.paths);
+            let fdoc = field_doc(f);
+            let rename = (!form && f.rust != f.wire).then(|| {
+                let w = &f.wire;
+                quote! { #[serde(rename = #w)] }
+            });
+            let skip = match (&f.ty, f.required, form) {
+                (_, _, true) => quote! {},
+                (Ty::Option(_), false, _) => {
+                    quote! { #[serde(default, skip_serializing_if = "::std::option::Option::is_none")] }
+                }
+                // Listed as required but nullable: always sent, `null` when empty.
+                (Ty::Option(_), true, _) => quote! { #[serde(default)] },
+                _ => quote! {},
+            };
+            quote! { #fdoc #rename #skip pub #fname: #t, }
+        });
+        let extra = self.additional.map(|ty| {
+            let t = ty_tokens(ty, self.paths);
+            quote! {
+                /// Properties not listed in the schema, kept as they came.
+                #[serde(flatten)]
+                pub additional_properties: ::std::collections::BTreeMap<::std::string::String, #t>,
+            }
+        });
+        quote! {
+            #doc
+            #derives
+            pub struct #n {
+                #(#fields)*
+                #extra
+            }
+        }
+    }
+
+    fn required(&self) -> Vec<&Field> {
+        self.fields.iter().filter(|f| !f.ty.is_option()).collect()
+    }
+
+    /// A body or response struct, with `new(required fields)` unless it is decoded only.
+    fn plain(&self, role: &StructRole, default: bool) -> TokenStream {
+        let default = default.then(|| quote! { Default, });
+        let derives = match role {
+            StructRole::Form => quote! { #[derive(Debug, Clone, PartialEq)] },
+            _ => self
+                .paths
+                .serde_derives(quote! { Debug, Clone, PartialEq, #default }),
+        };
+        let declaration = self.declaration(*role == StructRole::Form, derives);
+        let required = self.required();
+        if *role == StructRole::ModelOutput || required.is_empty() {
+            return declaration;
+        }
+        let n = self.name;
+        let args = required.iter().map(|f| {
+            let fname = ident(&f.rust);
+            match &f.ty {
+                Ty::String => quote! { #fname: impl ::std::convert::Into<::std::string::String> },
+                ty => {
+                    let t = ty_tokens(ty, self.paths);
+                    quote! { #fname: #t }
+                }
+            }
+        });
+        let inits = self.fields.iter().map(|f| {
+            let fname = ident(&f.rust);
+            match &f.ty {
+                Ty::String => quote! { #fname: #fname.into(), },
+                Ty::Option(_) => quote! { #fname: ::std::option::Option::None, },
+                _ => quote! { #fname, },
+            }
+        });
+        let extra = self
+            .additional
+            .map(|_| quote! { additional_properties: ::std::collections::BTreeMap::new(), });
+        let allow = (required.len() > 7).then(|| quote! { #[allow(clippy::too_many_arguments)] });
+        quote! {
+            #declaration
+            impl #n {
+                /// Creates a value from its required fields; optional fields start empty.
+                #allow
+                pub fn new(#(#args),*) -> Self {
+                    Self { #(#inits)* #extra }
+                }
+            }
+        }
+    }
+
+    /// A model input: a constructor over the required fields, a setter per optional one, the
+    /// checks `validate` runs before sending, and the files to upload first.
+    fn model_input(&self, required_struct: Option<&str>, marker: &Ident) -> TokenStream {
+        let n = self.name;
+        let all_optional = self.fields.iter().all(|f| f.ty.is_option());
+        let default = all_optional.then(|| quote! { Default, });
+        let derives = self
+            .paths
+            .serde_derives(quote! { Debug, Clone, PartialEq, #default });
+        let declaration = self.declaration(false, derives);
+        let required = self.required();
+        let extra = self
+            .additional
+            .map(|_| quote! { additional_properties: ::std::collections::BTreeMap::new(), });
+        let init = |f: &Field, value: TokenStream| {
+            let fname = ident(&f.rust);
+            if f.ty.is_option() {
+                quote! { #fname: ::std::option::Option::None, }
+            } else {
+                quote! { #fname: #value, }
+            }
+        };
+        let (constructor, required_def) = match required_struct {
+            None => {
+                let args = required.iter().map(|f| {
+                    let fname = ident(&f.rust);
+                    let t = ty_tokens(&f.ty, self.paths);
+                    quote! { #fname: impl ::std::convert::Into<#t> }
+                });
+                let inits = self.fields.iter().map(|f| {
+                    let fname = ident(&f.rust);
+                    init(f, quote! { #fname.into() })
+                });
+                let allow =
+                    (required.len() > 7).then(|| quote! { #[allow(clippy::too_many_arguments)] });
+                let constructor = quote! {
+                    /// A value with the required fields; optional ones are left out (the model's
+                    /// defaults apply) until set.
+                    #allow
+                    pub fn new(#(#args),*) -> Self {
+                        Self { #(#inits)* #extra }
+                    }
+                };
+                (constructor, quote! {})
+            }
+            Some(r) => {
+                // Several required fields of one kind: positional arguments could be swapped
+                // without a compile error, so the call site names them in a struct.
+                let r = ident(r);
+                let decl = required.iter().map(|f| {
+                    let fname = ident(&f.rust);
+                    let t = ty_tokens(&f.ty, self.paths);
+                    let fd = field_doc(f);
+                    quote! { #fd pub #fname: #t, }
+                });
+                let inits = self.fields.iter().map(|f| {
+                    let fname = ident(&f.rust);
+                    init(f, quote! { required.#fname })
+                });
+                let rd = format!(
+                    " The required fields of [`{n}`], named at the call site: `{n}::new({r} {{ .. }})`."
+                );
+                let required_def = quote! {
+                    #[doc = #rd]
+                    #[derive(Debug, Clone, PartialEq)]
+                    pub struct #r { #(#decl)* }
+                    impl ::std::convert::From<#r> for #n {
+                        fn from(required: #r) -> Self {
+                            Self::new(required)
+                        }
+                    }
+                };
+                let constructor = quote! {
+                    /// A value with the required fields (named, so they cannot be swapped);
+                    /// optional ones are left out (the model's defaults apply) until set.
+                    pub fn new(required: #r) -> Self {
+                        Self { #(#inits)* #extra }
+                    }
+                };
+                (constructor, required_def)
+            }
+        };
+        let setters = self.fields.iter().filter_map(|f| {
+            let Ty::Option(inner) = &f.ty else {
+                return None;
+            };
+            let fname = ident(&f.rust);
+            let t = ty_tokens(inner, self.paths);
+            let sd = format!(" Sets `{}`.", f.wire);
+            Some(quote! {
+                #[doc = #sd]
+                pub fn #fname(mut self, value: impl ::std::convert::Into<#t>) -> Self {
+                    self.#fname = ::std::option::Option::Some(value.into());
+                    self
+                }
+            })
+        });
+        let checks = self.fields.iter().filter_map(check_tokens);
+        // Chained iterators over disjoint fields: one expression, no mutable vector dance.
+        let files: Vec<TokenStream> = self.fields.iter().filter_map(file_parts).collect();
+        let files_body = if files.is_empty() {
+            quote! { ::std::vec::Vec::new() }
+        } else {
+            quote! { ::std::iter::empty() #(#files)* .collect() }
+        };
+        quote! {
+            #declaration
+            #required_def
+            impl #n {
+                #constructor
+                #(#setters)*
+            }
+            impl ::replicate_client::model::ModelInput for #n {
+                type Model = #marker;
+                fn validate(&self) -> ::std::result::Result<(), ::replicate_client::Error> {
+                    #(#checks)*
+                    ::std::result::Result::Ok(())
+                }
+                fn files_mut(&mut self) -> ::std::vec::Vec<(&'static str, &mut ::replicate_client::FileInput)> {
+                    #files_body
+                }
+            }
+        }
+    }
+}
+
+/// The files of one input field, as a link in the chain `files_mut` collects.
+fn file_parts(f: &Field) -> Option<TokenStream> {
+    let fname = ident(&f.rust);
+    let wire = &f.wire;
+    let is_file = |t: &Ty| *t == Ty::FileInput;
+    match &f.ty {
+        t if is_file(t) => Some(quote! { .chain(::std::iter::once((#wire, &mut self.#fname))) }),
+        Ty::Option(i) if is_file(i) => {
+            Some(quote! { .chain(self.#fname.as_mut().map(|f| (#wire, f))) })
+        }
+        Ty::Vec(i) if is_file(i) => {
+            Some(quote! { .chain(self.#fname.iter_mut().map(|f| (#wire, f))) })
+        }
+        Ty::Option(v) if matches!(&**v, Ty::Vec(i) if is_file(i)) => {
+            Some(quote! { .chain(self.#fname.iter_mut().flatten().map(|f| (#wire, f))) })
+        }
+        _ => None,
+    }
+}
+
+/// The checks of one input field: one call per kind of limit.
+fn check_tokens(f: &Field) -> Option<TokenStream> {
+    let b = &f.bounds;
+    let wire = &f.wire;
+    let fname = ident(&f.rust);
+    let check = quote! { ::replicate_client::model::check };
+    let mut body = Vec::new();
+    match f.ty.inner() {
+        ty @ (Ty::I32 | Ty::I64 | Ty::F64) if b.minimum.is_some() || b.maximum.is_some() => {
+            // Integers are compared as integers (no f64 rounding past 2^53).
+            let integer = *ty != Ty::F64;
+            let bound = |b: Option<(f64, bool)>| -> TokenStream {
+                let Some((v, exclusive)) = b else {
+                    return quote! { #check::Bound::None };
+                };
+                let n = if integer {
+                    Literal::i64_unsuffixed(v as i64)
+                } else {
+                    Literal::f64_unsuffixed(v)
+                };
+                if exclusive {
+                    quote! { #check::Bound::Exclusive(#n) }
+                } else {
+                    quote! { #check::Bound::Inclusive(#n) }
+                }
+            };
+            let (min, max) = (bound(b.minimum), bound(b.maximum));
+            body.push(quote! { #check::range(#wire, *value, #min, #max)?; });
+        }
+        Ty::String | Ty::Secret => {
+            // The check reads the value through its type, so a `Secret` is never shown.
+            let limit = |v: Option<u64>| match v {
+                Some(v) => {
+                    let v = Literal::usize_unsuffixed(v as usize);
+                    quote! { ::std::option::Option::Some(#v) }
+                }
+                None => quote! { ::std::option::Option::None },
+            };
+            if b.min_length.is_some() || b.max_length.is_some() {
+                let (min, max) = (limit(b.min_length), limit(b.max_length));
+                body.push(quote! { #check::length(#wire, value, #min, #max)?; });
+            }
+            if let Some(p) = &b.pattern {
+                body.push(quote! { #check::pattern(#wire, value, #p)?; });
+            }
+        }
+        _ => {}
+    }
+    if body.is_empty() {
+        return None;
+    }
+    Some(if f.ty.is_option() {
+        quote! { if let ::std::option::Option::Some(value) = &self.#fname { #(#body)* } }
+    } else {
+        quote! { { let value = &self.#fname; #(#body)* } }
+    })
+}
+
+struct EnumDef<'a> {
+    name: &'a Ident,
+    doc: Option<&'a str>,
+    variants: &'a [(String, Value)],
+    /// What errors call the enum: the inputs that use it.
+    label: &'a str,
+    paths: &'a Paths,
+}
+
+fn wire_text(w: &Value) -> String {
+    match w {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+impl EnumDef<'_> {
+    fn head(&self) -> TokenStream {
+        let doc = doc_attrs(self.doc);
+        // Names made of a value's own spelling (`Low_low`) are not camel case.
+        let allow = self
+            .variants
+            .iter()
+            .any(|(v, _)| v.trim_end_matches('_').contains('_'))
+            .then(|| quote! { #[allow(non_camel_case_types)] });
+        quote! { #doc #allow }
+    }
+
+    /// Each variant with its wire value for serde, so (de)serialisers are derived.
+    fn renamed_variants(&self) -> Vec<TokenStream> {
+        self.variants
+            .iter()
+            .map(|(v, w)| {
+                let v = ident(v);
+                let w = wire_text(w);
+                let vd = format!(" `{w}`");
+                quote! { #[doc = #vd] #[serde(rename = #w)] #v, }
+            })
+            .collect()
+    }
+
+    fn as_str_arms(&self) -> Vec<TokenStream> {
+        self.variants
+            .iter()
+            .map(|(v, w)| {
+                let v = ident(v);
+                let w = wire_text(w);
+                quote! { Self::#v => #w, }
+            })
+            .collect()
+    }
+
+    fn display(&self, body: TokenStream) -> TokenStream {
+        let n = self.name;
+        quote! {
+            impl ::std::fmt::Display for #n {
+                fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                    #body
+                }
+            }
+        }
+    }
+
+    /// An enum that keeps values it does not know (an API may add values).
+    fn open(&self, open: &str) -> TokenStream {
+        let (n, head) = (self.name, self.head());
+        let open_ident = ident(open);
+        let open_doc = if open == "Other" {
+            " Any other value (the schema allows any string)."
+        } else {
+            " A value this client does not know yet (sent by a newer server)."
+        };
+        let decl = self.renamed_variants();
+        let as_str = self.as_str_arms();
+        let from = self.variants.iter().map(|(v, w)| {
+            let v = ident(v);
+            let w = wire_text(w);
+            quote! { #w => Self::#v, }
+        });
+        let derives = self
+            .paths
+            .serde_derives(quote! { Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, });
+        let display = self.display(quote! { f.write_str(self.as_str()) });
+        quote! {
+            #head
+            #derives
+            #[non_exhaustive]
+            pub enum #n {
+                #(#decl)*
+                #[doc = #open_doc]
+                #[serde(untagged)]
+                #open_ident(::std::string::String),
+            }
+            impl #n {
+                /// The value as sent on the wire.
+                pub fn as_str(&self) -> &str {
+                    match self {
+                        #(#as_str)*
+                        Self::#open_ident(value) => value.as_str(),
+                    }
+                }
+            }
+            impl ::std::convert::From<&str> for #n {
+                fn from(value: &str) -> Self {
+                    match value {
+                        #(#from)*
+                        other => Self::#open_ident(::std::string::ToString::to_string(other)),
+                    }
+                }
+            }
+            impl ::std::str::FromStr for #n {
+                type Err = ::std::convert::Infallible;
+                fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+                    ::std::result::Result::Ok(Self::from(value))
+                }
+            }
+            #display
+        }
+    }
+
+    /// A closed enum of strings: any other value is an error naming the input.
+    fn closed_str(&self) -> TokenStream {
+        let (n, head, label) = (self.name, self.head(), self.label);
+        let error = &self.paths.error;
+        let decl = self.renamed_variants();
+        let as_str = self.as_str_arms();
+        let from = self.variants.iter().map(|(v, w)| {
+            let v = ident(v);
+            let w = wire_text(w);
+            quote! { #w => ::std::result::Result::Ok(Self::#v), }
+        });
+        let expected = self.expected();
+        let derives = self
+            .paths
+            .serde_derives(quote! { Debug, Clone, Copy, PartialEq, Eq, Hash, });
+        let display = self.display(quote! { f.write_str(self.as_str()) });
+        quote! {
+            #head
+            #derives
+            pub enum #n { #(#decl)* }
+            impl #n {
+                /// The value sent on the wire.
+                pub fn as_str(&self) -> &'static str {
+                    match self { #(#as_str)* }
+                }
+            }
+            #display
+            impl ::std::str::FromStr for #n {
+                type Err = #error;
+                fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+                    match value {
+                        #(#from)*
+                        other => ::std::result::Result::Err(#error::InvalidInput {
+                            field: ::std::string::ToString::to_string(#label),
+                            message: ::std::format!("{other:?} is not one of: {}", #expected),
+                        }),
+                    }
+                }
+            }
+        }
+    }
+
+    fn expected(&self) -> String {
+        let values: Vec<String> = self.variants.iter().map(|(_, w)| wire_text(w)).collect();
+        values.join(", ")
+    }
+
+    /// A closed enum of numbers, (de)serialised through its value.
+    fn closed_number(&self, kind: EnumKind) -> TokenStream {
+        let (n, head, label) = (self.name, self.head(), self.label);
+        let (serde, error) = (&self.paths.serde, &self.paths.error);
+        let integer = kind == EnumKind::Int;
+        let (num_ty, ser, derives) = if integer {
+            (
+                quote! { i64 },
+                quote! { s.serialize_i64(self.value()) },
+                quote! { #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)] },
+            )
+        } else {
+            (
+                quote! { f64 },
+                quote! { s.serialize_f64(self.value()) },
+                quote! { #[derive(Debug, Clone, Copy, PartialEq)] },
+            )
+        };
+        let lit = |w: &Value| -> Literal {
+            if integer {
+                Literal::i64_unsuffixed(w.as_i64().unwrap_or_default())
+            } else {
+                Literal::f64_unsuffixed(w.as_f64().unwrap_or_default())
+            }
+        };
+        let decl = self.variants.iter().map(|(v, w)| {
+            let v = ident(v);
+            let vd = format!(" `{}`", wire_text(w));
+            quote! { #[doc = #vd] #v, }
+        });
+        let arms = self.variants.iter().map(|(v, w)| {
+            let (v, l) = (ident(v), lit(w));
+            quote! { Self::#v => #l, }
+        });
+        let from = self.variants.iter().map(|(v, w)| {
+            let (v, l) = (ident(v), lit(w));
+            quote! { if value == #l { return ::std::result::Result::Ok(Self::#v); } }
+        });
+        let expected = self.expected();
+        let display = self.display(quote! { ::std::write!(f, "{}", self.value()) });
+        quote! {
+            #head
+            #derives
+            pub enum #n { #(#decl)* }
+            impl #n {
+                /// The value sent on the wire.
+                pub fn value(&self) -> #num_ty {
+                    match self { #(#arms)* }
+                }
+                /// The variant for a wire value.
+                #[allow(clippy::float_cmp)]
+                pub fn from_value(value: #num_ty) -> ::std::result::Result<Self, #error> {
+                    #(#from)*
+                    ::std::result::Result::Err(#error::InvalidInput {
+                        field: ::std::string::ToString::to_string(#label),
+                        message: ::std::format!("{value} is not one of: {}", #expected),
+                    })
+                }
+            }
+            #display
+            impl #serde::Serialize for #n {
+                fn serialize<S: #serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+                    #ser
+                }
+            }
+            impl<'de> #serde::Deserialize<'de> for #n {
+                fn deserialize<D: #serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+                    let value = <#num_ty as #serde::Deserialize>::deserialize(d)?;
+                    Self::from_value(value).map_err(#serde::de::Error::custom)
+                }
+            }
+        }
+    }
+}
