@@ -188,7 +188,8 @@ mod tests {
             &src(schema(50.0, false), "a"),
             &src(schema(20.0, true), "b"),
         );
-        let text = changes.join("\n");
+        let lines: Vec<String> = changes.iter().map(ToString::to_string).collect();
+        let text = lines.join("\n");
         assert!(
             text.contains("breaking: new required input `image`"),
             "{text}"
@@ -202,7 +203,7 @@ mod tests {
             "{text}"
         );
         assert!(
-            text.contains("breaking: Output changed from array of string (uri) to string"),
+            text.contains("breaking: Output changed from array of file to string"),
             "{text}"
         );
         assert!(replicate_codegen::models::schema_changes(

@@ -4,6 +4,7 @@
 //! the file and its lock entry.
 
 use crate::{lock, Error};
+use replicate_codegen::diff::{Change, Severity};
 use replicate_codegen::models::{generate_model, parse_model_file, schema_changes};
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -19,8 +20,8 @@ pub struct Plan {
     pub old_version: Option<String>,
     /// The fetched version.
     pub new_version: String,
-    /// What changes for callers, each line `breaking: ..` or `compatible: ..`.
-    pub changes: Vec<String>,
+    /// What changes for callers; each shows as `breaking: ..` or `compatible: ..`.
+    pub changes: Vec<Change>,
     text: String,
 }
 
@@ -28,7 +29,7 @@ impl Plan {
     /// True when code that compiled against the pinned version may not compile, or may send
     /// something else, against the new one.
     pub fn is_breaking(&self) -> bool {
-        self.changes.iter().any(|c| c.starts_with("breaking:"))
+        self.changes.iter().any(|c| c.severity == Severity::Breaking)
     }
 
     /// True when the new version is the one already pinned, with the same schema.

@@ -205,6 +205,17 @@ pub struct Change {
     pub reason: String,
 }
 
+impl std::fmt::Display for Change {
+    /// `breaking: <reason>` or `compatible: <reason>`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let severity = match self.severity {
+            Severity::Breaking => "breaking",
+            Severity::Compatible => "compatible",
+        };
+        write!(f, "{severity}: {}", self.reason)
+    }
+}
+
 /// The changes between two specs, in a deterministic order (by operation, then place).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct SpecDiff {

@@ -9,12 +9,14 @@
 //! decoded leniently (enums as strings). Where no Rust type fits, the field falls back to
 //! `serde_json::Value` with a warning that names the model and the pointer; nothing is dropped.
 
+use crate::diff::{Change, ChangeKind, Severity};
 use crate::error::{push_pointer, Error, ErrorKind, Result};
 use crate::load::{normalize_schema, parse_text};
 use crate::naming;
 use crate::typedefs::{render_defs, ty_tokens, Paths};
 use crate::types::{
-    component_name, resolve_schema, Mode, Schemas, StructRole, Ty, TypeDef, TypeSpace,
+    component_name, resolve_schema, Bounds, EnumKind, Field, Mode, Schemas, StructRole, Ty,
+    TypeDef, TypeSpace,
 };
 use openapiv3::{ReferenceOr, Schema, SchemaKind, Type};
 use proc_macro2::{Ident, Span, TokenStream};
@@ -148,8 +150,16 @@ pub fn model_schemas(src: &ModelSource) -> Result<Schemas> {
     Ok(schemas)
 }
 
-/// Generates the module of one model.
-pub fn generate_model(src: &ModelSource) -> Result<ModelModule> {
+/// A model's schemas lowered into the IR.
+struct Lowered {
+    space: TypeSpace,
+    marker: String,
+    chunk: Ty,
+    trainable: bool,
+}
+
+/// Lowers a model's roots (`Input`, `Output`, and the training ones when present).
+fn lower_model(src: &ModelSource) -> Result<Lowered> {
     let in_model = |e: Error| {
         Error {
             message: format!("model {}/{}: {}", src.owner, src.name, e.message),
@@ -192,6 +202,22 @@ pub fn generate_model(src: &ModelSource) -> Result<ModelModule> {
         Ok((chunk, trainable))
     };
     let (chunk, trainable) = lower().map_err(in_model)?;
+    Ok(Lowered {
+        space,
+        marker,
+        chunk,
+        trainable,
+    })
+}
+
+/// Generates the module of one model.
+pub fn generate_model(src: &ModelSource) -> Result<ModelModule> {
+    let Lowered {
+        space,
+        marker,
+        chunk,
+        trainable,
+    } = lower_model(src)?;
     let warnings = space
         .warnings
         .iter()
@@ -438,256 +464,288 @@ fn render_model(
     }
 }
 
-/// What changed between two versions of a model's schema, for callers of its typed module:
-/// each line says whether existing code may break.
-pub fn schema_changes(old: &ModelSource, new: &ModelSource) -> Vec<String> {
-    fn components(src: &ModelSource) -> Map<String, Value> {
-        let mut c = src
-            .schema
-            .pointer("/components/schemas")
-            .and_then(Value::as_object)
-            .cloned()
-            .unwrap_or_default();
-        for (name, schema) in c.iter_mut() {
-            let _ = normalize_schema(schema, &push_pointer("#/components/schemas", name));
+/// What changed between two versions of a model's schema, for callers of its typed module.
+/// Both versions are lowered by the generator and their types compared, so "breaking" means
+/// "the generated Rust changed in a way code written against the old one may notice". A
+/// version that no longer generates is one breaking change saying why.
+pub fn schema_changes(old: &ModelSource, new: &ModelSource) -> Vec<Change> {
+    let location = format!("{}/{}", new.owner, new.name);
+    let (a, b) = match (lower_model(old), lower_model(new)) {
+        (Ok(a), Ok(b)) => (a, b),
+        (_, Err(e)) | (Err(e), _) => {
+            let mut d = ModelDiff::new(location);
+            let reason = format!("the schema does not generate: {e}");
+            d.push(ChangeKind::SchemaRemoved, true, "schema", "", reason);
+            return d.changes;
         }
-        c
-    }
-    // A property with its `allOf`/`$ref` resolved, keywords of both levels merged.
-    fn resolved(prop: &Value, comps: &Map<String, Value>) -> Map<String, Value> {
-        let mut out = prop.as_object().cloned().unwrap_or_default();
-        let reference = prop
-            .get("allOf")
-            .and_then(|a| a.get(0))
-            .and_then(|r| r.get("$ref"))
-            .or_else(|| prop.get("$ref"))
-            .and_then(Value::as_str);
-        if let Some(target) =
-            reference.and_then(|r| comps.get(r.trim_start_matches("#/components/schemas/")))
-        {
-            for (k, v) in target.as_object().into_iter().flatten() {
-                out.entry(k.clone()).or_insert_with(|| v.clone());
-            }
-        }
-        out
-    }
-    fn kind(s: &Map<String, Value>) -> String {
-        let t = s.get("type").and_then(Value::as_str).unwrap_or("any");
-        match (t, s.get("format").and_then(Value::as_str), s.get("items")) {
-            ("array", _, Some(items)) => {
-                let i = items.as_object().cloned().unwrap_or_default();
-                format!("array of {}", kind(&i))
-            }
-            (t, Some(f), _) => format!("{t} ({f})"),
-            (t, None, _) => t.to_string(),
-        }
-    }
-    let (oc, nc) = (components(old), components(new));
-    let mut out = Vec::new();
+    };
+    let mut d = ModelDiff::new(location);
     for section in ["Input", "TrainingInput"] {
-        let props = |c: &Map<String, Value>| {
-            c.get(section)
-                .and_then(|i| i.get("properties"))
-                .and_then(Value::as_object)
-                .cloned()
-                .unwrap_or_default()
-        };
-        let required = |c: &Map<String, Value>| -> Vec<String> {
-            c.get(section)
-                .and_then(|i| i.get("required"))
-                .and_then(Value::as_array)
-                .map(|r| {
-                    r.iter()
-                        .filter_map(|v| v.as_str().map(str::to_string))
-                        .collect()
-                })
-                .unwrap_or_default()
-        };
-        let (op, np) = (props(&oc), props(&nc));
-        let (or, nr) = (required(&oc), required(&nc));
-        for name in np.keys() {
-            if !op.contains_key(name) {
-                if nr.contains(name) {
-                    out.push(format!("breaking: new required input `{name}` ({section})"));
-                } else {
-                    out.push(format!(
-                        "compatible: new optional input `{name}` ({section})"
-                    ));
-                }
-            }
-        }
-        for name in op.keys() {
-            let Some(new_prop) = np.get(name) else {
-                out.push(format!("breaking: input `{name}` removed ({section})"));
-                continue;
-            };
-            let a = resolved(&op[name], &oc);
-            let b = resolved(new_prop, &nc);
-            if !or.contains(name) && nr.contains(name) {
-                out.push(format!(
-                    "breaking: input `{name}` is now required ({section})"
-                ));
-            }
-            if or.contains(name) && !nr.contains(name) {
-                // The field becomes an `Option` and leaves the constructor.
-                out.push(format!(
-                    "breaking: input `{name}` is now optional: it leaves `new` and becomes a setter ({section})"
-                ));
-            }
-            if kind(&a) != kind(&b) {
-                out.push(format!(
-                    "breaking: input `{name}` changed from {} to {} ({section})",
-                    kind(&a),
-                    kind(&b)
-                ));
-            }
-            let values = |s: &Map<String, Value>| {
-                s.get("enum")
-                    .and_then(Value::as_array)
-                    .cloned()
-                    .unwrap_or_default()
-            };
-            let (av, bv) = (values(&a), values(&b));
-            if av.is_empty() != bv.is_empty() {
-                // Plain value ↔ enum: the Rust type of the field changes.
-                let shape = |v: &Vec<Value>| {
-                    if v.is_empty() {
-                        "a plain value"
-                    } else {
-                        "a choice"
-                    }
-                };
-                out.push(format!(
-                    "breaking: input `{name}` changed from {} to {} ({section})",
-                    shape(&av),
-                    shape(&bv)
-                ));
-            }
-            for v in av.iter().filter(|v| !bv.contains(v) && !bv.is_empty()) {
-                out.push(format!(
-                    "breaking: choice {v} of `{name}` removed ({section})"
-                ));
-            }
-            for v in bv.iter().filter(|v| !av.contains(v) && !av.is_empty()) {
-                out.push(format!(
-                    "compatible: choice {v} of `{name}` added ({section})"
-                ));
-            }
-            // The generated names, compared by the same rule that makes them.
-            let (an, bn) = (
-                naming::enum_variants(&av, None),
-                naming::enum_variants(&bv, None),
-            );
-            for (variant, old_value) in &an {
-                match bn.iter().find(|(n, _)| n == variant) {
-                    Some((_, new_value)) if new_value != old_value => out.push(format!(
-                        "breaking: variant `{variant}` of `{name}` now sends {new_value} instead of {old_value} ({section})"
-                    )),
-                    None if bv.contains(old_value) => {
-                        let renamed = bn.iter().find(|(_, v)| v == old_value).map(|(n, _)| n);
-                        out.push(format!(
-                            "breaking: variant `{variant}` of `{name}` is now `{}` ({section})",
-                            renamed.map(String::as_str).unwrap_or("?")
-                        ));
-                    }
-                    _ => {}
-                }
-            }
-            let num = |s: &Map<String, Value>, k: &str| s.get(k).and_then(Value::as_f64);
-            match (num(&a, "minimum"), num(&b, "minimum")) {
-                (Some(x), Some(y)) if y > x => out.push(format!(
-                    "breaking: minimum of `{name}` raised from {x} to {y} ({section})"
-                )),
-                (None, Some(y)) => out.push(format!(
-                    "breaking: `{name}` now has a minimum of {y} ({section})"
-                )),
-                _ => {}
-            }
-            match (num(&a, "maximum"), num(&b, "maximum")) {
-                (Some(x), Some(y)) if y < x => out.push(format!(
-                    "breaking: maximum of `{name}` lowered from {x} to {y} ({section})"
-                )),
-                (None, Some(y)) => out.push(format!(
-                    "breaking: `{name}` now has a maximum of {y} ({section})"
-                )),
-                _ => {}
-            }
-            match (num(&a, "minLength"), num(&b, "minLength")) {
-                (x, Some(y)) if y > x.unwrap_or(0.0) => out.push(format!(
-                    "breaking: `{name}` now needs at least {y} characters ({section})"
-                )),
-                _ => {}
-            }
-            match (num(&a, "maxLength"), num(&b, "maxLength")) {
-                (x, Some(y)) if x.is_none_or(|x| y < x) => out.push(format!(
-                    "breaking: `{name}` now takes at most {y} characters ({section})"
-                )),
-                _ => {}
-            }
-            let pattern = |s: &Map<String, Value>| s.get("pattern").cloned();
-            if pattern(&b).is_some() && pattern(&a) != pattern(&b) {
-                out.push(format!(
-                    "breaking: `{name}` must now match {} ({section})",
-                    pattern(&b).unwrap_or_default()
-                ));
-            }
-        }
+        d.fields(&a.space, &b.space, section, true);
     }
     for section in ["Output", "TrainingOutput"] {
-        let get =
-            |c: &Map<String, Value>| c.get(section).map(|o| resolved(o, c)).unwrap_or_default();
-        let (a, b) = (get(&oc), get(&nc));
-        let display = |s: &Map<String, Value>| {
-            let mut k = kind(s);
-            if let Some(t) = s.get("x-cog-array-type").and_then(Value::as_str) {
-                k.push_str(&format!(", {t}"));
-            }
-            if let Some(d) = s.get("x-cog-array-display").and_then(Value::as_str) {
-                k.push_str(&format!(", {d}"));
-            }
-            k
+        let struct_of = |s: &TypeSpace| matches!(s.defs.get(section), Some(TypeDef::Struct { .. }));
+        if struct_of(&a.space) && struct_of(&b.space) {
+            d.fields(&a.space, &b.space, section, false);
+            continue;
+        }
+        let named = Ty::Named(section.to_string());
+        let (x, y) = (describe(&named, &a.space), describe(&named, &b.space));
+        if x != y {
+            let reason = format!("{section} changed from {x} to {y}");
+            d.push(
+                ChangeKind::FieldTypeChanged,
+                true,
+                section,
+                &format!("{x} → {y}"),
+                reason,
+            );
+        }
+    }
+    d.changes
+}
+
+/// The changes found so far, all at one model.
+struct ModelDiff {
+    location: String,
+    changes: Vec<Change>,
+}
+
+impl ModelDiff {
+    fn new(location: String) -> ModelDiff {
+        ModelDiff {
+            location,
+            changes: Vec::new(),
+        }
+    }
+
+    fn push(&mut self, kind: ChangeKind, breaking: bool, path: &str, detail: &str, reason: String) {
+        self.changes.push(Change {
+            kind,
+            severity: if breaking {
+                Severity::Breaking
+            } else {
+                Severity::Compatible
+            },
+            location: self.location.clone(),
+            operation: None,
+            path: path.to_string(),
+            detail: detail.to_string(),
+            reason,
+        });
+    }
+
+    /// Compares the fields of the struct `section` (an input or an output object).
+    fn fields(&mut self, a: &TypeSpace, b: &TypeSpace, section: &str, input: bool) {
+        let fields = |s: &TypeSpace| match s.defs.get(section) {
+            Some(TypeDef::Struct { fields, .. }) => fields.clone(),
+            _ => Vec::new(),
         };
-        if display(&a) != display(&b) {
-            out.push(format!(
-                "breaking: {section} changed from {} to {}",
-                display(&a),
-                display(&b)
-            ));
+        let (old, new) = (fields(a), fields(b));
+        let what = if input { "input" } else { "output field" };
+        for f in new.iter().filter(|f| !old.iter().any(|o| o.wire == f.wire)) {
+            let path = format!("{section}.{}", f.wire);
+            let required = input && !f.ty.is_option();
+            let reason = match (input, required) {
+                (true, true) => format!("new required input `{}` ({section})", f.wire),
+                (true, false) => format!("new optional input `{}` ({section})", f.wire),
+                _ => format!("new output field `{}` ({section})", f.wire),
+            };
+            self.push(ChangeKind::FieldAdded, required, &path, "", reason);
         }
-        let props = |s: &Map<String, Value>| {
-            s.get("properties")
-                .and_then(Value::as_object)
-                .cloned()
-                .unwrap_or_default()
-        };
-        let (ap, bp) = (props(&a), props(&b));
-        for name in ap.keys().filter(|k| !bp.contains_key(*k)) {
-            out.push(format!(
-                "breaking: output field `{name}` removed ({section})"
-            ));
-        }
-        for name in bp.keys().filter(|k| !ap.contains_key(*k)) {
-            out.push(format!("compatible: new output field `{name}` ({section})"));
-        }
-        for (name, old) in &ap {
-            let Some(new) = bp.get(name) else { continue };
-            let (old, new) = (resolved(old, &oc), resolved(new, &nc));
-            if kind(&old) != kind(&new) {
-                out.push(format!(
-                    "breaking: output field `{name}` changed from {} to {} ({section})",
-                    kind(&old),
-                    kind(&new)
-                ));
+        for o in &old {
+            let path = format!("{section}.{}", o.wire);
+            let Some(n) = new.iter().find(|f| f.wire == o.wire) else {
+                let reason = format!("{what} `{}` removed ({section})", o.wire);
+                self.push(ChangeKind::FieldRemoved, true, &path, "", reason);
+                continue;
+            };
+            let name = &o.wire;
+            if input && o.ty.is_option() != n.ty.is_option() {
+                let reason = if o.ty.is_option() {
+                    format!("input `{name}` is now required ({section})")
+                } else {
+                    // The field becomes an `Option` and leaves the constructor.
+                    format!("input `{name}` is now optional: it leaves `new` and becomes a setter ({section})")
+                };
+                self.push(ChangeKind::FieldRequiredChanged, true, &path, "", reason);
+            }
+            let (x, y) = (describe(&o.ty, a), describe(&n.ty, b));
+            if x != y {
+                let choice = |d: &str| d.starts_with("a choice of ");
+                let (x, y) = match (choice(&x), choice(&y)) {
+                    (false, true) if y.ends_with(&x) => ("a plain value".into(), "a choice".into()),
+                    (true, false) if x.ends_with(&y) => ("a choice".into(), "a plain value".into()),
+                    _ => (x, y),
+                };
+                let reason = format!("{what} `{name}` changed from {x} to {y} ({section})");
+                self.push(
+                    ChangeKind::FieldTypeChanged,
+                    true,
+                    &path,
+                    &format!("{x} → {y}"),
+                    reason,
+                );
+            }
+            if input {
+                self.choices(a, b, o, n, &path, section);
+                self.bounds(&o.bounds, &n.bounds, name, &path, section);
             }
         }
     }
-    out
+
+    /// Compares the choices of an enum field: values, and which variant sends which value.
+    fn choices(
+        &mut self,
+        a: &TypeSpace,
+        b: &TypeSpace,
+        o: &Field,
+        n: &Field,
+        path: &str,
+        section: &str,
+    ) {
+        let variants = |s: &TypeSpace, f: &Field| match f.ty.named().and_then(|t| s.defs.get(t)) {
+            Some(TypeDef::Enum { variants, .. }) => variants.clone(),
+            _ => Vec::new(),
+        };
+        let (av, bv) = (variants(a, o), variants(b, n));
+        if av.is_empty() || bv.is_empty() {
+            return;
+        }
+        let name = &o.wire;
+        let has = |vs: &[(String, Value)], v: &Value| vs.iter().any(|(_, w)| w == v);
+        for (_, v) in av.iter().filter(|(_, v)| !has(&bv, v)) {
+            let reason = format!("choice {v} of `{name}` removed ({section})");
+            self.push(
+                ChangeKind::EnumValueRemoved,
+                true,
+                path,
+                &v.to_string(),
+                reason,
+            );
+        }
+        for (_, v) in bv.iter().filter(|(_, v)| !has(&av, v)) {
+            let reason = format!("choice {v} of `{name}` added ({section})");
+            self.push(
+                ChangeKind::EnumValueAdded,
+                false,
+                path,
+                &v.to_string(),
+                reason,
+            );
+        }
+        for (variant, old_value) in &av {
+            let reason = match bv.iter().find(|(n, _)| n == variant) {
+                Some((_, new_value)) if new_value != old_value => format!(
+                    "variant `{variant}` of `{name}` now sends {new_value} instead of {old_value} ({section})"
+                ),
+                None if has(&bv, old_value) => {
+                    let renamed = bv.iter().find(|(_, v)| v == old_value).map(|(n, _)| n.as_str());
+                    format!(
+                        "variant `{variant}` of `{name}` is now `{}` ({section})",
+                        renamed.unwrap_or("?")
+                    )
+                }
+                _ => continue,
+            };
+            self.push(ChangeKind::FieldTypeChanged, true, path, variant, reason);
+        }
+    }
+
+    /// Tighter limits reject values that were accepted.
+    fn bounds(&mut self, a: &Bounds, b: &Bounds, name: &str, path: &str, section: &str) {
+        let mut tighter = Vec::new();
+        match (a.minimum, b.minimum) {
+            (Some((x, _)), Some((y, _))) if y > x => {
+                tighter.push(format!("minimum of `{name}` raised from {x} to {y}"))
+            }
+            (None, Some((y, _))) => tighter.push(format!("`{name}` now has a minimum of {y}")),
+            _ => {}
+        }
+        match (a.maximum, b.maximum) {
+            (Some((x, _)), Some((y, _))) if y < x => {
+                tighter.push(format!("maximum of `{name}` lowered from {x} to {y}"))
+            }
+            (None, Some((y, _))) => tighter.push(format!("`{name}` now has a maximum of {y}")),
+            _ => {}
+        }
+        if let Some(y) = b.min_length.filter(|y| *y > a.min_length.unwrap_or(0)) {
+            tighter.push(format!("`{name}` now needs at least {y} characters"));
+        }
+        if let Some(y) = b.max_length.filter(|y| a.max_length.is_none_or(|x| y < &x)) {
+            tighter.push(format!("`{name}` now takes at most {y} characters"));
+        }
+        if let Some(p) = b
+            .pattern
+            .as_ref()
+            .filter(|p| a.pattern.as_ref() != Some(*p))
+        {
+            tighter.push(format!("`{name}` must now match {p:?}"));
+        }
+        for t in tighter {
+            self.push(
+                ChangeKind::ConstraintChanged,
+                true,
+                path,
+                "",
+                format!("{t} ({section})"),
+            );
+        }
+    }
+}
+
+/// A type as a caller meets it, in words; two types with the same words are used the same way.
+fn describe(ty: &Ty, space: &TypeSpace) -> String {
+    match ty {
+        Ty::String => "string".into(),
+        Ty::Bool => "boolean".into(),
+        Ty::I32 | Ty::I64 => "integer".into(),
+        Ty::F64 => "number".into(),
+        Ty::Value => "any JSON".into(),
+        Ty::JsonObject => "object".into(),
+        Ty::Bytes | Ty::File | Ty::FileInput | Ty::FileOutput => "file".into(),
+        Ty::Secret => "secret string".into(),
+        Ty::Concatenated => "concatenated text".into(),
+        Ty::Unit => "nothing".into(),
+        Ty::Vec(i) => format!("array of {}", describe(i, space)),
+        Ty::Map(i) => format!("map of {}", describe(i, space)),
+        Ty::Option(i) | Ty::Boxed(i) => describe(i, space),
+        Ty::Runtime(n) => n.to_string(),
+        Ty::Named(n) => match space.defs.get(n) {
+            Some(TypeDef::Enum { kind, .. }) => format!(
+                "a choice of {}",
+                match kind {
+                    EnumKind::Str => "string",
+                    EnumKind::Int => "integer",
+                    EnumKind::Float => "number",
+                }
+            ),
+            Some(TypeDef::Alias { ty, .. }) => describe(ty, space),
+            Some(TypeDef::Union { variants, .. }) => {
+                let vs: Vec<String> = variants.iter().map(|(_, t)| describe(t, space)).collect();
+                format!("one of ({})", vs.join(", "))
+            }
+            Some(TypeDef::Struct { fields, .. }) => {
+                let fs: Vec<String> = fields
+                    .iter()
+                    .map(|f| format!("{}: {}", f.wire, describe(&f.ty, space)))
+                    .collect();
+                format!("object {{{}}}", fs.join(", "))
+            }
+            None => n.clone(),
+        },
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
+
+    fn joined(changes: &[Change]) -> String {
+        let lines: Vec<String> = changes.iter().map(ToString::to_string).collect();
+        lines.join("\n")
+    }
 
     #[test]
     fn variant_names_do_not_depend_on_order() {
@@ -743,8 +801,10 @@ mod tests {
 
     #[test]
     fn arity_shape_and_output_field_changes_are_breaking() {
-        let text =
-            schema_changes(&prompt_source(true, None), &prompt_source(false, None)).join("\n");
+        let text = joined(&schema_changes(
+            &prompt_source(true, None),
+            &prompt_source(false, None),
+        ));
         assert!(
             text.contains("breaking: input `prompt` is now optional"),
             "{text}"
@@ -757,6 +817,9 @@ mod tests {
             &prompt_source(true, None),
             &prompt_source(true, Some(vec!["a"])),
         )
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
         .join("\n");
         assert!(
             text.contains("breaking: input `prompt` changed from a plain value to a choice"),
@@ -770,7 +833,7 @@ mod tests {
             &source(json!(["low", "high"])),
             &source(json!(["Low", "high"])),
         );
-        let text = changes.join("\n");
+        let text = joined(&changes);
         assert!(
             text.contains("breaking: variant `Low` of `q` now sends \"Low\" instead of \"low\""),
             "{text}"
@@ -779,7 +842,7 @@ mod tests {
             &source(json!(["low", "high"])),
             &source(json!(["low", "Low", "high"])),
         );
-        let text = changes.join("\n");
+        let text = joined(&changes);
         assert!(
             text.contains("breaking: variant `Low` of `q` is now `Low_low`"),
             "{text}"
