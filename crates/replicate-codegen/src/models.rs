@@ -21,7 +21,7 @@ use crate::types::{
 use openapiv3::{ReferenceOr, Schema, SchemaKind, Type};
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::quote;
-use serde_json::{Map, Value};
+use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// One model version's schema, from any of the accepted file shapes.

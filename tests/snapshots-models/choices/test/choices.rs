@@ -82,6 +82,115 @@ impl ::std::str::FromStr for AspectRatio {
         }
     }
 }
+/// Input of `test/choices`.
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::replicate_client::__private::serde::Serialize,
+    ::replicate_client::__private::serde::Deserialize
+)]
+#[serde(crate = "::replicate_client::__private::serde")]
+pub struct Input {
+    /// Shape of the image.
+    pub aspect_ratio: AspectRatio,
+    /// The `size` field. Default: `512`.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub size: Option<Size>,
+    /// The `strength` field.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub strength: Option<Strength>,
+    /// Scheduler. Default: `"K_EULER"`.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub scheduler: Option<Scheduler>,
+}
+impl Input {
+    /// A value with the required fields; optional ones are left out (the model's
+    /// defaults apply) until set.
+    pub fn new(aspect_ratio: impl Into<AspectRatio>) -> Self {
+        Self {
+            aspect_ratio: aspect_ratio.into(),
+            size: None,
+            strength: None,
+            scheduler: None,
+        }
+    }
+    /// Sets `size`.
+    pub fn size(mut self, value: impl Into<Size>) -> Self {
+        self.size = Some(value.into());
+        self
+    }
+    /// Sets `strength`.
+    pub fn strength(mut self, value: impl Into<Strength>) -> Self {
+        self.strength = Some(value.into());
+        self
+    }
+    /// Sets `scheduler`.
+    pub fn scheduler(mut self, value: impl Into<Scheduler>) -> Self {
+        self.scheduler = Some(value.into());
+        self
+    }
+}
+impl ::replicate_client::model::ModelInput for Input {
+    type Model = Choices;
+    fn validate(&self) -> Result<(), ::replicate_client::Error> {
+        Ok(())
+    }
+    fn files_mut(&mut self) -> Vec<(&'static str, &mut ::replicate_client::FileInput)> {
+        Vec::new()
+    }
+}
+/// Output of `test/choices`.
+pub type Output = String;
+/// The choices of `scheduler`.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    ::replicate_client::__private::serde::Serialize,
+    ::replicate_client::__private::serde::Deserialize
+)]
+#[serde(crate = "::replicate_client::__private::serde")]
+pub enum Scheduler {
+    /// `DPM++ 2M`
+    #[serde(rename = "DPM++ 2M")]
+    DpmPlusPlus2m,
+    /// `K_EULER`
+    #[serde(rename = "K_EULER")]
+    KEuler,
+}
+impl Scheduler {
+    /// The value sent on the wire.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::DpmPlusPlus2m => "DPM++ 2M",
+            Self::KEuler => "K_EULER",
+        }
+    }
+}
+impl ::std::fmt::Display for Scheduler {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+impl ::std::str::FromStr for Scheduler {
+    type Err = ::replicate_client::Error;
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        match value {
+            "DPM++ 2M" => Ok(Self::DpmPlusPlus2m),
+            "K_EULER" => Ok(Self::KEuler),
+            other => {
+                Err(::replicate_client::Error::InvalidInput {
+                    field: ToString::to_string("scheduler"),
+                    message: format!("{other:?} is not one of: {}", "DPM++ 2M, K_EULER"),
+                })
+            }
+        }
+    }
+}
 /// The choices of `size`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Size {
@@ -204,112 +313,3 @@ impl<'de> ::replicate_client::__private::serde::Deserialize<'de> for Strength {
             .map_err(::replicate_client::__private::serde::de::Error::custom)
     }
 }
-/// The choices of `scheduler`.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    ::replicate_client::__private::serde::Serialize,
-    ::replicate_client::__private::serde::Deserialize
-)]
-#[serde(crate = "::replicate_client::__private::serde")]
-pub enum Scheduler {
-    /// `DPM++ 2M`
-    #[serde(rename = "DPM++ 2M")]
-    DpmPlusPlus2m,
-    /// `K_EULER`
-    #[serde(rename = "K_EULER")]
-    KEuler,
-}
-impl Scheduler {
-    /// The value sent on the wire.
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            Self::DpmPlusPlus2m => "DPM++ 2M",
-            Self::KEuler => "K_EULER",
-        }
-    }
-}
-impl ::std::fmt::Display for Scheduler {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::std::str::FromStr for Scheduler {
-    type Err = ::replicate_client::Error;
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        match value {
-            "DPM++ 2M" => Ok(Self::DpmPlusPlus2m),
-            "K_EULER" => Ok(Self::KEuler),
-            other => {
-                Err(::replicate_client::Error::InvalidInput {
-                    field: ToString::to_string("scheduler"),
-                    message: format!("{other:?} is not one of: {}", "DPM++ 2M, K_EULER"),
-                })
-            }
-        }
-    }
-}
-/// Input of `test/choices`.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    ::replicate_client::__private::serde::Serialize,
-    ::replicate_client::__private::serde::Deserialize
-)]
-#[serde(crate = "::replicate_client::__private::serde")]
-pub struct Input {
-    /// Shape of the image.
-    pub aspect_ratio: AspectRatio,
-    /// The `size` field. Default: `512`.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub size: Option<Size>,
-    /// The `strength` field.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub strength: Option<Strength>,
-    /// Scheduler. Default: `"K_EULER"`.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub scheduler: Option<Scheduler>,
-}
-impl Input {
-    /// A value with the required fields; optional ones are left out (the model's
-    /// defaults apply) until set.
-    pub fn new(aspect_ratio: impl Into<AspectRatio>) -> Self {
-        Self {
-            aspect_ratio: aspect_ratio.into(),
-            size: None,
-            strength: None,
-            scheduler: None,
-        }
-    }
-    /// Sets `size`.
-    pub fn size(mut self, value: impl Into<Size>) -> Self {
-        self.size = Some(value.into());
-        self
-    }
-    /// Sets `strength`.
-    pub fn strength(mut self, value: impl Into<Strength>) -> Self {
-        self.strength = Some(value.into());
-        self
-    }
-    /// Sets `scheduler`.
-    pub fn scheduler(mut self, value: impl Into<Scheduler>) -> Self {
-        self.scheduler = Some(value.into());
-        self
-    }
-}
-impl ::replicate_client::model::ModelInput for Input {
-    type Model = Choices;
-    fn validate(&self) -> Result<(), ::replicate_client::Error> {
-        Ok(())
-    }
-    fn files_mut(&mut self) -> Vec<(&'static str, &mut ::replicate_client::FileInput)> {
-        Vec::new()
-    }
-}
-/// Output of `test/choices`.
-pub type Output = String;

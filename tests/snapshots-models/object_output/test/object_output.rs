@@ -52,6 +52,28 @@ impl ::replicate_client::model::ModelInput for Input {
         ::std::iter::empty().chain(self.audio.as_mut().map(|f| ("audio", f))).collect()
     }
 }
+/// The `Output` object of the model's output.
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::replicate_client::__private::serde::Serialize,
+    ::replicate_client::__private::serde::Deserialize
+)]
+#[serde(crate = "::replicate_client::__private::serde")]
+pub struct Output {
+    /// Segments
+    pub segments: Vec<Segment>,
+    /// The `speakers` field.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub speakers: Option<Speaker>,
+    /// Embeddings
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub embeddings: Option<::std::collections::BTreeMap<String, Vec<f64>>>,
+    /// Transcript
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub transcript: Option<::replicate_client::model::FileOutput>,
+}
 /// The `Segment` object of the model's output.
 #[derive(
     Debug,
@@ -86,26 +108,4 @@ pub struct Speaker {
     /// Labels
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     pub labels: Option<Vec<String>>,
-}
-/// The `Output` object of the model's output.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    ::replicate_client::__private::serde::Serialize,
-    ::replicate_client::__private::serde::Deserialize
-)]
-#[serde(crate = "::replicate_client::__private::serde")]
-pub struct Output {
-    /// Segments
-    pub segments: Vec<Segment>,
-    /// The `speakers` field.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub speakers: Option<Speaker>,
-    /// Embeddings
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub embeddings: Option<::std::collections::BTreeMap<String, Vec<f64>>>,
-    /// Transcript
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub transcript: Option<::replicate_client::model::FileOutput>,
 }

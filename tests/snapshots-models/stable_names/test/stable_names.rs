@@ -16,6 +16,70 @@ impl ::replicate_client::model::Model for StableNames {
         Ok(ToString::to_string(data))
     }
 }
+/// Input of `test/stable-names`.
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::replicate_client::__private::serde::Serialize,
+    ::replicate_client::__private::serde::Deserialize
+)]
+#[serde(crate = "::replicate_client::__private::serde")]
+pub struct Input {
+    /// Which crate to describe.
+    #[serde(rename = "crate")]
+    pub crate_: String,
+    /// What to say about it.
+    pub prompt: String,
+    /// The `quality` field.
+    pub quality: Quality,
+    /// The `seed` field.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub seed: Option<i64>,
+}
+/// The required fields of [`Input`], named at the call site: `Input::new(InputRequired { .. })`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InputRequired {
+    /// Which crate to describe.
+    pub crate_: String,
+    /// What to say about it.
+    pub prompt: String,
+    /// The `quality` field.
+    pub quality: Quality,
+}
+impl From<InputRequired> for Input {
+    fn from(required: InputRequired) -> Self {
+        Self::new(required)
+    }
+}
+impl Input {
+    /// A value with the required fields (named, so they cannot be swapped);
+    /// optional ones are left out (the model's defaults apply) until set.
+    pub fn new(required: InputRequired) -> Self {
+        Self {
+            crate_: required.crate_,
+            prompt: required.prompt,
+            quality: required.quality,
+            seed: None,
+        }
+    }
+    /// Sets `seed`.
+    pub fn seed(mut self, value: impl Into<i64>) -> Self {
+        self.seed = Some(value.into());
+        self
+    }
+}
+impl ::replicate_client::model::ModelInput for Input {
+    type Model = StableNames;
+    fn validate(&self) -> Result<(), ::replicate_client::Error> {
+        Ok(())
+    }
+    fn files_mut(&mut self) -> Vec<(&'static str, &mut ::replicate_client::FileInput)> {
+        Vec::new()
+    }
+}
+/// Output of `test/stable-names`.
+pub type Output = String;
 /// The choices of `quality`.
 #[allow(non_camel_case_types)]
 #[derive(
@@ -88,67 +152,3 @@ impl ::std::str::FromStr for Quality {
         }
     }
 }
-/// Input of `test/stable-names`.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    ::replicate_client::__private::serde::Serialize,
-    ::replicate_client::__private::serde::Deserialize
-)]
-#[serde(crate = "::replicate_client::__private::serde")]
-pub struct Input {
-    /// Which crate to describe.
-    #[serde(rename = "crate")]
-    pub crate_: String,
-    /// What to say about it.
-    pub prompt: String,
-    /// The `quality` field.
-    pub quality: Quality,
-    /// The `seed` field.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub seed: Option<i64>,
-}
-/// The required fields of [`Input`], named at the call site: `Input::new(InputRequired { .. })`.
-#[derive(Debug, Clone, PartialEq)]
-pub struct InputRequired {
-    /// Which crate to describe.
-    pub crate_: String,
-    /// What to say about it.
-    pub prompt: String,
-    /// The `quality` field.
-    pub quality: Quality,
-}
-impl From<InputRequired> for Input {
-    fn from(required: InputRequired) -> Self {
-        Self::new(required)
-    }
-}
-impl Input {
-    /// A value with the required fields (named, so they cannot be swapped);
-    /// optional ones are left out (the model's defaults apply) until set.
-    pub fn new(required: InputRequired) -> Self {
-        Self {
-            crate_: required.crate_,
-            prompt: required.prompt,
-            quality: required.quality,
-            seed: None,
-        }
-    }
-    /// Sets `seed`.
-    pub fn seed(mut self, value: impl Into<i64>) -> Self {
-        self.seed = Some(value.into());
-        self
-    }
-}
-impl ::replicate_client::model::ModelInput for Input {
-    type Model = StableNames;
-    fn validate(&self) -> Result<(), ::replicate_client::Error> {
-        Ok(())
-    }
-    fn files_mut(&mut self) -> Vec<(&'static str, &mut ::replicate_client::FileInput)> {
-        Vec::new()
-    }
-}
-/// Output of `test/stable-names`.
-pub type Output = String;
