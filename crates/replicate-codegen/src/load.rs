@@ -507,6 +507,11 @@ pub fn normalize_schema(schema: &mut Value, pointer: &str) -> Result<()> {
                 .and_then(|v| if v.is_f64() { v.as_f64() } else { None })
             {
                 let rounded = if is_min { f.ceil() } else { f.floor() };
+                if rounded != f {
+                    // `> 0.5` on an integer is `>= 1`: the rounded bound is itself allowed.
+                    let exclusive = if is_min { "exclusiveMinimum" } else { "exclusiveMaximum" };
+                    map.remove(exclusive);
+                }
                 if rounded.is_finite() && rounded.abs() < 9.0e18 {
                     map.insert(bound.into(), Value::from(rounded as i64));
                 } else {
@@ -566,4 +571,22 @@ pub fn normalize_schema(schema: &mut Value, pointer: &str) -> Result<()> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn fractional_bounds_on_integers_round_inwards() {
+        let mut s = json!({"type": "integer", "minimum": 0.5, "exclusiveMinimum": true,
+            "maximum": 10.0, "exclusiveMaximum": true});
+        normalize_schema(&mut s, "#").unwrap();
+        // `> 0.5` allows 1; `< 10.0` still excludes 10.
+        assert_eq!(s["minimum"], json!(1));
+        assert!(s.get("exclusiveMinimum").is_none(), "{s}");
+        assert_eq!(s["maximum"], json!(10));
+        assert_eq!(s["exclusiveMaximum"], json!(true));
+    }
 }
