@@ -61,7 +61,10 @@
 //! Component-level changes have no operation and read `schema <component name>`.
 
 use crate::error::Result;
+use crate::ir::Place;
 use crate::load::{self, LoadedSpec};
+use crate::operations::{body_media, body_required, response_media, BodyKind, Decoding};
+use crate::types::schemas_of;
 use openapiv3::{
     AdditionalProperties, IntegerFormat, NumberFormat, OpenAPI, Parameter,
     ParameterSchemaOrContent, ReferenceOr, RequestBody, Response, Schema, SchemaKind, StatusCode,
@@ -630,11 +633,9 @@ impl<'a> View<'a> {
     }
 }
 
+/// One step along a schema reference (the view follows chains itself, to bound its depth).
 fn component_schema<'a>(spec: &'a OpenAPI, reference: &str) -> Option<&'a ReferenceOr<Schema>> {
-    let name = reference.strip_prefix("#/components/schemas/")?;
-    if name.contains('/') {
-        return None;
-    }
+    let name = crate::refs::component_name::<Schema>(reference, "#").ok()?;
     spec.components.as_ref()?.schemas.get(name)
 }
 
@@ -1034,25 +1035,6 @@ struct BodyView<'a> {
     required: bool,
 }
 
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Decode {
-    Json,
-    Text,
-    Bytes,
-    Empty,
-}
-
-impl Decode {
-    fn name(self) -> &'static str {
-        match self {
-            Decode::Json => "JSON",
-            Decode::Text => "text",
-            Decode::Bytes => "bytes",
-            Decode::Empty => "no content",
-        }
-    }
-}
-
 impl<'a> Differ<'a> {
     fn push(
         &mut self,
@@ -1122,7 +1104,7 @@ impl<'a> Differ<'a> {
     fn params(spec: &'a OpenAPI, op: &Op<'a>) -> BTreeMap<(String, String), (&'a Parameter, bool)> {
         let mut out = BTreeMap::new();
         for p in op.shared.iter().chain(op.op.parameters.iter()) {
-            let Some(p) = resolve_param(spec, p) else {
+            let Ok(p) = crate::refs::resolve(spec, p, "#") else {
                 continue;
             };
             let data = p.parameter_data_ref();
@@ -1219,50 +1201,32 @@ impl<'a> Differ<'a> {
     // -- request bodies
 
     fn body_view(spec: &'a OpenAPI, op: &'a openapiv3::Operation) -> Option<BodyView<'a>> {
-        let body: &RequestBody = match op.request_body.as_ref()? {
-            ReferenceOr::Item(b) => b,
-            ReferenceOr::Reference { reference } => {
-                let name = reference.strip_prefix("#/components/requestBodies/")?;
-                spec.components
-                    .as_ref()?
-                    .request_bodies
-                    .get(name)?
-                    .as_item()?
-            }
-        };
+        let body: &RequestBody = crate::refs::resolve(spec, op.request_body.as_ref()?, "#").ok()?;
         let media: Vec<&str> = body.content.keys().map(String::as_str).collect();
-        let pick = |pred: &dyn Fn(&str) -> bool| {
-            body.content
-                .iter()
-                .find(|(m, _)| pred(&m.to_ascii_lowercase()))
-        };
-        let chosen = pick(&|m| m == "application/json" || m.ends_with("+json"))
-            .map(|c| ("json", c))
-            .or_else(|| pick(&|m| m == "multipart/form-data").map(|c| ("multipart", c)))
-            .or_else(|| pick(&|m| m.starts_with("text/")).map(|c| ("text", c)))
-            .or_else(|| pick(&|m| m != "application/x-www-form-urlencoded").map(|c| ("bytes", c)))
-            .map(|(kind, (m, media))| {
-                (
-                    m.as_str(),
-                    kind,
-                    media
-                        .schema
-                        .as_ref()
-                        .map(SRef::from)
-                        .unwrap_or(SRef::AnyJson),
-                )
-            });
-        let has_required = match chosen.map(|c| c.2) {
-            Some(SRef::Item(s)) => schema_has_required(s),
-            Some(SRef::Ref(r)) => component_schema(spec, r)
-                .and_then(|s| s.as_item())
-                .is_some_and(schema_has_required),
-            _ => false,
-        };
+        let chosen = body_media(&body.content);
+        let required = body_required(
+            schemas_of(spec),
+            body,
+            chosen.and_then(|c| c.2.schema.as_ref()),
+        );
+        let chosen = chosen.map(|(kind, m, media)| {
+            let kind = match kind {
+                BodyKind::Json => "json",
+                BodyKind::Multipart => "multipart",
+                BodyKind::Text => "text",
+                BodyKind::Bytes => "bytes",
+            };
+            let schema = media
+                .schema
+                .as_ref()
+                .map(SRef::from)
+                .unwrap_or(SRef::AnyJson);
+            (m.as_str(), kind, schema)
+        });
         Some(BodyView {
             media,
             chosen,
-            required: body.required || has_required,
+            required,
         })
     }
 
@@ -1353,15 +1317,7 @@ impl<'a> Differ<'a> {
         op: &'a openapiv3::Operation,
     ) -> BTreeMap<String, (bool, Option<&'a Response>)> {
         let mut out = BTreeMap::new();
-        let resolve = |r: &'a ReferenceOr<Response>| -> Option<&'a Response> {
-            match r {
-                ReferenceOr::Item(r) => Some(r),
-                ReferenceOr::Reference { reference } => {
-                    let name = reference.strip_prefix("#/components/responses/")?;
-                    spec.components.as_ref()?.responses.get(name)?.as_item()
-                }
-            }
-        };
+        let resolve = |r: &'a ReferenceOr<Response>| crate::refs::resolve(spec, r, "#").ok();
         for (code, r) in &op.responses.responses {
             let success = match code {
                 StatusCode::Code(c) => (200..300).contains(c),
@@ -1375,30 +1331,18 @@ impl<'a> Differ<'a> {
         out
     }
 
-    fn decoding(r: Option<&'a Response>) -> (Decode, Option<&'a str>, SRef<'a>, Vec<&'a str>) {
+    fn decoding(r: Option<&'a Response>) -> (Decoding, Option<&'a str>, SRef<'a>, Vec<&'a str>) {
         let Some(r) = r else {
-            return (Decode::Empty, None, SRef::AnyJson, Vec::new());
+            return (Decoding::Empty, None, SRef::AnyJson, Vec::new());
         };
         let media: Vec<&str> = r.content.keys().map(String::as_str).collect();
-        let json = r.content.iter().find(|(m, _)| {
-            let m = m.to_ascii_lowercase();
-            m == "application/json" || m.ends_with("+json")
-        });
-        if let Some((m, mt)) = json {
-            let s = mt.schema.as_ref().map(SRef::from).unwrap_or(SRef::AnyJson);
-            return (Decode::Json, Some(m), s, media);
-        }
-        if let Some((m, _)) = r
-            .content
-            .iter()
-            .find(|(m, _)| m.to_ascii_lowercase().starts_with("text/"))
-        {
-            return (Decode::Text, Some(m), SRef::AnyJson, media);
-        }
-        if let Some((m, _)) = r.content.first() {
-            return (Decode::Bytes, Some(m), SRef::AnyJson, media);
-        }
-        (Decode::Empty, None, SRef::AnyJson, media)
+        let (decoding, chosen) = response_media(&r.content);
+        let schema = match (decoding, chosen) {
+            (Decoding::Json, Some((_, mt))) => mt.schema.as_ref().map(SRef::from),
+            _ => None,
+        };
+        let m = chosen.map(|(m, _)| m.as_str());
+        (decoding, m, schema.unwrap_or(SRef::AnyJson), media)
     }
 
     fn responses(&mut self, id: &str, o: &'a openapiv3::Operation, n: &'a openapiv3::Operation) {
@@ -1507,7 +1451,7 @@ impl<'a> Differ<'a> {
                     );
                 }
             }
-            if *success && dec_o == Decode::Json && dec_n == Decode::Json {
+            if *success && dec_o == Decoding::Json && dec_n == Decoding::Json {
                 let mut cx = Cx {
                     op: id,
                     place,
@@ -1575,13 +1519,17 @@ impl<'a> Differ<'a> {
         'a: 'c,
     {
         let request = cx.dir == Dir::Request;
-        // Is the Rust type `Option<_>` here?
-        let optional = |nullable: bool, required: bool| match pos {
-            Pos::Root { .. } if request => false,
-            Pos::Root { .. } => nullable,
-            Pos::Field { .. } => !required || nullable,
-            Pos::Item => nullable,
-            Pos::Variant => false,
+        // Is the Rust type `Option<_>` here? The generator's own rule decides.
+        let optional = |nullable: bool, required: bool| {
+            let place = match pos {
+                Pos::Root { param: true } => Place::Parameter,
+                Pos::Root { .. } if request => Place::RequestBody,
+                Pos::Root { .. } => Place::ResponseBody,
+                Pos::Field { .. } => Place::Field { required },
+                Pos::Item => Place::Item,
+                Pos::Variant => Place::Variant,
+            };
+            place.is_option(nullable)
         };
         let (old_req, new_req) = match pos {
             Pos::Field {
@@ -2103,32 +2051,10 @@ impl<'a> Differ<'a> {
     }
 }
 
-fn resolve_param<'a>(spec: &'a OpenAPI, p: &'a ReferenceOr<Parameter>) -> Option<&'a Parameter> {
-    let mut current = p;
-    for _ in 0..32 {
-        match current {
-            ReferenceOr::Item(p) => return Some(p),
-            ReferenceOr::Reference { reference } => {
-                let name = reference.strip_prefix("#/components/parameters/")?;
-                current = spec.components.as_ref()?.parameters.get(name)?;
-            }
-        }
-    }
-    None
-}
-
 fn param_schema(p: &Parameter) -> SRef<'_> {
     match &p.parameter_data_ref().format {
         ParameterSchemaOrContent::Schema(s) => SRef::from(s),
         ParameterSchemaOrContent::Content(_) => SRef::AnyJson,
-    }
-}
-
-fn schema_has_required(s: &Schema) -> bool {
-    match &s.schema_kind {
-        SchemaKind::Type(Type::Object(o)) => !o.required.is_empty(),
-        SchemaKind::Any(a) => !a.required.is_empty(),
-        _ => false,
     }
 }
 

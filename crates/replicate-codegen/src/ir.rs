@@ -121,6 +121,58 @@ impl Ty {
     }
 }
 
+/// Where a schema sits. With the schema's nullability it decides whether the Rust type is
+/// `Option`: the one rule the lowering applies and the diff asks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Place {
+    /// A parameter: the method takes it or the builder sets it, never as `Option<T>`.
+    Parameter,
+    /// A request body: passed by value.
+    RequestBody,
+    /// A success response body.
+    ResponseBody,
+    /// A struct field.
+    Field {
+        /// Listed in `required`.
+        required: bool,
+    },
+    /// A model input's field: Cog rejects an explicit `null`, so a required input is always a
+    /// value, nullable or not.
+    ModelInputField {
+        /// Listed in `required`.
+        required: bool,
+    },
+    /// Array items or map values.
+    Item,
+    /// A `oneOf`/`anyOf` branch: nullability belongs to the union, not the variant.
+    Variant,
+}
+
+impl Place {
+    /// True when a schema here, nullable or not, becomes `Option<T>`.
+    pub fn is_option(self, nullable: bool) -> bool {
+        match self {
+            Place::Parameter | Place::RequestBody | Place::Variant => false,
+            Place::ResponseBody | Place::Item => nullable,
+            Place::Field { required } => !required || nullable,
+            Place::ModelInputField { required } => !required,
+        }
+    }
+
+    /// `ty` made `Option` or not by this rule (`ty` is already `Option` when nullable).
+    pub fn apply(self, ty: Ty) -> Ty {
+        let inner = match ty.clone() {
+            Ty::Option(inner) => *inner,
+            other => other,
+        };
+        if self.is_option(ty.is_option()) {
+            inner.optional()
+        } else {
+            inner
+        }
+    }
+}
+
 /// Limits on a value that a model input checks before it is sent.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Bounds {

@@ -19,6 +19,7 @@ pub mod load;
 pub mod models;
 pub mod naming;
 pub mod operations;
+pub mod refs;
 pub mod render;
 pub mod typedefs;
 pub mod types;

@@ -509,7 +509,11 @@ pub fn normalize_schema(schema: &mut Value, pointer: &str) -> Result<()> {
                 let rounded = if is_min { f.ceil() } else { f.floor() };
                 if rounded != f {
                     // `> 0.5` on an integer is `>= 1`: the rounded bound is itself allowed.
-                    let exclusive = if is_min { "exclusiveMinimum" } else { "exclusiveMaximum" };
+                    let exclusive = if is_min {
+                        "exclusiveMinimum"
+                    } else {
+                        "exclusiveMaximum"
+                    };
                     map.remove(exclusive);
                 }
                 if rounded.is_finite() && rounded.abs() < 9.0e18 {

@@ -8,7 +8,7 @@
 use crate::error::{push_pointer, Error, ErrorKind, Result};
 use crate::load::LoadedSpec;
 use crate::naming;
-use crate::types::{doc_text, Ty, TypeSpace};
+use crate::types::{doc_text, Place, Ty, TypeSpace};
 use openapiv3::{OpenAPI, Parameter, ParameterSchemaOrContent, ReferenceOr, StatusCode};
 use std::collections::BTreeMap;
 
@@ -319,40 +319,6 @@ pub(crate) fn derived_operation_id(method: &str, path: &str) -> String {
     parts.join(".")
 }
 
-fn resolve_param<'s>(
-    spec: &'s OpenAPI,
-    p: &'s ReferenceOr<Parameter>,
-    pointer: &str,
-) -> Result<&'s Parameter> {
-    let mut current = p;
-    for _ in 0..32 {
-        match current {
-            ReferenceOr::Item(p) => return Ok(p),
-            ReferenceOr::Reference { reference } => {
-                let name = reference.strip_prefix("#/components/parameters/").ok_or_else(|| {
-                    Error::new(ErrorKind::UnresolvedRef, pointer, format!("`{reference}` does not name a parameter under #/components/parameters"))
-                })?;
-                current = spec
-                    .components
-                    .as_ref()
-                    .and_then(|c| c.parameters.get(name))
-                    .ok_or_else(|| {
-                        Error::new(
-                            ErrorKind::UnresolvedRef,
-                            pointer,
-                            format!("`{reference}` does not exist"),
-                        )
-                    })?;
-            }
-        }
-    }
-    Err(Error::new(
-        ErrorKind::RefCycle,
-        pointer,
-        "parameter `$ref`s form a loop",
-    ))
-}
-
 fn collect_params(
     spec: &OpenAPI,
     types: &mut TypeSpace,
@@ -370,11 +336,11 @@ fn collect_params(
         .unwrap_or_default();
     for (i, p) in shared.iter().enumerate() {
         let pp = push_pointer(&push_pointer(&shared_pointer, "parameters"), &i.to_string());
-        merged.push((resolve_param(spec, p, &pp)?, pp));
+        merged.push((crate::refs::resolve(spec, p, &pp)?, pp));
     }
     for (i, p) in op.parameters.iter().enumerate() {
         let pp = push_pointer(&push_pointer(pointer, "parameters"), &i.to_string());
-        let param = resolve_param(spec, p, &pp)?;
+        let param = crate::refs::resolve(spec, p, &pp)?;
         let data = param.parameter_data_ref();
         let same = |(q, _): &(&Parameter, String)| {
             let qd = q.parameter_data_ref();
@@ -422,10 +388,8 @@ fn collect_params(
             Some(t) => t,
             None => {
                 let hint = format!("{builder}{}", naming::type_name(&data.name));
-                match types.type_for(spec, schema, &hint, &push_pointer(&pp, "schema"))? {
-                    Ty::Option(inner) => *inner,
-                    other => other,
-                }
+                let ty = types.type_for(spec, schema, &hint, &push_pointer(&pp, "schema"))?;
+                Place::Parameter.apply(ty)
             }
         };
         if !query_encodable(&ty) {
@@ -520,55 +484,9 @@ fn request_body(
     builder: &str,
     pointer: &str,
 ) -> Result<Body> {
-    let body = match body {
-        ReferenceOr::Item(b) => b,
-        ReferenceOr::Reference { reference } => {
-            let name = reference
-                .strip_prefix("#/components/requestBodies/")
-                .ok_or_else(|| {
-                    Error::new(
-                        ErrorKind::UnresolvedRef,
-                        pointer,
-                        format!("`{reference}` does not name a request body"),
-                    )
-                })?;
-            match spec
-                .components
-                .as_ref()
-                .and_then(|c| c.request_bodies.get(name))
-            {
-                Some(ReferenceOr::Item(b)) => b,
-                Some(ReferenceOr::Reference { .. }) => {
-                    return Err(Error::new(
-                        ErrorKind::Unsupported,
-                        pointer,
-                        "request body `$ref` chains are not supported",
-                    ))
-                }
-                None => {
-                    return Err(Error::new(
-                        ErrorKind::UnresolvedRef,
-                        pointer,
-                        format!("`{reference}` does not exist"),
-                    ))
-                }
-            }
-        }
-    };
-    let pick = |pred: &dyn Fn(&str) -> bool| {
-        body.content
-            .iter()
-            .find(|(m, _)| pred(&m.to_ascii_lowercase()))
-    };
-    let chosen = pick(&|m| m == "application/json" || m.ends_with("+json"))
-        .map(|c| (BodyKind::Json, c))
-        .or_else(|| pick(&|m| m == "multipart/form-data").map(|c| (BodyKind::Multipart, c)))
-        .or_else(|| pick(&|m| m.starts_with("text/")).map(|c| (BodyKind::Text, c)))
-        // Form-encoded bodies are not supported; anything else goes as raw bytes.
-        .or_else(|| {
-            pick(&|m| m != "application/x-www-form-urlencoded").map(|c| (BodyKind::Bytes, c))
-        });
-    let Some((kind, (media_type, media))) = chosen else {
+    let body = crate::refs::resolve(spec, body, pointer)?;
+    let chosen = body_media(&body.content);
+    let Some((kind, media_type, media)) = chosen else {
         return Err(Error::new(
             ErrorKind::Unsupported,
             push_pointer(pointer, "content"),
@@ -592,35 +510,13 @@ fn request_body(
             ))
         }
     };
-    let schema_has_required = match &media.schema {
-        Some(ReferenceOr::Item(s)) => schema_required_fields(s),
-        Some(ReferenceOr::Reference { reference }) => {
-            crate::types::component_name(reference, &schema_pointer)
-                .ok()
-                .and_then(|n| spec.components.as_ref()?.schemas.get(n))
-                .and_then(|s| s.as_item())
-                .is_some_and(schema_required_fields)
-        }
-        None => false,
-    };
-    let ty = match ty {
-        Ty::Option(inner) => *inner,
-        other => other,
-    };
+    let ty = Place::RequestBody.apply(ty);
     Ok(Body {
         kind,
         media_type: media_type.clone(),
         ty,
-        required: body.required || schema_has_required,
+        required: body_required(crate::types::schemas_of(spec), body, media.schema.as_ref()),
     })
-}
-
-fn schema_required_fields(s: &openapiv3::Schema) -> bool {
-    match &s.schema_kind {
-        openapiv3::SchemaKind::Type(openapiv3::Type::Object(o)) => !o.required.is_empty(),
-        openapiv3::SchemaKind::Any(a) => !a.required.is_empty(),
-        _ => false,
-    }
 }
 
 fn success_responses(
@@ -652,70 +548,27 @@ fn success_responses(
             StatusMatch::Range(r) => format!("{r}XX"),
         };
         let resp_pointer = push_pointer(&push_pointer(pointer, "responses"), &code_text);
-        let resp = match resp {
-            ReferenceOr::Item(r) => r,
-            ReferenceOr::Reference { reference } => {
-                let name = reference
-                    .strip_prefix("#/components/responses/")
-                    .ok_or_else(|| {
-                        Error::new(
-                            ErrorKind::UnresolvedRef,
-                            &resp_pointer,
-                            format!("`{reference}` does not name a response"),
-                        )
-                    })?;
-                match spec.components.as_ref().and_then(|c| c.responses.get(name)) {
-                    Some(ReferenceOr::Item(r)) => r,
-                    Some(ReferenceOr::Reference { .. }) => {
-                        return Err(Error::new(
-                            ErrorKind::Unsupported,
-                            &resp_pointer,
-                            "response `$ref` chains are not supported",
-                        ))
-                    }
-                    None => {
-                        return Err(Error::new(
-                            ErrorKind::UnresolvedRef,
-                            &resp_pointer,
-                            format!("`{reference}` does not exist"),
-                        ))
-                    }
-                }
-            }
-        };
+        let resp = crate::refs::resolve(spec, resp, &resp_pointer)?;
         let hint = if several {
             format!("{builder}Response{code_text}")
         } else {
             format!("{builder}Response")
         };
-        let json = resp.content.iter().find(|(m, _)| {
-            let m = m.to_ascii_lowercase();
-            m == "application/json" || m.ends_with("+json")
-        });
-        let (kind, media_type) = if let Some((m, media)) = json {
-            let ty = match &media.schema {
-                Some(s) => types.type_for(
-                    spec,
-                    s,
-                    &hint,
-                    &push_pointer(
-                        &push_pointer(&push_pointer(&resp_pointer, "content"), m),
-                        "schema",
-                    ),
-                )?,
-                None => Ty::Value,
-            };
-            (ResponseKind::Json(ty), Some(m.clone()))
-        } else if let Some((m, _)) = resp
-            .content
-            .iter()
-            .find(|(m, _)| m.to_ascii_lowercase().starts_with("text/"))
-        {
-            (ResponseKind::Text, Some(m.clone()))
-        } else if let Some((m, _)) = resp.content.first() {
-            (ResponseKind::Bytes, Some(m.clone()))
-        } else {
-            (ResponseKind::Empty, None)
+        let (kind, media_type) = match response_media(&resp.content) {
+            (Decoding::Json, Some((m, media))) => {
+                let ty = match &media.schema {
+                    Some(s) => {
+                        let content = push_pointer(&resp_pointer, "content");
+                        let schema_pointer = push_pointer(&push_pointer(&content, m), "schema");
+                        types.type_for(spec, s, &hint, &schema_pointer)?
+                    }
+                    None => Ty::Value,
+                };
+                (ResponseKind::Json(ty), Some(m.clone()))
+            }
+            (Decoding::Text, Some((m, _))) => (ResponseKind::Text, Some(m.clone())),
+            (Decoding::Bytes, Some((m, _))) => (ResponseKind::Bytes, Some(m.clone())),
+            _ => (ResponseKind::Empty, None),
         };
         let variant = match status {
             StatusMatch::Code(200) => "Ok".to_string(),
@@ -735,4 +588,83 @@ fn success_responses(
         });
     }
     Ok(out)
+}
+
+/// The media type the client sends a body as, and how: JSON first, then multipart, then text;
+/// any other goes as raw bytes, except form-encoding, which is not supported. The diff uses
+/// the same choice to tell which media type changes matter.
+pub fn body_media(
+    content: &indexmap::IndexMap<String, openapiv3::MediaType>,
+) -> Option<(BodyKind, &String, &openapiv3::MediaType)> {
+    let pick =
+        |pred: &dyn Fn(&str) -> bool| content.iter().find(|(m, _)| pred(&m.to_ascii_lowercase()));
+    pick(&|m| m == "application/json" || m.ends_with("+json"))
+        .map(|c| (BodyKind::Json, c))
+        .or_else(|| pick(&|m| m == "multipart/form-data").map(|c| (BodyKind::Multipart, c)))
+        .or_else(|| pick(&|m| m.starts_with("text/")).map(|c| (BodyKind::Text, c)))
+        .or_else(|| {
+            pick(&|m| m != "application/x-www-form-urlencoded").map(|c| (BodyKind::Bytes, c))
+        })
+        .map(|(kind, (m, media))| (kind, m, media))
+}
+
+/// How the client decodes a response body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decoding {
+    /// As JSON, into the schema's type.
+    Json,
+    /// As text.
+    Text,
+    /// As raw bytes.
+    Bytes,
+    /// Nothing to decode.
+    Empty,
+}
+
+impl Decoding {
+    /// In words, for messages.
+    pub fn name(self) -> &'static str {
+        match self {
+            Decoding::Json => "JSON",
+            Decoding::Text => "text",
+            Decoding::Bytes => "bytes",
+            Decoding::Empty => "no content",
+        }
+    }
+}
+
+/// How the client decodes a response with these media types: JSON when offered, else text,
+/// else bytes of the first, else nothing.
+pub fn response_media(
+    content: &indexmap::IndexMap<String, openapiv3::MediaType>,
+) -> (Decoding, Option<(&String, &openapiv3::MediaType)>) {
+    let find =
+        |pred: &dyn Fn(&str) -> bool| content.iter().find(|(m, _)| pred(&m.to_ascii_lowercase()));
+    if let Some(json) = find(&|m| m == "application/json" || m.ends_with("+json")) {
+        return (Decoding::Json, Some(json));
+    }
+    if let Some(text) = find(&|m| m.starts_with("text/")) {
+        return (Decoding::Text, Some(text));
+    }
+    match content.first() {
+        Some(first) => (Decoding::Bytes, Some(first)),
+        None => (Decoding::Empty, None),
+    }
+}
+
+/// A body is required when the spec says so, or when its object schema has required fields
+/// (an empty body could not satisfy them): the method then takes it as an argument.
+pub fn body_required(
+    schemas: &crate::types::Schemas,
+    body: &openapiv3::RequestBody,
+    schema: Option<&ReferenceOr<openapiv3::Schema>>,
+) -> bool {
+    let has_required = schema
+        .and_then(|s| crate::types::resolve_schema(schemas, s, "#").ok())
+        .is_some_and(|s| match &s.schema_kind {
+            openapiv3::SchemaKind::Type(openapiv3::Type::Object(o)) => !o.required.is_empty(),
+            openapiv3::SchemaKind::Any(a) => !a.required.is_empty(),
+            _ => false,
+        });
+    body.required || has_required
 }

@@ -14,7 +14,7 @@
 //! document really says "any JSON" (or, for a model, with a warning).
 
 use crate::error::{push_pointer, Error, ErrorKind, Result};
-pub use crate::ir::{Bounds, EnumKind, Field, StructRole, Ty, TypeDef};
+pub use crate::ir::{Bounds, EnumKind, Field, Place, StructRole, Ty, TypeDef};
 use crate::naming;
 use openapiv3::{
     AdditionalProperties, OpenAPI, ReferenceOr, Schema, SchemaKind, StringFormat, Type,
@@ -782,15 +782,11 @@ impl TypeSpace {
             let child_hint = format!("{prefix}{}", naming::type_name(wire));
             let ty = self.type_in_boxed(schemas, prop, &child_hint, &prop_pointer, mode)?;
             let required = object.required.iter().any(|r| r == wire);
-            let ty = match (required, mode) {
-                // Cog rejects an explicit null, so a required input is always a value.
-                (true, Mode::ModelInput) => match ty {
-                    Ty::Option(inner) => *inner,
-                    other => other,
-                },
-                (true, _) => ty,
-                (false, _) => ty.optional(),
+            let place = match mode {
+                Mode::ModelInput => Place::ModelInputField { required },
+                _ => Place::Field { required },
             };
+            let ty = place.apply(ty);
             let (pdoc, default, bounds) = match prop {
                 ReferenceOr::Reference { .. } => (None, None, Bounds::default()),
                 ReferenceOr::Item(s) => (
@@ -893,13 +889,8 @@ impl TypeSpace {
                 &branch_pointer,
                 at.mode,
             )?;
-            let ty = match ty {
-                Ty::Option(inner) => {
-                    nullable_branch = true;
-                    *inner
-                }
-                other => other,
-            };
+            nullable_branch |= ty.is_option();
+            let ty = Place::Variant.apply(ty);
             if variants.iter().any(|(_, t)| *t == ty) {
                 continue;
             }
@@ -1179,7 +1170,7 @@ struct Object<'s> {
 }
 
 /// The component schemas of a spec (none when it has no components).
-fn schemas_of(spec: &OpenAPI) -> &Schemas {
+pub fn schemas_of(spec: &OpenAPI) -> &Schemas {
     static EMPTY: std::sync::OnceLock<Schemas> = std::sync::OnceLock::new();
     match &spec.components {
         Some(c) => &c.schemas,
@@ -1187,29 +1178,13 @@ fn schemas_of(spec: &OpenAPI) -> &Schemas {
     }
 }
 
-/// Follows `$ref`s to the schema they name: the one resolver of the generator.
+/// Follows `$ref`s to the schema they name (through [`crate::refs`]).
 pub fn resolve_schema<'s>(
     schemas: &'s Schemas,
     schema: &'s ReferenceOr<Schema>,
     pointer: &str,
 ) -> Result<&'s Schema> {
-    let mut current = schema;
-    for _ in 0..32 {
-        match current {
-            ReferenceOr::Item(s) => return Ok(s),
-            ReferenceOr::Reference { reference } => {
-                let name = component_name(reference, pointer)?;
-                current = schemas
-                    .get(name)
-                    .ok_or_else(|| unresolved(reference, pointer))?;
-            }
-        }
-    }
-    Err(Error::new(
-        ErrorKind::RefCycle,
-        pointer,
-        "`$ref` chain does not end in a schema",
-    ))
+    crate::refs::resolve_in(schemas, schema, pointer)
 }
 
 fn has_properties(s: &Schema) -> bool {
@@ -1330,23 +1305,7 @@ fn common_prefix_to_strip(names: &[&String]) -> Option<String> {
 
 /// The component name of a `#/components/schemas/..` reference.
 pub fn component_name<'r>(reference: &'r str, pointer: &str) -> Result<&'r str> {
-    if let Some(name) = reference.strip_prefix("#/components/schemas/") {
-        if !name.contains('/') {
-            return Ok(name);
-        }
-    }
-    if !reference.starts_with('#') {
-        return Err(Error::new(
-            ErrorKind::Unsupported,
-            pointer,
-            format!("external reference `{reference}` is not supported; inline or bundle it"),
-        ));
-    }
-    Err(Error::new(
-        ErrorKind::UnresolvedRef,
-        pointer,
-        format!("`{reference}` does not name a schema under #/components/schemas"),
-    ))
+    crate::refs::component_name::<Schema>(reference, pointer)
 }
 
 fn unresolved(reference: &str, pointer: &str) -> Error {
