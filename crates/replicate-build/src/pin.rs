@@ -29,7 +29,9 @@ impl Plan {
     /// True when code that compiled against the pinned version may not compile, or may send
     /// something else, against the new one.
     pub fn is_breaking(&self) -> bool {
-        self.changes.iter().any(|c| c.severity == Severity::Breaking)
+        self.changes
+            .iter()
+            .any(|c| c.severity == Severity::Breaking)
     }
 
     /// True when the new version is the one already pinned, with the same schema.

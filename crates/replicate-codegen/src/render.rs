@@ -22,6 +22,8 @@ pub fn render_types(space: &TypeSpace) -> TokenStream {
     let items = render_defs(&space.defs, &space.defaults(), &Paths::api(quote! {}), None);
     quote! {
         //! Types of the request and response bodies in the spec.
+        #[allow(unused_imports)]
+        use ::replicate_runtime::runtime as rt;
         #items
     }
 }
@@ -75,6 +77,8 @@ pub fn render_operations(ops: &[Operation], space: &TypeSpace) -> Result<TokenSt
         //! Resource handles, request builders and response types of every operation.
         #[allow(unused_imports)]
         use super::types;
+        #[allow(unused_imports)]
+        use ::replicate_runtime::runtime as rt;
         #(#items)*
     })
 }
@@ -850,10 +854,36 @@ pub fn shorten_prelude_paths(tokens: TokenStream) -> TokenStream {
             "pub", "type", "const", "static", "fn", "use", "struct", "enum", "match", "if", "else",
             "while", "break",
         ];
-        let continues = matches!(
-            out.last(),
-            Some(TokenTree::Ident(id)) if !STARTS_PATH.contains(&id.to_string().as_str())
+        // A lifetime (`&'a ::std::..`) ends no path either.
+        let lifetime = matches!(
+            out.len().checked_sub(2).map(|j| &out[j]),
+            Some(TokenTree::Punct(p)) if p.as_char() == '\''
         );
+        let continues = !lifetime
+            && matches!(
+                out.last(),
+                Some(TokenTree::Ident(id)) if !STARTS_PATH.contains(&id.to_string().as_str())
+            );
+        // `::replicate_runtime::runtime::X` → `rt::X`, `::replicate_runtime::Error` → `rt::Error`:
+        // API modules import the runtime's module as `rt` (it re-exports what they use), and
+        // no generated name is `rt`, since type names are camel case.
+        if !continues && is_sep(i) && text(input.get(i + 2)) == "replicate_runtime" && is_sep(i + 3)
+        {
+            let next = text(input.get(i + 5));
+            let skip = match next.as_str() {
+                "runtime" if is_sep(i + 6) => Some(i + 6),
+                "Client" | "ClientBuilder" | "Error" | "send" | "awaitable" => Some(i + 3),
+                _ => None,
+            };
+            if let Some(rest) = skip {
+                out.push(TokenTree::Ident(proc_macro2::Ident::new(
+                    "rt",
+                    input[i + 2].span(),
+                )));
+                i = rest;
+                continue;
+            }
+        }
         if !continues && is_sep(i) && text(input.get(i + 2)) == "std" && is_sep(i + 3) {
             let module = text(input.get(i + 5));
             // `::std::format!` and friends.

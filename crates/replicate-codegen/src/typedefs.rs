@@ -18,6 +18,8 @@ pub struct Paths {
     serde_crate: Option<&'static str>,
     json: TokenStream,
     error: TokenStream,
+    /// The runtime's module of items generated code calls (`open_enum!`, `choices!`).
+    runtime: TokenStream,
 }
 
 impl Paths {
@@ -29,6 +31,7 @@ impl Paths {
             serde_crate: None,
             json: quote! { ::serde_json },
             error: quote! { ::replicate_runtime::Error },
+            runtime: quote! { ::replicate_runtime::runtime },
         }
     }
 
@@ -40,6 +43,7 @@ impl Paths {
             serde_crate: Some("::replicate_client::__private::serde"),
             json: quote! { ::replicate_client::__private::serde_json },
             error: quote! { ::replicate_client::Error },
+            runtime: quote! { ::replicate_client::runtime },
         }
     }
 
@@ -587,30 +591,6 @@ impl EnumDef<'_> {
         quote! { #doc #allow }
     }
 
-    /// Each variant with its wire value for serde, so (de)serialisers are derived.
-    fn renamed_variants(&self) -> Vec<TokenStream> {
-        self.variants
-            .iter()
-            .map(|(v, w)| {
-                let v = ident(v);
-                let w = wire_text(w);
-                let vd = format!(" `{w}`");
-                quote! { #[doc = #vd] #[serde(rename = #w)] #v, }
-            })
-            .collect()
-    }
-
-    fn as_str_arms(&self) -> Vec<TokenStream> {
-        self.variants
-            .iter()
-            .map(|(v, w)| {
-                let v = ident(v);
-                let w = wire_text(w);
-                quote! { Self::#v => #w, }
-            })
-            .collect()
-    }
-
     fn display(&self, body: TokenStream) -> TokenStream {
         let n = self.name;
         quote! {
@@ -622,102 +602,62 @@ impl EnumDef<'_> {
         }
     }
 
-    /// An enum that keeps values it does not know (an API may add values).
+    /// The variants with their docs, for the enum's declaration.
+    fn declared_variants(&self) -> Vec<TokenStream> {
+        self.variants
+            .iter()
+            .map(|(v, w)| {
+                let vd = format!(" `{}`", wire_text(w));
+                let v = ident(v);
+                quote! { #[doc = #vd] #v, }
+            })
+            .collect()
+    }
+
+    /// `[Variant = "value", ..]`, as the enum macros take them.
+    fn value_list(&self) -> TokenStream {
+        let pairs = self.variants.iter().map(|(v, w)| {
+            let v = ident(v);
+            let w = wire_text(w);
+            quote! { #v = #w }
+        });
+        quote! { [#(#pairs),*] }
+    }
+
+    /// An enum that keeps values it does not know (an API may add values); its impls come
+    /// from the runtime's `open_enum!`.
     fn open(&self, open: &str) -> TokenStream {
-        let (n, head) = (self.name, self.head());
+        let (n, head, runtime) = (self.name, self.head(), &self.paths.runtime);
         let open_ident = ident(open);
         let open_doc = if open == "Other" {
             " Any other value (the schema allows any string)."
         } else {
             " A value this client does not know yet (sent by a newer server)."
         };
-        let decl = self.renamed_variants();
-        let as_str = self.as_str_arms();
-        let from = self.variants.iter().map(|(v, w)| {
-            let v = ident(v);
-            let w = wire_text(w);
-            quote! { #w => Self::#v, }
-        });
-        let derives = self
-            .paths
-            .serde_derives(quote! { Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, });
-        let display = self.display(quote! { f.write_str(self.as_str()) });
+        let (variants, values) = (self.declared_variants(), self.value_list());
         quote! {
             #head
-            #derives
+            #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
             #[non_exhaustive]
             pub enum #n {
-                #(#decl)*
+                #(#variants)*
                 #[doc = #open_doc]
-                #[serde(untagged)]
                 #open_ident(::std::string::String),
             }
-            impl #n {
-                /// The value as sent on the wire.
-                pub fn as_str(&self) -> &str {
-                    match self {
-                        #(#as_str)*
-                        Self::#open_ident(value) => value.as_str(),
-                    }
-                }
-            }
-            impl ::std::convert::From<&str> for #n {
-                fn from(value: &str) -> Self {
-                    match value {
-                        #(#from)*
-                        other => Self::#open_ident(::std::string::ToString::to_string(other)),
-                    }
-                }
-            }
-            impl ::std::str::FromStr for #n {
-                type Err = ::std::convert::Infallible;
-                fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
-                    ::std::result::Result::Ok(Self::from(value))
-                }
-            }
-            #display
+            #runtime::open_enum!(#n, #open_ident, #values);
         }
     }
 
-    /// A closed enum of strings: any other value is an error naming the input.
+    /// A closed enum of strings: any other value is an error naming the inputs that use it;
+    /// its impls come from the runtime's `choices!`.
     fn closed_str(&self) -> TokenStream {
-        let (n, head, label) = (self.name, self.head(), self.label);
-        let error = &self.paths.error;
-        let decl = self.renamed_variants();
-        let as_str = self.as_str_arms();
-        let from = self.variants.iter().map(|(v, w)| {
-            let v = ident(v);
-            let w = wire_text(w);
-            quote! { #w => ::std::result::Result::Ok(Self::#v), }
-        });
-        let expected = self.expected();
-        let derives = self
-            .paths
-            .serde_derives(quote! { Debug, Clone, Copy, PartialEq, Eq, Hash, });
-        let display = self.display(quote! { f.write_str(self.as_str()) });
+        let (n, head, runtime, label) = (self.name, self.head(), &self.paths.runtime, self.label);
+        let (variants, values) = (self.declared_variants(), self.value_list());
         quote! {
             #head
-            #derives
-            pub enum #n { #(#decl)* }
-            impl #n {
-                /// The value sent on the wire.
-                pub fn as_str(&self) -> &'static str {
-                    match self { #(#as_str)* }
-                }
-            }
-            #display
-            impl ::std::str::FromStr for #n {
-                type Err = #error;
-                fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
-                    match value {
-                        #(#from)*
-                        other => ::std::result::Result::Err(#error::InvalidInput {
-                            field: ::std::string::ToString::to_string(#label),
-                            message: ::std::format!("{other:?} is not one of: {}", #expected),
-                        }),
-                    }
-                }
-            }
+            #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+            pub enum #n { #(#variants)* }
+            #runtime::choices!(#n, #label, #values);
         }
     }
 

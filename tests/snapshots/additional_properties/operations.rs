@@ -4,18 +4,18 @@
 //! Resource handles, request builders and response types of every operation.
 #[allow(unused_imports)]
 use super::types;
+#[allow(unused_imports)]
+use ::replicate_runtime::runtime as rt;
 /// Request builder for `metrics.get`: set optional parameters, then `.await` it (or call `send`).
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct MetricsGet<'a> {
-    client: &'a ::replicate_runtime::Client,
+    client: &'a rt::Client,
 }
 impl<'a> MetricsGet<'a> {
     /// The request this builder describes, without sending it.
-    pub fn into_request(
-        self,
-    ) -> Result<::replicate_runtime::runtime::RequestSpec, ::replicate_runtime::Error> {
-        let mut request = ::replicate_runtime::runtime::RequestSpec::new(
+    pub fn into_request(self) -> Result<rt::RequestSpec, rt::Error> {
+        let mut request = rt::RequestSpec::new(
             "GET",
             String::from("/metrics"),
             "metrics.get",
@@ -24,13 +24,13 @@ impl<'a> MetricsGet<'a> {
         Ok(request)
     }
 }
-::replicate_runtime::send!(
+rt::send!(
     MetricsGet, types::MetricsGetResponse, json, "Sends the request: `GET /metrics`."
 );
 /// Operations on `metrics`; get one from the client.
 #[derive(Debug, Clone, Copy)]
 pub struct Metrics<'a> {
-    client: &'a ::replicate_runtime::Client,
+    client: &'a rt::Client,
 }
 impl<'a> Metrics<'a> {
     /// `GET /metrics` (`metrics.get`).
@@ -42,26 +42,26 @@ impl<'a> Metrics<'a> {
 /// it) with this API's operations.
 #[derive(Debug, Clone)]
 pub struct Client {
-    inner: ::replicate_runtime::Client,
+    inner: rt::Client,
 }
 impl Client {
     /// A client with this token; a token that cannot be sent makes every request
     /// fail with `Error::Config` (`builder().token(..).build()` reports it at once).
     pub fn new(token: impl Into<String>) -> Self {
-        Self::from(::replicate_runtime::Client::new(token))
+        Self::from(rt::Client::new(token))
     }
     /// A client configured from `REPLICATE_API_TOKEN` (required, not empty) and
     /// `REPLICATE_BASE_URL` (optional).
-    pub fn from_env() -> Result<Self, ::replicate_runtime::Error> {
-        ::replicate_runtime::ClientBuilder::from_env()?.build()
+    pub fn from_env() -> Result<Self, rt::Error> {
+        rt::ClientBuilder::from_env()?.build()
     }
     /// A builder for the token, base URL, timeouts, limits, retries and the HTTP
     /// client.
-    pub fn builder() -> ::replicate_runtime::ClientBuilder<Self> {
-        ::replicate_runtime::ClientBuilder::default()
+    pub fn builder() -> rt::ClientBuilder<Self> {
+        rt::ClientBuilder::default()
     }
     /// The runtime client underneath.
-    pub fn runtime(&self) -> &::replicate_runtime::Client {
+    pub fn runtime(&self) -> &rt::Client {
         &self.inner
     }
     /// Operations on `metrics`.
@@ -69,14 +69,14 @@ impl Client {
         Metrics { client: &self.inner }
     }
 }
-impl From<::replicate_runtime::Client> for Client {
-    fn from(inner: ::replicate_runtime::Client) -> Self {
+impl From<rt::Client> for Client {
+    fn from(inner: rt::Client) -> Self {
         Client { inner }
     }
 }
 impl ::std::ops::Deref for Client {
-    type Target = ::replicate_runtime::Client;
-    fn deref(&self) -> &::replicate_runtime::Client {
+    type Target = rt::Client;
+    fn deref(&self) -> &rt::Client {
         &self.inner
     }
 }

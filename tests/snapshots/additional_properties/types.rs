@@ -2,6 +2,8 @@
 // change the generator (crates/replicate-codegen/src/render.rs, phase types) or the spec, then rerun.
 
 //! Types of the request and response bodies in the spec.
+#[allow(unused_imports)]
+use ::replicate_runtime::runtime as rt;
 /// The response of `GET /metrics`.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct MetricsGetResponse {

@@ -2,11 +2,13 @@
 // change the generator (crates/replicate-codegen/src/render.rs, phase types) or the spec, then rerun.
 
 //! Types of the request and response bodies in the spec.
+#[allow(unused_imports)]
+use ::replicate_runtime::runtime as rt;
 /// The request body of `POST /files`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FilesCreateRequest {
     /// The `content` field.
-    pub content: ::replicate_runtime::runtime::FilePart,
+    pub content: rt::FilePart,
     /// The `filename` field.
     pub filename: Option<String>,
     /// The `metadata` field. Default: `{}`.
@@ -16,7 +18,7 @@ pub struct FilesCreateRequest {
 }
 impl FilesCreateRequest {
     /// Creates a value from its required fields; optional fields start empty.
-    pub fn new(content: ::replicate_runtime::runtime::FilePart) -> Self {
+    pub fn new(content: rt::FilePart) -> Self {
         Self {
             content,
             filename: None,
@@ -34,13 +36,8 @@ pub struct FilesCreateResponse {
 }
 impl FilesCreateRequest {
     /// Encodes the form as `multipart/form-data` parts.
-    pub fn into_multipart(
-        self,
-    ) -> Result<
-        ::replicate_runtime::runtime::MultipartForm,
-        ::replicate_runtime::Error,
-    > {
-        let mut form = ::replicate_runtime::runtime::MultipartForm::new();
+    pub fn into_multipart(self) -> Result<rt::MultipartForm, rt::Error> {
+        let mut form = rt::MultipartForm::new();
         {
             let value = self.content;
             form.file("content", value);

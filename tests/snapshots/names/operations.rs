@@ -4,23 +4,22 @@
 //! Resource handles, request builders and response types of every operation.
 #[allow(unused_imports)]
 use super::types;
+#[allow(unused_imports)]
+use ::replicate_runtime::runtime as rt;
 /// Request builder for `models.versions.get`: set optional parameters, then `.await` it (or call `send`).
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct ModelsVersionsGet<'a> {
-    client: &'a ::replicate_runtime::Client,
+    client: &'a rt::Client,
     model_owner: String,
 }
 impl<'a> ModelsVersionsGet<'a> {
     /// The request this builder describes, without sending it.
-    pub fn into_request(
-        self,
-    ) -> Result<::replicate_runtime::runtime::RequestSpec, ::replicate_runtime::Error> {
-        let mut request = ::replicate_runtime::runtime::RequestSpec::new(
+    pub fn into_request(self) -> Result<rt::RequestSpec, rt::Error> {
+        let mut request = rt::RequestSpec::new(
             "GET",
             format!(
-                "/models/{}/versions",
-                ::replicate_runtime::runtime::encode_path_segment(& self.model_owner) ?
+                "/models/{}/versions", rt::encode_path_segment(& self.model_owner) ?
             ),
             "models.versions.get",
         );
@@ -28,7 +27,7 @@ impl<'a> ModelsVersionsGet<'a> {
         Ok(request)
     }
 }
-::replicate_runtime::send!(
+rt::send!(
     ModelsVersionsGet, types::ModelsVersionsGetResponse, json,
     "Sends the request: `GET /models/{model_owner}/versions`."
 );
@@ -36,19 +35,13 @@ impl<'a> ModelsVersionsGet<'a> {
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct Search<'a> {
-    client: &'a ::replicate_runtime::Client,
+    client: &'a rt::Client,
     query: String,
 }
 impl<'a> Search<'a> {
     /// The request this builder describes, without sending it.
-    pub fn into_request(
-        self,
-    ) -> Result<::replicate_runtime::runtime::RequestSpec, ::replicate_runtime::Error> {
-        let mut request = ::replicate_runtime::runtime::RequestSpec::new(
-            "GET",
-            String::from("/search"),
-            "search",
-        );
+    pub fn into_request(self) -> Result<rt::RequestSpec, rt::Error> {
+        let mut request = rt::RequestSpec::new("GET", String::from("/search"), "search");
         {
             let value = &self.query;
             request.query("query", value.to_string());
@@ -58,21 +51,17 @@ impl<'a> Search<'a> {
         Ok(request)
     }
 }
-::replicate_runtime::send!(
-    Search, types::Option_, json, "Sends the request: `GET /search`."
-);
+rt::send!(Search, types::Option_, json, "Sends the request: `GET /search`.");
 /// Request builder for `webhooks.default.secret.get`: set optional parameters, then `.await` it (or call `send`).
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct WebhooksDefaultSecretGet<'a> {
-    client: &'a ::replicate_runtime::Client,
+    client: &'a rt::Client,
 }
 impl<'a> WebhooksDefaultSecretGet<'a> {
     /// The request this builder describes, without sending it.
-    pub fn into_request(
-        self,
-    ) -> Result<::replicate_runtime::runtime::RequestSpec, ::replicate_runtime::Error> {
-        let mut request = ::replicate_runtime::runtime::RequestSpec::new(
+    pub fn into_request(self) -> Result<rt::RequestSpec, rt::Error> {
+        let mut request = rt::RequestSpec::new(
             "GET",
             String::from("/webhooks/default/secret"),
             "webhooks.default.secret.get",
@@ -81,14 +70,14 @@ impl<'a> WebhooksDefaultSecretGet<'a> {
         Ok(request)
     }
 }
-::replicate_runtime::send!(
+rt::send!(
     WebhooksDefaultSecretGet, types::Result_, json,
     "Sends the request: `GET /webhooks/default/secret`."
 );
 /// Operations on `models.versions`; get one from the client.
 #[derive(Debug, Clone, Copy)]
 pub struct ModelsVersions<'a> {
-    client: &'a ::replicate_runtime::Client,
+    client: &'a rt::Client,
 }
 impl<'a> ModelsVersions<'a> {
     /// `GET /models/{model_owner}/versions` (`models.versions.get`).
@@ -102,7 +91,7 @@ impl<'a> ModelsVersions<'a> {
 /// Operations on `models`; get one from the client.
 #[derive(Debug, Clone, Copy)]
 pub struct Models<'a> {
-    client: &'a ::replicate_runtime::Client,
+    client: &'a rt::Client,
 }
 impl<'a> Models<'a> {
     /// Operations on `models.versions`.
@@ -115,7 +104,7 @@ impl<'a> Models<'a> {
 /// Operations on `webhooks.default.secret`; get one from the client.
 #[derive(Debug, Clone, Copy)]
 pub struct WebhooksDefaultSecret<'a> {
-    client: &'a ::replicate_runtime::Client,
+    client: &'a rt::Client,
 }
 impl<'a> WebhooksDefaultSecret<'a> {
     /// `GET /webhooks/default/secret` (`webhooks.default.secret.get`).
@@ -128,7 +117,7 @@ impl<'a> WebhooksDefaultSecret<'a> {
 /// Operations on `webhooks.default`; get one from the client.
 #[derive(Debug, Clone, Copy)]
 pub struct WebhooksDefault<'a> {
-    client: &'a ::replicate_runtime::Client,
+    client: &'a rt::Client,
 }
 impl<'a> WebhooksDefault<'a> {
     /// Operations on `webhooks.default.secret`.
@@ -141,7 +130,7 @@ impl<'a> WebhooksDefault<'a> {
 /// Operations on `webhooks`; get one from the client.
 #[derive(Debug, Clone, Copy)]
 pub struct Webhooks<'a> {
-    client: &'a ::replicate_runtime::Client,
+    client: &'a rt::Client,
 }
 impl<'a> Webhooks<'a> {
     /// Operations on `webhooks.default`.
@@ -155,26 +144,26 @@ impl<'a> Webhooks<'a> {
 /// it) with this API's operations.
 #[derive(Debug, Clone)]
 pub struct Client {
-    inner: ::replicate_runtime::Client,
+    inner: rt::Client,
 }
 impl Client {
     /// A client with this token; a token that cannot be sent makes every request
     /// fail with `Error::Config` (`builder().token(..).build()` reports it at once).
     pub fn new(token: impl Into<String>) -> Self {
-        Self::from(::replicate_runtime::Client::new(token))
+        Self::from(rt::Client::new(token))
     }
     /// A client configured from `REPLICATE_API_TOKEN` (required, not empty) and
     /// `REPLICATE_BASE_URL` (optional).
-    pub fn from_env() -> Result<Self, ::replicate_runtime::Error> {
-        ::replicate_runtime::ClientBuilder::from_env()?.build()
+    pub fn from_env() -> Result<Self, rt::Error> {
+        rt::ClientBuilder::from_env()?.build()
     }
     /// A builder for the token, base URL, timeouts, limits, retries and the HTTP
     /// client.
-    pub fn builder() -> ::replicate_runtime::ClientBuilder<Self> {
-        ::replicate_runtime::ClientBuilder::default()
+    pub fn builder() -> rt::ClientBuilder<Self> {
+        rt::ClientBuilder::default()
     }
     /// The runtime client underneath.
-    pub fn runtime(&self) -> &::replicate_runtime::Client {
+    pub fn runtime(&self) -> &rt::Client {
         &self.inner
     }
     /// Operations on `models`.
@@ -193,14 +182,14 @@ impl Client {
         }
     }
 }
-impl From<::replicate_runtime::Client> for Client {
-    fn from(inner: ::replicate_runtime::Client) -> Self {
+impl From<rt::Client> for Client {
+    fn from(inner: rt::Client) -> Self {
         Client { inner }
     }
 }
 impl ::std::ops::Deref for Client {
-    type Target = ::replicate_runtime::Client;
-    fn deref(&self) -> &::replicate_runtime::Client {
+    type Target = rt::Client;
+    fn deref(&self) -> &rt::Client {
         &self.inner
     }
 }

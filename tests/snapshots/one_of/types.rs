@@ -2,6 +2,8 @@
 // change the generator (crates/replicate-codegen/src/render.rs, phase types) or the spec, then rerun.
 
 //! Types of the request and response bodies in the spec.
+#[allow(unused_imports)]
+use ::replicate_runtime::runtime as rt;
 /// The `Box` schema of the API.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct Box_ {
@@ -36,51 +38,12 @@ pub enum PredictionsGetResponseOutput {
     Number(f64),
 }
 /// The `version` part of the response of `GET /predictions/{id}`.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    ::serde::Serialize,
-    ::serde::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum PredictionsGetResponseVersion {
     /// `hidden`
-    #[serde(rename = "hidden")]
     Hidden,
     /// Any other value (the schema allows any string).
-    #[serde(untagged)]
     Other(String),
 }
-impl PredictionsGetResponseVersion {
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Hidden => "hidden",
-            Self::Other(value) => value.as_str(),
-        }
-    }
-}
-impl From<&str> for PredictionsGetResponseVersion {
-    fn from(value: &str) -> Self {
-        match value {
-            "hidden" => Self::Hidden,
-            other => Self::Other(ToString::to_string(other)),
-        }
-    }
-}
-impl ::std::str::FromStr for PredictionsGetResponseVersion {
-    type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        Ok(Self::from(value))
-    }
-}
-impl ::std::fmt::Display for PredictionsGetResponseVersion {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+rt::open_enum!(PredictionsGetResponseVersion, Other, [Hidden = "hidden"]);

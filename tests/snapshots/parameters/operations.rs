@@ -4,43 +4,34 @@
 //! Resource handles, request builders and response types of every operation.
 #[allow(unused_imports)]
 use super::types;
+#[allow(unused_imports)]
+use ::replicate_runtime::runtime as rt;
 /// Request builder for `items.create`: set optional parameters, then `.await` it (or call `send`).
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct ItemsCreate<'a> {
-    client: &'a ::replicate_runtime::Client,
+    client: &'a rt::Client,
     owner: String,
-    prefer: Option<::replicate_runtime::runtime::Prefer>,
-    cancel_after: Option<::replicate_runtime::runtime::CancelAfter>,
+    prefer: Option<rt::Prefer>,
+    cancel_after: Option<rt::CancelAfter>,
     body: types::ItemsCreateRequest,
 }
 impl<'a> ItemsCreate<'a> {
     /// Sets the `Prefer` parameter.
-    pub fn prefer(
-        mut self,
-        value: impl Into<::replicate_runtime::runtime::Prefer>,
-    ) -> Self {
+    pub fn prefer(mut self, value: impl Into<rt::Prefer>) -> Self {
         self.prefer = Some(value.into());
         self
     }
     /// Sets the `Cancel-After` parameter.
-    pub fn cancel_after(
-        mut self,
-        value: impl Into<::replicate_runtime::runtime::CancelAfter>,
-    ) -> Self {
+    pub fn cancel_after(mut self, value: impl Into<rt::CancelAfter>) -> Self {
         self.cancel_after = Some(value.into());
         self
     }
     /// The request this builder describes, without sending it.
-    pub fn into_request(
-        self,
-    ) -> Result<::replicate_runtime::runtime::RequestSpec, ::replicate_runtime::Error> {
-        let mut request = ::replicate_runtime::runtime::RequestSpec::new(
+    pub fn into_request(self) -> Result<rt::RequestSpec, rt::Error> {
+        let mut request = rt::RequestSpec::new(
             "POST",
-            format!(
-                "/owners/{}/items", ::replicate_runtime::runtime::encode_path_segment(&
-                self.owner) ?
-            ),
+            format!("/owners/{}/items", rt::encode_path_segment(& self.owner) ?),
             "items.create",
         );
         if let Some(value) = &self.prefer {
@@ -57,7 +48,7 @@ impl<'a> ItemsCreate<'a> {
         Ok(request)
     }
 }
-::replicate_runtime::send!(
+rt::send!(
     ItemsCreate, types::ItemsCreateResponse, json,
     "Sends the request: `POST /owners/{owner}/items`."
 );
@@ -65,7 +56,7 @@ impl<'a> ItemsCreate<'a> {
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct ItemsList<'a> {
-    client: &'a ::replicate_runtime::Client,
+    client: &'a rt::Client,
     owner: String,
     sort_by: Option<types::ItemsListSortBy>,
     tag: Option<Vec<String>>,
@@ -94,15 +85,10 @@ impl<'a> ItemsList<'a> {
         self
     }
     /// The request this builder describes, without sending it.
-    pub fn into_request(
-        self,
-    ) -> Result<::replicate_runtime::runtime::RequestSpec, ::replicate_runtime::Error> {
-        let mut request = ::replicate_runtime::runtime::RequestSpec::new(
+    pub fn into_request(self) -> Result<rt::RequestSpec, rt::Error> {
+        let mut request = rt::RequestSpec::new(
             "GET",
-            format!(
-                "/owners/{}/items", ::replicate_runtime::runtime::encode_path_segment(&
-                self.owner) ?
-            ),
+            format!("/owners/{}/items", rt::encode_path_segment(& self.owner) ?),
             "items.list",
         );
         if let Some(value) = &self.sort_by {
@@ -123,13 +109,13 @@ impl<'a> ItemsList<'a> {
         Ok(request)
     }
 }
-::replicate_runtime::send!(
+rt::send!(
     ItemsList, Vec < String >, json, "Sends the request: `GET /owners/{owner}/items`."
 );
 /// Operations on `items`; get one from the client.
 #[derive(Debug, Clone, Copy)]
 pub struct Items<'a> {
-    client: &'a ::replicate_runtime::Client,
+    client: &'a rt::Client,
 }
 impl<'a> Items<'a> {
     /// `POST /owners/{owner}/items` (`items.create`).
@@ -162,26 +148,26 @@ impl<'a> Items<'a> {
 /// it) with this API's operations.
 #[derive(Debug, Clone)]
 pub struct Client {
-    inner: ::replicate_runtime::Client,
+    inner: rt::Client,
 }
 impl Client {
     /// A client with this token; a token that cannot be sent makes every request
     /// fail with `Error::Config` (`builder().token(..).build()` reports it at once).
     pub fn new(token: impl Into<String>) -> Self {
-        Self::from(::replicate_runtime::Client::new(token))
+        Self::from(rt::Client::new(token))
     }
     /// A client configured from `REPLICATE_API_TOKEN` (required, not empty) and
     /// `REPLICATE_BASE_URL` (optional).
-    pub fn from_env() -> Result<Self, ::replicate_runtime::Error> {
-        ::replicate_runtime::ClientBuilder::from_env()?.build()
+    pub fn from_env() -> Result<Self, rt::Error> {
+        rt::ClientBuilder::from_env()?.build()
     }
     /// A builder for the token, base URL, timeouts, limits, retries and the HTTP
     /// client.
-    pub fn builder() -> ::replicate_runtime::ClientBuilder<Self> {
-        ::replicate_runtime::ClientBuilder::default()
+    pub fn builder() -> rt::ClientBuilder<Self> {
+        rt::ClientBuilder::default()
     }
     /// The runtime client underneath.
-    pub fn runtime(&self) -> &::replicate_runtime::Client {
+    pub fn runtime(&self) -> &rt::Client {
         &self.inner
     }
     /// Operations on `items`.
@@ -189,14 +175,14 @@ impl Client {
         Items { client: &self.inner }
     }
 }
-impl From<::replicate_runtime::Client> for Client {
-    fn from(inner: ::replicate_runtime::Client) -> Self {
+impl From<rt::Client> for Client {
+    fn from(inner: rt::Client) -> Self {
         Client { inner }
     }
 }
 impl ::std::ops::Deref for Client {
-    type Target = ::replicate_runtime::Client;
-    fn deref(&self) -> &::replicate_runtime::Client {
+    type Target = rt::Client;
+    fn deref(&self) -> &rt::Client {
         &self.inner
     }
 }

@@ -2,6 +2,8 @@
 // change the generator (crates/replicate-codegen/src/render.rs, phase types) or the spec, then rerun.
 
 //! Types of the request and response bodies in the spec.
+#[allow(unused_imports)]
+use ::replicate_runtime::runtime as rt;
 /// The request body of `POST /owners/{owner}/items`.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ItemsCreateRequest {
@@ -17,56 +19,14 @@ pub struct ItemsCreateResponse {
     pub name: Option<String>,
 }
 /// The parameter of `GET /owners/{owner}/items`.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    ::serde::Serialize,
-    ::serde::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum ItemsListSortBy {
     /// `latest`
-    #[serde(rename = "latest")]
     Latest,
     /// `oldest`
-    #[serde(rename = "oldest")]
     Oldest,
     /// A value this client does not know yet (sent by a newer server).
-    #[serde(untagged)]
     Unknown(String),
 }
-impl ItemsListSortBy {
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Latest => "latest",
-            Self::Oldest => "oldest",
-            Self::Unknown(value) => value.as_str(),
-        }
-    }
-}
-impl From<&str> for ItemsListSortBy {
-    fn from(value: &str) -> Self {
-        match value {
-            "latest" => Self::Latest,
-            "oldest" => Self::Oldest,
-            other => Self::Unknown(ToString::to_string(other)),
-        }
-    }
-}
-impl ::std::str::FromStr for ItemsListSortBy {
-    type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        Ok(Self::from(value))
-    }
-}
-impl ::std::fmt::Display for ItemsListSortBy {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+rt::open_enum!(ItemsListSortBy, Unknown, [Latest = "latest", Oldest = "oldest"]);

@@ -2,6 +2,8 @@
 // change the generator (crates/replicate-codegen/src/render.rs, phase types) or the spec, then rerun.
 
 //! Types of the request and response bodies in the spec.
+#[allow(unused_imports)]
+use ::replicate_runtime::runtime as rt;
 /// The request body of `POST /jobs`.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct JobsCreateRequest {
@@ -28,54 +30,15 @@ impl JobsCreateRequest {
     }
 }
 /// The `kind` part of the request body of `POST /jobs`.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    ::serde::Serialize,
-    ::serde::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum JobsCreateRequestKind {
     /// `render`
-    #[serde(rename = "render")]
     Render,
     /// A value this client does not know yet (sent by a newer server).
-    #[serde(untagged)]
     Unknown(String),
 }
-impl JobsCreateRequestKind {
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Render => "render",
-            Self::Unknown(value) => value.as_str(),
-        }
-    }
-}
-impl From<&str> for JobsCreateRequestKind {
-    fn from(value: &str) -> Self {
-        match value {
-            "render" => Self::Render,
-            other => Self::Unknown(ToString::to_string(other)),
-        }
-    }
-}
-impl ::std::str::FromStr for JobsCreateRequestKind {
-    type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        Ok(Self::from(value))
-    }
-}
-impl ::std::fmt::Display for JobsCreateRequestKind {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+rt::open_enum!(JobsCreateRequestKind, Unknown, [Render = "render"]);
 /// The `Owner` schema of the API.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct Owner {

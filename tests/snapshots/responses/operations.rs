@@ -4,25 +4,22 @@
 //! Resource handles, request builders and response types of every operation.
 #[allow(unused_imports)]
 use super::types;
+#[allow(unused_imports)]
+use ::replicate_runtime::runtime as rt;
 /// Request builder for `files.download`: set optional parameters, then `.await` it (or call `send`).
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct FilesDownload<'a> {
-    client: &'a ::replicate_runtime::Client,
+    client: &'a rt::Client,
     id: String,
     expiry: i64,
 }
 impl<'a> FilesDownload<'a> {
     /// The request this builder describes, without sending it.
-    pub fn into_request(
-        self,
-    ) -> Result<::replicate_runtime::runtime::RequestSpec, ::replicate_runtime::Error> {
-        let mut request = ::replicate_runtime::runtime::RequestSpec::new(
+    pub fn into_request(self) -> Result<rt::RequestSpec, rt::Error> {
+        let mut request = rt::RequestSpec::new(
             "GET",
-            format!(
-                "/files/{}/download", ::replicate_runtime::runtime::encode_path_segment(&
-                self.id) ?
-            ),
+            format!("/files/{}/download", rt::encode_path_segment(& self.id) ?),
             "files.download",
         );
         {
@@ -33,23 +30,20 @@ impl<'a> FilesDownload<'a> {
         Ok(request)
     }
 }
-::replicate_runtime::send!(
-    FilesDownload, ::replicate_runtime::runtime::Bytes, bytes,
-    "Sends the request: `GET /files/{id}/download`."
+rt::send!(
+    FilesDownload, rt::Bytes, bytes, "Sends the request: `GET /files/{id}/download`."
 );
 /// Request builder for `predictions.create`: set optional parameters, then `.await` it (or call `send`).
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct PredictionsCreate<'a> {
-    client: &'a ::replicate_runtime::Client,
+    client: &'a rt::Client,
     body: types::PredictionsCreateRequest,
 }
 impl<'a> PredictionsCreate<'a> {
     /// The request this builder describes, without sending it.
-    pub fn into_request(
-        self,
-    ) -> Result<::replicate_runtime::runtime::RequestSpec, ::replicate_runtime::Error> {
-        let mut request = ::replicate_runtime::runtime::RequestSpec::new(
+    pub fn into_request(self) -> Result<rt::RequestSpec, rt::Error> {
+        let mut request = rt::RequestSpec::new(
             "POST",
             String::from("/predictions"),
             "predictions.create",
@@ -64,9 +58,7 @@ impl<'a> PredictionsCreate<'a> {
 }
 impl<'a> PredictionsCreate<'a> {
     /// Sends the request: `POST /predictions`.
-    pub async fn send(
-        self,
-    ) -> Result<PredictionsCreateResponse, ::replicate_runtime::Error> {
+    pub async fn send(self) -> Result<PredictionsCreateResponse, rt::Error> {
         let client = self.client;
         let response = client.execute(self.into_request()?).await?;
         match response.status() {
@@ -79,7 +71,7 @@ impl<'a> PredictionsCreate<'a> {
         }
     }
 }
-::replicate_runtime::awaitable!(PredictionsCreate, PredictionsCreateResponse);
+rt::awaitable!(PredictionsCreate, PredictionsCreateResponse);
 /// The success responses of `predictions.create`.
 #[derive(Debug, Clone, PartialEq)]
 #[allow(clippy::large_enum_variant)]
@@ -113,40 +105,33 @@ impl PredictionsCreateResponse {
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct PredictionsDelete<'a> {
-    client: &'a ::replicate_runtime::Client,
+    client: &'a rt::Client,
     id: String,
 }
 impl<'a> PredictionsDelete<'a> {
     /// The request this builder describes, without sending it.
-    pub fn into_request(
-        self,
-    ) -> Result<::replicate_runtime::runtime::RequestSpec, ::replicate_runtime::Error> {
-        let request = ::replicate_runtime::runtime::RequestSpec::new(
+    pub fn into_request(self) -> Result<rt::RequestSpec, rt::Error> {
+        let request = rt::RequestSpec::new(
             "DELETE",
-            format!(
-                "/predictions/{}", ::replicate_runtime::runtime::encode_path_segment(&
-                self.id) ?
-            ),
+            format!("/predictions/{}", rt::encode_path_segment(& self.id) ?),
             "predictions.delete",
         );
         Ok(request)
     }
 }
-::replicate_runtime::send!(
+rt::send!(
     PredictionsDelete, (), empty, "Sends the request: `DELETE /predictions/{id}`."
 );
 /// Request builder for `readme.get`: set optional parameters, then `.await` it (or call `send`).
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct ReadmeGet<'a> {
-    client: &'a ::replicate_runtime::Client,
+    client: &'a rt::Client,
 }
 impl<'a> ReadmeGet<'a> {
     /// The request this builder describes, without sending it.
-    pub fn into_request(
-        self,
-    ) -> Result<::replicate_runtime::runtime::RequestSpec, ::replicate_runtime::Error> {
-        let mut request = ::replicate_runtime::runtime::RequestSpec::new(
+    pub fn into_request(self) -> Result<rt::RequestSpec, rt::Error> {
+        let mut request = rt::RequestSpec::new(
             "GET",
             String::from("/readme"),
             "readme.get",
@@ -155,11 +140,11 @@ impl<'a> ReadmeGet<'a> {
         Ok(request)
     }
 }
-::replicate_runtime::send!(ReadmeGet, String, text, "Sends the request: `GET /readme`.");
+rt::send!(ReadmeGet, String, text, "Sends the request: `GET /readme`.");
 /// Operations on `files`; get one from the client.
 #[derive(Debug, Clone, Copy)]
 pub struct Files<'a> {
-    client: &'a ::replicate_runtime::Client,
+    client: &'a rt::Client,
 }
 impl<'a> Files<'a> {
     /// `GET /files/{id}/download` (`files.download`).
@@ -178,7 +163,7 @@ impl<'a> Files<'a> {
 /// Operations on `predictions`; get one from the client.
 #[derive(Debug, Clone, Copy)]
 pub struct Predictions<'a> {
-    client: &'a ::replicate_runtime::Client,
+    client: &'a rt::Client,
 }
 impl<'a> Predictions<'a> {
     /// `POST /predictions` (`predictions.create`).
@@ -202,7 +187,7 @@ impl<'a> Predictions<'a> {
 /// Operations on `readme`; get one from the client.
 #[derive(Debug, Clone, Copy)]
 pub struct Readme<'a> {
-    client: &'a ::replicate_runtime::Client,
+    client: &'a rt::Client,
 }
 impl<'a> Readme<'a> {
     /// `GET /readme` (`readme.get`).
@@ -214,26 +199,26 @@ impl<'a> Readme<'a> {
 /// it) with this API's operations.
 #[derive(Debug, Clone)]
 pub struct Client {
-    inner: ::replicate_runtime::Client,
+    inner: rt::Client,
 }
 impl Client {
     /// A client with this token; a token that cannot be sent makes every request
     /// fail with `Error::Config` (`builder().token(..).build()` reports it at once).
     pub fn new(token: impl Into<String>) -> Self {
-        Self::from(::replicate_runtime::Client::new(token))
+        Self::from(rt::Client::new(token))
     }
     /// A client configured from `REPLICATE_API_TOKEN` (required, not empty) and
     /// `REPLICATE_BASE_URL` (optional).
-    pub fn from_env() -> Result<Self, ::replicate_runtime::Error> {
-        ::replicate_runtime::ClientBuilder::from_env()?.build()
+    pub fn from_env() -> Result<Self, rt::Error> {
+        rt::ClientBuilder::from_env()?.build()
     }
     /// A builder for the token, base URL, timeouts, limits, retries and the HTTP
     /// client.
-    pub fn builder() -> ::replicate_runtime::ClientBuilder<Self> {
-        ::replicate_runtime::ClientBuilder::default()
+    pub fn builder() -> rt::ClientBuilder<Self> {
+        rt::ClientBuilder::default()
     }
     /// The runtime client underneath.
-    pub fn runtime(&self) -> &::replicate_runtime::Client {
+    pub fn runtime(&self) -> &rt::Client {
         &self.inner
     }
     /// Operations on `files`.
@@ -249,14 +234,14 @@ impl Client {
         Readme { client: &self.inner }
     }
 }
-impl From<::replicate_runtime::Client> for Client {
-    fn from(inner: ::replicate_runtime::Client) -> Self {
+impl From<rt::Client> for Client {
+    fn from(inner: rt::Client) -> Self {
         Client { inner }
     }
 }
 impl ::std::ops::Deref for Client {
-    type Target = ::replicate_runtime::Client;
-    fn deref(&self) -> &::replicate_runtime::Client {
+    type Target = rt::Client;
+    fn deref(&self) -> &rt::Client {
         &self.inner
     }
 }

@@ -2,6 +2,8 @@
 // change the generator (crates/replicate-codegen/src/render.rs, phase types) or the spec, then rerun.
 
 //! Types of the request and response bodies in the spec.
+#[allow(unused_imports)]
+use ::replicate_runtime::runtime as rt;
 /// The `job` schema of the API.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct Job {
@@ -15,64 +17,22 @@ impl Job {
     }
 }
 /// The `status` value.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    ::serde::Serialize,
-    ::serde::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum JobStatus {
     /// `starting`
-    #[serde(rename = "starting")]
     Starting,
     /// `succeeded`
-    #[serde(rename = "succeeded")]
     Succeeded,
     /// `failed`
-    #[serde(rename = "failed")]
     Failed,
     /// A value this client does not know yet (sent by a newer server).
-    #[serde(untagged)]
     Unknown(String),
 }
-impl JobStatus {
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Starting => "starting",
-            Self::Succeeded => "succeeded",
-            Self::Failed => "failed",
-            Self::Unknown(value) => value.as_str(),
-        }
-    }
-}
-impl From<&str> for JobStatus {
-    fn from(value: &str) -> Self {
-        match value {
-            "starting" => Self::Starting,
-            "succeeded" => Self::Succeeded,
-            "failed" => Self::Failed,
-            other => Self::Unknown(ToString::to_string(other)),
-        }
-    }
-}
-impl ::std::str::FromStr for JobStatus {
-    type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        Ok(Self::from(value))
-    }
-}
-impl ::std::fmt::Display for JobStatus {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+rt::open_enum!(
+    JobStatus, Unknown, [Starting = "starting", Succeeded = "succeeded", Failed =
+    "failed"]
+);
 /// The `run` schema of the API.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct Run {
@@ -89,58 +49,16 @@ impl Run {
     }
 }
 /// The `mode` value.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    ::serde::Serialize,
-    ::serde::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum RunMode {
     /// `starting`
-    #[serde(rename = "starting")]
     Starting,
     /// `succeeded`
-    #[serde(rename = "succeeded")]
     Succeeded,
     /// A value this client does not know yet (sent by a newer server).
-    #[serde(untagged)]
     Unknown(String),
 }
-impl RunMode {
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Starting => "starting",
-            Self::Succeeded => "succeeded",
-            Self::Unknown(value) => value.as_str(),
-        }
-    }
-}
-impl From<&str> for RunMode {
-    fn from(value: &str) -> Self {
-        match value {
-            "starting" => Self::Starting,
-            "succeeded" => Self::Succeeded,
-            other => Self::Unknown(ToString::to_string(other)),
-        }
-    }
-}
-impl ::std::str::FromStr for RunMode {
-    type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        Ok(Self::from(value))
-    }
-}
-impl ::std::fmt::Display for RunMode {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+rt::open_enum!(RunMode, Unknown, [Starting = "starting", Succeeded = "succeeded"]);
 /// The same values as [`JobStatus`].
 pub type RunStatus = JobStatus;

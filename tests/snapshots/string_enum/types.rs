@@ -2,6 +2,8 @@
 // change the generator (crates/replicate-codegen/src/render.rs, phase types) or the spec, then rerun.
 
 //! Types of the request and response bodies in the spec.
+#[allow(unused_imports)]
+use ::replicate_runtime::runtime as rt;
 /// The request body of `POST /images`.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ImagesCreateRequest {
@@ -21,123 +23,39 @@ impl ImagesCreateRequest {
     }
 }
 /// The `aspect_ratio` part of the request body of `POST /images`.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    ::serde::Serialize,
-    ::serde::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum ImagesCreateRequestAspectRatio {
     /// `1:1`
-    #[serde(rename = "1:1")]
     V1x1,
     /// `16:9`
-    #[serde(rename = "16:9")]
     V16x9,
     /// `21:9`
-    #[serde(rename = "21:9")]
     V21x9,
     /// A value this client does not know yet (sent by a newer server).
-    #[serde(untagged)]
     Unknown(String),
 }
-impl ImagesCreateRequestAspectRatio {
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::V1x1 => "1:1",
-            Self::V16x9 => "16:9",
-            Self::V21x9 => "21:9",
-            Self::Unknown(value) => value.as_str(),
-        }
-    }
-}
-impl From<&str> for ImagesCreateRequestAspectRatio {
-    fn from(value: &str) -> Self {
-        match value {
-            "1:1" => Self::V1x1,
-            "16:9" => Self::V16x9,
-            "21:9" => Self::V21x9,
-            other => Self::Unknown(ToString::to_string(other)),
-        }
-    }
-}
-impl ::std::str::FromStr for ImagesCreateRequestAspectRatio {
-    type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        Ok(Self::from(value))
-    }
-}
-impl ::std::fmt::Display for ImagesCreateRequestAspectRatio {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+rt::open_enum!(
+    ImagesCreateRequestAspectRatio, Unknown, [V1x1 = "1:1", V16x9 = "16:9", V21x9 =
+    "21:9"]
+);
 /// The `scheduler` part of the request body of `POST /images`.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    ::serde::Serialize,
-    ::serde::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum ImagesCreateRequestScheduler {
     /// `DPM++ 2M`
-    #[serde(rename = "DPM++ 2M")]
     DpmPlusPlus2m,
     /// `K_EULER`
-    #[serde(rename = "K_EULER")]
     KEuler,
     /// `None`
-    #[serde(rename = "None")]
     None_,
     /// A value this client does not know yet (sent by a newer server).
-    #[serde(untagged)]
     Unknown(String),
 }
-impl ImagesCreateRequestScheduler {
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::DpmPlusPlus2m => "DPM++ 2M",
-            Self::KEuler => "K_EULER",
-            Self::None_ => "None",
-            Self::Unknown(value) => value.as_str(),
-        }
-    }
-}
-impl From<&str> for ImagesCreateRequestScheduler {
-    fn from(value: &str) -> Self {
-        match value {
-            "DPM++ 2M" => Self::DpmPlusPlus2m,
-            "K_EULER" => Self::KEuler,
-            "None" => Self::None_,
-            other => Self::Unknown(ToString::to_string(other)),
-        }
-    }
-}
-impl ::std::str::FromStr for ImagesCreateRequestScheduler {
-    type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        Ok(Self::from(value))
-    }
-}
-impl ::std::fmt::Display for ImagesCreateRequestScheduler {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+rt::open_enum!(
+    ImagesCreateRequestScheduler, Unknown, [DpmPlusPlus2m = "DPM++ 2M", KEuler =
+    "K_EULER", None_ = "None"]
+);
 /// The response of `POST /images`.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ImagesCreateResponse {
@@ -146,71 +64,23 @@ pub struct ImagesCreateResponse {
     pub status: Option<ImagesCreateResponseStatus>,
 }
 /// The `status` part of the response of `POST /images`.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    ::serde::Serialize,
-    ::serde::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum ImagesCreateResponseStatus {
     /// `starting`
-    #[serde(rename = "starting")]
     Starting,
     /// `processing`
-    #[serde(rename = "processing")]
     Processing,
     /// `succeeded`
-    #[serde(rename = "succeeded")]
     Succeeded,
     /// `failed`
-    #[serde(rename = "failed")]
     Failed,
     /// `canceled`
-    #[serde(rename = "canceled")]
     Canceled,
     /// A value this client does not know yet (sent by a newer server).
-    #[serde(untagged)]
     Unknown(String),
 }
-impl ImagesCreateResponseStatus {
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Starting => "starting",
-            Self::Processing => "processing",
-            Self::Succeeded => "succeeded",
-            Self::Failed => "failed",
-            Self::Canceled => "canceled",
-            Self::Unknown(value) => value.as_str(),
-        }
-    }
-}
-impl From<&str> for ImagesCreateResponseStatus {
-    fn from(value: &str) -> Self {
-        match value {
-            "starting" => Self::Starting,
-            "processing" => Self::Processing,
-            "succeeded" => Self::Succeeded,
-            "failed" => Self::Failed,
-            "canceled" => Self::Canceled,
-            other => Self::Unknown(ToString::to_string(other)),
-        }
-    }
-}
-impl ::std::str::FromStr for ImagesCreateResponseStatus {
-    type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        Ok(Self::from(value))
-    }
-}
-impl ::std::fmt::Display for ImagesCreateResponseStatus {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+rt::open_enum!(
+    ImagesCreateResponseStatus, Unknown, [Starting = "starting", Processing =
+    "processing", Succeeded = "succeeded", Failed = "failed", Canceled = "canceled"]
+);

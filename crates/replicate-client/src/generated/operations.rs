@@ -4,18 +4,18 @@
 //! Resource handles, request builders and response types of every operation.
 #[allow(unused_imports)]
 use super::types;
+#[allow(unused_imports)]
+use ::replicate_runtime::runtime as rt;
 /// Request builder for `account.get`: set optional parameters, then `.await` it (or call `send`).
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct AccountGet<'a> {
-    client: &'a ::replicate_runtime::Client,
+    client: &'a rt::Client,
 }
 impl<'a> AccountGet<'a> {
     /// The request this builder describes, without sending it.
-    pub fn into_request(
-        self,
-    ) -> Result<::replicate_runtime::runtime::RequestSpec, ::replicate_runtime::Error> {
-        let mut request = ::replicate_runtime::runtime::RequestSpec::new(
+    pub fn into_request(self) -> Result<rt::RequestSpec, rt::Error> {
+        let mut request = rt::RequestSpec::new(
             "GET",
             String::from("/account"),
             "account.get",
@@ -24,26 +24,23 @@ impl<'a> AccountGet<'a> {
         Ok(request)
     }
 }
-::replicate_runtime::send!(
+rt::send!(
     AccountGet, types::AccountGetResponse, json, "Sends the request: `GET /account`."
 );
 /// Request builder for `collections.get`: set optional parameters, then `.await` it (or call `send`).
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct CollectionsGet<'a> {
-    client: &'a ::replicate_runtime::Client,
+    client: &'a rt::Client,
     collection_slug: String,
 }
 impl<'a> CollectionsGet<'a> {
     /// The request this builder describes, without sending it.
-    pub fn into_request(
-        self,
-    ) -> Result<::replicate_runtime::runtime::RequestSpec, ::replicate_runtime::Error> {
-        let mut request = ::replicate_runtime::runtime::RequestSpec::new(
+    pub fn into_request(self) -> Result<rt::RequestSpec, rt::Error> {
+        let mut request = rt::RequestSpec::new(
             "GET",
             format!(
-                "/collections/{}", ::replicate_runtime::runtime::encode_path_segment(&
-                self.collection_slug) ?
+                "/collections/{}", rt::encode_path_segment(& self.collection_slug) ?
             ),
             "collections.get",
         );
@@ -51,7 +48,7 @@ impl<'a> CollectionsGet<'a> {
         Ok(request)
     }
 }
-::replicate_runtime::send!(
+rt::send!(
     CollectionsGet, types::CollectionResponse, json,
     "Sends the request: `GET /collections/{collection_slug}`."
 );
@@ -59,14 +56,12 @@ impl<'a> CollectionsGet<'a> {
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct CollectionsList<'a> {
-    client: &'a ::replicate_runtime::Client,
+    client: &'a rt::Client,
 }
 impl<'a> CollectionsList<'a> {
     /// The request this builder describes, without sending it.
-    pub fn into_request(
-        self,
-    ) -> Result<::replicate_runtime::runtime::RequestSpec, ::replicate_runtime::Error> {
-        let mut request = ::replicate_runtime::runtime::RequestSpec::new(
+    pub fn into_request(self) -> Result<rt::RequestSpec, rt::Error> {
+        let mut request = rt::RequestSpec::new(
             "GET",
             String::from("/collections"),
             "collections.list",
@@ -76,16 +71,12 @@ impl<'a> CollectionsList<'a> {
     }
     /// Every item of every page, fetched lazily: no request is made until the stream is
     /// polled, and each next page only when the previous one is used up.
-    pub fn into_stream(
-        self,
-    ) -> ::replicate_runtime::runtime::ItemStream<'a, types::CollectionListItem> {
+    pub fn into_stream(self) -> rt::ItemStream<'a, types::CollectionListItem> {
         let client = self.client;
-        ::replicate_runtime::runtime::paginate::<
-            types::PaginatedCollectionResponse,
-        >(client, self.into_request())
+        rt::paginate::<types::PaginatedCollectionResponse>(client, self.into_request())
     }
 }
-::replicate_runtime::send!(
+rt::send!(
     CollectionsList, types::PaginatedCollectionResponse, json,
     "Sends the request: `GET /collections`."
 );
@@ -93,15 +84,13 @@ impl<'a> CollectionsList<'a> {
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct DeploymentsCreate<'a> {
-    client: &'a ::replicate_runtime::Client,
+    client: &'a rt::Client,
     body: types::DeploymentsCreateRequest,
 }
 impl<'a> DeploymentsCreate<'a> {
     /// The request this builder describes, without sending it.
-    pub fn into_request(
-        self,
-    ) -> Result<::replicate_runtime::runtime::RequestSpec, ::replicate_runtime::Error> {
-        let mut request = ::replicate_runtime::runtime::RequestSpec::new(
+    pub fn into_request(self) -> Result<rt::RequestSpec, rt::Error> {
+        let mut request = rt::RequestSpec::new(
             "POST",
             String::from("/deployments"),
             "deployments.create",
@@ -114,7 +103,7 @@ impl<'a> DeploymentsCreate<'a> {
         Ok(request)
     }
 }
-::replicate_runtime::send!(
+rt::send!(
     DeploymentsCreate, types::DeploymentResponse, json,
     "Sends the request: `POST /deployments`."
 );
@@ -122,29 +111,25 @@ impl<'a> DeploymentsCreate<'a> {
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct DeploymentsDelete<'a> {
-    client: &'a ::replicate_runtime::Client,
+    client: &'a rt::Client,
     deployment_owner: String,
     deployment_name: String,
 }
 impl<'a> DeploymentsDelete<'a> {
     /// The request this builder describes, without sending it.
-    pub fn into_request(
-        self,
-    ) -> Result<::replicate_runtime::runtime::RequestSpec, ::replicate_runtime::Error> {
-        let request = ::replicate_runtime::runtime::RequestSpec::new(
+    pub fn into_request(self) -> Result<rt::RequestSpec, rt::Error> {
+        let request = rt::RequestSpec::new(
             "DELETE",
             format!(
-                "/deployments/{}/{}", ::replicate_runtime::runtime::encode_path_segment(&
-                self.deployment_owner) ?,
-                ::replicate_runtime::runtime::encode_path_segment(& self.deployment_name)
-                ?
+                "/deployments/{}/{}", rt::encode_path_segment(& self.deployment_owner) ?,
+                rt::encode_path_segment(& self.deployment_name) ?
             ),
             "deployments.delete",
         );
         Ok(request)
     }
 }
-::replicate_runtime::send!(
+rt::send!(
     DeploymentsDelete, (), empty,
     "Sends the request: `DELETE /deployments/{deployment_owner}/{deployment_name}`."
 );
@@ -152,22 +137,18 @@ impl<'a> DeploymentsDelete<'a> {
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct DeploymentsGet<'a> {
-    client: &'a ::replicate_runtime::Client,
+    client: &'a rt::Client,
     deployment_owner: String,
     deployment_name: String,
 }
 impl<'a> DeploymentsGet<'a> {
     /// The request this builder describes, without sending it.
-    pub fn into_request(
-        self,
-    ) -> Result<::replicate_runtime::runtime::RequestSpec, ::replicate_runtime::Error> {
-        let mut request = ::replicate_runtime::runtime::RequestSpec::new(
+    pub fn into_request(self) -> Result<rt::RequestSpec, rt::Error> {
+        let mut request = rt::RequestSpec::new(
             "GET",
             format!(
-                "/deployments/{}/{}", ::replicate_runtime::runtime::encode_path_segment(&
-                self.deployment_owner) ?,
-                ::replicate_runtime::runtime::encode_path_segment(& self.deployment_name)
-                ?
+                "/deployments/{}/{}", rt::encode_path_segment(& self.deployment_owner) ?,
+                rt::encode_path_segment(& self.deployment_name) ?
             ),
             "deployments.get",
         );
@@ -175,7 +156,7 @@ impl<'a> DeploymentsGet<'a> {
         Ok(request)
     }
 }
-::replicate_runtime::send!(
+rt::send!(
     DeploymentsGet, types::DeploymentResponse, json,
     "Sends the request: `GET /deployments/{deployment_owner}/{deployment_name}`."
 );
@@ -183,14 +164,12 @@ impl<'a> DeploymentsGet<'a> {
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct DeploymentsList<'a> {
-    client: &'a ::replicate_runtime::Client,
+    client: &'a rt::Client,
 }
 impl<'a> DeploymentsList<'a> {
     /// The request this builder describes, without sending it.
-    pub fn into_request(
-        self,
-    ) -> Result<::replicate_runtime::runtime::RequestSpec, ::replicate_runtime::Error> {
-        let mut request = ::replicate_runtime::runtime::RequestSpec::new(
+    pub fn into_request(self) -> Result<rt::RequestSpec, rt::Error> {
+        let mut request = rt::RequestSpec::new(
             "GET",
             String::from("/deployments"),
             "deployments.list",
@@ -200,16 +179,12 @@ impl<'a> DeploymentsList<'a> {
     }
     /// Every item of every page, fetched lazily: no request is made until the stream is
     /// polled, and each next page only when the previous one is used up.
-    pub fn into_stream(
-        self,
-    ) -> ::replicate_runtime::runtime::ItemStream<'a, types::DeploymentResponse> {
+    pub fn into_stream(self) -> rt::ItemStream<'a, types::DeploymentResponse> {
         let client = self.client;
-        ::replicate_runtime::runtime::paginate::<
-            types::DeploymentsListResponse,
-        >(client, self.into_request())
+        rt::paginate::<types::DeploymentsListResponse>(client, self.into_request())
     }
 }
-::replicate_runtime::send!(
+rt::send!(
     DeploymentsList, types::DeploymentsListResponse, json,
     "Sends the request: `GET /deployments`."
 );
@@ -217,41 +192,31 @@ impl<'a> DeploymentsList<'a> {
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct DeploymentsPredictionsCreate<'a> {
-    client: &'a ::replicate_runtime::Client,
+    client: &'a rt::Client,
     deployment_owner: String,
     deployment_name: String,
-    prefer: Option<::replicate_runtime::runtime::Prefer>,
-    cancel_after: Option<::replicate_runtime::runtime::CancelAfter>,
+    prefer: Option<rt::Prefer>,
+    cancel_after: Option<rt::CancelAfter>,
     body: types::PredictionRequest,
 }
 impl<'a> DeploymentsPredictionsCreate<'a> {
     /// Ask the server to hold the connection open until the model has produced its output (sync mode). Use `wait` or `wait=N`, with N a number of seconds from 1 to 60.
-    pub fn prefer(
-        mut self,
-        value: impl Into<::replicate_runtime::runtime::Prefer>,
-    ) -> Self {
+    pub fn prefer(mut self, value: impl Into<rt::Prefer>) -> Self {
         self.prefer = Some(value.into());
         self
     }
     /// Upper bound on how long the prediction may run, counted from its creation; once it is exceeded the prediction is canceled automatically. Give a duration such as `45s`, `10m` or `1h15m` (units `s`, `m`, `h` may be combined; a bare number means seconds). Durations below 5 seconds are not accepted.
-    pub fn cancel_after(
-        mut self,
-        value: impl Into<::replicate_runtime::runtime::CancelAfter>,
-    ) -> Self {
+    pub fn cancel_after(mut self, value: impl Into<rt::CancelAfter>) -> Self {
         self.cancel_after = Some(value.into());
         self
     }
     /// The request this builder describes, without sending it.
-    pub fn into_request(
-        self,
-    ) -> Result<::replicate_runtime::runtime::RequestSpec, ::replicate_runtime::Error> {
-        let mut request = ::replicate_runtime::runtime::RequestSpec::new(
+    pub fn into_request(self) -> Result<rt::RequestSpec, rt::Error> {
+        let mut request = rt::RequestSpec::new(
             "POST",
             format!(
-                "/deployments/{}/{}/predictions",
-                ::replicate_runtime::runtime::encode_path_segment(& self
-                .deployment_owner) ?, ::replicate_runtime::runtime::encode_path_segment(&
-                self.deployment_name) ?
+                "/deployments/{}/{}/predictions", rt::encode_path_segment(& self
+                .deployment_owner) ?, rt::encode_path_segment(& self.deployment_name) ?
             ),
             "deployments.predictions.create",
         );
@@ -271,9 +236,7 @@ impl<'a> DeploymentsPredictionsCreate<'a> {
 }
 impl<'a> DeploymentsPredictionsCreate<'a> {
     /// Sends the request: `POST /deployments/{deployment_owner}/{deployment_name}/predictions`.
-    pub async fn send(
-        self,
-    ) -> Result<DeploymentsPredictionsCreateResponse, ::replicate_runtime::Error> {
+    pub async fn send(self) -> Result<DeploymentsPredictionsCreateResponse, rt::Error> {
         let client = self.client;
         let response = client.execute(self.into_request()?).await?;
         match response.status() {
@@ -291,9 +254,7 @@ impl<'a> DeploymentsPredictionsCreate<'a> {
         }
     }
 }
-::replicate_runtime::awaitable!(
-    DeploymentsPredictionsCreate, DeploymentsPredictionsCreateResponse
-);
+rt::awaitable!(DeploymentsPredictionsCreate, DeploymentsPredictionsCreateResponse);
 /// The success responses of `deployments.predictions.create`.
 #[derive(Debug, Clone, PartialEq)]
 #[allow(clippy::large_enum_variant)]
@@ -327,7 +288,7 @@ impl DeploymentsPredictionsCreateResponse {
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct DeploymentsUpdate<'a> {
-    client: &'a ::replicate_runtime::Client,
+    client: &'a rt::Client,
     deployment_owner: String,
     deployment_name: String,
     body: Option<types::DeploymentsUpdateRequest>,
@@ -339,16 +300,12 @@ impl<'a> DeploymentsUpdate<'a> {
         self
     }
     /// The request this builder describes, without sending it.
-    pub fn into_request(
-        self,
-    ) -> Result<::replicate_runtime::runtime::RequestSpec, ::replicate_runtime::Error> {
-        let mut request = ::replicate_runtime::runtime::RequestSpec::new(
+    pub fn into_request(self) -> Result<rt::RequestSpec, rt::Error> {
+        let mut request = rt::RequestSpec::new(
             "PATCH",
             format!(
-                "/deployments/{}/{}", ::replicate_runtime::runtime::encode_path_segment(&
-                self.deployment_owner) ?,
-                ::replicate_runtime::runtime::encode_path_segment(& self.deployment_name)
-                ?
+                "/deployments/{}/{}", rt::encode_path_segment(& self.deployment_owner) ?,
+                rt::encode_path_segment(& self.deployment_name) ?
             ),
             "deployments.update",
         );
@@ -359,7 +316,7 @@ impl<'a> DeploymentsUpdate<'a> {
         Ok(request)
     }
 }
-::replicate_runtime::send!(
+rt::send!(
     DeploymentsUpdate, types::DeploymentResponse, json,
     "Sends the request: `PATCH /deployments/{deployment_owner}/{deployment_name}`."
 );
@@ -367,15 +324,13 @@ impl<'a> DeploymentsUpdate<'a> {
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct FilesCreate<'a> {
-    client: &'a ::replicate_runtime::Client,
+    client: &'a rt::Client,
     body: types::FilesCreateRequest,
 }
 impl<'a> FilesCreate<'a> {
     /// The request this builder describes, without sending it.
-    pub fn into_request(
-        self,
-    ) -> Result<::replicate_runtime::runtime::RequestSpec, ::replicate_runtime::Error> {
-        let mut request = ::replicate_runtime::runtime::RequestSpec::new(
+    pub fn into_request(self) -> Result<rt::RequestSpec, rt::Error> {
+        let mut request = rt::RequestSpec::new(
             "POST",
             String::from("/files"),
             "files.create",
@@ -388,40 +343,31 @@ impl<'a> FilesCreate<'a> {
         Ok(request)
     }
 }
-::replicate_runtime::send!(
-    FilesCreate, types::FileResponse, json, "Sends the request: `POST /files`."
-);
+rt::send!(FilesCreate, types::FileResponse, json, "Sends the request: `POST /files`.");
 /// Request builder for `files.delete`: set optional parameters, then `.await` it (or call `send`).
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct FilesDelete<'a> {
-    client: &'a ::replicate_runtime::Client,
+    client: &'a rt::Client,
     file_id: String,
 }
 impl<'a> FilesDelete<'a> {
     /// The request this builder describes, without sending it.
-    pub fn into_request(
-        self,
-    ) -> Result<::replicate_runtime::runtime::RequestSpec, ::replicate_runtime::Error> {
-        let request = ::replicate_runtime::runtime::RequestSpec::new(
+    pub fn into_request(self) -> Result<rt::RequestSpec, rt::Error> {
+        let request = rt::RequestSpec::new(
             "DELETE",
-            format!(
-                "/files/{}", ::replicate_runtime::runtime::encode_path_segment(& self
-                .file_id) ?
-            ),
+            format!("/files/{}", rt::encode_path_segment(& self.file_id) ?),
             "files.delete",
         );
         Ok(request)
     }
 }
-::replicate_runtime::send!(
-    FilesDelete, (), empty, "Sends the request: `DELETE /files/{file_id}`."
-);
+rt::send!(FilesDelete, (), empty, "Sends the request: `DELETE /files/{file_id}`.");
 /// Request builder for `files.download`: set optional parameters, then `.await` it (or call `send`).
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct FilesDownload<'a> {
-    client: &'a ::replicate_runtime::Client,
+    client: &'a rt::Client,
     file_id: String,
     owner: String,
     expiry: i64,
@@ -429,15 +375,10 @@ pub struct FilesDownload<'a> {
 }
 impl<'a> FilesDownload<'a> {
     /// The request this builder describes, without sending it.
-    pub fn into_request(
-        self,
-    ) -> Result<::replicate_runtime::runtime::RequestSpec, ::replicate_runtime::Error> {
-        let mut request = ::replicate_runtime::runtime::RequestSpec::new(
+    pub fn into_request(self) -> Result<rt::RequestSpec, rt::Error> {
+        let mut request = rt::RequestSpec::new(
             "GET",
-            format!(
-                "/files/{}/download", ::replicate_runtime::runtime::encode_path_segment(&
-                self.file_id) ?
-            ),
+            format!("/files/{}/download", rt::encode_path_segment(& self.file_id) ?),
             "files.download",
         );
         {
@@ -456,49 +397,42 @@ impl<'a> FilesDownload<'a> {
         Ok(request)
     }
 }
-::replicate_runtime::send!(
-    FilesDownload, ::replicate_runtime::runtime::Bytes, bytes,
+rt::send!(
+    FilesDownload, rt::Bytes, bytes,
     "Sends the request: `GET /files/{file_id}/download`."
 );
 /// Request builder for `files.get`: set optional parameters, then `.await` it (or call `send`).
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct FilesGet<'a> {
-    client: &'a ::replicate_runtime::Client,
+    client: &'a rt::Client,
     file_id: String,
 }
 impl<'a> FilesGet<'a> {
     /// The request this builder describes, without sending it.
-    pub fn into_request(
-        self,
-    ) -> Result<::replicate_runtime::runtime::RequestSpec, ::replicate_runtime::Error> {
-        let mut request = ::replicate_runtime::runtime::RequestSpec::new(
+    pub fn into_request(self) -> Result<rt::RequestSpec, rt::Error> {
+        let mut request = rt::RequestSpec::new(
             "GET",
-            format!(
-                "/files/{}", ::replicate_runtime::runtime::encode_path_segment(& self
-                .file_id) ?
-            ),
+            format!("/files/{}", rt::encode_path_segment(& self.file_id) ?),
             "files.get",
         );
         request.accept("application/json");
         Ok(request)
     }
 }
-::replicate_runtime::send!(
+rt::send!(
     FilesGet, types::FileResponse, json, "Sends the request: `GET /files/{file_id}`."
 );
 /// Request builder for `files.list`: set optional parameters, then `.await` it (or call `send`).
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct FilesList<'a> {
-    client: &'a ::replicate_runtime::Client,
+    client: &'a rt::Client,
 }
 impl<'a> FilesList<'a> {
     /// The request this builder describes, without sending it.
-    pub fn into_request(
-        self,
-    ) -> Result<::replicate_runtime::runtime::RequestSpec, ::replicate_runtime::Error> {
-        let mut request = ::replicate_runtime::runtime::RequestSpec::new(
+    pub fn into_request(self) -> Result<rt::RequestSpec, rt::Error> {
+        let mut request = rt::RequestSpec::new(
             "GET",
             String::from("/files"),
             "files.list",
@@ -508,30 +442,22 @@ impl<'a> FilesList<'a> {
     }
     /// Every item of every page, fetched lazily: no request is made until the stream is
     /// polled, and each next page only when the previous one is used up.
-    pub fn into_stream(
-        self,
-    ) -> ::replicate_runtime::runtime::ItemStream<'a, types::FileResponse> {
+    pub fn into_stream(self) -> rt::ItemStream<'a, types::FileResponse> {
         let client = self.client;
-        ::replicate_runtime::runtime::paginate::<
-            types::FilesListResponse,
-        >(client, self.into_request())
+        rt::paginate::<types::FilesListResponse>(client, self.into_request())
     }
 }
-::replicate_runtime::send!(
-    FilesList, types::FilesListResponse, json, "Sends the request: `GET /files`."
-);
+rt::send!(FilesList, types::FilesListResponse, json, "Sends the request: `GET /files`.");
 /// Request builder for `hardware.list`: set optional parameters, then `.await` it (or call `send`).
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct HardwareList<'a> {
-    client: &'a ::replicate_runtime::Client,
+    client: &'a rt::Client,
 }
 impl<'a> HardwareList<'a> {
     /// The request this builder describes, without sending it.
-    pub fn into_request(
-        self,
-    ) -> Result<::replicate_runtime::runtime::RequestSpec, ::replicate_runtime::Error> {
-        let mut request = ::replicate_runtime::runtime::RequestSpec::new(
+    pub fn into_request(self) -> Result<rt::RequestSpec, rt::Error> {
+        let mut request = rt::RequestSpec::new(
             "GET",
             String::from("/hardware"),
             "hardware.list",
@@ -540,7 +466,7 @@ impl<'a> HardwareList<'a> {
         Ok(request)
     }
 }
-::replicate_runtime::send!(
+rt::send!(
     HardwareList, Vec < types::HardwareListResponseItem >, json,
     "Sends the request: `GET /hardware`."
 );
@@ -548,15 +474,13 @@ impl<'a> HardwareList<'a> {
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct ModelsCreate<'a> {
-    client: &'a ::replicate_runtime::Client,
+    client: &'a rt::Client,
     body: types::ModelsCreateRequest,
 }
 impl<'a> ModelsCreate<'a> {
     /// The request this builder describes, without sending it.
-    pub fn into_request(
-        self,
-    ) -> Result<::replicate_runtime::runtime::RequestSpec, ::replicate_runtime::Error> {
-        let mut request = ::replicate_runtime::runtime::RequestSpec::new(
+    pub fn into_request(self) -> Result<rt::RequestSpec, rt::Error> {
+        let mut request = rt::RequestSpec::new(
             "POST",
             String::from("/models"),
             "models.create",
@@ -569,35 +493,32 @@ impl<'a> ModelsCreate<'a> {
         Ok(request)
     }
 }
-::replicate_runtime::send!(
+rt::send!(
     ModelsCreate, types::ModelResponse, json, "Sends the request: `POST /models`."
 );
 /// Request builder for `models.delete`: set optional parameters, then `.await` it (or call `send`).
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct ModelsDelete<'a> {
-    client: &'a ::replicate_runtime::Client,
+    client: &'a rt::Client,
     model_owner: String,
     model_name: String,
 }
 impl<'a> ModelsDelete<'a> {
     /// The request this builder describes, without sending it.
-    pub fn into_request(
-        self,
-    ) -> Result<::replicate_runtime::runtime::RequestSpec, ::replicate_runtime::Error> {
-        let request = ::replicate_runtime::runtime::RequestSpec::new(
+    pub fn into_request(self) -> Result<rt::RequestSpec, rt::Error> {
+        let request = rt::RequestSpec::new(
             "DELETE",
             format!(
-                "/models/{}/{}", ::replicate_runtime::runtime::encode_path_segment(& self
-                .model_owner) ?, ::replicate_runtime::runtime::encode_path_segment(& self
-                .model_name) ?
+                "/models/{}/{}", rt::encode_path_segment(& self.model_owner) ?,
+                rt::encode_path_segment(& self.model_name) ?
             ),
             "models.delete",
         );
         Ok(request)
     }
 }
-::replicate_runtime::send!(
+rt::send!(
     ModelsDelete, (), empty,
     "Sends the request: `DELETE /models/{model_owner}/{model_name}`."
 );
@@ -605,21 +526,18 @@ impl<'a> ModelsDelete<'a> {
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct ModelsExamplesList<'a> {
-    client: &'a ::replicate_runtime::Client,
+    client: &'a rt::Client,
     model_owner: String,
     model_name: String,
 }
 impl<'a> ModelsExamplesList<'a> {
     /// The request this builder describes, without sending it.
-    pub fn into_request(
-        self,
-    ) -> Result<::replicate_runtime::runtime::RequestSpec, ::replicate_runtime::Error> {
-        let mut request = ::replicate_runtime::runtime::RequestSpec::new(
+    pub fn into_request(self) -> Result<rt::RequestSpec, rt::Error> {
+        let mut request = rt::RequestSpec::new(
             "GET",
             format!(
-                "/models/{}/{}/examples",
-                ::replicate_runtime::runtime::encode_path_segment(& self.model_owner) ?,
-                ::replicate_runtime::runtime::encode_path_segment(& self.model_name) ?
+                "/models/{}/{}/examples", rt::encode_path_segment(& self.model_owner) ?,
+                rt::encode_path_segment(& self.model_name) ?
             ),
             "models.examples.list",
         );
@@ -628,16 +546,12 @@ impl<'a> ModelsExamplesList<'a> {
     }
     /// Every item of every page, fetched lazily: no request is made until the stream is
     /// polled, and each next page only when the previous one is used up.
-    pub fn into_stream(
-        self,
-    ) -> ::replicate_runtime::runtime::ItemStream<'a, types::PredictionResponse> {
+    pub fn into_stream(self) -> rt::ItemStream<'a, types::PredictionResponse> {
         let client = self.client;
-        ::replicate_runtime::runtime::paginate::<
-            types::PaginatedPredictionResponse,
-        >(client, self.into_request())
+        rt::paginate::<types::PaginatedPredictionResponse>(client, self.into_request())
     }
 }
-::replicate_runtime::send!(
+rt::send!(
     ModelsExamplesList, types::PaginatedPredictionResponse, json,
     "Sends the request: `GET /models/{model_owner}/{model_name}/examples`."
 );
@@ -645,21 +559,18 @@ impl<'a> ModelsExamplesList<'a> {
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct ModelsGet<'a> {
-    client: &'a ::replicate_runtime::Client,
+    client: &'a rt::Client,
     model_owner: String,
     model_name: String,
 }
 impl<'a> ModelsGet<'a> {
     /// The request this builder describes, without sending it.
-    pub fn into_request(
-        self,
-    ) -> Result<::replicate_runtime::runtime::RequestSpec, ::replicate_runtime::Error> {
-        let mut request = ::replicate_runtime::runtime::RequestSpec::new(
+    pub fn into_request(self) -> Result<rt::RequestSpec, rt::Error> {
+        let mut request = rt::RequestSpec::new(
             "GET",
             format!(
-                "/models/{}/{}", ::replicate_runtime::runtime::encode_path_segment(& self
-                .model_owner) ?, ::replicate_runtime::runtime::encode_path_segment(& self
-                .model_name) ?
+                "/models/{}/{}", rt::encode_path_segment(& self.model_owner) ?,
+                rt::encode_path_segment(& self.model_name) ?
             ),
             "models.get",
         );
@@ -667,7 +578,7 @@ impl<'a> ModelsGet<'a> {
         Ok(request)
     }
 }
-::replicate_runtime::send!(
+rt::send!(
     ModelsGet, types::ModelResponse, json,
     "Sends the request: `GET /models/{model_owner}/{model_name}`."
 );
@@ -675,7 +586,7 @@ impl<'a> ModelsGet<'a> {
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct ModelsList<'a> {
-    client: &'a ::replicate_runtime::Client,
+    client: &'a rt::Client,
     sort_by: Option<types::ModelsListSortBy>,
     sort_direction: Option<types::ModelsListSortDirection>,
 }
@@ -694,10 +605,8 @@ impl<'a> ModelsList<'a> {
         self
     }
     /// The request this builder describes, without sending it.
-    pub fn into_request(
-        self,
-    ) -> Result<::replicate_runtime::runtime::RequestSpec, ::replicate_runtime::Error> {
-        let mut request = ::replicate_runtime::runtime::RequestSpec::new(
+    pub fn into_request(self) -> Result<rt::RequestSpec, rt::Error> {
+        let mut request = rt::RequestSpec::new(
             "GET",
             String::from("/models"),
             "models.list",
@@ -713,56 +622,43 @@ impl<'a> ModelsList<'a> {
     }
     /// Every item of every page, fetched lazily: no request is made until the stream is
     /// polled, and each next page only when the previous one is used up.
-    pub fn into_stream(
-        self,
-    ) -> ::replicate_runtime::runtime::ItemStream<'a, types::ModelResponse> {
+    pub fn into_stream(self) -> rt::ItemStream<'a, types::ModelResponse> {
         let client = self.client;
-        ::replicate_runtime::runtime::paginate::<
-            types::PaginatedModelResponse,
-        >(client, self.into_request())
+        rt::paginate::<types::PaginatedModelResponse>(client, self.into_request())
     }
 }
-::replicate_runtime::send!(
+rt::send!(
     ModelsList, types::PaginatedModelResponse, json, "Sends the request: `GET /models`."
 );
 /// Request builder for `models.predictions.create`: set optional parameters, then `.await` it (or call `send`).
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct ModelsPredictionsCreate<'a> {
-    client: &'a ::replicate_runtime::Client,
+    client: &'a rt::Client,
     model_owner: String,
     model_name: String,
-    prefer: Option<::replicate_runtime::runtime::Prefer>,
-    cancel_after: Option<::replicate_runtime::runtime::CancelAfter>,
+    prefer: Option<rt::Prefer>,
+    cancel_after: Option<rt::CancelAfter>,
     body: types::PredictionRequest,
 }
 impl<'a> ModelsPredictionsCreate<'a> {
     /// Ask the server to hold the connection open until the model has produced its output (sync mode). Use `wait` or `wait=N`, with N a number of seconds from 1 to 60.
-    pub fn prefer(
-        mut self,
-        value: impl Into<::replicate_runtime::runtime::Prefer>,
-    ) -> Self {
+    pub fn prefer(mut self, value: impl Into<rt::Prefer>) -> Self {
         self.prefer = Some(value.into());
         self
     }
     /// Upper bound on how long the prediction may run, counted from its creation; once it is exceeded the prediction is canceled automatically. Give a duration such as `45s`, `10m` or `1h15m` (units `s`, `m`, `h` may be combined; a bare number means seconds). Durations below 5 seconds are not accepted.
-    pub fn cancel_after(
-        mut self,
-        value: impl Into<::replicate_runtime::runtime::CancelAfter>,
-    ) -> Self {
+    pub fn cancel_after(mut self, value: impl Into<rt::CancelAfter>) -> Self {
         self.cancel_after = Some(value.into());
         self
     }
     /// The request this builder describes, without sending it.
-    pub fn into_request(
-        self,
-    ) -> Result<::replicate_runtime::runtime::RequestSpec, ::replicate_runtime::Error> {
-        let mut request = ::replicate_runtime::runtime::RequestSpec::new(
+    pub fn into_request(self) -> Result<rt::RequestSpec, rt::Error> {
+        let mut request = rt::RequestSpec::new(
             "POST",
             format!(
-                "/models/{}/{}/predictions",
-                ::replicate_runtime::runtime::encode_path_segment(& self.model_owner) ?,
-                ::replicate_runtime::runtime::encode_path_segment(& self.model_name) ?
+                "/models/{}/{}/predictions", rt::encode_path_segment(& self.model_owner)
+                ?, rt::encode_path_segment(& self.model_name) ?
             ),
             "models.predictions.create",
         );
@@ -782,9 +678,7 @@ impl<'a> ModelsPredictionsCreate<'a> {
 }
 impl<'a> ModelsPredictionsCreate<'a> {
     /// Sends the request: `POST /models/{model_owner}/{model_name}/predictions`.
-    pub async fn send(
-        self,
-    ) -> Result<ModelsPredictionsCreateResponse, ::replicate_runtime::Error> {
+    pub async fn send(self) -> Result<ModelsPredictionsCreateResponse, rt::Error> {
         let client = self.client;
         let response = client.execute(self.into_request()?).await?;
         match response.status() {
@@ -802,9 +696,7 @@ impl<'a> ModelsPredictionsCreate<'a> {
         }
     }
 }
-::replicate_runtime::awaitable!(
-    ModelsPredictionsCreate, ModelsPredictionsCreateResponse
-);
+rt::awaitable!(ModelsPredictionsCreate, ModelsPredictionsCreateResponse);
 /// The success responses of `models.predictions.create`.
 #[derive(Debug, Clone, PartialEq)]
 #[allow(clippy::large_enum_variant)]
@@ -838,21 +730,18 @@ impl ModelsPredictionsCreateResponse {
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct ModelsReadmeGet<'a> {
-    client: &'a ::replicate_runtime::Client,
+    client: &'a rt::Client,
     model_owner: String,
     model_name: String,
 }
 impl<'a> ModelsReadmeGet<'a> {
     /// The request this builder describes, without sending it.
-    pub fn into_request(
-        self,
-    ) -> Result<::replicate_runtime::runtime::RequestSpec, ::replicate_runtime::Error> {
-        let mut request = ::replicate_runtime::runtime::RequestSpec::new(
+    pub fn into_request(self) -> Result<rt::RequestSpec, rt::Error> {
+        let mut request = rt::RequestSpec::new(
             "GET",
             format!(
-                "/models/{}/{}/readme",
-                ::replicate_runtime::runtime::encode_path_segment(& self.model_owner) ?,
-                ::replicate_runtime::runtime::encode_path_segment(& self.model_name) ?
+                "/models/{}/{}/readme", rt::encode_path_segment(& self.model_owner) ?,
+                rt::encode_path_segment(& self.model_name) ?
             ),
             "models.readme.get",
         );
@@ -860,7 +749,7 @@ impl<'a> ModelsReadmeGet<'a> {
         Ok(request)
     }
 }
-::replicate_runtime::send!(
+rt::send!(
     ModelsReadmeGet, String, text,
     "Sends the request: `GET /models/{model_owner}/{model_name}/readme`."
 );
@@ -868,15 +757,13 @@ impl<'a> ModelsReadmeGet<'a> {
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct ModelsSearch<'a> {
-    client: &'a ::replicate_runtime::Client,
+    client: &'a rt::Client,
     body: String,
 }
 impl<'a> ModelsSearch<'a> {
     /// The request this builder describes, without sending it.
-    pub fn into_request(
-        self,
-    ) -> Result<::replicate_runtime::runtime::RequestSpec, ::replicate_runtime::Error> {
-        let mut request = ::replicate_runtime::runtime::RequestSpec::new(
+    pub fn into_request(self) -> Result<rt::RequestSpec, rt::Error> {
+        let mut request = rt::RequestSpec::new(
             "QUERY",
             String::from("/models"),
             "models.search",
@@ -889,7 +776,7 @@ impl<'a> ModelsSearch<'a> {
         Ok(request)
     }
 }
-::replicate_runtime::send!(
+rt::send!(
     ModelsSearch, types::ModelsSearchResponse, json,
     "Sends the request: `QUERY /models`."
 );
@@ -897,7 +784,7 @@ impl<'a> ModelsSearch<'a> {
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct ModelsUpdate<'a> {
-    client: &'a ::replicate_runtime::Client,
+    client: &'a rt::Client,
     model_owner: String,
     model_name: String,
     body: Option<types::ModelsUpdateRequest>,
@@ -909,15 +796,12 @@ impl<'a> ModelsUpdate<'a> {
         self
     }
     /// The request this builder describes, without sending it.
-    pub fn into_request(
-        self,
-    ) -> Result<::replicate_runtime::runtime::RequestSpec, ::replicate_runtime::Error> {
-        let mut request = ::replicate_runtime::runtime::RequestSpec::new(
+    pub fn into_request(self) -> Result<rt::RequestSpec, rt::Error> {
+        let mut request = rt::RequestSpec::new(
             "PATCH",
             format!(
-                "/models/{}/{}", ::replicate_runtime::runtime::encode_path_segment(& self
-                .model_owner) ?, ::replicate_runtime::runtime::encode_path_segment(& self
-                .model_name) ?
+                "/models/{}/{}", rt::encode_path_segment(& self.model_owner) ?,
+                rt::encode_path_segment(& self.model_name) ?
             ),
             "models.update",
         );
@@ -928,7 +812,7 @@ impl<'a> ModelsUpdate<'a> {
         Ok(request)
     }
 }
-::replicate_runtime::send!(
+rt::send!(
     ModelsUpdate, types::ModelResponse, json,
     "Sends the request: `PATCH /models/{model_owner}/{model_name}`."
 );
@@ -936,30 +820,27 @@ impl<'a> ModelsUpdate<'a> {
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct ModelsVersionsDelete<'a> {
-    client: &'a ::replicate_runtime::Client,
+    client: &'a rt::Client,
     model_owner: String,
     model_name: String,
     version_id: String,
 }
 impl<'a> ModelsVersionsDelete<'a> {
     /// The request this builder describes, without sending it.
-    pub fn into_request(
-        self,
-    ) -> Result<::replicate_runtime::runtime::RequestSpec, ::replicate_runtime::Error> {
-        let request = ::replicate_runtime::runtime::RequestSpec::new(
+    pub fn into_request(self) -> Result<rt::RequestSpec, rt::Error> {
+        let request = rt::RequestSpec::new(
             "DELETE",
             format!(
-                "/models/{}/{}/versions/{}",
-                ::replicate_runtime::runtime::encode_path_segment(& self.model_owner) ?,
-                ::replicate_runtime::runtime::encode_path_segment(& self.model_name) ?,
-                ::replicate_runtime::runtime::encode_path_segment(& self.version_id) ?
+                "/models/{}/{}/versions/{}", rt::encode_path_segment(& self.model_owner)
+                ?, rt::encode_path_segment(& self.model_name) ?,
+                rt::encode_path_segment(& self.version_id) ?
             ),
             "models.versions.delete",
         );
         Ok(request)
     }
 }
-::replicate_runtime::send!(
+rt::send!(
     ModelsVersionsDelete, (), empty,
     "Sends the request: `DELETE /models/{model_owner}/{model_name}/versions/{version_id}`."
 );
@@ -967,23 +848,20 @@ impl<'a> ModelsVersionsDelete<'a> {
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct ModelsVersionsGet<'a> {
-    client: &'a ::replicate_runtime::Client,
+    client: &'a rt::Client,
     model_owner: String,
     model_name: String,
     version_id: String,
 }
 impl<'a> ModelsVersionsGet<'a> {
     /// The request this builder describes, without sending it.
-    pub fn into_request(
-        self,
-    ) -> Result<::replicate_runtime::runtime::RequestSpec, ::replicate_runtime::Error> {
-        let mut request = ::replicate_runtime::runtime::RequestSpec::new(
+    pub fn into_request(self) -> Result<rt::RequestSpec, rt::Error> {
+        let mut request = rt::RequestSpec::new(
             "GET",
             format!(
-                "/models/{}/{}/versions/{}",
-                ::replicate_runtime::runtime::encode_path_segment(& self.model_owner) ?,
-                ::replicate_runtime::runtime::encode_path_segment(& self.model_name) ?,
-                ::replicate_runtime::runtime::encode_path_segment(& self.version_id) ?
+                "/models/{}/{}/versions/{}", rt::encode_path_segment(& self.model_owner)
+                ?, rt::encode_path_segment(& self.model_name) ?,
+                rt::encode_path_segment(& self.version_id) ?
             ),
             "models.versions.get",
         );
@@ -991,7 +869,7 @@ impl<'a> ModelsVersionsGet<'a> {
         Ok(request)
     }
 }
-::replicate_runtime::send!(
+rt::send!(
     ModelsVersionsGet, types::VersionResponse, json,
     "Sends the request: `GET /models/{model_owner}/{model_name}/versions/{version_id}`."
 );
@@ -999,21 +877,18 @@ impl<'a> ModelsVersionsGet<'a> {
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct ModelsVersionsList<'a> {
-    client: &'a ::replicate_runtime::Client,
+    client: &'a rt::Client,
     model_owner: String,
     model_name: String,
 }
 impl<'a> ModelsVersionsList<'a> {
     /// The request this builder describes, without sending it.
-    pub fn into_request(
-        self,
-    ) -> Result<::replicate_runtime::runtime::RequestSpec, ::replicate_runtime::Error> {
-        let mut request = ::replicate_runtime::runtime::RequestSpec::new(
+    pub fn into_request(self) -> Result<rt::RequestSpec, rt::Error> {
+        let mut request = rt::RequestSpec::new(
             "GET",
             format!(
-                "/models/{}/{}/versions",
-                ::replicate_runtime::runtime::encode_path_segment(& self.model_owner) ?,
-                ::replicate_runtime::runtime::encode_path_segment(& self.model_name) ?
+                "/models/{}/{}/versions", rt::encode_path_segment(& self.model_owner) ?,
+                rt::encode_path_segment(& self.model_name) ?
             ),
             "models.versions.list",
         );
@@ -1022,16 +897,12 @@ impl<'a> ModelsVersionsList<'a> {
     }
     /// Every item of every page, fetched lazily: no request is made until the stream is
     /// polled, and each next page only when the previous one is used up.
-    pub fn into_stream(
-        self,
-    ) -> ::replicate_runtime::runtime::ItemStream<'a, types::VersionResponse> {
+    pub fn into_stream(self) -> rt::ItemStream<'a, types::VersionResponse> {
         let client = self.client;
-        ::replicate_runtime::runtime::paginate::<
-            types::PaginatedVersionResponse,
-        >(client, self.into_request())
+        rt::paginate::<types::PaginatedVersionResponse>(client, self.into_request())
     }
 }
-::replicate_runtime::send!(
+rt::send!(
     ModelsVersionsList, types::PaginatedVersionResponse, json,
     "Sends the request: `GET /models/{model_owner}/{model_name}/versions`."
 );
@@ -1039,19 +910,16 @@ impl<'a> ModelsVersionsList<'a> {
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct PredictionsCancel<'a> {
-    client: &'a ::replicate_runtime::Client,
+    client: &'a rt::Client,
     prediction_id: String,
 }
 impl<'a> PredictionsCancel<'a> {
     /// The request this builder describes, without sending it.
-    pub fn into_request(
-        self,
-    ) -> Result<::replicate_runtime::runtime::RequestSpec, ::replicate_runtime::Error> {
-        let mut request = ::replicate_runtime::runtime::RequestSpec::new(
+    pub fn into_request(self) -> Result<rt::RequestSpec, rt::Error> {
+        let mut request = rt::RequestSpec::new(
             "POST",
             format!(
-                "/predictions/{}/cancel",
-                ::replicate_runtime::runtime::encode_path_segment(& self.prediction_id) ?
+                "/predictions/{}/cancel", rt::encode_path_segment(& self.prediction_id) ?
             ),
             "predictions.cancel",
         );
@@ -1059,7 +927,7 @@ impl<'a> PredictionsCancel<'a> {
         Ok(request)
     }
 }
-::replicate_runtime::send!(
+rt::send!(
     PredictionsCancel, types::PredictionResponse, json,
     "Sends the request: `POST /predictions/{prediction_id}/cancel`."
 );
@@ -1067,33 +935,25 @@ impl<'a> PredictionsCancel<'a> {
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct PredictionsCreate<'a> {
-    client: &'a ::replicate_runtime::Client,
-    prefer: Option<::replicate_runtime::runtime::Prefer>,
-    cancel_after: Option<::replicate_runtime::runtime::CancelAfter>,
+    client: &'a rt::Client,
+    prefer: Option<rt::Prefer>,
+    cancel_after: Option<rt::CancelAfter>,
     body: types::VersionPredictionRequest,
 }
 impl<'a> PredictionsCreate<'a> {
     /// Ask the server to hold the connection open until the model has produced its output (sync mode). Use `wait` or `wait=N`, with N a number of seconds from 1 to 60.
-    pub fn prefer(
-        mut self,
-        value: impl Into<::replicate_runtime::runtime::Prefer>,
-    ) -> Self {
+    pub fn prefer(mut self, value: impl Into<rt::Prefer>) -> Self {
         self.prefer = Some(value.into());
         self
     }
     /// Upper bound on how long the prediction may run, counted from its creation; once it is exceeded the prediction is canceled automatically. Give a duration such as `45s`, `10m` or `1h15m` (units `s`, `m`, `h` may be combined; a bare number means seconds). Durations below 5 seconds are not accepted.
-    pub fn cancel_after(
-        mut self,
-        value: impl Into<::replicate_runtime::runtime::CancelAfter>,
-    ) -> Self {
+    pub fn cancel_after(mut self, value: impl Into<rt::CancelAfter>) -> Self {
         self.cancel_after = Some(value.into());
         self
     }
     /// The request this builder describes, without sending it.
-    pub fn into_request(
-        self,
-    ) -> Result<::replicate_runtime::runtime::RequestSpec, ::replicate_runtime::Error> {
-        let mut request = ::replicate_runtime::runtime::RequestSpec::new(
+    pub fn into_request(self) -> Result<rt::RequestSpec, rt::Error> {
+        let mut request = rt::RequestSpec::new(
             "POST",
             String::from("/predictions"),
             "predictions.create",
@@ -1114,9 +974,7 @@ impl<'a> PredictionsCreate<'a> {
 }
 impl<'a> PredictionsCreate<'a> {
     /// Sends the request: `POST /predictions`.
-    pub async fn send(
-        self,
-    ) -> Result<PredictionsCreateResponse, ::replicate_runtime::Error> {
+    pub async fn send(self) -> Result<PredictionsCreateResponse, rt::Error> {
         let client = self.client;
         let response = client.execute(self.into_request()?).await?;
         match response.status() {
@@ -1129,7 +987,7 @@ impl<'a> PredictionsCreate<'a> {
         }
     }
 }
-::replicate_runtime::awaitable!(PredictionsCreate, PredictionsCreateResponse);
+rt::awaitable!(PredictionsCreate, PredictionsCreateResponse);
 /// The success responses of `predictions.create`.
 #[derive(Debug, Clone, PartialEq)]
 #[allow(clippy::large_enum_variant)]
@@ -1163,27 +1021,22 @@ impl PredictionsCreateResponse {
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct PredictionsGet<'a> {
-    client: &'a ::replicate_runtime::Client,
+    client: &'a rt::Client,
     prediction_id: String,
 }
 impl<'a> PredictionsGet<'a> {
     /// The request this builder describes, without sending it.
-    pub fn into_request(
-        self,
-    ) -> Result<::replicate_runtime::runtime::RequestSpec, ::replicate_runtime::Error> {
-        let mut request = ::replicate_runtime::runtime::RequestSpec::new(
+    pub fn into_request(self) -> Result<rt::RequestSpec, rt::Error> {
+        let mut request = rt::RequestSpec::new(
             "GET",
-            format!(
-                "/predictions/{}", ::replicate_runtime::runtime::encode_path_segment(&
-                self.prediction_id) ?
-            ),
+            format!("/predictions/{}", rt::encode_path_segment(& self.prediction_id) ?),
             "predictions.get",
         );
         request.accept("application/json");
         Ok(request)
     }
 }
-::replicate_runtime::send!(
+rt::send!(
     PredictionsGet, types::PredictionResponse, json,
     "Sends the request: `GET /predictions/{prediction_id}`."
 );
@@ -1191,7 +1044,7 @@ impl<'a> PredictionsGet<'a> {
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct PredictionsList<'a> {
-    client: &'a ::replicate_runtime::Client,
+    client: &'a rt::Client,
     created_after: Option<String>,
     created_before: Option<String>,
     source: Option<types::PredictionsListSource>,
@@ -1213,10 +1066,8 @@ impl<'a> PredictionsList<'a> {
         self
     }
     /// The request this builder describes, without sending it.
-    pub fn into_request(
-        self,
-    ) -> Result<::replicate_runtime::runtime::RequestSpec, ::replicate_runtime::Error> {
-        let mut request = ::replicate_runtime::runtime::RequestSpec::new(
+    pub fn into_request(self) -> Result<rt::RequestSpec, rt::Error> {
+        let mut request = rt::RequestSpec::new(
             "GET",
             String::from("/predictions"),
             "predictions.list",
@@ -1235,16 +1086,12 @@ impl<'a> PredictionsList<'a> {
     }
     /// Every item of every page, fetched lazily: no request is made until the stream is
     /// polled, and each next page only when the previous one is used up.
-    pub fn into_stream(
-        self,
-    ) -> ::replicate_runtime::runtime::ItemStream<'a, types::PredictionResponse> {
+    pub fn into_stream(self) -> rt::ItemStream<'a, types::PredictionResponse> {
         let client = self.client;
-        ::replicate_runtime::runtime::paginate::<
-            types::PredictionsListResponse,
-        >(client, self.into_request())
+        rt::paginate::<types::PredictionsListResponse>(client, self.into_request())
     }
 }
-::replicate_runtime::send!(
+rt::send!(
     PredictionsList, types::PredictionsListResponse, json,
     "Sends the request: `GET /predictions`."
 );
@@ -1252,7 +1099,7 @@ impl<'a> PredictionsList<'a> {
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct Search<'a> {
-    client: &'a ::replicate_runtime::Client,
+    client: &'a rt::Client,
     query: String,
     limit: Option<i64>,
 }
@@ -1263,14 +1110,8 @@ impl<'a> Search<'a> {
         self
     }
     /// The request this builder describes, without sending it.
-    pub fn into_request(
-        self,
-    ) -> Result<::replicate_runtime::runtime::RequestSpec, ::replicate_runtime::Error> {
-        let mut request = ::replicate_runtime::runtime::RequestSpec::new(
-            "GET",
-            String::from("/search"),
-            "search",
-        );
+    pub fn into_request(self) -> Result<rt::RequestSpec, rt::Error> {
+        let mut request = rt::RequestSpec::new("GET", String::from("/search"), "search");
         {
             let value = &self.query;
             request.query("query", value.to_string());
@@ -1283,26 +1124,21 @@ impl<'a> Search<'a> {
         Ok(request)
     }
 }
-::replicate_runtime::send!(
-    Search, types::SearchResponse, json, "Sends the request: `GET /search`."
-);
+rt::send!(Search, types::SearchResponse, json, "Sends the request: `GET /search`.");
 /// Request builder for `trainings.cancel`: set optional parameters, then `.await` it (or call `send`).
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct TrainingsCancel<'a> {
-    client: &'a ::replicate_runtime::Client,
+    client: &'a rt::Client,
     training_id: String,
 }
 impl<'a> TrainingsCancel<'a> {
     /// The request this builder describes, without sending it.
-    pub fn into_request(
-        self,
-    ) -> Result<::replicate_runtime::runtime::RequestSpec, ::replicate_runtime::Error> {
-        let mut request = ::replicate_runtime::runtime::RequestSpec::new(
+    pub fn into_request(self) -> Result<rt::RequestSpec, rt::Error> {
+        let mut request = rt::RequestSpec::new(
             "POST",
             format!(
-                "/trainings/{}/cancel",
-                ::replicate_runtime::runtime::encode_path_segment(& self.training_id) ?
+                "/trainings/{}/cancel", rt::encode_path_segment(& self.training_id) ?
             ),
             "trainings.cancel",
         );
@@ -1310,7 +1146,7 @@ impl<'a> TrainingsCancel<'a> {
         Ok(request)
     }
 }
-::replicate_runtime::send!(
+rt::send!(
     TrainingsCancel, types::TrainingResponse, json,
     "Sends the request: `POST /trainings/{training_id}/cancel`."
 );
@@ -1318,7 +1154,7 @@ impl<'a> TrainingsCancel<'a> {
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct TrainingsCreate<'a> {
-    client: &'a ::replicate_runtime::Client,
+    client: &'a rt::Client,
     model_owner: String,
     model_name: String,
     version_id: String,
@@ -1326,16 +1162,13 @@ pub struct TrainingsCreate<'a> {
 }
 impl<'a> TrainingsCreate<'a> {
     /// The request this builder describes, without sending it.
-    pub fn into_request(
-        self,
-    ) -> Result<::replicate_runtime::runtime::RequestSpec, ::replicate_runtime::Error> {
-        let mut request = ::replicate_runtime::runtime::RequestSpec::new(
+    pub fn into_request(self) -> Result<rt::RequestSpec, rt::Error> {
+        let mut request = rt::RequestSpec::new(
             "POST",
             format!(
-                "/models/{}/{}/versions/{}/trainings",
-                ::replicate_runtime::runtime::encode_path_segment(& self.model_owner) ?,
-                ::replicate_runtime::runtime::encode_path_segment(& self.model_name) ?,
-                ::replicate_runtime::runtime::encode_path_segment(& self.version_id) ?
+                "/models/{}/{}/versions/{}/trainings", rt::encode_path_segment(& self
+                .model_owner) ?, rt::encode_path_segment(& self.model_name) ?,
+                rt::encode_path_segment(& self.version_id) ?
             ),
             "trainings.create",
         );
@@ -1347,7 +1180,7 @@ impl<'a> TrainingsCreate<'a> {
         Ok(request)
     }
 }
-::replicate_runtime::send!(
+rt::send!(
     TrainingsCreate, types::TrainingResponse, json,
     "Sends the request: `POST /models/{model_owner}/{model_name}/versions/{version_id}/trainings`."
 );
@@ -1355,27 +1188,22 @@ impl<'a> TrainingsCreate<'a> {
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct TrainingsGet<'a> {
-    client: &'a ::replicate_runtime::Client,
+    client: &'a rt::Client,
     training_id: String,
 }
 impl<'a> TrainingsGet<'a> {
     /// The request this builder describes, without sending it.
-    pub fn into_request(
-        self,
-    ) -> Result<::replicate_runtime::runtime::RequestSpec, ::replicate_runtime::Error> {
-        let mut request = ::replicate_runtime::runtime::RequestSpec::new(
+    pub fn into_request(self) -> Result<rt::RequestSpec, rt::Error> {
+        let mut request = rt::RequestSpec::new(
             "GET",
-            format!(
-                "/trainings/{}", ::replicate_runtime::runtime::encode_path_segment(& self
-                .training_id) ?
-            ),
+            format!("/trainings/{}", rt::encode_path_segment(& self.training_id) ?),
             "trainings.get",
         );
         request.accept("application/json");
         Ok(request)
     }
 }
-::replicate_runtime::send!(
+rt::send!(
     TrainingsGet, types::TrainingResponse, json,
     "Sends the request: `GET /trainings/{training_id}`."
 );
@@ -1383,14 +1211,12 @@ impl<'a> TrainingsGet<'a> {
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct TrainingsList<'a> {
-    client: &'a ::replicate_runtime::Client,
+    client: &'a rt::Client,
 }
 impl<'a> TrainingsList<'a> {
     /// The request this builder describes, without sending it.
-    pub fn into_request(
-        self,
-    ) -> Result<::replicate_runtime::runtime::RequestSpec, ::replicate_runtime::Error> {
-        let mut request = ::replicate_runtime::runtime::RequestSpec::new(
+    pub fn into_request(self) -> Result<rt::RequestSpec, rt::Error> {
+        let mut request = rt::RequestSpec::new(
             "GET",
             String::from("/trainings"),
             "trainings.list",
@@ -1400,16 +1226,12 @@ impl<'a> TrainingsList<'a> {
     }
     /// Every item of every page, fetched lazily: no request is made until the stream is
     /// polled, and each next page only when the previous one is used up.
-    pub fn into_stream(
-        self,
-    ) -> ::replicate_runtime::runtime::ItemStream<'a, types::TrainingResponse> {
+    pub fn into_stream(self) -> rt::ItemStream<'a, types::TrainingResponse> {
         let client = self.client;
-        ::replicate_runtime::runtime::paginate::<
-            types::TrainingsListResponse,
-        >(client, self.into_request())
+        rt::paginate::<types::TrainingsListResponse>(client, self.into_request())
     }
 }
-::replicate_runtime::send!(
+rt::send!(
     TrainingsList, types::TrainingsListResponse, json,
     "Sends the request: `GET /trainings`."
 );
@@ -1417,14 +1239,12 @@ impl<'a> TrainingsList<'a> {
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct WebhooksDefaultSecretGet<'a> {
-    client: &'a ::replicate_runtime::Client,
+    client: &'a rt::Client,
 }
 impl<'a> WebhooksDefaultSecretGet<'a> {
     /// The request this builder describes, without sending it.
-    pub fn into_request(
-        self,
-    ) -> Result<::replicate_runtime::runtime::RequestSpec, ::replicate_runtime::Error> {
-        let mut request = ::replicate_runtime::runtime::RequestSpec::new(
+    pub fn into_request(self) -> Result<rt::RequestSpec, rt::Error> {
+        let mut request = rt::RequestSpec::new(
             "GET",
             String::from("/webhooks/default/secret"),
             "webhooks.default.secret.get",
@@ -1433,14 +1253,14 @@ impl<'a> WebhooksDefaultSecretGet<'a> {
         Ok(request)
     }
 }
-::replicate_runtime::send!(
+rt::send!(
     WebhooksDefaultSecretGet, types::WebhooksDefaultSecretGetResponse, json,
     "Sends the request: `GET /webhooks/default/secret`."
 );
 /// Operations on `account`; get one from the client.
 #[derive(Debug, Clone, Copy)]
 pub struct Account<'a> {
-    client: &'a ::replicate_runtime::Client,
+    client: &'a rt::Client,
 }
 impl<'a> Account<'a> {
     /// Get the current account
@@ -1453,7 +1273,7 @@ impl<'a> Account<'a> {
 /// Operations on `collections`; get one from the client.
 #[derive(Debug, Clone, Copy)]
 pub struct Collections<'a> {
-    client: &'a ::replicate_runtime::Client,
+    client: &'a rt::Client,
 }
 impl<'a> Collections<'a> {
     /// Get a model collection
@@ -1477,7 +1297,7 @@ impl<'a> Collections<'a> {
 /// Operations on `deployments.predictions`; get one from the client.
 #[derive(Debug, Clone, Copy)]
 pub struct DeploymentsPredictions<'a> {
-    client: &'a ::replicate_runtime::Client,
+    client: &'a rt::Client,
 }
 impl<'a> DeploymentsPredictions<'a> {
     /// Run a prediction on a deployment
@@ -1502,7 +1322,7 @@ impl<'a> DeploymentsPredictions<'a> {
 /// Operations on `deployments`; get one from the client.
 #[derive(Debug, Clone, Copy)]
 pub struct Deployments<'a> {
-    client: &'a ::replicate_runtime::Client,
+    client: &'a rt::Client,
 }
 impl<'a> Deployments<'a> {
     /// Operations on `deployments.predictions`.
@@ -1578,7 +1398,7 @@ impl<'a> Deployments<'a> {
 /// Operations on `files`; get one from the client.
 #[derive(Debug, Clone, Copy)]
 pub struct Files<'a> {
-    client: &'a ::replicate_runtime::Client,
+    client: &'a rt::Client,
 }
 impl<'a> Files<'a> {
     /// Upload a file
@@ -1636,7 +1456,7 @@ impl<'a> Files<'a> {
 /// Operations on `hardware`; get one from the client.
 #[derive(Debug, Clone, Copy)]
 pub struct Hardware<'a> {
-    client: &'a ::replicate_runtime::Client,
+    client: &'a rt::Client,
 }
 impl<'a> Hardware<'a> {
     /// List hardware options
@@ -1651,7 +1471,7 @@ impl<'a> Hardware<'a> {
 /// Operations on `models.examples`; get one from the client.
 #[derive(Debug, Clone, Copy)]
 pub struct ModelsExamples<'a> {
-    client: &'a ::replicate_runtime::Client,
+    client: &'a rt::Client,
 }
 impl<'a> ModelsExamples<'a> {
     /// List a model's example predictions
@@ -1672,7 +1492,7 @@ impl<'a> ModelsExamples<'a> {
 /// Operations on `models.predictions`; get one from the client.
 #[derive(Debug, Clone, Copy)]
 pub struct ModelsPredictions<'a> {
-    client: &'a ::replicate_runtime::Client,
+    client: &'a rt::Client,
 }
 impl<'a> ModelsPredictions<'a> {
     /// Run a prediction on an official model
@@ -1697,7 +1517,7 @@ impl<'a> ModelsPredictions<'a> {
 /// Operations on `models.readme`; get one from the client.
 #[derive(Debug, Clone, Copy)]
 pub struct ModelsReadme<'a> {
-    client: &'a ::replicate_runtime::Client,
+    client: &'a rt::Client,
 }
 impl<'a> ModelsReadme<'a> {
     /// Get the README of a model
@@ -1718,7 +1538,7 @@ impl<'a> ModelsReadme<'a> {
 /// Operations on `models.versions`; get one from the client.
 #[derive(Debug, Clone, Copy)]
 pub struct ModelsVersions<'a> {
-    client: &'a ::replicate_runtime::Client,
+    client: &'a rt::Client,
 }
 impl<'a> ModelsVersions<'a> {
     /// Remove a model version
@@ -1771,7 +1591,7 @@ impl<'a> ModelsVersions<'a> {
 /// Operations on `models`; get one from the client.
 #[derive(Debug, Clone, Copy)]
 pub struct Models<'a> {
-    client: &'a ::replicate_runtime::Client,
+    client: &'a rt::Client,
 }
 impl<'a> Models<'a> {
     /// Operations on `models.examples`.
@@ -1876,7 +1696,7 @@ impl<'a> Models<'a> {
 /// Operations on `predictions`; get one from the client.
 #[derive(Debug, Clone, Copy)]
 pub struct Predictions<'a> {
-    client: &'a ::replicate_runtime::Client,
+    client: &'a rt::Client,
 }
 impl<'a> Predictions<'a> {
     /// Stop a prediction
@@ -1926,7 +1746,7 @@ impl<'a> Predictions<'a> {
 /// Operations on `trainings`; get one from the client.
 #[derive(Debug, Clone, Copy)]
 pub struct Trainings<'a> {
-    client: &'a ::replicate_runtime::Client,
+    client: &'a rt::Client,
 }
 impl<'a> Trainings<'a> {
     /// Stop a training
@@ -1977,7 +1797,7 @@ impl<'a> Trainings<'a> {
 /// Operations on `webhooks.default.secret`; get one from the client.
 #[derive(Debug, Clone, Copy)]
 pub struct WebhooksDefaultSecret<'a> {
-    client: &'a ::replicate_runtime::Client,
+    client: &'a rt::Client,
 }
 impl<'a> WebhooksDefaultSecret<'a> {
     /// Get the webhook signing secret
@@ -1992,7 +1812,7 @@ impl<'a> WebhooksDefaultSecret<'a> {
 /// Operations on `webhooks.default`; get one from the client.
 #[derive(Debug, Clone, Copy)]
 pub struct WebhooksDefault<'a> {
-    client: &'a ::replicate_runtime::Client,
+    client: &'a rt::Client,
 }
 impl<'a> WebhooksDefault<'a> {
     /// Operations on `webhooks.default.secret`.
@@ -2005,7 +1825,7 @@ impl<'a> WebhooksDefault<'a> {
 /// Operations on `webhooks`; get one from the client.
 #[derive(Debug, Clone, Copy)]
 pub struct Webhooks<'a> {
-    client: &'a ::replicate_runtime::Client,
+    client: &'a rt::Client,
 }
 impl<'a> Webhooks<'a> {
     /// Operations on `webhooks.default`.
@@ -2019,26 +1839,26 @@ impl<'a> Webhooks<'a> {
 /// it) with this API's operations.
 #[derive(Debug, Clone)]
 pub struct Client {
-    inner: ::replicate_runtime::Client,
+    inner: rt::Client,
 }
 impl Client {
     /// A client with this token; a token that cannot be sent makes every request
     /// fail with `Error::Config` (`builder().token(..).build()` reports it at once).
     pub fn new(token: impl Into<String>) -> Self {
-        Self::from(::replicate_runtime::Client::new(token))
+        Self::from(rt::Client::new(token))
     }
     /// A client configured from `REPLICATE_API_TOKEN` (required, not empty) and
     /// `REPLICATE_BASE_URL` (optional).
-    pub fn from_env() -> Result<Self, ::replicate_runtime::Error> {
-        ::replicate_runtime::ClientBuilder::from_env()?.build()
+    pub fn from_env() -> Result<Self, rt::Error> {
+        rt::ClientBuilder::from_env()?.build()
     }
     /// A builder for the token, base URL, timeouts, limits, retries and the HTTP
     /// client.
-    pub fn builder() -> ::replicate_runtime::ClientBuilder<Self> {
-        ::replicate_runtime::ClientBuilder::default()
+    pub fn builder() -> rt::ClientBuilder<Self> {
+        rt::ClientBuilder::default()
     }
     /// The runtime client underneath.
-    pub fn runtime(&self) -> &::replicate_runtime::Client {
+    pub fn runtime(&self) -> &rt::Client {
         &self.inner
     }
     /// Operations on `account`.
@@ -2088,14 +1908,14 @@ impl Client {
         }
     }
 }
-impl From<::replicate_runtime::Client> for Client {
-    fn from(inner: ::replicate_runtime::Client) -> Self {
+impl From<rt::Client> for Client {
+    fn from(inner: rt::Client) -> Self {
         Client { inner }
     }
 }
 impl ::std::ops::Deref for Client {
-    type Target = ::replicate_runtime::Client;
-    fn deref(&self) -> &::replicate_runtime::Client {
+    type Target = rt::Client;
+    fn deref(&self) -> &rt::Client {
         &self.inner
     }
 }

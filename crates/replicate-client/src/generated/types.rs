@@ -2,6 +2,8 @@
 // change the generator (crates/replicate-codegen/src/render.rs, phase types) or the spec, then rerun.
 
 //! Types of the request and response bodies in the spec.
+#[allow(unused_imports)]
+use ::replicate_runtime::runtime as rt;
 /// The response of `GET /account`.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct AccountGetResponse {
@@ -172,59 +174,20 @@ impl DeploymentResponseCurrentReleaseCreatedBy {
     }
 }
 /// Whether the releasing account is a user or an organization.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    ::serde::Serialize,
-    ::serde::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum DeploymentResponseCurrentReleaseCreatedByType {
     /// `organization`
-    #[serde(rename = "organization")]
     Organization,
     /// `user`
-    #[serde(rename = "user")]
     User,
     /// A value this client does not know yet (sent by a newer server).
-    #[serde(untagged)]
     Unknown(String),
 }
-impl DeploymentResponseCurrentReleaseCreatedByType {
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Organization => "organization",
-            Self::User => "user",
-            Self::Unknown(value) => value.as_str(),
-        }
-    }
-}
-impl From<&str> for DeploymentResponseCurrentReleaseCreatedByType {
-    fn from(value: &str) -> Self {
-        match value {
-            "organization" => Self::Organization,
-            "user" => Self::User,
-            other => Self::Unknown(ToString::to_string(other)),
-        }
-    }
-}
-impl ::std::str::FromStr for DeploymentResponseCurrentReleaseCreatedByType {
-    type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        Ok(Self::from(value))
-    }
-}
-impl ::std::fmt::Display for DeploymentResponseCurrentReleaseCreatedByType {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+rt::open_enum!(
+    DeploymentResponseCurrentReleaseCreatedByType, Unknown, [Organization =
+    "organization", User = "user"]
+);
 /// The request body of `POST /deployments`.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct DeploymentsCreateRequest {
@@ -353,7 +316,7 @@ pub struct FileResponseUrls {
 #[derive(Debug, Clone, PartialEq)]
 pub struct FilesCreateRequest {
     /// The file content
-    pub content: ::replicate_runtime::runtime::FilePart,
+    pub content: rt::FilePart,
     /// Name to store the file under.
     pub filename: Option<String>,
     /// Arbitrary JSON metadata to keep with the file. Default: `{}`.
@@ -363,7 +326,7 @@ pub struct FilesCreateRequest {
 }
 impl FilesCreateRequest {
     /// Creates a value from its required fields; optional fields start empty.
-    pub fn new(content: ::replicate_runtime::runtime::FilePart) -> Self {
+    pub fn new(content: rt::FilePart) -> Self {
         Self {
             content,
             filename: None,
@@ -439,59 +402,19 @@ pub struct ModelResponse {
     pub visibility: Option<ModelResponseVisibility>,
 }
 /// Whether anyone can see the model (`public`) or only its owner (`private`).
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    ::serde::Serialize,
-    ::serde::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum ModelResponseVisibility {
     /// `public`
-    #[serde(rename = "public")]
     Public,
     /// `private`
-    #[serde(rename = "private")]
     Private,
     /// A value this client does not know yet (sent by a newer server).
-    #[serde(untagged)]
     Unknown(String),
 }
-impl ModelResponseVisibility {
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Public => "public",
-            Self::Private => "private",
-            Self::Unknown(value) => value.as_str(),
-        }
-    }
-}
-impl From<&str> for ModelResponseVisibility {
-    fn from(value: &str) -> Self {
-        match value {
-            "public" => Self::Public,
-            "private" => Self::Private,
-            other => Self::Unknown(ToString::to_string(other)),
-        }
-    }
-}
-impl ::std::str::FromStr for ModelResponseVisibility {
-    type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        Ok(Self::from(value))
-    }
-}
-impl ::std::fmt::Display for ModelResponseVisibility {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+rt::open_enum!(
+    ModelResponseVisibility, Unknown, [Public = "public", Private = "private"]
+);
 /// The request body of `POST /models`.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ModelsCreateRequest {
@@ -543,113 +466,32 @@ impl ModelsCreateRequest {
 /// The same values as [`ModelResponseVisibility`].
 pub type ModelsCreateRequestVisibility = ModelResponseVisibility;
 /// The parameter of `GET /models`.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    ::serde::Serialize,
-    ::serde::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum ModelsListSortBy {
     /// `model_created_at`
-    #[serde(rename = "model_created_at")]
     ModelCreatedAt,
     /// `latest_version_created_at`
-    #[serde(rename = "latest_version_created_at")]
     LatestVersionCreatedAt,
     /// A value this client does not know yet (sent by a newer server).
-    #[serde(untagged)]
     Unknown(String),
 }
-impl ModelsListSortBy {
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::ModelCreatedAt => "model_created_at",
-            Self::LatestVersionCreatedAt => "latest_version_created_at",
-            Self::Unknown(value) => value.as_str(),
-        }
-    }
-}
-impl From<&str> for ModelsListSortBy {
-    fn from(value: &str) -> Self {
-        match value {
-            "model_created_at" => Self::ModelCreatedAt,
-            "latest_version_created_at" => Self::LatestVersionCreatedAt,
-            other => Self::Unknown(ToString::to_string(other)),
-        }
-    }
-}
-impl ::std::str::FromStr for ModelsListSortBy {
-    type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        Ok(Self::from(value))
-    }
-}
-impl ::std::fmt::Display for ModelsListSortBy {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+rt::open_enum!(
+    ModelsListSortBy, Unknown, [ModelCreatedAt = "model_created_at",
+    LatestVersionCreatedAt = "latest_version_created_at"]
+);
 /// The parameter of `GET /models`.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    ::serde::Serialize,
-    ::serde::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum ModelsListSortDirection {
     /// `asc`
-    #[serde(rename = "asc")]
     Asc,
     /// `desc`
-    #[serde(rename = "desc")]
     Desc,
     /// A value this client does not know yet (sent by a newer server).
-    #[serde(untagged)]
     Unknown(String),
 }
-impl ModelsListSortDirection {
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Asc => "asc",
-            Self::Desc => "desc",
-            Self::Unknown(value) => value.as_str(),
-        }
-    }
-}
-impl From<&str> for ModelsListSortDirection {
-    fn from(value: &str) -> Self {
-        match value {
-            "asc" => Self::Asc,
-            "desc" => Self::Desc,
-            other => Self::Unknown(ToString::to_string(other)),
-        }
-    }
-}
-impl ::std::str::FromStr for ModelsListSortDirection {
-    type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        Ok(Self::from(value))
-    }
-}
-impl ::std::fmt::Display for ModelsListSortDirection {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+rt::open_enum!(ModelsListSortDirection, Unknown, [Asc = "asc", Desc = "desc"]);
 /// The response of `QUERY /models`.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ModelsSearchResponse {
@@ -832,69 +674,24 @@ impl PredictionRequest {
     }
 }
 /// An item of `webhook_events_filter`.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    ::serde::Serialize,
-    ::serde::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum PredictionRequestWebhookEventsFilterItem {
     /// `start`
-    #[serde(rename = "start")]
     Start,
     /// `output`
-    #[serde(rename = "output")]
     Output,
     /// `logs`
-    #[serde(rename = "logs")]
     Logs,
     /// `completed`
-    #[serde(rename = "completed")]
     Completed,
     /// A value this client does not know yet (sent by a newer server).
-    #[serde(untagged)]
     Unknown(String),
 }
-impl PredictionRequestWebhookEventsFilterItem {
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Start => "start",
-            Self::Output => "output",
-            Self::Logs => "logs",
-            Self::Completed => "completed",
-            Self::Unknown(value) => value.as_str(),
-        }
-    }
-}
-impl From<&str> for PredictionRequestWebhookEventsFilterItem {
-    fn from(value: &str) -> Self {
-        match value {
-            "start" => Self::Start,
-            "output" => Self::Output,
-            "logs" => Self::Logs,
-            "completed" => Self::Completed,
-            other => Self::Unknown(ToString::to_string(other)),
-        }
-    }
-}
-impl ::std::str::FromStr for PredictionRequestWebhookEventsFilterItem {
-    type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        Ok(Self::from(value))
-    }
-}
-impl ::std::fmt::Display for PredictionRequestWebhookEventsFilterItem {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+rt::open_enum!(
+    PredictionRequestWebhookEventsFilterItem, Unknown, [Start = "start", Output =
+    "output", Logs = "logs", Completed = "completed"]
+);
 /// The `schemas_prediction_response` schema of the API.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct PredictionResponse {
@@ -987,133 +784,41 @@ pub struct PredictionResponseMetrics {
     pub additional_properties: ::std::collections::BTreeMap<String, ::serde_json::Value>,
 }
 /// Where the prediction came from: the website or the API.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    ::serde::Serialize,
-    ::serde::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum PredictionResponseSource {
     /// `web`
-    #[serde(rename = "web")]
     Web,
     /// `api`
-    #[serde(rename = "api")]
     Api,
     /// A value this client does not know yet (sent by a newer server).
-    #[serde(untagged)]
     Unknown(String),
 }
-impl PredictionResponseSource {
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Web => "web",
-            Self::Api => "api",
-            Self::Unknown(value) => value.as_str(),
-        }
-    }
-}
-impl From<&str> for PredictionResponseSource {
-    fn from(value: &str) -> Self {
-        match value {
-            "web" => Self::Web,
-            "api" => Self::Api,
-            other => Self::Unknown(ToString::to_string(other)),
-        }
-    }
-}
-impl ::std::str::FromStr for PredictionResponseSource {
-    type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        Ok(Self::from(value))
-    }
-}
-impl ::std::fmt::Display for PredictionResponseSource {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+rt::open_enum!(PredictionResponseSource, Unknown, [Web = "web", Api = "api"]);
 /// Lifecycle state. `canceled` covers both user cancellation and a deadline hit while running; `aborted` means it was stopped before it ever started, e.g. a deadline passed while queued.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    ::serde::Serialize,
-    ::serde::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum PredictionResponseStatus {
     /// `starting`
-    #[serde(rename = "starting")]
     Starting,
     /// `processing`
-    #[serde(rename = "processing")]
     Processing,
     /// `succeeded`
-    #[serde(rename = "succeeded")]
     Succeeded,
     /// `failed`
-    #[serde(rename = "failed")]
     Failed,
     /// `canceled`
-    #[serde(rename = "canceled")]
     Canceled,
     /// `aborted`
-    #[serde(rename = "aborted")]
     Aborted,
     /// A value this client does not know yet (sent by a newer server).
-    #[serde(untagged)]
     Unknown(String),
 }
-impl PredictionResponseStatus {
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Starting => "starting",
-            Self::Processing => "processing",
-            Self::Succeeded => "succeeded",
-            Self::Failed => "failed",
-            Self::Canceled => "canceled",
-            Self::Aborted => "aborted",
-            Self::Unknown(value) => value.as_str(),
-        }
-    }
-}
-impl From<&str> for PredictionResponseStatus {
-    fn from(value: &str) -> Self {
-        match value {
-            "starting" => Self::Starting,
-            "processing" => Self::Processing,
-            "succeeded" => Self::Succeeded,
-            "failed" => Self::Failed,
-            "canceled" => Self::Canceled,
-            "aborted" => Self::Aborted,
-            other => Self::Unknown(ToString::to_string(other)),
-        }
-    }
-}
-impl ::std::str::FromStr for PredictionResponseStatus {
-    type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        Ok(Self::from(value))
-    }
-}
-impl ::std::fmt::Display for PredictionResponseStatus {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+rt::open_enum!(
+    PredictionResponseStatus, Unknown, [Starting = "starting", Processing = "processing",
+    Succeeded = "succeeded", Failed = "failed", Canceled = "canceled", Aborted =
+    "aborted"]
+);
 /// Convenience links for this prediction.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct PredictionResponseUrls {
@@ -1143,54 +848,15 @@ impl PredictionResponseUrls {
     }
 }
 /// The `version` value.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    ::serde::Serialize,
-    ::serde::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum PredictionResponseVersion {
     /// `hidden`
-    #[serde(rename = "hidden")]
     Hidden,
     /// Any other value (the schema allows any string).
-    #[serde(untagged)]
     Other(String),
 }
-impl PredictionResponseVersion {
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Hidden => "hidden",
-            Self::Other(value) => value.as_str(),
-        }
-    }
-}
-impl From<&str> for PredictionResponseVersion {
-    fn from(value: &str) -> Self {
-        match value {
-            "hidden" => Self::Hidden,
-            other => Self::Other(ToString::to_string(other)),
-        }
-    }
-}
-impl ::std::str::FromStr for PredictionResponseVersion {
-    type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        Ok(Self::from(value))
-    }
-}
-impl ::std::fmt::Display for PredictionResponseVersion {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+rt::open_enum!(PredictionResponseVersion, Other, [Hidden = "hidden"]);
 /// The response of `GET /predictions`.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct PredictionsListResponse {
@@ -1205,54 +871,15 @@ pub struct PredictionsListResponse {
     pub results: Option<Vec<PredictionResponse>>,
 }
 /// The parameter of `GET /predictions`.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    ::serde::Serialize,
-    ::serde::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum PredictionsListSource {
     /// `web`
-    #[serde(rename = "web")]
     Web,
     /// A value this client does not know yet (sent by a newer server).
-    #[serde(untagged)]
     Unknown(String),
 }
-impl PredictionsListSource {
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Web => "web",
-            Self::Unknown(value) => value.as_str(),
-        }
-    }
-}
-impl From<&str> for PredictionsListSource {
-    fn from(value: &str) -> Self {
-        match value {
-            "web" => Self::Web,
-            other => Self::Unknown(ToString::to_string(other)),
-        }
-    }
-}
-impl ::std::str::FromStr for PredictionsListSource {
-    type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        Ok(Self::from(value))
-    }
-}
-impl ::std::fmt::Display for PredictionsListSource {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+rt::open_enum!(PredictionsListSource, Unknown, [Web = "web"]);
 /// The `schemas_search_collection_response` schema of the API.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct SearchCollectionResponse {
@@ -1520,13 +1147,8 @@ pub struct WebhooksDefaultSecretGetResponse {
 }
 impl FilesCreateRequest {
     /// Encodes the form as `multipart/form-data` parts.
-    pub fn into_multipart(
-        self,
-    ) -> Result<
-        ::replicate_runtime::runtime::MultipartForm,
-        ::replicate_runtime::Error,
-    > {
-        let mut form = ::replicate_runtime::runtime::MultipartForm::new();
+    pub fn into_multipart(self) -> Result<rt::MultipartForm, rt::Error> {
+        let mut form = rt::MultipartForm::new();
         {
             let value = self.content;
             form.file("content", value);
@@ -1543,7 +1165,7 @@ impl FilesCreateRequest {
         Ok(form)
     }
 }
-impl ::replicate_runtime::runtime::Page for DeploymentsListResponse {
+impl rt::Page for DeploymentsListResponse {
     type Item = DeploymentResponse;
     fn next_url(&self) -> Option<&str> {
         self.next.as_deref()
@@ -1552,7 +1174,7 @@ impl ::replicate_runtime::runtime::Page for DeploymentsListResponse {
         self.results.unwrap_or_default()
     }
 }
-impl ::replicate_runtime::runtime::Page for FilesListResponse {
+impl rt::Page for FilesListResponse {
     type Item = FileResponse;
     fn next_url(&self) -> Option<&str> {
         self.next.as_deref()
@@ -1561,7 +1183,7 @@ impl ::replicate_runtime::runtime::Page for FilesListResponse {
         self.results.unwrap_or_default()
     }
 }
-impl ::replicate_runtime::runtime::Page for ModelsSearchResponse {
+impl rt::Page for ModelsSearchResponse {
     type Item = ModelsSearchResponseResultsItem;
     fn next_url(&self) -> Option<&str> {
         self.next.as_deref()
@@ -1570,7 +1192,7 @@ impl ::replicate_runtime::runtime::Page for ModelsSearchResponse {
         self.results
     }
 }
-impl ::replicate_runtime::runtime::Page for PaginatedCollectionResponse {
+impl rt::Page for PaginatedCollectionResponse {
     type Item = CollectionListItem;
     fn next_url(&self) -> Option<&str> {
         self.next.as_deref()
@@ -1579,7 +1201,7 @@ impl ::replicate_runtime::runtime::Page for PaginatedCollectionResponse {
         self.results.unwrap_or_default()
     }
 }
-impl ::replicate_runtime::runtime::Page for PaginatedModelResponse {
+impl rt::Page for PaginatedModelResponse {
     type Item = ModelResponse;
     fn next_url(&self) -> Option<&str> {
         self.next.as_deref()
@@ -1588,7 +1210,7 @@ impl ::replicate_runtime::runtime::Page for PaginatedModelResponse {
         self.results.unwrap_or_default()
     }
 }
-impl ::replicate_runtime::runtime::Page for PaginatedPredictionResponse {
+impl rt::Page for PaginatedPredictionResponse {
     type Item = PredictionResponse;
     fn next_url(&self) -> Option<&str> {
         self.next.as_deref()
@@ -1597,7 +1219,7 @@ impl ::replicate_runtime::runtime::Page for PaginatedPredictionResponse {
         self.results.unwrap_or_default()
     }
 }
-impl ::replicate_runtime::runtime::Page for PaginatedVersionResponse {
+impl rt::Page for PaginatedVersionResponse {
     type Item = VersionResponse;
     fn next_url(&self) -> Option<&str> {
         self.next.as_deref()
@@ -1606,7 +1228,7 @@ impl ::replicate_runtime::runtime::Page for PaginatedVersionResponse {
         self.results.unwrap_or_default()
     }
 }
-impl ::replicate_runtime::runtime::Page for PredictionsListResponse {
+impl rt::Page for PredictionsListResponse {
     type Item = PredictionResponse;
     fn next_url(&self) -> Option<&str> {
         self.next.as_deref()
@@ -1615,7 +1237,7 @@ impl ::replicate_runtime::runtime::Page for PredictionsListResponse {
         self.results.unwrap_or_default()
     }
 }
-impl ::replicate_runtime::runtime::Page for TrainingsListResponse {
+impl rt::Page for TrainingsListResponse {
     type Item = TrainingResponse;
     fn next_url(&self) -> Option<&str> {
         self.next.as_deref()

@@ -17,71 +17,23 @@ impl ::replicate_client::model::Model for Choices {
     }
 }
 /// The choices of `aspect_ratio`.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    ::replicate_client::__private::serde::Serialize,
-    ::replicate_client::__private::serde::Deserialize
-)]
-#[serde(crate = "::replicate_client::__private::serde")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum AspectRatio {
     /// `1:1`
-    #[serde(rename = "1:1")]
     V1x1,
     /// `16:9`
-    #[serde(rename = "16:9")]
     V16x9,
     /// `1024×1024`
-    #[serde(rename = "1024×1024")]
     V1024x1024,
     /// `None`
-    #[serde(rename = "None")]
     None_,
     /// `as`
-    #[serde(rename = "as")]
     As,
 }
-impl AspectRatio {
-    /// The value sent on the wire.
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            Self::V1x1 => "1:1",
-            Self::V16x9 => "16:9",
-            Self::V1024x1024 => "1024×1024",
-            Self::None_ => "None",
-            Self::As => "as",
-        }
-    }
-}
-impl ::std::fmt::Display for AspectRatio {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::std::str::FromStr for AspectRatio {
-    type Err = ::replicate_client::Error;
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        match value {
-            "1:1" => Ok(Self::V1x1),
-            "16:9" => Ok(Self::V16x9),
-            "1024×1024" => Ok(Self::V1024x1024),
-            "None" => Ok(Self::None_),
-            "as" => Ok(Self::As),
-            other => {
-                Err(::replicate_client::Error::InvalidInput {
-                    field: ToString::to_string("aspect_ratio"),
-                    message: format!(
-                        "{other:?} is not one of: {}", "1:1, 16:9, 1024×1024, None, as"
-                    ),
-                })
-            }
-        }
-    }
-}
+::replicate_client::runtime::choices!(
+    AspectRatio, "aspect_ratio", [V1x1 = "1:1", V16x9 = "16:9", V1024x1024 =
+    "1024×1024", None_ = "None", As = "as"]
+);
 /// Input of `test/choices`.
 #[derive(
     Debug,
@@ -143,54 +95,16 @@ impl ::replicate_client::model::ModelInput for Input {
 /// Output of `test/choices`.
 pub type Output = String;
 /// The choices of `scheduler`.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    ::replicate_client::__private::serde::Serialize,
-    ::replicate_client::__private::serde::Deserialize
-)]
-#[serde(crate = "::replicate_client::__private::serde")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Scheduler {
     /// `DPM++ 2M`
-    #[serde(rename = "DPM++ 2M")]
     DpmPlusPlus2m,
     /// `K_EULER`
-    #[serde(rename = "K_EULER")]
     KEuler,
 }
-impl Scheduler {
-    /// The value sent on the wire.
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            Self::DpmPlusPlus2m => "DPM++ 2M",
-            Self::KEuler => "K_EULER",
-        }
-    }
-}
-impl ::std::fmt::Display for Scheduler {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::std::str::FromStr for Scheduler {
-    type Err = ::replicate_client::Error;
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        match value {
-            "DPM++ 2M" => Ok(Self::DpmPlusPlus2m),
-            "K_EULER" => Ok(Self::KEuler),
-            other => {
-                Err(::replicate_client::Error::InvalidInput {
-                    field: ToString::to_string("scheduler"),
-                    message: format!("{other:?} is not one of: {}", "DPM++ 2M, K_EULER"),
-                })
-            }
-        }
-    }
-}
+::replicate_client::runtime::choices!(
+    Scheduler, "scheduler", [DpmPlusPlus2m = "DPM++ 2M", KEuler = "K_EULER"]
+);
 /// The choices of `size`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Size {

@@ -82,73 +82,22 @@ impl ::replicate_client::model::ModelInput for Input {
 pub type Output = String;
 /// The choices of `quality`.
 #[allow(non_camel_case_types)]
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    ::replicate_client::__private::serde::Serialize,
-    ::replicate_client::__private::serde::Deserialize
-)]
-#[serde(crate = "::replicate_client::__private::serde")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Quality {
     /// `low`
-    #[serde(rename = "low")]
     Low_low,
     /// `Low`
-    #[serde(rename = "Low")]
     Low_Low,
     /// `LOW`
-    #[serde(rename = "LOW")]
     Low_LOW,
     /// `high`
-    #[serde(rename = "high")]
     High,
     /// `16:9`
-    #[serde(rename = "16:9")]
     V16x9_16_3A9,
     /// `16x9`
-    #[serde(rename = "16x9")]
     V16x9_16x9,
 }
-impl Quality {
-    /// The value sent on the wire.
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            Self::Low_low => "low",
-            Self::Low_Low => "Low",
-            Self::Low_LOW => "LOW",
-            Self::High => "high",
-            Self::V16x9_16_3A9 => "16:9",
-            Self::V16x9_16x9 => "16x9",
-        }
-    }
-}
-impl ::std::fmt::Display for Quality {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::std::str::FromStr for Quality {
-    type Err = ::replicate_client::Error;
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        match value {
-            "low" => Ok(Self::Low_low),
-            "Low" => Ok(Self::Low_Low),
-            "LOW" => Ok(Self::Low_LOW),
-            "high" => Ok(Self::High),
-            "16:9" => Ok(Self::V16x9_16_3A9),
-            "16x9" => Ok(Self::V16x9_16x9),
-            other => {
-                Err(::replicate_client::Error::InvalidInput {
-                    field: ToString::to_string("quality"),
-                    message: format!(
-                        "{other:?} is not one of: {}", "low, Low, LOW, high, 16:9, 16x9"
-                    ),
-                })
-            }
-        }
-    }
-}
+::replicate_client::runtime::choices!(
+    Quality, "quality", [Low_low = "low", Low_Low = "Low", Low_LOW = "LOW", High =
+    "high", V16x9_16_3A9 = "16:9", V16x9_16x9 = "16x9"]
+);

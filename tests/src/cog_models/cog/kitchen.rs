@@ -17,59 +17,18 @@ impl ::replicate_client::model::Model for Kitchen {
     }
 }
 /// The choices of `aspect_ratio`.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    ::replicate_client::__private::serde::Serialize,
-    ::replicate_client::__private::serde::Deserialize
-)]
-#[serde(crate = "::replicate_client::__private::serde")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum AspectRatio {
     /// `1:1`
-    #[serde(rename = "1:1")]
     V1x1,
     /// `16:9`
-    #[serde(rename = "16:9")]
     V16x9,
     /// `9:16`
-    #[serde(rename = "9:16")]
     V9x16,
 }
-impl AspectRatio {
-    /// The value sent on the wire.
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            Self::V1x1 => "1:1",
-            Self::V16x9 => "16:9",
-            Self::V9x16 => "9:16",
-        }
-    }
-}
-impl ::std::fmt::Display for AspectRatio {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::std::str::FromStr for AspectRatio {
-    type Err = ::replicate_client::Error;
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        match value {
-            "1:1" => Ok(Self::V1x1),
-            "16:9" => Ok(Self::V16x9),
-            "9:16" => Ok(Self::V9x16),
-            other => {
-                Err(::replicate_client::Error::InvalidInput {
-                    field: ToString::to_string("aspect_ratio"),
-                    message: format!("{other:?} is not one of: {}", "1:1, 16:9, 9:16"),
-                })
-            }
-        }
-    }
-}
+::replicate_client::runtime::choices!(
+    AspectRatio, "aspect_ratio", [V1x1 = "1:1", V16x9 = "16:9", V9x16 = "9:16"]
+);
 /// Input of `cog/kitchen`.
 #[derive(
     Debug,
@@ -331,61 +290,19 @@ pub struct Output {
     pub total: f64,
 }
 /// The choices of `scheduler`.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    ::replicate_client::__private::serde::Serialize,
-    ::replicate_client::__private::serde::Deserialize
-)]
-#[serde(crate = "::replicate_client::__private::serde")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Scheduler {
     /// `DPM++ 2M`
-    #[serde(rename = "DPM++ 2M")]
     DpmPlusPlus2m,
     /// `K_EULER`
-    #[serde(rename = "K_EULER")]
     KEuler,
     /// `None`
-    #[serde(rename = "None")]
     None_,
 }
-impl Scheduler {
-    /// The value sent on the wire.
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            Self::DpmPlusPlus2m => "DPM++ 2M",
-            Self::KEuler => "K_EULER",
-            Self::None_ => "None",
-        }
-    }
-}
-impl ::std::fmt::Display for Scheduler {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::std::str::FromStr for Scheduler {
-    type Err = ::replicate_client::Error;
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        match value {
-            "DPM++ 2M" => Ok(Self::DpmPlusPlus2m),
-            "K_EULER" => Ok(Self::KEuler),
-            "None" => Ok(Self::None_),
-            other => {
-                Err(::replicate_client::Error::InvalidInput {
-                    field: ToString::to_string("scheduler"),
-                    message: format!(
-                        "{other:?} is not one of: {}", "DPM++ 2M, K_EULER, None"
-                    ),
-                })
-            }
-        }
-    }
-}
+::replicate_client::runtime::choices!(
+    Scheduler, "scheduler", [DpmPlusPlus2m = "DPM++ 2M", KEuler = "K_EULER", None_ =
+    "None"]
+);
 /// The choices of `size`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Size {

@@ -17,54 +17,14 @@ impl ::replicate_client::model::Model for Media {
     }
 }
 /// The choices of `format`.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    ::replicate_client::__private::serde::Serialize,
-    ::replicate_client::__private::serde::Deserialize
-)]
-#[serde(crate = "::replicate_client::__private::serde")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Format {
     /// `txt`
-    #[serde(rename = "txt")]
     Txt,
     /// `png`
-    #[serde(rename = "png")]
     Png,
 }
-impl Format {
-    /// The value sent on the wire.
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            Self::Txt => "txt",
-            Self::Png => "png",
-        }
-    }
-}
-impl ::std::fmt::Display for Format {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::std::str::FromStr for Format {
-    type Err = ::replicate_client::Error;
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        match value {
-            "txt" => Ok(Self::Txt),
-            "png" => Ok(Self::Png),
-            other => {
-                Err(::replicate_client::Error::InvalidInput {
-                    field: ToString::to_string("format"),
-                    message: format!("{other:?} is not one of: {}", "txt, png"),
-                })
-            }
-        }
-    }
-}
+::replicate_client::runtime::choices!(Format, "format", [Txt = "txt", Png = "png"]);
 /// Input of `cog/media`.
 #[derive(
     Debug,

@@ -17,102 +17,36 @@ impl ::replicate_client::model::Model for FluxSchnell {
     }
 }
 /// The choices of `aspect_ratio`.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    ::replicate_client::__private::serde::Serialize,
-    ::replicate_client::__private::serde::Deserialize
-)]
-#[serde(crate = "::replicate_client::__private::serde")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum AspectRatio {
     /// `1:1`
-    #[serde(rename = "1:1")]
     V1x1,
     /// `16:9`
-    #[serde(rename = "16:9")]
     V16x9,
     /// `21:9`
-    #[serde(rename = "21:9")]
     V21x9,
     /// `3:2`
-    #[serde(rename = "3:2")]
     V3x2,
     /// `2:3`
-    #[serde(rename = "2:3")]
     V2x3,
     /// `4:5`
-    #[serde(rename = "4:5")]
     V4x5,
     /// `5:4`
-    #[serde(rename = "5:4")]
     V5x4,
     /// `3:4`
-    #[serde(rename = "3:4")]
     V3x4,
     /// `4:3`
-    #[serde(rename = "4:3")]
     V4x3,
     /// `9:16`
-    #[serde(rename = "9:16")]
     V9x16,
     /// `9:21`
-    #[serde(rename = "9:21")]
     V9x21,
 }
-impl AspectRatio {
-    /// The value sent on the wire.
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            Self::V1x1 => "1:1",
-            Self::V16x9 => "16:9",
-            Self::V21x9 => "21:9",
-            Self::V3x2 => "3:2",
-            Self::V2x3 => "2:3",
-            Self::V4x5 => "4:5",
-            Self::V5x4 => "5:4",
-            Self::V3x4 => "3:4",
-            Self::V4x3 => "4:3",
-            Self::V9x16 => "9:16",
-            Self::V9x21 => "9:21",
-        }
-    }
-}
-impl ::std::fmt::Display for AspectRatio {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::std::str::FromStr for AspectRatio {
-    type Err = ::replicate_client::Error;
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        match value {
-            "1:1" => Ok(Self::V1x1),
-            "16:9" => Ok(Self::V16x9),
-            "21:9" => Ok(Self::V21x9),
-            "3:2" => Ok(Self::V3x2),
-            "2:3" => Ok(Self::V2x3),
-            "4:5" => Ok(Self::V4x5),
-            "5:4" => Ok(Self::V5x4),
-            "3:4" => Ok(Self::V3x4),
-            "4:3" => Ok(Self::V4x3),
-            "9:16" => Ok(Self::V9x16),
-            "9:21" => Ok(Self::V9x21),
-            other => {
-                Err(::replicate_client::Error::InvalidInput {
-                    field: ToString::to_string("aspect_ratio"),
-                    message: format!(
-                        "{other:?} is not one of: {}",
-                        "1:1, 16:9, 21:9, 3:2, 2:3, 4:5, 5:4, 3:4, 4:3, 9:16, 9:21"
-                    ),
-                })
-            }
-        }
-    }
-}
+::replicate_client::runtime::choices!(
+    AspectRatio, "aspect_ratio", [V1x1 = "1:1", V16x9 = "16:9", V21x9 = "21:9", V3x2 =
+    "3:2", V2x3 = "2:3", V4x5 = "4:5", V5x4 = "5:4", V3x4 = "3:4", V4x3 = "4:3", V9x16 =
+    "9:16", V9x21 = "9:21"]
+);
 /// Input of `black-forest-labs/flux-schnell`.
 #[derive(
     Debug,
@@ -256,107 +190,28 @@ impl ::replicate_client::model::ModelInput for Input {
     }
 }
 /// The choices of `megapixels`.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    ::replicate_client::__private::serde::Serialize,
-    ::replicate_client::__private::serde::Deserialize
-)]
-#[serde(crate = "::replicate_client::__private::serde")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Megapixels {
     /// `1`
-    #[serde(rename = "1")]
     V1,
     /// `0.25`
-    #[serde(rename = "0.25")]
     V0Point25,
 }
-impl Megapixels {
-    /// The value sent on the wire.
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            Self::V1 => "1",
-            Self::V0Point25 => "0.25",
-        }
-    }
-}
-impl ::std::fmt::Display for Megapixels {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::std::str::FromStr for Megapixels {
-    type Err = ::replicate_client::Error;
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        match value {
-            "1" => Ok(Self::V1),
-            "0.25" => Ok(Self::V0Point25),
-            other => {
-                Err(::replicate_client::Error::InvalidInput {
-                    field: ToString::to_string("megapixels"),
-                    message: format!("{other:?} is not one of: {}", "1, 0.25"),
-                })
-            }
-        }
-    }
-}
+::replicate_client::runtime::choices!(
+    Megapixels, "megapixels", [V1 = "1", V0Point25 = "0.25"]
+);
 /// Output of `black-forest-labs/flux-schnell`.
 pub type Output = Vec<::replicate_client::model::FileOutput>;
 /// The choices of `output_format`.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    ::replicate_client::__private::serde::Serialize,
-    ::replicate_client::__private::serde::Deserialize
-)]
-#[serde(crate = "::replicate_client::__private::serde")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum OutputFormat {
     /// `webp`
-    #[serde(rename = "webp")]
     Webp,
     /// `jpg`
-    #[serde(rename = "jpg")]
     Jpg,
     /// `png`
-    #[serde(rename = "png")]
     Png,
 }
-impl OutputFormat {
-    /// The value sent on the wire.
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            Self::Webp => "webp",
-            Self::Jpg => "jpg",
-            Self::Png => "png",
-        }
-    }
-}
-impl ::std::fmt::Display for OutputFormat {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::std::str::FromStr for OutputFormat {
-    type Err = ::replicate_client::Error;
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        match value {
-            "webp" => Ok(Self::Webp),
-            "jpg" => Ok(Self::Jpg),
-            "png" => Ok(Self::Png),
-            other => {
-                Err(::replicate_client::Error::InvalidInput {
-                    field: ToString::to_string("output_format"),
-                    message: format!("{other:?} is not one of: {}", "webp, jpg, png"),
-                })
-            }
-        }
-    }
-}
+::replicate_client::runtime::choices!(
+    OutputFormat, "output_format", [Webp = "webp", Jpg = "jpg", Png = "png"]
+);

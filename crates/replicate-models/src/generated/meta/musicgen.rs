@@ -209,176 +209,47 @@ impl ::replicate_client::model::ModelInput for Input {
     }
 }
 /// The choices of `model_version`.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    ::replicate_client::__private::serde::Serialize,
-    ::replicate_client::__private::serde::Deserialize
-)]
-#[serde(crate = "::replicate_client::__private::serde")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ModelVersion {
     /// `stereo-melody-large`
-    #[serde(rename = "stereo-melody-large")]
     StereoMelodyLarge,
     /// `stereo-large`
-    #[serde(rename = "stereo-large")]
     StereoLarge,
     /// `melody-large`
-    #[serde(rename = "melody-large")]
     MelodyLarge,
     /// `large`
-    #[serde(rename = "large")]
     Large,
 }
-impl ModelVersion {
-    /// The value sent on the wire.
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            Self::StereoMelodyLarge => "stereo-melody-large",
-            Self::StereoLarge => "stereo-large",
-            Self::MelodyLarge => "melody-large",
-            Self::Large => "large",
-        }
-    }
-}
-impl ::std::fmt::Display for ModelVersion {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::std::str::FromStr for ModelVersion {
-    type Err = ::replicate_client::Error;
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        match value {
-            "stereo-melody-large" => Ok(Self::StereoMelodyLarge),
-            "stereo-large" => Ok(Self::StereoLarge),
-            "melody-large" => Ok(Self::MelodyLarge),
-            "large" => Ok(Self::Large),
-            other => {
-                Err(::replicate_client::Error::InvalidInput {
-                    field: ToString::to_string("model_version"),
-                    message: format!(
-                        "{other:?} is not one of: {}",
-                        "stereo-melody-large, stereo-large, melody-large, large"
-                    ),
-                })
-            }
-        }
-    }
-}
+::replicate_client::runtime::choices!(
+    ModelVersion, "model_version", [StereoMelodyLarge = "stereo-melody-large",
+    StereoLarge = "stereo-large", MelodyLarge = "melody-large", Large = "large"]
+);
 /// The choices of `normalization_strategy`.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    ::replicate_client::__private::serde::Serialize,
-    ::replicate_client::__private::serde::Deserialize
-)]
-#[serde(crate = "::replicate_client::__private::serde")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum NormalizationStrategy {
     /// `loudness`
-    #[serde(rename = "loudness")]
     Loudness,
     /// `clip`
-    #[serde(rename = "clip")]
     Clip,
     /// `peak`
-    #[serde(rename = "peak")]
     Peak,
     /// `rms`
-    #[serde(rename = "rms")]
     Rms,
 }
-impl NormalizationStrategy {
-    /// The value sent on the wire.
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            Self::Loudness => "loudness",
-            Self::Clip => "clip",
-            Self::Peak => "peak",
-            Self::Rms => "rms",
-        }
-    }
-}
-impl ::std::fmt::Display for NormalizationStrategy {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::std::str::FromStr for NormalizationStrategy {
-    type Err = ::replicate_client::Error;
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        match value {
-            "loudness" => Ok(Self::Loudness),
-            "clip" => Ok(Self::Clip),
-            "peak" => Ok(Self::Peak),
-            "rms" => Ok(Self::Rms),
-            other => {
-                Err(::replicate_client::Error::InvalidInput {
-                    field: ToString::to_string("normalization_strategy"),
-                    message: format!(
-                        "{other:?} is not one of: {}", "loudness, clip, peak, rms"
-                    ),
-                })
-            }
-        }
-    }
-}
+::replicate_client::runtime::choices!(
+    NormalizationStrategy, "normalization_strategy", [Loudness = "loudness", Clip =
+    "clip", Peak = "peak", Rms = "rms"]
+);
 /// Output of `meta/musicgen`.
 pub type Output = ::replicate_client::model::FileOutput;
 /// The choices of `output_format`.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    ::replicate_client::__private::serde::Serialize,
-    ::replicate_client::__private::serde::Deserialize
-)]
-#[serde(crate = "::replicate_client::__private::serde")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum OutputFormat {
     /// `wav`
-    #[serde(rename = "wav")]
     Wav,
     /// `mp3`
-    #[serde(rename = "mp3")]
     Mp3,
 }
-impl OutputFormat {
-    /// The value sent on the wire.
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            Self::Wav => "wav",
-            Self::Mp3 => "mp3",
-        }
-    }
-}
-impl ::std::fmt::Display for OutputFormat {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::std::str::FromStr for OutputFormat {
-    type Err = ::replicate_client::Error;
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        match value {
-            "wav" => Ok(Self::Wav),
-            "mp3" => Ok(Self::Mp3),
-            other => {
-                Err(::replicate_client::Error::InvalidInput {
-                    field: ToString::to_string("output_format"),
-                    message: format!("{other:?} is not one of: {}", "wav, mp3"),
-                })
-            }
-        }
-    }
-}
+::replicate_client::runtime::choices!(
+    OutputFormat, "output_format", [Wav = "wav", Mp3 = "mp3"]
+);

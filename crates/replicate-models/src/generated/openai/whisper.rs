@@ -158,262 +158,107 @@ impl ::replicate_client::model::ModelInput for Input {
     }
 }
 /// The choices of `language`.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    ::replicate_client::__private::serde::Serialize,
-    ::replicate_client::__private::serde::Deserialize
-)]
-#[serde(crate = "::replicate_client::__private::serde")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Language {
     /// `auto`
-    #[serde(rename = "auto")]
     Auto,
     /// `af`
-    #[serde(rename = "af")]
     Af,
     /// `ar`
-    #[serde(rename = "ar")]
     Ar,
     /// `as`
-    #[serde(rename = "as")]
     As,
     /// `de`
-    #[serde(rename = "de")]
     De,
     /// `en`
-    #[serde(rename = "en")]
     En,
     /// `es`
-    #[serde(rename = "es")]
     Es,
     /// `fr`
-    #[serde(rename = "fr")]
     Fr,
     /// `haw`
-    #[serde(rename = "haw")]
     Haw,
     /// `hi`
-    #[serde(rename = "hi")]
     Hi,
     /// `ja`
-    #[serde(rename = "ja")]
     Ja,
     /// `jw`
-    #[serde(rename = "jw")]
     Jw,
     /// `ko`
-    #[serde(rename = "ko")]
     Ko,
     /// `ln`
-    #[serde(rename = "ln")]
     Ln,
     /// `nn`
-    #[serde(rename = "nn")]
     Nn,
     /// `no`
-    #[serde(rename = "no")]
     No,
     /// `pt`
-    #[serde(rename = "pt")]
     Pt,
     /// `ru`
-    #[serde(rename = "ru")]
     Ru,
     /// `sa`
-    #[serde(rename = "sa")]
     Sa,
     /// `tl`
-    #[serde(rename = "tl")]
     Tl,
     /// `uk`
-    #[serde(rename = "uk")]
     Uk,
     /// `yue`
-    #[serde(rename = "yue")]
     Yue,
     /// `zh`
-    #[serde(rename = "zh")]
     Zh,
     /// `Afrikaans`
-    #[serde(rename = "Afrikaans")]
     Afrikaans,
     /// `Arabic`
-    #[serde(rename = "Arabic")]
     Arabic,
     /// `Assamese`
-    #[serde(rename = "Assamese")]
     Assamese,
     /// `Cantonese`
-    #[serde(rename = "Cantonese")]
     Cantonese,
     /// `Castilian`
-    #[serde(rename = "Castilian")]
     Castilian,
     /// `Chinese`
-    #[serde(rename = "Chinese")]
     Chinese,
     /// `English`
-    #[serde(rename = "English")]
     English,
     /// `French`
-    #[serde(rename = "French")]
     French,
     /// `German`
-    #[serde(rename = "German")]
     German,
     /// `Haitian`
-    #[serde(rename = "Haitian")]
     Haitian,
     /// `Haitian Creole`
-    #[serde(rename = "Haitian Creole")]
     HaitianCreole,
     /// `Hawaiian`
-    #[serde(rename = "Hawaiian")]
     Hawaiian,
     /// `Japanese`
-    #[serde(rename = "Japanese")]
     Japanese,
     /// `Javanese`
-    #[serde(rename = "Javanese")]
     Javanese,
     /// `Letzeburgesch`
-    #[serde(rename = "Letzeburgesch")]
     Letzeburgesch,
     /// `Myanmar`
-    #[serde(rename = "Myanmar")]
     Myanmar,
     /// `Norwegian`
-    #[serde(rename = "Norwegian")]
     Norwegian,
     /// `Nynorsk`
-    #[serde(rename = "Nynorsk")]
     Nynorsk,
     /// `Spanish`
-    #[serde(rename = "Spanish")]
     Spanish,
     /// `Valencian`
-    #[serde(rename = "Valencian")]
     Valencian,
 }
-impl Language {
-    /// The value sent on the wire.
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            Self::Auto => "auto",
-            Self::Af => "af",
-            Self::Ar => "ar",
-            Self::As => "as",
-            Self::De => "de",
-            Self::En => "en",
-            Self::Es => "es",
-            Self::Fr => "fr",
-            Self::Haw => "haw",
-            Self::Hi => "hi",
-            Self::Ja => "ja",
-            Self::Jw => "jw",
-            Self::Ko => "ko",
-            Self::Ln => "ln",
-            Self::Nn => "nn",
-            Self::No => "no",
-            Self::Pt => "pt",
-            Self::Ru => "ru",
-            Self::Sa => "sa",
-            Self::Tl => "tl",
-            Self::Uk => "uk",
-            Self::Yue => "yue",
-            Self::Zh => "zh",
-            Self::Afrikaans => "Afrikaans",
-            Self::Arabic => "Arabic",
-            Self::Assamese => "Assamese",
-            Self::Cantonese => "Cantonese",
-            Self::Castilian => "Castilian",
-            Self::Chinese => "Chinese",
-            Self::English => "English",
-            Self::French => "French",
-            Self::German => "German",
-            Self::Haitian => "Haitian",
-            Self::HaitianCreole => "Haitian Creole",
-            Self::Hawaiian => "Hawaiian",
-            Self::Japanese => "Japanese",
-            Self::Javanese => "Javanese",
-            Self::Letzeburgesch => "Letzeburgesch",
-            Self::Myanmar => "Myanmar",
-            Self::Norwegian => "Norwegian",
-            Self::Nynorsk => "Nynorsk",
-            Self::Spanish => "Spanish",
-            Self::Valencian => "Valencian",
-        }
-    }
-}
-impl ::std::fmt::Display for Language {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::std::str::FromStr for Language {
-    type Err = ::replicate_client::Error;
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        match value {
-            "auto" => Ok(Self::Auto),
-            "af" => Ok(Self::Af),
-            "ar" => Ok(Self::Ar),
-            "as" => Ok(Self::As),
-            "de" => Ok(Self::De),
-            "en" => Ok(Self::En),
-            "es" => Ok(Self::Es),
-            "fr" => Ok(Self::Fr),
-            "haw" => Ok(Self::Haw),
-            "hi" => Ok(Self::Hi),
-            "ja" => Ok(Self::Ja),
-            "jw" => Ok(Self::Jw),
-            "ko" => Ok(Self::Ko),
-            "ln" => Ok(Self::Ln),
-            "nn" => Ok(Self::Nn),
-            "no" => Ok(Self::No),
-            "pt" => Ok(Self::Pt),
-            "ru" => Ok(Self::Ru),
-            "sa" => Ok(Self::Sa),
-            "tl" => Ok(Self::Tl),
-            "uk" => Ok(Self::Uk),
-            "yue" => Ok(Self::Yue),
-            "zh" => Ok(Self::Zh),
-            "Afrikaans" => Ok(Self::Afrikaans),
-            "Arabic" => Ok(Self::Arabic),
-            "Assamese" => Ok(Self::Assamese),
-            "Cantonese" => Ok(Self::Cantonese),
-            "Castilian" => Ok(Self::Castilian),
-            "Chinese" => Ok(Self::Chinese),
-            "English" => Ok(Self::English),
-            "French" => Ok(Self::French),
-            "German" => Ok(Self::German),
-            "Haitian" => Ok(Self::Haitian),
-            "Haitian Creole" => Ok(Self::HaitianCreole),
-            "Hawaiian" => Ok(Self::Hawaiian),
-            "Japanese" => Ok(Self::Japanese),
-            "Javanese" => Ok(Self::Javanese),
-            "Letzeburgesch" => Ok(Self::Letzeburgesch),
-            "Myanmar" => Ok(Self::Myanmar),
-            "Norwegian" => Ok(Self::Norwegian),
-            "Nynorsk" => Ok(Self::Nynorsk),
-            "Spanish" => Ok(Self::Spanish),
-            "Valencian" => Ok(Self::Valencian),
-            other => {
-                Err(::replicate_client::Error::InvalidInput {
-                    field: ToString::to_string("language"),
-                    message: format!(
-                        "{other:?} is not one of: {}",
-                        "auto, af, ar, as, de, en, es, fr, haw, hi, ja, jw, ko, ln, nn, no, pt, ru, sa, tl, uk, yue, zh, Afrikaans, Arabic, Assamese, Cantonese, Castilian, Chinese, English, French, German, Haitian, Haitian Creole, Hawaiian, Japanese, Javanese, Letzeburgesch, Myanmar, Norwegian, Nynorsk, Spanish, Valencian"
-                    ),
-                })
-            }
-        }
-    }
-}
+::replicate_client::runtime::choices!(
+    Language, "language", [Auto = "auto", Af = "af", Ar = "ar", As = "as", De = "de", En
+    = "en", Es = "es", Fr = "fr", Haw = "haw", Hi = "hi", Ja = "ja", Jw = "jw", Ko =
+    "ko", Ln = "ln", Nn = "nn", No = "no", Pt = "pt", Ru = "ru", Sa = "sa", Tl = "tl", Uk
+    = "uk", Yue = "yue", Zh = "zh", Afrikaans = "Afrikaans", Arabic = "Arabic", Assamese
+    = "Assamese", Cantonese = "Cantonese", Castilian = "Castilian", Chinese = "Chinese",
+    English = "English", French = "French", German = "German", Haitian = "Haitian",
+    HaitianCreole = "Haitian Creole", Hawaiian = "Hawaiian", Japanese = "Japanese",
+    Javanese = "Javanese", Letzeburgesch = "Letzeburgesch", Myanmar = "Myanmar",
+    Norwegian = "Norwegian", Nynorsk = "Nynorsk", Spanish = "Spanish", Valencian =
+    "Valencian"]
+);
 /// The `Output` object of the model's output.
 #[derive(
     Debug,
@@ -442,58 +287,15 @@ pub struct Output {
     pub detected_language: String,
 }
 /// The choices of `transcription`.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    ::replicate_client::__private::serde::Serialize,
-    ::replicate_client::__private::serde::Deserialize
-)]
-#[serde(crate = "::replicate_client::__private::serde")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Transcription {
     /// `plain text`
-    #[serde(rename = "plain text")]
     PlainText,
     /// `srt`
-    #[serde(rename = "srt")]
     Srt,
     /// `vtt`
-    #[serde(rename = "vtt")]
     Vtt,
 }
-impl Transcription {
-    /// The value sent on the wire.
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            Self::PlainText => "plain text",
-            Self::Srt => "srt",
-            Self::Vtt => "vtt",
-        }
-    }
-}
-impl ::std::fmt::Display for Transcription {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::std::str::FromStr for Transcription {
-    type Err = ::replicate_client::Error;
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        match value {
-            "plain text" => Ok(Self::PlainText),
-            "srt" => Ok(Self::Srt),
-            "vtt" => Ok(Self::Vtt),
-            other => {
-                Err(::replicate_client::Error::InvalidInput {
-                    field: ToString::to_string("transcription"),
-                    message: format!(
-                        "{other:?} is not one of: {}", "plain text, srt, vtt"
-                    ),
-                })
-            }
-        }
-    }
-}
+::replicate_client::runtime::choices!(
+    Transcription, "transcription", [PlainText = "plain text", Srt = "srt", Vtt = "vtt"]
+);

@@ -284,244 +284,69 @@ impl ::replicate_client::model::ModelInput for Input {
     }
 }
 /// The choices of `input_images_filetype`.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    ::replicate_client::__private::serde::Serialize,
-    ::replicate_client::__private::serde::Deserialize
-)]
-#[serde(crate = "::replicate_client::__private::serde")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum InputImagesFiletype {
     /// `zip`
-    #[serde(rename = "zip")]
     Zip,
     /// `tar`
-    #[serde(rename = "tar")]
     Tar,
     /// `infer`
-    #[serde(rename = "infer")]
     Infer,
 }
-impl InputImagesFiletype {
-    /// The value sent on the wire.
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            Self::Zip => "zip",
-            Self::Tar => "tar",
-            Self::Infer => "infer",
-        }
-    }
-}
-impl ::std::fmt::Display for InputImagesFiletype {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::std::str::FromStr for InputImagesFiletype {
-    type Err = ::replicate_client::Error;
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        match value {
-            "zip" => Ok(Self::Zip),
-            "tar" => Ok(Self::Tar),
-            "infer" => Ok(Self::Infer),
-            other => {
-                Err(::replicate_client::Error::InvalidInput {
-                    field: ToString::to_string("input_images_filetype"),
-                    message: format!("{other:?} is not one of: {}", "zip, tar, infer"),
-                })
-            }
-        }
-    }
-}
+::replicate_client::runtime::choices!(
+    InputImagesFiletype, "input_images_filetype", [Zip = "zip", Tar = "tar", Infer =
+    "infer"]
+);
 /// The choices of `lr_scheduler`.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    ::replicate_client::__private::serde::Serialize,
-    ::replicate_client::__private::serde::Deserialize
-)]
-#[serde(crate = "::replicate_client::__private::serde")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum LrScheduler {
     /// `constant`
-    #[serde(rename = "constant")]
     Constant,
     /// `linear`
-    #[serde(rename = "linear")]
     Linear,
 }
-impl LrScheduler {
-    /// The value sent on the wire.
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            Self::Constant => "constant",
-            Self::Linear => "linear",
-        }
-    }
-}
-impl ::std::fmt::Display for LrScheduler {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::std::str::FromStr for LrScheduler {
-    type Err = ::replicate_client::Error;
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        match value {
-            "constant" => Ok(Self::Constant),
-            "linear" => Ok(Self::Linear),
-            other => {
-                Err(::replicate_client::Error::InvalidInput {
-                    field: ToString::to_string("lr_scheduler"),
-                    message: format!("{other:?} is not one of: {}", "constant, linear"),
-                })
-            }
-        }
-    }
-}
+::replicate_client::runtime::choices!(
+    LrScheduler, "lr_scheduler", [Constant = "constant", Linear = "linear"]
+);
 /// Output of `stability-ai/sdxl`.
 pub type Output = Vec<::replicate_client::model::FileOutput>;
 /// The choices of `refine`.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    ::replicate_client::__private::serde::Serialize,
-    ::replicate_client::__private::serde::Deserialize
-)]
-#[serde(crate = "::replicate_client::__private::serde")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Refine {
     /// `no_refiner`
-    #[serde(rename = "no_refiner")]
     NoRefiner,
     /// `expert_ensemble_refiner`
-    #[serde(rename = "expert_ensemble_refiner")]
     ExpertEnsembleRefiner,
     /// `base_image_refiner`
-    #[serde(rename = "base_image_refiner")]
     BaseImageRefiner,
 }
-impl Refine {
-    /// The value sent on the wire.
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            Self::NoRefiner => "no_refiner",
-            Self::ExpertEnsembleRefiner => "expert_ensemble_refiner",
-            Self::BaseImageRefiner => "base_image_refiner",
-        }
-    }
-}
-impl ::std::fmt::Display for Refine {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::std::str::FromStr for Refine {
-    type Err = ::replicate_client::Error;
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        match value {
-            "no_refiner" => Ok(Self::NoRefiner),
-            "expert_ensemble_refiner" => Ok(Self::ExpertEnsembleRefiner),
-            "base_image_refiner" => Ok(Self::BaseImageRefiner),
-            other => {
-                Err(::replicate_client::Error::InvalidInput {
-                    field: ToString::to_string("refine"),
-                    message: format!(
-                        "{other:?} is not one of: {}",
-                        "no_refiner, expert_ensemble_refiner, base_image_refiner"
-                    ),
-                })
-            }
-        }
-    }
-}
+::replicate_client::runtime::choices!(
+    Refine, "refine", [NoRefiner = "no_refiner", ExpertEnsembleRefiner =
+    "expert_ensemble_refiner", BaseImageRefiner = "base_image_refiner"]
+);
 /// The choices of `scheduler`.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    ::replicate_client::__private::serde::Serialize,
-    ::replicate_client::__private::serde::Deserialize
-)]
-#[serde(crate = "::replicate_client::__private::serde")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Scheduler {
     /// `DDIM`
-    #[serde(rename = "DDIM")]
     Ddim,
     /// `DPMSolverMultistep`
-    #[serde(rename = "DPMSolverMultistep")]
     DpmSolverMultistep,
     /// `HeunDiscrete`
-    #[serde(rename = "HeunDiscrete")]
     HeunDiscrete,
     /// `KarrasDPM`
-    #[serde(rename = "KarrasDPM")]
     KarrasDpm,
     /// `K_EULER_ANCESTRAL`
-    #[serde(rename = "K_EULER_ANCESTRAL")]
     KEulerAncestral,
     /// `K_EULER`
-    #[serde(rename = "K_EULER")]
     KEuler,
     /// `PNDM`
-    #[serde(rename = "PNDM")]
     Pndm,
 }
-impl Scheduler {
-    /// The value sent on the wire.
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            Self::Ddim => "DDIM",
-            Self::DpmSolverMultistep => "DPMSolverMultistep",
-            Self::HeunDiscrete => "HeunDiscrete",
-            Self::KarrasDpm => "KarrasDPM",
-            Self::KEulerAncestral => "K_EULER_ANCESTRAL",
-            Self::KEuler => "K_EULER",
-            Self::Pndm => "PNDM",
-        }
-    }
-}
-impl ::std::fmt::Display for Scheduler {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::std::str::FromStr for Scheduler {
-    type Err = ::replicate_client::Error;
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        match value {
-            "DDIM" => Ok(Self::Ddim),
-            "DPMSolverMultistep" => Ok(Self::DpmSolverMultistep),
-            "HeunDiscrete" => Ok(Self::HeunDiscrete),
-            "KarrasDPM" => Ok(Self::KarrasDpm),
-            "K_EULER_ANCESTRAL" => Ok(Self::KEulerAncestral),
-            "K_EULER" => Ok(Self::KEuler),
-            "PNDM" => Ok(Self::Pndm),
-            other => {
-                Err(::replicate_client::Error::InvalidInput {
-                    field: ToString::to_string("scheduler"),
-                    message: format!(
-                        "{other:?} is not one of: {}",
-                        "DDIM, DPMSolverMultistep, HeunDiscrete, KarrasDPM, K_EULER_ANCESTRAL, K_EULER, PNDM"
-                    ),
-                })
-            }
-        }
-    }
-}
+::replicate_client::runtime::choices!(
+    Scheduler, "scheduler", [Ddim = "DDIM", DpmSolverMultistep = "DPMSolverMultistep",
+    HeunDiscrete = "HeunDiscrete", KarrasDpm = "KarrasDPM", KEulerAncestral =
+    "K_EULER_ANCESTRAL", KEuler = "K_EULER", Pndm = "PNDM"]
+);
 /// Training input of `stability-ai/sdxl`.
 #[derive(
     Debug,
