@@ -1014,6 +1014,13 @@ enum Pos {
     Variant,
 }
 
+/// An object's properties, required names and extra properties, as `fields` compares them.
+type Props<'v, 'c> = (
+    &'v [(&'c str, SRef<'c>)],
+    &'v BTreeSet<&'c str>,
+    &'v Extra<'c>,
+);
+
 struct Cx<'c> {
     op: &'c str,
     place: String,
@@ -1519,6 +1526,121 @@ impl<'a> Differ<'a> {
         'a: 'c,
     {
         let request = cx.dir == Dir::Request;
+        self.arity(cx, vo, vn, pos, sub);
+        let (name_o, name_n) = (vo.shape.name(), vn.shape.name());
+        if name_o != name_n {
+            let kind = if matches!(pos, Pos::Root { param: true }) {
+                ChangeKind::ParameterTypeChanged
+            } else {
+                ChangeKind::FieldTypeChanged
+            };
+            self.at(
+                cx,
+                kind,
+                Severity::Breaking,
+                sub,
+                format!("{name_o} → {name_n}"),
+                "the generated type changes, so code that compiled may no longer compile",
+            );
+            return;
+        }
+        self.constraints(cx, vo, vn, sub);
+        if request && vo.default != vn.default {
+            let show = |d: Option<&serde_json::Value>| {
+                d.map(|v| format!("`{v}`")).unwrap_or_else(|| "none".into())
+            };
+            self.at(cx, ChangeKind::DefaultChanged, Severity::Compatible, sub,
+                format!("{} → {}", show(vo.default), show(vn.default)),
+                "the server uses another value when the field is omitted; the generated code never sends defaults itself");
+        }
+        match (&vo.shape, &vn.shape) {
+            (
+                Shape::Str {
+                    format: fa,
+                    values: va,
+                },
+                Shape::Str {
+                    format: fb,
+                    values: vb,
+                },
+            ) => self.strings(cx, (fa, va), (fb, vb), sub),
+            (
+                Shape::Int {
+                    format: fa,
+                    i32: ia,
+                },
+                Shape::Int {
+                    format: fb,
+                    i32: ib,
+                },
+            ) if fa != fb => {
+                let detail = format!(
+                    "{} → {}",
+                    if fa.is_empty() { "none" } else { fa },
+                    if fb.is_empty() { "none" } else { fb }
+                );
+                if ia != ib {
+                    let (ta, tb) = (
+                        if *ia { "i32" } else { "i64" },
+                        if *ib { "i32" } else { "i64" },
+                    );
+                    self.at(cx, ChangeKind::FieldFormatChanged, Severity::Breaking, sub, detail,
+                        &format!("the Rust type changes from `{ta}` to `{tb}`, so code that compiled may no longer compile"));
+                } else {
+                    self.at(
+                        cx,
+                        ChangeKind::FieldFormatChanged,
+                        Severity::Compatible,
+                        sub,
+                        detail,
+                        "the Rust type stays `i64`",
+                    );
+                }
+            }
+            (Shape::Num { format: fa }, Shape::Num { format: fb }) if fa != fb => {
+                let detail = format!(
+                    "{} → {}",
+                    if fa.is_empty() { "none" } else { fa },
+                    if fb.is_empty() { "none" } else { fb }
+                );
+                self.at(
+                    cx,
+                    ChangeKind::FieldFormatChanged,
+                    Severity::Compatible,
+                    sub,
+                    detail,
+                    "the Rust type stays `f64`",
+                );
+            }
+            (Shape::Array(a), Shape::Array(b)) => {
+                let sub = format!("{sub}[]");
+                self.schema(cx, *a, *b, Pos::Item, &sub);
+            }
+            (Shape::Map(a), Shape::Map(b)) => {
+                let sub = format!("{sub}{{}}");
+                self.schema(cx, *a, *b, Pos::Item, &sub);
+            }
+            (
+                Shape::Struct {
+                    props: pa,
+                    required: ra,
+                    extra: ea,
+                },
+                Shape::Struct {
+                    props: pb,
+                    required: rb,
+                    extra: eb,
+                },
+            ) => self.fields(cx, (pa, ra, ea), (pb, rb, eb), sub),
+            (Shape::Union(va), Shape::Union(vb)) => self.union(cx, va, vb, sub),
+            _ => {}
+        }
+    }
+
+    /// Whether a value must be given, and may be null: both decide whether its Rust type is
+    /// `Option`, by the generator's own rule ([`Place`]).
+    fn arity(&mut self, cx: &Cx<'_>, vo: &View<'_>, vn: &View<'_>, pos: Pos, sub: &str) {
+        let request = cx.dir == Dir::Request;
         // Is the Rust type `Option<_>` here? The generator's own rule decides.
         let optional = |nullable: bool, required: bool| {
             let place = match pos {
@@ -1609,231 +1731,147 @@ impl<'a> Differ<'a> {
                 reason,
             );
         }
+    }
 
-        let (name_o, name_n) = (vo.shape.name(), vn.shape.name());
-        if name_o != name_n {
-            let kind = if matches!(pos, Pos::Root { param: true }) {
-                ChangeKind::ParameterTypeChanged
+    /// A string's format and enum values.
+    fn strings(
+        &mut self,
+        cx: &Cx<'_>,
+        (fa, va): (&String, &[String]),
+        (fb, vb): (&String, &[String]),
+        sub: &str,
+    ) {
+        let request = cx.dir == Dir::Request;
+        if fa != fb {
+            let show = |f: &str| {
+                if f.is_empty() {
+                    "none".to_string()
+                } else {
+                    format!("`{f}`")
+                }
+            };
+            let detail = format!("{} → {}", show(fa), show(fb));
+            let file_change = cx.form && (fa == "binary" || fb == "binary");
+            let (severity, reason) = if file_change {
+                (Severity::Breaking, "in a multipart form a `binary` string is a file part, so the field's type changes between `FilePart` and `String`")
+            } else if request && !fb.is_empty() {
+                (Severity::Breaking, "the server may now reject values it accepted before (the Rust type stays `String`)")
+            } else if request {
+                (
+                    Severity::Compatible,
+                    "the server accepts at least what it did before; the Rust type stays `String`",
+                )
             } else {
-                ChangeKind::FieldTypeChanged
+                (Severity::Compatible, "the Rust type stays `String`")
             };
             self.at(
                 cx,
-                kind,
+                ChangeKind::FieldFormatChanged,
+                severity,
+                sub,
+                detail,
+                reason,
+            );
+        }
+        for v in va.iter().filter(|v| !vb.contains(v)) {
+            let reason = if request {
+                "the variant disappears from the generated enum, so code naming it no longer compiles, and the server rejects the value"
+            } else {
+                "the variant disappears from the generated enum, so code naming it no longer compiles"
+            };
+            self.at(
+                cx,
+                ChangeKind::EnumValueRemoved,
                 Severity::Breaking,
                 sub,
-                format!("{name_o} → {name_n}"),
-                "the generated type changes, so code that compiled may no longer compile",
+                format!("`{v}`"),
+                reason,
             );
-            return;
         }
-        self.constraints(cx, vo, vn, sub);
-        if request && vo.default != vn.default {
-            let show = |d: Option<&serde_json::Value>| {
-                d.map(|v| format!("`{v}`")).unwrap_or_else(|| "none".into())
+        for v in vb.iter().filter(|v| !va.contains(v)) {
+            let reason = if request {
+                "the server accepts one more value, and the generated enum (which is `#[non_exhaustive]`) gains a variant"
+            } else {
+                "the value decoded as `Unknown` before and gets its own variant now; the enum is `#[non_exhaustive]`, so matches already have a wildcard arm"
             };
-            self.at(cx, ChangeKind::DefaultChanged, Severity::Compatible, sub,
-                format!("{} → {}", show(vo.default), show(vn.default)),
-                "the server uses another value when the field is omitted; the generated code never sends defaults itself");
+            self.at(
+                cx,
+                ChangeKind::EnumValueAdded,
+                Severity::Compatible,
+                sub,
+                format!("`{v}`"),
+                reason,
+            );
         }
-        match (&vo.shape, &vn.shape) {
-            (
-                Shape::Str {
-                    format: fa,
-                    values: va,
-                },
-                Shape::Str {
-                    format: fb,
-                    values: vb,
-                },
-            ) => {
-                if fa != fb {
-                    let show = |f: &str| {
-                        if f.is_empty() {
-                            "none".to_string()
-                        } else {
-                            format!("`{f}`")
-                        }
-                    };
-                    let detail = format!("{} → {}", show(fa), show(fb));
-                    let file_change = cx.form && (fa == "binary" || fb == "binary");
-                    let (severity, reason) = if file_change {
-                        (Severity::Breaking, "in a multipart form a `binary` string is a file part, so the field's type changes between `FilePart` and `String`")
-                    } else if request && !fb.is_empty() {
-                        (Severity::Breaking, "the server may now reject values it accepted before (the Rust type stays `String`)")
-                    } else if request {
-                        (Severity::Compatible, "the server accepts at least what it did before; the Rust type stays `String`")
-                    } else {
-                        (Severity::Compatible, "the Rust type stays `String`")
-                    };
-                    self.at(
-                        cx,
-                        ChangeKind::FieldFormatChanged,
-                        severity,
-                        sub,
-                        detail,
-                        reason,
-                    );
-                }
-                for v in va.iter().filter(|v| !vb.contains(v)) {
-                    let reason = if request {
-                        "the variant disappears from the generated enum, so code naming it no longer compiles, and the server rejects the value"
-                    } else {
-                        "the variant disappears from the generated enum, so code naming it no longer compiles"
-                    };
-                    self.at(
-                        cx,
-                        ChangeKind::EnumValueRemoved,
-                        Severity::Breaking,
-                        sub,
-                        format!("`{v}`"),
-                        reason,
-                    );
-                }
-                for v in vb.iter().filter(|v| !va.contains(v)) {
-                    let reason = if request {
-                        "the server accepts one more value, and the generated enum (which is `#[non_exhaustive]`) gains a variant"
-                    } else {
-                        "the value decoded as `Unknown` before and gets its own variant now; the enum is `#[non_exhaustive]`, so matches already have a wildcard arm"
-                    };
-                    self.at(
-                        cx,
-                        ChangeKind::EnumValueAdded,
-                        Severity::Compatible,
-                        sub,
-                        format!("`{v}`"),
-                        reason,
-                    );
-                }
-            }
-            (
-                Shape::Int {
-                    format: fa,
-                    i32: ia,
-                },
-                Shape::Int {
-                    format: fb,
-                    i32: ib,
-                },
-            ) if fa != fb => {
-                let detail = format!(
-                    "{} → {}",
-                    if fa.is_empty() { "none" } else { fa },
-                    if fb.is_empty() { "none" } else { fb }
-                );
-                if ia != ib {
-                    let (ta, tb) = (
-                        if *ia { "i32" } else { "i64" },
-                        if *ib { "i32" } else { "i64" },
-                    );
-                    self.at(cx, ChangeKind::FieldFormatChanged, Severity::Breaking, sub, detail,
-                        &format!("the Rust type changes from `{ta}` to `{tb}`, so code that compiled may no longer compile"));
-                } else {
-                    self.at(
-                        cx,
-                        ChangeKind::FieldFormatChanged,
-                        Severity::Compatible,
-                        sub,
-                        detail,
-                        "the Rust type stays `i64`",
-                    );
-                }
-            }
-            (Shape::Num { format: fa }, Shape::Num { format: fb }) if fa != fb => {
-                let detail = format!(
-                    "{} → {}",
-                    if fa.is_empty() { "none" } else { fa },
-                    if fb.is_empty() { "none" } else { fb }
-                );
-                self.at(
+    }
+
+    /// The properties of two objects, matched by name, and their extra properties.
+    fn fields<'c>(
+        &mut self,
+        cx: &mut Cx<'c>,
+        (pa, ra, ea): Props<'_, 'c>,
+        (pb, rb, eb): Props<'_, 'c>,
+        sub: &str,
+    ) where
+        'a: 'c,
+    {
+        let request = cx.dir == Dir::Request;
+        for (name, s) in pa {
+            let field = format!("{sub}.{name}");
+            match pb.iter().find(|(k, _)| k == name) {
+                Some((_, t)) => self.schema(
                     cx,
-                    ChangeKind::FieldFormatChanged,
-                    Severity::Compatible,
-                    sub,
-                    detail,
-                    "the Rust type stays `f64`",
-                );
-            }
-            (Shape::Array(a), Shape::Array(b)) => {
-                let sub = format!("{sub}[]");
-                self.schema(cx, *a, *b, Pos::Item, &sub);
-            }
-            (Shape::Map(a), Shape::Map(b)) => {
-                let sub = format!("{sub}{{}}");
-                self.schema(cx, *a, *b, Pos::Item, &sub);
-            }
-            (
-                Shape::Struct {
-                    props: pa,
-                    required: ra,
-                    extra: ea,
-                },
-                Shape::Struct {
-                    props: pb,
-                    required: rb,
-                    extra: eb,
-                },
-            ) => {
-                for (name, s) in pa {
-                    let field = format!("{sub}.{name}");
-                    match pb.iter().find(|(k, _)| k == name) {
-                        Some((_, t)) => self.schema(
-                            cx,
-                            *s,
-                            *t,
-                            Pos::Field {
-                                old_required: ra.contains(name),
-                                new_required: rb.contains(name),
-                            },
-                            &field,
-                        ),
-                        None => {
-                            let was = view(self.old, *s);
-                            let req = if ra.contains(name) {
-                                "required"
-                            } else {
-                                "optional"
-                            };
-                            let reason = if request {
-                                "the generated struct loses the field, so code setting it no longer compiles"
-                            } else {
-                                "the generated struct loses the field, so code reading it no longer compiles"
-                            };
-                            self.at(
-                                cx,
-                                ChangeKind::FieldRemoved,
-                                Severity::Breaking,
-                                &field,
-                                format!("{req} {}", was.describe()),
-                                reason,
-                            );
-                        }
-                    }
-                }
-                for (name, s) in pb {
-                    if pa.iter().any(|(k, _)| k == name) {
-                        continue;
-                    }
-                    let field = format!("{sub}.{name}");
-                    let now = view(self.new, *s);
-                    let required = rb.contains(name);
-                    let detail = format!(
-                        "{} {}",
-                        if required { "required" } else { "optional" },
-                        now.describe()
-                    );
-                    let (severity, reason) = match (request, required) {
-                        (true, true) => (Severity::Breaking, "requests without the new required field may be rejected, and the generated struct gains a field that must be set"),
-                        (true, false) => (Severity::Compatible, "a new optional field; requests without it are still valid"),
-                        (false, _) => (Severity::Compatible, "the generated struct gains a field; code reading the others is unaffected"),
+                    *s,
+                    *t,
+                    Pos::Field {
+                        old_required: ra.contains(name),
+                        new_required: rb.contains(name),
+                    },
+                    &field,
+                ),
+                None => {
+                    let was = view(self.old, *s);
+                    let req = if ra.contains(name) {
+                        "required"
+                    } else {
+                        "optional"
                     };
-                    self.at(cx, ChangeKind::FieldAdded, severity, &field, detail, reason);
+                    let reason = if request {
+                        "the generated struct loses the field, so code setting it no longer compiles"
+                    } else {
+                        "the generated struct loses the field, so code reading it no longer compiles"
+                    };
+                    self.at(
+                        cx,
+                        ChangeKind::FieldRemoved,
+                        Severity::Breaking,
+                        &field,
+                        format!("{req} {}", was.describe()),
+                        reason,
+                    );
                 }
-                self.extra(cx, ea, eb, sub);
             }
-            (Shape::Union(va), Shape::Union(vb)) => self.union(cx, va, vb, sub),
-            _ => {}
         }
+        for (name, s) in pb {
+            if pa.iter().any(|(k, _)| k == name) {
+                continue;
+            }
+            let field = format!("{sub}.{name}");
+            let now = view(self.new, *s);
+            let required = rb.contains(name);
+            let detail = format!(
+                "{} {}",
+                if required { "required" } else { "optional" },
+                now.describe()
+            );
+            let (severity, reason) = match (request, required) {
+                (true, true) => (Severity::Breaking, "requests without the new required field may be rejected, and the generated struct gains a field that must be set"),
+                (true, false) => (Severity::Compatible, "a new optional field; requests without it are still valid"),
+                (false, _) => (Severity::Compatible, "the generated struct gains a field; code reading the others is unaffected"),
+            };
+            self.at(cx, ChangeKind::FieldAdded, severity, &field, detail, reason);
+        }
+        self.extra(cx, ea, eb, sub);
     }
 
     fn extra<'c>(&mut self, cx: &mut Cx<'c>, a: &Extra<'c>, b: &Extra<'c>, sub: &str)

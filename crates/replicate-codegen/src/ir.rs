@@ -198,15 +198,15 @@ impl Bounds {
 /// A struct field.
 #[derive(Debug, Clone)]
 pub struct Field {
-    /// Rust field name.
+    /// Field name in Rust: snake case, never a keyword; `#[serde(rename)]` keeps the wire name.
     pub rust: String,
-    /// Name on the wire.
+    /// Property name in JSON, exactly as the schema spells it.
     pub wire: String,
     /// Field type (already `Option` when optional or nullable).
     pub ty: Ty,
     /// Listed in `required`.
     pub required: bool,
-    /// Doc text.
+    /// The property's description (first paragraph), else its title.
     pub doc: Option<String>,
     /// The schema's default value, for the docs.
     pub default: Option<Value>,
@@ -248,7 +248,7 @@ pub enum EnumKind {
 pub enum TypeDef {
     /// A struct with named fields.
     Struct {
-        /// Doc text.
+        /// The schema's description; `None` lets the renderer say what the type is for.
         doc: Option<String>,
         /// Fields in schema order (`x-order` first for model schemas).
         fields: Vec<Field>,
@@ -261,7 +261,7 @@ pub enum TypeDef {
     /// (API responses may grow); a closed one makes any other value a compile error (model
     /// inputs).
     Enum {
-        /// Doc text.
+        /// The schema's description; `None` lets the renderer say what the type is for.
         doc: Option<String>,
         /// The JSON type of the values.
         kind: EnumKind,
@@ -275,14 +275,14 @@ pub enum TypeDef {
     },
     /// `oneOf`/`anyOf` as an untagged enum.
     Union {
-        /// Doc text.
+        /// The schema's description; `None` lets the renderer say what the type is for.
         doc: Option<String>,
         /// `(variant, type)` in the order serde tries them.
         variants: Vec<(String, Ty)>,
     },
     /// A type alias.
     Alias {
-        /// Doc text.
+        /// The schema's description; `None` lets the renderer say what the type is for.
         doc: Option<String>,
         /// The aliased type.
         ty: Ty,

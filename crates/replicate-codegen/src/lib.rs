@@ -91,15 +91,32 @@ pub fn generate_client(text: &str, opts: &Options) -> Result<Generated> {
     let mut space = types::TypeSpace::new(&spec.openapi)?;
     let ops = operations::collect(&spec, &mut space)?;
 
-    let types_tokens = render::render_types(&space);
-    let forms = render::render_form_impls(&space);
-    let pages = render::render_page_impls(&space);
-    let types_file = render::format_file(
-        quote! { #types_tokens #forms #pages },
-        &header(opts, "types"),
-    )?;
-    let ops_tokens = render::render_operations(&ops, &space)?;
-    let ops_file = render::format_file(ops_tokens, &header(opts, "operations"))?;
+    // The two big files are rendered and formatted on two threads: formatting (`syn` parse,
+    // then prettyplease) is most of the time, and the files do not depend on each other.
+    let render_types = || {
+        let types_tokens = render::render_types(&space);
+        let forms = render::render_form_impls(&space);
+        let pages = render::render_page_impls(&space);
+        let tokens = quote! { #types_tokens #forms #pages };
+        render::format_file(tokens, &header(opts, "types"))
+    };
+    let render_ops = || {
+        let ops_tokens = render::render_operations(&ops, &space)?;
+        render::format_file(ops_tokens, &header(opts, "operations"))
+    };
+    let (types_file, ops_file) = std::thread::scope(|scope| {
+        let types = scope.spawn(render_types);
+        let ops_file = render_ops();
+        let types_file = types.join().unwrap_or_else(|_| {
+            Err(Error::new(
+                ErrorKind::Internal,
+                "#",
+                "rendering the types failed",
+            ))
+        });
+        (types_file, ops_file)
+    });
+    let (types_file, ops_file) = (types_file?, ops_file?);
     let hash = spec_hash(text);
     let title = spec.openapi.info.title.clone();
     let api_version = spec.openapi.info.version.clone();

@@ -72,16 +72,20 @@ pub fn parse_text(text: &str) -> Result<Value> {
 pub fn load(text: &str) -> Result<LoadedSpec> {
     let mut raw = parse_text(text)?;
     let extra = normalize(&mut raw)?;
-    let openapi: openapiv3::OpenAPI =
-        serde_path_to_error::deserialize(raw.clone()).map_err(|e| {
-            locate_shape_error(&raw).unwrap_or_else(|| {
-                Error::new(
-                    ErrorKind::Shape,
-                    path_to_pointer(e.path()),
-                    e.inner().to_string(),
-                )
-            })
-        })?;
+    // Read straight from the tree; only a document that fails is read again, tracking the
+    // path, to say where.
+    let openapi = match <openapiv3::OpenAPI as serde::Deserialize>::deserialize(&raw) {
+        Ok(openapi) => openapi,
+        Err(_) => {
+            let e = serde_path_to_error::deserialize::<_, openapiv3::OpenAPI>(&raw)
+                .err()
+                .map(|e| (path_to_pointer(e.path()), e.inner().to_string()))
+                .unwrap_or_else(|| ("#".into(), "not an OpenAPI document".into()));
+            return Err(
+                locate_shape_error(&raw).unwrap_or_else(|| Error::new(ErrorKind::Shape, e.0, e.1))
+            );
+        }
+    };
     let mut extra_operations = Vec::new();
     for (path, method, value) in extra {
         let pointer = push_pointer(&push_pointer("#/paths", &path), &method);
@@ -391,6 +395,49 @@ pub fn normalize_schema(schema: &mut Value, pointer: &str) -> Result<()> {
         map.insert("allOf".into(), serde_json::json!([{ "$ref": reference }]));
     }
 
+    normalize_type(map, pointer)?;
+    normalize_enum(map);
+    normalize_bounds(map);
+    // Recurse into subschemas.
+    for key in ["items", "additionalProperties", "not"] {
+        if let Some(child) = map.get_mut(key) {
+            if child.is_object() || (key == "items" && child.is_boolean()) {
+                normalize_schema(child, &push_pointer(pointer, key))?;
+            }
+        }
+    }
+    if let Some(Value::Array(items)) = map.get("items") {
+        // Tuple-style `items: [..]` (JSON Schema draft 4): not expressible; say so.
+        let _ = items;
+        return Err(Error::new(
+            ErrorKind::Unsupported,
+            push_pointer(pointer, "items"),
+            "tuple `items` arrays are not supported",
+        ));
+    }
+    for key in ["allOf", "oneOf", "anyOf"] {
+        if let Some(Value::Array(children)) = map.get_mut(key) {
+            for (i, child) in children.iter_mut().enumerate() {
+                normalize_schema(
+                    child,
+                    &push_pointer(&push_pointer(pointer, key), &i.to_string()),
+                )?;
+            }
+        }
+    }
+    if let Some(Value::Object(props)) = map.get_mut("properties") {
+        for (name, child) in props.iter_mut() {
+            normalize_schema(
+                child,
+                &push_pointer(&push_pointer(pointer, "properties"), name),
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// 3.1 type arrays (`["string", "null"]` → `type: string, nullable: true`) and `type: null`.
+fn normalize_type(map: &mut Map<String, Value>, pointer: &str) -> Result<()> {
     // 3.1 type arrays: `["string", "null"]` → `type: string, nullable: true`.
     if let Some(Value::Array(types)) = map.get("type").cloned() {
         let mut named: Vec<String> = Vec::new();
@@ -431,6 +478,11 @@ pub fn normalize_schema(schema: &mut Value, pointer: &str) -> Result<()> {
         map.insert("nullable".into(), Value::Bool(true));
     }
 
+    Ok(())
+}
+
+/// `const`, `null` among `enum` values, an `enum` without `type`, and numbers written as strings.
+fn normalize_enum(map: &mut Map<String, Value>) {
     // `const` (3.1) → a one-value `enum`.
     if let Some(value) = map.remove("const") {
         map.entry("enum")
@@ -486,7 +538,10 @@ pub fn normalize_schema(schema: &mut Value, pointer: &str) -> Result<()> {
             map.insert("enum".into(), Value::Array(parsed));
         }
     }
+}
 
+/// Numeric exclusive bounds (3.1) and fractional bounds on integers.
+fn normalize_bounds(map: &mut Map<String, Value>) {
     // Numeric `exclusiveMinimum`/`exclusiveMaximum` (3.1) → bound plus boolean flag (3.0).
     for (exclusive, bound) in [
         ("exclusiveMinimum", "minimum"),
@@ -538,43 +593,6 @@ pub fn normalize_schema(schema: &mut Value, pointer: &str) -> Result<()> {
             }
         }
     }
-
-    // Recurse into subschemas.
-    for key in ["items", "additionalProperties", "not"] {
-        if let Some(child) = map.get_mut(key) {
-            if child.is_object() || (key == "items" && child.is_boolean()) {
-                normalize_schema(child, &push_pointer(pointer, key))?;
-            }
-        }
-    }
-    if let Some(Value::Array(items)) = map.get("items") {
-        // Tuple-style `items: [..]` (JSON Schema draft 4): not expressible; say so.
-        let _ = items;
-        return Err(Error::new(
-            ErrorKind::Unsupported,
-            push_pointer(pointer, "items"),
-            "tuple `items` arrays are not supported",
-        ));
-    }
-    for key in ["allOf", "oneOf", "anyOf"] {
-        if let Some(Value::Array(children)) = map.get_mut(key) {
-            for (i, child) in children.iter_mut().enumerate() {
-                normalize_schema(
-                    child,
-                    &push_pointer(&push_pointer(pointer, key), &i.to_string()),
-                )?;
-            }
-        }
-    }
-    if let Some(Value::Object(props)) = map.get_mut("properties") {
-        for (name, child) in props.iter_mut() {
-            normalize_schema(
-                child,
-                &push_pointer(&push_pointer(pointer, "properties"), name),
-            )?;
-        }
-    }
-    Ok(())
 }
 
 #[cfg(test)]

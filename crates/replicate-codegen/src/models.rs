@@ -427,10 +427,10 @@ fn render_model(
     let chunk_t = ty_tokens(chunk, &paths);
     let decode = match chunk.inner() {
         Ty::String => {
-            quote! { ::std::result::Result::Ok(::std::string::ToString::to_string(data)) }
+            quote! { Ok(ToString::to_string(data)) }
         }
         Ty::FileOutput => {
-            quote! { ::std::result::Result::Ok(::replicate_client::model::FileOutput::from(::std::string::ToString::to_string(data))) }
+            quote! { Ok(::replicate_client::model::FileOutput::from(ToString::to_string(data))) }
         }
         _ => quote! { ::replicate_client::model::json_chunk(data) },
     };
@@ -455,7 +455,7 @@ fn render_model(
             type Input = Input;
             type Output = Output;
             type Chunk = #chunk_t;
-            fn decode_chunk(data: &str) -> ::std::result::Result<Self::Chunk, ::replicate_client::Error> {
+            fn decode_chunk(data: &str) -> Result<Self::Chunk, ::replicate_client::Error> {
                 #decode
             }
         }

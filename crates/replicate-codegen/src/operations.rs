@@ -40,17 +40,17 @@ pub enum Location {
 /// A typed parameter.
 #[derive(Debug, Clone)]
 pub struct Param {
-    /// Rust name.
+    /// Argument or setter name; a builder method's name gets a trailing `_`.
     pub rust: String,
-    /// Wire name.
+    /// Name in the URL, query or header, exactly as the spec spells it.
     pub wire: String,
     /// Where it goes.
     pub location: Location,
     /// Its type (never `Option`; optional parameters are builder setters).
     pub ty: Ty,
-    /// Must be given.
+    /// A positional argument of the method (path parameters always are).
     pub required: bool,
-    /// Doc text.
+    /// First paragraph of the description, for the argument's or setter's doc.
     pub doc: Option<String>,
 }
 
@@ -70,11 +70,11 @@ pub enum BodyKind {
 /// A request body.
 #[derive(Debug, Clone)]
 pub struct Body {
-    /// Encoding.
+    /// How it is encoded, from the media type the client chose ([`body_media`]).
     pub kind: BodyKind,
     /// Media type sent as `Content-Type`.
     pub media_type: String,
-    /// Rust type.
+    /// What the method takes (never `Option`).
     pub ty: Ty,
     /// Positional argument (required by the spec, or its schema has required fields).
     pub required: bool,
@@ -109,7 +109,7 @@ pub struct Response {
     pub status: StatusMatch,
     /// Variant name in the response enum.
     pub variant: String,
-    /// Decoding.
+    /// How the body is decoded, and into what.
     pub kind: ResponseKind,
     /// Media type asked for with `Accept`.
     pub media_type: Option<String>,
@@ -122,7 +122,7 @@ pub struct Operation {
     pub id: String,
     /// HTTP method, upper case.
     pub method: String,
-    /// Path template.
+    /// Path template as in the spec (`/models/{model_owner}/{model_name}`).
     pub path: String,
     /// JSON pointer of the operation.
     pub pointer: String,
@@ -136,7 +136,7 @@ pub struct Operation {
     pub builder: String,
     /// Parameters: path first (template order), then query, then header.
     pub params: Vec<Param>,
-    /// Request body.
+    /// The body the method takes, if any.
     pub body: Option<Body>,
     /// Success responses, in status order.
     pub responses: Vec<Response>,

@@ -1,9 +1,11 @@
 //! Phase 4, render: [`TypeSpace`] and [`Operation`]s → token streams → `syn::File` →
 //! `prettyplease` text with the `@generated` header.
 //!
-//! Generated code names everything by absolute path (`::std::string::String`,
-//! `::replicate_runtime::runtime::..`) so a schema called `Option` or `Result` cannot shadow
-//! what the code relies on, and it only calls the hand-written runtime: no HTTP code here.
+//! Generated code lives in modules of its own, where only the prelude, `types` and `rt` (the
+//! runtime's `runtime` module) are in scope, and `naming` never gives a generated type a
+//! prelude name: so it writes `Option`, `String`, `rt::RequestSpec` short, and nothing a spec
+//! names can shadow them. Everything else goes by absolute path (`::std::fmt::Display`). It
+//! only calls the hand-written runtime: no HTTP code here.
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::operations::{BodyKind, Location, Operation, ResponseKind, StatusMatch};
@@ -138,38 +140,38 @@ fn render_resource(
             /// it) with this API's operations.
             #[derive(Debug, Clone)]
             pub struct Client {
-                inner: ::replicate_runtime::Client,
+                inner: rt::Client,
             }
             impl Client {
                 /// A client with this token; a token that cannot be sent makes every request
                 /// fail with `Error::Config` (`builder().token(..).build()` reports it at once).
                 pub fn new(token: impl Into<String>) -> Self {
-                    Self::from(::replicate_runtime::Client::new(token))
+                    Self::from(rt::Client::new(token))
                 }
                 /// A client configured from `REPLICATE_API_TOKEN` (required, not empty) and
                 /// `REPLICATE_BASE_URL` (optional).
-                pub fn from_env() -> Result<Self, ::replicate_runtime::Error> {
-                    ::replicate_runtime::ClientBuilder::from_env()?.build()
+                pub fn from_env() -> Result<Self, rt::Error> {
+                    rt::ClientBuilder::from_env()?.build()
                 }
                 /// A builder for the token, base URL, timeouts, limits, retries and the HTTP
                 /// client.
-                pub fn builder() -> ::replicate_runtime::ClientBuilder<Self> {
-                    ::replicate_runtime::ClientBuilder::default()
+                pub fn builder() -> rt::ClientBuilder<Self> {
+                    rt::ClientBuilder::default()
                 }
                 /// The runtime client underneath.
-                pub fn runtime(&self) -> &::replicate_runtime::Client {
+                pub fn runtime(&self) -> &rt::Client {
                     &self.inner
                 }
                 #(#methods)*
             }
-            impl From<::replicate_runtime::Client> for Client {
-                fn from(inner: ::replicate_runtime::Client) -> Self {
+            impl From<rt::Client> for Client {
+                fn from(inner: rt::Client) -> Self {
                     Client { inner }
                 }
             }
             impl ::std::ops::Deref for Client {
-                type Target = ::replicate_runtime::Client;
-                fn deref(&self) -> &::replicate_runtime::Client {
+                type Target = rt::Client;
+                fn deref(&self) -> &rt::Client {
                     &self.inner
                 }
             }
@@ -184,7 +186,7 @@ fn render_resource(
             #[doc = #d]
             #[derive(Debug, Clone, Copy)]
             pub struct #t<'a> {
-                client: &'a ::replicate_runtime::Client,
+                client: &'a rt::Client,
             }
             impl<'a> #t<'a> { #(#methods)* }
         });
@@ -210,20 +212,20 @@ fn positional(op: &Operation) -> (Vec<TokenStream>, Vec<TokenStream>) {
     for p in op.params.iter().filter(|p| p.required) {
         let n = ident(&p.rust);
         let t = ty_tokens(&p.ty, &types);
-        args.push(quote! { #n: impl ::std::convert::Into<#t> });
+        args.push(quote! { #n: impl Into<#t> });
         inits.push(quote! { #n: #n.into(), });
     }
     if let Some(body) = op.body.as_ref().filter(|b| b.required) {
         let t = ty_tokens(&body.ty, &types);
-        args.push(quote! { body: impl ::std::convert::Into<#t> });
+        args.push(quote! { body: impl Into<#t> });
         inits.push(quote! { body: body.into(), });
     }
     for p in op.params.iter().filter(|p| !p.required) {
         let n = ident(&p.rust);
-        inits.push(quote! { #n: ::std::option::Option::None, });
+        inits.push(quote! { #n: None, });
     }
     if op.body.as_ref().is_some_and(|b| !b.required) {
-        inits.push(quote! { body: ::std::option::Option::None, });
+        inits.push(quote! { body: None, });
     }
     (args, inits)
 }
@@ -250,7 +252,7 @@ fn render_entry_method(
 fn response_type(op: &Operation) -> TokenStream {
     let types = Paths::api(quote! { types:: });
     match op.responses.as_slice() {
-        [] => quote! { ::replicate_runtime::runtime::RawResponse },
+        [] => quote! { rt::RawResponse },
         [single] => kind_type(&single.kind, &types),
         _ => {
             let n = format_ident!("{}Response", op.builder);
@@ -262,8 +264,8 @@ fn response_type(op: &Operation) -> TokenStream {
 fn kind_type(kind: &ResponseKind, types: &Paths) -> TokenStream {
     match kind {
         ResponseKind::Json(ty) => ty_tokens(ty, types),
-        ResponseKind::Text => quote! { ::std::string::String },
-        ResponseKind::Bytes => quote! { ::replicate_runtime::runtime::Bytes },
+        ResponseKind::Text => quote! { String },
+        ResponseKind::Bytes => quote! { rt::Bytes },
         ResponseKind::Empty => quote! { () },
     }
 }
@@ -305,48 +307,89 @@ fn render_operation(op: &Operation, space: &TypeSpace) -> TokenStream {
         " Request builder for `{}`: set optional parameters, then `.await` it (or call `send`).",
         op.id
     );
+    let (fields, setters) = builder_fields(op, &types);
+    let (method, id, path) = (&op.method, &op.id, path_expression(op));
+    let steps = request_steps(op);
+    let resp_ty = response_type(op);
+    let send = render_send(op, &b, &resp_ty);
+    let response_enum = (op.responses.len() > 1).then(|| render_response_enum(op, &resp_ty));
+    let stream = page_item.map(|item| {
+        let item = ty_tokens(item, &types);
+        let page = &resp_ty;
+        quote! {
+            /// Every item of every page, fetched lazily: no request is made until the stream is
+            /// polled, and each next page only when the previous one is used up.
+            pub fn into_stream(self) -> rt::ItemStream<'a, #item> {
+                let client = self.client;
+                rt::paginate::<#page>(client, self.into_request())
+            }
+        }
+    });
+    let mutable = (!steps.is_empty()).then(|| quote! { mut });
+    quote! {
+        #[doc = #bdoc]
+        #[derive(Debug)]
+        #[must_use = "a request does nothing until it is awaited or sent"]
+        pub struct #b<'a> {
+            client: &'a rt::Client,
+            #(#fields)*
+        }
+        impl<'a> #b<'a> {
+            #(#setters)*
+            /// The request this builder describes, without sending it.
+            pub fn into_request(self) -> Result<rt::RequestSpec, rt::Error> {
+                let #mutable request = rt::RequestSpec::new(#method, #path, #id);
+                #(#steps)*
+                Ok(request)
+            }
+            #stream
+        }
+        #send
+        #response_enum
+    }
+}
 
-    // Builder fields and setters.
+/// The builder's fields (required parameters and body by value, optional ones as `Option`)
+/// and a setter for each optional one.
+fn builder_fields(op: &Operation, types: &Paths) -> (Vec<TokenStream>, Vec<TokenStream>) {
     let mut fields = Vec::new();
     let mut setters = Vec::new();
-    for p in &op.params {
-        let n = ident(&p.rust);
-        let t = ty_tokens(&p.ty, &types);
-        if p.required {
+    let params = op.params.iter().map(|p| {
+        let doc = p
+            .doc
+            .clone()
+            .unwrap_or_else(|| format!("Sets the `{}` parameter.", p.wire));
+        (ident(&p.rust), &p.ty, p.required, doc)
+    });
+    let body = op.body.iter().map(|b| {
+        (
+            ident("body"),
+            &b.ty,
+            b.required,
+            "Sets the request body.".to_string(),
+        )
+    });
+    for (n, ty, required, doc) in params.chain(body) {
+        let t = ty_tokens(ty, types);
+        if required {
             fields.push(quote! { #n: #t, });
-        } else {
-            fields.push(quote! { #n: ::std::option::Option<#t>, });
-            let d = p
-                .doc
-                .clone()
-                .unwrap_or_else(|| format!("Sets the `{}` parameter.", p.wire));
-            let d = format!(" {d}");
-            setters.push(quote! {
-                #[doc = #d]
-                pub fn #n(mut self, value: impl ::std::convert::Into<#t>) -> Self {
-                    self.#n = ::std::option::Option::Some(value.into());
-                    self
-                }
-            });
+            continue;
         }
+        fields.push(quote! { #n: Option<#t>, });
+        let d = format!(" {doc}");
+        setters.push(quote! {
+            #[doc = #d]
+            pub fn #n(mut self, value: impl Into<#t>) -> Self {
+                self.#n = Some(value.into());
+                self
+            }
+        });
     }
-    if let Some(body) = &op.body {
-        let t = ty_tokens(&body.ty, &types);
-        if body.required {
-            fields.push(quote! { body: #t, });
-        } else {
-            fields.push(quote! { body: ::std::option::Option<#t>, });
-            setters.push(quote! {
-                /// Sets the request body.
-                pub fn body(mut self, value: impl ::std::convert::Into<#t>) -> Self {
-                    self.body = ::std::option::Option::Some(value.into());
-                    self
-                }
-            });
-        }
-    }
+    (fields, setters)
+}
 
-    // The path, with each parameter percent-encoded as one segment.
+/// The request path: the template with each path parameter percent-encoded as one segment.
+fn path_expression(op: &Operation) -> TokenStream {
     let mut fmt = String::new();
     let mut path_args = Vec::new();
     let mut rest = op.path.as_str();
@@ -364,110 +407,68 @@ fn render_operation(op: &Operation, space: &TypeSpace) -> TokenStream {
             .find(|p| p.location == Location::Path && p.wire == name)
         {
             let n = ident(&p.rust);
-            path_args.push(quote! { ::replicate_runtime::runtime::encode_path_segment(&self.#n)? });
+            path_args.push(quote! { rt::encode_path_segment(&self.#n)? });
         }
         rest = &rest[end + 1..];
     }
     fmt.push_str(&rest.replace('{', "{{").replace('}', "}}"));
-    let path_expr = if path_args.is_empty() {
-        quote! { ::std::string::String::from(#fmt) }
+    if path_args.is_empty() {
+        quote! { String::from(#fmt) }
     } else {
-        quote! { ::std::format!(#fmt, #(#path_args),*) }
-    };
+        quote! { format!(#fmt, #(#path_args),*) }
+    }
+}
 
-    let method = &op.method;
-    let id = &op.id;
+/// What `into_request` does after naming the path: query and header parameters, the body,
+/// auth and `Accept`.
+fn request_steps(op: &Operation) -> Vec<TokenStream> {
     let mut steps = Vec::new();
     for p in op.params.iter().filter(|p| p.location != Location::Path) {
         let n = ident(&p.rust);
         let wire = &p.wire;
-        let add = match (p.location, &p.ty) {
+        let add = |value: TokenStream| match (p.location, &p.ty) {
             (Location::Query, Ty::Vec(_)) => {
-                quote! { for item in value { request.query(#wire, item.to_string()); } }
+                quote! { for item in #value { request.query(#wire, item.to_string()); } }
             }
-            (Location::Query, _) => quote! { request.query(#wire, value.to_string()); },
-            _ => quote! { request.header(#wire, value.to_string()); },
+            (Location::Query, _) => quote! { request.query(#wire, #value.to_string()); },
+            _ => quote! { request.header(#wire, #value.to_string()); },
         };
-        let step = if p.required {
-            quote! { { let value = &self.#n; #add } }
+        steps.push(if p.required {
+            add(quote! { self.#n })
         } else {
-            quote! { if let ::std::option::Option::Some(value) = &self.#n { #add } }
-        };
-        steps.push(step);
+            let add = add(quote! { value });
+            quote! { if let Some(value) = &self.#n { #add } }
+        });
     }
     if let Some(body) = &op.body {
         let media = &body.media_type;
-        let set = match body.kind {
-            BodyKind::Json => quote! { request.json_body(#media, &body)?; },
-            BodyKind::Text => quote! { request.text_body(#media, body); },
-            BodyKind::Bytes => quote! { request.bytes_body(#media, body); },
-            BodyKind::Multipart => {
-                quote! { request.multipart_body(body.into_multipart()?); }
-            }
+        let set = |b: TokenStream| match body.kind {
+            BodyKind::Json => quote! { request.json_body(#media, &#b)?; },
+            BodyKind::Text => quote! { request.text_body(#media, #b); },
+            BodyKind::Bytes => quote! { request.bytes_body(#media, #b); },
+            BodyKind::Multipart => quote! { request.multipart_body(#b.into_multipart()?); },
         };
-        if body.required {
-            steps.push(quote! { { let body = self.body; #set } });
+        steps.push(if body.required {
+            set(quote! { self.body })
         } else {
-            steps.push(quote! { if let ::std::option::Option::Some(body) = self.body { #set } });
-        }
+            let set = set(quote! { body });
+            quote! { if let Some(body) = self.body { #set } }
+        });
     }
     if op.public {
         steps.push(quote! { request.without_auth(); });
     }
-    let accepts: Vec<&str> = op
+    let mut accepts: Vec<&str> = op
         .responses
         .iter()
         .filter_map(|r| r.media_type.as_deref())
         .collect();
     if !accepts.is_empty() {
-        let mut accepts = accepts;
         accepts.dedup();
         let accept = accepts.join(", ");
         steps.push(quote! { request.accept(#accept); });
     }
-
-    let resp_ty = response_type(op);
-    let send = render_send(op, &b, &resp_ty);
-    let response_enum = (op.responses.len() > 1).then(|| render_response_enum(op, &resp_ty));
-    let stream = page_item.map(|item| {
-        let item = ty_tokens(item, &types);
-        let page = &resp_ty;
-        quote! {
-            /// Every item of every page, fetched lazily: no request is made until the stream is
-            /// polled, and each next page only when the previous one is used up.
-            pub fn into_stream(self) -> ::replicate_runtime::runtime::ItemStream<'a, #item> {
-                let client = self.client;
-                ::replicate_runtime::runtime::paginate::<#page>(client, self.into_request())
-            }
-        }
-    });
-    let needs_mut = !steps.is_empty();
-    let let_request = if needs_mut {
-        quote! { let mut request = ::replicate_runtime::runtime::RequestSpec::new(#method, #path_expr, #id); }
-    } else {
-        quote! { let request = ::replicate_runtime::runtime::RequestSpec::new(#method, #path_expr, #id); }
-    };
-    quote! {
-        #[doc = #bdoc]
-        #[derive(Debug)]
-        #[must_use = "a request does nothing until it is awaited or sent"]
-        pub struct #b<'a> {
-            client: &'a ::replicate_runtime::Client,
-            #(#fields)*
-        }
-        impl<'a> #b<'a> {
-            #(#setters)*
-            /// The request this builder describes, without sending it.
-            pub fn into_request(self) -> ::std::result::Result<::replicate_runtime::runtime::RequestSpec, ::replicate_runtime::Error> {
-                #let_request
-                #(#steps)*
-                ::std::result::Result::Ok(request)
-            }
-            #stream
-        }
-        #send
-        #response_enum
-    }
+    steps
 }
 
 /// `send` and `IntoFuture` of one operation's builder: one `send!` line when the operation has
@@ -489,7 +490,7 @@ fn render_send(op: &Operation, b: &Ident, resp_ty: &TokenStream) -> TokenStream 
         Some(decode) => {
             let decode = ident(decode);
             let doc = format!("Sends the request: `{} {}`.", op.method, op.path);
-            quote! { ::replicate_runtime::send!(#b, #resp_ty, #decode, #doc); }
+            quote! { rt::send!(#b, #resp_ty, #decode, #doc); }
         }
         None => {
             let arms = op.responses.iter().map(|r| {
@@ -507,30 +508,30 @@ fn render_send(op: &Operation, b: &Ident, resp_ty: &TokenStream) -> TokenStream 
                 };
                 let e = decode_expr(&r.kind);
                 if r.kind == ResponseKind::Empty {
-                    quote! { #pat => ::std::result::Result::Ok(#resp_ty::#v), }
+                    quote! { #pat => Ok(#resp_ty::#v), }
                 } else {
-                    quote! { #pat => ::std::result::Result::Ok(#resp_ty::#v(#e)), }
+                    quote! { #pat => Ok(#resp_ty::#v(#e)), }
                 }
             });
             let other = other_success_kind(op).map(|kind| {
                 let e = decode_expr(kind);
-                quote! { status @ 200..=299 => ::std::result::Result::Ok(#resp_ty::OtherSuccess(status, #e)), }
+                quote! { status @ 200..=299 => Ok(#resp_ty::OtherSuccess(status, #e)), }
             });
             let doc = format!(" Sends the request: `{} {}`.", op.method, op.path);
             quote! {
                 impl<'a> #b<'a> {
                     #[doc = #doc]
-                    pub async fn send(self) -> ::std::result::Result<#resp_ty, ::replicate_runtime::Error> {
+                    pub async fn send(self) -> Result<#resp_ty, rt::Error> {
                         let client = self.client;
                         let response = client.execute(self.into_request()?).await?;
                         match response.status() {
                             #(#arms)*
                             #other
-                            _ => ::std::result::Result::Err(response.unexpected_status()),
+                            _ => Err(response.unexpected_status()),
                         }
                     }
                 }
-                ::replicate_runtime::awaitable!(#b, #resp_ty);
+                rt::awaitable!(#b, #resp_ty);
             }
         }
     }
@@ -652,12 +653,12 @@ pub fn render_page_impls(space: &TypeSpace) -> TokenStream {
         };
         let nname = ident(&fields.iter().find(|f| f.wire == "next")?.rust);
         Some(quote! {
-            impl ::replicate_runtime::runtime::Page for #n {
+            impl rt::Page for #n {
                 type Item = #item_ty;
-                fn next_url(&self) -> ::std::option::Option<&str> {
+                fn next_url(&self) -> Option<&str> {
                     self.#nname.as_deref()
                 }
-                fn into_items(self) -> ::std::vec::Vec<#item_ty> {
+                fn into_items(self) -> Vec<#item_ty> {
                     #items
                 }
             }
@@ -670,7 +671,11 @@ pub fn render_page_impls(space: &TypeSpace) -> TokenStream {
 pub fn render_form_impls(space: &TypeSpace) -> TokenStream {
     let local = Paths::api(quote! {});
     let impls = space.defs.iter().filter_map(|(name, def)| match def {
-        TypeDef::Struct { fields, role: StructRole::Form, .. } => {
+        TypeDef::Struct {
+            fields,
+            role: StructRole::Form,
+            ..
+        } => {
             let n = ident(name);
             let parts = fields.iter().map(|f| {
                 let fname = ident(&f.rust);
@@ -681,12 +686,16 @@ pub fn render_form_impls(space: &TypeSpace) -> TokenStream {
                 };
                 let add = match inner {
                     Ty::File => quote! { form.file(#wire, value); },
-                    Ty::String | Ty::Bool | Ty::I32 | Ty::I64 | Ty::F64 => quote! { form.text(#wire, value.to_string()); },
-                    Ty::Named(_) if is_string_enum(space, inner) => quote! { form.text(#wire, value.to_string()); },
+                    Ty::String | Ty::Bool | Ty::I32 | Ty::I64 | Ty::F64 => {
+                        quote! { form.text(#wire, value.to_string()); }
+                    }
+                    Ty::Named(_) if is_string_enum(space, inner) => {
+                        quote! { form.text(#wire, value.to_string()); }
+                    }
                     _ => quote! { form.json(#wire, &value)?; },
                 };
                 if f.ty.is_option() {
-                    quote! { if let ::std::option::Option::Some(value) = self.#fname { #add } }
+                    quote! { if let Some(value) = self.#fname { #add } }
                 } else {
                     quote! { { let value = self.#fname; #add } }
                 }
@@ -695,10 +704,10 @@ pub fn render_form_impls(space: &TypeSpace) -> TokenStream {
             Some(quote! {
                 impl #n {
                     /// Encodes the form as `multipart/form-data` parts.
-                    pub fn into_multipart(self) -> ::std::result::Result<::replicate_runtime::runtime::MultipartForm, ::replicate_runtime::Error> {
-                        let mut form = ::replicate_runtime::runtime::MultipartForm::new();
+                    pub fn into_multipart(self) -> Result<rt::MultipartForm, rt::Error> {
+                        let mut form = rt::MultipartForm::new();
                         #(#parts)*
-                        ::std::result::Result::Ok(form)
+                        Ok(form)
                     }
                 }
             })
@@ -714,7 +723,6 @@ fn is_string_enum(space: &TypeSpace, ty: &Ty) -> bool {
 
 /// Formats tokens as a Rust file with the `@generated` header.
 pub fn format_file(tokens: TokenStream, header: &str) -> Result<String> {
-    let tokens = shorten_prelude_paths(tokens);
     let file: syn::File = syn::parse2(tokens.clone()).map_err(|e| {
         Error::new(
             ErrorKind::Internal,
@@ -804,152 +812,5 @@ mod rename_tests {
         assert!(after.contains(":: replicate :: Error"), "{after}");
         assert!(after.contains("struct S { replicate_client :"), "{after}");
         assert!(after.contains("self . replicate_client"), "{after}");
-    }
-}
-
-/// Writes prelude items by their short names (`::std::option::Option` → `Option`,
-/// `::std::result::Result::Ok` → `Ok`, `::std::format!` → `format!`). Safe because generated
-/// code lives in modules of its own, where only the prelude is in scope, and `naming` never
-/// gives a generated type a prelude name (`Option`, `Result`, `String`, `Vec`, `Box`, ...).
-pub fn shorten_prelude_paths(tokens: TokenStream) -> TokenStream {
-    use proc_macro2::{Group, TokenTree};
-    /// `::std::<module>::<Item>` paths whose item is in the prelude.
-    const PRELUDE: &[(&str, &str)] = &[
-        ("option", "Option"),
-        ("result", "Result"),
-        ("string", "String"),
-        ("string", "ToString"),
-        ("vec", "Vec"),
-        ("boxed", "Box"),
-        ("convert", "Into"),
-        ("convert", "From"),
-        ("convert", "TryFrom"),
-        ("default", "Default"),
-        ("iter", "Iterator"),
-    ];
-    /// Variants the prelude names on their own.
-    const VARIANTS: &[(&str, &str)] = &[
-        ("Option", "Some"),
-        ("Option", "None"),
-        ("Result", "Ok"),
-        ("Result", "Err"),
-    ];
-    const MACROS: &[&str] = &["format", "write", "vec", "stringify", "concat"];
-    let input: Vec<TokenTree> = tokens.into_iter().collect();
-    let text = |t: Option<&TokenTree>| t.map(|t| t.to_string()).unwrap_or_default();
-    let is_sep = |i: usize| {
-        matches!(
-            (input.get(i), input.get(i + 1)),
-            (Some(TokenTree::Punct(a)), Some(TokenTree::Punct(b)))
-                if a.as_char() == ':' && b.as_char() == ':'
-        )
-    };
-    let mut out: Vec<TokenTree> = Vec::with_capacity(input.len());
-    let mut i = 0;
-    while i < input.len() {
-        // A path starting here with a leading `::`, and not continuing one (`a::std::..`):
-        // after a keyword (`impl ::std::..`, `for ::std::..`) a new path starts.
-        const STARTS_PATH: &[&str] = &[
-            "impl", "for", "as", "dyn", "where", "in", "return", "let", "mut", "ref", "move",
-            "pub", "type", "const", "static", "fn", "use", "struct", "enum", "match", "if", "else",
-            "while", "break",
-        ];
-        // A lifetime (`&'a ::std::..`) ends no path either.
-        let lifetime = matches!(
-            out.len().checked_sub(2).map(|j| &out[j]),
-            Some(TokenTree::Punct(p)) if p.as_char() == '\''
-        );
-        let continues = !lifetime
-            && matches!(
-                out.last(),
-                Some(TokenTree::Ident(id)) if !STARTS_PATH.contains(&id.to_string().as_str())
-            );
-        // `::replicate_runtime::runtime::X` → `rt::X`, `::replicate_runtime::Error` → `rt::Error`:
-        // API modules import the runtime's module as `rt` (it re-exports what they use), and
-        // no generated name is `rt`, since type names are camel case.
-        if !continues && is_sep(i) && text(input.get(i + 2)) == "replicate_runtime" && is_sep(i + 3)
-        {
-            let next = text(input.get(i + 5));
-            let skip = match next.as_str() {
-                "runtime" if is_sep(i + 6) => Some(i + 6),
-                "Client" | "ClientBuilder" | "Error" | "send" | "awaitable" => Some(i + 3),
-                _ => None,
-            };
-            if let Some(rest) = skip {
-                out.push(TokenTree::Ident(proc_macro2::Ident::new(
-                    "rt",
-                    input[i + 2].span(),
-                )));
-                i = rest;
-                continue;
-            }
-        }
-        if !continues && is_sep(i) && text(input.get(i + 2)) == "std" && is_sep(i + 3) {
-            let module = text(input.get(i + 5));
-            // `::std::format!` and friends.
-            if MACROS.contains(&module.as_str()) && text(input.get(i + 6)) == "!" {
-                out.push(input[i + 5].clone());
-                i += 6;
-                continue;
-            }
-            if is_sep(i + 6) {
-                let item = text(input.get(i + 8));
-                if PRELUDE.contains(&(module.as_str(), item.as_str())) {
-                    // `::std::option::Option::Some` → `Some`.
-                    let variant = text(input.get(i + 11));
-                    if is_sep(i + 9) && VARIANTS.contains(&(item.as_str(), variant.as_str())) {
-                        out.push(input[i + 11].clone());
-                        i += 12;
-                    } else {
-                        out.push(input[i + 8].clone());
-                        i += 9;
-                    }
-                    continue;
-                }
-            }
-        }
-        let tree = match &input[i] {
-            TokenTree::Group(g) => {
-                let mut short = Group::new(g.delimiter(), shorten_prelude_paths(g.stream()));
-                short.set_span(g.span());
-                TokenTree::Group(short)
-            }
-            other => other.clone(),
-        };
-        out.push(tree);
-        i += 1;
-    }
-    out.into_iter().collect()
-}
-
-#[cfg(test)]
-mod shorten_tests {
-    use super::*;
-    use quote::quote;
-
-    #[test]
-    fn prelude_paths_are_shortened_and_nothing_else() {
-        let before = quote! {
-            fn f(x: ::std::option::Option<::std::string::String>) -> ::std::result::Result<::std::vec::Vec<u8>, E> {
-                let _ = ::std::option::Option::Some(1);
-                let _ = ::std::format!("{}", 1);
-                let _ = ::std::iter::once(1);
-                let _ = a::std::option::Option::None;
-                impl ::std::convert::From<u8> for X {}
-                ::std::result::Result::Ok(::std::vec::Vec::new())
-            }
-        };
-        let after = shorten_prelude_paths(before).to_string();
-        assert!(after.contains("x : Option < String >"), "{after}");
-        assert!(after.contains("-> Result < Vec < u8 > , E >"), "{after}");
-        assert!(after.contains("Some (1)"), "{after}");
-        assert!(after.contains("format ! ("), "{after}");
-        assert!(after.contains(":: std :: iter :: once"), "{after}");
-        assert!(
-            after.contains("a :: std :: option :: Option :: None"),
-            "{after}"
-        );
-        assert!(after.contains("Ok (Vec :: new ())"), "{after}");
-        assert!(after.contains("impl From < u8 > for X"), "{after}");
     }
 }

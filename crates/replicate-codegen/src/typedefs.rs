@@ -30,8 +30,8 @@ impl Paths {
             serde: quote! { ::serde },
             serde_crate: None,
             json: quote! { ::serde_json },
-            error: quote! { ::replicate_runtime::Error },
-            runtime: quote! { ::replicate_runtime::runtime },
+            error: quote! { rt::Error },
+            runtime: quote! { rt },
         }
     }
 
@@ -77,15 +77,15 @@ pub fn doc_attrs(doc: Option<&str>) -> TokenStream {
 pub fn ty_tokens(ty: &Ty, paths: &Paths) -> TokenStream {
     let json = &paths.json;
     match ty {
-        Ty::String => quote! { ::std::string::String },
+        Ty::String => quote! { String },
         Ty::Bool => quote! { bool },
         Ty::I32 => quote! { i32 },
         Ty::I64 => quote! { i64 },
         Ty::F64 => quote! { f64 },
         Ty::Value => quote! { #json::Value },
-        Ty::JsonObject => quote! { #json::Map<::std::string::String, #json::Value> },
-        Ty::Bytes => quote! { ::replicate_runtime::runtime::Bytes },
-        Ty::File => quote! { ::replicate_runtime::runtime::FilePart },
+        Ty::JsonObject => quote! { #json::Map<String, #json::Value> },
+        Ty::Bytes => quote! { rt::Bytes },
+        Ty::File => quote! { rt::FilePart },
         Ty::FileInput => quote! { ::replicate_client::FileInput },
         Ty::FileOutput => quote! { ::replicate_client::model::FileOutput },
         Ty::Secret => quote! { ::replicate_client::model::Secret },
@@ -93,19 +93,19 @@ pub fn ty_tokens(ty: &Ty, paths: &Paths) -> TokenStream {
         Ty::Unit => quote! { () },
         Ty::Vec(inner) => {
             let inner = ty_tokens(inner, paths);
-            quote! { ::std::vec::Vec<#inner> }
+            quote! { Vec<#inner> }
         }
         Ty::Map(inner) => {
             let inner = ty_tokens(inner, paths);
-            quote! { ::std::collections::BTreeMap<::std::string::String, #inner> }
+            quote! { ::std::collections::BTreeMap<String, #inner> }
         }
         Ty::Option(inner) => {
             let inner = ty_tokens(inner, paths);
-            quote! { ::std::option::Option<#inner> }
+            quote! { Option<#inner> }
         }
         Ty::Boxed(inner) => {
             let inner = ty_tokens(inner, paths);
-            quote! { ::std::boxed::Box<#inner> }
+            quote! { Box<#inner> }
         }
         Ty::Named(n) => {
             let n = ident(n);
@@ -114,7 +114,7 @@ pub fn ty_tokens(ty: &Ty, paths: &Paths) -> TokenStream {
         }
         Ty::Runtime(n) => {
             let n = ident(n);
-            quote! { ::replicate_runtime::runtime::#n }
+            quote! { rt::#n }
         }
     }
 }
@@ -280,7 +280,7 @@ impl StructDef<'_> {
             let skip = match (&f.ty, f.required, form) {
                 (_, _, true) => quote! {},
                 (Ty::Option(_), false, _) => {
-                    quote! { #[serde(default, skip_serializing_if = "::std::option::Option::is_none")] }
+                    quote! { #[serde(default, skip_serializing_if = "Option::is_none")] }
                 }
                 // Listed as required but nullable: always sent, `null` when empty.
                 (Ty::Option(_), true, _) => quote! { #[serde(default)] },
@@ -293,7 +293,7 @@ impl StructDef<'_> {
             quote! {
                 /// Properties not listed in the schema, kept as they came.
                 #[serde(flatten)]
-                pub additional_properties: ::std::collections::BTreeMap<::std::string::String, #t>,
+                pub additional_properties: ::std::collections::BTreeMap<String, #t>,
             }
         });
         quote! {
@@ -328,7 +328,7 @@ impl StructDef<'_> {
         let args = required.iter().map(|f| {
             let fname = ident(&f.rust);
             match &f.ty {
-                Ty::String => quote! { #fname: impl ::std::convert::Into<::std::string::String> },
+                Ty::String => quote! { #fname: impl Into<String> },
                 ty => {
                     let t = ty_tokens(ty, self.paths);
                     quote! { #fname: #t }
@@ -339,7 +339,7 @@ impl StructDef<'_> {
             let fname = ident(&f.rust);
             match &f.ty {
                 Ty::String => quote! { #fname: #fname.into(), },
-                Ty::Option(_) => quote! { #fname: ::std::option::Option::None, },
+                Ty::Option(_) => quote! { #fname: None, },
                 _ => quote! { #fname, },
             }
         });
@@ -376,7 +376,7 @@ impl StructDef<'_> {
         let init = |f: &Field, value: TokenStream| {
             let fname = ident(&f.rust);
             if f.ty.is_option() {
-                quote! { #fname: ::std::option::Option::None, }
+                quote! { #fname: None, }
             } else {
                 quote! { #fname: #value, }
             }
@@ -386,7 +386,7 @@ impl StructDef<'_> {
                 let args = required.iter().map(|f| {
                     let fname = ident(&f.rust);
                     let t = ty_tokens(&f.ty, self.paths);
-                    quote! { #fname: impl ::std::convert::Into<#t> }
+                    quote! { #fname: impl Into<#t> }
                 });
                 let inits = self.fields.iter().map(|f| {
                     let fname = ident(&f.rust);
@@ -425,7 +425,7 @@ impl StructDef<'_> {
                     #[doc = #rd]
                     #[derive(Debug, Clone, PartialEq)]
                     pub struct #r { #(#decl)* }
-                    impl ::std::convert::From<#r> for #n {
+                    impl From<#r> for #n {
                         fn from(required: #r) -> Self {
                             Self::new(required)
                         }
@@ -450,8 +450,8 @@ impl StructDef<'_> {
             let sd = format!(" Sets `{}`.", f.wire);
             Some(quote! {
                 #[doc = #sd]
-                pub fn #fname(mut self, value: impl ::std::convert::Into<#t>) -> Self {
-                    self.#fname = ::std::option::Option::Some(value.into());
+                pub fn #fname(mut self, value: impl Into<#t>) -> Self {
+                    self.#fname = Some(value.into());
                     self
                 }
             })
@@ -460,7 +460,7 @@ impl StructDef<'_> {
         // Chained iterators over disjoint fields: one expression, no mutable vector dance.
         let files: Vec<TokenStream> = self.fields.iter().filter_map(file_parts).collect();
         let files_body = if files.is_empty() {
-            quote! { ::std::vec::Vec::new() }
+            quote! { Vec::new() }
         } else {
             quote! { ::std::iter::empty() #(#files)* .collect() }
         };
@@ -473,11 +473,11 @@ impl StructDef<'_> {
             }
             impl ::replicate_client::model::ModelInput for #n {
                 type Model = #marker;
-                fn validate(&self) -> ::std::result::Result<(), ::replicate_client::Error> {
+                fn validate(&self) -> Result<(), ::replicate_client::Error> {
                     #(#checks)*
-                    ::std::result::Result::Ok(())
+                    Ok(())
                 }
-                fn files_mut(&mut self) -> ::std::vec::Vec<(&'static str, &mut ::replicate_client::FileInput)> {
+                fn files_mut(&mut self) -> Vec<(&'static str, &mut ::replicate_client::FileInput)> {
                     #files_body
                 }
             }
@@ -539,9 +539,9 @@ fn check_tokens(f: &Field) -> Option<TokenStream> {
             let limit = |v: Option<u64>| match v {
                 Some(v) => {
                     let v = Literal::usize_unsuffixed(v as usize);
-                    quote! { ::std::option::Option::Some(#v) }
+                    quote! { Some(#v) }
                 }
-                None => quote! { ::std::option::Option::None },
+                None => quote! { None },
             };
             if b.min_length.is_some() || b.max_length.is_some() {
                 let (min, max) = (limit(b.min_length), limit(b.max_length));
@@ -557,7 +557,7 @@ fn check_tokens(f: &Field) -> Option<TokenStream> {
         return None;
     }
     Some(if f.ty.is_option() {
-        quote! { if let ::std::option::Option::Some(value) = &self.#fname { #(#body)* } }
+        quote! { if let Some(value) = &self.#fname { #(#body)* } }
     } else {
         quote! { { let value = &self.#fname; #(#body)* } }
     })
@@ -642,7 +642,7 @@ impl EnumDef<'_> {
             pub enum #n {
                 #(#variants)*
                 #[doc = #open_doc]
-                #open_ident(::std::string::String),
+                #open_ident(String),
             }
             #runtime::open_enum!(#n, #open_ident, #values);
         }
@@ -702,10 +702,10 @@ impl EnumDef<'_> {
         });
         let from = self.variants.iter().map(|(v, w)| {
             let (v, l) = (ident(v), lit(w));
-            quote! { if value == #l { return ::std::result::Result::Ok(Self::#v); } }
+            quote! { if value == #l { return Ok(Self::#v); } }
         });
         let expected = self.expected();
-        let display = self.display(quote! { ::std::write!(f, "{}", self.value()) });
+        let display = self.display(quote! { write!(f, "{}", self.value()) });
         quote! {
             #head
             #derives
@@ -717,22 +717,22 @@ impl EnumDef<'_> {
                 }
                 /// The variant for a wire value.
                 #[allow(clippy::float_cmp)]
-                pub fn from_value(value: #num_ty) -> ::std::result::Result<Self, #error> {
+                pub fn from_value(value: #num_ty) -> Result<Self, #error> {
                     #(#from)*
-                    ::std::result::Result::Err(#error::InvalidInput {
-                        field: ::std::string::ToString::to_string(#label),
-                        message: ::std::format!("{value} is not one of: {}", #expected),
+                    Err(#error::InvalidInput {
+                        field: ToString::to_string(#label),
+                        message: format!("{value} is not one of: {}", #expected),
                     })
                 }
             }
             #display
             impl #serde::Serialize for #n {
-                fn serialize<S: #serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+                fn serialize<S: #serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
                     #ser
                 }
             }
             impl<'de> #serde::Deserialize<'de> for #n {
-                fn deserialize<D: #serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+                fn deserialize<D: #serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
                     let value = <#num_ty as #serde::Deserialize>::deserialize(d)?;
                     Self::from_value(value).map_err(#serde::de::Error::custom)
                 }

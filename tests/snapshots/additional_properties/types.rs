@@ -8,15 +8,15 @@ use ::replicate_runtime::runtime as rt;
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct MetricsGetResponse {
     /// The `input` field.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub input: Option<::serde_json::Map<String, ::serde_json::Value>>,
     /// The `counts` field.
     pub counts: ::std::collections::BTreeMap<String, i64>,
     /// The `metrics` field.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub metrics: Option<MetricsGetResponseMetrics>,
     /// The `anything` field.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub anything: Option<::serde_json::Value>,
 }
 impl MetricsGetResponse {
@@ -34,7 +34,7 @@ impl MetricsGetResponse {
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct MetricsGetResponseMetrics {
     /// The `predict_time` field.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub predict_time: Option<f64>,
     /// Properties not listed in the schema, kept as they came.
     #[serde(flatten)]

@@ -21,10 +21,7 @@ impl<'a> FilesCreate<'a> {
             String::from("/files"),
             "files.create",
         );
-        {
-            let body = self.body;
-            request.multipart_body(body.into_multipart()?);
-        }
+        request.multipart_body(self.body.into_multipart()?);
         request.accept("application/json");
         Ok(request)
     }

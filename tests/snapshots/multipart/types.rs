@@ -31,7 +31,7 @@ impl FilesCreateRequest {
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct FilesCreateResponse {
     /// The `id` field.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
 }
 impl FilesCreateRequest {

@@ -42,10 +42,7 @@ impl<'a> Search<'a> {
     /// The request this builder describes, without sending it.
     pub fn into_request(self) -> Result<rt::RequestSpec, rt::Error> {
         let mut request = rt::RequestSpec::new("GET", String::from("/search"), "search");
-        {
-            let value = &self.query;
-            request.query("query", value.to_string());
-        }
+        request.query("query", self.query.to_string());
         request.without_auth();
         request.accept("application/json");
         Ok(request)

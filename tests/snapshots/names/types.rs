@@ -9,7 +9,7 @@ use ::replicate_runtime::runtime as rt;
 pub struct ModelsVersionsGetResponse {
     /// The `type` field.
     #[serde(rename = "type")]
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub type_: Option<String>,
 }
 /// The `Option` schema of the API.
@@ -17,33 +17,33 @@ pub struct ModelsVersionsGetResponse {
 pub struct Option_ {
     /// The `type` field.
     #[serde(rename = "type")]
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub type_: Option<String>,
     /// The `self` field.
     #[serde(rename = "self")]
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub self_: Option<bool>,
     /// The `2x` field.
     #[serde(rename = "2x")]
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub _2x: Option<f64>,
     /// The `createdAt` field.
     #[serde(rename = "createdAt")]
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,
     /// The `RN50` field.
     #[serde(rename = "RN50")]
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rn50: Option<String>,
     /// The `as` field.
     #[serde(rename = "as")]
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub as_: Option<String>,
 }
 /// The `Result` schema of the API.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct Result_ {
     /// The `key` field.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub key: Option<String>,
 }

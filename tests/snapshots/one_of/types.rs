@@ -8,17 +8,17 @@ use ::replicate_runtime::runtime as rt;
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct Box_ {
     /// The `width` field.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub width: Option<i64>,
 }
 /// The response of `GET /predictions/{id}`.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct PredictionsGetResponse {
     /// The `version` field.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub version: Option<PredictionsGetResponseVersion>,
     /// The `output` field.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub output: Option<PredictionsGetResponseOutput>,
 }
 /// The `output` part of the response of `GET /predictions/{id}`.

@@ -40,10 +40,7 @@ impl<'a> ItemsCreate<'a> {
         if let Some(value) = &self.cancel_after {
             request.header("Cancel-After", value.to_string());
         }
-        {
-            let body = self.body;
-            request.json_body("application/json", &body)?;
-        }
+        request.json_body("application/json", &self.body)?;
         request.accept("application/json");
         Ok(request)
     }

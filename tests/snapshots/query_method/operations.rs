@@ -40,10 +40,7 @@ impl<'a> ModelsSearch<'a> {
             String::from("/models"),
             "models.search",
         );
-        {
-            let body = self.body;
-            request.text_body("text/plain", body);
-        }
+        request.text_body("text/plain", self.body);
         request.accept("application/json");
         Ok(request)
     }

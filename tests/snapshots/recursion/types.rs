@@ -10,7 +10,7 @@ pub struct Labelled {
     /// The `target` field.
     pub target: Node,
     /// The `label` field.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub label: Option<String>,
 }
 impl Labelled {
@@ -37,13 +37,13 @@ pub struct Node {
     /// The `name` field.
     pub name: String,
     /// The `parent` field.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parent: Option<Box<Node>>,
     /// The `children` field.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub children: Option<Vec<Node>>,
     /// The `link` field.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub link: Option<Link>,
 }
 impl Node {

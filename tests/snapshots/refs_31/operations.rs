@@ -21,10 +21,7 @@ impl<'a> JobsCreate<'a> {
             String::from("/jobs"),
             "jobs.create",
         );
-        {
-            let body = self.body;
-            request.json_body("application/json", &body)?;
-        }
+        request.json_body("application/json", &self.body)?;
         Ok(request)
     }
 }

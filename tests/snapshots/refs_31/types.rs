@@ -12,10 +12,10 @@ pub struct JobsCreateRequest {
     /// The `steps` field.
     pub steps: i64,
     /// The `scale` field.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scale: Option<f64>,
     /// Who runs the job.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub owner: Option<Owner>,
 }
 impl JobsCreateRequest {
@@ -43,6 +43,6 @@ rt::open_enum!(JobsCreateRequestKind, Unknown, [Render = "render"]);
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct Owner {
     /// The `name` field.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
 }

@@ -22,10 +22,7 @@ impl<'a> FilesDownload<'a> {
             format!("/files/{}/download", rt::encode_path_segment(& self.id) ?),
             "files.download",
         );
-        {
-            let value = &self.expiry;
-            request.query("expiry", value.to_string());
-        }
+        request.query("expiry", self.expiry.to_string());
         request.accept("application/octet-stream");
         Ok(request)
     }
@@ -48,10 +45,7 @@ impl<'a> PredictionsCreate<'a> {
             String::from("/predictions"),
             "predictions.create",
         );
-        {
-            let body = self.body;
-            request.json_body("application/json", &body)?;
-        }
+        request.json_body("application/json", &self.body)?;
         request.accept("application/json");
         Ok(request)
     }

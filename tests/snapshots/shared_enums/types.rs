@@ -39,7 +39,7 @@ pub struct Run {
     /// The `status` field.
     pub status: RunStatus,
     /// The `mode` field.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mode: Option<RunMode>,
 }
 impl Run {

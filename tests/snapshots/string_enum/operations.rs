@@ -21,10 +21,7 @@ impl<'a> ImagesCreate<'a> {
             String::from("/images"),
             "images.create",
         );
-        {
-            let body = self.body;
-            request.json_body("application/json", &body)?;
-        }
+        request.json_body("application/json", &self.body)?;
         request.accept("application/json");
         Ok(request)
     }

@@ -10,7 +10,7 @@ pub struct ImagesCreateRequest {
     /// The `aspect_ratio` field.
     pub aspect_ratio: ImagesCreateRequestAspectRatio,
     /// The `scheduler` field. Default: `"K_EULER"`.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scheduler: Option<ImagesCreateRequestScheduler>,
 }
 impl ImagesCreateRequest {
@@ -60,7 +60,7 @@ rt::open_enum!(
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ImagesCreateResponse {
     /// The `status` field.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<ImagesCreateResponseStatus>,
 }
 /// The `status` part of the response of `POST /images`.

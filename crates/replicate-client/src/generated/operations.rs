@@ -95,10 +95,7 @@ impl<'a> DeploymentsCreate<'a> {
             String::from("/deployments"),
             "deployments.create",
         );
-        {
-            let body = self.body;
-            request.json_body("application/json", &body)?;
-        }
+        request.json_body("application/json", &self.body)?;
         request.accept("application/json");
         Ok(request)
     }
@@ -226,10 +223,7 @@ impl<'a> DeploymentsPredictionsCreate<'a> {
         if let Some(value) = &self.cancel_after {
             request.header("Cancel-After", value.to_string());
         }
-        {
-            let body = self.body;
-            request.json_body("application/json", &body)?;
-        }
+        request.json_body("application/json", &self.body)?;
         request.accept("application/json");
         Ok(request)
     }
@@ -335,10 +329,7 @@ impl<'a> FilesCreate<'a> {
             String::from("/files"),
             "files.create",
         );
-        {
-            let body = self.body;
-            request.multipart_body(body.into_multipart()?);
-        }
+        request.multipart_body(self.body.into_multipart()?);
         request.accept("application/json");
         Ok(request)
     }
@@ -381,18 +372,9 @@ impl<'a> FilesDownload<'a> {
             format!("/files/{}/download", rt::encode_path_segment(& self.file_id) ?),
             "files.download",
         );
-        {
-            let value = &self.owner;
-            request.query("owner", value.to_string());
-        }
-        {
-            let value = &self.expiry;
-            request.query("expiry", value.to_string());
-        }
-        {
-            let value = &self.signature;
-            request.query("signature", value.to_string());
-        }
+        request.query("owner", self.owner.to_string());
+        request.query("expiry", self.expiry.to_string());
+        request.query("signature", self.signature.to_string());
         request.accept("application/octet-stream");
         Ok(request)
     }
@@ -485,10 +467,7 @@ impl<'a> ModelsCreate<'a> {
             String::from("/models"),
             "models.create",
         );
-        {
-            let body = self.body;
-            request.json_body("application/json", &body)?;
-        }
+        request.json_body("application/json", &self.body)?;
         request.accept("application/json");
         Ok(request)
     }
@@ -668,10 +647,7 @@ impl<'a> ModelsPredictionsCreate<'a> {
         if let Some(value) = &self.cancel_after {
             request.header("Cancel-After", value.to_string());
         }
-        {
-            let body = self.body;
-            request.json_body("application/json", &body)?;
-        }
+        request.json_body("application/json", &self.body)?;
         request.accept("application/json");
         Ok(request)
     }
@@ -768,10 +744,7 @@ impl<'a> ModelsSearch<'a> {
             String::from("/models"),
             "models.search",
         );
-        {
-            let body = self.body;
-            request.text_body("text/plain", body);
-        }
+        request.text_body("text/plain", self.body);
         request.accept("application/json");
         Ok(request)
     }
@@ -964,10 +937,7 @@ impl<'a> PredictionsCreate<'a> {
         if let Some(value) = &self.cancel_after {
             request.header("Cancel-After", value.to_string());
         }
-        {
-            let body = self.body;
-            request.json_body("application/json", &body)?;
-        }
+        request.json_body("application/json", &self.body)?;
         request.accept("application/json");
         Ok(request)
     }
@@ -1112,10 +1082,7 @@ impl<'a> Search<'a> {
     /// The request this builder describes, without sending it.
     pub fn into_request(self) -> Result<rt::RequestSpec, rt::Error> {
         let mut request = rt::RequestSpec::new("GET", String::from("/search"), "search");
-        {
-            let value = &self.query;
-            request.query("query", value.to_string());
-        }
+        request.query("query", self.query.to_string());
         if let Some(value) = &self.limit {
             request.query("limit", value.to_string());
         }
@@ -1172,10 +1139,7 @@ impl<'a> TrainingsCreate<'a> {
             ),
             "trainings.create",
         );
-        {
-            let body = self.body;
-            request.json_body("application/json", &body)?;
-        }
+        request.json_body("application/json", &self.body)?;
         request.accept("application/json");
         Ok(request)
     }

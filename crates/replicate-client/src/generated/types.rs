@@ -8,13 +8,13 @@ use ::replicate_runtime::runtime as rt;
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct AccountGetResponse {
     /// Avatar image of the account.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub avatar_url: Option<String>,
     /// Link to the account's GitHub profile.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub github_url: Option<String>,
     /// Display name of the account.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Whether the account is a user or an organization.
     #[serde(rename = "type")]
@@ -66,7 +66,7 @@ pub struct CollectionResponse {
     /// Short summary of what the collection contains.
     pub description: String,
     /// Longer, Markdown-formatted explanation of the collection.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub full_description: Option<String>,
     /// Models that belong to the collection.
     pub models: Vec<ModelResponse>,
@@ -96,61 +96,61 @@ impl CollectionResponse {
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct DeploymentResponse {
     /// The `current_release` field.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub current_release: Option<DeploymentResponseCurrentRelease>,
     /// Deployment name, unique within its owner.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Account (user or organization) the deployment belongs to.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub owner: Option<String>,
 }
 /// The `current_release` value.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct DeploymentResponseCurrentRelease {
     /// The `configuration` field.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub configuration: Option<DeploymentResponseCurrentReleaseConfiguration>,
     /// When this release was made.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,
     /// The `created_by` field.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created_by: Option<DeploymentResponseCurrentReleaseCreatedBy>,
     /// Model served by the release, written as `owner/name`.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub model: Option<String>,
     /// Sequence number of the release; it goes up by one with every change.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub number: Option<i64>,
     /// Identifier of the model version this release runs.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub version: Option<String>,
 }
 /// The `configuration` value.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct DeploymentResponseCurrentReleaseConfiguration {
     /// Hardware SKU the deployment runs on.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hardware: Option<String>,
     /// Upper limit on the number of instances when autoscaling.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_instances: Option<i64>,
     /// Lower limit on the number of instances when autoscaling.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub min_instances: Option<i64>,
 }
 /// The `created_by` value.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct DeploymentResponseCurrentReleaseCreatedBy {
     /// Avatar image of the account behind this release.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub avatar_url: Option<String>,
     /// GitHub profile of the account behind this release.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub github_url: Option<String>,
     /// Display name of the account behind this release.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Whether the releasing account is a user or an organization.
     #[serde(rename = "type")]
@@ -228,29 +228,29 @@ impl DeploymentsCreateRequest {
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct DeploymentsListResponse {
     /// Link to the following page of deployments, or null on the last page.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub next: Option<String>,
     /// Link to the preceding page of deployments, or null on the first page.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub previous: Option<String>,
     /// Deployments on this page.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub results: Option<Vec<DeploymentResponse>>,
 }
 /// The request body of `PATCH /deployments/{deployment_owner}/{deployment_name}`.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct DeploymentsUpdateRequest {
     /// Hardware SKU to run on; the accepted values are listed by `hardware.list`.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hardware: Option<String>,
     /// Upper limit on the number of instances when autoscaling.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_instances: Option<i64>,
     /// Lower limit on the number of instances when autoscaling.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub min_instances: Option<i64>,
     /// Identifier of the model version the deployment should run.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub version: Option<String>,
 }
 /// An uploaded file and its metadata.
@@ -302,14 +302,14 @@ impl FileResponse {
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct FileResponseChecksums {
     /// Hex-encoded SHA-256 digest of the content.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sha256: Option<String>,
 }
 /// Links related to this file.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct FileResponseUrls {
     /// API address of this file resource.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub get: Option<String>,
 }
 /// The request body of `POST /files`.
@@ -339,66 +339,66 @@ impl FilesCreateRequest {
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct FilesListResponse {
     /// The `next` field.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub next: Option<String>,
     /// The `previous` field.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub previous: Option<String>,
     /// The `results` field.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub results: Option<Vec<FileResponse>>,
 }
 /// The response of `GET /hardware`.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct HardwareListResponseItem {
     /// Display name of the hardware option.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Identifier to use when selecting this hardware.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sku: Option<String>,
 }
 /// The `schemas_model_response` schema of the API.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ModelResponse {
     /// Image shown as the model's cover.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cover_image_url: Option<String>,
     /// Prediction chosen as the model's showcase example.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub default_example: Option<::serde_json::Map<String, ::serde_json::Value>>,
     /// Short summary of what the model does.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// GitHub repository holding the model's code.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub github_url: Option<String>,
     /// True for models maintained by Replicate itself; such models stay warm, keep a stable interface and have predictable prices.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub is_official: Option<bool>,
     /// Most recently pushed version of the model.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub latest_version: Option<::serde_json::Map<String, ::serde_json::Value>>,
     /// License URL for the model.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub license_url: Option<String>,
     /// Model name, unique within its owner.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// User or organization the model belongs to.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub owner: Option<String>,
     /// Link to a research paper about the model.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub paper_url: Option<String>,
     /// How many predictions have been run with the model.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub run_count: Option<i64>,
     /// Web page of the model on replicate.com.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
     /// Whether anyone can see the model (`public`) or only its owner (`private`).
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub visibility: Option<ModelResponseVisibility>,
 }
 /// Whether anyone can see the model (`public`) or only its owner (`private`).
@@ -419,25 +419,25 @@ rt::open_enum!(
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ModelsCreateRequest {
     /// Link to an image to show as the model's cover.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cover_image_url: Option<String>,
     /// Short summary of what the model does.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// GitHub repository holding the model's code.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub github_url: Option<String>,
     /// Hardware SKU to run on; the accepted values are listed by `hardware.list`.
     pub hardware: String,
     /// License URL for the model.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub license_url: Option<String>,
     /// Name for the model; it has to be unused among the owner's models.
     pub name: String,
     /// Account that will own the model; it must be the account the API token belongs to.
     pub owner: String,
     /// Link to a research paper about the model.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub paper_url: Option<String>,
     /// `public` lets anyone view and run the model; `private` restricts it to the owner and its organization members.
     pub visibility: ModelsCreateRequestVisibility,
@@ -518,40 +518,40 @@ impl ModelsSearchResponse {
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ModelsSearchResponseResultsItem {
     /// Image shown as the model's cover.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cover_image_url: Option<String>,
     /// Prediction chosen as the model's showcase example.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub default_example: Option<::serde_json::Map<String, ::serde_json::Value>>,
     /// Short summary of what the model does.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// GitHub repository holding the model's code.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub github_url: Option<String>,
     /// Most recently pushed version of the model.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub latest_version: Option<::serde_json::Map<String, ::serde_json::Value>>,
     /// License URL for the model.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub license_url: Option<String>,
     /// Model name, unique within its owner.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// User or organization the model belongs to.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub owner: Option<String>,
     /// Link to a research paper about the model.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub paper_url: Option<String>,
     /// How many predictions have been run with the model.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub run_count: Option<i64>,
     /// Web page of the model on replicate.com.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
     /// Whether anyone can see the model (`public`) or only its owner (`private`).
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub visibility: Option<ModelsSearchResponseResultsItemVisibility>,
 }
 /// The same values as [`ModelResponseVisibility`].
@@ -560,22 +560,22 @@ pub type ModelsSearchResponseResultsItemVisibility = ModelResponseVisibility;
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ModelsUpdateRequest {
     /// Short summary of what the model does.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// GitHub repository holding the model's code.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub github_url: Option<String>,
     /// License URL for the model.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub license_url: Option<String>,
     /// Link to a research paper about the model.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub paper_url: Option<String>,
     /// Markdown README for the model.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub readme: Option<String>,
     /// Where the model's weights can be downloaded.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub weights_url: Option<String>,
 }
 /// The `schemas_page_response` schema of the API.
@@ -599,52 +599,52 @@ impl PageResponse {
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct PaginatedCollectionResponse {
     /// Link to the following page of collections, or null on the last page.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub next: Option<String>,
     /// Link to the preceding page of collections, or null on the first page.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub previous: Option<String>,
     /// Collections on this page.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub results: Option<Vec<CollectionListItem>>,
 }
 /// The `schemas_paginated_model_response` schema of the API.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct PaginatedModelResponse {
     /// Link to the following page of models, or null on the last page.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub next: Option<String>,
     /// Link to the preceding page of models, or null on the first page.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub previous: Option<String>,
     /// Models on this page.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub results: Option<Vec<ModelResponse>>,
 }
 /// The `schemas_paginated_prediction_response` schema of the API.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct PaginatedPredictionResponse {
     /// Link to the following page of predictions, or null on the last page.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub next: Option<String>,
     /// Link to the preceding page of predictions, or null on the first page.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub previous: Option<String>,
     /// Predictions on this page.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub results: Option<Vec<PredictionResponse>>,
 }
 /// The `schemas_paginated_version_response` schema of the API.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct PaginatedVersionResponse {
     /// Link to the following page of versions, or null on the last page.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub next: Option<String>,
     /// Link to the preceding page of versions, or null on the first page.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub previous: Option<String>,
     /// Versions on this page.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub results: Option<Vec<VersionResponse>>,
 }
 /// The `schemas_prediction_request` schema of the API.
@@ -653,13 +653,13 @@ pub struct PredictionRequest {
     /// Inputs for the model as a JSON object; which keys are accepted depends on the model (see the `openapi_schema` of its version). Pass files as HTTP URLs, or as data URLs for small (up to 256 KB) one-off files that should not be stored.
     pub input: ::serde_json::Map<String, ::serde_json::Value>,
     /// Deprecated and ignored: predictions of models that can stream always include a `urls.stream` server-sent events address.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stream: Option<bool>,
     /// HTTPS address that receives a POST with the prediction object whenever it changes. Deliveries may be retried, so the handler should be idempotent, and redirects are not followed.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub webhook: Option<String>,
     /// Which events trigger a webhook call: `start`, `output`, `logs` and/or `completed` (terminal state). `output` and `logs` calls are throttled to one per 500 ms; when omitted, new output and completion are sent.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub webhook_events_filter: Option<Vec<PredictionRequestWebhookEventsFilterItem>>,
 }
 impl PredictionRequest {
@@ -696,17 +696,17 @@ rt::open_enum!(
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct PredictionResponse {
     /// When the prediction finished and its outputs were stored.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub completed_at: Option<String>,
     /// When the prediction was submitted.
     pub created_at: String,
     /// True once the prediction's input and output data have been purged.
     pub data_removed: bool,
     /// Point in time at which an unfinished prediction will be canceled automatically.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deadline: Option<String>,
     /// Deployment through which the prediction was made, if any.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deployment: Option<String>,
     /// Error message; set when the status is `failed`.
     #[serde(default)]
@@ -716,20 +716,20 @@ pub struct PredictionResponse {
     /// Inputs the prediction was run with.
     pub input: ::serde_json::Map<String, ::serde_json::Value>,
     /// Log text written by the model while running.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub logs: Option<String>,
     /// Measurements about the run, such as timings.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub metrics: Option<PredictionResponseMetrics>,
     /// Model that produced the prediction.
     pub model: String,
     /// Result of the model; any JSON value, shaped by the model's output schema.
     pub output: ::serde_json::Value,
     /// Where the prediction came from: the website or the API.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source: Option<PredictionResponseSource>,
     /// When the model started working on the prediction.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub started_at: Option<String>,
     /// Lifecycle state. `canceled` covers both user cancellation and a deadline hit while running; `aborted` means it was stopped before it ever started, e.g. a deadline passed while queued.
     pub status: PredictionResponseStatus,
@@ -777,7 +777,7 @@ impl PredictionResponse {
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct PredictionResponseMetrics {
     /// Seconds from creation to completion.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub total_time: Option<f64>,
     /// Properties not listed in the schema, kept as they came.
     #[serde(flatten)]
@@ -827,7 +827,7 @@ pub struct PredictionResponseUrls {
     /// API endpoint that returns the current prediction state.
     pub get: String,
     /// Server-sent events endpoint for streaming output, present when the model supports it.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stream: Option<String>,
     /// Page showing the prediction on replicate.com.
     pub web: String,
@@ -861,13 +861,13 @@ rt::open_enum!(PredictionResponseVersion, Other, [Hidden = "hidden"]);
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct PredictionsListResponse {
     /// The `next` field.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub next: Option<String>,
     /// The `previous` field.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub previous: Option<String>,
     /// The `results` field.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub results: Option<Vec<PredictionResponse>>,
 }
 /// The parameter of `GET /predictions`.
@@ -886,7 +886,7 @@ pub struct SearchCollectionResponse {
     /// Short summary of what the collection contains.
     pub description: String,
     /// Names of the models in the collection.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub models: Option<Vec<String>>,
     /// Human-readable collection title.
     pub name: String,
@@ -912,13 +912,13 @@ impl SearchCollectionResponse {
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct SearchModelMetadataResponse {
     /// Longer, machine-written summary of the model.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub generated_description: Option<String>,
     /// How well the model matches the query.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub score: Option<f64>,
     /// Keywords that characterize the model.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tags: Option<Vec<String>>,
 }
 /// The `schemas_search_response` schema of the API.
@@ -971,10 +971,10 @@ pub struct TrainingRequest {
     /// Arguments passed to the model's Cog `train()` function.
     pub input: ::serde_json::Map<String, ::serde_json::Value>,
     /// HTTPS address that receives a POST with the training object when it completes. Deliveries may be retried, so the handler should be idempotent, and redirects are not followed.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub webhook: Option<String>,
     /// Which events trigger a webhook call: `start`, `output`, `logs` and/or `completed` (terminal state). `output` and `logs` calls are throttled to one per 500 ms; when omitted, new output and completion are sent.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub webhook_events_filter: Option<Vec<TrainingRequestWebhookEventsFilterItem>>,
 }
 impl TrainingRequest {
@@ -997,66 +997,66 @@ pub type TrainingRequestWebhookEventsFilterItem = PredictionRequestWebhookEvents
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct TrainingResponse {
     /// When the training finished.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub completed_at: Option<String>,
     /// When the training was submitted.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,
     /// Failure message, present only when the training failed.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
     /// Identifier of the training.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// Arguments the training was started with.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub input: Option<::serde_json::Map<String, ::serde_json::Value>>,
     /// Log text written during training.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub logs: Option<String>,
     /// Measurements about the training run.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub metrics: Option<TrainingResponseMetrics>,
     /// Base model of the training, as `owner/name`.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub model: Option<String>,
     /// Result of the training.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub output: Option<TrainingResponseOutput>,
     /// Where the training came from: the website or the API.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source: Option<TrainingResponseSource>,
     /// When the training began running.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub started_at: Option<String>,
     /// Lifecycle state. `canceled` covers both user cancellation and a deadline hit while running; `aborted` means it was stopped before it ever started, e.g. a deadline passed while queued.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<TrainingResponseStatus>,
     /// Convenience links for this training.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub urls: Option<TrainingResponseUrls>,
     /// Identifier of the model version that was trained.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub version: Option<String>,
 }
 /// Measurements about the training run.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct TrainingResponseMetrics {
     /// Seconds of CPU or GPU time consumed while the training ran.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub predict_time: Option<f64>,
     /// Seconds from creation to completion.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub total_time: Option<f64>,
 }
 /// Result of the training.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct TrainingResponseOutput {
     /// Model version produced by the training.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub version: Option<String>,
     /// Location of the trained weights.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub weights: Option<String>,
 }
 /// The same values as [`PredictionResponseSource`].
@@ -1067,23 +1067,23 @@ pub type TrainingResponseStatus = PredictionResponseStatus;
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct TrainingResponseUrls {
     /// API endpoint that cancels the training.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cancel: Option<String>,
     /// API endpoint that returns the current training state.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub get: Option<String>,
 }
 /// The response of `GET /trainings`.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct TrainingsListResponse {
     /// Link to the following page, or null on the last page.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub next: Option<String>,
     /// Link to the preceding page, or null on the first page.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub previous: Option<String>,
     /// The `results` field.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub results: Option<Vec<TrainingResponse>>,
 }
 /// The `schemas_version_prediction_request` schema of the API.
@@ -1092,15 +1092,15 @@ pub struct VersionPredictionRequest {
     /// Inputs for the model as a JSON object; which keys are accepted depends on the model (see the `openapi_schema` of its version). Pass files as HTTP URLs, or as data URLs for small (up to 256 KB) one-off files that should not be stored.
     pub input: ::serde_json::Map<String, ::serde_json::Value>,
     /// Deprecated and ignored: predictions of models that can stream always include a `urls.stream` server-sent events address.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stream: Option<bool>,
     /// What to run: `owner/name` (official models only), `owner/name:VERSION_ID`, or just the 64-character `VERSION_ID`.
     pub version: String,
     /// HTTPS address that receives a POST with the prediction object whenever it changes. Deliveries may be retried, so the handler should be idempotent, and redirects are not followed.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub webhook: Option<String>,
     /// Which events trigger a webhook call: `start`, `output`, `logs` and/or `completed` (terminal state). `output` and `logs` calls are throttled to one per 500 ms; when omitted, new output and completion are sent.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub webhook_events_filter: Option<
         Vec<VersionPredictionRequestWebhookEventsFilterItem>,
     >,
@@ -1126,23 +1126,23 @@ pub type VersionPredictionRequestWebhookEventsFilterItem = PredictionRequestWebh
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct VersionResponse {
     /// Cog release that built this version.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cog_version: Option<String>,
     /// When the version was pushed.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,
     /// Version identifier.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// OpenAPI document describing the version's inputs and outputs.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub openapi_schema: Option<::serde_json::Map<String, ::serde_json::Value>>,
 }
 /// The response of `GET /webhooks/default/secret`.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct WebhooksDefaultSecretGetResponse {
     /// Webhook signing secret.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub key: Option<String>,
 }
 impl FilesCreateRequest {

@@ -33,23 +33,23 @@ pub struct Input {
     /// Guidance. Default: `7.5`.
     ///
     /// Checked before sending: > 0, <= 10.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub guidance: Option<f64>,
     /// Name
     ///
     /// Checked before sending: at least 2 characters, at most 8 characters.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Code
     ///
     /// Checked before sending: matches `^[a-z]{3}-[0-9]{2}$`.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub code: Option<String>,
     /// Cfg. Default: `13.5`.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cfg: Option<i64>,
     /// Seed
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub seed: Option<i64>,
 }
 impl Input {

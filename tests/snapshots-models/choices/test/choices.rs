@@ -47,13 +47,13 @@ pub struct Input {
     /// Shape of the image.
     pub aspect_ratio: AspectRatio,
     /// The `size` field. Default: `512`.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub size: Option<Size>,
     /// The `strength` field.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub strength: Option<Strength>,
     /// Scheduler. Default: `"K_EULER"`.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scheduler: Option<Scheduler>,
 }
 impl Input {

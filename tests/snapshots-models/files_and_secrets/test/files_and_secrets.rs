@@ -29,18 +29,18 @@ pub struct Input {
     /// Image
     pub image: ::replicate_client::FileInput,
     /// Masks
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub masks: Option<Vec<::replicate_client::FileInput>>,
     /// Hf Token
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hf_token: Option<::replicate_client::model::Secret>,
     /// Rn50. Default: `true`.
     #[serde(rename = "RN50")]
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rn50: Option<bool>,
     /// Rendertype
     #[serde(rename = "renderType")]
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub render_type: Option<String>,
 }
 impl Input {

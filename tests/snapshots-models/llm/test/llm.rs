@@ -32,12 +32,12 @@ impl ::replicate_client::model::Trainable for Llm {
 #[serde(crate = "::replicate_client::__private::serde")]
 pub struct Input {
     /// Prompt. Default: `""`.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub prompt: Option<String>,
     /// Max Tokens. Default: `128`.
     ///
     /// Checked before sending: >= 1.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_tokens: Option<i64>,
 }
 impl Input {
@@ -94,7 +94,7 @@ pub struct TrainingInput {
     /// Epochs. Default: `1`.
     ///
     /// Checked before sending: >= 1.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub epochs: Option<i64>,
 }
 impl TrainingInput {

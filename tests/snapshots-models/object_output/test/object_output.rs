@@ -28,7 +28,7 @@ impl ::replicate_client::model::Model for ObjectOutput {
 #[serde(crate = "::replicate_client::__private::serde")]
 pub struct Input {
     /// The `audio` field.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub audio: Option<::replicate_client::FileInput>,
 }
 impl Input {
@@ -65,13 +65,13 @@ pub struct Output {
     /// Segments
     pub segments: Vec<Segment>,
     /// The `speakers` field.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub speakers: Option<Speaker>,
     /// Embeddings
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub embeddings: Option<::std::collections::BTreeMap<String, Vec<f64>>>,
     /// Transcript
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub transcript: Option<::replicate_client::model::FileOutput>,
 }
 /// The `Segment` object of the model's output.
@@ -89,7 +89,7 @@ pub struct Segment {
     /// The `speaker` field.
     pub speaker: String,
     /// Score
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub score: Option<::replicate_client::__private::serde_json::Value>,
 }
 /// The `Speaker` object of the model's output.
@@ -103,9 +103,9 @@ pub struct Segment {
 #[serde(crate = "::replicate_client::__private::serde")]
 pub struct Speaker {
     /// Count
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub count: Option<i64>,
     /// Labels
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub labels: Option<Vec<String>>,
 }

@@ -34,7 +34,7 @@ pub struct Input {
     /// The `quality` field.
     pub quality: Quality,
     /// The `seed` field.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub seed: Option<i64>,
 }
 /// The required fields of [`Input`], named at the call site: `Input::new(InputRequired { .. })`.

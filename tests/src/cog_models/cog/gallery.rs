@@ -30,10 +30,10 @@ pub struct Input {
     /// How many files. Default: `3`.
     ///
     /// Checked before sending: >= 1, <= 5.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub count: Option<i64>,
     /// File name prefix. Default: `"item"`.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub prefix: Option<String>,
 }
 impl Input {

@@ -44,62 +44,62 @@ pub struct Input {
     /// Number of steps. Default: `20`.
     ///
     /// Checked before sending: >= 1, <= 50.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub steps: Option<i64>,
     /// Guidance scale. Default: `7.5`.
     ///
     /// Checked before sending: >= 0, <= 10.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub guidance: Option<f64>,
     /// Fast mode. Default: `false`.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fast: Option<bool>,
     /// Aspect ratio. Default: `"1:1"`.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub aspect_ratio: Option<AspectRatio>,
     /// Scheduler. Default: `"None"`.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scheduler: Option<Scheduler>,
     /// Square size. Default: `512`.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub size: Option<Size>,
     /// Short name. Default: `"ab"`.
     ///
     /// Checked before sending: at least 2 characters, at most 8 characters.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// A code like abc-12. Default: `"abc-12"`.
     ///
     /// Checked before sending: matches `^[a-z]{3}-[0-9]{2}$`.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub code: Option<String>,
     /// Random seed; leave blank to randomize
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub seed: Option<i64>,
     /// Negative prompt
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub negative_prompt: Option<String>,
     /// An input file (Path)
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub image: Option<::replicate_client::FileInput>,
     /// A legacy File input
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub document: Option<::replicate_client::FileInput>,
     /// A secret token
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub api_key: Option<::replicate_client::model::Secret>,
     /// A list of words. Default: `["a","b"]`.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub words: Option<Vec<String>>,
     /// A list of ints
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub numbers: Option<Vec<i64>>,
     /// A list of files
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub images: Option<Vec<::replicate_client::FileInput>>,
     /// A field named like a Rust keyword. Default: `"fn"`.
     #[serde(rename = "type")]
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub type_: Option<String>,
 }
 impl Input {
@@ -271,7 +271,7 @@ pub struct Output {
     /// Count
     pub count: i64,
     /// File
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub file: Option<::replicate_client::model::FileOutput>,
     /// Input Bytes
     pub input_bytes: Vec<i64>,
@@ -280,7 +280,7 @@ pub struct Output {
     /// Secret Length
     pub secret_length: i64,
     /// Seed
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub seed: Option<i64>,
     /// Summary
     pub summary: String,

@@ -31,23 +31,23 @@ pub struct Input {
     /// Maximum tokens to generate. Default: `8`.
     ///
     /// Checked before sending: >= 1, <= 64.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_tokens: Option<i64>,
     /// Ignored. Default: `0.7`.
     ///
     /// Checked before sending: >= 0.01, <= 5.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub temperature: Option<f64>,
     /// Prepended to the prompt when set
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub system_prompt: Option<String>,
     /// Stop before this word
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stop: Option<String>,
     /// Seconds between tokens. Default: `0.0`.
     ///
     /// Checked before sending: >= 0, <= 2.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub delay: Option<f64>,
 }
 impl Input {

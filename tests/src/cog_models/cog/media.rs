@@ -40,10 +40,10 @@ pub struct Input {
     /// Number of frames. Default: `2`.
     ///
     /// Checked before sending: >= 1, <= 4.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub frames: Option<i64>,
     /// Frame format. Default: `"txt"`.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub format: Option<Format>,
 }
 impl Input {

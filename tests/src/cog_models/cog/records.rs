@@ -28,10 +28,10 @@ impl ::replicate_client::model::Model for Records {
 #[serde(crate = "::replicate_client::__private::serde")]
 pub struct Input {
     /// Words to split. Default: `"hello big world"`.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub text: Option<String>,
     /// Attach a file to each record. Default: `false`.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub with_files: Option<bool>,
 }
 impl Input {
@@ -76,7 +76,7 @@ pub type Output = Vec<Record>;
 #[serde(crate = "::replicate_client::__private::serde")]
 pub struct Record {
     /// File
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub file: Option<::replicate_client::model::FileOutput>,
     /// First
     pub first: bool,

@@ -28,18 +28,18 @@ impl ::replicate_client::model::Model for Scalar {
 #[serde(crate = "::replicate_client::__private::serde")]
 pub struct Input {
     /// Text to repeat. Default: `"hello"`.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub text: Option<String>,
     /// Repetitions. Default: `2`.
     ///
     /// Checked before sending: >= 0, <= 10.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub times: Option<i64>,
     /// Separator. Default: `" "`.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sep: Option<String>,
     /// Upper-case the result. Default: `false`.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shout: Option<bool>,
 }
 impl Input {

@@ -29,7 +29,7 @@ pub struct Input {
     /// Texts to embed, joined with prompt_separator; up to 100 per request.
     pub prompts: String,
     /// String that splits the prompts apart. Default: `"\n\n"`.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub prompt_separator: Option<String>,
 }
 impl Input {

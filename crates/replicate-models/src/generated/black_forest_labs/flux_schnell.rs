@@ -60,37 +60,37 @@ pub struct Input {
     /// What the image should show.
     pub prompt: String,
     /// Shape of the output image as width:height. Default: `"1:1"`.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub aspect_ratio: Option<AspectRatio>,
     /// How many images to produce in one run. Default: `1`.
     ///
     /// Checked before sending: >= 1, <= 4.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub num_outputs: Option<i64>,
     /// How many denoising passes to run. Four is the suggested value; fewer passes are quicker but look worse. Default: `4`.
     ///
     /// Checked before sending: >= 1, <= 4.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub num_inference_steps: Option<i64>,
     /// Fix this to get the same image again; leave it out for a random one.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub seed: Option<i64>,
     /// Image file type to return. Default: `"webp"`.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub output_format: Option<OutputFormat>,
     /// Compression quality from 0 (smallest) to 100 (best) for lossy formats; has no effect on PNG. Default: `80`.
     ///
     /// Checked before sending: >= 0, <= 100.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub output_quality: Option<i64>,
     /// Skip the content filter that screens the generated images. Default: `false`.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub disable_safety_checker: Option<bool>,
     /// Use the fp8-quantised weights for speed; switch off to run the original bf16 weights. With this on, a fixed seed does not guarantee identical output. Default: `true`.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub go_fast: Option<bool>,
     /// Rough output resolution, in millions of pixels. Default: `"1"`.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub megapixels: Option<Megapixels>,
 }
 impl Input {

@@ -28,31 +28,31 @@ impl ::replicate_client::model::Model for MetaLlama370bInstruct {
 #[serde(crate = "::replicate_client::__private::serde")]
 pub struct Input {
     /// The text sent to the model. Default: `""`.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub prompt: Option<String>,
     /// Generate at least this many tokens. Default: `0`.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub min_tokens: Option<i64>,
     /// Stop after at most this many generated tokens. Default: `512`.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_tokens: Option<i64>,
     /// Sampling temperature; larger values give more varied text. Default: `0.6`.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub temperature: Option<f64>,
     /// Nucleus sampling: below 1.0, sample only from the smallest set of tokens whose probabilities add up to this value. Default: `0.9`.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub top_p: Option<f64>,
     /// When positive, sample only from this many of the likeliest tokens. Default: `50`.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub top_k: Option<i64>,
     /// Penalty for tokens that have already appeared at all. Default: `1.15`.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub presence_penalty: Option<f64>,
     /// Penalty that grows with how often a token has already appeared. Default: `0.2`.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub frequency_penalty: Option<f64>,
     /// Wrapper applied to the prompt; `{prompt}` marks where the prompt goes. Leave it as `{prompt}` to pass a fully formatted chat prompt yourself. Default: `"{prompt}"`.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub prompt_template: Option<String>,
 }
 impl Input {

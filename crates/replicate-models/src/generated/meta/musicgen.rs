@@ -28,53 +28,53 @@ impl ::replicate_client::model::Model for Musicgen {
 #[serde(crate = "::replicate_client::__private::serde")]
 pub struct Input {
     /// Which MusicGen checkpoint to run. Default: `"stereo-melody-large"`.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub model_version: Option<ModelVersion>,
     /// Text describing the music to create.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub prompt: Option<String>,
     /// Optional audio to steer the result: it is extended when continuation is on, otherwise its melody is followed.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub input_audio: Option<::replicate_client::FileInput>,
     /// Length of the generated clip, in seconds. Default: `8`.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duration: Option<i64>,
     /// Extend input_audio instead of borrowing its melody. Default: `false`.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub continuation: Option<bool>,
     /// Where in input_audio the continuation source begins. Default: `0`.
     ///
     /// Checked before sending: >= 0.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub continuation_start: Option<i64>,
     /// Where in input_audio the continuation source ends; unset or -1 means the end of the clip.
     ///
     /// Checked before sending: >= 0.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub continuation_end: Option<i64>,
     /// Decode the EnCodec tokens with MultiBand Diffusion (mono models only). Default: `false`.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub multi_band_diffusion: Option<bool>,
     /// How output loudness is normalised. Default: `"loudness"`.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub normalization_strategy: Option<NormalizationStrategy>,
     /// Sample only from this many of the likeliest tokens. Default: `250`.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub top_k: Option<i64>,
     /// Nucleus sampling cut-off; the default 0 means top_k sampling is used instead. Default: `0.0`.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub top_p: Option<f64>,
     /// Sampling temperature; raise it for more varied results. Default: `1.0`.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub temperature: Option<f64>,
     /// How strongly the inputs steer the output; higher values vary less and follow the inputs more closely. Default: `3`.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub classifier_free_guidance: Option<i64>,
     /// Audio file type to return. Default: `"wav"`.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub output_format: Option<OutputFormat>,
     /// Random seed; unset or -1 picks one at random.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub seed: Option<i64>,
 }
 impl Input {

@@ -28,21 +28,21 @@ impl ::replicate_client::model::Model for JinaEmbeddingsV2BaseEn {
 #[serde(crate = "::replicate_client::__private::serde")]
 pub struct Input {
     /// File of texts to embed: JSON Lines objects with a `text` key, or a JSON array of strings.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub path: Option<::replicate_client::FileInput>,
     /// Texts to embed, given as a JSON array of strings such as ["hello", "world"]. Default: `""`.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub texts: Option<String>,
     /// How many texts to encode at once; large values can run out of memory. Default: `4`.
     ///
     /// Checked before sending: >= 1, <= 32.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub batch_size: Option<i64>,
     /// Scale each vector to unit length. Default: `true`.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub normalize_embeddings: Option<bool>,
     /// Return a .npy file instead of the default JSON result. Default: `false`.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub convert_to_numpy: Option<bool>,
 }
 impl Input {

@@ -31,10 +31,10 @@ pub struct Input {
     /// Upscaling factor to apply. Default: `4`.
     ///
     /// Checked before sending: >= 0, <= 10.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scale: Option<f64>,
     /// Also restore faces with GFPGAN while upscaling. Default: `false`.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub face_enhance: Option<bool>,
 }
 impl Input {

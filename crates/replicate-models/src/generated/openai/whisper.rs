@@ -29,40 +29,40 @@ pub struct Input {
     /// Recording to transcribe.
     pub audio: ::replicate_client::FileInput,
     /// Layout of the returned transcript. Default: `"plain text"`.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub transcription: Option<Transcription>,
     /// Return an English translation as well. Default: `false`.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub translate: Option<bool>,
     /// Language of the speech; `auto` lets the model detect it. Default: `"auto"`.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub language: Option<Language>,
     /// Sampling temperature used while decoding. Default: `0`.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub temperature: Option<f64>,
     /// Beam-search patience factor (see arXiv:2204.05424); 1.0 behaves like plain beam search.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub patience: Option<f64>,
     /// Comma-separated token ids that must not be sampled; `-1` blocks most special symbols but keeps ordinary punctuation. Default: `"-1"`.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub suppress_tokens: Option<String>,
     /// Optional text used to prime the first window.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub initial_prompt: Option<String>,
     /// Feed each window's output into the next one as context. Turning it off can make windows less consistent but avoids repetition loops. Default: `true`.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub condition_on_previous_text: Option<bool>,
     /// Amount added to the temperature on each retry after a decoding fails the thresholds below. Default: `0.2`.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub temperature_increment_on_fallback: Option<f64>,
     /// Give up on a decoding attempt whose gzip compression ratio exceeds this limit. Default: `2.4`.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub compression_ratio_threshold: Option<f64>,
     /// Give up on a decoding attempt whose mean token log-probability falls under this limit. Default: `-1`.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub logprob_threshold: Option<f64>,
     /// Mark a segment as silent when the no-speech probability exceeds this value and the log-probability check has also failed. Default: `0.6`.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub no_speech_threshold: Option<f64>,
 }
 impl Input {
@@ -270,16 +270,16 @@ pub enum Language {
 #[serde(crate = "::replicate_client::__private::serde")]
 pub struct Output {
     /// Segments
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub segments: Option<::replicate_client::__private::serde_json::Value>,
     /// Srt File
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub srt_file: Option<::replicate_client::model::FileOutput>,
     /// Txt File
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub txt_file: Option<::replicate_client::model::FileOutput>,
     /// Translation
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub translation: Option<String>,
     /// Transcription
     pub transcription: String,

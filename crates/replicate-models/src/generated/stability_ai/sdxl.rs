@@ -32,73 +32,73 @@ impl ::replicate_client::model::Trainable for Sdxl {
 #[serde(crate = "::replicate_client::__private::serde")]
 pub struct Input {
     /// Text describing the picture. Default: `"An astronaut riding a rainbow unicorn"`.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub prompt: Option<String>,
     /// Things the picture should avoid. Default: `""`.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub negative_prompt: Option<String>,
     /// Starting picture for img2img or inpainting.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub image: Option<::replicate_client::FileInput>,
     /// Inpainting mask: white regions are repainted, black regions are kept.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mask: Option<::replicate_client::FileInput>,
     /// Output width in pixels. Default: `1024`.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub width: Option<i64>,
     /// Output height in pixels. Default: `1024`.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub height: Option<i64>,
     /// How many images to return. Default: `1`.
     ///
     /// Checked before sending: >= 1, <= 4.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub num_outputs: Option<i64>,
     /// Sampling scheduler. Default: `"K_EULER"`.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scheduler: Option<Scheduler>,
     /// How many denoising steps to run. Default: `50`.
     ///
     /// Checked before sending: >= 1, <= 500.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub num_inference_steps: Option<i64>,
     /// Strength of classifier-free guidance. Default: `7.5`.
     ///
     /// Checked before sending: >= 1, <= 50.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub guidance_scale: Option<f64>,
     /// How far img2img/inpainting may depart from the input; 1.0 ignores it entirely. Default: `0.8`.
     ///
     /// Checked before sending: >= 0, <= 1.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub prompt_strength: Option<f64>,
     /// Fixed random seed; omit for a random one.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub seed: Option<i64>,
     /// Which refiner pass, if any, to run. Default: `"no_refiner"`.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub refine: Option<Refine>,
     /// Share of the noise handled by the base model when using expert_ensemble_refiner. Default: `0.8`.
     ///
     /// Checked before sending: >= 0, <= 1.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub high_noise_frac: Option<f64>,
     /// Step count for base_image_refiner; falls back to num_inference_steps.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub refine_steps: Option<i64>,
     /// Embed an invisible watermark marking the image as generated. Only turn it off if you handle disclosure some other way. Default: `true`.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub apply_watermark: Option<bool>,
     /// Weight of the LoRA adapter; only matters for fine-tuned versions. Default: `0.6`.
     ///
     /// Checked before sending: >= 0, <= 1.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lora_scale: Option<f64>,
     /// LoRA weights to load instead of the built-in ones; leave empty for the default.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub replicate_weights: Option<String>,
     /// Skip the safety filter on outputs (API only; see Replicate's safety docs). Default: `false`.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub disable_safety_checker: Option<bool>,
 }
 impl Input {
@@ -360,67 +360,67 @@ pub struct TrainingInput {
     /// Archive (.zip or .tar) of the training images.
     pub input_images: ::replicate_client::FileInput,
     /// Seed for a repeatable training run; random when empty.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub seed: Option<i64>,
     /// Side length, in pixels, that images are resized to. Default: `768`.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resolution: Option<i64>,
     /// Per-device batch size. Default: `4`.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub train_batch_size: Option<i64>,
     /// Passes over the training set. Default: `4000`.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub num_train_epochs: Option<i64>,
     /// Total optimisation steps; overrides num_train_epochs. Default: `1000`.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_train_steps: Option<i64>,
     /// Train a LoRA; when false, fine-tune all weights. Default: `true`.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub is_lora: Option<bool>,
     /// U-Net learning rate; values from 1e-6 to 1e-5 work well. Default: `1e-6`.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unet_learning_rate: Option<f64>,
     /// Learning-rate scale for the textual-inversion embeddings (advanced). Default: `0.0003`.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ti_lr: Option<f64>,
     /// Learning-rate scale for the LoRA weights (advanced). Default: `0.0001`.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lora_lr: Option<f64>,
     /// Rank of the LoRA matrices (advanced). Default: `32`.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lora_rank: Option<i64>,
     /// Learning-rate schedule. Default: `"constant"`.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lr_scheduler: Option<LrScheduler>,
     /// Warm-up length for schedules that use one. Default: `100`.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lr_warmup_steps: Option<i64>,
     /// Placeholder word the concept is bound to; any rare string works. Default: `"TOK"`.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub token_string: Option<String>,
     /// Text put before every automatic caption; it must include token_string. Default: `"a photo of TOK, "`.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub caption_prefix: Option<String>,
     /// Describes the important subject so masking can focus training on it, e.g. `photo of a dog`.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mask_target_prompts: Option<String>,
     /// Crop around the salient region; when false, crop around detected faces. Default: `true`.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub crop_based_on_salience: Option<bool>,
     /// Build masks from face detection rather than CLIPSeg; good for portraits. Default: `false`.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub use_face_detection_instead: Option<bool>,
     /// Softness of the CLIPSeg mask; lower is sharper but less reliable. Try 0.5 to 1.0. Default: `1`.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub clipseg_temperature: Option<f64>,
     /// Log extra detail. Default: `true`.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub verbose: Option<bool>,
     /// Save a checkpoint every this many steps; the huge default means never. Default: `999999`.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub checkpointing_steps: Option<i64>,
     /// Archive format of input_images; `infer` guesses it from the file extension. Default: `"infer"`.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub input_images_filetype: Option<InputImagesFiletype>,
 }
 impl TrainingInput {
