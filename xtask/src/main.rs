@@ -7,7 +7,8 @@
 //! - `diff-spec OLD [NEW]` prints the semantic diff of two specs, breaking vs compatible.
 //! - `test` provisions the test tools and runs the whole test suite.
 //! - `cog-schemas` regenerates the Cog test predictors' schema fixtures (or checks them).
-//! - `bench` runs the throughput benchmark (`crates/replicate-bench`) in release mode.
+//! - `bench` runs the throughput benchmark (`crates/replicate-bench`) in release mode; with
+//!   `--generator`, the generator benchmark against progenitor instead.
 //!
 //! All logic that turns specs into code lives in `replicate-codegen`; this is the I/O shell.
 
@@ -117,9 +118,14 @@ enum Command {
         #[arg(last = true)]
         args: Vec<String>,
     },
-    /// Benchmark the client against raw reqwest and the official Python and JS clients.
+    /// Benchmark the client against raw reqwest and the official Python and JS clients
+    /// (or, with --generator, our generator against progenitor).
     Bench {
-        /// Arguments for the benchmark (`--quick`, `--no-official`, `--help`).
+        /// Time our generator against progenitor instead (builds progenitor on first use).
+        #[arg(long)]
+        generator: bool,
+        /// Arguments for the benchmark (`--quick`, `--no-official`, `--help`; with --generator,
+        /// `--rounds N`).
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         args: Vec<String>,
     },
@@ -172,7 +178,7 @@ fn main() -> ExitCode {
         ),
         Command::CogSchemas { check } => cog::schemas(check),
         Command::Test { args } => test_cmd::run(&args),
-        Command::Bench { args } => bench::run(&args),
+        Command::Bench { generator, args } => bench::run(generator, &args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -319,6 +319,7 @@ fn render_operation(op: &Operation, space: &TypeSpace) -> TokenStream {
         quote! {
             /// Every item of every page, fetched lazily: no request is made until the stream is
             /// polled, and each next page only when the previous one is used up.
+            #[inline]
             pub fn into_stream(self) -> rt::ItemStream<'a, #item> {
                 let client = self.client;
                 rt::paginate::<#page>(client, self.into_request())
@@ -337,6 +338,7 @@ fn render_operation(op: &Operation, space: &TypeSpace) -> TokenStream {
         impl<'a> #b<'a> {
             #(#setters)*
             /// The request this builder describes, without sending it.
+            #[inline]
             pub fn into_request(self) -> Result<rt::RequestSpec, rt::Error> {
                 let #mutable request = rt::RequestSpec::new(#method, #path, #id);
                 #(#steps)*
@@ -521,6 +523,7 @@ fn render_send(op: &Operation, b: &Ident, resp_ty: &TokenStream) -> TokenStream 
             quote! {
                 impl<'a> #b<'a> {
                     #[doc = #doc]
+                    #[inline]
                     pub async fn send(self) -> Result<#resp_ty, rt::Error> {
                         let client = self.client;
                         let response = client.execute(self.into_request()?).await?;
@@ -651,13 +654,9 @@ pub fn render_page_impls(space: &TypeSpace) -> TokenStream {
         } else {
             quote! { self.#rname }
         };
-        let nname = ident(&fields.iter().find(|f| f.wire == "next")?.rust);
         Some(quote! {
             impl rt::Page for #n {
                 type Item = #item_ty;
-                fn next_url(&self) -> Option<&str> {
-                    self.#nname.as_deref()
-                }
                 fn into_items(self) -> Vec<#item_ty> {
                     #items
                 }

@@ -391,6 +391,7 @@ impl Client {
             } => builder
                 .header(reqwest::header::CONTENT_TYPE, *content_type)
                 .body(bytes.clone()),
+            #[cfg(feature = "multipart")]
             RequestBody::Multipart(form) => builder.multipart(form.to_reqwest()?),
         })
     }

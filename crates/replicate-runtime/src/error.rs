@@ -233,14 +233,14 @@ pub fn snippet(body: &[u8]) -> String {
 /// (`whsec_…`), bearer tokens, and the value of any `token`, `secret`, `password`, `api_key`
 /// or `authorization` key (JSON, form or header style).
 pub fn redact(text: &str) -> String {
-    static SECRET: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
-        regex::Regex::new(
+    static SECRET: std::sync::LazyLock<regex_lite::Regex> = std::sync::LazyLock::new(|| {
+        regex_lite::Regex::new(
             r#"(?i)(r8_|whsec_|(?:bearer|basic)\s+|(?:token|secret|password|passwd|api[_-]?key|authorization)["']?\s*[:=]\s*["']?(?:(?:bearer|basic)\s+)?)[^\s"',;&}]+"#,
         )
         .expect("valid regex")
     });
     SECRET
-        .replace_all(text, |c: &regex::Captures<'_>| {
+        .replace_all(text, |c: &regex_lite::Captures<'_>| {
             format!("{}<redacted>", &c[1])
         })
         .into_owned()

@@ -12,6 +12,8 @@
 
 mod client;
 mod error;
+#[cfg(feature = "multipart")]
+mod multipart;
 pub mod pagination;
 mod redirect;
 pub mod retry;

@@ -9,6 +9,8 @@ use std::time::Duration;
 
 pub use crate::pagination::{paginate, ItemStream, Page};
 // What generated code names through `runtime` (imported there as `rt`).
+#[cfg(feature = "multipart")]
+pub use crate::multipart::{FilePart, MultipartForm};
 pub use crate::{awaitable, choices, open_enum, send, Client, ClientBuilder};
 pub use bytes::Bytes;
 #[doc(hidden)]
@@ -23,6 +25,9 @@ macro_rules! awaitable {
         impl<'a> ::std::future::IntoFuture for $builder<'a> {
             type Output = ::std::result::Result<$output, $crate::Error>;
             type IntoFuture = $crate::runtime::BoxFuture<'a, Self::Output>;
+            // Inline: compiled where a request is awaited, not for every operation of every
+            // generated crate.
+            #[inline]
             fn into_future(self) -> Self::IntoFuture {
                 ::std::boxed::Box::pin(self.send())
             }
@@ -39,6 +44,7 @@ macro_rules! send {
     ($builder:ident, $output:ty, $decode:ident, $doc:literal) => {
         impl<'a> $builder<'a> {
             #[doc = $doc]
+            #[inline]
             pub async fn send(self) -> ::std::result::Result<$output, $crate::Error> {
                 let client = self.client;
                 client.execute(self.into_request()?).await?.$decode()
@@ -200,6 +206,7 @@ pub enum RequestBody {
         bytes: Bytes,
     },
     /// A multipart form, rebuilt for every attempt.
+    #[cfg(feature = "multipart")]
     Multipart(MultipartForm),
 }
 
@@ -304,6 +311,7 @@ impl RequestSpec {
     }
 
     /// Sends a multipart form.
+    #[cfg(feature = "multipart")]
     pub fn multipart_body(&mut self, form: MultipartForm) {
         self.body = RequestBody::Multipart(form);
     }
@@ -371,14 +379,13 @@ impl RawResponse {
 
     /// Decodes the body as JSON; errors name the JSON path of the bad field.
     pub fn json<T: serde::de::DeserializeOwned>(&self) -> Result<T, Error> {
-        // Fast path first; tracking the path costs time on every field, so only a body that
-        // fails to decode is decoded again to find where.
-        if let Ok(value) = serde_json::from_slice(&self.body) {
-            return Ok(value);
-        }
-        let mut de = serde_json::Deserializer::from_slice(&self.body);
-        serde_path_to_error::deserialize(&mut de)
-            .map_err(|e| self.decode_error(e.path().to_string(), e.inner().to_string()))
+        // One decode; where it failed is found from the error's position in the text
+        // (`json_path_at`), not by decoding again with a path-tracking decoder, which would
+        // compile a second decoder for every response type of every generated crate.
+        serde_json::from_slice(&self.body).map_err(|e| {
+            let path = json_path_at(&self.body, e.line(), e.column());
+            self.decode_error(path, e.to_string())
+        })
     }
 
     /// The body as UTF-8 text.
@@ -432,138 +439,6 @@ pub fn encode_path_segment(value: &impl fmt::Display) -> Result<String, Error> {
         }
     }
     Ok(out)
-}
-
-/// A file sent as a multipart part.
-#[derive(Clone, PartialEq, Eq)]
-pub struct FilePart {
-    /// The content.
-    pub bytes: Bytes,
-    /// File name sent in `Content-Disposition`.
-    pub filename: Option<String>,
-    /// Content type of the part.
-    pub content_type: Option<String>,
-}
-
-impl fmt::Debug for FilePart {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FilePart")
-            .field("len", &self.bytes.len())
-            .field("filename", &self.filename)
-            .field("content_type", &self.content_type)
-            .finish()
-    }
-}
-
-impl FilePart {
-    /// A file from bytes.
-    pub fn new(bytes: impl Into<Bytes>) -> Self {
-        FilePart {
-            bytes: bytes.into(),
-            filename: None,
-            content_type: None,
-        }
-    }
-
-    /// Sets the file name.
-    pub fn filename(mut self, name: impl Into<String>) -> Self {
-        self.filename = Some(name.into());
-        self
-    }
-
-    /// Sets the content type.
-    pub fn content_type(mut self, content_type: impl Into<String>) -> Self {
-        self.content_type = Some(content_type.into());
-        self
-    }
-}
-
-impl From<Vec<u8>> for FilePart {
-    fn from(bytes: Vec<u8>) -> Self {
-        FilePart::new(bytes)
-    }
-}
-
-impl From<Bytes> for FilePart {
-    fn from(bytes: Bytes) -> Self {
-        FilePart::new(bytes)
-    }
-}
-
-#[derive(Debug, Clone)]
-enum PartValue {
-    Text(String),
-    Json(String),
-    File(FilePart),
-}
-
-/// A `multipart/form-data` body kept as data, so it can be rebuilt for every attempt.
-#[derive(Debug, Clone, Default)]
-pub struct MultipartForm {
-    parts: Vec<(&'static str, PartValue)>,
-}
-
-impl MultipartForm {
-    /// An empty form.
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// Adds a text part.
-    pub fn text(&mut self, name: &'static str, value: String) {
-        self.parts.push((name, PartValue::Text(value)));
-    }
-
-    /// Adds a JSON part (`application/json`).
-    pub fn json<T: serde::Serialize>(
-        &mut self,
-        name: &'static str,
-        value: &T,
-    ) -> Result<(), Error> {
-        let text = serde_json::to_string(value).map_err(|e| {
-            Error::InvalidRequest(format!("cannot encode form field `{name}`: {e}"))
-        })?;
-        self.parts.push((name, PartValue::Json(text)));
-        Ok(())
-    }
-
-    /// Adds a file part.
-    pub fn file(&mut self, name: &'static str, file: FilePart) {
-        self.parts.push((name, PartValue::File(file)));
-    }
-
-    /// The names of the parts, in order.
-    pub fn names(&self) -> impl Iterator<Item = &'static str> + '_ {
-        self.parts.iter().map(|(n, _)| *n)
-    }
-
-    /// Builds a fresh `reqwest` form.
-    pub fn to_reqwest(&self) -> Result<reqwest::multipart::Form, Error> {
-        let mut form = reqwest::multipart::Form::new();
-        for (name, value) in &self.parts {
-            let part = match value {
-                PartValue::Text(t) => reqwest::multipart::Part::text(t.clone()),
-                PartValue::Json(t) => reqwest::multipart::Part::text(t.clone())
-                    .mime_str("application/json")
-                    .map_err(|e| Error::InvalidRequest(e.to_string()))?,
-                PartValue::File(f) => {
-                    let mut part =
-                        reqwest::multipart::Part::stream(reqwest::Body::from(f.bytes.clone()))
-                            .file_name(f.filename.clone().unwrap_or_else(|| "file".to_string()));
-                    if let Some(ct) = &f.content_type {
-                        part = part.mime_str(ct).map_err(|e| {
-                            Error::InvalidRequest(format!(
-                                "invalid content type {ct:?} for `{name}`: {e}"
-                            ))
-                        })?;
-                    }
-                    part
-                }
-            };
-            form = form.part(*name, part);
-        }
-        Ok(form)
-    }
 }
 
 /// The `Prefer` header of prediction creates: wait for the prediction to finish.
@@ -665,9 +540,135 @@ impl fmt::Display for CancelAfter {
     }
 }
 
+/// The path (`metrics.total_time`, `results[2].status`, `.` for the root) of the JSON value at
+/// `line`/`column` (1-based, as serde_json reports errors) of `body`, found by scanning the
+/// text. At a closing bracket it is the container's own path: a missing field is the object's
+/// fault, not its last field's.
+pub(crate) fn json_path_at(body: &[u8], line: usize, column: usize) -> String {
+    enum Frame {
+        Object { key: Option<String>, want_key: bool },
+        Array { index: usize },
+    }
+    let line_start = if line <= 1 {
+        0
+    } else {
+        body.iter()
+            .enumerate()
+            .filter(|(_, b)| **b == b'\n')
+            .nth(line - 2)
+            .map_or(body.len(), |(i, _)| i + 1)
+    };
+    let offset = (line_start + column.saturating_sub(1)).min(body.len());
+    let mut stack: Vec<Frame> = Vec::new();
+    let mut i = 0;
+    while i < offset {
+        match body[i] {
+            b'"' => {
+                let start = i + 1;
+                i += 1;
+                while i < body.len() && body[i] != b'"' {
+                    i += if body[i] == b'\\' { 2 } else { 1 };
+                }
+                if let Some(Frame::Object { key, want_key }) = stack.last_mut() {
+                    if *want_key {
+                        let end = i.min(body.len());
+                        *key = Some(String::from_utf8_lossy(&body[start..end]).into_owned());
+                        *want_key = false;
+                    }
+                }
+            }
+            b'{' => stack.push(Frame::Object {
+                key: None,
+                want_key: true,
+            }),
+            b'[' => stack.push(Frame::Array { index: 0 }),
+            b'}' | b']' => {
+                stack.pop();
+            }
+            b',' => match stack.last_mut() {
+                Some(Frame::Object { want_key, .. }) => *want_key = true,
+                Some(Frame::Array { index }) => *index += 1,
+                None => {}
+            },
+            _ => {}
+        }
+        i += 1;
+    }
+    // At a closing bracket, the path is the container's: drop its current field or index.
+    let closing = matches!(body.get(offset), Some(b'}' | b']'));
+    let last = stack.len().saturating_sub(1);
+    let mut path = String::new();
+    for (depth, frame) in stack.iter().enumerate() {
+        if closing && depth == last {
+            break;
+        }
+        match frame {
+            Frame::Object { key: Some(k), .. } => {
+                if !path.is_empty() {
+                    path.push('.');
+                }
+                path.push_str(k);
+            }
+            Frame::Object { key: None, .. } => {}
+            Frame::Array { index } => path.push_str(&format!("[{index}]")),
+        }
+    }
+    if path.is_empty() {
+        path.push('.');
+    }
+    path
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Decodes `body` as `T` and returns the path the error names.
+    fn error_path<T: serde::de::DeserializeOwned + std::fmt::Debug>(body: &str) -> String {
+        let e = serde_json::from_str::<T>(body).unwrap_err();
+        json_path_at(body.as_bytes(), e.line(), e.column())
+    }
+
+    #[derive(Debug, serde::Deserialize)]
+    #[allow(dead_code)]
+    struct Outer {
+        a: Inner,
+    }
+
+    #[derive(Debug, serde::Deserialize)]
+    #[allow(dead_code)]
+    struct Inner {
+        b: Vec<Item>,
+    }
+
+    #[derive(Debug, serde::Deserialize)]
+    #[allow(dead_code)]
+    struct Item {
+        c: i64,
+        d: Option<String>,
+    }
+
+    #[test]
+    fn decode_errors_are_placed_by_their_position() {
+        // A value of the wrong type: its own path, through arrays and escaped keys.
+        let body = r#"{"a": {"b": [{"c": 1}, {"d": "x\"y", "c": "two"}]}}"#;
+        assert_eq!(error_path::<Outer>(body), "a.b[1].c");
+        // A missing field: the object that lacks it.
+        assert_eq!(
+            error_path::<Outer>(r#"{"a": {"b": [{"d": "x"}]}}"#),
+            "a.b[0]"
+        );
+        assert_eq!(error_path::<Outer>(r#"{"a": {}}"#), "a");
+        // Over several lines, and at the root.
+        assert_eq!(
+            error_path::<Outer>("{\n  \"a\": {\n    \"b\": 3\n  }\n}"),
+            "a.b"
+        );
+        assert_eq!(error_path::<Outer>("3"), ".");
+        // A struct read from an array (serde allows it): the element at fault.
+        assert_eq!(error_path::<Outer>("[1]"), "[0]");
+        assert_eq!(error_path::<Outer>(r#"{"a": {"b": [{"c": 1"#), "a.b[0].c");
+    }
 
     #[test]
     fn path_segments_are_encoded() {

@@ -14,6 +14,7 @@ pub struct MetricsGet<'a> {
 }
 impl<'a> MetricsGet<'a> {
     /// The request this builder describes, without sending it.
+    #[inline]
     pub fn into_request(self) -> Result<rt::RequestSpec, rt::Error> {
         let mut request = rt::RequestSpec::new(
             "GET",

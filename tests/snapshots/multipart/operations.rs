@@ -15,6 +15,7 @@ pub struct FilesCreate<'a> {
 }
 impl<'a> FilesCreate<'a> {
     /// The request this builder describes, without sending it.
+    #[inline]
     pub fn into_request(self) -> Result<rt::RequestSpec, rt::Error> {
         let mut request = rt::RequestSpec::new(
             "POST",

@@ -15,6 +15,7 @@ pub struct ModelsVersionsGet<'a> {
 }
 impl<'a> ModelsVersionsGet<'a> {
     /// The request this builder describes, without sending it.
+    #[inline]
     pub fn into_request(self) -> Result<rt::RequestSpec, rt::Error> {
         let mut request = rt::RequestSpec::new(
             "GET",
@@ -40,6 +41,7 @@ pub struct Search<'a> {
 }
 impl<'a> Search<'a> {
     /// The request this builder describes, without sending it.
+    #[inline]
     pub fn into_request(self) -> Result<rt::RequestSpec, rt::Error> {
         let mut request = rt::RequestSpec::new("GET", String::from("/search"), "search");
         request.query("query", self.query.to_string());
@@ -57,6 +59,7 @@ pub struct WebhooksDefaultSecretGet<'a> {
 }
 impl<'a> WebhooksDefaultSecretGet<'a> {
     /// The request this builder describes, without sending it.
+    #[inline]
     pub fn into_request(self) -> Result<rt::RequestSpec, rt::Error> {
         let mut request = rt::RequestSpec::new(
             "GET",

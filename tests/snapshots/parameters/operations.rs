@@ -28,6 +28,7 @@ impl<'a> ItemsCreate<'a> {
         self
     }
     /// The request this builder describes, without sending it.
+    #[inline]
     pub fn into_request(self) -> Result<rt::RequestSpec, rt::Error> {
         let mut request = rt::RequestSpec::new(
             "POST",
@@ -82,6 +83,7 @@ impl<'a> ItemsList<'a> {
         self
     }
     /// The request this builder describes, without sending it.
+    #[inline]
     pub fn into_request(self) -> Result<rt::RequestSpec, rt::Error> {
         let mut request = rt::RequestSpec::new(
             "GET",

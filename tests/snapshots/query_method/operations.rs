@@ -14,6 +14,7 @@ pub struct ModelsList<'a> {
 }
 impl<'a> ModelsList<'a> {
     /// The request this builder describes, without sending it.
+    #[inline]
     pub fn into_request(self) -> Result<rt::RequestSpec, rt::Error> {
         let mut request = rt::RequestSpec::new(
             "GET",
@@ -34,6 +35,7 @@ pub struct ModelsSearch<'a> {
 }
 impl<'a> ModelsSearch<'a> {
     /// The request this builder describes, without sending it.
+    #[inline]
     pub fn into_request(self) -> Result<rt::RequestSpec, rt::Error> {
         let mut request = rt::RequestSpec::new(
             "QUERY",

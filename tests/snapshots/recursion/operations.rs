@@ -14,6 +14,7 @@ pub struct TreeGet<'a> {
 }
 impl<'a> TreeGet<'a> {
     /// The request this builder describes, without sending it.
+    #[inline]
     pub fn into_request(self) -> Result<rt::RequestSpec, rt::Error> {
         let mut request = rt::RequestSpec::new("GET", String::from("/tree"), "tree.get");
         request.accept("application/json");

@@ -16,6 +16,7 @@ pub struct FilesDownload<'a> {
 }
 impl<'a> FilesDownload<'a> {
     /// The request this builder describes, without sending it.
+    #[inline]
     pub fn into_request(self) -> Result<rt::RequestSpec, rt::Error> {
         let mut request = rt::RequestSpec::new(
             "GET",
@@ -39,6 +40,7 @@ pub struct PredictionsCreate<'a> {
 }
 impl<'a> PredictionsCreate<'a> {
     /// The request this builder describes, without sending it.
+    #[inline]
     pub fn into_request(self) -> Result<rt::RequestSpec, rt::Error> {
         let mut request = rt::RequestSpec::new(
             "POST",
@@ -52,6 +54,7 @@ impl<'a> PredictionsCreate<'a> {
 }
 impl<'a> PredictionsCreate<'a> {
     /// Sends the request: `POST /predictions`.
+    #[inline]
     pub async fn send(self) -> Result<PredictionsCreateResponse, rt::Error> {
         let client = self.client;
         let response = client.execute(self.into_request()?).await?;
@@ -104,6 +107,7 @@ pub struct PredictionsDelete<'a> {
 }
 impl<'a> PredictionsDelete<'a> {
     /// The request this builder describes, without sending it.
+    #[inline]
     pub fn into_request(self) -> Result<rt::RequestSpec, rt::Error> {
         let request = rt::RequestSpec::new(
             "DELETE",
@@ -124,6 +128,7 @@ pub struct ReadmeGet<'a> {
 }
 impl<'a> ReadmeGet<'a> {
     /// The request this builder describes, without sending it.
+    #[inline]
     pub fn into_request(self) -> Result<rt::RequestSpec, rt::Error> {
         let mut request = rt::RequestSpec::new(
             "GET",

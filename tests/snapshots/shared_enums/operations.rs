@@ -14,6 +14,7 @@ pub struct JobsGet<'a> {
 }
 impl<'a> JobsGet<'a> {
     /// The request this builder describes, without sending it.
+    #[inline]
     pub fn into_request(self) -> Result<rt::RequestSpec, rt::Error> {
         let mut request = rt::RequestSpec::new("GET", String::from("/jobs"), "jobs.get");
         request.accept("application/json");
@@ -29,6 +30,7 @@ pub struct RunsGet<'a> {
 }
 impl<'a> RunsGet<'a> {
     /// The request this builder describes, without sending it.
+    #[inline]
     pub fn into_request(self) -> Result<rt::RequestSpec, rt::Error> {
         let mut request = rt::RequestSpec::new("GET", String::from("/runs"), "runs.get");
         request.accept("application/json");

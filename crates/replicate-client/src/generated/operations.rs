@@ -14,6 +14,7 @@ pub struct AccountGet<'a> {
 }
 impl<'a> AccountGet<'a> {
     /// The request this builder describes, without sending it.
+    #[inline]
     pub fn into_request(self) -> Result<rt::RequestSpec, rt::Error> {
         let mut request = rt::RequestSpec::new(
             "GET",
@@ -36,6 +37,7 @@ pub struct CollectionsGet<'a> {
 }
 impl<'a> CollectionsGet<'a> {
     /// The request this builder describes, without sending it.
+    #[inline]
     pub fn into_request(self) -> Result<rt::RequestSpec, rt::Error> {
         let mut request = rt::RequestSpec::new(
             "GET",
@@ -60,6 +62,7 @@ pub struct CollectionsList<'a> {
 }
 impl<'a> CollectionsList<'a> {
     /// The request this builder describes, without sending it.
+    #[inline]
     pub fn into_request(self) -> Result<rt::RequestSpec, rt::Error> {
         let mut request = rt::RequestSpec::new(
             "GET",
@@ -71,6 +74,7 @@ impl<'a> CollectionsList<'a> {
     }
     /// Every item of every page, fetched lazily: no request is made until the stream is
     /// polled, and each next page only when the previous one is used up.
+    #[inline]
     pub fn into_stream(self) -> rt::ItemStream<'a, types::CollectionListItem> {
         let client = self.client;
         rt::paginate::<types::PaginatedCollectionResponse>(client, self.into_request())
@@ -89,6 +93,7 @@ pub struct DeploymentsCreate<'a> {
 }
 impl<'a> DeploymentsCreate<'a> {
     /// The request this builder describes, without sending it.
+    #[inline]
     pub fn into_request(self) -> Result<rt::RequestSpec, rt::Error> {
         let mut request = rt::RequestSpec::new(
             "POST",
@@ -114,6 +119,7 @@ pub struct DeploymentsDelete<'a> {
 }
 impl<'a> DeploymentsDelete<'a> {
     /// The request this builder describes, without sending it.
+    #[inline]
     pub fn into_request(self) -> Result<rt::RequestSpec, rt::Error> {
         let request = rt::RequestSpec::new(
             "DELETE",
@@ -140,6 +146,7 @@ pub struct DeploymentsGet<'a> {
 }
 impl<'a> DeploymentsGet<'a> {
     /// The request this builder describes, without sending it.
+    #[inline]
     pub fn into_request(self) -> Result<rt::RequestSpec, rt::Error> {
         let mut request = rt::RequestSpec::new(
             "GET",
@@ -165,6 +172,7 @@ pub struct DeploymentsList<'a> {
 }
 impl<'a> DeploymentsList<'a> {
     /// The request this builder describes, without sending it.
+    #[inline]
     pub fn into_request(self) -> Result<rt::RequestSpec, rt::Error> {
         let mut request = rt::RequestSpec::new(
             "GET",
@@ -176,6 +184,7 @@ impl<'a> DeploymentsList<'a> {
     }
     /// Every item of every page, fetched lazily: no request is made until the stream is
     /// polled, and each next page only when the previous one is used up.
+    #[inline]
     pub fn into_stream(self) -> rt::ItemStream<'a, types::DeploymentResponse> {
         let client = self.client;
         rt::paginate::<types::DeploymentsListResponse>(client, self.into_request())
@@ -208,6 +217,7 @@ impl<'a> DeploymentsPredictionsCreate<'a> {
         self
     }
     /// The request this builder describes, without sending it.
+    #[inline]
     pub fn into_request(self) -> Result<rt::RequestSpec, rt::Error> {
         let mut request = rt::RequestSpec::new(
             "POST",
@@ -230,6 +240,7 @@ impl<'a> DeploymentsPredictionsCreate<'a> {
 }
 impl<'a> DeploymentsPredictionsCreate<'a> {
     /// Sends the request: `POST /deployments/{deployment_owner}/{deployment_name}/predictions`.
+    #[inline]
     pub async fn send(self) -> Result<DeploymentsPredictionsCreateResponse, rt::Error> {
         let client = self.client;
         let response = client.execute(self.into_request()?).await?;
@@ -294,6 +305,7 @@ impl<'a> DeploymentsUpdate<'a> {
         self
     }
     /// The request this builder describes, without sending it.
+    #[inline]
     pub fn into_request(self) -> Result<rt::RequestSpec, rt::Error> {
         let mut request = rt::RequestSpec::new(
             "PATCH",
@@ -323,6 +335,7 @@ pub struct FilesCreate<'a> {
 }
 impl<'a> FilesCreate<'a> {
     /// The request this builder describes, without sending it.
+    #[inline]
     pub fn into_request(self) -> Result<rt::RequestSpec, rt::Error> {
         let mut request = rt::RequestSpec::new(
             "POST",
@@ -344,6 +357,7 @@ pub struct FilesDelete<'a> {
 }
 impl<'a> FilesDelete<'a> {
     /// The request this builder describes, without sending it.
+    #[inline]
     pub fn into_request(self) -> Result<rt::RequestSpec, rt::Error> {
         let request = rt::RequestSpec::new(
             "DELETE",
@@ -366,6 +380,7 @@ pub struct FilesDownload<'a> {
 }
 impl<'a> FilesDownload<'a> {
     /// The request this builder describes, without sending it.
+    #[inline]
     pub fn into_request(self) -> Result<rt::RequestSpec, rt::Error> {
         let mut request = rt::RequestSpec::new(
             "GET",
@@ -392,6 +407,7 @@ pub struct FilesGet<'a> {
 }
 impl<'a> FilesGet<'a> {
     /// The request this builder describes, without sending it.
+    #[inline]
     pub fn into_request(self) -> Result<rt::RequestSpec, rt::Error> {
         let mut request = rt::RequestSpec::new(
             "GET",
@@ -413,6 +429,7 @@ pub struct FilesList<'a> {
 }
 impl<'a> FilesList<'a> {
     /// The request this builder describes, without sending it.
+    #[inline]
     pub fn into_request(self) -> Result<rt::RequestSpec, rt::Error> {
         let mut request = rt::RequestSpec::new(
             "GET",
@@ -424,6 +441,7 @@ impl<'a> FilesList<'a> {
     }
     /// Every item of every page, fetched lazily: no request is made until the stream is
     /// polled, and each next page only when the previous one is used up.
+    #[inline]
     pub fn into_stream(self) -> rt::ItemStream<'a, types::FileResponse> {
         let client = self.client;
         rt::paginate::<types::FilesListResponse>(client, self.into_request())
@@ -438,6 +456,7 @@ pub struct HardwareList<'a> {
 }
 impl<'a> HardwareList<'a> {
     /// The request this builder describes, without sending it.
+    #[inline]
     pub fn into_request(self) -> Result<rt::RequestSpec, rt::Error> {
         let mut request = rt::RequestSpec::new(
             "GET",
@@ -461,6 +480,7 @@ pub struct ModelsCreate<'a> {
 }
 impl<'a> ModelsCreate<'a> {
     /// The request this builder describes, without sending it.
+    #[inline]
     pub fn into_request(self) -> Result<rt::RequestSpec, rt::Error> {
         let mut request = rt::RequestSpec::new(
             "POST",
@@ -485,6 +505,7 @@ pub struct ModelsDelete<'a> {
 }
 impl<'a> ModelsDelete<'a> {
     /// The request this builder describes, without sending it.
+    #[inline]
     pub fn into_request(self) -> Result<rt::RequestSpec, rt::Error> {
         let request = rt::RequestSpec::new(
             "DELETE",
@@ -511,6 +532,7 @@ pub struct ModelsExamplesList<'a> {
 }
 impl<'a> ModelsExamplesList<'a> {
     /// The request this builder describes, without sending it.
+    #[inline]
     pub fn into_request(self) -> Result<rt::RequestSpec, rt::Error> {
         let mut request = rt::RequestSpec::new(
             "GET",
@@ -525,6 +547,7 @@ impl<'a> ModelsExamplesList<'a> {
     }
     /// Every item of every page, fetched lazily: no request is made until the stream is
     /// polled, and each next page only when the previous one is used up.
+    #[inline]
     pub fn into_stream(self) -> rt::ItemStream<'a, types::PredictionResponse> {
         let client = self.client;
         rt::paginate::<types::PaginatedPredictionResponse>(client, self.into_request())
@@ -544,6 +567,7 @@ pub struct ModelsGet<'a> {
 }
 impl<'a> ModelsGet<'a> {
     /// The request this builder describes, without sending it.
+    #[inline]
     pub fn into_request(self) -> Result<rt::RequestSpec, rt::Error> {
         let mut request = rt::RequestSpec::new(
             "GET",
@@ -584,6 +608,7 @@ impl<'a> ModelsList<'a> {
         self
     }
     /// The request this builder describes, without sending it.
+    #[inline]
     pub fn into_request(self) -> Result<rt::RequestSpec, rt::Error> {
         let mut request = rt::RequestSpec::new(
             "GET",
@@ -601,6 +626,7 @@ impl<'a> ModelsList<'a> {
     }
     /// Every item of every page, fetched lazily: no request is made until the stream is
     /// polled, and each next page only when the previous one is used up.
+    #[inline]
     pub fn into_stream(self) -> rt::ItemStream<'a, types::ModelResponse> {
         let client = self.client;
         rt::paginate::<types::PaginatedModelResponse>(client, self.into_request())
@@ -632,6 +658,7 @@ impl<'a> ModelsPredictionsCreate<'a> {
         self
     }
     /// The request this builder describes, without sending it.
+    #[inline]
     pub fn into_request(self) -> Result<rt::RequestSpec, rt::Error> {
         let mut request = rt::RequestSpec::new(
             "POST",
@@ -654,6 +681,7 @@ impl<'a> ModelsPredictionsCreate<'a> {
 }
 impl<'a> ModelsPredictionsCreate<'a> {
     /// Sends the request: `POST /models/{model_owner}/{model_name}/predictions`.
+    #[inline]
     pub async fn send(self) -> Result<ModelsPredictionsCreateResponse, rt::Error> {
         let client = self.client;
         let response = client.execute(self.into_request()?).await?;
@@ -712,6 +740,7 @@ pub struct ModelsReadmeGet<'a> {
 }
 impl<'a> ModelsReadmeGet<'a> {
     /// The request this builder describes, without sending it.
+    #[inline]
     pub fn into_request(self) -> Result<rt::RequestSpec, rt::Error> {
         let mut request = rt::RequestSpec::new(
             "GET",
@@ -738,6 +767,7 @@ pub struct ModelsSearch<'a> {
 }
 impl<'a> ModelsSearch<'a> {
     /// The request this builder describes, without sending it.
+    #[inline]
     pub fn into_request(self) -> Result<rt::RequestSpec, rt::Error> {
         let mut request = rt::RequestSpec::new(
             "QUERY",
@@ -769,6 +799,7 @@ impl<'a> ModelsUpdate<'a> {
         self
     }
     /// The request this builder describes, without sending it.
+    #[inline]
     pub fn into_request(self) -> Result<rt::RequestSpec, rt::Error> {
         let mut request = rt::RequestSpec::new(
             "PATCH",
@@ -800,6 +831,7 @@ pub struct ModelsVersionsDelete<'a> {
 }
 impl<'a> ModelsVersionsDelete<'a> {
     /// The request this builder describes, without sending it.
+    #[inline]
     pub fn into_request(self) -> Result<rt::RequestSpec, rt::Error> {
         let request = rt::RequestSpec::new(
             "DELETE",
@@ -828,6 +860,7 @@ pub struct ModelsVersionsGet<'a> {
 }
 impl<'a> ModelsVersionsGet<'a> {
     /// The request this builder describes, without sending it.
+    #[inline]
     pub fn into_request(self) -> Result<rt::RequestSpec, rt::Error> {
         let mut request = rt::RequestSpec::new(
             "GET",
@@ -856,6 +889,7 @@ pub struct ModelsVersionsList<'a> {
 }
 impl<'a> ModelsVersionsList<'a> {
     /// The request this builder describes, without sending it.
+    #[inline]
     pub fn into_request(self) -> Result<rt::RequestSpec, rt::Error> {
         let mut request = rt::RequestSpec::new(
             "GET",
@@ -870,6 +904,7 @@ impl<'a> ModelsVersionsList<'a> {
     }
     /// Every item of every page, fetched lazily: no request is made until the stream is
     /// polled, and each next page only when the previous one is used up.
+    #[inline]
     pub fn into_stream(self) -> rt::ItemStream<'a, types::VersionResponse> {
         let client = self.client;
         rt::paginate::<types::PaginatedVersionResponse>(client, self.into_request())
@@ -888,6 +923,7 @@ pub struct PredictionsCancel<'a> {
 }
 impl<'a> PredictionsCancel<'a> {
     /// The request this builder describes, without sending it.
+    #[inline]
     pub fn into_request(self) -> Result<rt::RequestSpec, rt::Error> {
         let mut request = rt::RequestSpec::new(
             "POST",
@@ -925,6 +961,7 @@ impl<'a> PredictionsCreate<'a> {
         self
     }
     /// The request this builder describes, without sending it.
+    #[inline]
     pub fn into_request(self) -> Result<rt::RequestSpec, rt::Error> {
         let mut request = rt::RequestSpec::new(
             "POST",
@@ -944,6 +981,7 @@ impl<'a> PredictionsCreate<'a> {
 }
 impl<'a> PredictionsCreate<'a> {
     /// Sends the request: `POST /predictions`.
+    #[inline]
     pub async fn send(self) -> Result<PredictionsCreateResponse, rt::Error> {
         let client = self.client;
         let response = client.execute(self.into_request()?).await?;
@@ -996,6 +1034,7 @@ pub struct PredictionsGet<'a> {
 }
 impl<'a> PredictionsGet<'a> {
     /// The request this builder describes, without sending it.
+    #[inline]
     pub fn into_request(self) -> Result<rt::RequestSpec, rt::Error> {
         let mut request = rt::RequestSpec::new(
             "GET",
@@ -1036,6 +1075,7 @@ impl<'a> PredictionsList<'a> {
         self
     }
     /// The request this builder describes, without sending it.
+    #[inline]
     pub fn into_request(self) -> Result<rt::RequestSpec, rt::Error> {
         let mut request = rt::RequestSpec::new(
             "GET",
@@ -1056,6 +1096,7 @@ impl<'a> PredictionsList<'a> {
     }
     /// Every item of every page, fetched lazily: no request is made until the stream is
     /// polled, and each next page only when the previous one is used up.
+    #[inline]
     pub fn into_stream(self) -> rt::ItemStream<'a, types::PredictionResponse> {
         let client = self.client;
         rt::paginate::<types::PredictionsListResponse>(client, self.into_request())
@@ -1080,6 +1121,7 @@ impl<'a> Search<'a> {
         self
     }
     /// The request this builder describes, without sending it.
+    #[inline]
     pub fn into_request(self) -> Result<rt::RequestSpec, rt::Error> {
         let mut request = rt::RequestSpec::new("GET", String::from("/search"), "search");
         request.query("query", self.query.to_string());
@@ -1101,6 +1143,7 @@ pub struct TrainingsCancel<'a> {
 }
 impl<'a> TrainingsCancel<'a> {
     /// The request this builder describes, without sending it.
+    #[inline]
     pub fn into_request(self) -> Result<rt::RequestSpec, rt::Error> {
         let mut request = rt::RequestSpec::new(
             "POST",
@@ -1129,6 +1172,7 @@ pub struct TrainingsCreate<'a> {
 }
 impl<'a> TrainingsCreate<'a> {
     /// The request this builder describes, without sending it.
+    #[inline]
     pub fn into_request(self) -> Result<rt::RequestSpec, rt::Error> {
         let mut request = rt::RequestSpec::new(
             "POST",
@@ -1157,6 +1201,7 @@ pub struct TrainingsGet<'a> {
 }
 impl<'a> TrainingsGet<'a> {
     /// The request this builder describes, without sending it.
+    #[inline]
     pub fn into_request(self) -> Result<rt::RequestSpec, rt::Error> {
         let mut request = rt::RequestSpec::new(
             "GET",
@@ -1179,6 +1224,7 @@ pub struct TrainingsList<'a> {
 }
 impl<'a> TrainingsList<'a> {
     /// The request this builder describes, without sending it.
+    #[inline]
     pub fn into_request(self) -> Result<rt::RequestSpec, rt::Error> {
         let mut request = rt::RequestSpec::new(
             "GET",
@@ -1190,6 +1236,7 @@ impl<'a> TrainingsList<'a> {
     }
     /// Every item of every page, fetched lazily: no request is made until the stream is
     /// polled, and each next page only when the previous one is used up.
+    #[inline]
     pub fn into_stream(self) -> rt::ItemStream<'a, types::TrainingResponse> {
         let client = self.client;
         rt::paginate::<types::TrainingsListResponse>(client, self.into_request())
@@ -1207,6 +1254,7 @@ pub struct WebhooksDefaultSecretGet<'a> {
 }
 impl<'a> WebhooksDefaultSecretGet<'a> {
     /// The request this builder describes, without sending it.
+    #[inline]
     pub fn into_request(self) -> Result<rt::RequestSpec, rt::Error> {
         let mut request = rt::RequestSpec::new(
             "GET",

@@ -1167,81 +1167,54 @@ impl FilesCreateRequest {
 }
 impl rt::Page for DeploymentsListResponse {
     type Item = DeploymentResponse;
-    fn next_url(&self) -> Option<&str> {
-        self.next.as_deref()
-    }
     fn into_items(self) -> Vec<DeploymentResponse> {
         self.results.unwrap_or_default()
     }
 }
 impl rt::Page for FilesListResponse {
     type Item = FileResponse;
-    fn next_url(&self) -> Option<&str> {
-        self.next.as_deref()
-    }
     fn into_items(self) -> Vec<FileResponse> {
         self.results.unwrap_or_default()
     }
 }
 impl rt::Page for ModelsSearchResponse {
     type Item = ModelsSearchResponseResultsItem;
-    fn next_url(&self) -> Option<&str> {
-        self.next.as_deref()
-    }
     fn into_items(self) -> Vec<ModelsSearchResponseResultsItem> {
         self.results
     }
 }
 impl rt::Page for PaginatedCollectionResponse {
     type Item = CollectionListItem;
-    fn next_url(&self) -> Option<&str> {
-        self.next.as_deref()
-    }
     fn into_items(self) -> Vec<CollectionListItem> {
         self.results.unwrap_or_default()
     }
 }
 impl rt::Page for PaginatedModelResponse {
     type Item = ModelResponse;
-    fn next_url(&self) -> Option<&str> {
-        self.next.as_deref()
-    }
     fn into_items(self) -> Vec<ModelResponse> {
         self.results.unwrap_or_default()
     }
 }
 impl rt::Page for PaginatedPredictionResponse {
     type Item = PredictionResponse;
-    fn next_url(&self) -> Option<&str> {
-        self.next.as_deref()
-    }
     fn into_items(self) -> Vec<PredictionResponse> {
         self.results.unwrap_or_default()
     }
 }
 impl rt::Page for PaginatedVersionResponse {
     type Item = VersionResponse;
-    fn next_url(&self) -> Option<&str> {
-        self.next.as_deref()
-    }
     fn into_items(self) -> Vec<VersionResponse> {
         self.results.unwrap_or_default()
     }
 }
 impl rt::Page for PredictionsListResponse {
     type Item = PredictionResponse;
-    fn next_url(&self) -> Option<&str> {
-        self.next.as_deref()
-    }
     fn into_items(self) -> Vec<PredictionResponse> {
         self.results.unwrap_or_default()
     }
 }
 impl rt::Page for TrainingsListResponse {
     type Item = TrainingResponse;
-    fn next_url(&self) -> Option<&str> {
-        self.next.as_deref()
-    }
     fn into_items(self) -> Vec<TrainingResponse> {
         self.results.unwrap_or_default()
     }

@@ -1,0 +1,407 @@
+//! `generator-bench`: our generator against progenitor, timed in one process, interleaved.
+//!
+//! Both sides go from JSON text to formatted Rust text:
+//! - ours: `replicate_codegen::generate_client` (load, type space, render, prettyplease);
+//! - progenitor 0.15: `serde_json::from_str::<openapiv3::OpenAPI>` of an edited copy of the
+//!   document, `Generator::generate_tokens`, then `syn::parse2` + `prettyplease::unparse` (what
+//!   progenitor's README tells users to do with the tokens).
+//!
+//! For reference it also times progenitor the way its CLI, `cargo progenitor`, formats: the
+//! tokens piped through a `rustfmt` process, then `progenitor_impl::space_out_items` (skipped when
+//! `rustfmt` is not on PATH). That CLI's wall time is where an older "about 300 ms" came from.
+//!
+//! Progenitor rejects Replicate's document as published, so it gets an in-memory copy with the
+//! hand edits that [`edit_for_progenitor`] prints; the edits are made once, outside the timing.
+//! Each round runs both once, alternating which goes first, and the medians are compared; the
+//! numbers in the README's "Generator performance" section come from this binary.
+//!
+//! Run it with `cargo xtask bench --generator` (or
+//! `cargo run --release -p replicate-bench --features progenitor --bin generator-bench`); the
+//! feature keeps progenitor out of `cargo build/test --workspace`.
+
+use serde_json::Value;
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, ExitCode, Stdio};
+use std::time::{Duration, Instant};
+
+const USAGE: &str = "\
+usage: generator-bench [--rounds N]
+
+  --rounds N   interleaved rounds per input, each timing both generators once (default 31, at least 15)";
+
+/// Default number of timed rounds per input (after one untimed warm-up round).
+const DEFAULT_ROUNDS: usize = 31;
+/// Fewer rounds than this make the medians too noisy on a shared 2-core machine.
+const MIN_ROUNDS: usize = 15;
+
+/// HTTP method keys of a path item; `query` is OpenAPI 3.2's, which Replicate uses for
+/// `QUERY /models` and which openapiv3 (a 3.0 model) does not know.
+const METHODS: [&str; 9] = [
+    "get", "put", "post", "delete", "options", "head", "patch", "trace", "query",
+];
+
+/// Applies to `doc` the edits progenitor 0.15 needs before it generates anything, and returns one
+/// line per edit made. Every edit is conditional, so a document that does not need one is left
+/// alone and the printout stays true for other spec versions.
+fn edit_for_progenitor(doc: &mut Value) -> Vec<String> {
+    let mut edits = Vec::new();
+    // progenitor checks `openapi` against 3.0.x and fails with "invalid version: 3.1.0".
+    if let Some(version) = doc.get_mut("openapi") {
+        if let Some(old) = version.as_str().filter(|v| !v.starts_with("3.0.")) {
+            edits.push(format!(
+                "openapi {old:?} -> \"3.0.3\" (progenitor: \"invalid version\")"
+            ));
+            *version = Value::from("3.0.3");
+        }
+    }
+    // progenitor has no multipart support ("unexpected content type: multipart/form-data"), so the
+    // only way through is to drop such bodies: the operation then takes no body at all.
+    if let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) {
+        for (path, item) in paths.iter_mut() {
+            for method in METHODS {
+                let Some(op) = item.get_mut(method).and_then(Value::as_object_mut) else {
+                    continue;
+                };
+                let multipart = op
+                    .get("requestBody")
+                    .and_then(|b| b.get("content"))
+                    .and_then(Value::as_object)
+                    .is_some_and(|c| c.contains_key("multipart/form-data"));
+                if multipart {
+                    op.remove("requestBody");
+                    edits.push(format!(
+                        "deleted the multipart/form-data requestBody of {} {path} ({}) \
+                         (progenitor: \"unexpected content type\")",
+                        method.to_uppercase(),
+                        operation_id(op),
+                    ));
+                }
+            }
+        }
+    }
+    edits
+}
+
+fn operation_id(op: &serde_json::Map<String, Value>) -> &str {
+    op.get("operationId").and_then(Value::as_str).unwrap_or("?")
+}
+
+/// `METHOD path (operationId)` of every operation in the JSON document, including methods
+/// openapiv3 cannot represent; compared with what progenitor saw to name what it dropped.
+fn json_operations(doc: &Value) -> Vec<String> {
+    let Some(paths) = doc.get("paths").and_then(Value::as_object) else {
+        return Vec::new();
+    };
+    let mut ops = Vec::new();
+    for (path, item) in paths {
+        for method in METHODS {
+            if let Some(op) = item.get(method).and_then(Value::as_object) {
+                ops.push(format!(
+                    "{} {path} ({})",
+                    method.to_uppercase(),
+                    operation_id(op)
+                ));
+            }
+        }
+    }
+    ops
+}
+
+/// One progenitor run, split into its phases so the README can say where the time goes.
+struct ProgenitorRun {
+    parse: Duration,
+    tokens: Duration,
+    format: Duration,
+    /// Operations progenitor generated a method for (it fails outright rather than skip one).
+    operations: Vec<String>,
+    lines: usize,
+}
+
+impl ProgenitorRun {
+    fn total(&self) -> Duration {
+        self.parse + self.tokens + self.format
+    }
+}
+
+fn run_progenitor(edited: &str) -> Result<ProgenitorRun, String> {
+    let start = Instant::now();
+    let spec: openapiv3::OpenAPI =
+        serde_json::from_str(edited).map_err(|e| format!("openapiv3 cannot parse it: {e}"))?;
+    let parsed = Instant::now();
+    // A new Generator every run: it accumulates types, so reusing one would time less work.
+    let mut generator =
+        progenitor_impl::Generator::new(&progenitor_impl::GenerationSettings::default());
+    let tokens = generator
+        .generate_tokens(&spec)
+        .map_err(|e| format!("generate_tokens: {e}"))?;
+    let generated = Instant::now();
+    let file = syn::parse2::<syn::File>(tokens).map_err(|e| format!("syn::parse2: {e}"))?;
+    let text = prettyplease::unparse(&file);
+    let formatted = Instant::now();
+    let operations = spec
+        .operations()
+        .map(|(path, method, op)| {
+            let id = op.operation_id.as_deref().unwrap_or("?");
+            format!("{} {path} ({id})", method.to_uppercase())
+        })
+        .collect();
+    Ok(ProgenitorRun {
+        parse: parsed - start,
+        tokens: generated - parsed,
+        format: formatted - generated,
+        operations,
+        lines: std::hint::black_box(text).lines().count(),
+    })
+}
+
+/// progenitor as `cargo progenitor` formats its output: parse, `generate_tokens`, a `rustfmt`
+/// process on the token text, then `space_out_items`. Returns the total time.
+fn run_progenitor_rustfmt(edited: &str) -> Result<Duration, String> {
+    let start = Instant::now();
+    let spec: openapiv3::OpenAPI =
+        serde_json::from_str(edited).map_err(|e| format!("openapiv3 cannot parse it: {e}"))?;
+    let mut generator =
+        progenitor_impl::Generator::new(&progenitor_impl::GenerationSettings::default());
+    let tokens = generator
+        .generate_tokens(&spec)
+        .map_err(|e| format!("generate_tokens: {e}"))?;
+    let mut child = Command::new("rustfmt")
+        .args(["--edition", "2021"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("cannot run rustfmt: {e}"))?;
+    // Written from another thread: rustfmt may fill its stdout pipe before reading all of stdin.
+    let mut stdin = child.stdin.take().expect("stdin is piped");
+    let input = tokens.to_string();
+    let writer = std::thread::spawn(move || stdin.write_all(input.as_bytes()));
+    let output = child
+        .wait_with_output()
+        .map_err(|e| format!("rustfmt: {e}"))?;
+    writer
+        .join()
+        .expect("the writer thread does not panic")
+        .map_err(|e| format!("writing to rustfmt: {e}"))?;
+    if !output.status.success() {
+        return Err(format!(
+            "rustfmt failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        ));
+    }
+    let text = String::from_utf8(output.stdout).map_err(|e| format!("rustfmt output: {e}"))?;
+    let text = progenitor_impl::space_out_items(text).map_err(|e| format!("{e}"))?;
+    std::hint::black_box(text);
+    Ok(start.elapsed())
+}
+
+/// One run of ours: (time, operations, lines of all generated files).
+fn run_ours(text: &str, opts: &replicate_codegen::Options) -> (Duration, usize, usize) {
+    let start = Instant::now();
+    let out = replicate_codegen::generate_client(text, opts).expect("our generator succeeds");
+    let elapsed = start.elapsed();
+    let lines = out.files.iter().map(|f| f.contents.lines().count()).sum();
+    (elapsed, out.operations, std::hint::black_box(lines))
+}
+
+/// Median, min and max of `values` (the mean of the middle two for an even count).
+fn median_min_max(mut values: Vec<f64>) -> (f64, f64, f64) {
+    values.sort_by(f64::total_cmp);
+    let n = values.len();
+    let median = if n % 2 == 1 {
+        values[n / 2]
+    } else {
+        (values[n / 2 - 1] + values[n / 2]) / 2.0
+    };
+    (median, values[0], values[n - 1])
+}
+
+/// Median, min and max, in milliseconds.
+fn stats(times: &[Duration]) -> (f64, f64, f64) {
+    median_min_max(times.iter().map(|t| t.as_secs_f64() * 1e3).collect())
+}
+
+fn describe(times: &[Duration]) -> String {
+    let (median, min, max) = stats(times);
+    format!("median {median:.1} ms (min {min:.1}, max {max:.1})")
+}
+
+fn bench(label: &str, text: &str, rounds: usize) {
+    println!("\n== {label} ({} bytes)", text.len());
+    let opts = replicate_codegen::Options::default();
+    let mut doc: Value = serde_json::from_str(text).expect("the input is JSON");
+    let in_document = json_operations(&doc);
+    let edits = edit_for_progenitor(&mut doc);
+    println!("progenitor edits (on an in-memory copy, before timing):");
+    if edits.is_empty() {
+        println!("  (none)");
+    }
+    for edit in &edits {
+        println!("  - {edit}");
+    }
+    let edited = serde_json::to_string(&doc).expect("a Value serializes");
+
+    // Warm-up (untimed), which also finds out whether progenitor accepts the document at all:
+    // it can panic (`todo!`) on schemas it does not handle, so that is caught here once.
+    let (_, our_ops, our_lines) = run_ours(text, &opts);
+    let first = std::panic::catch_unwind(|| run_progenitor(&edited))
+        .unwrap_or_else(|_| Err("progenitor panicked (see the message above)".into()));
+    let first = match first {
+        Ok(run) => run,
+        Err(e) => {
+            println!("progenitor: failed even with the edits: {e}");
+            let ours: Vec<Duration> = (0..rounds).map(|_| run_ours(text, &opts).0).collect();
+            println!("ours:       {our_ops} operations, {}", describe(&ours));
+            return;
+        }
+    };
+
+    let cli_style = match run_progenitor_rustfmt(&edited) {
+        Ok(_) => true,
+        Err(e) => {
+            println!("progenitor + rustfmt: skipped ({e})");
+            false
+        }
+    };
+
+    let mut ours = Vec::with_capacity(rounds);
+    let mut with_rustfmt = Vec::with_capacity(rounds);
+    let mut theirs = Vec::with_capacity(rounds);
+    let (mut parse, mut tokens, mut format) = (Vec::new(), Vec::new(), Vec::new());
+    let mut ratios = Vec::with_capacity(rounds);
+    for round in 0..rounds {
+        // Alternating the order cancels whatever the first of a pair pays (caches, allocator).
+        let (our_time, p) = if round % 2 == 0 {
+            let o = run_ours(text, &opts).0;
+            (o, run_progenitor(&edited))
+        } else {
+            let p = run_progenitor(&edited);
+            (run_ours(text, &opts).0, p)
+        };
+        let p = p.expect("progenitor succeeded in the warm-up");
+        if cli_style {
+            // Last in every round: a reference line of its own, not part of the ratio.
+            with_rustfmt
+                .push(run_progenitor_rustfmt(&edited).expect("it succeeded in the warm-up"));
+        }
+        ratios.push(p.total().as_secs_f64() / our_time.as_secs_f64());
+        ours.push(our_time);
+        theirs.push(p.total());
+        parse.push(p.parse);
+        tokens.push(p.tokens);
+        format.push(p.format);
+    }
+
+    let dropped: Vec<&String> = in_document
+        .iter()
+        .filter(|op| !first.operations.contains(op))
+        .collect();
+    println!(
+        "ours:       {our_ops} operations, {our_lines} lines, {}",
+        describe(&ours)
+    );
+    println!(
+        "progenitor: {} operations, {} lines, {}",
+        first.operations.len(),
+        first.lines,
+        describe(&theirs)
+    );
+    println!(
+        "  phases (median ms): openapiv3 parse {:.1}, generate_tokens {:.1}, parse2+unparse {:.1}",
+        stats(&parse).0,
+        stats(&tokens).0,
+        stats(&format).0
+    );
+    if cli_style {
+        println!(
+            "progenitor + rustfmt process + space_out_items (as `cargo progenitor`): {}",
+            describe(&with_rustfmt)
+        );
+    }
+    for op in dropped {
+        println!("  not generated by progenitor (no error): {op}");
+    }
+    let (ratio_median, ratio_min, ratio_max) = median_min_max(ratios);
+    println!(
+        "ratio progenitor/ours: {:.2}x (of the medians); per round median {ratio_median:.2}x, \
+         min {ratio_min:.2}x, max {ratio_max:.2}x",
+        stats(&theirs).0 / stats(&ours).0
+    );
+}
+
+fn parse_rounds(args: &[String]) -> Result<usize, String> {
+    let mut rounds = DEFAULT_ROUNDS;
+    let mut args = args.iter();
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--rounds" => {
+                let value = args.next().ok_or("--rounds needs a value")?;
+                rounds = value
+                    .parse()
+                    .map_err(|_| format!("--rounds: not a valid number: {value}"))?;
+            }
+            // `cargo bench`-style runners pass `--bench`; harmless here.
+            "--bench" => {}
+            "-h" | "--help" => return Err(USAGE.into()),
+            other => return Err(format!("unknown argument {other:?}\n{USAGE}")),
+        }
+    }
+    if rounds < MIN_ROUNDS {
+        return Err(format!("--rounds must be at least {MIN_ROUNDS}"));
+    }
+    Ok(rounds)
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let rounds = match parse_rounds(&args) {
+        Ok(rounds) => rounds,
+        Err(message) => {
+            eprintln!("{message}");
+            return ExitCode::FAILURE;
+        }
+    };
+    if cfg!(debug_assertions) {
+        println!("warning: debug build; run with --release for numbers worth comparing");
+    }
+    println!(
+        "generator-bench: ours vs progenitor-impl 0.15, {rounds} interleaved rounds per input \
+         after 1 warm-up, {} CPUs",
+        std::thread::available_parallelism().map_or(0, |n| n.get())
+    );
+    // crates/replicate-bench -> the workspace root; `../shared` sits beside the checkout.
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let ours = std::fs::read_to_string(root.join("spec/openapi.json")).expect("spec/openapi.json");
+    bench("spec/openapi.json", &ours, rounds);
+    match std::fs::read_to_string(root.join("../shared/replicate-openapi/latest.json")) {
+        Ok(latest) => bench("../shared/replicate-openapi/latest.json", &latest, rounds),
+        Err(_) => println!(
+            "\n== ../shared/replicate-openapi/latest.json: skipped (../shared is not beside the checkout)"
+        ),
+    }
+    ExitCode::SUCCESS
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn edits_are_made_only_where_needed() {
+        let mut doc = serde_json::json!({
+            "openapi": "3.1.0",
+            "paths": {
+                "/files": {"post": {"operationId": "files.create", "requestBody": {
+                    "content": {"multipart/form-data": {"schema": {"type": "object"}}}}}},
+                "/things": {"post": {"operationId": "things.create", "requestBody": {
+                    "content": {"application/json": {"schema": {"type": "object"}}}}}}
+            }
+        });
+        assert_eq!(edit_for_progenitor(&mut doc).len(), 2);
+        assert_eq!(doc["openapi"], "3.0.3");
+        assert!(doc["paths"]["/files"]["post"].get("requestBody").is_none());
+        assert!(doc["paths"]["/things"]["post"].get("requestBody").is_some());
+        assert!(edit_for_progenitor(&mut doc).is_empty());
+    }
+}
