@@ -64,37 +64,77 @@ fn pages<'a>(
     first: Result<RequestSpec, Error>,
     stop: Arc<AtomicBool>,
 ) -> Pin<Box<dyn Stream<Item = Result<RawResponse, Error>> + Send + 'a>> {
-    Box::pin(async_stream::try_stream! {
-        let mut request = first?;
-        let operation = request.operation;
-        let mut visited: HashSet<String> = HashSet::new();
-        visited.insert(request.url(client.base_url())?.to_string());
-        loop {
-            let template = request.clone();
-            let raw = client.execute(request).await?;
-            let next = serde_json::from_slice::<NextLink>(raw.body())
-                .ok()
-                .and_then(|link| link.next);
-            yield raw;
-            let url = match next {
-                Some(url) if !url.is_empty() && !stop.load(Ordering::Relaxed) => url,
-                _ => break,
-            };
-            // Compared as parsed URLs, so spelling differences do not hide a loop.
-            let canonical = reqwest::Url::parse(&url).map(String::from).unwrap_or_else(|_| url.clone());
-            if !visited.insert(canonical) {
-                Err(Error::Protocol {
-                    operation,
-                    message: format!("the `next` link {url} was already followed: the list loops"),
-                })?;
-            }
-            if visited.len() >= MAX_PAGES {
-                Err(Error::Protocol {
-                    operation,
-                    message: format!("the list has more than {MAX_PAGES} pages"),
-                })?;
-            }
-            request = template.follow(url);
+    let cursor = Cursor {
+        client,
+        next: Some(first),
+        visited: HashSet::new(),
+        stop,
+    };
+    Box::pin(futures::stream::unfold(cursor, |mut cursor| async move {
+        if cursor.next.is_none() || cursor.stop.load(Ordering::Relaxed) {
+            return None;
         }
-    })
+        let step = cursor.fetch().await;
+        Some((step, cursor))
+    }))
+}
+
+/// Where a list is: the next request (or the error that ends the list), and every page URL
+/// followed so far.
+struct Cursor<'a> {
+    client: &'a Client,
+    next: Option<Result<RequestSpec, Error>>,
+    visited: HashSet<String>,
+    stop: Arc<AtomicBool>,
+}
+
+impl Cursor<'_> {
+    /// Fetches the next page and works out the request after it; an error ends the list
+    /// after it is reported.
+    async fn fetch(&mut self) -> Result<RawResponse, Error> {
+        let Some(next) = self.next.take() else {
+            // `pages` ends the stream before this; kept total rather than panicking.
+            return Err(Error::Protocol {
+                operation: "pagination",
+                message: "the list was read past its end".into(),
+            });
+        };
+        let request = next?;
+        if self.visited.is_empty() {
+            self.visited
+                .insert(request.url(self.client.base_url())?.to_string());
+        }
+        let template = request.clone();
+        let raw = self.client.execute(request).await?;
+        let next = serde_json::from_slice::<NextLink>(raw.body())
+            .ok()
+            .and_then(|link| link.next)
+            .filter(|url| !url.is_empty());
+        if let Some(url) = next {
+            self.next = Some(self.follow(template, url));
+        }
+        Ok(raw)
+    }
+
+    /// The request for `url`, unless following it would loop or go past [`MAX_PAGES`].
+    fn follow(&mut self, template: RequestSpec, url: String) -> Result<RequestSpec, Error> {
+        let operation = template.operation;
+        // Compared as parsed URLs, so spelling differences do not hide a loop.
+        let canonical = reqwest::Url::parse(&url)
+            .map(String::from)
+            .unwrap_or_else(|_| url.clone());
+        if !self.visited.insert(canonical) {
+            return Err(Error::Protocol {
+                operation,
+                message: format!("the `next` link {url} was already followed: the list loops"),
+            });
+        }
+        if self.visited.len() >= MAX_PAGES {
+            return Err(Error::Protocol {
+                operation,
+                message: format!("the list has more than {MAX_PAGES} pages"),
+            });
+        }
+        Ok(template.follow(url))
+    }
 }

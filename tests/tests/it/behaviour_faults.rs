@@ -268,6 +268,40 @@ async fn a_looping_next_link_ends_with_an_error_keeping_the_items() {
     );
 }
 
+// 3b. A page that does not decode ends the list with a decode error, after the items already
+// read, and no further page is fetched even if the stream is polled again.
+#[tokio::test]
+async fn a_page_that_does_not_decode_ends_the_list() {
+    let server = FakeReplicate::start().await;
+    let item = prediction_json(&server);
+    let second = server.url("/v1/predictions?cursor=b");
+    let third = server.url("/v1/predictions?cursor=c");
+    server
+        .faults()
+        .respond_next(1, Canned::json(&json!({"next": second, "results": [item]})));
+    server.faults().respond_next(
+        1,
+        Canned::json(&json!({"next": third, "results": [{"id": 7}]})),
+    );
+    let c = client(&server);
+    let items: Vec<Result<_, Error>> = within(
+        Duration::from_secs(10),
+        "a list with a bad page",
+        c.predictions().list().into_stream().collect(),
+    )
+    .await;
+    assert_eq!(items.len(), 2, "the first page's item, then the error");
+    assert!(items[0].is_ok());
+    let err = items[1].as_ref().unwrap_err();
+    assert!(matches!(err, Error::Decode { .. }), "{err:?}");
+    assert!(err.to_string().contains("results[0]"), "{err}");
+    assert_eq!(
+        server.count("GET", "/v1/predictions"),
+        2,
+        "the page after the bad one is not fetched"
+    );
+}
+
 // 4. A 307/308 to a create is never followed: the POST is sent once.
 #[tokio::test]
 async fn a_redirected_create_is_never_sent_again() {
