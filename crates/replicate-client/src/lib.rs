@@ -48,6 +48,7 @@ pub mod model;
 mod predictions;
 mod sse;
 mod stream;
+#[cfg(feature = "webhooks")]
 mod webhooks;
 
 #[rustfmt::skip]
@@ -103,4 +104,7 @@ pub use predictions::{
 };
 pub use replicate_runtime::RetryPolicy;
 pub use stream::{text_chunks, EventStream, StreamEvent, StreamOptions};
-pub use webhooks::{Training, WebhookHeaders, WebhookVerifier, DEFAULT_TOLERANCE, MAX_SIGNATURES};
+/// A training, as the API returns it.
+pub type Training = types::TrainingResponse;
+#[cfg(feature = "webhooks")]
+pub use webhooks::{WebhookHeaders, WebhookVerifier, DEFAULT_TOLERANCE, MAX_SIGNATURES};

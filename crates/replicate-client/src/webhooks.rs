@@ -10,7 +10,7 @@
 //! always have.
 
 use crate::predictions::Prediction;
-use crate::Error;
+use crate::{Error, Training};
 use base64::Engine;
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
@@ -29,9 +29,6 @@ const BASE64: base64::engine::GeneralPurpose = base64::engine::GeneralPurpose::n
     base64::engine::GeneralPurposeConfig::new()
         .with_decode_padding_mode(base64::engine::DecodePaddingMode::Indifferent),
 );
-
-/// A training, as the API returns it.
-pub type Training = crate::types::TrainingResponse;
 
 /// Checks webhook signatures with the account's secret (`webhooks.default.secret.get`).
 #[derive(Clone)]
