@@ -267,6 +267,19 @@ fn root_schema<'s>(
 fn input_struct(space: &mut TypeSpace, schemas: &Schemas, root: &str, doc: String) -> Result<()> {
     let pointer = push_pointer("#/components/schemas", root);
     let (schema, component) = root_schema(schemas, root, &pointer)?;
+    let object = match &schema.schema_kind {
+        SchemaKind::Type(Type::Object(_)) => true,
+        SchemaKind::Any(a) => matches!(a.typ.as_deref(), None | Some("object")),
+        _ => false,
+    };
+    if !object {
+        // Its fields would be silently empty: Cog always publishes an object here.
+        return Err(Error::new(
+            ErrorKind::Shape,
+            &pointer,
+            format!("a model's `{root}` must be an object schema"),
+        ));
+    }
     space.define_model_struct(schemas, root, schema, component, &pointer, Mode::ModelInput)?;
     if let Some(TypeDef::Struct { doc: d, .. }) = space.defs.get_mut(root) {
         *d = Some(doc);
@@ -763,6 +776,62 @@ mod tests {
         names.sort();
         names.dedup();
         assert_eq!(names.len(), 4, "{c:?}");
+    }
+
+    /// Schemas a hostile or careless publisher could write: each is an error naming where, or
+    /// generates, but never panics.
+    #[test]
+    fn hostile_model_schemas_never_panic() {
+        let with = |schemas: serde_json::Value| ModelSource {
+            owner: "acme".into(),
+            name: "m".into(),
+            version: "v".into(),
+            cog_version: None,
+            schema: json!({"components": {"schemas": schemas}}),
+            label: "x".into(),
+        };
+        let input = json!({"type": "object", "properties": {"a": {"type": "string"}}});
+        let cases = [
+            json!({"Input": input, "Output": {"$ref": "#/components/schemas/Output"}}),
+            json!({"Input": input, "Output": {"$ref": "#/components/schemas/Gone"}}),
+            json!({"Input": input, "Output": {"type": "array", "items": {"$ref": "#/components/schemas/Output"}}}),
+            json!({"Input": {"type": "object", "properties": {"a": {"$ref": "#/components/schemas/A"}}},
+                   "A": {"type": "array", "items": {"$ref": "#/components/schemas/A"}}, "Output": {}}),
+            json!({"Input": {"type": "object", "properties": {"n": {"$ref": "#/components/schemas/N"}}},
+                   "N": {"type": "object", "properties": {"next": {"$ref": "#/components/schemas/N"}}},
+                   "Output": {"$ref": "#/components/schemas/N"}}),
+            json!({"Input": {"type": "string"}, "Output": {"type": "string"}}),
+            json!({"Input": {"allOf": [{"type": "string"}, {"type": "integer"}]}, "Output": {}}),
+            json!({"Input": {"type": "object", "properties": {"a": {"enum": [1, "x", null]}}}, "Output": {}}),
+            json!({"Input": {"type": "object", "properties": {"a": {"type": "integer", "minimum": 1e300}}}, "Output": {}}),
+            json!({"Input": {"type": "object", "properties": {"new": {"type": "string"}, "New": {"type": "string"}}}, "Output": {}}),
+            json!({"Input": {"type": "object", "properties": {"a": {"type": "string", "enum": []}}}, "Output": {"enum": ["x"]}}),
+            json!({"Input": {"type": "object", "properties": {"a": {"items": [{"type": "string"}]}}}, "Output": {}}),
+        ];
+        for (i, schemas) in cases.into_iter().enumerate() {
+            match generate_model(&with(schemas.clone())) {
+                Ok(m) => {
+                    let text = m.tokens.to_string();
+                    assert!(syn::parse_file(&text).is_ok(), "case {i}: {text}");
+                }
+                Err(e) => assert!(e.pointer.starts_with('#'), "case {i}: {e}"),
+            }
+        }
+        // An input that is not an object is refused, not generated empty.
+        let e =
+            generate_model(&with(json!({"Input": {"type": "string"}, "Output": {}}))).unwrap_err();
+        assert!(e.to_string().contains("must be an object"), "{e}");
+        // A recursive object is boxed, not refused.
+        let recursive = generate_model(&with(json!({
+            "Input": {"type": "object", "properties": {"n": {"$ref": "#/components/schemas/N"}}},
+            "N": {"type": "object", "properties": {"next": {"$ref": "#/components/schemas/N"}}},
+            "Output": {"type": "string"}})))
+        .expect("a recursive object generates");
+        assert!(
+            recursive.tokens.to_string().contains("Box < N >"),
+            "{}",
+            recursive.tokens
+        );
     }
 
     fn source(values: serde_json::Value) -> ModelSource {
