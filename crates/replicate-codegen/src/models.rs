@@ -15,8 +15,8 @@ use crate::load::{normalize_schema, parse_text};
 use crate::naming;
 use crate::typedefs::{render_defs, ty_tokens, Paths};
 use crate::types::{
-    component_name, resolve_schema, Bounds, EnumKind, Field, Mode, Schemas, StructRole, Ty,
-    TypeDef, TypeSpace,
+    component_name, has_properties, resolve_schema, Bounds, EnumKind, Field, Mode, Schemas,
+    StructRole, Ty, TypeDef, TypeSpace,
 };
 use openapiv3::{ReferenceOr, Schema, SchemaKind, Type};
 use proc_macro2::{Ident, Span, TokenStream};
@@ -306,12 +306,7 @@ fn output_type(space: &mut TypeSpace, schemas: &Schemas, root: &str, doc: String
         return Ok(Ty::Value);
     }
     let (schema, component) = root_schema(schemas, root, &pointer)?;
-    let has_properties = match &schema.schema_kind {
-        SchemaKind::Type(Type::Object(o)) => !o.properties.is_empty(),
-        SchemaKind::Any(a) => !a.properties.is_empty(),
-        _ => false,
-    };
-    if has_properties {
+    if has_properties(schema) {
         // The output object itself is the `Output` struct.
         space.define_model_struct(
             schemas,

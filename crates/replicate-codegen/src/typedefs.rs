@@ -591,17 +591,6 @@ impl EnumDef<'_> {
         quote! { #doc #allow }
     }
 
-    fn display(&self, body: TokenStream) -> TokenStream {
-        let n = self.name;
-        quote! {
-            impl ::std::fmt::Display for #n {
-                fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-                    #body
-                }
-            }
-        }
-    }
-
     /// The variants with their docs, for the enum's declaration.
     fn declared_variants(&self) -> Vec<TokenStream> {
         self.variants
@@ -705,7 +694,6 @@ impl EnumDef<'_> {
             quote! { if value == #l { return Ok(Self::#v); } }
         });
         let expected = self.expected();
-        let display = self.display(quote! { write!(f, "{}", self.value()) });
         quote! {
             #head
             #derives
@@ -725,7 +713,11 @@ impl EnumDef<'_> {
                     })
                 }
             }
-            #display
+            impl ::std::fmt::Display for #n {
+                fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                    write!(f, "{}", self.value())
+                }
+            }
             impl #serde::Serialize for #n {
                 fn serialize<S: #serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
                     #ser

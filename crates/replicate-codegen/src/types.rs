@@ -1187,7 +1187,8 @@ pub fn resolve_schema<'s>(
     crate::refs::resolve_in(schemas, schema, pointer)
 }
 
-fn has_properties(s: &Schema) -> bool {
+/// An object schema with properties of its own (wherever openapiv3 put them).
+pub(crate) fn has_properties(s: &Schema) -> bool {
     match &s.schema_kind {
         SchemaKind::Type(Type::Object(o)) => !o.properties.is_empty(),
         SchemaKind::Any(a) => !a.properties.is_empty(),
