@@ -2,9 +2,9 @@
 //! crates, the workspace's lockfile (same versions, no network), and one shared target folder
 //! (`target/downstream`) so the dependencies compile once.
 
-use crate::workspace_root;
+use crate::{scratch_cargo, workspace_root};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 /// The target folder all downstream builds share.
 pub fn target_dir() -> PathBuf {
@@ -15,15 +15,9 @@ pub fn target_dir() -> PathBuf {
 /// lockfile copied in first.
 pub fn cargo(dir: &Path, args: &[&str]) -> Output {
     let _ = std::fs::copy(workspace_root().join("Cargo.lock"), dir.join("Cargo.lock"));
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    Command::new(cargo)
-        .current_dir(dir)
+    scratch_cargo(dir, &target_dir())
         .args(args)
         .arg("--offline")
-        .env("CARGO_TARGET_DIR", target_dir())
-        // The test's own build settings must not leak into the user's build.
-        .env_remove("RUSTFLAGS")
-        .env_remove("CARGO_ENCODED_RUSTFLAGS")
         .output()
         .unwrap_or_else(|e| panic!("cannot run cargo: {e}"))
 }
@@ -68,11 +62,8 @@ pub fn build_path() -> String {
 /// The `cargo-replicate` binary, built from this workspace (into its own target folder).
 pub fn cargo_replicate() -> PathBuf {
     let root = workspace_root();
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let output = Command::new(cargo)
-        .current_dir(&root)
+    let output = scratch_cargo(&root, &target_dir())
         .args(["build", "--quiet", "--offline", "-p", "cargo-replicate"])
-        .env("CARGO_TARGET_DIR", target_dir())
         .output()
         .unwrap_or_else(|e| panic!("cannot run cargo: {e}"));
     expect_success("building cargo-replicate", output);

@@ -44,6 +44,28 @@ pub fn client(server: &FakeReplicate) -> Client {
         .expect("a client with a valid token builds")
 }
 
+/// `cargo` in `dir`, building into `target`, set up for crates that are built once and thrown
+/// away: no incremental cache and no debug info (with them, the scratch target folders of one
+/// test run grow past 8 GB, more than a CI machine may have free), and none of the test's own
+/// compiler flags.
+pub fn scratch_cargo(dir: &Path, target: &Path) -> Command {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let mut command = Command::new(cargo);
+    command
+        .current_dir(dir)
+        .env("CARGO_TARGET_DIR", target)
+        .env("CARGO_INCREMENTAL", "0")
+        .env("CARGO_PROFILE_DEV_DEBUG", "0")
+        .env_remove("RUSTFLAGS")
+        .env_remove("CARGO_ENCODED_RUSTFLAGS");
+    command
+}
+
+/// The folder every [`compile_check`] workspace builds into.
+pub fn check_target_dir() -> PathBuf {
+    workspace_root().join("target/generated-check/target")
+}
+
 /// The workspace root.
 pub fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -120,9 +142,7 @@ pub fn compile_check(name: &str, crates: &[(String, Vec<GeneratedFile>)]) -> Res
     fs::write(ws.join("Cargo.toml"), manifest).map_err(|e| e.to_string())?;
     // Same dependency versions as the main workspace, and no network.
     fs::copy(root.join("Cargo.lock"), ws.join("Cargo.lock")).map_err(|e| e.to_string())?;
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let output = Command::new(cargo)
-        .current_dir(&ws)
+    let output = scratch_cargo(&ws, &check_target_dir())
         .args([
             "clippy",
             "--workspace",
@@ -131,7 +151,6 @@ pub fn compile_check(name: &str, crates: &[(String, Vec<GeneratedFile>)]) -> Res
             "--quiet",
             "--message-format=short",
         ])
-        .env("CARGO_TARGET_DIR", check_root.join("target"))
         .env("RUSTFLAGS", "-D warnings")
         .output()
         .map_err(|e| format!("cannot run cargo: {e}"))?;

@@ -86,7 +86,12 @@ pub fn run(extra: &[String]) -> Result<(), String> {
         started.elapsed()
     );
     // --no-fail-fast: every test binary runs, so the summary counts every test.
-    let mut child = Command::new(cargo)
+    let mut command = Command::new(cargo);
+    if std::env::var_os("CI").is_some() {
+        // A CI build is thrown away: its incremental cache would only take disk space.
+        command.env("CARGO_INCREMENTAL", "0");
+    }
+    let mut child = command
         .current_dir(&root)
         .args(["test", "--workspace", "--no-fail-fast"])
         .args(extra)

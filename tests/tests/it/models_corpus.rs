@@ -8,7 +8,6 @@ use replicate_codegen::GeneratedFile;
 use replicate_e2e::{model_member_options, shared_dir, workspace_root};
 use serde_json::{Map, Value};
 use std::path::Path;
-use std::process::Command;
 
 /// Every schema below `dir`, read the way the build-script route reads a folder.
 fn load(dir: &Path) -> Vec<ModelSource> {
@@ -144,16 +143,14 @@ fn every_real_cog_schema_generates_compiles_and_round_trips() {
         .unwrap_or_else(|e| panic!("{e}"));
 
     let root = workspace_root();
-    let output = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
-        .current_dir(root.join("target/generated-check/models-corpus"))
-        .args(["run", "--quiet", "--offline", "--bin", "roundtrip"])
-        .env(
-            "CARGO_TARGET_DIR",
-            root.join("target/generated-check/target"),
-        )
-        .env("RUSTFLAGS", "-D warnings")
-        .output()
-        .unwrap();
+    let output = replicate_e2e::scratch_cargo(
+        &root.join("target/generated-check/models-corpus"),
+        &replicate_e2e::check_target_dir(),
+    )
+    .args(["run", "--quiet", "--offline", "--bin", "roundtrip"])
+    .env("RUSTFLAGS", "-D warnings")
+    .output()
+    .unwrap();
     assert!(
         output.status.success(),
         "{}",

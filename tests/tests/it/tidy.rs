@@ -76,11 +76,8 @@ fn generated_and_hand_written_code_never_mix() {
 #[test]
 fn public_crates_document_without_warnings() {
     let root = workspace_root();
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let mut command = Command::new(cargo);
-    command
-        .current_dir(&root)
-        .args(["doc", "--no-deps", "--offline", "--quiet"]);
+    let mut command = replicate_e2e::scratch_cargo(&root, &root.join("target/doc-check"));
+    command.args(["doc", "--no-deps", "--offline", "--quiet"]);
     for krate in [
         "replicate-client",
         "replicate-models",
@@ -92,7 +89,6 @@ fn public_crates_document_without_warnings() {
     }
     let out = command
         .env("RUSTDOCFLAGS", "-D warnings")
-        .env("CARGO_TARGET_DIR", root.join("target/doc-check"))
         .output()
         .expect("run cargo doc");
     assert!(
