@@ -337,9 +337,11 @@ impl Client {
             return Err(Error::Api(ApiError::new(OP, status, &body)));
         }
         let idle = self.idle_timeout();
-        let mut body = response.bytes_stream();
-        Ok(Box::pin(async_stream::try_stream! {
-            loop {
+        let body = response.bytes_stream();
+        // Each chunk must arrive within the idle timeout; the stream ends at the first error.
+        Ok(Box::pin(futures::stream::try_unfold(
+            body,
+            move |mut body| async move {
                 let next = if idle.is_zero() {
                     body.next().await
                 } else {
@@ -348,11 +350,11 @@ impl Client {
                         .map_err(|_| Error::Timeout { operation: OP })?
                 };
                 match next {
-                    Some(chunk) => yield chunk.map_err(|e| transport(OP, e))?,
-                    None => break,
+                    Some(chunk) => Ok(Some((chunk.map_err(|e| transport(OP, e))?, body))),
+                    None => Ok(None),
                 }
-            }
-        }))
+            },
+        )))
     }
 
     /// Downloads a URL into a writer; returns the number of bytes written.

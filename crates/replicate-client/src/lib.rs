@@ -46,7 +46,9 @@ extern crate self as replicate_client;
 mod files;
 pub mod model;
 mod predictions;
+#[cfg(feature = "streaming")]
 mod sse;
+#[cfg(feature = "streaming")]
 mod stream;
 #[cfg(feature = "webhooks")]
 mod webhooks;
@@ -103,6 +105,7 @@ pub use predictions::{
     WaitOptions, WebhookEvent,
 };
 pub use replicate_runtime::RetryPolicy;
+#[cfg(feature = "streaming")]
 pub use stream::{text_chunks, EventStream, StreamEvent, StreamOptions};
 /// A training, as the API returns it.
 pub type Training = types::TrainingResponse;

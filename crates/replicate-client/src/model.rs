@@ -4,11 +4,10 @@
 //! sending, and returns the typed output: the input knows its model.
 
 use crate::files::{FileInput, FileStrategy};
-use crate::predictions::{into_output, CreateOptions, ModelRef, RunOptions};
-use crate::stream::{EventStream, StreamEvent, StreamOptions};
+use crate::predictions::{into_output, ModelRef, RunOptions};
 use crate::Client;
 use crate::Error;
-use futures::{Stream, StreamExt};
+use futures::Stream;
 use std::fmt;
 use std::pin::Pin;
 
@@ -460,41 +459,6 @@ impl Client {
         let id = done.id.clone();
         decode_output::<M::Output>(&id, into_output(done)?).map_err(|e| e.after_create(&id))
     }
-
-    /// Streams a typed model's output as typed chunks (text pieces for language models).
-    pub async fn stream<I>(
-        &self,
-        input: I,
-    ) -> Result<ChunkStream<<I::Model as Model>::Chunk>, Error>
-    where
-        I: ModelInput,
-        I::Model: Model<Input = I>,
-        <I::Model as Model>::Chunk: Send + 'static,
-    {
-        self.stream_on::<I::Model>(input).await
-    }
-
-    async fn stream_on<M: Model>(&self, input: M::Input) -> Result<ChunkStream<M::Chunk>, Error>
-    where
-        M::Chunk: Send + 'static,
-    {
-        let json = self.prepare(input).await?;
-        let options = CreateOptions {
-            stream: true,
-            ..CreateOptions::default()
-        };
-        let prediction = self
-            .create_prediction(&Self::model_ref::<M>(), json, options)
-            .await?;
-        let url = prediction.urls.stream.ok_or_else(|| {
-            Error::Stream("it has no stream URL (the model may not stream)".into())
-                .after_create(&prediction.id)
-        })?;
-        Ok(crate::stream::for_prediction(
-            typed_chunks::<M>(self.stream_events(url, StreamOptions::default())),
-            prediction.id,
-        ))
-    }
 }
 
 impl Client {
@@ -556,23 +520,6 @@ pub fn decode_output<T: serde::de::DeserializeOwned>(
     })
 }
 
-/// Turns `output` events into typed chunks; `error` events become errors.
-pub fn typed_chunks<M: Model>(events: EventStream) -> ChunkStream<M::Chunk>
-where
-    M::Chunk: Send + 'static,
-{
-    Box::pin(events.filter_map(|event| async move {
-        match event {
-            Ok(StreamEvent::Output(data)) => Some(M::decode_chunk(&data)),
-            Ok(StreamEvent::Error(detail)) => {
-                Some(Err(Error::Stream(format!("prediction failed: {detail}"))))
-            }
-            Ok(_) => None,
-            Err(e) => Some(Err(e)),
-        }
-    }))
-}
-
 /// Decodes an event's data as JSON into `T` (for chunks that are not plain text).
 pub fn json_chunk<T: serde::de::DeserializeOwned>(data: &str) -> Result<T, Error> {
     serde_json::from_str(data).map_err(|e| Error::Decode {
@@ -583,6 +530,73 @@ pub fn json_chunk<T: serde::de::DeserializeOwned>(data: &str) -> Result<T, Error
         snippet: Some(crate::snippet(data.as_bytes())),
     })
 }
+
+/// Typed streams of a model's output (feature `streaming`).
+#[cfg(feature = "streaming")]
+mod typed_stream {
+    use super::{ChunkStream, Model, ModelInput};
+    use crate::predictions::CreateOptions;
+    use crate::stream::{EventStream, StreamEvent, StreamOptions};
+    use crate::{Client, Error};
+    use futures::StreamExt;
+
+    impl Client {
+        /// Streams a typed model's output as typed chunks (text pieces for language models).
+        pub async fn stream<I>(
+            &self,
+            input: I,
+        ) -> Result<ChunkStream<<I::Model as Model>::Chunk>, Error>
+        where
+            I: ModelInput,
+            I::Model: Model<Input = I>,
+            <I::Model as Model>::Chunk: Send + 'static,
+        {
+            self.stream_on::<I::Model>(input).await
+        }
+
+        async fn stream_on<M: Model>(&self, input: M::Input) -> Result<ChunkStream<M::Chunk>, Error>
+        where
+            M::Chunk: Send + 'static,
+        {
+            let json = self.prepare(input).await?;
+            let options = CreateOptions {
+                stream: true,
+                ..CreateOptions::default()
+            };
+            let prediction = self
+                .create_prediction(&Self::model_ref::<M>(), json, options)
+                .await?;
+            let url = prediction.urls.stream.ok_or_else(|| {
+                Error::Stream("it has no stream URL (the model may not stream)".into())
+                    .after_create(&prediction.id)
+            })?;
+            Ok(crate::stream::for_prediction(
+                typed_chunks::<M>(self.stream_events(url, StreamOptions::default())),
+                prediction.id,
+            ))
+        }
+    }
+
+    /// Turns `output` events into typed chunks; `error` events become errors.
+    pub fn typed_chunks<M: Model>(events: EventStream) -> ChunkStream<M::Chunk>
+    where
+        M::Chunk: Send + 'static,
+    {
+        Box::pin(events.filter_map(|event| async move {
+            match event {
+                Ok(StreamEvent::Output(data)) => Some(M::decode_chunk(&data)),
+                Ok(StreamEvent::Error(detail)) => {
+                    Some(Err(Error::Stream(format!("prediction failed: {detail}"))))
+                }
+                Ok(_) => None,
+                Err(e) => Some(Err(e)),
+            }
+        }))
+    }
+}
+
+#[cfg(feature = "streaming")]
+pub use typed_stream::typed_chunks;
 
 #[cfg(test)]
 mod tests {

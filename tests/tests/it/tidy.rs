@@ -132,3 +132,23 @@ fn no_duplicate_majors_of_the_http_stack() {
         .collect();
     assert!(duplicated.is_empty(), "duplicate majors: {duplicated:?}");
 }
+
+/// Every optional feature is optional: the client without `webhooks` and `streaming`, and the
+/// runtime without `multipart`, still build without warnings (a `cfg` that forgot an import
+/// would otherwise only show up in a user's crate).
+#[test]
+fn crates_build_without_their_default_features() {
+    let root = workspace_root();
+    for krate in ["replicate-client", "replicate-runtime"] {
+        let out = replicate_e2e::scratch_cargo(&root, &root.join("target/doc-check"))
+            .args(["check", "--offline", "--quiet", "--all-targets"])
+            .args(["--no-default-features", "-p", krate])
+            .output()
+            .expect("run cargo check");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            out.status.success() && !stderr.contains("warning"),
+            "{krate} without default features:\n{stderr}"
+        );
+    }
+}
