@@ -31,9 +31,14 @@ pub fn run(old: &Path, new: &Path, json: bool, fail_on_breaking: bool) -> Result
 
 /// Reads, loads and diffs two spec files; errors name the file.
 pub fn diff_files(old: &Path, new: &Path) -> Result<SpecDiff, String> {
-    let old = read_spec(old)?;
-    let new = read_spec(new)?;
-    Ok(replicate_codegen::diff::diff_loaded(&old, &new))
+    let (old_spec, new_spec) = (read_spec(old)?, read_spec(new)?);
+    replicate_codegen::diff::diff_loaded(&old_spec, &new_spec).map_err(|e| {
+        format!(
+            "{e} (old spec: {}, new spec: {})",
+            old.display(),
+            new.display()
+        )
+    })
 }
 
 /// Reads and loads one spec file: `cannot read FILE: ..` or `FILE: syntax error at #: ..`.
@@ -50,13 +55,13 @@ pub fn replacement_report(old: Option<&str>, new: &str) -> String {
         return "fetch-spec: no previous spec to compare with".to_string();
     };
     match (load::load(old), load::load(new)) {
-        (Ok(o), Ok(n)) => {
-            let diff = replicate_codegen::diff::diff_loaded(&o, &n);
-            format!(
+        (Ok(o), Ok(n)) => match replicate_codegen::diff::diff_loaded(&o, &n) {
+            Ok(diff) => format!(
                 "fetch-spec: what changed for callers of the generated client:\n{}",
                 diff.to_text()
-            )
-        }
+            ),
+            Err(e) => format!("fetch-spec: no diff: {e}"),
+        },
         (Err(e), _) => format!("fetch-spec: the previous spec does not load ({e}); no diff"),
         (_, Err(e)) => format!("fetch-spec: the new spec does not load ({e}); no diff"),
     }

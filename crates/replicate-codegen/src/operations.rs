@@ -52,6 +52,8 @@ pub struct Param {
     pub required: bool,
     /// First paragraph of the description, for the argument's or setter's doc.
     pub doc: Option<String>,
+    /// JSON pointer of its schema.
+    pub pointer: String,
 }
 
 /// How a request body is encoded.
@@ -78,6 +80,10 @@ pub struct Body {
     pub ty: Ty,
     /// Positional argument (required by the spec, or its schema has required fields).
     pub required: bool,
+    /// JSON pointer of the chosen media type's schema.
+    pub pointer: String,
+    /// Every media type the document offers, the chosen one among them.
+    pub offered: Vec<String>,
 }
 
 /// How a success response is decoded.
@@ -113,6 +119,8 @@ pub struct Response {
     pub kind: ResponseKind,
     /// Media type asked for with `Accept`.
     pub media_type: Option<String>,
+    /// JSON pointer of the decoded schema.
+    pub pointer: String,
 }
 
 /// One operation, ready to render.
@@ -144,6 +152,9 @@ pub struct Operation {
     pub public: bool,
     /// `deprecated: true`.
     pub deprecated: bool,
+    /// Every status the document declares (`200`, `4XX`, `default`), success or not, with the
+    /// media types it offers.
+    pub statuses: BTreeMap<String, Vec<String>>,
 }
 
 /// Builds every operation of the spec, in operationId order.
@@ -305,7 +316,27 @@ fn build(
         responses,
         public: op.security.as_ref().is_some_and(|s| s.is_empty()),
         deprecated: op.deprecated,
+        statuses: declared_statuses(spec, op),
     })
+}
+
+/// Every declared status with its media types; a response `$ref` that does not resolve offers
+/// none (the success ones were resolved, with an error, already).
+fn declared_statuses(spec: &OpenAPI, op: &openapiv3::Operation) -> BTreeMap<String, Vec<String>> {
+    let media = |r: &ReferenceOr<openapiv3::Response>| match crate::refs::resolve(spec, r, "#") {
+        Ok(r) => r.content.keys().cloned().collect(),
+        Err(_) => Vec::new(),
+    };
+    let mut out: BTreeMap<String, Vec<String>> = op
+        .responses
+        .responses
+        .iter()
+        .map(|(code, r)| (code.to_string(), media(r)))
+        .collect();
+    if let Some(r) = &op.responses.default {
+        out.insert("default".to_string(), media(r));
+    }
+    out
 }
 
 /// `GET /models/{owner}/versions` → `models.versions.get`.
@@ -336,11 +367,18 @@ fn collect_params(
         .unwrap_or_default();
     for (i, p) in shared.iter().enumerate() {
         let pp = push_pointer(&push_pointer(&shared_pointer, "parameters"), &i.to_string());
-        merged.push((crate::refs::resolve(spec, p, &pp)?, pp));
+        let (param, at) = crate::refs::resolve_at(spec, p, &pp)?;
+        if let Some(at) = at {
+            types.traced_move(&pp, &at);
+        }
+        merged.push((param, pp));
     }
     for (i, p) in op.parameters.iter().enumerate() {
         let pp = push_pointer(&push_pointer(pointer, "parameters"), &i.to_string());
-        let param = crate::refs::resolve(spec, p, &pp)?;
+        let (param, at) = crate::refs::resolve_at(spec, p, &pp)?;
+        if let Some(at) = at {
+            types.traced_move(&pp, &at);
+        }
         let data = param.parameter_data_ref();
         let same = |(q, _): &(&Parameter, String)| {
             let qd = q.parameter_data_ref();
@@ -413,6 +451,7 @@ fn collect_params(
             ty,
             required: data.required || location == Location::Path,
             doc: doc_text(data.description.as_deref()),
+            pointer: push_pointer(&pp, "schema"),
         });
     }
 
@@ -484,7 +523,10 @@ fn request_body(
     builder: &str,
     pointer: &str,
 ) -> Result<Body> {
-    let body = crate::refs::resolve(spec, body, pointer)?;
+    let (body, at) = crate::refs::resolve_at(spec, body, pointer)?;
+    if let Some(at) = at {
+        types.traced_move(pointer, &at);
+    }
     let chosen = body_media(&body.content);
     let Some((kind, media_type, media)) = chosen else {
         return Err(Error::new(
@@ -516,6 +558,8 @@ fn request_body(
         media_type: media_type.clone(),
         ty,
         required: body_required(crate::types::schemas_of(spec), body, media.schema.as_ref()),
+        pointer: schema_pointer,
+        offered: body.content.keys().cloned().collect(),
     })
 }
 
@@ -548,20 +592,22 @@ fn success_responses(
             StatusMatch::Range(r) => format!("{r}XX"),
         };
         let resp_pointer = push_pointer(&push_pointer(pointer, "responses"), &code_text);
-        let resp = crate::refs::resolve(spec, resp, &resp_pointer)?;
+        let (resp, at) = crate::refs::resolve_at(spec, resp, &resp_pointer)?;
+        if let Some(at) = at {
+            types.traced_move(&resp_pointer, &at);
+        }
         let hint = if several {
             format!("{builder}Response{code_text}")
         } else {
             format!("{builder}Response")
         };
+        let mut schema_pointer = String::new();
         let (kind, media_type) = match response_media(&resp.content) {
             (Decoding::Json, Some((m, media))) => {
+                let content = push_pointer(&resp_pointer, "content");
+                schema_pointer = push_pointer(&push_pointer(&content, m), "schema");
                 let ty = match &media.schema {
-                    Some(s) => {
-                        let content = push_pointer(&resp_pointer, "content");
-                        let schema_pointer = push_pointer(&push_pointer(&content, m), "schema");
-                        types.type_for(spec, s, &hint, &schema_pointer)?
-                    }
+                    Some(s) => types.type_for(spec, s, &hint, &schema_pointer)?,
                     None => Ty::Value,
                 };
                 (ResponseKind::Json(ty), Some(m.clone()))
@@ -585,15 +631,15 @@ fn success_responses(
             variant,
             kind,
             media_type,
+            pointer: schema_pointer,
         });
     }
     Ok(out)
 }
 
 /// The media type the client sends a body as, and how: JSON first, then multipart, then text;
-/// any other goes as raw bytes, except form-encoding, which is not supported. The diff uses
-/// the same choice to tell which media type changes matter.
-pub fn body_media(
+/// any other goes as raw bytes, except form-encoding, which is not supported.
+fn body_media(
     content: &indexmap::IndexMap<String, openapiv3::MediaType>,
 ) -> Option<(BodyKind, &String, &openapiv3::MediaType)> {
     let pick =
@@ -635,7 +681,7 @@ impl Decoding {
 
 /// How the client decodes a response with these media types: JSON when offered, else text,
 /// else bytes of the first, else nothing.
-pub fn response_media(
+fn response_media(
     content: &indexmap::IndexMap<String, openapiv3::MediaType>,
 ) -> (Decoding, Option<(&String, &openapiv3::MediaType)>) {
     let find =
@@ -654,7 +700,7 @@ pub fn response_media(
 
 /// A body is required when the spec says so, or when its object schema has required fields
 /// (an empty body could not satisfy them): the method then takes it as an argument.
-pub fn body_required(
+fn body_required(
     schemas: &crate::types::Schemas,
     body: &openapiv3::RequestBody,
     schema: Option<&ReferenceOr<openapiv3::Schema>>,

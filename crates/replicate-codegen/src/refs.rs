@@ -74,10 +74,21 @@ pub fn resolve_in<'s, T: Component>(
     item: &'s ReferenceOr<T>,
     pointer: &str,
 ) -> Result<&'s T> {
+    resolve_in_at(table, item, pointer).map(|(t, _)| t)
+}
+
+/// [`resolve_in`], also saying where the definition is when a reference was followed
+/// (`#/components/<section>/<name>`).
+pub fn resolve_in_at<'s, T: Component>(
+    table: &'s IndexMap<String, ReferenceOr<T>>,
+    item: &'s ReferenceOr<T>,
+    pointer: &str,
+) -> Result<(&'s T, Option<String>)> {
     let mut current = item;
+    let mut at = None;
     for _ in 0..32 {
         match current {
-            ReferenceOr::Item(t) => return Ok(t),
+            ReferenceOr::Item(t) => return Ok((t, at)),
             ReferenceOr::Reference { reference } => {
                 let name = component_name::<T>(reference, pointer)?;
                 current = table.get(name).ok_or_else(|| {
@@ -87,6 +98,8 @@ pub fn resolve_in<'s, T: Component>(
                         format!("`{reference}` does not exist"),
                     )
                 })?;
+                let section = format!("#/components/{}", T::SECTION);
+                at = Some(crate::error::push_pointer(&section, name));
             }
         }
     }
@@ -103,10 +116,19 @@ pub fn resolve<'s, T: Component>(
     item: &'s ReferenceOr<T>,
     pointer: &str,
 ) -> Result<&'s T> {
+    resolve_at(spec, item, pointer).map(|(t, _)| t)
+}
+
+/// [`resolve`], also saying where the definition is when a reference was followed.
+pub fn resolve_at<'s, T: Component>(
+    spec: &'s OpenAPI,
+    item: &'s ReferenceOr<T>,
+    pointer: &str,
+) -> Result<(&'s T, Option<String>)> {
     static NO_COMPONENTS: std::sync::OnceLock<Components> = std::sync::OnceLock::new();
     let components = spec
         .components
         .as_ref()
         .unwrap_or_else(|| NO_COMPONENTS.get_or_init(Components::default));
-    resolve_in(T::table(components), item, pointer)
+    resolve_in_at(T::table(components), item, pointer)
 }

@@ -90,6 +90,48 @@ pub struct TypeSpace {
     lowering: BTreeSet<(String, Mode)>,
     /// Where a model schema has no Rust type: `(pointer, what)`; the value is kept as JSON.
     pub warnings: Vec<(String, String)>,
+    /// Where each lowered type came from, kept only when the diff asks ([`TypeSpace::traced`]).
+    pub trace: Option<Trace>,
+}
+
+/// Where the lowered types came from, by JSON pointer: what the diff needs to find a type's
+/// schema in the document (its format, constraints and default) without re-deriving the
+/// lowering's rules. Generation does not record it.
+#[derive(Debug, Default)]
+pub struct Trace {
+    /// A pointer whose type was lowered at another one: a one-branch `oneOf`, a one-part
+    /// `allOf`, a union under its keyword, a property merged from an `allOf` part.
+    pub via: BTreeMap<String, String>,
+    /// The pointer each definition was lowered from.
+    pub defs: BTreeMap<String, String>,
+    /// The pointer of each variant of a union definition, in the definition's order.
+    pub variants: BTreeMap<String, Vec<String>>,
+    /// Pointers whose schema is nullable (its type there is `Option` before any [`Place`]).
+    pub nullable: BTreeSet<String>,
+    /// Where a pointer of the lowering (and all below it) really is in the document: a
+    /// parameter, body or response given by `$ref` is lowered under its operation, a property
+    /// merged from an `allOf` part under the merged object.
+    pub moved: BTreeMap<String, String>,
+}
+
+impl Trace {
+    /// The document pointer of a pointer the lowering used.
+    pub fn in_document(&self, pointer: &str) -> String {
+        let prefix = self
+            .moved
+            .iter()
+            .filter(|(from, _)| {
+                pointer == from.as_str()
+                    || pointer
+                        .strip_prefix(from.as_str())
+                        .is_some_and(|rest| rest.starts_with('/'))
+            })
+            .max_by_key(|(from, _)| from.len());
+        match prefix {
+            Some((from, to)) => format!("{to}{}", &pointer[from.len()..]),
+            None => pointer.to_string(),
+        }
+    }
 }
 
 /// A summary for a schema the spec does not describe, from where it sits in the document:
@@ -143,7 +185,19 @@ pub fn doc_text(description: Option<&str>) -> Option<String> {
 impl TypeSpace {
     /// Builds the type space of an API's component schemas.
     pub fn new(spec: &OpenAPI) -> Result<TypeSpace> {
-        let mut space = TypeSpace::default();
+        TypeSpace::build(spec, None)
+    }
+
+    /// [`TypeSpace::new`], recording a [`Trace`] of where every type came from.
+    pub fn traced(spec: &OpenAPI) -> Result<TypeSpace> {
+        TypeSpace::build(spec, Some(Trace::default()))
+    }
+
+    fn build(spec: &OpenAPI, trace: Option<Trace>) -> Result<TypeSpace> {
+        let mut space = TypeSpace {
+            trace,
+            ..TypeSpace::default()
+        };
         let Some(components) = &spec.components else {
             return Ok(space);
         };
@@ -235,6 +289,7 @@ impl TypeSpace {
             };
             self.defs
                 .insert(rust.to_string(), TypeDef::Alias { doc, ty });
+            self.traced_def(rust, pointer);
         }
         Ok(())
     }
@@ -295,9 +350,10 @@ impl TypeSpace {
     /// Registers a definition under `hint` or, if that name is taken, the first free `hint2`,
     /// `hint3`, ... Reserved names (components, a model's roots) are never taken by inline
     /// types; a component's own definition takes its name as is.
-    fn register(&mut self, hint: &str, def: TypeDef, component: bool) -> String {
+    fn register(&mut self, hint: &str, def: TypeDef, component: bool, pointer: &str) -> String {
         if component {
             self.defs.insert(hint.to_string(), def);
+            self.traced_def(hint, pointer);
             return hint.to_string();
         }
         // An inline open enum identical to one already defined (the same status or visibility
@@ -329,7 +385,37 @@ impl TypeSpace {
             self.defs.contains_key(n) || self.reserved.contains(n)
         });
         self.defs.insert(name.clone(), def);
+        self.traced_def(&name, pointer);
         name
+    }
+
+    fn traced_def(&mut self, name: &str, pointer: &str) {
+        if let Some(trace) = &mut self.trace {
+            trace.defs.insert(name.to_string(), pointer.to_string());
+        }
+    }
+
+    /// Records that what the lowering reads at `from` is at `to` in the document.
+    pub(crate) fn traced_move(&mut self, from: &str, to: &str) {
+        if let Some(trace) = &mut self.trace {
+            trace.moved.insert(from.to_string(), to.to_string());
+        }
+    }
+
+    fn traced_via(&mut self, from: &str, to: &str) {
+        if let Some(trace) = &mut self.trace {
+            trace.via.insert(from.to_string(), to.to_string());
+        }
+    }
+
+    /// Records whether the type lowered at `pointer` is nullable; returns it unchanged.
+    fn traced_type(&mut self, pointer: &str, ty: Ty) -> Ty {
+        if let Some(trace) = &mut self.trace {
+            if ty.is_option() {
+                trace.nullable.insert(pointer.to_string());
+            }
+        }
+        ty
     }
 
     /// The name of an inline open enum already defined with exactly these variants.
@@ -445,7 +531,8 @@ impl TypeSpace {
         }
         match self.components.get(name) {
             Some(rust) if self.nullable_components.contains(rust) => {
-                Ok(Ty::Named(rust.clone()).optional())
+                let ty = Ty::Named(rust.clone()).optional();
+                Ok(self.traced_type(pointer, ty))
             }
             Some(rust) => Ok(Ty::Named(rust.clone())),
             None => Err(unresolved(reference, pointer)),
@@ -555,9 +642,10 @@ impl TypeSpace {
             Mode::Api | Mode::Form if kind != EnumKind::Str => return plain,
             Mode::Api | Mode::Form => Some("Unknown"),
         };
-        self.named_enum(values, doc, hint, open, at.component, kind)
+        self.named_enum(values, doc, hint, open, at.component, kind, pointer)
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn named_enum(
         &mut self,
         values: &[Value],
@@ -566,6 +654,7 @@ impl TypeSpace {
         open: Option<&'static str>,
         component: bool,
         kind: EnumKind,
+        pointer: &str,
     ) -> Ty {
         let def = TypeDef::Enum {
             doc,
@@ -574,7 +663,7 @@ impl TypeSpace {
             open,
             fields: Vec::new(),
         };
-        Ty::Named(self.register(hint, def, component))
+        Ty::Named(self.register(hint, def, component, pointer))
     }
 
     fn schema_type(
@@ -656,22 +745,15 @@ impl TypeSpace {
                 };
                 self.object_type(schemas, object, doc, hint, pointer, at)?
             }
-            SchemaKind::OneOf { one_of } => self.union(
-                schemas,
-                one_of,
-                doc,
-                hint,
-                &push_pointer(pointer, "oneOf"),
-                at,
-            )?,
-            SchemaKind::AnyOf { any_of } => self.union(
-                schemas,
-                any_of,
-                doc,
-                hint,
-                &push_pointer(pointer, "anyOf"),
-                at,
-            )?,
+            SchemaKind::OneOf { one_of: branches } | SchemaKind::AnyOf { any_of: branches } => {
+                let key = match &schema.schema_kind {
+                    SchemaKind::OneOf { .. } => "oneOf",
+                    _ => "anyOf",
+                };
+                let union_pointer = push_pointer(pointer, key);
+                self.traced_via(pointer, &union_pointer);
+                self.union(schemas, branches, doc, hint, &union_pointer, at)?
+            }
             SchemaKind::AllOf { all_of } => self.all_of(schemas, all_of, doc, hint, pointer, at)?,
             SchemaKind::Not { .. } => {
                 return Err(Error::new(
@@ -682,7 +764,8 @@ impl TypeSpace {
             }
             SchemaKind::Any(any) => self.any_schema(schemas, any, data, doc, hint, pointer, at)?,
         };
-        Ok(if data.nullable { ty.optional() } else { ty })
+        let ty = if data.nullable { ty.optional() } else { ty };
+        Ok(self.traced_type(pointer, ty))
     }
 
     /// `Vec` of the items; a model's list of text shown joined becomes one concatenated text.
@@ -748,7 +831,7 @@ impl TypeSpace {
             doc: None,
             ty: Ty::Unit,
         };
-        let name = self.register(hint, placeholder, at.component);
+        let name = self.register(hint, placeholder, at.component, pointer);
         // A model's root structs name their nested types after the field alone (`Input.size`
         // → `Size`), as users read them in the model's own terms.
         let prefix = match name.as_str() {
@@ -852,13 +935,9 @@ impl TypeSpace {
             .collect();
         let optional = |ty: Ty| if nullable { ty.optional() } else { ty };
         if let [(i, only)] = branches.as_slice() {
-            let ty = self.type_in(
-                schemas,
-                only,
-                hint,
-                &push_pointer(pointer, &i.to_string()),
-                at.mode,
-            )?;
+            let branch_pointer = push_pointer(pointer, &i.to_string());
+            let ty = self.type_in(schemas, only, hint, &branch_pointer, at.mode)?;
+            self.traced_via(pointer, &branch_pointer);
             return Ok(optional(ty));
         }
         if at.mode == Mode::ModelInput {
@@ -875,10 +954,19 @@ impl TypeSpace {
                 "Unknown"
             };
             let values: Vec<Value> = union.values.into_iter().map(Value::String).collect();
-            let ty = self.named_enum(&values, doc, hint, Some(open), at.component, EnumKind::Str);
+            let ty = self.named_enum(
+                &values,
+                doc,
+                hint,
+                Some(open),
+                at.component,
+                EnumKind::Str,
+                pointer,
+            );
             return Ok(optional(if union.nullable { ty.optional() } else { ty }));
         }
         let mut variants: Vec<(String, Ty)> = Vec::new();
+        let mut pointers: Vec<(Ty, String)> = Vec::new();
         let mut nullable_branch = false;
         for (i, b) in branches {
             let branch_pointer = push_pointer(pointer, &i.to_string());
@@ -895,6 +983,7 @@ impl TypeSpace {
                 continue;
             }
             let name = naming::unique(&ty.variant_name(), |n| variants.iter().any(|(v, _)| v == n));
+            pointers.push((ty.clone(), branch_pointer));
             variants.push((name, ty));
         }
         // Try specific shapes before catch-alls: integers before floats, `Value` last.
@@ -905,9 +994,21 @@ impl TypeSpace {
             _ => 0,
         });
         let ty = if variants.len() == 1 {
+            self.traced_via(pointer, &pointers[0].1);
             variants.remove(0).1
         } else {
-            Ty::Named(self.register(hint, TypeDef::Union { doc, variants }, at.component))
+            // Variant pointers in the (sorted) variants' order; variant types are distinct.
+            let pointers: Vec<String> = variants
+                .iter()
+                .filter_map(|(_, ty)| pointers.iter().find(|(t, _)| t == ty))
+                .map(|(_, p)| p.clone())
+                .collect();
+            let union = TypeDef::Union { doc, variants };
+            let name = self.register(hint, union, at.component, pointer);
+            if let Some(trace) = &mut self.trace {
+                trace.variants.insert(name.clone(), pointers);
+            }
+            Ty::Named(name)
         };
         Ok(if nullable || nullable_branch {
             ty.optional()
@@ -927,13 +1028,9 @@ impl TypeSpace {
     ) -> Result<Ty> {
         let all_pointer = push_pointer(pointer, "allOf");
         if parts.len() == 1 {
-            return self.type_in(
-                schemas,
-                &parts[0],
-                hint,
-                &push_pointer(&all_pointer, "0"),
-                at.mode,
-            );
+            let part_pointer = push_pointer(&all_pointer, "0");
+            self.traced_via(pointer, &part_pointer);
+            return self.type_in(schemas, &parts[0], hint, &part_pointer, at.mode);
         }
         // Several parts: merge object schemas into one struct.
         let mut properties = indexmap::IndexMap::new();
@@ -941,10 +1038,20 @@ impl TypeSpace {
         for (i, part) in parts.iter().enumerate() {
             let part_pointer = push_pointer(&all_pointer, &i.to_string());
             let schema = resolve_schema(schemas, part, &part_pointer)?;
+            let part_origin = match part {
+                ReferenceOr::Reference { reference } => push_pointer(
+                    "#/components/schemas",
+                    component_name(reference, &part_pointer)?,
+                ),
+                ReferenceOr::Item(_) => part_pointer.clone(),
+            };
             match &schema.schema_kind {
                 SchemaKind::Type(Type::Object(o)) => {
                     for (k, v) in &o.properties {
                         properties.insert(k.clone(), v.clone());
+                        let merged = push_pointer(&push_pointer(pointer, "properties"), k);
+                        let origin = push_pointer(&push_pointer(&part_origin, "properties"), k);
+                        self.traced_move(&merged, &origin);
                     }
                     required.extend(o.required.iter().cloned());
                 }
@@ -980,14 +1087,9 @@ impl TypeSpace {
     ) -> Result<Ty> {
         for (key, branches) in [("oneOf", &any.one_of), ("anyOf", &any.any_of)] {
             if !branches.is_empty() {
-                return self.union(
-                    schemas,
-                    branches,
-                    doc,
-                    hint,
-                    &push_pointer(pointer, key),
-                    at,
-                );
+                let union_pointer = push_pointer(pointer, key);
+                self.traced_via(pointer, &union_pointer);
+                return self.union(schemas, branches, doc, hint, &union_pointer, at);
             }
         }
         if !any.all_of.is_empty() {
@@ -1253,7 +1355,7 @@ fn ty_has_default(defaults: &BTreeSet<String>, ty: &Ty) -> bool {
 }
 
 /// A `oneOf`/`anyOf` whose branches are all strings, at least one with enum values.
-pub(crate) struct StringUnion {
+struct StringUnion {
     /// Enum values of all branches, first occurrence first.
     pub values: Vec<String>,
     /// A branch accepts any string.
@@ -1262,9 +1364,8 @@ pub(crate) struct StringUnion {
     pub nullable: bool,
 }
 
-/// Recognises a union of strings, which the generator turns into one open string enum (the
-/// diff must see the same shape).
-pub(crate) fn string_union(branches: &[ReferenceOr<Schema>]) -> Option<StringUnion> {
+/// Recognises a union of strings, which becomes one open string enum.
+fn string_union(branches: &[ReferenceOr<Schema>]) -> Option<StringUnion> {
     let mut union = StringUnion {
         values: Vec::new(),
         plain_string: false,

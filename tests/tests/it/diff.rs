@@ -205,6 +205,7 @@ fn diff_files(old: &Path, new: &Path) -> SpecDiff {
     let a = load::load(&a).unwrap_or_else(|e| panic!("{}", e.in_file(old.display().to_string())));
     let b = load::load(&b).unwrap_or_else(|e| panic!("{}", e.in_file(new.display().to_string())));
     replicate_codegen::diff::diff_loaded(&a, &b)
+        .unwrap_or_else(|e| panic!("{e} ({} → {})", old.display(), new.display()))
 }
 
 fn has(d: &SpecDiff, kind: ChangeKind, severity: Severity, location: &str, detail: &str) -> bool {
