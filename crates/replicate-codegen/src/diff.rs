@@ -480,7 +480,11 @@ mod tests {
         .unwrap();
         assert!(!d.has_breaking(), "{}", d.to_text());
         assert_eq!(d.changes.len(), 1, "{}", d.to_text());
-        assert!(d.changes[0].reason.contains("stays `i64`"), "{}", d.to_text());
+        assert!(
+            d.changes[0].reason.contains("stays `i64`"),
+            "{}",
+            d.to_text()
+        );
         // A format the generated type does see is still breaking.
         let d = diff(
             &with(r#"{"type":"integer","format":"int32"}"#),

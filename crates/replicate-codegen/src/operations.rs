@@ -72,7 +72,7 @@ pub enum BodyKind {
 /// A request body.
 #[derive(Debug, Clone)]
 pub struct Body {
-    /// How it is encoded, from the media type the client chose ([`body_media`]).
+    /// How it is encoded, from the media type the client chose (JSON, then multipart, text, bytes).
     pub kind: BodyKind,
     /// Media type sent as `Content-Type`.
     pub media_type: String,
