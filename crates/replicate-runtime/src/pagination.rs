@@ -4,7 +4,7 @@
 use crate::error::Error;
 use crate::runtime::{RawResponse, RequestSpec};
 use crate::Client;
-use futures::{Stream, StreamExt};
+use futures_util::{Stream, StreamExt};
 use std::collections::HashSet;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -46,7 +46,7 @@ pub fn paginate<'a, P: Page + 'a>(
                 vec![Err(e)]
             }
         };
-        futures::stream::iter(items)
+        futures_util::stream::iter(items)
     }))
 }
 
@@ -70,13 +70,16 @@ fn pages<'a>(
         visited: HashSet::new(),
         stop,
     };
-    Box::pin(futures::stream::unfold(cursor, |mut cursor| async move {
-        if cursor.next.is_none() || cursor.stop.load(Ordering::Relaxed) {
-            return None;
-        }
-        let step = cursor.fetch().await;
-        Some((step, cursor))
-    }))
+    Box::pin(futures_util::stream::unfold(
+        cursor,
+        |mut cursor| async move {
+            if cursor.next.is_none() || cursor.stop.load(Ordering::Relaxed) {
+                return None;
+            }
+            let step = cursor.fetch().await;
+            Some((step, cursor))
+        },
+    ))
 }
 
 /// Where a list is: the next request (or the error that ends the list), and every page URL
