@@ -94,32 +94,48 @@ pub fn generate_client(text: &str, opts: &Options) -> Result<Generated> {
     let mut space = types::TypeSpace::new(&spec.openapi)?;
     let ops = operations::collect(&spec, &mut space)?;
 
-    // The two big files are rendered and formatted on two threads: formatting (`syn` parse,
-    // then prettyplease) is most of the time, and the files do not depend on each other.
-    let render_types = || {
-        let types_tokens = render::render_types(&space);
-        let forms = render::render_form_impls(&space);
-        let pages = render::render_page_impls(&space);
-        let tokens = quote! { #types_tokens #forms #pages };
-        render::format_file(tokens, &header(opts, "types"))
+    // Formatting (`syn` parse, then prettyplease) is most of the time. The two big files are cut
+    // into pieces that two threads take in turn, each rendering and formatting its own (token
+    // streams cannot cross threads); the pieces' text, in order, is the files'.
+    let pieces = render::pieces(&space, &ops, 6);
+    let defaults = space.defaults();
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let work = || {
+        let mut done = Vec::new();
+        loop {
+            let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let Some(&piece) = pieces.get(i) else {
+                return done;
+            };
+            done.push((i, render::render_piece(piece, &space, &defaults, &ops)));
+        }
     };
-    let render_ops = || {
-        let ops_tokens = render::render_operations(&ops, &space)?;
-        render::format_file(ops_tokens, &header(opts, "operations"))
-    };
-    let (types_file, ops_file) = std::thread::scope(|scope| {
-        let types = scope.spawn(render_types);
-        let ops_file = render_ops();
-        let types_file = types.join().unwrap_or_else(|_| {
-            Err(Error::new(
-                ErrorKind::Internal,
-                "#",
-                "rendering the types failed",
-            ))
-        });
-        (types_file, ops_file)
+    let mut texts = std::thread::scope(|scope| {
+        let helper = scope.spawn(work);
+        let mut texts = work();
+        match helper.join() {
+            Ok(more) => texts.extend(more),
+            Err(_) => texts.push((
+                usize::MAX,
+                Err(Error::new(
+                    ErrorKind::Internal,
+                    "#",
+                    "rendering a piece failed",
+                )),
+            )),
+        }
+        texts
     });
-    let (types_file, ops_file) = (types_file?, ops_file?);
+    texts.sort_by_key(|(i, _)| *i);
+    let mut types_file = header(opts, "types") + "\n";
+    let mut ops_file = header(opts, "operations") + "\n";
+    for (i, text) in texts {
+        let file = match pieces.get(i) {
+            Some(p) if p.in_types() => &mut types_file,
+            _ => &mut ops_file,
+        };
+        file.push_str(&text?);
+    }
     let hash = spec_hash(text);
     let title = spec.openapi.info.title.clone();
     let api_version = spec.openapi.info.version.clone();

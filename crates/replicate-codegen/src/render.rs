@@ -13,21 +13,97 @@ use crate::typedefs::{render_defs, ty_tokens, Paths};
 use crate::types::{StructRole, Ty, TypeDef, TypeSpace};
 use proc_macro2::{Ident, Literal, Span, TokenStream};
 use quote::{format_ident, quote};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 fn ident(name: &str) -> Ident {
     Ident::new(name, Span::call_site())
 }
 
 /// The `types` module.
-pub fn render_types(space: &TypeSpace) -> TokenStream {
-    let items = render_defs(&space.defs, &space.defaults(), &Paths::api(quote! {}), None);
+/// The `types` module's first lines.
+fn types_prelude() -> TokenStream {
     quote! {
         //! Types of the request and response bodies in the spec.
         #[allow(unused_imports)]
         use ::replicate_runtime::runtime as rt;
-        #items
     }
+}
+
+/// The `operations` module's first lines.
+fn operations_prelude() -> TokenStream {
+    quote! {
+        //! Resource handles, request builders and response types of every operation.
+        #[allow(unused_imports)]
+        use super::types;
+        #[allow(unused_imports)]
+        use ::replicate_runtime::runtime as rt;
+    }
+}
+
+/// A part of the `types` or `operations` module that renders and formats on its own: the two
+/// files are cut into pieces so that two threads share the formatting evenly. Concatenated in
+/// order, the pieces' text is the file's.
+#[derive(Debug, Clone, Copy)]
+pub enum Piece {
+    /// The `types` prelude and type definitions `start..end` (in name order).
+    Types(usize, usize),
+    /// Multipart form and page impls, the end of `types`.
+    TypeImpls,
+    /// The `operations` prelude and the request builders of operations `start..end`.
+    Operations(usize, usize),
+    /// The resource handles, the end of `operations`.
+    Resources,
+}
+
+impl Piece {
+    /// True for a piece of `types.rs`.
+    pub fn in_types(self) -> bool {
+        matches!(self, Piece::Types(..) | Piece::TypeImpls)
+    }
+}
+
+/// The pieces of both files, in file order, about `per_piece` definitions or operations each.
+pub fn pieces(space: &TypeSpace, ops: &[Operation], per_piece: usize) -> Vec<Piece> {
+    let per_piece = per_piece.max(1);
+    let mut out = Vec::new();
+    let chunks = |n: usize| {
+        (0..n.div_ceil(per_piece).max(1))
+            .map(move |i| (i * per_piece, ((i + 1) * per_piece).min(n)))
+    };
+    out.extend(chunks(space.defs.len()).map(|(a, b)| Piece::Types(a, b)));
+    out.push(Piece::TypeImpls);
+    out.extend(chunks(ops.len()).map(|(a, b)| Piece::Operations(a, b)));
+    out.push(Piece::Resources);
+    out
+}
+
+/// One piece, rendered and formatted (without the file's header).
+pub fn render_piece(
+    piece: Piece,
+    space: &TypeSpace,
+    defaults: &BTreeSet<String>,
+    ops: &[Operation],
+) -> Result<String> {
+    let tokens = match piece {
+        Piece::Types(start, end) => {
+            let defs = space.defs.iter().skip(start).take(end - start);
+            let items = render_defs(defs, defaults, &Paths::api(quote! {}), None);
+            let prelude = (start == 0).then(types_prelude);
+            quote! { #prelude #items }
+        }
+        Piece::TypeImpls => {
+            let forms = render_form_impls(space);
+            let pages = render_page_impls(space);
+            quote! { #forms #pages }
+        }
+        Piece::Operations(start, end) => {
+            let items = ops[start..end].iter().map(|op| render_operation(op, space));
+            let prelude = (start == 0).then(operations_prelude);
+            quote! { #prelude #(#items)* }
+        }
+        Piece::Resources => render_resources(ops)?,
+    };
+    format_tokens(tokens)
 }
 
 /// A node of the resource tree (`models` → `versions`).
@@ -37,8 +113,9 @@ struct Resource<'o> {
     ops: Vec<&'o Operation>,
 }
 
-/// The `operations` module: resource handles, request builders and response enums.
-pub fn render_operations(ops: &[Operation], space: &TypeSpace) -> Result<TokenStream> {
+/// The resource handles (`client.models().versions()`), after checking that no two generated
+/// names of the module clash.
+fn render_resources(ops: &[Operation]) -> Result<TokenStream> {
     let mut root = Resource::default();
     for op in ops {
         let mut node = &mut root;
@@ -72,17 +149,9 @@ pub fn render_operations(ops: &[Operation], space: &TypeSpace) -> Result<TokenSt
                 &op.pointer,
             )?;
         }
-        items.push(render_operation(op, space));
     }
     render_resource(&root, &[], &mut items, &mut claim)?;
-    Ok(quote! {
-        //! Resource handles, request builders and response types of every operation.
-        #[allow(unused_imports)]
-        use super::types;
-        #[allow(unused_imports)]
-        use ::replicate_runtime::runtime as rt;
-        #(#items)*
-    })
+    Ok(quote! { #(#items)* })
 }
 
 fn resource_type_name(path: &[String]) -> String {
@@ -722,6 +791,11 @@ fn is_string_enum(space: &TypeSpace, ty: &Ty) -> bool {
 
 /// Formats tokens as a Rust file with the `@generated` header.
 pub fn format_file(tokens: TokenStream, header: &str) -> Result<String> {
+    Ok(format!("{header}\n{}", format_tokens(tokens)?))
+}
+
+/// Formats items with prettyplease (no header).
+fn format_tokens(tokens: TokenStream) -> Result<String> {
     let file: syn::File = syn::parse2(tokens.clone()).map_err(|e| {
         Error::new(
             ErrorKind::Internal,
@@ -732,8 +806,7 @@ pub fn format_file(tokens: TokenStream, header: &str) -> Result<String> {
             ),
         )
     })?;
-    let body = prettyplease::unparse(&file);
-    Ok(format!("{header}\n{body}"))
+    Ok(prettyplease::unparse(&file))
 }
 
 fn truncate(s: &str, n: usize) -> &str {

@@ -6,7 +6,7 @@ use crate::ir::{EnumKind, Field, StructRole, Ty, TypeDef};
 use proc_macro2::{Ident, Literal, Span, TokenStream};
 use quote::quote;
 use serde_json::Value;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 /// Where generated code finds the crates it uses.
 #[derive(Clone)]
@@ -121,13 +121,13 @@ pub fn ty_tokens(ty: &Ty, paths: &Paths) -> TokenStream {
 
 /// Every definition, in name order. `defaults` are the types that derive `Default`; `marker`
 /// is the model whose inputs these are, when they are a model's.
-pub fn render_defs(
-    defs: &BTreeMap<String, TypeDef>,
+pub fn render_defs<'d>(
+    defs: impl IntoIterator<Item = (&'d String, &'d TypeDef)>,
     defaults: &BTreeSet<String>,
     paths: &Paths,
     marker: Option<&str>,
 ) -> TokenStream {
-    let items = defs.iter().map(|(name, def)| {
+    let items = defs.into_iter().map(|(name, def)| {
         let n = ident(name);
         match def {
             TypeDef::Struct {
