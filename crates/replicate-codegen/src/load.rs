@@ -55,17 +55,100 @@ pub fn parse_text(text: &str) -> Result<Value> {
             )
         });
     }
-    serde_yaml_ng::from_str::<Value>(trimmed).map_err(|e| {
-        let place = e
-            .location()
-            .map(|l| format!(" at line {} column {}", l.line(), l.column()))
-            .unwrap_or_default();
-        Error::new(
-            ErrorKind::Syntax,
-            "#",
-            format!("neither JSON nor YAML{place}: {e}"),
-        )
-    })
+    serde_yaml_ng::from_str::<Value>(trimmed)
+        .or_else(|e| {
+            // An integer beyond 64 bits fails JSON's value type, though YAML's own reads it
+            // (as a float): a bound is not worth losing the document over.
+            serde_yaml_ng::from_str::<WideNumbers>(trimmed)
+                .map(|w| w.0)
+                .map_err(|_| e)
+        })
+        .map_err(|e| {
+            let place = e
+                .location()
+                .map(|l| format!(" at line {} column {}", l.line(), l.column()))
+                .unwrap_or_default();
+            Error::new(
+                ErrorKind::Syntax,
+                "#",
+                format!("neither JSON nor YAML{place}: {e}"),
+            )
+        })
+}
+
+/// A JSON value read from YAML, where an integer beyond 64 bits (which `serde_json::Value`
+/// refuses, and YAML's own value type too) becomes the nearest float.
+struct WideNumbers(Value);
+
+impl<'de> serde::Deserialize<'de> for WideNumbers {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        d.deserialize_any(WideVisitor).map(WideNumbers)
+    }
+}
+
+struct WideVisitor;
+
+impl<'de> serde::de::Visitor<'de> for WideVisitor {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("any YAML value")
+    }
+    fn visit_bool<E>(self, v: bool) -> std::result::Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+    fn visit_i64<E>(self, v: i64) -> std::result::Result<Value, E> {
+        Ok(Value::from(v))
+    }
+    fn visit_u64<E>(self, v: u64) -> std::result::Result<Value, E> {
+        Ok(Value::from(v))
+    }
+    fn visit_i128<E>(self, v: i128) -> std::result::Result<Value, E> {
+        Ok(Value::from(v as f64))
+    }
+    fn visit_u128<E>(self, v: u128) -> std::result::Result<Value, E> {
+        Ok(Value::from(v as f64))
+    }
+    fn visit_f64<E>(self, v: f64) -> std::result::Result<Value, E> {
+        Ok(Value::from(v))
+    }
+    fn visit_str<E>(self, v: &str) -> std::result::Result<Value, E> {
+        Ok(Value::String(v.to_string()))
+    }
+    fn visit_unit<E>(self) -> std::result::Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_none<E>(self) -> std::result::Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_some<D: serde::Deserializer<'de>>(self, d: D) -> std::result::Result<Value, D::Error> {
+        d.deserialize_any(WideVisitor)
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(
+        self,
+        mut seq: A,
+    ) -> std::result::Result<Value, A::Error> {
+        let mut items = Vec::new();
+        while let Some(WideNumbers(v)) = seq.next_element()? {
+            items.push(v);
+        }
+        Ok(Value::Array(items))
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(
+        self,
+        mut map: A,
+    ) -> std::result::Result<Value, A::Error> {
+        let mut out = Map::new();
+        while let Some((WideNumbers(k), WideNumbers(v))) = map.next_entry()? {
+            // YAML keys may be numbers or booleans (`200:`); JSON keys are their text.
+            let key = match k {
+                Value::String(s) => s,
+                other => other.to_string(),
+            };
+            out.insert(key, v);
+        }
+        Ok(Value::Object(out))
+    }
 }
 
 /// Loads spec text into the typed model, normalising first.
@@ -553,14 +636,58 @@ fn normalize_bounds(map: &mut Map<String, Value>) {
         }
     }
 
-    // Integer schemas with float bounds (`"maximum": 50.0`): openapiv3 would turn the whole
-    // schema into an untyped one. Round towards the inside of the range to keep its meaning.
+    // Counts and lengths are unsigned machine integers in openapiv3: one written as a float
+    // (`2.0`) is read as the count it is, rounded inwards; one no value can reach limits
+    // nothing a Rust value holds and is dropped (the document must not be lost over it).
+    for (key, is_min) in [
+        ("minLength", true),
+        ("maxLength", false),
+        ("minItems", true),
+        ("maxItems", false),
+        ("minProperties", true),
+        ("maxProperties", false),
+    ] {
+        let Some(v) = map.get(key) else { continue };
+        if v.is_u64() && v.as_u64().is_some_and(|n| n < 1 << 53) {
+            continue;
+        }
+        let rounded = v
+            .as_f64()
+            .map(|f| if is_min { f.ceil() } else { f.floor() });
+        match rounded {
+            Some(r) if (0.0..9.0e15).contains(&r) => {
+                map.insert(key.into(), Value::from(r as u64));
+            }
+            _ => {
+                map.remove(key);
+            }
+        }
+    }
+
+    // Integer schemas with float bounds (`"maximum": 50.0`) or bounds beyond 64 bits:
+    // openapiv3 would turn the whole schema into an untyped one, or refuse the document. Round
+    // towards the inside of the range to keep its meaning; a bound past what `i64` holds limits
+    // nothing and is dropped.
     if map.get("type").and_then(Value::as_str) == Some("integer") {
+        if let Some(m) = map.get("multipleOf") {
+            match m.as_f64() {
+                _ if m.as_i64().is_some() => {}
+                Some(f) if f.fract() == 0.0 && f.abs() < 9.0e18 => {
+                    map.insert("multipleOf".into(), Value::from(f as i64));
+                }
+                _ => {
+                    map.remove("multipleOf");
+                }
+            }
+        }
         for (bound, is_min) in [("minimum", true), ("maximum", false)] {
-            if let Some(f) = map
-                .get(bound)
-                .and_then(|v| if v.is_f64() { v.as_f64() } else { None })
-            {
+            if let Some(f) = map.get(bound).and_then(|v| {
+                if v.as_i64().is_none() {
+                    v.as_f64()
+                } else {
+                    None
+                }
+            }) {
                 let rounded = if is_min { f.ceil() } else { f.floor() };
                 if rounded != f {
                     // `> 0.5` on an integer is `>= 1`: the rounded bound is itself allowed.
@@ -598,6 +725,7 @@ fn normalize_bounds(map: &mut Map<String, Value>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use openapiv3::ReferenceOr;
     use serde_json::json;
 
     #[test]
@@ -610,5 +738,60 @@ mod tests {
         assert!(s.get("exclusiveMinimum").is_none(), "{s}");
         assert_eq!(s["maximum"], json!(10));
         assert_eq!(s["exclusiveMaximum"], json!(true));
+    }
+
+    /// Numbers no 64-bit field holds (in bounds, lengths, counts) must not cost the document:
+    /// they are read as what they mean, or dropped when they limit nothing a Rust value holds.
+    #[test]
+    fn numbers_beyond_64_bits_do_not_lose_the_document() {
+        let schema = r#"{"type": "object", "properties": {
+            "a": {"type": "integer", "minimum": -9223372036854776000, "maximum": 18446744073709551616},
+            "b": {"type": "integer", "format": "int64", "multipleOf": 2.5},
+            "c": {"type": "number", "minimum": -1e308, "maximum": 1e308},
+            "d": {"type": "string", "minLength": 2.0, "maxLength": 1e20},
+            "e": {"type": "array", "items": {"type": "string"}, "minItems": 1.0, "maxItems": 18446744073709551616},
+            "f": {"type": "object", "maxProperties": 1e30}}}"#;
+        let json = format!(
+            r#"{{"openapi": "3.0.3", "info": {{"title": "t", "version": "1"}}, "paths": {{}},
+                "components": {{"schemas": {{"S": {schema}}}}}}}"#
+        );
+        let yaml = format!(
+            "openapi: 3.0.3\ninfo: {{title: t, version: '1'}}\npaths: {{}}\ncomponents:\n  schemas:\n    S: {schema}\n"
+        );
+        for text in [json, yaml] {
+            let spec = load(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+            let schemas = &spec.openapi.components.as_ref().unwrap().schemas;
+            let ReferenceOr::Item(s) = &schemas["S"] else {
+                panic!("S is a reference")
+            };
+            let openapiv3::SchemaKind::Type(openapiv3::Type::Object(o)) = &s.schema_kind else {
+                panic!("S is not an object: {s:?}")
+            };
+            let prop = |name: &str| match &o.properties[name] {
+                ReferenceOr::Item(p) => p.schema_kind.clone(),
+                ReferenceOr::Reference { .. } => panic!("{name} is a reference"),
+            };
+            // Typed schemas stay typed; the lengths that fit are kept.
+            assert!(matches!(
+                prop("a"),
+                openapiv3::SchemaKind::Type(openapiv3::Type::Integer(_))
+            ));
+            match prop("d") {
+                openapiv3::SchemaKind::Type(openapiv3::Type::String(d)) => {
+                    assert_eq!(d.min_length, Some(2));
+                    assert_eq!(d.max_length, None);
+                }
+                other => panic!("d: {other:?}"),
+            }
+            match prop("e") {
+                openapiv3::SchemaKind::Type(openapiv3::Type::Array(e)) => {
+                    assert_eq!(e.min_items, Some(1));
+                    assert_eq!(e.max_items, None);
+                }
+                other => panic!("e: {other:?}"),
+            }
+            crate::generate_client(&text, &crate::Options::default())
+                .unwrap_or_else(|e| panic!("{e}"));
+        }
     }
 }
