@@ -246,7 +246,8 @@ pub fn standalone(spec: &Path, out: &Path, name: &str, check: bool) -> Result<()
         ));
     }
     println!(
-        "generate: {} operations, {} types into {}; {} files written, {} already fresh ({:.0?})",
+        "generate: crate {}, {} operations, {} types into {}; {} files written, {} already fresh ({:.0?})",
+        generated.crate_name,
         generated.operations,
         generated.types,
         out.display(),

@@ -56,9 +56,10 @@ enum Command {
         /// Output directory of the standalone crate.
         #[arg(long, requires = "spec")]
         out: Option<PathBuf>,
-        /// Crate name of the standalone crate.
-        #[arg(long, default_value = "replicate-generated")]
-        name: String,
+        /// Package name of the standalone crate (default: from the spec's `info.title`, e.g.
+        /// `replicate-http-api`).
+        #[arg(long)]
+        name: Option<String>,
         /// Also write the CHANGELOG section for the spec's changes (see `changelog`).
         #[arg(long, conflicts_with_all = ["check", "spec"])]
         changelog: bool,
@@ -145,7 +146,7 @@ fn main() -> ExitCode {
             out: Some(out),
             name,
             ..
-        } => generate::standalone(&spec, &out, &name, check),
+        } => generate::standalone(&spec, &out, name.as_deref().unwrap_or(""), check),
         Command::Generate {
             check, changelog, ..
         } => generate::workspace(check, changelog),

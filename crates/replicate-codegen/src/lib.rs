@@ -54,6 +54,8 @@ pub struct Generated {
     pub types: usize,
     /// Some operation sends a `multipart/form-data` body (the runtime's `multipart` feature).
     pub multipart: bool,
+    /// The package name of a standalone crate ([`generate_standalone`]); empty otherwise.
+    pub crate_name: String,
 }
 
 /// How to generate.
@@ -175,13 +177,23 @@ pub fn generate_client(text: &str, opts: &Options) -> Result<Generated> {
                 .as_ref()
                 .is_some_and(|b| b.kind == BodyKind::Multipart)
         }),
+        crate_name: String::new(),
     })
+}
+
+/// The spec's `info.title` (the document already generated, so it loads).
+fn title_of(text: &str) -> String {
+    load::parse_text(text)
+        .ok()
+        .and_then(|raw| raw.pointer("/info/title")?.as_str().map(str::to_string))
+        .unwrap_or_default()
 }
 
 /// How to lay out a standalone crate.
 #[derive(Debug, Clone)]
 pub struct StandaloneOptions {
-    /// Package name.
+    /// Package name; empty for one derived from the spec's `info.title`
+    /// ([`naming::crate_name`]).
     pub crate_name: String,
     /// The dependency the generated code calls, as a TOML value: a version (`"0.1"`), or a
     /// table (`{ git = "..." }`, or [`path_dependency`] for a path). For an API crate
@@ -279,7 +291,20 @@ pub fn generate_standalone(text: &str, so: &StandaloneOptions) -> Result<Generat
     let runtime = RuntimeFeatures {
         multipart: generated.multipart,
     };
-    let manifest = manifest(so, &opts.command, "replicate-runtime", Some(runtime));
+    let crate_name = match so.crate_name.trim() {
+        "" => naming::crate_name(&title_of(text)),
+        given => given.to_string(),
+    };
+    let manifest = manifest(
+        &StandaloneOptions {
+            crate_name: crate_name.clone(),
+            ..so.clone()
+        },
+        &opts.command,
+        "replicate-runtime",
+        Some(runtime),
+    );
+    generated.crate_name = crate_name;
     files.push(GeneratedFile {
         path: "Cargo.toml".into(),
         contents: manifest,

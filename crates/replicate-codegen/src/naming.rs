@@ -5,7 +5,7 @@
 //! name is handled the same way everywhere. Wire names are never changed here; callers keep them
 //! with `#[serde(rename)]`.
 
-use heck::{ToSnakeCase, ToUpperCamelCase};
+use heck::{ToKebabCase, ToSnakeCase, ToUpperCamelCase};
 
 /// Words that cannot be used as identifiers (strict and reserved keywords of every edition).
 const KEYWORDS: &[&str] = &[
@@ -215,6 +215,27 @@ pub fn unique(base: &str, taken: impl Fn(&str) -> bool) -> String {
     name
 }
 
+/// A package name for a crate generated from an API titled `title` (`Replicate HTTP API` →
+/// `replicate-http-api`): kebab case of its ASCII letters and digits, `api-` first when it
+/// would start with a digit, `generated-api` when the title has none. Names of the crate's own dependencies get
+/// `-api` appended, since a package cannot depend on its own name.
+pub fn crate_name(title: &str) -> String {
+    let ascii: String = title
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { ' ' })
+        .collect();
+    let name = ascii.to_kebab_case();
+    match name.as_str() {
+        "" => "generated-api".to_string(),
+        // A package name cannot start with a digit.
+        n if n.starts_with(|c: char| c.is_ascii_digit()) => format!("api-{n}"),
+        "serde" | "serde-json" | "replicate-runtime" | "test" | "core" | "std" => {
+            format!("{name}-api")
+        }
+        _ => name.to_string(),
+    }
+}
+
 /// True when `name` can be written as a plain identifier (used to validate our own output).
 pub fn is_plain_ident(name: &str) -> bool {
     syn::parse_str::<syn::Ident>(name).is_ok()
@@ -222,6 +243,19 @@ pub fn is_plain_ident(name: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn crate_names_come_from_titles() {
+        assert_eq!(crate_name("Replicate HTTP API"), "replicate-http-api");
+        assert_eq!(
+            crate_name("  Petstore (v2) — ünïcode  "),
+            "petstore-v2-n-code"
+        );
+        assert_eq!(crate_name("3D Models API"), "api-3d-models-api");
+        assert_eq!(crate_name("日本語"), "generated-api");
+        assert_eq!(crate_name("serde"), "serde-api");
+        assert_eq!(crate_name(""), "generated-api");
+    }
+
     use super::*;
 
     #[test]
