@@ -8,7 +8,7 @@
 use crate::error::{push_pointer, Error, ErrorKind, Result};
 use crate::load::LoadedSpec;
 use crate::naming;
-use crate::types::{doc_text, Place, Ty, TypeSpace};
+use crate::types::{doc_text, Place, Ty, TypeDef, TypeSpace};
 use openapiv3::{OpenAPI, Parameter, ParameterSchemaOrContent, ReferenceOr, StatusCode};
 use std::collections::BTreeMap;
 
@@ -54,6 +54,10 @@ pub struct Param {
     pub doc: Option<String>,
     /// JSON pointer of its schema.
     pub pointer: String,
+    /// For an array: `None` repeats the parameter once per item (a query's `form` style,
+    /// exploded); otherwise the items are joined by this (`,` for headers and unexploded
+    /// queries, ` ` or `|` for the delimited styles).
+    pub separator: Option<&'static str>,
 }
 
 /// How a request body is encoded.
@@ -390,10 +394,45 @@ fn collect_params(
 
     let mut params = Vec::new();
     for (param, pp) in merged {
-        let (location, data) = match param {
-            Parameter::Path { parameter_data, .. } => (Location::Path, parameter_data),
-            Parameter::Query { parameter_data, .. } => (Location::Query, parameter_data),
-            Parameter::Header { parameter_data, .. } => (Location::Header, parameter_data),
+        let unsupported_style = |style: &str| {
+            Error::new(
+                ErrorKind::Unsupported,
+                push_pointer(&pp, "style"),
+                format!(
+                    "parameter `{}` uses style `{style}`, which the generated client cannot write",
+                    param.parameter_data_ref().name
+                ),
+            )
+        };
+        let (location, data, separator) = match param {
+            Parameter::Path {
+                parameter_data,
+                style,
+            } => match style {
+                openapiv3::PathStyle::Simple => (Location::Path, parameter_data, None),
+                openapiv3::PathStyle::Matrix => return Err(unsupported_style("matrix")),
+                openapiv3::PathStyle::Label => return Err(unsupported_style("label")),
+            },
+            Parameter::Query {
+                parameter_data,
+                style,
+                ..
+            } => {
+                let exploded = parameter_data.explode.unwrap_or(true);
+                let separator = match style {
+                    openapiv3::QueryStyle::Form if exploded => None,
+                    openapiv3::QueryStyle::Form => Some(","),
+                    openapiv3::QueryStyle::SpaceDelimited => Some(" "),
+                    openapiv3::QueryStyle::PipeDelimited => Some("|"),
+                    openapiv3::QueryStyle::DeepObject => {
+                        return Err(unsupported_style("deepObject"))
+                    }
+                };
+                (Location::Query, parameter_data, separator)
+            }
+            Parameter::Header { parameter_data, .. } => {
+                (Location::Header, parameter_data, Some(","))
+            }
             Parameter::Cookie { parameter_data, .. } => {
                 return Err(Error::new(
                     ErrorKind::Unsupported,
@@ -430,13 +469,19 @@ fn collect_params(
                 Place::Parameter.apply(ty)
             }
         };
-        if !query_encodable(&ty) {
+        if !writable(&ty, location, types) {
             return Err(Error::new(
                 ErrorKind::Unsupported,
                 push_pointer(&pp, "schema"),
                 format!(
-                    "parameter `{}` has a type that cannot be written into a URL or header",
-                    data.name
+                    "parameter `{}` is {}, which cannot be written into a {}",
+                    data.name,
+                    shape_text(&ty, types),
+                    match location {
+                        Location::Path => "path segment",
+                        Location::Query => "query string",
+                        Location::Header => "header",
+                    }
                 ),
             ));
         }
@@ -452,6 +497,7 @@ fn collect_params(
             required: data.required || location == Location::Path,
             doc: doc_text(data.description.as_deref()),
             pointer: push_pointer(&pp, "schema"),
+            separator,
         });
     }
 
@@ -505,14 +551,42 @@ fn collect_params(
     Ok(params)
 }
 
-fn query_encodable(ty: &Ty) -> bool {
+/// A value the client writes as text (`Display`): a string, number or boolean, a string enum,
+/// or a runtime header type.
+fn scalar(ty: &Ty, types: &TypeSpace) -> bool {
     match ty {
-        Ty::String | Ty::Bool | Ty::I32 | Ty::I64 | Ty::F64 | Ty::Named(_) | Ty::Runtime(_) => true,
-        Ty::Vec(inner) => matches!(
-            **inner,
-            Ty::String | Ty::Bool | Ty::I32 | Ty::I64 | Ty::F64 | Ty::Named(_)
-        ),
+        Ty::String | Ty::Bool | Ty::I32 | Ty::I64 | Ty::F64 | Ty::Runtime(_) => true,
+        Ty::Named(n) => match types.defs.get(n) {
+            Some(TypeDef::Enum { .. }) => true,
+            Some(TypeDef::Alias { ty, .. }) => scalar(ty, types),
+            _ => false,
+        },
         _ => false,
+    }
+}
+
+/// True when a parameter of type `ty` can be written where it goes: scalars anywhere; arrays
+/// of scalars in a query or header (repeated or joined), never in a path segment.
+fn writable(ty: &Ty, location: Location, types: &TypeSpace) -> bool {
+    match ty {
+        Ty::Vec(item) => location != Location::Path && scalar(item, types),
+        other => scalar(other, types),
+    }
+}
+
+/// What a parameter's type is, for an error.
+fn shape_text(ty: &Ty, types: &TypeSpace) -> &'static str {
+    match ty {
+        Ty::Vec(_) => "an array",
+        Ty::Map(_) | Ty::JsonObject => "an object",
+        Ty::Value => "any JSON",
+        Ty::Named(n) => match types.defs.get(n) {
+            Some(TypeDef::Struct { .. }) => "an object",
+            Some(TypeDef::Union { .. }) => "a `oneOf`/`anyOf` of several types",
+            Some(TypeDef::Alias { ty, .. }) => shape_text(ty, types),
+            _ => "a value",
+        },
+        _ => "a value",
     }
 }
 
@@ -713,4 +787,68 @@ fn body_required(
             _ => false,
         });
     body.required || has_required
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{generate_client, Options};
+
+    /// A spec whose one operation has the parameter `param` (YAML flow mapping).
+    fn with_parameter(param: &str) -> String {
+        format!(
+            r#"{{"openapi": "3.0.3", "info": {{"title": "t", "version": "1"}},
+                "paths": {{"/a/{{id}}": {{"get": {{"operationId": "a.get",
+                  "parameters": [{{"name": "id", "in": "path", "required": true, "schema": {{"type": "string"}}}}, {param}],
+                  "responses": {{"204": {{"description": "ok"}}}}}}}}}},
+                "components": {{"schemas": {{
+                  "Pair": {{"type": "object", "properties": {{"a": {{"type": "string"}}}}}},
+                  "Either": {{"oneOf": [{{"type": "string"}}, {{"type": "integer"}}]}}}}}}}}"#
+        )
+    }
+
+    /// What a URL or header cannot carry is refused, naming the parameter's pointer, instead
+    /// of generating code that does not compile.
+    #[test]
+    fn parameters_that_cannot_be_written_are_refused_with_their_pointer() {
+        let cases = [
+            (
+                r##"{"name": "filter", "in": "query", "style": "deepObject", "schema": {"$ref": "#/components/schemas/Pair"}}"##,
+                "/parameters/1/style",
+                "deepObject",
+            ),
+            (
+                r##"{"name": "filter", "in": "query", "schema": {"$ref": "#/components/schemas/Pair"}}"##,
+                "/parameters/1/schema",
+                "an object",
+            ),
+            (
+                r#"{"name": "meta", "in": "query", "schema": {"type": "object", "additionalProperties": {"type": "string"}}}"#,
+                "/parameters/1/schema",
+                "an object",
+            ),
+            (
+                r##"{"name": "X-Either", "in": "header", "schema": {"$ref": "#/components/schemas/Either"}}"##,
+                "/parameters/1/schema",
+                "`oneOf`/`anyOf`",
+            ),
+            (
+                r#"{"name": "tags", "in": "path", "required": true, "schema": {"type": "array", "items": {"type": "string"}}}"#,
+                "/parameters/1/schema",
+                "path segment",
+            ),
+            (
+                r#"{"name": "id", "in": "path", "required": true, "style": "matrix", "schema": {"type": "string"}}"#,
+                "/parameters/1/style",
+                "matrix",
+            ),
+        ];
+        for (param, pointer, what) in cases {
+            let e = generate_client(&with_parameter(param), &Options::default())
+                .err()
+                .unwrap_or_else(|| panic!("{param} was accepted"));
+            let text = e.to_string();
+            assert!(text.contains(pointer), "{param}: {text}");
+            assert!(text.contains(what), "{param}: {text}");
+        }
+    }
 }

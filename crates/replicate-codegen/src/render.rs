@@ -497,11 +497,19 @@ fn request_steps(op: &Operation) -> Vec<TokenStream> {
     for p in op.params.iter().filter(|p| p.location != Location::Path) {
         let n = ident(&p.rust);
         let wire = &p.wire;
-        let add = |value: TokenStream| match (p.location, &p.ty) {
-            (Location::Query, Ty::Vec(_)) => {
+        let add = |value: TokenStream| match (p.location, &p.ty, p.separator) {
+            (Location::Query, Ty::Vec(_), None) => {
                 quote! { for item in #value { request.query(#wire, item.to_string()); } }
             }
-            (Location::Query, _) => quote! { request.query(#wire, #value.to_string()); },
+            (location, Ty::Vec(_), separator) => {
+                let separator = separator.unwrap_or(",");
+                let joined = quote! { rt::join(#value.as_slice(), #separator) };
+                match location {
+                    Location::Query => quote! { request.query(#wire, #joined); },
+                    _ => quote! { request.header(#wire, #joined); },
+                }
+            }
+            (Location::Query, _, _) => quote! { request.query(#wire, #value.to_string()); },
             _ => quote! { request.header(#wire, #value.to_string()); },
         };
         steps.push(if p.required {

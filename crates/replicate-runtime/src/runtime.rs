@@ -420,6 +420,20 @@ impl RawResponse {
     }
 }
 
+/// The items of an array parameter as one value, joined by `separator` (`,` for headers and
+/// unexploded queries, ` ` or `|` for the delimited query styles); the query string or header
+/// encoding is applied to the whole.
+pub fn join<T: fmt::Display>(items: &[T], separator: &str) -> String {
+    let mut out = String::new();
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 {
+            out.push_str(separator);
+        }
+        let _ = fmt::Write::write_fmt(&mut out, format_args!("{item}"));
+    }
+    out
+}
+
 /// Percent-encodes a value as one path segment (everything but RFC 3986 unreserved characters).
 /// An empty value, `.` or `..` is refused: URL parsing would drop or climb out of the segment
 /// (`DELETE .../versions/..` would reach the model itself), whatever the encoding.
@@ -673,6 +687,9 @@ mod tests {
     #[test]
     fn path_segments_are_encoded() {
         assert_eq!(encode_path_segment(&"a b/c").unwrap(), "a%20b%2Fc");
+        assert_eq!(join(&[1, 2, 3], ","), "1,2,3");
+        assert_eq!(join::<&str>(&[], "|"), "");
+        assert_eq!(join(&["a b", "c"], " "), "a b c");
         assert_eq!(
             encode_path_segment(&"owner-name_1.2~").unwrap(),
             "owner-name_1.2~"
