@@ -1027,49 +1027,110 @@ impl TypeSpace {
         at: At,
     ) -> Result<Ty> {
         let all_pointer = push_pointer(pointer, "allOf");
-        if parts.len() == 1 {
-            let part_pointer = push_pointer(&all_pointer, "0");
-            self.traced_via(pointer, &part_pointer);
-            return self.type_in(schemas, &parts[0], hint, &part_pointer, at.mode);
-        }
-        // Several parts: merge object schemas into one struct.
-        let mut properties = indexmap::IndexMap::new();
-        let mut required = Vec::new();
+        // Parts that only annotate (`nullable`, `description`) add no shape of their own.
+        let mut nullable = false;
+        let mut shaped = Vec::new();
         for (i, part) in parts.iter().enumerate() {
             let part_pointer = push_pointer(&all_pointer, &i.to_string());
-            let schema = resolve_schema(schemas, part, &part_pointer)?;
-            let part_origin = match part {
-                ReferenceOr::Reference { reference } => push_pointer(
-                    "#/components/schemas",
-                    component_name(reference, &part_pointer)?,
-                ),
-                ReferenceOr::Item(_) => part_pointer.clone(),
-            };
-            match &schema.schema_kind {
-                SchemaKind::Type(Type::Object(o)) => {
-                    for (k, v) in &o.properties {
-                        properties.insert(k.clone(), v.clone());
-                        let merged = push_pointer(&push_pointer(pointer, "properties"), k);
-                        let origin = push_pointer(&push_pointer(&part_origin, "properties"), k);
-                        self.traced_move(&merged, &origin);
-                    }
-                    required.extend(o.required.iter().cloned());
-                }
-                _ => {
-                    return Err(Error::new(
-                        ErrorKind::Unsupported,
-                        part_pointer,
-                        "`allOf` with several parts is only supported when every part is an object",
-                    ))
-                }
+            match part {
+                ReferenceOr::Item(s) if is_annotation(s) => nullable |= s.schema_data.nullable,
+                _ => shaped.push((part, part_pointer)),
             }
         }
+        let optional = |ty: Ty| if nullable { ty.optional() } else { ty };
+        if let [(only, part_pointer)] = shaped.as_slice() {
+            self.traced_via(pointer, part_pointer);
+            let ty = self.type_in(schemas, only, hint, part_pointer, at.mode)?;
+            return Ok(optional(ty));
+        }
+        // Several parts: merge their properties into one struct, following parts that are
+        // themselves `allOf`s (inline or by `$ref`).
+        let mut merged = Merged::default();
+        for (part, part_pointer) in &shaped {
+            self.merge_part(schemas, part, part_pointer, pointer, &mut merged, 0)?;
+        }
         let object = Object {
-            properties: &properties,
-            required: &required,
+            properties: &merged.properties,
+            required: &merged.required,
             additional: None,
         };
-        self.object_type(schemas, object, doc, hint, pointer, at)
+        let ty = self.object_type(schemas, object, doc, hint, pointer, at)?;
+        Ok(optional(ty))
+    }
+
+    /// Adds one `allOf` part's properties to `merged` (the struct lowered at `pointer`).
+    fn merge_part(
+        &mut self,
+        schemas: &Schemas,
+        part: &ReferenceOr<Schema>,
+        part_pointer: &str,
+        pointer: &str,
+        merged: &mut Merged,
+        depth: usize,
+    ) -> Result<()> {
+        if depth > 16 {
+            return Err(Error::new(
+                ErrorKind::RefCycle,
+                part_pointer,
+                "`allOf` parts refer to each other in a loop",
+            ));
+        }
+        let schema = resolve_schema(schemas, part, part_pointer)?;
+        // Where the part's own keywords are in the document, for the diff's trace.
+        let origin = match part {
+            ReferenceOr::Reference { reference } => push_pointer(
+                "#/components/schemas",
+                component_name(reference, part_pointer)?,
+            ),
+            ReferenceOr::Item(_) => part_pointer.to_string(),
+        };
+        let (properties, required) = match &schema.schema_kind {
+            SchemaKind::Type(Type::Object(o)) => (&o.properties, &o.required),
+            // Properties without `type: object` are still an object's.
+            SchemaKind::Any(a) if a.typ.is_none() && a.all_of.is_empty() && has_fields(a) => {
+                (&a.properties, &a.required)
+            }
+            SchemaKind::AllOf { all_of } => {
+                return self.merge_parts(schemas, all_of, &origin, pointer, merged, depth)
+            }
+            SchemaKind::Any(a) if a.typ.is_none() && !a.all_of.is_empty() && !has_fields(a) => {
+                return self.merge_parts(schemas, &a.all_of, &origin, pointer, merged, depth)
+            }
+            _ if is_annotation(schema) => return Ok(()),
+            _ => {
+                return Err(Error::new(
+                    ErrorKind::Unsupported,
+                    part_pointer,
+                    "an `allOf` of several parts merges objects; this part is not one",
+                ))
+            }
+        };
+        for (k, v) in properties {
+            merged.properties.insert(k.clone(), v.clone());
+            let at = push_pointer(&push_pointer(pointer, "properties"), k);
+            let from = push_pointer(&push_pointer(&origin, "properties"), k);
+            self.traced_move(&at, &from);
+        }
+        merged.required.extend(required.iter().cloned());
+        Ok(())
+    }
+
+    /// [`TypeSpace::merge_part`] for each part of a nested `allOf` at `origin`.
+    fn merge_parts(
+        &mut self,
+        schemas: &Schemas,
+        parts: &[ReferenceOr<Schema>],
+        origin: &str,
+        pointer: &str,
+        merged: &mut Merged,
+        depth: usize,
+    ) -> Result<()> {
+        let all_pointer = push_pointer(origin, "allOf");
+        for (i, part) in parts.iter().enumerate() {
+            let part_pointer = push_pointer(&all_pointer, &i.to_string());
+            self.merge_part(schemas, part, &part_pointer, pointer, merged, depth + 1)?;
+        }
+        Ok(())
     }
 
     /// openapiv3 falls back to `Any` when a schema does not fit its typed forms; recover the
@@ -1304,6 +1365,23 @@ fn is_null_schema(schema: &ReferenceOr<Schema>) -> bool {
     matches!(schema, ReferenceOr::Item(s)
         if s.schema_data.nullable
             && matches!(&s.schema_kind, SchemaKind::Any(a) if *a == openapiv3::AnySchema::default()))
+}
+
+/// The properties and required names an `allOf` merges into one struct.
+#[derive(Default)]
+struct Merged {
+    properties: indexmap::IndexMap<String, ReferenceOr<Box<Schema>>>,
+    required: Vec<String>,
+}
+
+/// A schema that only annotates (`description`, `nullable`, `default`): no type, no shape.
+fn is_annotation(schema: &Schema) -> bool {
+    matches!(&schema.schema_kind, SchemaKind::Any(a) if *a == openapiv3::AnySchema::default())
+}
+
+/// An untyped schema that lists properties or required names.
+fn has_fields(any: &openapiv3::AnySchema) -> bool {
+    !any.properties.is_empty() || !any.required.is_empty()
 }
 
 /// A property's place in Cog's `x-order`.
