@@ -54,6 +54,8 @@ pub struct Generated {
     pub types: usize,
     /// Some operation sends a `multipart/form-data` body (the runtime's `multipart` feature).
     pub multipart: bool,
+    /// Some operation sends a URL-encoded form body (the runtime's `form` feature).
+    pub form: bool,
     /// The package name of a standalone crate ([`generate_standalone`]); empty otherwise.
     pub crate_name: String,
 }
@@ -177,6 +179,9 @@ pub fn generate_client(text: &str, opts: &Options) -> Result<Generated> {
                 .as_ref()
                 .is_some_and(|b| b.kind == BodyKind::Multipart)
         }),
+        form: ops
+            .iter()
+            .any(|o| o.body.as_ref().is_some_and(|b| b.kind == BodyKind::Form)),
         crate_name: String::new(),
     })
 }
@@ -229,7 +234,10 @@ fn manifest(
     };
     let (dep, features) = match runtime {
         Some(r) => {
-            let needed: Vec<&str> = r.multipart.then_some("\"multipart\"").into_iter().collect();
+            let needed: Vec<&str> = [(r.multipart, "\"multipart\""), (r.form, "\"form\"")]
+                .into_iter()
+                .filter_map(|(on, name)| on.then_some(name))
+                .collect();
             let extra = format!(
                 "default-features = false, features = [{}]",
                 needed.join(", ")
@@ -253,6 +261,7 @@ fn manifest(
 #[derive(Debug, Clone, Copy)]
 struct RuntimeFeatures {
     multipart: bool,
+    form: bool,
 }
 
 /// A dependency value (`"0.1"` or an inline table) with more keys.
@@ -290,6 +299,7 @@ pub fn generate_standalone(text: &str, so: &StandaloneOptions) -> Result<Generat
     }
     let runtime = RuntimeFeatures {
         multipart: generated.multipart,
+        form: generated.form,
     };
     let crate_name = match so.crate_name.trim() {
         "" => naming::crate_name(&title_of(text)),

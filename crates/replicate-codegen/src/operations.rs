@@ -67,6 +67,8 @@ pub enum BodyKind {
     Json,
     /// `multipart/form-data`.
     Multipart,
+    /// `application/x-www-form-urlencoded`: the struct's fields as `name=value` pairs.
+    Form,
     /// `text/plain`.
     Text,
     /// Any other single media type, sent as raw bytes.
@@ -574,6 +576,32 @@ fn writable(ty: &Ty, location: Location, types: &TypeSpace) -> bool {
     }
 }
 
+/// Why a form body of type `ty` has no URL encoding, if it has none: it must be an object
+/// whose fields are scalars or arrays of scalars (arrays repeat their name).
+fn unencodable_form(ty: &Ty, types: &TypeSpace) -> Option<String> {
+    let field_ok = |ty: &Ty| match ty.inner() {
+        Ty::Vec(item) => scalar(item, types),
+        other => scalar(other, types),
+    };
+    match ty.inner() {
+        Ty::Map(value) if scalar(value, types) => None,
+        Ty::Named(n) => match types.defs.get(n) {
+            Some(TypeDef::Struct { fields, .. }) => {
+                fields.iter().find(|f| !field_ok(&f.ty)).map(|f| {
+                    format!(
+                        "its field `{}` is {}",
+                        f.wire,
+                        shape_text(f.ty.inner(), types)
+                    )
+                })
+            }
+            Some(TypeDef::Alias { ty, .. }) => unencodable_form(ty, types),
+            _ => Some(format!("this body is {}", shape_text(ty.inner(), types))),
+        },
+        other => Some(format!("this body is {}", shape_text(other, types))),
+    }
+}
+
 /// What a parameter's type is, for an error.
 fn shape_text(ty: &Ty, types: &TypeSpace) -> &'static str {
     match ty {
@@ -606,7 +634,7 @@ fn request_body(
         return Err(Error::new(
             ErrorKind::Unsupported,
             push_pointer(pointer, "content"),
-            "request body has no supported media type (JSON, multipart/form-data, text, or binary)",
+            "request body has no supported media type (JSON, multipart or URL-encoded forms, text, or binary)",
         ));
     };
     let content_pointer = push_pointer(&push_pointer(pointer, "content"), media_type);
@@ -618,11 +646,22 @@ fn request_body(
         (BodyKind::Json, None) => Ty::Value,
         (BodyKind::Json, Some(s)) => types.type_for(spec, s, &hint, &schema_pointer)?,
         (BodyKind::Multipart, Some(s)) => types.form_type(spec, s, &hint, &schema_pointer)?,
-        (BodyKind::Multipart, None) => {
+        (BodyKind::Form, Some(s)) => {
+            let ty = types.type_for(spec, s, &hint, &schema_pointer)?;
+            if let Some(what) = unencodable_form(&ty, types) {
+                return Err(Error::new(
+                    ErrorKind::Unsupported,
+                    schema_pointer,
+                    format!("a URL-encoded form body holds names with text values; {what}"),
+                ));
+            }
+            ty
+        }
+        (BodyKind::Multipart | BodyKind::Form, None) => {
             return Err(Error::new(
                 ErrorKind::Unsupported,
                 content_pointer,
-                "a multipart body needs a schema",
+                "a form body needs a schema",
             ))
         }
     };
@@ -711,8 +750,8 @@ fn success_responses(
     Ok(out)
 }
 
-/// The media type the client sends a body as, and how: JSON first, then multipart, then text;
-/// any other goes as raw bytes, except form-encoding, which is not supported.
+/// The media type the client sends a body as, and how: JSON first, then multipart, then a
+/// URL-encoded form, then text; any other goes as raw bytes.
 fn body_media(
     content: &indexmap::IndexMap<String, openapiv3::MediaType>,
 ) -> Option<(BodyKind, &String, &openapiv3::MediaType)> {
@@ -721,10 +760,11 @@ fn body_media(
     pick(&|m| m == "application/json" || m.ends_with("+json"))
         .map(|c| (BodyKind::Json, c))
         .or_else(|| pick(&|m| m == "multipart/form-data").map(|c| (BodyKind::Multipart, c)))
-        .or_else(|| pick(&|m| m.starts_with("text/")).map(|c| (BodyKind::Text, c)))
         .or_else(|| {
-            pick(&|m| m != "application/x-www-form-urlencoded").map(|c| (BodyKind::Bytes, c))
+            pick(&|m| m == "application/x-www-form-urlencoded").map(|c| (BodyKind::Form, c))
         })
+        .or_else(|| pick(&|m| m.starts_with("text/")).map(|c| (BodyKind::Text, c)))
+        .or_else(|| pick(&|_| true).map(|c| (BodyKind::Bytes, c)))
         .map(|(kind, (m, media))| (kind, m, media))
 }
 
@@ -850,5 +890,26 @@ mod tests {
             assert!(text.contains(pointer), "{param}: {text}");
             assert!(text.contains(what), "{param}: {text}");
         }
+    }
+
+    /// A form body whose field is an object has no URL encoding: refused with the schema's
+    /// pointer and the field's name.
+    #[test]
+    fn form_bodies_with_nested_objects_are_refused() {
+        let spec = r#"{"openapi": "3.0.3", "info": {"title": "t", "version": "1"},
+            "paths": {"/a": {"post": {"operationId": "a.create",
+              "requestBody": {"content": {"application/x-www-form-urlencoded": {"schema": {
+                "type": "object", "properties": {"meta": {"type": "object", "properties": {"k": {"type": "string"}}}}}}}},
+              "responses": {"204": {"description": "ok"}}}}}}"#;
+        let e = generate_client(spec, &Options::default())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains(
+                "#/paths/~1a/post/requestBody/content/application~1x-www-form-urlencoded/schema"
+            ),
+            "{e}"
+        );
+        assert!(e.contains("`meta` is an object"), "{e}");
     }
 }

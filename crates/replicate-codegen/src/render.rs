@@ -526,6 +526,7 @@ fn request_steps(op: &Operation) -> Vec<TokenStream> {
             BodyKind::Text => quote! { request.text_body(#media, #b); },
             BodyKind::Bytes => quote! { request.bytes_body(#media, #b); },
             BodyKind::Multipart => quote! { request.multipart_body(#b.into_multipart()?); },
+            BodyKind::Form => quote! { request.form_body(#media, &#b)?; },
         };
         steps.push(if body.required {
             set(quote! { self.body })

@@ -641,7 +641,8 @@ impl<'s, 'a> Differ<'s, 'a> {
                         );
                     }
                 }
-                let structured = matches!(a.kind, BodyKind::Json | BodyKind::Multipart);
+                let structured =
+                    matches!(a.kind, BodyKind::Json | BodyKind::Multipart | BodyKind::Form);
                 if a.kind == b.kind && structured {
                     let mut cx = Cx::new(id, place, Dir::Request);
                     cx.form = a.kind == BodyKind::Multipart;
