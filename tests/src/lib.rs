@@ -115,6 +115,7 @@ fn options_with_dep(name: &str, label: &str, dep_dir: &str) -> StandaloneOptions
         spec_label: label.to_string(),
         own_workspace: false,
         command: None,
+        lenient: false,
     }
 }
 

@@ -216,7 +216,13 @@ pub fn workspace(check: bool, changelog: bool) -> Result<(), String> {
 }
 
 /// `cargo xtask generate --spec FILE --out DIR`: a standalone crate from any spec.
-pub fn standalone(spec: &Path, out: &Path, name: &str, check: bool) -> Result<(), String> {
+pub fn standalone(
+    spec: &Path,
+    out: &Path,
+    name: &str,
+    check: bool,
+    lenient: bool,
+) -> Result<(), String> {
     let start = Instant::now();
     let text =
         fs::read_to_string(spec).map_err(|e| format!("cannot read {}: {e}", spec.display()))?;
@@ -234,9 +240,13 @@ pub fn standalone(spec: &Path, out: &Path, name: &str, check: bool) -> Result<()
         spec_label: label,
         own_workspace: true,
         command: None,
+        lenient,
     };
     let generated = replicate_codegen::generate_standalone(&text, &options)
         .map_err(|e| e.in_file(spec.display().to_string()).to_string())?;
+    for warning in &generated.warnings {
+        eprintln!("warning: {}: {warning}", spec.display());
+    }
     let (written, stale) = write_files(out, &generated.files, check)?;
     if !stale.is_empty() {
         return Err(format!(

@@ -60,6 +60,11 @@ enum Command {
         /// `replicate-http-api`).
         #[arg(long)]
         name: Option<String>,
+        /// Read an invalid but common spec with warnings instead of refusing it: a path
+        /// variable no operation declares becomes a string parameter, a repeated operationId
+        /// gets the method appended.
+        #[arg(long, requires = "spec")]
+        lenient: bool,
         /// Also write the CHANGELOG section for the spec's changes (see `changelog`).
         #[arg(long, conflicts_with_all = ["check", "spec"])]
         changelog: bool,
@@ -145,8 +150,9 @@ fn main() -> ExitCode {
             spec: Some(spec),
             out: Some(out),
             name,
+            lenient,
             ..
-        } => generate::standalone(&spec, &out, name.as_deref().unwrap_or(""), check),
+        } => generate::standalone(&spec, &out, name.as_deref().unwrap_or(""), check, lenient),
         Command::Generate {
             check, changelog, ..
         } => generate::workspace(check, changelog),

@@ -25,6 +25,7 @@ pub fn standalone(schemas: &Path, out: &Path, name: &str) -> Result<(), String> 
         spec_label: schemas.display().to_string(),
         own_workspace: true,
         command: None,
+        lenient: false,
     };
     let generated = replicate_codegen::generate_models_standalone(&sources, &options)
         .map_err(|e| e.to_string())?;

@@ -223,6 +223,7 @@ fn generate(dir: &Path, out: &Path, name: &str, client_dep: Option<&str>) -> Res
         // package's folder too); remove `[workspace]` to make it a member of yours.
         own_workspace: true,
         command: Some(format!("cargo replicate generate --dir {}", dir.display())),
+        lenient: false,
     };
     let generated = replicate_codegen::generate_models_standalone(&sources, &options)?;
     for file in &generated.files {

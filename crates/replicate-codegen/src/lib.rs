@@ -58,6 +58,8 @@ pub struct Generated {
     pub form: bool,
     /// The package name of a standalone crate ([`generate_standalone`]); empty otherwise.
     pub crate_name: String,
+    /// What a lenient reading assumed, each `pointer: what` ([`Options::lenient`]).
+    pub warnings: Vec<String>,
 }
 
 /// How to generate.
@@ -67,6 +69,9 @@ pub struct Options {
     pub spec_label: String,
     /// The command that regenerates the files, for headers.
     pub command: String,
+    /// Read invalid but common documents with warnings instead of refusing them
+    /// ([`types::TypeSpace::lenient`]).
+    pub lenient: bool,
 }
 
 impl Default for Options {
@@ -74,6 +79,7 @@ impl Default for Options {
         Options {
             spec_label: "spec/openapi.json".into(),
             command: "cargo xtask generate".into(),
+            lenient: false,
         }
     }
 }
@@ -96,6 +102,7 @@ pub fn spec_hash(text: &str) -> String {
 pub fn generate_client(text: &str, opts: &Options) -> Result<Generated> {
     let spec = load::load(text)?;
     let mut space = types::TypeSpace::new(&spec.openapi)?;
+    space.lenient = opts.lenient;
     let ops = operations::collect(&spec, &mut space)?;
 
     // Formatting (`syn` parse, then prettyplease) is most of the time. The two big files are cut
@@ -183,6 +190,11 @@ pub fn generate_client(text: &str, opts: &Options) -> Result<Generated> {
             .iter()
             .any(|o| o.body.as_ref().is_some_and(|b| b.kind == BodyKind::Form)),
         crate_name: String::new(),
+        warnings: space
+            .warnings
+            .iter()
+            .map(|(pointer, what)| format!("{pointer}: {what}"))
+            .collect(),
     })
 }
 
@@ -211,6 +223,8 @@ pub struct StandaloneOptions {
     pub own_workspace: bool,
     /// The command named in the `@generated` headers, when not the default `cargo xtask ...`.
     pub command: Option<String>,
+    /// Read an invalid but common document with warnings ([`Options::lenient`]).
+    pub lenient: bool,
 }
 
 /// `{ path = "..." }` for a path dependency (backslashes made forward slashes).
@@ -284,6 +298,7 @@ pub fn generate_standalone(text: &str, so: &StandaloneOptions) -> Result<Generat
             .command
             .clone()
             .unwrap_or_else(|| format!("cargo xtask generate --spec {spec_label}")),
+        lenient: so.lenient,
     };
     let mut generated = generate_client(text, &opts)?;
     let mut files = Vec::new();

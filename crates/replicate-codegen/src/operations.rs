@@ -178,11 +178,12 @@ pub fn collect(spec: &LoadedSpec, types: &mut TypeSpace) -> Result<Vec<Operation
         };
         for (method, op) in item.iter() {
             let pointer = push_pointer(&item_pointer, method);
+            let id = lenient_id(types, &ops, op, &method.to_uppercase(), path, &pointer);
             ops.push(build(
                 openapi,
                 types,
                 path,
-                &method.to_uppercase(),
+                (&method.to_uppercase(), id),
                 op,
                 &item.parameters,
                 &pointer,
@@ -190,11 +191,12 @@ pub fn collect(spec: &LoadedSpec, types: &mut TypeSpace) -> Result<Vec<Operation
         }
         for extra in spec.extra_operations.iter().filter(|e| e.path == *path) {
             let pointer = push_pointer(&item_pointer, &extra.method.to_lowercase());
+            let id = lenient_id(types, &ops, &extra.operation, &extra.method, path, &pointer);
             ops.push(build(
                 openapi,
                 types,
                 path,
-                &extra.method,
+                (&extra.method, id),
                 &extra.operation,
                 &item.parameters,
                 &pointer,
@@ -260,20 +262,52 @@ fn check_unique(ops: &[Operation]) -> Result<()> {
     Ok(())
 }
 
-#[allow(clippy::too_many_arguments)]
+/// The operationId an operation is generated under: its own (or one derived from method and
+/// path). Leniently, one already taken by an earlier operation gets the method appended.
+fn lenient_id(
+    types: &mut TypeSpace,
+    earlier: &[Operation],
+    op: &openapiv3::Operation,
+    method: &str,
+    path: &str,
+    pointer: &str,
+) -> String {
+    let id = operation_id(op, method, path);
+    let Some(other) = earlier.iter().find(|o| o.id == id) else {
+        return id;
+    };
+    if !types.lenient {
+        return id;
+    }
+    let renamed = naming::unique(&format!("{id}_{}", method.to_lowercase()), |n| {
+        earlier.iter().any(|o| o.id == n)
+    });
+    types.warnings.push((
+        push_pointer(pointer, "operationId"),
+        format!(
+            "operationId `{id}` is also {} {}'s; this operation is generated as `{renamed}`",
+            other.method, other.path
+        ),
+    ));
+    renamed
+}
+
+fn operation_id(op: &openapiv3::Operation, method: &str, path: &str) -> String {
+    match &op.operation_id {
+        Some(id) if !id.trim().is_empty() => id.trim().to_string(),
+        _ => derived_operation_id(method, path),
+    }
+}
+
 fn build(
     spec: &OpenAPI,
     types: &mut TypeSpace,
     path: &str,
-    method: &str,
+    (method, id): (&str, String),
     op: &openapiv3::Operation,
     shared_params: &[ReferenceOr<Parameter>],
     pointer: &str,
 ) -> Result<Operation> {
-    let id = match &op.operation_id {
-        Some(id) if !id.trim().is_empty() => id.trim().to_string(),
-        _ => derived_operation_id(method, path),
-    };
     let mut segments: Vec<String> = id
         .split(['.', '/'])
         .filter(|s| !s.is_empty())
@@ -510,10 +544,28 @@ fn collect_params(
         .filter_map(|s| s.split('}').next())
         .collect();
     for name in &template {
-        if !params
+        let declared = params
             .iter()
-            .any(|p| p.location == Location::Path && p.wire == *name)
-        {
+            .any(|p| p.location == Location::Path && p.wire == *name);
+        if !declared && types.lenient {
+            // Commonly declared on a sibling operation only: assume a string.
+            types.warnings.push((
+                pointer.to_string(),
+                format!("path segment `{{{name}}}` has no parameter here; taken as a string"),
+            ));
+            params.push(Param {
+                rust: naming::field_name(name),
+                wire: name.to_string(),
+                location: Location::Path,
+                ty: Ty::String,
+                required: true,
+                doc: None,
+                pointer: push_pointer(pointer, "parameters"),
+                separator: None,
+            });
+            continue;
+        }
+        if !declared {
             return Err(Error::new(
                 ErrorKind::Shape,
                 pointer,
@@ -911,5 +963,51 @@ mod tests {
             "{e}"
         );
         assert!(e.contains("`meta` is an object"), "{e}");
+    }
+
+    /// Invalid but common: a path variable declared on one operation only, and `get` and
+    /// `head` sharing an operationId. Refused by default; read with warnings when lenient.
+    #[test]
+    fn lenient_reading_assumes_and_warns() {
+        let spec = r#"{"openapi": "3.0.3", "info": {"title": "t", "version": "1"},
+            "paths": {"/pets/{id}": {
+              "get": {"operationId": "pets.get",
+                "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "integer"}}],
+                "responses": {"204": {"description": "ok"}}},
+              "head": {"operationId": "pets.get", "responses": {"204": {"description": "ok"}}}}}}"#;
+        let e = generate_client(spec, &Options::default())
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("#/paths/~1pets~1{id}/head"), "{e}");
+        let lenient = Options {
+            lenient: true,
+            ..Options::default()
+        };
+        let generated = generate_client(spec, &lenient).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(generated.operations, 2);
+        assert_eq!(generated.warnings.len(), 2, "{:?}", generated.warnings);
+        assert!(
+            generated
+                .warnings
+                .iter()
+                .any(|w| w.contains("`pets.get_head`")),
+            "{:?}",
+            generated.warnings
+        );
+        assert!(
+            generated.warnings.iter().any(|w| w.contains("`{id}`")),
+            "{:?}",
+            generated.warnings
+        );
+        let ops = &generated
+            .files
+            .iter()
+            .find(|f| f.path == "operations.rs")
+            .unwrap()
+            .contents;
+        assert!(
+            ops.contains("pub fn get_head(&self, id: impl Into<String>)"),
+            "{ops}"
+        );
     }
 }

@@ -92,6 +92,10 @@ pub struct TypeSpace {
     pub warnings: Vec<(String, String)>,
     /// Where each lowered type came from, kept only when the diff asks ([`TypeSpace::traced`]).
     pub trace: Option<Trace>,
+    /// Read invalid but common documents with a warning instead of refusing them
+    /// (`--lenient`): a path variable no operation declares is a string parameter, and an
+    /// operationId used twice gets the method appended the second time.
+    pub lenient: bool,
 }
 
 /// Where the lowered types came from, by JSON pointer: what the diff needs to find a type's
