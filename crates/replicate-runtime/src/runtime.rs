@@ -284,14 +284,8 @@ impl RequestSpec {
         content_type: &'static str,
         body: &T,
     ) -> Result<(), Error> {
-        let bytes = serde_json::to_vec(body).map_err(|e| {
-            Error::InvalidRequest(format!("cannot encode the body of {}: {e}", self.operation))
-        })?;
-        self.body = RequestBody::Bytes {
-            content_type,
-            bytes: Bytes::from(bytes),
-        };
-        Ok(())
+        let encoded = serde_json::to_vec(body).map_err(|e| e.to_string());
+        self.encoded_body(content_type, encoded)
     }
 
     /// Serialises `body` as a URL-encoded form (`a=1&tag=x&tag=y`: arrays repeat their key,
@@ -302,12 +296,24 @@ impl RequestSpec {
         content_type: &'static str,
         body: &T,
     ) -> Result<(), Error> {
-        let text = serde_html_form::to_string(body).map_err(|e| {
+        let encoded = serde_html_form::to_string(body)
+            .map(String::into_bytes)
+            .map_err(|e| e.to_string());
+        self.encoded_body(content_type, encoded)
+    }
+
+    /// Sends an encoded body, or says why it could not be encoded.
+    fn encoded_body(
+        &mut self,
+        content_type: &'static str,
+        encoded: Result<Vec<u8>, String>,
+    ) -> Result<(), Error> {
+        let bytes = encoded.map_err(|e| {
             Error::InvalidRequest(format!("cannot encode the body of {}: {e}", self.operation))
         })?;
         self.body = RequestBody::Bytes {
             content_type,
-            bytes: Bytes::from(text),
+            bytes: Bytes::from(bytes),
         };
         Ok(())
     }
