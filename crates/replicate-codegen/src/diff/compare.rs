@@ -273,7 +273,8 @@ impl Facts {
                 .unwrap_or_default()
                 .to_string(),
             nullable: flag("nullable"),
-            default: schema.get("default").cloned(),
+            // `default: null` says no more than no default (as openapiv3 reads it).
+            default: schema.get("default").filter(|d| !d.is_null()).cloned(),
             constraints,
         }
     }
