@@ -58,6 +58,24 @@ pub struct Param {
     /// exploded); otherwise the items are joined by this (`,` for headers and unexploded
     /// queries, ` ` or `|` for the delimited styles).
     pub separator: Option<&'static str>,
+    /// How its value becomes text.
+    pub written: Written,
+}
+
+/// How a parameter's value becomes text in the request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Written {
+    /// With `Display`: a scalar, or an array item by item (see [`Param::separator`]).
+    Display,
+    /// A `oneOf` of scalars (`string | integer`), as the chosen variant's JSON text.
+    ScalarUnion,
+    /// An object or a `oneOf` in a query, through its JSON form as pairs: `name[field]=value`
+    /// when `deep` (`style: deepObject`), otherwise each field as a pair of its own (the
+    /// exploded `form` style) and a scalar variant as `name=value`.
+    Pairs {
+        /// `style: deepObject`.
+        deep: bool,
+    },
 }
 
 /// How a request body is encoded.
@@ -440,6 +458,7 @@ fn collect_params(
                 ),
             )
         };
+        let mut deep = false;
         let (location, data, separator) = match param {
             Parameter::Path {
                 parameter_data,
@@ -461,7 +480,8 @@ fn collect_params(
                     openapiv3::QueryStyle::SpaceDelimited => Some(" "),
                     openapiv3::QueryStyle::PipeDelimited => Some("|"),
                     openapiv3::QueryStyle::DeepObject => {
-                        return Err(unsupported_style("deepObject"))
+                        deep = true;
+                        None
                     }
                 };
                 (Location::Query, parameter_data, separator)
@@ -505,7 +525,13 @@ fn collect_params(
                 Place::Parameter.apply(ty)
             }
         };
-        if !writable(&ty, location, types) {
+        let written = if writable(&ty, location, types) {
+            Written::Display
+        } else if scalar_union(&ty, types) {
+            Written::ScalarUnion
+        } else if location == Location::Query && separator.is_none() && pairable(&ty, types) {
+            Written::Pairs { deep }
+        } else {
             return Err(Error::new(
                 ErrorKind::Unsupported,
                 push_pointer(&pp, "schema"),
@@ -520,7 +546,7 @@ fn collect_params(
                     }
                 ),
             ));
-        }
+        };
         let mut rust = naming::field_name(&data.name);
         if BUILDER_NAMES.contains(&rust.as_str()) {
             rust.push('_');
@@ -534,6 +560,7 @@ fn collect_params(
             doc: doc_text(data.description.as_deref()),
             pointer: push_pointer(&pp, "schema"),
             separator,
+            written,
         });
     }
 
@@ -562,6 +589,7 @@ fn collect_params(
                 doc: None,
                 pointer: push_pointer(pointer, "parameters"),
                 separator: None,
+                written: Written::Display,
             });
             continue;
         }
@@ -619,6 +647,34 @@ fn scalar(ty: &Ty, types: &TypeSpace) -> bool {
     }
 }
 
+/// A `oneOf`/`anyOf` whose variants are all scalars: written as the chosen variant's text.
+fn scalar_union(ty: &Ty, types: &TypeSpace) -> bool {
+    match ty {
+        Ty::Named(n) => match types.defs.get(n) {
+            Some(TypeDef::Union { variants, .. }) => {
+                variants.iter().all(|(_, ty)| scalar(ty, types))
+            }
+            Some(TypeDef::Alias { ty, .. }) => scalar_union(ty, types),
+            _ => false,
+        },
+        _ => false,
+    }
+}
+
+/// A value a query writes as pairs through its JSON form: an object, a map, any JSON, or a
+/// `oneOf` (its object variants spread or bracketed, its scalar ones as text).
+fn pairable(ty: &Ty, types: &TypeSpace) -> bool {
+    match ty {
+        Ty::Map(_) | Ty::JsonObject | Ty::Value => true,
+        Ty::Named(n) => match types.defs.get(n) {
+            Some(TypeDef::Struct { .. } | TypeDef::Union { .. }) => true,
+            Some(TypeDef::Alias { ty, .. }) => pairable(ty, types),
+            _ => false,
+        },
+        _ => false,
+    }
+}
+
 /// True when a parameter of type `ty` can be written where it goes: scalars anywhere; arrays
 /// of scalars in a query or header (repeated or joined), never in a path segment.
 fn writable(ty: &Ty, location: Location, types: &TypeSpace) -> bool {
@@ -628,30 +684,36 @@ fn writable(ty: &Ty, location: Location, types: &TypeSpace) -> bool {
     }
 }
 
-/// Why a form body of type `ty` has no URL encoding, if it has none: it must be an object
-/// whose fields are scalars or arrays of scalars (arrays repeat their name).
+/// Why a form body of type `ty` has no URL encoding, if it has none: it must be an object.
+/// Its fields may be anything JSON: arrays repeat their name, nested objects and arrays go in
+/// brackets (`meta[plan]=pro`, `items[0][id]=7`), as `deepObject` describes.
 fn unencodable_form(ty: &Ty, types: &TypeSpace) -> Option<String> {
-    let field_ok = |ty: &Ty| match ty.inner() {
-        Ty::Vec(item) => scalar(item, types),
-        other => scalar(other, types),
-    };
     match ty.inner() {
-        Ty::Map(value) if scalar(value, types) => None,
+        Ty::Map(_) | Ty::JsonObject => None,
         Ty::Named(n) => match types.defs.get(n) {
-            Some(TypeDef::Struct { fields, .. }) => {
-                fields.iter().find(|f| !field_ok(&f.ty)).map(|f| {
-                    format!(
-                        "its field `{}` is {}",
-                        f.wire,
-                        shape_text(f.ty.inner(), types)
-                    )
-                })
-            }
+            Some(TypeDef::Struct { .. }) => None,
             Some(TypeDef::Alias { ty, .. }) => unencodable_form(ty, types),
             _ => Some(format!("this body is {}", shape_text(ty.inner(), types))),
         },
         other => Some(format!("this body is {}", shape_text(other, types))),
     }
+}
+
+/// A form field's `encoding` the client would not honour: the delimited styles join an array
+/// into one value, which it never does.
+fn unhonoured_encoding(media: &openapiv3::MediaType, content_pointer: &str) -> Option<Error> {
+    media.encoding.iter().find_map(|(field, encoding)| {
+        let style = match encoding.style {
+            Some(openapiv3::QueryStyle::SpaceDelimited) => "spaceDelimited",
+            Some(openapiv3::QueryStyle::PipeDelimited) => "pipeDelimited",
+            _ => return None,
+        };
+        Some(Error::new(
+            ErrorKind::Unsupported,
+            push_pointer(&push_pointer(content_pointer, "encoding"), field),
+            format!("form field `{field}` asks for style `{style}`; the client repeats an array's name for each item"),
+        ))
+    })
 }
 
 /// What a parameter's type is, for an error.
@@ -699,12 +761,15 @@ fn request_body(
         (BodyKind::Json, Some(s)) => types.type_for(spec, s, &hint, &schema_pointer)?,
         (BodyKind::Multipart, Some(s)) => types.form_type(spec, s, &hint, &schema_pointer)?,
         (BodyKind::Form, Some(s)) => {
+            if let Some(e) = unhonoured_encoding(media, &content_pointer) {
+                return Err(e);
+            }
             let ty = types.type_for(spec, s, &hint, &schema_pointer)?;
             if let Some(what) = unencodable_form(&ty, types) {
                 return Err(Error::new(
                     ErrorKind::Unsupported,
                     schema_pointer,
-                    format!("a URL-encoded form body holds names with text values; {what}"),
+                    format!("a URL-encoded form body is an object; {what}"),
                 ));
             }
             ty
@@ -904,24 +969,24 @@ mod tests {
     fn parameters_that_cannot_be_written_are_refused_with_their_pointer() {
         let cases = [
             (
-                r##"{"name": "filter", "in": "query", "style": "deepObject", "schema": {"$ref": "#/components/schemas/Pair"}}"##,
-                "/parameters/1/style",
-                "deepObject",
-            ),
-            (
-                r##"{"name": "filter", "in": "query", "schema": {"$ref": "#/components/schemas/Pair"}}"##,
+                r##"{"name": "filter", "in": "query", "explode": false, "schema": {"$ref": "#/components/schemas/Pair"}}"##,
                 "/parameters/1/schema",
                 "an object",
             ),
             (
-                r#"{"name": "meta", "in": "query", "schema": {"type": "object", "additionalProperties": {"type": "string"}}}"#,
+                r#"{"name": "meta", "in": "query", "style": "pipeDelimited", "schema": {"type": "object", "additionalProperties": {"type": "string"}}}"#,
                 "/parameters/1/schema",
                 "an object",
             ),
             (
-                r##"{"name": "X-Either", "in": "header", "schema": {"$ref": "#/components/schemas/Either"}}"##,
+                r##"{"name": "X-Either", "in": "header", "schema": {"oneOf": [{"type": "string"}, {"$ref": "#/components/schemas/Pair"}]}}"##,
                 "/parameters/1/schema",
                 "`oneOf`/`anyOf`",
+            ),
+            (
+                r##"{"name": "X-Pair", "in": "header", "schema": {"$ref": "#/components/schemas/Pair"}}"##,
+                "/parameters/1/schema",
+                "header",
             ),
             (
                 r#"{"name": "tags", "in": "path", "required": true, "schema": {"type": "array", "items": {"type": "string"}}}"#,
@@ -944,25 +1009,84 @@ mod tests {
         }
     }
 
-    /// A form body whose field is an object has no URL encoding: refused with the schema's
-    /// pointer and the field's name.
+    /// Objects in a query (deepObject, or spread by the exploded form style) and `oneOf`s of
+    /// scalars anywhere are written through their JSON form.
     #[test]
-    fn form_bodies_with_nested_objects_are_refused() {
-        let spec = r#"{"openapi": "3.0.3", "info": {"title": "t", "version": "1"},
-            "paths": {"/a": {"post": {"operationId": "a.create",
-              "requestBody": {"content": {"application/x-www-form-urlencoded": {"schema": {
-                "type": "object", "properties": {"meta": {"type": "object", "properties": {"k": {"type": "string"}}}}}}}},
-              "responses": {"204": {"description": "ok"}}}}}}"#;
-        let e = generate_client(spec, &Options::default())
-            .unwrap_err()
-            .to_string();
+    fn objects_in_queries_and_scalar_unions_are_written_through_json() {
+        let cases = [
+            (
+                r##"{"name": "filter", "in": "query", "style": "deepObject", "explode": true, "schema": {"$ref": "#/components/schemas/Pair"}}"##,
+                "request.query_object(\"filter\", &value, true)?",
+            ),
+            (
+                r#"{"name": "meta", "in": "query", "schema": {"type": "object", "additionalProperties": {"type": "string"}}}"#,
+                "request.query_object(\"meta\", &value, false)?",
+            ),
+            (
+                r##"{"name": "X-Either", "in": "header", "schema": {"$ref": "#/components/schemas/Either"}}"##,
+                "request.header(\"X-Either\", rt::text_of(&value)?)",
+            ),
+        ];
+        for (param, call) in cases {
+            let generated = generate_client(&with_parameter(param), &Options::default())
+                .unwrap_or_else(|e| panic!("{param}: {e}"));
+            let code: String = generated
+                .files
+                .iter()
+                .map(|f| f.contents.as_str())
+                .collect();
+            assert!(code.contains(call), "{param}: no `{call}` in\n{code}");
+        }
+    }
+
+    /// A form body must be an object, and a delimited `encoding` style the client would not
+    /// honour is refused with the field's pointer; nested objects are written in brackets.
+    #[test]
+    fn form_bodies_that_cannot_be_encoded_are_refused() {
+        let form = |schema: &str, encoding: &str| {
+            format!(
+                r#"{{"openapi": "3.0.3", "info": {{"title": "t", "version": "1"}},
+                "paths": {{"/a": {{"post": {{"operationId": "a.create",
+                  "requestBody": {{"content": {{"application/x-www-form-urlencoded": {{"schema": {schema}{encoding}}}}}}},
+                  "responses": {{"204": {{"description": "ok"}}}}}}}}}}}}"#
+            )
+        };
+        let nested = r#"{"type": "object", "properties": {"meta": {"type": "object", "properties": {"k": {"type": "string"}}}, "tags": {"type": "array", "items": {"type": "string"}}}}"#;
+        generate_client(&form(nested, ""), &Options::default()).unwrap_or_else(|e| panic!("{e}"));
+        let e = generate_client(
+            &form(r#"{"type": "array", "items": {"type": "string"}}"#, ""),
+            &Options::default(),
+        )
+        .unwrap_err()
+        .to_string();
         assert!(
             e.contains(
                 "#/paths/~1a/post/requestBody/content/application~1x-www-form-urlencoded/schema"
             ),
             "{e}"
         );
-        assert!(e.contains("`meta` is an object"), "{e}");
+        assert!(e.contains("an array"), "{e}");
+        let delimited = r#", "encoding": {"tags": {"style": "pipeDelimited"}}"#;
+        let e = generate_client(&form(nested, delimited), &Options::default())
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("x-www-form-urlencoded/encoding/tags"), "{e}");
+        assert!(e.contains("pipeDelimited"), "{e}");
+    }
+
+    /// A multipart form is built from declared fields: a free-form object (found by the
+    /// mutation property, whose output did not compile) is refused with its pointer.
+    #[test]
+    fn multipart_bodies_without_declared_fields_are_refused() {
+        let spec = r#"{"openapi": "3.0.3", "info": {"title": "t", "version": "1"},
+            "paths": {"/a": {"post": {"operationId": "a.create",
+              "requestBody": {"content": {"multipart/form-data": {"schema": {"type": "object"}}}},
+              "responses": {"204": {"description": "ok"}}}}}}"#;
+        let e = generate_client(spec, &Options::default())
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("multipart~1form-data/schema"), "{e}");
+        assert!(e.contains("declare its fields"), "{e}");
     }
 
     /// Invalid but common: a path variable declared on one operation only, and `get` and

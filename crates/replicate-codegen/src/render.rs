@@ -8,7 +8,7 @@
 //! only calls the hand-written runtime: no HTTP code here.
 
 use crate::error::{Error, ErrorKind, Result};
-use crate::operations::{BodyKind, Location, Operation, ResponseKind, StatusMatch};
+use crate::operations::{BodyKind, Location, Operation, ResponseKind, StatusMatch, Written};
 use crate::typedefs::{render_defs, ty_tokens, Paths};
 use crate::types::{StructRole, Ty, TypeDef, TypeSpace};
 use proc_macro2::{Ident, Literal, Span, TokenStream};
@@ -478,7 +478,12 @@ fn path_expression(op: &Operation) -> TokenStream {
             .find(|p| p.location == Location::Path && p.wire == name)
         {
             let n = ident(&p.rust);
-            path_args.push(quote! { rt::encode_path_segment(&self.#n)? });
+            path_args.push(match p.written {
+                Written::ScalarUnion => {
+                    quote! { rt::encode_path_segment(&rt::text_of(&self.#n)?)? }
+                }
+                _ => quote! { rt::encode_path_segment(&self.#n)? },
+            });
         }
         rest = &rest[end + 1..];
     }
@@ -498,6 +503,14 @@ fn request_steps(op: &Operation) -> Vec<TokenStream> {
         let n = ident(&p.rust);
         let wire = &p.wire;
         let add = |value: TokenStream| match (p.location, &p.ty, p.separator) {
+            _ if p.written == Written::ScalarUnion => match p.location {
+                Location::Query => quote! { request.query(#wire, rt::text_of(&#value)?); },
+                _ => quote! { request.header(#wire, rt::text_of(&#value)?); },
+            },
+            _ if matches!(p.written, Written::Pairs { .. }) => {
+                let deep = p.written == Written::Pairs { deep: true };
+                quote! { request.query_object(#wire, &#value, #deep)?; }
+            }
             (Location::Query, Ty::Vec(_), None) => {
                 quote! { for item in #value { request.query(#wire, item.to_string()); } }
             }

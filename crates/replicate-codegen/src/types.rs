@@ -517,7 +517,18 @@ impl TypeSpace {
                 "a multipart/form-data body must be an object schema",
             ));
         }
-        self.schema_type(schemas, schema, hint, &pointer, At::inline(Mode::Form))
+        let ty = self.schema_type(schemas, schema, hint, &pointer, At::inline(Mode::Form))?;
+        // A form is built part by part from declared fields; a free-form object has none.
+        let declared =
+            matches!(&ty, Ty::Named(n) if matches!(self.defs.get(n), Some(TypeDef::Struct { .. })));
+        if !declared {
+            return Err(Error::new(
+                ErrorKind::Unsupported,
+                pointer,
+                "a multipart/form-data body must declare its fields (`properties`)",
+            ));
+        }
+        Ok(ty)
     }
 
     /// The type a `$ref` stands for: an API component by its name; a model component lowered

@@ -15,6 +15,7 @@ mod error;
 #[cfg(feature = "multipart")]
 mod multipart;
 pub mod pagination;
+mod pairs;
 mod redirect;
 pub mod retry;
 pub mod runtime;

@@ -2,6 +2,7 @@
 //! forms, typed headers. Generated code holds no HTTP plumbing of its own.
 
 pub use crate::error::Error;
+use std::borrow::Cow;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
@@ -174,8 +175,8 @@ pub struct RequestSpec {
     pub path: String,
     /// operationId, for errors and tracing.
     pub operation: &'static str,
-    /// Query pairs in order.
-    pub query: Vec<(&'static str, String)>,
+    /// Query pairs in order (names of object parameters' fields are built: `filter[status]`).
+    pub query: Vec<(Cow<'static, str>, String)>,
     /// Extra headers.
     pub headers: Vec<(&'static str, String)>,
     /// `Accept` header.
@@ -249,14 +250,42 @@ impl RequestSpec {
             .map_err(|e| Error::InvalidRequest(format!("invalid URL {text:?}: {e}")))?;
         if !self.query.is_empty() {
             url.query_pairs_mut()
-                .extend_pairs(self.query.iter().map(|(k, v)| (*k, v.as_str())));
+                .extend_pairs(self.query.iter().map(|(k, v)| (k.as_ref(), v.as_str())));
         }
         Ok(url)
     }
 
     /// Adds a query pair.
     pub fn query(&mut self, name: &'static str, value: String) {
-        self.query.push((name, value));
+        self.query.push((Cow::Borrowed(name), value));
+    }
+
+    /// Adds a query parameter that is an object or a `oneOf`, through its JSON form: with
+    /// `deep` (the `deepObject` style) as `name[field]=value` pairs; otherwise (the exploded
+    /// `form` style) an object's fields as pairs of their own (`status=open`) and any other
+    /// value as `name=text`. Nested values go in brackets and nulls are left out (see
+    /// `pairs::push`).
+    pub fn query_object(
+        &mut self,
+        name: &'static str,
+        value: &impl serde::Serialize,
+        deep: bool,
+    ) -> Result<(), Error> {
+        let value = serde_json::to_value(value).map_err(|e| {
+            Error::InvalidRequest(format!(
+                "cannot write query parameter `{name}` of {}: {e}",
+                self.operation
+            ))
+        })?;
+        let mut pairs = Vec::new();
+        if deep || !value.is_object() {
+            crate::pairs::push(name.to_string(), &value, true, &mut pairs);
+        } else {
+            let _ = crate::pairs::spread(&value, &mut pairs);
+        }
+        self.query
+            .extend(pairs.into_iter().map(|(k, v)| (Cow::Owned(k), v)));
+        Ok(())
     }
 
     /// Adds a header. `Prefer: wait[=n]` also extends the timeout by the wait.
@@ -288,17 +317,25 @@ impl RequestSpec {
         self.encoded_body(content_type, encoded)
     }
 
-    /// Serialises `body` as a URL-encoded form (`a=1&tag=x&tag=y`: arrays repeat their key,
-    /// `None` fields are left out). A nested object has no form encoding and is an error.
+    /// Serialises `body`, an object, as a URL-encoded form: `a=1&tag=x&tag=y` (arrays repeat
+    /// their key), nested objects and arrays in brackets (`meta[plan]=pro`, `items[0][id]=7`),
+    /// `None` fields left out.
     #[cfg(feature = "form")]
     pub fn form_body<T: serde::Serialize>(
         &mut self,
         content_type: &'static str,
         body: &T,
     ) -> Result<(), Error> {
-        let encoded = serde_html_form::to_string(body)
-            .map(String::into_bytes)
-            .map_err(|e| e.to_string());
+        let encoded = serde_json::to_value(body)
+            .map_err(|e| e.to_string())
+            .and_then(|value| {
+                let mut pairs = Vec::new();
+                crate::pairs::spread(&value, &mut pairs)?;
+                Ok(form_urlencoded::Serializer::new(String::new())
+                    .extend_pairs(pairs)
+                    .finish()
+                    .into_bytes())
+            });
         self.encoded_body(content_type, encoded)
     }
 
@@ -456,6 +493,18 @@ pub fn join<T: fmt::Display>(items: &[T], separator: &str) -> String {
         let _ = fmt::Write::write_fmt(&mut out, format_args!("{item}"));
     }
     out
+}
+
+/// The text of a `oneOf` of scalars (`string | integer`), for a path segment or header: the
+/// chosen variant's JSON form without quotes.
+pub fn text_of(value: &impl serde::Serialize) -> Result<String, Error> {
+    let json = serde_json::to_value(value).map_err(|e| Error::InvalidRequest(e.to_string()))?;
+    crate::pairs::scalar_text(&json).ok_or_else(|| {
+        Error::InvalidRequest(format!(
+            "{} cannot be written as text",
+            crate::pairs::kind(&json)
+        ))
+    })
 }
 
 /// Percent-encodes a value as one path segment (everything but RFC 3986 unreserved characters).
@@ -663,21 +712,31 @@ mod tests {
 
     #[cfg(feature = "form")]
     #[test]
-    fn form_bodies_repeat_array_keys_and_leave_out_empty_fields() {
+    fn form_bodies_repeat_array_keys_bracket_nested_values_and_leave_out_empty_fields() {
+        #[derive(serde::Serialize)]
+        struct Item {
+            id: i64,
+        }
         #[derive(serde::Serialize)]
         struct Form {
             name: &'static str,
             tag: Vec<&'static str>,
             #[serde(skip_serializing_if = "Option::is_none")]
             note: Option<String>,
+            unset: Option<String>,
             count: i64,
+            meta: std::collections::BTreeMap<&'static str, &'static str>,
+            items: Vec<Item>,
         }
         let mut request = RequestSpec::new("POST", "/x".into(), "x.create");
         let form = Form {
             name: "a b&c",
             tag: vec!["x", "y"],
             note: None,
+            unset: None,
             count: 3,
+            meta: [("plan", "pro=1")].into(),
+            items: vec![Item { id: 7 }],
         };
         request
             .form_body("application/x-www-form-urlencoded", &form)
@@ -690,16 +749,62 @@ mod tests {
             panic!("not a bytes body");
         };
         assert_eq!(*content_type, "application/x-www-form-urlencoded");
-        assert_eq!(&bytes[..], b"name=a+b%26c&tag=x&tag=y&count=3");
-        // A nested object has no form encoding: an error, not a silently wrong body.
+        // Field order follows the JSON map (sorted unless serde_json keeps insertion order).
+        let mut pairs: Vec<(String, String)> = form_urlencoded::parse(bytes)
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect();
+        pairs.sort();
+        let text = |items: &[(&str, &str)]| -> Vec<(String, String)> {
+            items
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect()
+        };
+        assert_eq!(
+            pairs,
+            text(&[
+                ("count", "3"),
+                ("items[0][id]", "7"),
+                ("meta[plan]", "pro=1"),
+                ("name", "a b&c"),
+                ("tag", "x"),
+                ("tag", "y"),
+            ])
+        );
+        assert!(std::str::from_utf8(bytes).unwrap().contains("name=a+b%26c"));
+        // A body that is not an object has no form encoding: an error, not a wrong body.
+        let e = request
+            .form_body("application/x-www-form-urlencoded", &vec![1, 2])
+            .unwrap_err();
+        assert!(e.to_string().contains("an array"), "{e}");
+    }
+
+    #[test]
+    fn object_query_parameters_are_bracketed_or_spread_by_style() {
         #[derive(serde::Serialize)]
-        struct Nested {
-            inner: Form,
+        struct Filter {
+            status: &'static str,
+            since: Option<i64>,
         }
-        let nested = Nested { inner: form };
-        assert!(request
-            .form_body("application/x-www-form-urlencoded", &nested)
-            .is_err());
+        let filter = Filter {
+            status: "open",
+            since: None,
+        };
+        let mut request = RequestSpec::new("GET", "/x".into(), "x.list");
+        request.query_object("filter", &filter, true).unwrap();
+        request.query_object("page", &filter, false).unwrap();
+        request.query_object("id", &7, false).unwrap();
+        let url = request.url("http://127.0.0.1:1").unwrap();
+        assert_eq!(
+            url.query(),
+            Some("filter%5Bstatus%5D=open&status=open&id=7")
+        );
+        assert_eq!(text_of(&"a/b").unwrap(), "a/b");
+        assert_eq!(text_of(&3.5).unwrap(), "3.5");
+        assert!(text_of(&filter)
+            .unwrap_err()
+            .to_string()
+            .contains("an object"));
     }
 
     /// Decodes `body` as `T` and returns the path the error names.

@@ -5,7 +5,7 @@
 pub mod operations;
 pub mod types;
 /// SHA-256 of the spec this code was generated from.
-pub const SPEC_SHA256: &str = "59aa4e8e4509243045591d355e74a1ccc5dd3395d1335ece5d2677de0cf1a0a8";
+pub const SPEC_SHA256: &str = "b4b9c90ad9cd1e0abadedd6183c6a3629fba9489f44611282c613c8aa7156da6";
 /// Version of the generator that wrote this code.
 pub const GENERATOR_VERSION: &str = "0.1.0";
 /// `info.title` of the spec.

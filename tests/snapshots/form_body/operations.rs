@@ -34,6 +34,31 @@ impl<'a> NotesCreate<'a> {
     }
 }
 rt::send!(NotesCreate, (), empty, "Sends the request: `POST /notes`.");
+/// Request builder for `subscriptions.create`: set optional parameters, then `.await` it (or call `send`).
+#[derive(Debug)]
+#[must_use = "a request does nothing until it is awaited or sent"]
+pub struct SubscriptionsCreate<'a> {
+    client: &'a rt::Client,
+    body: types::SubscriptionsCreateRequest,
+}
+impl<'a> SubscriptionsCreate<'a> {
+    /// The request this builder describes, without sending it.
+    #[inline]
+    pub fn into_request(self) -> Result<rt::RequestSpec, rt::Error> {
+        let mut request = rt::RequestSpec::new(
+            "POST",
+            String::from("/subscriptions"),
+            "subscriptions.create",
+        );
+        request.form_body("application/x-www-form-urlencoded", &self.body)?;
+        request.accept("application/json");
+        Ok(request)
+    }
+}
+rt::send!(
+    SubscriptionsCreate, types::SubscriptionsCreateResponse, json,
+    "Sends the request: `POST /subscriptions`."
+);
 /// Request builder for `tokens.create`: set optional parameters, then `.await` it (or call `send`).
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -69,6 +94,23 @@ impl<'a> Notes<'a> {
         NotesCreate {
             client: self.client,
             body: None,
+        }
+    }
+}
+/// Operations on `subscriptions`; get one from the client.
+#[derive(Debug, Clone, Copy)]
+pub struct Subscriptions<'a> {
+    client: &'a rt::Client,
+}
+impl<'a> Subscriptions<'a> {
+    /// `POST /subscriptions` (`subscriptions.create`).
+    pub fn create(
+        &self,
+        body: impl Into<types::SubscriptionsCreateRequest>,
+    ) -> SubscriptionsCreate<'a> {
+        SubscriptionsCreate {
+            client: self.client,
+            body: body.into(),
         }
     }
 }
@@ -118,6 +160,12 @@ impl Client {
     /// Operations on `notes`.
     pub fn notes(&self) -> Notes<'_> {
         Notes { client: &self.inner }
+    }
+    /// Operations on `subscriptions`.
+    pub fn subscriptions(&self) -> Subscriptions<'_> {
+        Subscriptions {
+            client: &self.inner,
+        }
     }
     /// Operations on `tokens`.
     pub fn tokens(&self) -> Tokens<'_> {

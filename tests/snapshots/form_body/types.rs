@@ -4,12 +4,75 @@
 //! Types of the request and response bodies in the spec.
 #[allow(unused_imports)]
 use ::replicate_runtime::runtime as rt;
+/// The `Address` schema of the API.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct Address {
+    /// The `line1` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub line1: Option<String>,
+    /// The `city` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub city: Option<String>,
+}
 /// The `Note` schema of the API.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct Note {
     /// The `text` field.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub text: Option<String>,
+}
+/// The request body of `POST /subscriptions`.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct SubscriptionsCreateRequest {
+    /// The `customer` field.
+    pub customer: String,
+    /// The `items` field.
+    pub items: Vec<SubscriptionsCreateRequestItemsItem>,
+    /// The `metadata` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metadata: Option<::std::collections::BTreeMap<String, String>>,
+    /// The `billing_address` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub billing_address: Option<Address>,
+}
+impl SubscriptionsCreateRequest {
+    /// Creates a value from its required fields; optional fields start empty.
+    pub fn new(
+        customer: impl Into<String>,
+        items: Vec<SubscriptionsCreateRequestItemsItem>,
+    ) -> Self {
+        Self {
+            customer: customer.into(),
+            items,
+            metadata: None,
+            billing_address: None,
+        }
+    }
+}
+/// The `items` part of the request body of `POST /subscriptions`.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct SubscriptionsCreateRequestItemsItem {
+    /// The `price` field.
+    pub price: String,
+    /// The `quantity` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quantity: Option<i64>,
+}
+impl SubscriptionsCreateRequestItemsItem {
+    /// Creates a value from its required fields; optional fields start empty.
+    pub fn new(price: impl Into<String>) -> Self {
+        Self {
+            price: price.into(),
+            quantity: None,
+        }
+    }
+}
+/// The response of `POST /subscriptions`.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct SubscriptionsCreateResponse {
+    /// The `id` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
 }
 /// The request body of `POST /tokens`.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
