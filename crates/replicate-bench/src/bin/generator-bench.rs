@@ -27,8 +27,13 @@ use std::time::{Duration, Instant};
 
 const USAGE: &str = "\
 usage: generator-bench [--rounds N]
+       generator-bench --specs [--out DIR]
 
-  --rounds N   interleaved rounds per input, each timing both generators once (default 31, at least 15)";
+  --rounds N   interleaved rounds per input, each timing both generators once (default 31, at least 15)
+  --specs      which of our focused and vendor-shaped specs (tests/specs) each generator accepts,
+               as written, with the first line of each refusal
+  --out DIR    with --specs: write both crates of every vendor-shaped spec both accept into
+               DIR/<spec>-ours and DIR/<spec>-progenitor, to build them side by side";
 
 /// Default number of timed rounds per input (after one untimed warm-up round).
 const DEFAULT_ROUNDS: usize = 31;
@@ -116,6 +121,8 @@ struct ProgenitorRun {
     /// Operations progenitor generated a method for (it fails outright rather than skip one).
     operations: Vec<String>,
     lines: usize,
+    /// The formatted code.
+    text: String,
 }
 
 impl ProgenitorRun {
@@ -151,7 +158,8 @@ fn run_progenitor(edited: &str) -> Result<ProgenitorRun, String> {
         tokens: generated - parsed,
         format: formatted - generated,
         operations,
-        lines: std::hint::black_box(text).lines().count(),
+        lines: std::hint::black_box(&text).lines().count(),
+        text,
     })
 }
 
@@ -330,6 +338,239 @@ fn bench(label: &str, text: &str, rounds: usize) {
     );
 }
 
+/// Removes from `doc` what progenitor 0.15 refuses in our vendor-shaped specs, so both
+/// generators can be compared on the rest: what [`edit_for_progenitor`] removes, query
+/// parameters in the `deepObject` and delimited styles and header arrays (inline or by `$ref`), form `encoding`
+/// maps (a `todo!` in progenitor), and the error responses of an operation whose success is
+/// not JSON (progenitor asserts one response type per operation). Returns a line per edit.
+fn subset_for_progenitor(doc: &mut Value) -> Vec<String> {
+    let mut edits = edit_for_progenitor(doc);
+    let components = doc
+        .pointer("/components/parameters")
+        .cloned()
+        .unwrap_or_default();
+    let refused = |param: &Value| {
+        let param = match param.get("$ref").and_then(Value::as_str) {
+            Some(r) => r
+                .strip_prefix("#/components/parameters/")
+                .and_then(|name| components.get(name))
+                .unwrap_or(param),
+            None => param,
+        };
+        let style = param.get("style").and_then(Value::as_str);
+        // A header array: progenitor generates `value.to_string()` on a `Vec`, which does
+        // not compile.
+        let header_array = param.get("in").and_then(Value::as_str) == Some("header")
+            && param.pointer("/schema/type").and_then(Value::as_str) == Some("array");
+        (header_array
+            || matches!(
+                style,
+                Some("deepObject" | "spaceDelimited" | "pipeDelimited")
+            ))
+        .then(|| param["name"].as_str().unwrap_or("?").to_string())
+    };
+    let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) else {
+        return edits;
+    };
+    for (path, item) in paths.iter_mut() {
+        let Some(item) = item.as_object_mut() else {
+            continue;
+        };
+        for (key, value) in item.iter_mut() {
+            let mut lists = vec![];
+            if key == "parameters" {
+                lists.push(value);
+            } else if METHODS.contains(&key.as_str()) {
+                if let Some(content) = value
+                    .pointer_mut("/requestBody/content")
+                    .and_then(Value::as_object_mut)
+                {
+                    for (media, m) in content.iter_mut() {
+                        if m.as_object_mut()
+                            .and_then(|m| m.remove("encoding"))
+                            .is_some()
+                        {
+                            edits.push(format!("dropped the {media} encoding of {key} {path}"));
+                        }
+                    }
+                }
+                if let Some(responses) = value.get_mut("responses").and_then(Value::as_object_mut) {
+                    let binary_success = responses.iter().any(|(status, r)| {
+                        status.starts_with('2')
+                            && r.get("content")
+                                .and_then(Value::as_object)
+                                .is_some_and(|c| c.keys().any(|m| !m.contains("json")))
+                    });
+                    if binary_success {
+                        let before = responses.len();
+                        responses.retain(|status, _| status.starts_with('2'));
+                        if responses.len() < before {
+                            edits.push(format!(
+                                "dropped the error responses of {key} {path} (its success is not JSON)"
+                            ));
+                        }
+                    }
+                }
+                if let Some(p) = value.get_mut("parameters") {
+                    lists.push(p);
+                }
+            }
+            for list in lists {
+                if let Some(list) = list.as_array_mut() {
+                    list.retain(|p| match refused(p) {
+                        Some(name) => {
+                            edits.push(format!("dropped parameter `{name}` of {path}"));
+                            false
+                        }
+                        None => true,
+                    });
+                }
+            }
+        }
+    }
+    edits
+}
+
+/// What each generator makes of every spec in `tests/specs`, as written: progenitor gets the
+/// same document (YAML converted to JSON), without the edits [`bench`] makes for Replicate's.
+fn coverage(root: &Path, out: Option<&Path>) -> Result<(), String> {
+    let dir = root.join("tests/specs");
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .map_err(|e| format!("{}: {e}", dir.display()))?
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    let first_line = |e: String| e.lines().next().unwrap_or_default().to_string();
+    // progenitor panics on what it does not handle; the message is kept, the hook's printout
+    // (a whole document) is not.
+    std::panic::set_hook(Box::new(|_| {}));
+    let (mut ours_ok, mut theirs_ok) = (0, 0);
+    for name in &names {
+        let text = std::fs::read_to_string(dir.join(name)).map_err(|e| format!("{name}: {e}"))?;
+        let doc = replicate_codegen::load::parse_text(&text).map_err(|e| format!("{name}: {e}"))?;
+        let json = serde_json::to_string(&doc).expect("a Value serializes");
+        let ours = replicate_codegen::generate_client(&text, &Default::default());
+        let theirs = std::panic::catch_unwind(|| run_progenitor(&json))
+            .unwrap_or_else(|panic| Err(panic_text(panic)));
+        println!("{name}");
+        match &ours {
+            Ok(g) => {
+                ours_ok += 1;
+                println!("  ours:       {} operations", g.operations)
+            }
+            Err(e) => println!("  ours:       refused: {}", first_line(e.to_string())),
+        }
+        match &theirs {
+            Ok(run) => {
+                theirs_ok += 1;
+                println!("  progenitor: {} operations", run.operations.len())
+            }
+            Err(e) => println!("  progenitor: refused: {}", first_line(e.clone())),
+        }
+        if name.starts_with("vendor_") {
+            // The same document without what progenitor refuses, through both generators.
+            let mut subset = doc.clone();
+            let edits = subset_for_progenitor(&mut subset);
+            let subset = serde_json::to_string(&subset).expect("a Value serializes");
+            println!("  without what progenitor refuses ({} edits):", edits.len());
+            for edit in &edits {
+                println!("    - {edit}");
+            }
+            let ours = replicate_codegen::generate_client(&subset, &Default::default());
+            let theirs = std::panic::catch_unwind(|| run_progenitor(&subset))
+                .unwrap_or_else(|panic| Err(panic_text(panic)));
+            match (&ours, &theirs) {
+                (Ok(o), Ok(t)) => {
+                    println!(
+                        "    ours {} operations, progenitor {} operations",
+                        o.operations,
+                        t.operations.len()
+                    );
+                    if let Some(out) = out {
+                        let stem = name.trim_end_matches(".yaml").trim_end_matches(".json");
+                        write_pair(root, out, stem, &subset, &t.text)?;
+                    }
+                    bench(
+                        &format!("{name}, the part both accept"),
+                        &subset,
+                        MIN_ROUNDS,
+                    );
+                }
+                _ => println!(
+                    "    ours: {}; progenitor: {}",
+                    ours.as_ref()
+                        .map_or_else(|e| first_line(e.to_string()), |_| "ok".into()),
+                    theirs
+                        .as_ref()
+                        .map_or_else(|e| first_line(e.clone()), |_| "ok".into())
+                ),
+            }
+        }
+    }
+    println!(
+        "\naccepted: ours {ours_ok} of {}, progenitor {theirs_ok} of {}",
+        names.len(),
+        names.len()
+    );
+    Ok(())
+}
+
+/// The message of a caught panic, cut to its first 160 characters (progenitor's `todo!`s
+/// print whole documents).
+fn panic_text(panic: Box<dyn std::any::Any + Send>) -> String {
+    let text = panic
+        .downcast_ref::<String>()
+        .cloned()
+        .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+        .unwrap_or_default();
+    let cut: String = text.chars().take(160).collect();
+    format!("panicked: {}", cut.replace('\n', " "))
+}
+
+/// Writes our standalone crate and progenitor's (with the dependencies its README lists, plus
+/// `chrono` and `regress`, which its output for these specs uses) as two release-profile crates of their own.
+fn write_pair(root: &Path, out: &Path, stem: &str, text: &str, theirs: &str) -> Result<(), String> {
+    let runtime =
+        std::fs::canonicalize(root.join("crates/replicate-runtime")).map_err(|e| e.to_string())?;
+    let ours = replicate_codegen::generate_standalone(
+        text,
+        &replicate_codegen::StandaloneOptions {
+            crate_name: format!("{}-ours", stem.replace('_', "-")),
+            runtime_dep: replicate_codegen::path_dependency(&runtime.display().to_string()),
+            spec_label: format!("tests/specs/{stem}"),
+            own_workspace: true,
+            command: None,
+            lenient: false,
+        },
+    )
+    .map_err(|e| e.to_string())?;
+    let write = |path: std::path::PathBuf, contents: &str| -> Result<(), String> {
+        std::fs::create_dir_all(path.parent().expect("a file in a directory"))
+            .and_then(|_| std::fs::write(&path, contents))
+            .map_err(|e| format!("{}: {e}", path.display()))
+    };
+    let our_dir = out.join(format!("{stem}-ours"));
+    for f in &ours.files {
+        write(our_dir.join(&f.path), &f.contents)?;
+    }
+    let their_dir = out.join(format!("{stem}-progenitor"));
+    write(
+        their_dir.join("Cargo.toml"),
+        &format!(
+            "[package]\nname = \"{}-progenitor\"\nversion = \"0.1.0\"\nedition = \"2021\"\npublish = false\n\n\
+             [dependencies]\nprogenitor-client = \"0.15\"\n\
+             reqwest = {{ version = \"0.13\", default-features = false, features = [\"json\", \"stream\", \"query\", \"form\", \"rustls\"] }}\n\
+             serde = {{ version = \"1\", features = [\"derive\"] }}\nserde_json = \"1\"\n\
+             chrono = {{ version = \"0.4\", features = [\"serde\"] }}\nregress = \"0.10\"\n\n[workspace]\n",
+            stem.replace('_', "-")
+        ),
+    )?;
+    write(their_dir.join("src/lib.rs"), theirs)?;
+    println!("  wrote {} and {}", our_dir.display(), their_dir.display());
+    Ok(())
+}
+
 fn parse_rounds(args: &[String]) -> Result<usize, String> {
     let mut rounds = DEFAULT_ROUNDS;
     let mut args = args.iter();
@@ -343,6 +584,11 @@ fn parse_rounds(args: &[String]) -> Result<usize, String> {
             }
             // `cargo bench`-style runners pass `--bench`; harmless here.
             "--bench" => {}
+            // Read by `main`.
+            "--specs" => {}
+            "--out" => {
+                args.next();
+            }
             "-h" | "--help" => return Err(USAGE.into()),
             other => return Err(format!("unknown argument {other:?}\n{USAGE}")),
         }
@@ -362,6 +608,21 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    if args.iter().any(|a| a == "--specs") {
+        let out = args
+            .iter()
+            .position(|a| a == "--out")
+            .and_then(|i| args.get(i + 1))
+            .map(Path::new);
+        return match coverage(&root, out) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("generator-bench: {e}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     if cfg!(debug_assertions) {
         println!("warning: debug build; run with --release for numbers worth comparing");
     }
@@ -370,8 +631,7 @@ fn main() -> ExitCode {
          after 1 warm-up, {} CPUs",
         std::thread::available_parallelism().map_or(0, |n| n.get())
     );
-    // crates/replicate-bench -> the workspace root; `../shared` sits beside the checkout.
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    // `root` is the workspace root; `../shared` sits beside the checkout.
     let ours = std::fs::read_to_string(root.join("spec/openapi.json")).expect("spec/openapi.json");
     bench("spec/openapi.json", &ours, rounds);
     match std::fs::read_to_string(root.join("../shared/replicate-openapi/latest.json")) {
@@ -403,5 +663,34 @@ mod tests {
         assert!(doc["paths"]["/files"]["post"].get("requestBody").is_none());
         assert!(doc["paths"]["/things"]["post"].get("requestBody").is_some());
         assert!(edit_for_progenitor(&mut doc).is_empty());
+    }
+
+    #[test]
+    fn the_subset_drops_only_what_progenitor_refuses() {
+        let mut doc = serde_json::json!({
+            "openapi": "3.0.3",
+            "components": {"parameters": {"Created": {"name": "created", "in": "query", "style": "deepObject", "schema": {"type": "object"}}}},
+            "paths": {"/a": {"get": {"operationId": "a.list", "parameters": [
+                {"$ref": "#/components/parameters/Created"},
+                {"name": "limit", "in": "query", "schema": {"type": "integer"}},
+                {"name": "X-Tags", "in": "header", "schema": {"type": "array", "items": {"type": "string"}}}
+            ], "responses": {"200": {"description": "ok", "content": {"application/pdf": {}}}, "default": {"description": "error"}}},
+            "post": {"operationId": "a.create", "requestBody": {"content": {"application/x-www-form-urlencoded": {
+                "schema": {"type": "object"}, "encoding": {"m": {"style": "deepObject"}}}}}}}}
+        });
+        let edits = subset_for_progenitor(&mut doc);
+        assert_eq!(edits.len(), 4, "{edits:?}");
+        let params = doc["paths"]["/a"]["get"]["parameters"].as_array().unwrap();
+        assert_eq!(params.len(), 1);
+        assert_eq!(params[0]["name"], "limit");
+        assert!(doc["paths"]["/a"]["get"]["responses"]
+            .get("default")
+            .is_none());
+        assert!(doc
+            .pointer(
+                "/paths/~1a/post/requestBody/content/application~1x-www-form-urlencoded/encoding"
+            )
+            .is_none());
+        assert!(subset_for_progenitor(&mut doc).is_empty());
     }
 }
