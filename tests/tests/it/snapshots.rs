@@ -25,11 +25,24 @@ fn generate(path: &PathBuf) -> (String, Vec<GeneratedFile>) {
         "tests/specs/{}",
         path.file_name().unwrap().to_string_lossy()
     );
-    let generated = replicate_codegen::generate_standalone(
-        &text,
-        &member_options(&format!("snapshot-{}", name.replace('_', "-")), &label),
-    )
-    .unwrap_or_else(|e| panic!("{label}: {e}"));
+    let options = replicate_codegen::StandaloneOptions {
+        // Specs of invalid documents are read the way `--lenient` reads them.
+        lenient: name.starts_with("lenient_"),
+        ..member_options(&format!("snapshot-{}", name.replace('_', "-")), &label)
+    };
+    let generated = replicate_codegen::generate_standalone(&text, &options)
+        .unwrap_or_else(|e| panic!("{label}: {e}"));
+    if name.starts_with("lenient_") {
+        assert!(
+            !generated.warnings.is_empty(),
+            "{label}: read without a warning"
+        );
+        let strict = member_options("strict", &label);
+        assert!(
+            replicate_codegen::generate_standalone(&text, &strict).is_err(),
+            "{label}: accepted without --lenient"
+        );
+    }
     (name, generated.files)
 }
 
