@@ -89,7 +89,7 @@ pub use replicate_runtime::http;
 /// The Replicate API client: every operation of the API (`client.predictions().get(id)`),
 /// running models (`client.run(input)`), streams, files and waits. Cheap to clone; clones
 /// share one connection pool, one retry throttle and one configuration.
-pub use generated::operations::Client;
+pub use generated::Client;
 /// The runtime under the generated API (also what crates generated from other specs use).
 pub use replicate_runtime::{pagination, retry, runtime};
 pub use replicate_runtime::{

@@ -154,6 +154,8 @@ pub fn generate_client(text: &str, opts: &Options) -> Result<Generated> {
         //! Code generated from the OpenAPI description of the API.
         pub mod operations;
         pub mod types;
+        /// The API client, at the root where users look for it.
+        pub use operations::Client;
         /// SHA-256 of the spec this code was generated from.
         pub const SPEC_SHA256: &str = #hash;
         /// Version of the generator that wrote this code.

@@ -4,6 +4,8 @@
 //! Code generated from the OpenAPI description of the API.
 pub mod operations;
 pub mod types;
+/// The API client, at the root where users look for it.
+pub use operations::Client;
 /// SHA-256 of the spec this code was generated from.
 pub const SPEC_SHA256: &str = "96f4bd95e3e6c98f39e48e20001218e48632b95eb70925d70dca19ba100003f9";
 /// Version of the generator that wrote this code.

@@ -4,6 +4,8 @@
 //! Code generated from the OpenAPI description of the API.
 pub mod operations;
 pub mod types;
+/// The API client, at the root where users look for it.
+pub use operations::Client;
 /// SHA-256 of the spec this code was generated from.
 pub const SPEC_SHA256: &str = "c2000fab3389b02cdf739ae76cca876bc7a07045f4ded913077dcfe646265835";
 /// Version of the generator that wrote this code.

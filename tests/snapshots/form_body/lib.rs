@@ -4,6 +4,8 @@
 //! Code generated from the OpenAPI description of the API.
 pub mod operations;
 pub mod types;
+/// The API client, at the root where users look for it.
+pub use operations::Client;
 /// SHA-256 of the spec this code was generated from.
 pub const SPEC_SHA256: &str = "b4b9c90ad9cd1e0abadedd6183c6a3629fba9489f44611282c613c8aa7156da6";
 /// Version of the generator that wrote this code.

@@ -4,6 +4,8 @@
 //! Code generated from the OpenAPI description of the API.
 pub mod operations;
 pub mod types;
+/// The API client, at the root where users look for it.
+pub use operations::Client;
 /// SHA-256 of the spec this code was generated from.
 pub const SPEC_SHA256: &str = "e06cbebe4aa9bab19521d8150a4d9e830a15f21616a8a98c7857d5d05e98bcfb";
 /// Version of the generator that wrote this code.

@@ -4,6 +4,8 @@
 //! Code generated from the OpenAPI description of the API.
 pub mod operations;
 pub mod types;
+/// The API client, at the root where users look for it.
+pub use operations::Client;
 /// SHA-256 of the spec this code was generated from.
 pub const SPEC_SHA256: &str = "3e6557eec3460c650805185f2a2a1bd6ccbe445a399f598f36ad38ee57e75184";
 /// Version of the generator that wrote this code.

@@ -4,6 +4,8 @@
 //! Code generated from the OpenAPI description of the API.
 pub mod operations;
 pub mod types;
+/// The API client, at the root where users look for it.
+pub use operations::Client;
 /// SHA-256 of the spec this code was generated from.
 pub const SPEC_SHA256: &str = "6a225cc0ae36970f8f0fc160e54b9088ff1ee532bd3d9f7b7cce30df0a59f6d7";
 /// Version of the generator that wrote this code.

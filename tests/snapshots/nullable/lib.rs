@@ -4,6 +4,8 @@
 //! Code generated from the OpenAPI description of the API.
 pub mod operations;
 pub mod types;
+/// The API client, at the root where users look for it.
+pub use operations::Client;
 /// SHA-256 of the spec this code was generated from.
 pub const SPEC_SHA256: &str = "b1f1c4a95d02cbe8710f60aa6590b57d6e5e266fc428af692f47ff7952dab51e";
 /// Version of the generator that wrote this code.

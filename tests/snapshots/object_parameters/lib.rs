@@ -4,6 +4,8 @@
 //! Code generated from the OpenAPI description of the API.
 pub mod operations;
 pub mod types;
+/// The API client, at the root where users look for it.
+pub use operations::Client;
 /// SHA-256 of the spec this code was generated from.
 pub const SPEC_SHA256: &str = "5645ae3857a68681b36c9eddb114cba6844444c4235bc53426f1c349150fdae9";
 /// Version of the generator that wrote this code.

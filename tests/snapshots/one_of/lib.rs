@@ -4,6 +4,8 @@
 //! Code generated from the OpenAPI description of the API.
 pub mod operations;
 pub mod types;
+/// The API client, at the root where users look for it.
+pub use operations::Client;
 /// SHA-256 of the spec this code was generated from.
 pub const SPEC_SHA256: &str = "1cbae34e2aef2fe299627854c55ca7256a2a1416bfd1ff9bbe7db79eb0d62898";
 /// Version of the generator that wrote this code.

@@ -4,6 +4,8 @@
 //! Code generated from the OpenAPI description of the API.
 pub mod operations;
 pub mod types;
+/// The API client, at the root where users look for it.
+pub use operations::Client;
 /// SHA-256 of the spec this code was generated from.
 pub const SPEC_SHA256: &str = "8ff7c763ae769b5f3f15dca743f530aa828e3c427562bf3f141d97bcc5388d62";
 /// Version of the generator that wrote this code.

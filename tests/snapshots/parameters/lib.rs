@@ -4,6 +4,8 @@
 //! Code generated from the OpenAPI description of the API.
 pub mod operations;
 pub mod types;
+/// The API client, at the root where users look for it.
+pub use operations::Client;
 /// SHA-256 of the spec this code was generated from.
 pub const SPEC_SHA256: &str = "1745a705e3b8d94a719ed974f777d0970bf9a79bb522e858d3380da8bdce66ba";
 /// Version of the generator that wrote this code.

@@ -4,6 +4,8 @@
 //! Code generated from the OpenAPI description of the API.
 pub mod operations;
 pub mod types;
+/// The API client, at the root where users look for it.
+pub use operations::Client;
 /// SHA-256 of the spec this code was generated from.
 pub const SPEC_SHA256: &str = "9713bf93a7c340690496837e61c52053fe6c2f1c0e91b71a4b4a82735ab83bc5";
 /// Version of the generator that wrote this code.

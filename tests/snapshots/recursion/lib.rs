@@ -4,6 +4,8 @@
 //! Code generated from the OpenAPI description of the API.
 pub mod operations;
 pub mod types;
+/// The API client, at the root where users look for it.
+pub use operations::Client;
 /// SHA-256 of the spec this code was generated from.
 pub const SPEC_SHA256: &str = "8f26e403e29e802b55e6324c089f7257e02d46afc6b3afc28de07aac188ab3ab";
 /// Version of the generator that wrote this code.

@@ -4,6 +4,8 @@
 //! Code generated from the OpenAPI description of the API.
 pub mod operations;
 pub mod types;
+/// The API client, at the root where users look for it.
+pub use operations::Client;
 /// SHA-256 of the spec this code was generated from.
 pub const SPEC_SHA256: &str = "69a71e226dc39b3850d74bda4d9436364877bbbc5e2e4f56d42bd6d1ee43e9e7";
 /// Version of the generator that wrote this code.

@@ -4,6 +4,8 @@
 //! Code generated from the OpenAPI description of the API.
 pub mod operations;
 pub mod types;
+/// The API client, at the root where users look for it.
+pub use operations::Client;
 /// SHA-256 of the spec this code was generated from.
 pub const SPEC_SHA256: &str = "1c11ff968c49d7a520b3720ef66fbb0f850ecf6fb3b2d6bc9bcc782e131b780f";
 /// Version of the generator that wrote this code.

@@ -4,6 +4,8 @@
 //! Code generated from the OpenAPI description of the API.
 pub mod operations;
 pub mod types;
+/// The API client, at the root where users look for it.
+pub use operations::Client;
 /// SHA-256 of the spec this code was generated from.
 pub const SPEC_SHA256: &str = "30355fba033ae830f2bab8182579bad530021b0ef4d7f3de81c59d6aef9fb31e";
 /// Version of the generator that wrote this code.

@@ -4,6 +4,8 @@
 //! Code generated from the OpenAPI description of the API.
 pub mod operations;
 pub mod types;
+/// The API client, at the root where users look for it.
+pub use operations::Client;
 /// SHA-256 of the spec this code was generated from.
 pub const SPEC_SHA256: &str = "82f272e032214ffbfa66b71f336eb24c96957e56e8bf97cebb486aaaa3b596db";
 /// Version of the generator that wrote this code.

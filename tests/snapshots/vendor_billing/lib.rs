@@ -4,6 +4,8 @@
 //! Code generated from the OpenAPI description of the API.
 pub mod operations;
 pub mod types;
+/// The API client, at the root where users look for it.
+pub use operations::Client;
 /// SHA-256 of the spec this code was generated from.
 pub const SPEC_SHA256: &str = "3ae7f5187c224cce761ff21491b1b7145e85ab7265259b2a1454b3e2fdd367e7";
 /// Version of the generator that wrote this code.

@@ -4,6 +4,8 @@
 //! Code generated from the OpenAPI description of the API.
 pub mod operations;
 pub mod types;
+/// The API client, at the root where users look for it.
+pub use operations::Client;
 /// SHA-256 of the spec this code was generated from.
 pub const SPEC_SHA256: &str = "b3863258c4f92aa7ae2e86c1f886d935be973666e4cb1f8d9934b90b9d9ce38e";
 /// Version of the generator that wrote this code.

@@ -4,6 +4,8 @@
 //! Code generated from the OpenAPI description of the API.
 pub mod operations;
 pub mod types;
+/// The API client, at the root where users look for it.
+pub use operations::Client;
 /// SHA-256 of the spec this code was generated from.
 pub const SPEC_SHA256: &str = "d4b8bc663b285795556b13e72e4d5955ec7670a7718e2d3ae50b0a98e5d0c352";
 /// Version of the generator that wrote this code.

@@ -23,3 +23,4 @@ mod readme;
 mod snapshots;
 mod tidy;
 mod tracing_logs;
+mod wire;

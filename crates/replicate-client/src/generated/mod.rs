@@ -4,6 +4,8 @@
 //! Code generated from the OpenAPI description of the API.
 pub mod operations;
 pub mod types;
+/// The API client, at the root where users look for it.
+pub use operations::Client;
 /// SHA-256 of the spec this code was generated from.
 pub const SPEC_SHA256: &str = "e022f1d5fed3354e1315a146bb531a599a7b9e004d21946c2ed5d04df62257bb";
 /// Version of the generator that wrote this code.
