@@ -273,12 +273,14 @@ pub enum TypeDef {
         /// Wire names of the fields that use the enum, so its errors name them.
         fields: Vec<String>,
     },
-    /// `oneOf`/`anyOf` as an untagged enum.
+    /// `oneOf`/`anyOf`: an untagged enum, or one told apart by a discriminator.
     Union {
         /// The schema's description; `None` lets the renderer say what the type is for.
         doc: Option<String>,
         /// `(variant, type)` in the order serde tries them.
         variants: Vec<(String, Ty)>,
+        /// The `discriminator`, when every variant is a component it can name.
+        tag: Option<Tag>,
     },
     /// A type alias.
     Alias {
@@ -300,4 +302,15 @@ impl TypeDef {
             }
         )
     }
+}
+
+/// How a `oneOf` with a `discriminator` is decoded: by the value of one property, not by
+/// trying each variant in turn (which would take the first that fits, and with open enums in
+/// responses, the first variant fits every value).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Tag {
+    /// The property that names the variant (`type`).
+    pub property: String,
+    /// For each variant, in the union's order, the values that select it.
+    pub values: Vec<Vec<String>>,
 }

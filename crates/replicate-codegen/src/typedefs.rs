@@ -47,6 +47,16 @@ impl Paths {
         }
     }
 
+    /// `#[derive(..)]` with serde's `Serialize` only (the type writes its own `Deserialize`).
+    fn serialize_derive(&self, others: TokenStream) -> TokenStream {
+        let serde = &self.serde;
+        let krate = self.serde_crate.map(|c| quote! { #[serde(crate = #c)] });
+        quote! {
+            #[derive(#others #serde::Serialize)]
+            #krate
+        }
+    }
+
     /// `#[derive(..)]` with serde's derives and, when needed, `#[serde(crate = ..)]`.
     fn serde_derives(&self, others: TokenStream) -> TokenStream {
         let serde = &self.serde;
@@ -54,6 +64,37 @@ impl Paths {
         quote! {
             #[derive(#others #serde::Serialize, #serde::Deserialize)]
             #krate
+        }
+    }
+}
+
+/// `Deserialize` for a union with a discriminator: the property's value picks the variant,
+/// and the whole value is decoded as it (the variant's struct keeps the property).
+fn tagged_deserialize(
+    n: &Ident,
+    variants: &[(String, Ty)],
+    tag: &crate::ir::Tag,
+    paths: &Paths,
+) -> TokenStream {
+    let (serde, json, runtime) = (&paths.serde, &paths.json, &paths.runtime);
+    let property = &tag.property;
+    let arms = variants.iter().zip(&tag.values).map(|((v, _), values)| {
+        let v = ident(v);
+        quote! { #(#values)|* => #json::from_value(value).map(Self::#v), }
+    });
+    let known: Vec<&String> = tag.values.iter().flatten().collect();
+    quote! {
+        impl<'de> #serde::Deserialize<'de> for #n {
+            fn deserialize<D: #serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::std::result::Result<Self, D::Error> {
+                let (tag, value) = #runtime::tag_of(deserializer, #property)?;
+                match tag.as_str() {
+                    #(#arms)*
+                    other => return Err(#runtime::unknown_tag(#property, other, &[#(#known),*])),
+                }
+                .map_err(#serde::de::Error::custom)
+            }
         }
     }
 }
@@ -187,7 +228,7 @@ pub fn render_defs<'d>(
                     (None, kind) => e.closed_number(*kind),
                 }
             }
-            TypeDef::Union { doc, variants } => {
+            TypeDef::Union { doc, variants, tag } => {
                 let fallback = format!("The `{name}` value, one of several shapes.");
                 let doc = doc_attrs(Some(doc.as_deref().unwrap_or(&fallback)));
                 let vs = variants.iter().map(|(v, ty)| {
@@ -196,13 +237,29 @@ pub fn render_defs<'d>(
                     let t = ty_tokens(ty, paths);
                     quote! { #[doc = #d] #v(#t), }
                 });
-                let derives = paths.serde_derives(quote! { Debug, Clone, PartialEq, });
-                quote! {
-                    #doc
-                    #derives
-                    #[serde(untagged)]
-                    #[allow(clippy::large_enum_variant)]
-                    pub enum #n { #(#vs)* }
+                match tag {
+                    None => {
+                        let derives = paths.serde_derives(quote! { Debug, Clone, PartialEq, });
+                        quote! {
+                            #doc
+                            #derives
+                            #[serde(untagged)]
+                            #[allow(clippy::large_enum_variant)]
+                            pub enum #n { #(#vs)* }
+                        }
+                    }
+                    Some(tag) => {
+                        let derives = paths.serialize_derive(quote! { Debug, Clone, PartialEq, });
+                        let decode = tagged_deserialize(&n, variants, tag, paths);
+                        quote! {
+                            #doc
+                            #derives
+                            #[serde(untagged)]
+                            #[allow(clippy::large_enum_variant)]
+                            pub enum #n { #(#vs)* }
+                            #decode
+                        }
+                    }
                 }
             }
             TypeDef::Alias { doc, ty } => {

@@ -767,7 +767,8 @@ impl TypeSpace {
                 };
                 let union_pointer = push_pointer(pointer, key);
                 self.traced_via(pointer, &union_pointer);
-                self.union(schemas, branches, doc, hint, &union_pointer, at)?
+                let tag = schema.schema_data.discriminator.as_ref();
+                self.union(schemas, branches, tag, doc, hint, &union_pointer, at)?
             }
             SchemaKind::AllOf { all_of } => self.all_of(schemas, all_of, doc, hint, pointer, at)?,
             SchemaKind::Not { .. } => {
@@ -925,10 +926,12 @@ impl TypeSpace {
         Ok(Ty::Named(name))
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn union(
         &mut self,
         schemas: &Schemas,
         branches: &[ReferenceOr<Schema>],
+        discriminator: Option<&openapiv3::Discriminator>,
         doc: Option<String>,
         hint: &str,
         pointer: &str,
@@ -982,6 +985,8 @@ impl TypeSpace {
         }
         let mut variants: Vec<(String, Ty)> = Vec::new();
         let mut pointers: Vec<(Ty, String)> = Vec::new();
+        // The component each variant's type comes from, for the discriminator.
+        let mut components: Vec<(Ty, Option<String>)> = Vec::new();
         let mut nullable_branch = false;
         for (i, b) in branches {
             let branch_pointer = push_pointer(pointer, &i.to_string());
@@ -998,6 +1003,13 @@ impl TypeSpace {
                 continue;
             }
             let name = naming::unique(&ty.variant_name(), |n| variants.iter().any(|(v, _)| v == n));
+            let component = match b {
+                ReferenceOr::Reference { reference } => component_name(reference, &branch_pointer)
+                    .ok()
+                    .map(str::to_string),
+                ReferenceOr::Item(_) => None,
+            };
+            components.push((ty.clone(), component));
             pointers.push((ty.clone(), branch_pointer));
             variants.push((name, ty));
         }
@@ -1018,7 +1030,10 @@ impl TypeSpace {
                 .filter_map(|(_, ty)| pointers.iter().find(|(t, _)| t == ty))
                 .map(|(_, p)| p.clone())
                 .collect();
-            let union = TypeDef::Union { doc, variants };
+            let tag = discriminator
+                .filter(|_| !at.mode.is_model())
+                .and_then(|d| union_tag(d, &variants, &components));
+            let union = TypeDef::Union { doc, variants, tag };
             let name = self.register(hint, union, at.component, pointer);
             if let Some(trace) = &mut self.trace {
                 trace.variants.insert(name.clone(), pointers);
@@ -1165,7 +1180,8 @@ impl TypeSpace {
             if !branches.is_empty() {
                 let union_pointer = push_pointer(pointer, key);
                 self.traced_via(pointer, &union_pointer);
-                return self.union(schemas, branches, doc, hint, &union_pointer, at);
+                let tag = data.discriminator.as_ref();
+                return self.union(schemas, branches, tag, doc, hint, &union_pointer, at);
             }
         }
         if !any.all_of.is_empty() {
@@ -1448,6 +1464,38 @@ fn ty_has_default(defaults: &BTreeSet<String>, ty: &Ty) -> bool {
 }
 
 /// A `oneOf`/`anyOf` whose branches are all strings, at least one with enum values.
+/// The discriminator's values for each variant, in the variants' order: the `mapping` keys
+/// that point at the variant's component (`#/components/schemas/Dog` or `Dog`), or else the
+/// component's name, as OpenAPI says. `None` when a variant is inline (nothing names it), so
+/// the union stays untagged.
+fn union_tag(
+    discriminator: &openapiv3::Discriminator,
+    variants: &[(String, Ty)],
+    components: &[(Ty, Option<String>)],
+) -> Option<crate::ir::Tag> {
+    let values = variants
+        .iter()
+        .map(|(_, ty)| {
+            let component = components.iter().find(|(t, _)| t == ty)?.1.as_deref()?;
+            let mapped: Vec<String> = discriminator
+                .mapping
+                .iter()
+                .filter(|(_, target)| target.rsplit('/').next() == Some(component))
+                .map(|(value, _)| value.clone())
+                .collect();
+            Some(if mapped.is_empty() {
+                vec![component.to_string()]
+            } else {
+                mapped
+            })
+        })
+        .collect::<Option<Vec<_>>>()?;
+    Some(crate::ir::Tag {
+        property: discriminator.property_name.clone(),
+        values,
+    })
+}
+
 struct StringUnion {
     /// Enum values of all branches, first occurrence first.
     pub values: Vec<String>,

@@ -495,6 +495,36 @@ pub fn join<T: fmt::Display>(items: &[T], separator: &str) -> String {
     out
 }
 
+/// Reads a value whose `property` names its shape (a `oneOf` with a `discriminator`): the
+/// property's text and the whole value, to decode as the variant it names. A missing or
+/// non-string property is an error that names it.
+pub fn tag_of<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+    property: &str,
+) -> Result<(String, serde_json::Value), D::Error> {
+    use serde::de::Error as _;
+    let value = <serde_json::Value as serde::Deserialize>::deserialize(deserializer)?;
+    match value.get(property) {
+        Some(serde_json::Value::String(tag)) => Ok((tag.clone(), value)),
+        Some(other) => Err(D::Error::custom(format!(
+            "`{property}` names the variant, but is {}",
+            crate::pairs::kind(other)
+        ))),
+        None => Err(D::Error::custom(format!(
+            "`{property}`, which names the variant, is missing"
+        ))),
+    }
+}
+
+/// The error for a discriminator value no variant has: it names the property, the value and
+/// the values known to this client.
+pub fn unknown_tag<E: serde::de::Error>(property: &str, tag: &str, known: &[&str]) -> E {
+    E::custom(format!(
+        "`{property}` is {tag:?}, which this client does not know (known: {})",
+        known.join(", ")
+    ))
+}
+
 /// The text of a `oneOf` of scalars (`string | integer`), for a path segment or header: the
 /// chosen variant's JSON form without quotes.
 pub fn text_of(value: &impl serde::Serialize) -> Result<String, Error> {
@@ -777,6 +807,21 @@ mod tests {
             .form_body("application/x-www-form-urlencoded", &vec![1, 2])
             .unwrap_err();
         assert!(e.to_string().contains("an array"), "{e}");
+    }
+
+    #[test]
+    fn tagged_values_name_their_property_when_it_is_wrong() {
+        let read = |text: &str| {
+            let mut d = serde_json::Deserializer::from_str(text);
+            tag_of(&mut d, "type").map(|(tag, _)| tag)
+        };
+        assert_eq!(read(r#"{"type": "push", "ref": "main"}"#).unwrap(), "push");
+        let e = read(r#"{"ref": "main"}"#).unwrap_err().to_string();
+        assert!(e.contains("`type`") && e.contains("missing"), "{e}");
+        let e = read(r#"{"type": 3}"#).unwrap_err().to_string();
+        assert!(e.contains("a number"), "{e}");
+        let e: serde_json::Error = unknown_tag("type", "tag", &["push", "release"]);
+        assert!(e.to_string().contains("\"tag\"") && e.to_string().contains("push, release"));
     }
 
     #[test]

@@ -267,7 +267,7 @@ impl Entity {
     }
 }
 /// The `Event` schema of the API.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize)]
 #[serde(untagged)]
 #[allow(clippy::large_enum_variant)]
 pub enum Event {
@@ -277,6 +277,24 @@ pub enum Event {
     DeploymentEvent(DeploymentEvent),
     /// The value as `ReleaseEvent`.
     ReleaseEvent(ReleaseEvent),
+}
+impl<'de> ::serde::Deserialize<'de> for Event {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        let (tag, value) = rt::tag_of(deserializer, "type")?;
+        match tag.as_str() {
+            "push" => ::serde_json::from_value(value).map(Self::PushEvent),
+            "deployment" => ::serde_json::from_value(value).map(Self::DeploymentEvent),
+            "release" => ::serde_json::from_value(value).map(Self::ReleaseEvent),
+            other => {
+                return Err(
+                    rt::unknown_tag("type", other, &["push", "deployment", "release"]),
+                );
+            }
+        }
+            .map_err(::serde::de::Error::custom)
+    }
 }
 /// The `EventType` schema of the API.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -1,7 +1,8 @@
 //! What generated clients put on the wire for the constructs vendors' documents use: a crate
 //! built from the two vendor-shaped specs builds requests (`into_request`, no server needed)
-//! and prints each URL and decoded form body; the test compares them with what OpenAPI's
-//! `style`/`explode` rules and the bracket notation say.
+//! and prints each URL and decoded form body, and decodes a discriminated `oneOf`; the test
+//! compares them with what OpenAPI's `style`/`explode` rules, the bracket notation and the
+//! discriminator say.
 
 use replicate_codegen::GeneratedFile;
 use replicate_e2e::{check_target_dir, member_options, scratch_cargo, workspace_root};
@@ -10,7 +11,7 @@ use std::fs;
 /// The program: one block per request, `METHOD path?query`, then headers it set, then the
 /// form body's pairs decoded and sorted (field order follows the JSON map, which is no part of
 /// the contract).
-const MAIN: &str = r#"
+const MAIN: &str = r##"
 use replicate_runtime::runtime::{RequestBody, RequestSpec};
 use wire_billing::types as b;
 use wire_platform::types as p;
@@ -76,12 +77,23 @@ fn main() {
     let mut token = p::OauthTokenRequest::new(p::OauthTokenRequestGrantType::ClientCredentials);
     token.scope = Some(vec![p::Scope::RepoXRead, p::Scope::Deploy]);
     show("oauth.token", platform.oauth().token(token).into_request());
+
+    // A dog has every field a cat has: only the discriminator tells them apart.
+    let pets: wire_pets::types::PetsListResponse = serde_json::from_str(
+        r#"{"pets": [{"pet_type": "dog", "name": "Rex", "barks": true}, {"pet_type": "cat", "name": "Tom"},
+                     {"pet_type": "hound", "name": "Hal"}, {"pet_type": "Fish", "fins": 2}]}"#,
+    )
+    .unwrap();
+    for pet in &pets.pets {
+        println!("pet: {pet:?}");
+    }
+    let unknown = serde_json::from_str::<wire_pets::types::Pet>(r#"{"pet_type": "bird"}"#).unwrap_err();
+    println!("unknown pet: {unknown}");
 }
-"#;
+"##;
 
 /// What the program must print.
-const EXPECTED: &str = "\
-subscriptions.create: POST /subscriptions
+const EXPECTED: &str = r#"subscriptions.create: POST /subscriptions
   header Idempotency-Key: k-1
   body application/x-www-form-urlencoded
   customer=cus_1
@@ -103,7 +115,12 @@ oauth.token: POST /oauth/token
   grant_type=client_credentials
   scope=deploy
   scope=repo:read
-";
+pet: Dog(Dog { pet_type: "dog", name: "Rex", barks: Some(true) })
+pet: Cat(Cat { pet_type: "cat", name: "Tom" })
+pet: Dog(Dog { pet_type: "hound", name: "Hal", barks: None })
+pet: Fish(Fish { pet_type: "Fish", fins: Some(2) })
+unknown pet: `pet_type` is "bird", which this client does not know (known: cat, dog, hound, Fish)
+"#;
 
 #[test]
 fn generated_clients_write_parameters_and_forms_as_their_styles_say() {
@@ -114,6 +131,7 @@ fn generated_clients_write_parameters_and_forms_as_their_styles_say() {
     for (spec, name) in [
         ("vendor_billing", "wire-billing"),
         ("vendor_platform", "wire-platform"),
+        ("discriminator", "wire-pets"),
     ] {
         let label = format!("tests/specs/{spec}.yaml");
         let text = fs::read_to_string(root.join(&label)).unwrap();
@@ -133,7 +151,8 @@ fn generated_clients_write_parameters_and_forms_as_their_styles_say() {
         contents: format!(
             "[package]\nname = \"wire-check\"\nversion = \"0.1.0\"\nedition = \"2021\"\npublish = false\n\n\
              [dependencies]\nwire-billing = {{ path = \"../wire-billing\" }}\nwire-platform = {{ path = \"../wire-platform\" }}\n\
-             replicate-runtime = {runtime}\nurl = \"2\"\n"
+             wire-pets = {{ path = \"../wire-pets\" }}\n\
+             replicate-runtime = {runtime}\nurl = \"2\"\nserde_json = \"1\"\n"
         ),
     });
     files.push(GeneratedFile {
@@ -142,7 +161,7 @@ fn generated_clients_write_parameters_and_forms_as_their_styles_say() {
     });
     files.push(GeneratedFile {
         path: "Cargo.toml".into(),
-        contents: "[workspace]\nresolver = \"2\"\nmembers = [\"wire-billing\", \"wire-platform\", \"wire-check\"]\n".into(),
+        contents: "[workspace]\nresolver = \"2\"\nmembers = [\"wire-billing\", \"wire-platform\", \"wire-pets\", \"wire-check\"]\n".into(),
     });
     for f in &files {
         let path = dir.join(&f.path);
