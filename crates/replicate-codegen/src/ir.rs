@@ -313,4 +313,7 @@ pub struct Tag {
     pub property: String,
     /// For each variant, in the union's order, the values that select it.
     pub values: Vec<Vec<String>>,
+    /// The extra variant that keeps a value whose tag this client does not know (a newer
+    /// server's), as open enums do.
+    pub unknown: String,
 }

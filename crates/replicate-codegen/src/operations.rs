@@ -699,19 +699,28 @@ fn unencodable_form(ty: &Ty, types: &TypeSpace) -> Option<String> {
     }
 }
 
-/// A form field's `encoding` the client would not honour: the delimited styles join an array
-/// into one value, which it never does.
+/// A form field's `encoding` the client would not honour: a content type other than text (a
+/// field sent as JSON, say), or a delimited style, which joins an array into one value.
 fn unhonoured_encoding(media: &openapiv3::MediaType, content_pointer: &str) -> Option<Error> {
     media.encoding.iter().find_map(|(field, encoding)| {
+        let at = push_pointer(&push_pointer(content_pointer, "encoding"), field);
+        let refuse = |why: String| Some(Error::new(ErrorKind::Unsupported, at.clone(), why));
+        if let Some(content_type) = encoding
+            .content_type
+            .as_deref()
+            .filter(|c| !c.starts_with("text/plain"))
+        {
+            return refuse(format!(
+                "form field `{field}` asks to be sent as `{content_type}`; the client writes fields as URL-encoded text"
+            ));
+        }
         let style = match encoding.style {
             Some(openapiv3::QueryStyle::SpaceDelimited) => "spaceDelimited",
             Some(openapiv3::QueryStyle::PipeDelimited) => "pipeDelimited",
             _ => return None,
         };
-        Some(Error::new(
-            ErrorKind::Unsupported,
-            push_pointer(&push_pointer(content_pointer, "encoding"), field),
-            format!("form field `{field}` asks for style `{style}`; the client repeats an array's name for each item"),
+        refuse(format!(
+            "form field `{field}` asks for style `{style}`; the client repeats an array's name for each item"
         ))
     })
 }
@@ -1072,6 +1081,56 @@ mod tests {
             .to_string();
         assert!(e.contains("x-www-form-urlencoded/encoding/tags"), "{e}");
         assert!(e.contains("pipeDelimited"), "{e}");
+        let as_json = r#", "encoding": {"meta": {"contentType": "application/json"}}"#;
+        let e = generate_client(&form(nested, as_json), &Options::default())
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("x-www-form-urlencoded/encoding/meta"), "{e}");
+        assert!(e.contains("application/json"), "{e}");
+    }
+
+    /// The discriminator: an explicit mapping key wins over a component's implicit name (no
+    /// duplicate match arms), and variants that are not objects leave the union untagged.
+    #[test]
+    fn discriminators_map_explicitly_first_and_only_over_objects() {
+        let spec = |schemas: &str| {
+            format!(
+                r##"{{"openapi": "3.0.3", "info": {{"title": "t", "version": "1"}},
+                "paths": {{"/a": {{"get": {{"operationId": "a.get",
+                  "responses": {{"200": {{"description": "ok", "content": {{"application/json": {{"schema": {{"$ref": "#/components/schemas/U"}}}}}}}}}}}}}}}},
+                "components": {{"schemas": {schemas}}}}}"##
+            )
+        };
+        let objects = r##"{
+            "U": {"oneOf": [{"$ref": "#/components/schemas/Cat"}, {"$ref": "#/components/schemas/Dog"}],
+                  "discriminator": {"propertyName": "kind", "mapping": {"Cat": "#/components/schemas/Dog"}}},
+            "Cat": {"type": "object", "properties": {"kind": {"type": "string"}}},
+            "Dog": {"type": "object", "properties": {"kind": {"type": "string"}, "barks": {"type": "boolean"}}}}"##;
+        let code: String = generate_client(&spec(objects), &Options::default())
+            .unwrap_or_else(|e| panic!("{e}"))
+            .files
+            .iter()
+            .map(|f| f.contents.clone())
+            .collect();
+        assert!(
+            code.contains("\"Cat\" => ::serde_json::from_value(value).map(Self::Dog)"),
+            "{code}"
+        );
+        assert_eq!(code.matches("\"Cat\" =>").count(), 1, "{code}");
+        assert!(code.contains("Unknown(::serde_json::Value)"), "{code}");
+        let scalars = r##"{
+            "U": {"oneOf": [{"$ref": "#/components/schemas/Id"}, {"$ref": "#/components/schemas/Ids"}],
+                  "discriminator": {"propertyName": "kind"}},
+            "Id": {"type": "string"},
+            "Ids": {"type": "array", "items": {"type": "string"}}}"##;
+        let code: String = generate_client(&spec(scalars), &Options::default())
+            .unwrap_or_else(|e| panic!("{e}"))
+            .files
+            .iter()
+            .map(|f| f.contents.clone())
+            .collect();
+        assert!(!code.contains("tag_of"), "{code}");
+        assert!(code.contains("#[serde(untagged)]"), "{code}");
     }
 
     /// A multipart form is built from declared fields: a free-form object (found by the

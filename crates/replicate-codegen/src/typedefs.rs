@@ -69,7 +69,8 @@ impl Paths {
 }
 
 /// `Deserialize` for a union with a discriminator: the property's value picks the variant,
-/// and the whole value is decoded as it (the variant's struct keeps the property).
+/// and the whole value is decoded as it (the variant's struct keeps the property); a value
+/// no variant claims is kept whole in the unknown variant.
 fn tagged_deserialize(
     n: &Ident,
     variants: &[(String, Ty)],
@@ -78,11 +79,16 @@ fn tagged_deserialize(
 ) -> TokenStream {
     let (serde, json, runtime) = (&paths.serde, &paths.json, &paths.runtime);
     let property = &tag.property;
-    let arms = variants.iter().zip(&tag.values).map(|((v, _), values)| {
-        let v = ident(v);
-        quote! { #(#values)|* => #json::from_value(value).map(Self::#v), }
-    });
-    let known: Vec<&String> = tag.values.iter().flatten().collect();
+    // A variant whose values the mapping all gave to others is never chosen by its tag.
+    let arms = variants
+        .iter()
+        .zip(&tag.values)
+        .filter(|(_, values)| !values.is_empty())
+        .map(|((v, _), values)| {
+            let v = ident(v);
+            quote! { #(#values)|* => #json::from_value(value).map(Self::#v), }
+        });
+    let unknown = ident(&tag.unknown);
     quote! {
         impl<'de> #serde::Deserialize<'de> for #n {
             fn deserialize<D: #serde::Deserializer<'de>>(
@@ -91,7 +97,7 @@ fn tagged_deserialize(
                 let (tag, value) = #runtime::tag_of(deserializer, #property)?;
                 match tag.as_str() {
                     #(#arms)*
-                    other => return Err(#runtime::unknown_tag(#property, other, &[#(#known),*])),
+                    _ => Ok(Self::#unknown(value)),
                 }
                 .map_err(#serde::de::Error::custom)
             }
@@ -251,12 +257,22 @@ pub fn render_defs<'d>(
                     Some(tag) => {
                         let derives = paths.serialize_derive(quote! { Debug, Clone, PartialEq, });
                         let decode = tagged_deserialize(&n, variants, tag, paths);
+                        let unknown = ident(&tag.unknown);
+                        let json = &paths.json;
+                        let d = format!(
+                            " A value whose `{}` this client does not know (sent by a newer server).",
+                            tag.property
+                        );
                         quote! {
                             #doc
                             #derives
                             #[serde(untagged)]
                             #[allow(clippy::large_enum_variant)]
-                            pub enum #n { #(#vs)* }
+                            pub enum #n {
+                                #(#vs)*
+                                #[doc = #d]
+                                #unknown(#json::Value),
+                            }
                             #decode
                         }
                     }

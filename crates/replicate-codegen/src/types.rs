@@ -1003,11 +1003,20 @@ impl TypeSpace {
                 continue;
             }
             let name = naming::unique(&ty.variant_name(), |n| variants.iter().any(|(v, _)| v == n));
+            // A component that is an object can carry the discriminator's property.
+            let object = resolve_schema(schemas, b, &branch_pointer).is_ok_and(|s| {
+                matches!(
+                    &s.schema_kind,
+                    SchemaKind::Type(Type::Object(_)) | SchemaKind::AllOf { .. }
+                ) || matches!(&s.schema_kind, SchemaKind::Any(a) if !a.properties.is_empty())
+            });
             let component = match b {
-                ReferenceOr::Reference { reference } => component_name(reference, &branch_pointer)
-                    .ok()
-                    .map(str::to_string),
-                ReferenceOr::Item(_) => None,
+                ReferenceOr::Reference { reference } if object => {
+                    component_name(reference, &branch_pointer)
+                        .ok()
+                        .map(str::to_string)
+                }
+                _ => None,
             };
             components.push((ty.clone(), component));
             pointers.push((ty.clone(), branch_pointer));
@@ -1463,11 +1472,11 @@ fn ty_has_default(defaults: &BTreeSet<String>, ty: &Ty) -> bool {
     }
 }
 
-/// A `oneOf`/`anyOf` whose branches are all strings, at least one with enum values.
 /// The discriminator's values for each variant, in the variants' order: the `mapping` keys
 /// that point at the variant's component (`#/components/schemas/Dog` or `Dog`), or else the
-/// component's name, as OpenAPI says. `None` when a variant is inline (nothing names it), so
-/// the union stays untagged.
+/// component's name, as OpenAPI says (unless a mapping key already claims that name: the
+/// explicit entry wins). `None`, leaving the union untagged, when a variant is inline or not
+/// an object (nothing names it, or it has no property to read).
 fn union_tag(
     discriminator: &openapiv3::Discriminator,
     variants: &[(String, Ty)],
@@ -1483,19 +1492,23 @@ fn union_tag(
                 .filter(|(_, target)| target.rsplit('/').next() == Some(component))
                 .map(|(value, _)| value.clone())
                 .collect();
-            Some(if mapped.is_empty() {
+            let implicit = mapped.is_empty() && !discriminator.mapping.contains_key(component);
+            Some(if implicit {
                 vec![component.to_string()]
             } else {
                 mapped
             })
         })
         .collect::<Option<Vec<_>>>()?;
+    let unknown = naming::unique("Unknown", |n| variants.iter().any(|(v, _)| v == n));
     Some(crate::ir::Tag {
         property: discriminator.property_name.clone(),
         values,
+        unknown,
     })
 }
 
+/// A `oneOf`/`anyOf` whose branches are all strings, at least one with enum values.
 struct StringUnion {
     /// Enum values of all branches, first occurrence first.
     pub values: Vec<String>,

@@ -277,6 +277,8 @@ pub enum Event {
     DeploymentEvent(DeploymentEvent),
     /// The value as `ReleaseEvent`.
     ReleaseEvent(ReleaseEvent),
+    /// A value whose `type` this client does not know (sent by a newer server).
+    Unknown(::serde_json::Value),
 }
 impl<'de> ::serde::Deserialize<'de> for Event {
     fn deserialize<D: ::serde::Deserializer<'de>>(
@@ -287,11 +289,7 @@ impl<'de> ::serde::Deserialize<'de> for Event {
             "push" => ::serde_json::from_value(value).map(Self::PushEvent),
             "deployment" => ::serde_json::from_value(value).map(Self::DeploymentEvent),
             "release" => ::serde_json::from_value(value).map(Self::ReleaseEvent),
-            other => {
-                return Err(
-                    rt::unknown_tag("type", other, &["push", "deployment", "release"]),
-                );
-            }
+            _ => Ok(Self::Unknown(value)),
         }
             .map_err(::serde::de::Error::custom)
     }

@@ -113,12 +113,20 @@ fn unsupported_constructs() {
     );
     assert!(e.message.contains("cookie"), "{e}");
     let e = fail(&format!(
-        r#"{{{HEAD}, "paths": {{"/a": {{"get": {{"operationId": "a", "parameters": [{{"name": "q", "in": "query", "schema": {{"type": "object"}}}}], "responses": {{}}}}}}}}}}"#
+        r#"{{{HEAD}, "paths": {{"/a": {{"get": {{"operationId": "a", "parameters": [{{"name": "q", "in": "query", "style": "pipeDelimited", "schema": {{"type": "object"}}}}], "responses": {{}}}}}}}}}}"#
     ));
     assert_eq!(e.kind, ErrorKind::Unsupported);
     assert!(
         e.message
             .contains("is an object, which cannot be written into a query string"),
+        "{e}"
+    );
+    let e = fail(&format!(
+        r#"{{{HEAD}, "paths": {{"/a": {{"get": {{"operationId": "a", "parameters": [{{"name": "X-Q", "in": "header", "schema": {{"type": "object"}}}}], "responses": {{}}}}}}}}}}"#
+    ));
+    assert!(
+        e.message
+            .contains("is an object, which cannot be written into a header"),
         "{e}"
     );
 }
