@@ -67,7 +67,8 @@ pub struct Param {
 pub enum Written {
     /// With `Display`: a scalar, or an array item by item (see [`Param::separator`]).
     Display,
-    /// A `oneOf` of scalars (`string | integer`), as the chosen variant's JSON text.
+    /// A `oneOf` of scalars (`string | integer`), or an array of them, as the chosen variant's
+    /// JSON text (arrays item by item, see [`Param::separator`]).
     ScalarUnion,
     /// An object or a `oneOf` in a query, through its JSON form as pairs: `name[field]=value`
     /// when `deep` (`style: deepObject`), otherwise each field as a pair of its own (the
@@ -527,7 +528,9 @@ fn collect_params(
         };
         let written = if writable(&ty, location, types) {
             Written::Display
-        } else if scalar_union(&ty, types) {
+        } else if scalar_union(&ty, types)
+            || matches!(&ty, Ty::Vec(item) if location != Location::Path && scalar_union(item, types))
+        {
             Written::ScalarUnion
         } else if location == Location::Query && separator.is_none() && pairable(&ty, types) {
             Written::Pairs { deep }

@@ -502,28 +502,47 @@ fn request_steps(op: &Operation) -> Vec<TokenStream> {
     for p in op.params.iter().filter(|p| p.location != Location::Path) {
         let n = ident(&p.rust);
         let wire = &p.wire;
+        // A `oneOf` of scalars is written as its variant's text; everything else by `Display`.
+        let union = p.written == Written::ScalarUnion;
+        let text = |v: TokenStream| {
+            if union {
+                quote! { rt::text_of(&#v)? }
+            } else {
+                quote! { #v.to_string() }
+            }
+        };
         let add = |value: TokenStream| match (p.location, &p.ty, p.separator) {
-            _ if p.written == Written::ScalarUnion => match p.location {
-                Location::Query => quote! { request.query(#wire, rt::text_of(&#value)?); },
-                _ => quote! { request.header(#wire, rt::text_of(&#value)?); },
-            },
             _ if matches!(p.written, Written::Pairs { .. }) => {
                 let deep = p.written == Written::Pairs { deep: true };
                 quote! { request.query_object(#wire, &#value, #deep)?; }
             }
             (Location::Query, Ty::Vec(_), None) => {
-                quote! { for item in #value { request.query(#wire, item.to_string()); } }
+                let item = text(quote! { item });
+                quote! { for item in #value { request.query(#wire, #item); } }
             }
             (location, Ty::Vec(_), separator) => {
                 let separator = separator.unwrap_or(",");
-                let joined = quote! { rt::join(#value.as_slice(), #separator) };
+                let items = if union {
+                    quote! {
+                        #value.iter().map(rt::text_of).collect::<Result<Vec<_>, _>>()?.as_slice()
+                    }
+                } else {
+                    quote! { #value.as_slice() }
+                };
+                let joined = quote! { rt::join(#items, #separator) };
                 match location {
                     Location::Query => quote! { request.query(#wire, #joined); },
                     _ => quote! { request.header(#wire, #joined); },
                 }
             }
-            (Location::Query, _, _) => quote! { request.query(#wire, #value.to_string()); },
-            _ => quote! { request.header(#wire, #value.to_string()); },
+            (Location::Query, _, _) => {
+                let value = text(value);
+                quote! { request.query(#wire, #value); }
+            }
+            _ => {
+                let value = text(value);
+                quote! { request.header(#wire, #value); }
+            }
         };
         steps.push(if p.required {
             add(quote! { self.#n })

@@ -7,7 +7,7 @@ pub mod types;
 /// The API client, at the root where users look for it.
 pub use operations::Client;
 /// SHA-256 of the spec this code was generated from.
-pub const SPEC_SHA256: &str = "5645ae3857a68681b36c9eddb114cba6844444c4235bc53426f1c349150fdae9";
+pub const SPEC_SHA256: &str = "cfddce64b0aecc35d57868f714059c6aff2b9e9212cdd45673eafac1a7a9291c";
 /// Version of the generator that wrote this code.
 pub const GENERATOR_VERSION: &str = "0.1.0";
 /// `info.title` of the spec.

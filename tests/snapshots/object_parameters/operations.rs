@@ -16,7 +16,9 @@ pub struct EventsList<'a> {
     page: Option<types::Page>,
     labels: Option<::std::collections::BTreeMap<String, String>>,
     since: Option<types::Moment>,
+    ids: Option<Vec<types::AccountRef>>,
     x_priority: Option<types::EventsListXPriority>,
+    x_refs: Option<Vec<types::AccountRef>>,
 }
 impl<'a> EventsList<'a> {
     /// Sets the `filter` parameter.
@@ -42,9 +44,19 @@ impl<'a> EventsList<'a> {
         self.since = Some(value.into());
         self
     }
+    /// Sets the `ids` parameter.
+    pub fn ids(mut self, value: impl Into<Vec<types::AccountRef>>) -> Self {
+        self.ids = Some(value.into());
+        self
+    }
     /// Sets the `X-Priority` parameter.
     pub fn x_priority(mut self, value: impl Into<types::EventsListXPriority>) -> Self {
         self.x_priority = Some(value.into());
+        self
+    }
+    /// Sets the `X-Refs` parameter.
+    pub fn x_refs(mut self, value: impl Into<Vec<types::AccountRef>>) -> Self {
+        self.x_refs = Some(value.into());
         self
     }
     /// The request this builder describes, without sending it.
@@ -70,8 +82,27 @@ impl<'a> EventsList<'a> {
         if let Some(value) = &self.since {
             request.query_object("since", &value, false)?;
         }
+        if let Some(value) = &self.ids {
+            for item in value {
+                request.query("ids", rt::text_of(&item)?);
+            }
+        }
         if let Some(value) = &self.x_priority {
             request.header("X-Priority", rt::text_of(&value)?);
+        }
+        if let Some(value) = &self.x_refs {
+            request
+                .header(
+                    "X-Refs",
+                    rt::join(
+                        value
+                            .iter()
+                            .map(rt::text_of)
+                            .collect::<Result<Vec<_>, _>>()?
+                            .as_slice(),
+                        ",",
+                    ),
+                );
         }
         request.accept("application/json");
         Ok(request)
@@ -96,7 +127,9 @@ impl<'a> Events<'a> {
             page: None,
             labels: None,
             since: None,
+            ids: None,
             x_priority: None,
+            x_refs: None,
         }
     }
 }

@@ -72,6 +72,7 @@ pub struct DeploymentsList<'a> {
     repo: types::RepoRef,
     environment: Option<types::DeploymentsListEnvironment>,
     created: Option<types::DeploymentsListCreated>,
+    creators: Option<Vec<types::RepoRef>>,
 }
 impl<'a> DeploymentsList<'a> {
     /// Sets the `environment` parameter.
@@ -85,6 +86,11 @@ impl<'a> DeploymentsList<'a> {
     /// Sets the `created` parameter.
     pub fn created(mut self, value: impl Into<types::DeploymentsListCreated>) -> Self {
         self.created = Some(value.into());
+        self
+    }
+    /// Sets the `creators` parameter.
+    pub fn creators(mut self, value: impl Into<Vec<types::RepoRef>>) -> Self {
+        self.creators = Some(value.into());
         self
     }
     /// The request this builder describes, without sending it.
@@ -103,6 +109,20 @@ impl<'a> DeploymentsList<'a> {
         }
         if let Some(value) = &self.created {
             request.query_object("created", &value, true)?;
+        }
+        if let Some(value) = &self.creators {
+            request
+                .query(
+                    "creators",
+                    rt::join(
+                        value
+                            .iter()
+                            .map(rt::text_of)
+                            .collect::<Result<Vec<_>, _>>()?
+                            .as_slice(),
+                        ",",
+                    ),
+                );
         }
         request.accept("application/json");
         Ok(request)
@@ -407,6 +427,7 @@ impl<'a> Deployments<'a> {
             repo: repo.into(),
             environment: None,
             created: None,
+            creators: None,
         }
     }
     /// `GET /deployments/{deployment}/logs` (`deployments.logs`).
