@@ -198,7 +198,7 @@ pub fn collect(spec: &LoadedSpec, types: &mut TypeSpace) -> Result<Vec<Operation
         for (method, op) in item.iter() {
             let pointer = push_pointer(&item_pointer, method);
             let id = lenient_id(types, &ops, op, &method.to_uppercase(), path, &pointer);
-            ops.push(build(
+            let built = build(
                 openapi,
                 types,
                 path,
@@ -206,7 +206,11 @@ pub fn collect(spec: &LoadedSpec, types: &mut TypeSpace) -> Result<Vec<Operation
                 op,
                 &item.parameters,
                 &pointer,
-            )?);
+            )?;
+            if let Some(e) = unexploded_form_field(&spec.raw, &built, types, &pointer) {
+                return Err(e);
+            }
+            ops.push(built);
         }
         for extra in spec.extra_operations.iter().filter(|e| e.path == *path) {
             let pointer = push_pointer(&item_pointer, &extra.method.to_lowercase());
@@ -702,6 +706,56 @@ fn unencodable_form(ty: &Ty, types: &TypeSpace) -> Option<String> {
     }
 }
 
+/// A form field whose `encoding` says `explode: false` asks for one comma-joined value, which
+/// the client never writes. openapiv3 does not keep that flag, so it is read from the raw
+/// document (through a `$ref` to a shared request body), and refused where it changes the
+/// wire: on an array or object field.
+fn unexploded_form_field(
+    raw: &serde_json::Value,
+    op: &Operation,
+    types: &TypeSpace,
+    op_pointer: &str,
+) -> Option<Error> {
+    let body = op.body.as_ref().filter(|b| b.kind == BodyKind::Form)?;
+    let mut at = push_pointer(op_pointer, "requestBody");
+    let mut node = raw.pointer(at.trim_start_matches('#'))?;
+    if let Some(reference) = node.get("$ref").and_then(serde_json::Value::as_str) {
+        at = reference.to_string();
+        node = raw.pointer(reference.strip_prefix('#')?)?;
+    }
+    let encoding = node
+        .get("content")?
+        .get(&body.media_type)?
+        .get("encoding")?
+        .as_object()?;
+    let Ty::Named(name) = body.ty.inner() else {
+        return None;
+    };
+    let Some(TypeDef::Struct { fields, .. }) = types.defs.get(name) else {
+        return None;
+    };
+    encoding.iter().find_map(|(wire, field_encoding)| {
+        if field_encoding.get("explode") != Some(&serde_json::Value::Bool(false)) {
+            return None;
+        }
+        let field = fields.iter().find(|f| f.wire == *wire)?;
+        let compound = match field.ty.inner() {
+            Ty::Vec(_) | Ty::Map(_) | Ty::JsonObject => true,
+            Ty::Named(n) => matches!(types.defs.get(n), Some(TypeDef::Struct { .. })),
+            _ => false,
+        };
+        let content = push_pointer(&push_pointer(&at, "content"), &body.media_type);
+        let pointer = push_pointer(&push_pointer(&push_pointer(&content, "encoding"), wire), "explode");
+        compound.then(|| {
+            Error::new(
+                ErrorKind::Unsupported,
+                pointer,
+                format!("form field `{wire}` asks for `explode: false` (one comma-joined value); the client repeats an array's name and brackets an object's fields"),
+            )
+        })
+    })
+}
+
 /// A form field's `encoding` the client would not honour: a content type other than text (a
 /// field sent as JSON, say), or a delimited style, which joins an array into one value.
 fn unhonoured_encoding(media: &openapiv3::MediaType, content_pointer: &str) -> Option<Error> {
@@ -1090,6 +1144,20 @@ mod tests {
             .to_string();
         assert!(e.contains("x-www-form-urlencoded/encoding/meta"), "{e}");
         assert!(e.contains("application/json"), "{e}");
+        // `explode: false` on an array (openapiv3 drops the flag; read from the document).
+        let unexploded = r#", "encoding": {"tags": {"style": "form", "explode": false}}"#;
+        let e = generate_client(&form(nested, unexploded), &Options::default())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("x-www-form-urlencoded/encoding/tags/explode"),
+            "{e}"
+        );
+        // On a scalar field it changes nothing, so the document is read.
+        let scalar = r#"{"type": "object", "properties": {"name": {"type": "string"}}}"#;
+        let on_scalar = r#", "encoding": {"name": {"explode": false}}"#;
+        generate_client(&form(scalar, on_scalar), &Options::default())
+            .unwrap_or_else(|e| panic!("{e}"));
     }
 
     /// The discriminator: an explicit mapping key wins over a component's implicit name (no
