@@ -119,6 +119,65 @@ fn options_with_dep(name: &str, label: &str, dep_dir: &str) -> StandaloneOptions
     }
 }
 
+/// The `Cargo.toml` of a scratch crate that uses generated code: `replicate-runtime` from this
+/// checkout with `features`, serde and serde_json, then the dependency lines in `extra`.
+pub fn scratch_manifest(name: &str, features: &[&str], extra: &str) -> String {
+    let runtime = replicate_codegen::path_dependency(
+        &workspace_root()
+            .join("crates/replicate-runtime")
+            .display()
+            .to_string(),
+    );
+    let runtime = match features {
+        [] => runtime,
+        features => format!(
+            "{}, features = [{}] }}",
+            runtime.trim_end_matches('}').trim_end(),
+            features
+                .iter()
+                .map(|f| format!("{f:?}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    };
+    format!(
+        "[package]\nname = \"{name}\"\nversion = \"0.1.0\"\nedition = \"2021\"\npublish = false\n\n\
+         [dependencies]\nreplicate-runtime = {runtime}\n\
+         serde = {{ version = \"1\", features = [\"derive\"] }}\nserde_json = \"1\"\n{extra}"
+    )
+}
+
+/// Generated crates as the modules of one scratch crate `name` (for [`compile_check`]): one
+/// cargo run checks them all. Each crate's `src/lib.rs` becomes `src/<module>/mod.rs`.
+pub fn modules_crate(
+    name: &str,
+    doc: &str,
+    modules: Vec<(String, Vec<GeneratedFile>)>,
+) -> Vec<GeneratedFile> {
+    let mut lib = format!("//! {doc}\n");
+    let mut files = Vec::new();
+    for (module, generated) in modules {
+        lib.push_str(&format!("pub mod {module};\n"));
+        files.extend(generated.into_iter().filter_map(|f| {
+            let rel = f.path.strip_prefix("src/")?;
+            let rel = if rel == "lib.rs" { "mod.rs" } else { rel };
+            Some(GeneratedFile {
+                path: format!("src/{module}/{rel}"),
+                contents: f.contents,
+            })
+        }));
+    }
+    files.push(GeneratedFile {
+        path: "Cargo.toml".into(),
+        contents: scratch_manifest(name, &["multipart", "form"], ""),
+    });
+    files.push(GeneratedFile {
+        path: "src/lib.rs".into(),
+        contents: lib,
+    });
+    files
+}
+
 /// Writes `crates` as members of one scratch workspace under `target/generated-check/<name>` and
 /// runs `cargo clippy` on it with warnings denied (generated code must be lint-clean). Returns cargo's output on failure.
 pub fn compile_check(name: &str, crates: &[(String, Vec<GeneratedFile>)]) -> Result<(), String> {

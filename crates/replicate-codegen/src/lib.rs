@@ -12,6 +12,7 @@
 
 #![deny(missing_docs)]
 
+mod bundle;
 pub mod diff;
 pub mod error;
 pub mod ir;
@@ -58,7 +59,8 @@ pub struct Generated {
     pub form: bool,
     /// The package name of a standalone crate ([`generate_standalone`]); empty otherwise.
     pub crate_name: String,
-    /// What a lenient reading assumed, each `pointer: what` ([`Options::lenient`]).
+    /// What generation had to decide, each `pointer: what`: names made distinct by a number,
+    /// and what a lenient reading assumed ([`Options::lenient`]).
     pub warnings: Vec<String>,
 }
 

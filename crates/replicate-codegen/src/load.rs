@@ -15,7 +15,17 @@ pub const STANDARD_METHODS: &[&str] = &[
 ];
 
 /// Path item fields that are not operations.
-const PATH_ITEM_FIELDS: &[&str] = &["summary", "description", "servers", "parameters", "$ref"];
+const PATH_ITEM_FIELDS: &[&str] = &["summary", "description", "servers", "parameters"];
+
+/// Keywords that give a schema the shape of an object.
+const OBJECT_SHAPE_KEYS: &[&str] = &[
+    "type",
+    "properties",
+    "required",
+    "additionalProperties",
+    "minProperties",
+    "maxProperties",
+];
 
 /// An operation under a method key `openapiv3` does not know (such as `query`).
 #[derive(Debug, Clone)]
@@ -332,6 +342,10 @@ pub fn normalize(raw: &mut Value) -> Result<Vec<(String, String, Value)>> {
             ))
         }
     }
+    crate::bundle::bundle(raw)?;
+    let root = raw
+        .as_object_mut()
+        .ok_or_else(|| Error::new(ErrorKind::Shape, "#", "the document must be an object"))?;
     if !root.contains_key("info") {
         root.insert(
             "info".into(),
@@ -355,13 +369,6 @@ pub fn normalize(raw: &mut Value) -> Result<Vec<(String, String, Value)>> {
                 "a path item must be an object",
             )
         })?;
-        if item.contains_key("$ref") {
-            return Err(Error::new(
-                ErrorKind::Unsupported,
-                push_pointer(&item_pointer, "$ref"),
-                "path items given by `$ref` are not supported",
-            ));
-        }
         let nonstandard: Vec<String> = item
             .keys()
             .filter(|k| {
@@ -407,6 +414,11 @@ fn normalize_operation(op: &mut Value, pointer: &str) -> Result<()> {
             "an operation must be an object",
         ));
     }
+    // 3.1 made `responses` optional; 3.0 (and `openapiv3`) require it.
+    if let Some(op) = op.as_object_mut() {
+        op.entry("responses")
+            .or_insert_with(|| Value::Object(Map::new()));
+    }
     normalize_schemas_below(op, pointer)
 }
 
@@ -420,7 +432,15 @@ fn normalize_components(components: &mut Value) -> Result<()> {
     };
     for (section, entries) in components.iter_mut() {
         let pointer = push_pointer("#/components", section);
-        if section == "schemas" {
+        if section == "securitySchemes" {
+            // The client authenticates itself; schemes are read only to be valid. 3.1's
+            // `mutualTLS` is one `openapiv3` does not know, so it is left out.
+            if let Some(map) = entries.as_object_mut() {
+                map.retain(|_, scheme| {
+                    scheme.get("type").and_then(Value::as_str) != Some("mutualTLS")
+                });
+            }
+        } else if section == "schemas" {
             if let Some(map) = entries.as_object_mut() {
                 for (name, schema) in map.iter_mut() {
                     normalize_schema(schema, &push_pointer(&pointer, name))?;
@@ -476,6 +496,25 @@ pub fn normalize_schema(schema: &mut Value, pointer: &str) -> Result<()> {
     if map.contains_key("$ref") && map.keys().any(|k| k != "$ref") {
         let reference = map.remove("$ref").unwrap_or_default();
         map.insert("allOf".into(), serde_json::json!([{ "$ref": reference }]));
+    }
+
+    // `allOf` beside an object's own fields (`{allOf: [Base], properties: {..}}`): the fields
+    // are one more part, so merging sees them instead of `openapiv3` reading only `allOf`.
+    if map.contains_key("allOf") {
+        let own: Map<String, Value> = OBJECT_SHAPE_KEYS
+            .iter()
+            .filter_map(|k| Some((k.to_string(), map.get(*k)?.clone())))
+            .filter(|(k, v)| k != "type" || v == "object")
+            .collect();
+        // `type: object` alone adds nothing the parts do not say.
+        if own.keys().any(|k| k != "type") {
+            own.keys().for_each(|k| {
+                map.remove(k);
+            });
+            if let Some(Value::Array(parts)) = map.get_mut("allOf") {
+                parts.push(Value::Object(own));
+            }
+        }
     }
 
     normalize_type(map, pointer)?;

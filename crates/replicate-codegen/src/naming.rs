@@ -92,7 +92,30 @@ fn ascii_ident_chars(s: &str) -> String {
 /// An `UpperCamelCase` type name for a schema or context name, e.g. `schemas_prediction_response`
 /// → `SchemasPredictionResponse`, `"type"` → `Type`, `""` → `Unnamed`.
 pub fn type_name(raw: &str) -> String {
-    let camel = ascii_ident_chars(&spell_symbols(raw).to_upper_camel_case());
+    finish_type_name(camel_part(raw))
+}
+
+/// The type name of something nested in `parent` (a type name): `UserClient` for a `client`
+/// field of `User`. The parent's guard against reserved names is dropped first, since only
+/// the whole name needs one (`Client_` + `corporate` is `ClientCorporate`, not
+/// `Client_Corporate`).
+pub fn child_type_name(parent: &str, raw: &str) -> String {
+    let parent = parent.trim_end_matches('_');
+    let part = match camel_part(raw) {
+        part if part.is_empty() => "Unnamed".to_string(),
+        part => part,
+    };
+    finish_type_name(format!("{parent}{part}"))
+}
+
+/// `raw` in `UpperCamelCase`, ASCII only, with no guard yet.
+fn camel_part(raw: &str) -> String {
+    ascii_ident_chars(&spell_symbols(raw).to_upper_camel_case())
+}
+
+/// Makes a camel-case name a usable type name: never empty, never starting with a digit, never
+/// one of the names generated code relies on.
+fn finish_type_name(camel: String) -> String {
     let mut name = if camel.is_empty() {
         "Unnamed".to_string()
     } else {
@@ -243,6 +266,18 @@ pub fn is_plain_ident(name: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn nested_type_names_are_camel_case_whatever_the_parent() {
+        // A field `client` of `User` once became `UserClient_`, and its own field
+        // `UserClient_Corporate`: not camel case, a lint error in the user's crate.
+        assert_eq!(type_name("client"), "Client_");
+        assert_eq!(child_type_name("User", "client"), "UserClient");
+        assert_eq!(child_type_name("Client_", "corporate"), "ClientCorporate");
+        assert_eq!(child_type_name("", "client"), "Client_");
+        assert_eq!(child_type_name("Foo", "2x"), "Foo2x");
+        assert_eq!(child_type_name("Foo", ""), "FooUnnamed");
+    }
+
     #[test]
     fn crate_names_come_from_titles() {
         assert_eq!(crate_name("Replicate HTTP API"), "replicate-http-api");

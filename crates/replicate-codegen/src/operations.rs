@@ -402,14 +402,31 @@ fn declared_statuses(spec: &OpenAPI, op: &openapiv3::Operation) -> BTreeMap<Stri
     out
 }
 
-/// `GET /models/{owner}/versions` → `models.versions.get`.
+/// `GET /models/{owner}/versions` → `models.versions.get`; a path that ends in parameters
+/// names them, so the item and its collection differ: `GET /apps/{app_id}/rules/{rule_id}` →
+/// `apps.rules.get_by_rule_id`.
 pub(crate) fn derived_operation_id(method: &str, path: &str) -> String {
-    let mut parts: Vec<String> = path
-        .split('/')
-        .filter(|s| !s.is_empty() && !s.starts_with('{'))
+    let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    let is_param = |s: &&str| s.starts_with('{') && s.ends_with('}');
+    let literal_end = segments
+        .iter()
+        .rposition(|s| !is_param(s))
+        .map_or(0, |i| i + 1);
+    let mut parts: Vec<String> = segments
+        .iter()
+        .filter(|s| !is_param(s))
         .map(|s| s.to_string())
         .collect();
-    parts.push(method.to_lowercase());
+    let trailing: Vec<String> = segments[literal_end..]
+        .iter()
+        .map(|s| s.trim_matches(['{', '}']).replace(['.', '/'], "_"))
+        .collect();
+    let method = method.to_lowercase();
+    parts.push(if trailing.is_empty() {
+        method
+    } else {
+        format!("{method}_by_{}", trailing.join("_and_"))
+    });
     parts.join(".")
 }
 
@@ -525,7 +542,7 @@ fn collect_params(
         let ty = match runtime {
             Some(t) => t,
             None => {
-                let hint = format!("{builder}{}", naming::type_name(&data.name));
+                let hint = naming::child_type_name(builder, &data.name);
                 let ty = types.type_for(spec, schema, &hint, &push_pointer(&pp, "schema"))?;
                 Place::Parameter.apply(ty)
             }
@@ -618,18 +635,22 @@ fn collect_params(
             format!("path parameter `{}` does not appear in `{path}`", p.wire),
         ));
     }
-    let mut names: BTreeMap<&str, &str> = BTreeMap::new();
-    for p in &params {
-        if let Some(other) = names.insert(&p.rust, &p.wire) {
-            return Err(Error::new(
-                ErrorKind::NameClash,
-                pointer,
+    // `max_results` and `MaxResults` (or `id` in the path and in the query) are two
+    // parameters: the later one gets a number.
+    let mut names: BTreeMap<String, String> = BTreeMap::new();
+    for p in &mut params {
+        if let Some(other) = names.get(&p.rust) {
+            let renamed = naming::unique(&p.rust, |n| names.contains_key(n));
+            types.warnings.push((
+                p.pointer.clone(),
                 format!(
-                    "parameters `{other}` and `{}` would both be named `{}`",
-                    p.wire, p.rust
+                    "parameters `{other}` and `{}` would both be named `{}`; `{}` is `{renamed}`",
+                    p.wire, p.rust, p.wire
                 ),
             ));
+            p.rust = renamed;
         }
+        names.insert(p.rust.clone(), p.wire.clone());
     }
     // Path parameters in template order, then query, then headers.
     params.sort_by_key(|p| match p.location {
@@ -819,7 +840,7 @@ fn request_body(
     };
     let content_pointer = push_pointer(&push_pointer(pointer, "content"), media_type);
     let schema_pointer = push_pointer(&content_pointer, "schema");
-    let hint = format!("{builder}Request");
+    let hint = naming::child_type_name(builder, "Request");
     let ty = match (kind, &media.schema) {
         (BodyKind::Text, _) => Ty::String,
         (BodyKind::Bytes, _) => Ty::Bytes,
@@ -1031,6 +1052,23 @@ mod tests {
 
     /// What a URL or header cannot carry is refused, naming the parameter's pointer, instead
     /// of generating code that does not compile.
+    #[test]
+    fn derived_ids_tell_an_item_from_its_collection() {
+        assert_eq!(
+            super::derived_operation_id("GET", "/models/{owner}/versions"),
+            "models.versions.get"
+        );
+        assert_eq!(
+            super::derived_operation_id("GET", "/apps/{app_id}/rules/{rule_id}"),
+            "apps.rules.get_by_rule_id"
+        );
+        assert_eq!(
+            super::derived_operation_id("DELETE", "/a/{x}/{y.z}"),
+            "a.delete_by_x_and_y_z"
+        );
+        assert_eq!(super::derived_operation_id("GET", "/{id}"), "get_by_id");
+    }
+
     #[test]
     fn parameters_that_cannot_be_written_are_refused_with_their_pointer() {
         let cases = [

@@ -207,20 +207,37 @@ impl TypeSpace {
         };
         let names: Vec<&String> = components.schemas.keys().collect();
         let strip = common_prefix_to_strip(&names);
+        let bases: Vec<String> = names
+            .iter()
+            .map(|name| {
+                let short = strip
+                    .as_deref()
+                    .and_then(|p| name.strip_prefix(p))
+                    .unwrap_or(name);
+                naming::type_name(short)
+            })
+            .collect();
+        // Names that differ only in case or punctuation (`Boolean`, `boolean`) are distinct
+        // schemas: the first in the document keeps the name, the others get a number that no
+        // other schema's own name uses.
+        let own: BTreeSet<&str> = bases.iter().map(String::as_str).collect();
         let mut taken: BTreeMap<String, String> = BTreeMap::new();
-        for name in &names {
-            let short = strip
-                .as_deref()
-                .and_then(|p| name.strip_prefix(p))
-                .unwrap_or(name);
-            let rust = naming::type_name(short);
-            if let Some(other) = taken.insert(rust.clone(), (*name).clone()) {
-                return Err(Error::new(
-                    ErrorKind::NameClash,
-                    push_pointer("#/components/schemas", name),
-                    format!("schemas `{other}` and `{name}` would both be named `{rust}`"),
-                ));
-            }
+        for (name, base) in names.iter().zip(&bases) {
+            let rust = match taken.get(base) {
+                None => base.clone(),
+                Some(other) => {
+                    let rust = naming::unique(base, |n| taken.contains_key(n) || own.contains(n));
+                    space.warnings.push((
+                        push_pointer("#/components/schemas", name),
+                        format!(
+                            "schemas `{other}` and `{name}` would both be named `{base}`; \
+                             `{name}` is `{rust}`"
+                        ),
+                    ));
+                    rust
+                }
+            };
+            taken.insert(rust.clone(), (*name).clone());
             space.components.insert((*name).clone(), rust.clone());
             space.reserved.insert(rust);
         }
@@ -871,14 +888,20 @@ impl TypeSpace {
                 // A model input has a setter per field next to these methods.
                 rust.push('_');
             }
-            if let Some(other) = seen.insert(rust.clone(), wire.clone()) {
-                return Err(Error::new(
-                    ErrorKind::NameClash,
-                    prop_pointer,
-                    format!("properties `{other}` and `{wire}` would both be named `{rust}`"),
+            if let Some(other) = seen.get(&rust) {
+                // `max_results` and `MaxResults` are two fields: the later one gets a number.
+                let renamed = naming::unique(&rust, |n| seen.contains_key(n));
+                self.warnings.push((
+                    prop_pointer.clone(),
+                    format!(
+                        "properties `{other}` and `{wire}` would both be named `{rust}`; \
+                         `{wire}` is `{renamed}`"
+                    ),
                 ));
+                rust = renamed;
             }
-            let child_hint = format!("{prefix}{}", naming::type_name(wire));
+            seen.insert(rust.clone(), wire.clone());
+            let child_hint = naming::child_type_name(prefix, wire);
             let ty = self.type_in_boxed(schemas, prop, &child_hint, &prop_pointer, mode)?;
             let required = object.required.iter().any(|r| r == wire);
             let place = match mode {
@@ -1082,6 +1105,9 @@ impl TypeSpace {
             let ty = self.type_in(schemas, only, hint, part_pointer, at.mode)?;
             return Ok(optional(ty));
         }
+        if let Some(ty) = self.scalar_all_of(schemas, &shaped, hint, pointer, at)? {
+            return Ok(optional(ty));
+        }
         // Several parts: merge their properties into one struct, following parts that are
         // themselves `allOf`s (inline or by `$ref`).
         let mut merged = Merged::default();
@@ -1095,6 +1121,68 @@ impl TypeSpace {
         };
         let ty = self.object_type(schemas, object, doc, hint, pointer, at)?;
         Ok(optional(ty))
+    }
+
+    /// The type of an `allOf` whose parts are all scalars (`{$ref: Arn}` and `{pattern: ..}`,
+    /// or a string and a string with `minLength`): the most specific part's (one with `enum`,
+    /// else a named one), since the others only narrow it. `None` when some part is not a
+    /// scalar; an error when the parts' types have no value in common.
+    fn scalar_all_of(
+        &mut self,
+        schemas: &Schemas,
+        shaped: &[(&ReferenceOr<Schema>, String)],
+        hint: &str,
+        pointer: &str,
+        at: At,
+    ) -> Result<Option<Ty>> {
+        let mut typed: Vec<(usize, &'static str, bool)> = Vec::new();
+        for (i, (part, part_pointer)) in shaped.iter().enumerate() {
+            let schema = resolve_schema(schemas, part, part_pointer)?;
+            match scalar_part(schema) {
+                None => return Ok(None),
+                Some(ScalarPart::Constraints) => {}
+                Some(ScalarPart::Typed(kind, enumerated)) => typed.push((i, kind, enumerated)),
+            }
+        }
+        let Some(&(_, first_kind, _)) = typed.first() else {
+            return Ok(None);
+        };
+        // An integer is a number: the two agree, on integers.
+        let common = |kind: &'static str| match kind {
+            "number" => "integer",
+            other => other,
+        };
+        let has_integer = typed.iter().any(|(_, k, _)| *k == "integer");
+        if let Some(&(i, kind, _)) = typed.iter().find(|(_, k, _)| {
+            let (a, b) = if has_integer {
+                (common(k), common(first_kind))
+            } else {
+                (*k, first_kind)
+            };
+            a != b
+        }) {
+            return Err(Error::new(
+                ErrorKind::Unsupported,
+                &shaped[i].1,
+                format!(
+                    "no value is both `{first_kind}` and `{kind}`, as the parts of this `allOf` ask"
+                ),
+            ));
+        }
+        let named = |i: usize| matches!(shaped[i].0, ReferenceOr::Reference { .. });
+        // Listed values first, then integers over numbers, then a named type; else the first.
+        let chosen = typed
+            .iter()
+            .enumerate()
+            .max_by_key(|(order, (i, kind, enumerated))| {
+                let integer = has_integer && *kind == "integer";
+                (*enumerated, integer, named(*i), std::cmp::Reverse(*order))
+            })
+            .map_or(0, |(_, (i, _, _))| *i);
+        let (part, part_pointer) = &shaped[chosen];
+        self.traced_via(pointer, part_pointer);
+        self.type_in(schemas, part, hint, part_pointer, at.mode)
+            .map(Some)
     }
 
     /// Adds one `allOf` part's properties to `merged` (the struct lowered at `pointer`).
@@ -1419,6 +1507,47 @@ fn is_annotation(schema: &Schema) -> bool {
     matches!(&schema.schema_kind, SchemaKind::Any(a) if *a == openapiv3::AnySchema::default())
 }
 
+/// What one part of an `allOf` says about a scalar.
+enum ScalarPart {
+    /// Its JSON type, and whether it lists the values (`enum`).
+    Typed(&'static str, bool),
+    /// Only limits (`pattern`, `minLength`), with no type of its own.
+    Constraints,
+}
+
+/// A schema that is a plain scalar, or only limits one; `None` for objects, arrays, unions.
+fn scalar_part(schema: &Schema) -> Option<ScalarPart> {
+    Some(match &schema.schema_kind {
+        SchemaKind::Type(Type::String(s)) => ScalarPart::Typed("string", !s.enumeration.is_empty()),
+        SchemaKind::Type(Type::Integer(i)) => {
+            ScalarPart::Typed("integer", !i.enumeration.is_empty())
+        }
+        SchemaKind::Type(Type::Number(n)) => ScalarPart::Typed("number", !n.enumeration.is_empty()),
+        SchemaKind::Type(Type::Boolean(_)) => ScalarPart::Typed("boolean", false),
+        SchemaKind::Any(a)
+            if !has_fields(a)
+                && a.items.is_none()
+                && a.additional_properties.is_none()
+                && a.all_of.is_empty()
+                && a.one_of.is_empty()
+                && a.any_of.is_empty()
+                && a.not.is_none() =>
+        {
+            let enumerated = !a.enumeration.is_empty();
+            match a.typ.as_deref() {
+                None if enumerated => return None,
+                None => ScalarPart::Constraints,
+                Some("string") => ScalarPart::Typed("string", enumerated),
+                Some("integer") => ScalarPart::Typed("integer", enumerated),
+                Some("number") => ScalarPart::Typed("number", enumerated),
+                Some("boolean") => ScalarPart::Typed("boolean", enumerated),
+                Some(_) => return None,
+            }
+        }
+        _ => return None,
+    })
+}
+
 /// An untyped schema that lists properties or required names.
 fn has_fields(any: &openapiv3::AnySchema) -> bool {
     !any.properties.is_empty() || !any.required.is_empty()
@@ -1596,5 +1725,32 @@ mod tests {
             ),
             "The `metadata` part of the request body of `POST /files`."
         );
+    }
+
+    #[test]
+    fn scalar_all_of_parts_must_share_a_type() {
+        let spec = |parts: &str| {
+            format!(
+                r#"{{"openapi": "3.0.3", "info": {{"title": "t", "version": "1"}}, "paths": {{}},
+                "components": {{"schemas": {{"Code": {{"allOf": {parts}}}}}}}}}"#
+            )
+        };
+        let generate = |parts: &str| crate::generate_client(&spec(parts), &Default::default());
+        let e = generate(r#"[{"type": "string"}, {"type": "integer"}]"#).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::Unsupported);
+        assert_eq!(e.pointer, "#/components/schemas/Code/allOf/1");
+        assert!(e.message.contains("both `string` and `integer`"), "{e}");
+        // A part with properties is not a scalar: the object merge reports it.
+        let e = generate(r#"[{"type": "string"}, {"properties": {"a": {"type": "string"}}}]"#)
+            .unwrap_err();
+        assert_eq!(e.pointer, "#/components/schemas/Code/allOf/0");
+        let ok = generate(r#"[{"type": "number"}, {"type": "integer"}, {"maximum": 3}]"#).unwrap();
+        let types = &ok
+            .files
+            .iter()
+            .find(|f| f.path == "types.rs")
+            .unwrap()
+            .contents;
+        assert!(types.contains("pub type Code = i64;"), "{types}");
     }
 }

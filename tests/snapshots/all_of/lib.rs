@@ -7,7 +7,7 @@ pub mod types;
 /// The API client, at the root where users look for it.
 pub use operations::Client;
 /// SHA-256 of the spec this code was generated from.
-pub const SPEC_SHA256: &str = "c2000fab3389b02cdf739ae76cca876bc7a07045f4ded913077dcfe646265835";
+pub const SPEC_SHA256: &str = "17e6ea401be6ce40600d1efbdd84ce8dbe3d769987f84ce4bd8e10e51b4df366";
 /// Version of the generator that wrote this code.
 pub const GENERATOR_VERSION: &str = "0.1.0";
 /// `info.title` of the spec.

@@ -6,6 +6,27 @@
 use super::types;
 #[allow(unused_imports)]
 use ::replicate_runtime::runtime as rt;
+/// Request builder for `kennels.create`: set optional parameters, then `.await` it (or call `send`).
+#[derive(Debug)]
+#[must_use = "a request does nothing until it is awaited or sent"]
+pub struct KennelsCreate<'a> {
+    client: &'a rt::Client,
+    body: types::Kennel,
+}
+impl<'a> KennelsCreate<'a> {
+    /// The request this builder describes, without sending it.
+    #[inline]
+    pub fn into_request(self) -> Result<rt::RequestSpec, rt::Error> {
+        let mut request = rt::RequestSpec::new(
+            "POST",
+            String::from("/kennels"),
+            "kennels.create",
+        );
+        request.json_body("application/json", &self.body)?;
+        Ok(request)
+    }
+}
+rt::send!(KennelsCreate, (), empty, "Sends the request: `POST /kennels`.");
 /// Request builder for `pets.get`: set optional parameters, then `.await` it (or call `send`).
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -27,6 +48,20 @@ impl<'a> PetsGet<'a> {
     }
 }
 rt::send!(PetsGet, types::Dog, json, "Sends the request: `GET /pets/{id}`.");
+/// Operations on `kennels`; get one from the client.
+#[derive(Debug, Clone, Copy)]
+pub struct Kennels<'a> {
+    client: &'a rt::Client,
+}
+impl<'a> Kennels<'a> {
+    /// `POST /kennels` (`kennels.create`).
+    pub fn create(&self, body: impl Into<types::Kennel>) -> KennelsCreate<'a> {
+        KennelsCreate {
+            client: self.client,
+            body: body.into(),
+        }
+    }
+}
 /// Operations on `pets`; get one from the client.
 #[derive(Debug, Clone, Copy)]
 pub struct Pets<'a> {
@@ -66,6 +101,10 @@ impl Client {
     /// The runtime client underneath.
     pub fn runtime(&self) -> &rt::Client {
         &self.inner
+    }
+    /// Operations on `kennels`.
+    pub fn kennels(&self) -> Kennels<'_> {
+        Kennels { client: &self.inner }
     }
     /// Operations on `pets`.
     pub fn pets(&self) -> Pets<'_> {

@@ -4,6 +4,8 @@
 //! Types of the request and response bodies in the spec.
 #[allow(unused_imports)]
 use ::replicate_runtime::runtime as rt;
+/// An Amazon resource name.
+pub type Arn = String;
 /// The `Dog` schema of the API.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct Dog {
@@ -23,6 +25,39 @@ impl Dog {
             name: name.into(),
             age: None,
             breed: None,
+        }
+    }
+}
+/// Its own fields beside the parts it extends.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct Kennel {
+    /// The `name` field.
+    pub name: String,
+    /// The `capacity` field.
+    pub capacity: i64,
+    /// The `arn` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub arn: Option<Arn>,
+    /// The `code` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    /// The `rooms` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rooms: Option<i64>,
+    /// The `kind` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<Kind>,
+}
+impl Kennel {
+    /// Creates a value from its required fields; optional fields start empty.
+    pub fn new(name: impl Into<String>, capacity: i64) -> Self {
+        Self {
+            name: name.into(),
+            capacity,
+            arn: None,
+            code: None,
+            rooms: None,
+            kind: None,
         }
     }
 }

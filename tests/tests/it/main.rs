@@ -21,6 +21,7 @@ mod models_corpus;
 mod mutations;
 mod readme;
 mod snapshots;
+mod third_party;
 mod tidy;
 mod tracing_logs;
 mod wire;

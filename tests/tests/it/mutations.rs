@@ -5,7 +5,7 @@
 use proptest::prelude::*;
 use replicate_codegen::GeneratedFile;
 use replicate_codegen::{generate_client, ErrorKind};
-use replicate_e2e::{compile_check, member_options, workspace_root};
+use replicate_e2e::{compile_check, member_options, modules_crate, workspace_root};
 use serde_json::Value;
 use std::fs;
 
@@ -213,48 +213,19 @@ fn accepted_mutants_compile() {
         if !seen.insert(code_of(&generated.files)) {
             continue;
         }
-        let files = generated
-            .files
-            .into_iter()
-            .filter_map(|f| {
-                let rel = f.path.strip_prefix("src/")?;
-                let rel = if rel == "lib.rs" { "mod.rs" } else { rel };
-                Some(GeneratedFile {
-                    path: format!("src/{name}/{rel}"),
-                    contents: f.contents,
-                })
-            })
-            .collect::<Vec<_>>();
         index.push(format!("{name}: spec #{which}, {}", applied.join("; ")));
-        modules.push((name, files));
+        modules.push((name, generated.files));
     }
     assert!(
         modules.len() >= mutants / 2,
         "only {} distinct accepted mutants",
         modules.len()
     );
-    let runtime = workspace_root().join("crates/replicate-runtime");
-    let mut files = vec![
-        GeneratedFile {
-            path: "Cargo.toml".into(),
-            contents: format!(
-                "[package]\nname = \"mutants\"\nversion = \"0.1.0\"\nedition = \"2021\"\npublish = false\n\n\
-                 [dependencies]\nreplicate-runtime = {}\nserde = {{ version = \"1\", features = [\"derive\"] }}\nserde_json = \"1\"\n",
-                replicate_codegen::path_dependency(&runtime.display().to_string())
-            ),
-        },
-        GeneratedFile {
-            path: "src/lib.rs".into(),
-            contents: format!(
-                "//! Mutated specs the generator accepted, one module each.\n{}",
-                modules
-                    .iter()
-                    .map(|(name, _)| format!("pub mod {name};\n"))
-                    .collect::<String>()
-            ),
-        },
-    ];
-    files.extend(modules.into_iter().flat_map(|(_, files)| files));
+    let files = modules_crate(
+        "mutants",
+        "Mutated specs the generator accepted, one module each.",
+        modules,
+    );
     compile_check("mutants", &[("mutants".to_string(), files)])
         .unwrap_or_else(|e| panic!("{e}\nmutants:\n{}", index.join("\n")));
 }

@@ -5,7 +5,9 @@
 //! discriminator say.
 
 use replicate_codegen::GeneratedFile;
-use replicate_e2e::{check_target_dir, member_options, scratch_cargo, workspace_root};
+use replicate_e2e::{
+    check_target_dir, member_options, scratch_cargo, scratch_manifest, workspace_root,
+};
 use std::fs;
 
 /// The program: one block per request, `METHOD path?query`, then headers it set, then the
@@ -156,16 +158,13 @@ fn generated_clients_write_parameters_and_forms_as_their_styles_say() {
             contents: f.contents,
         }));
     }
-    let runtime = replicate_codegen::path_dependency(
-        &root.join("crates/replicate-runtime").display().to_string(),
-    );
     files.push(GeneratedFile {
         path: "wire-check/Cargo.toml".into(),
-        contents: format!(
-            "[package]\nname = \"wire-check\"\nversion = \"0.1.0\"\nedition = \"2021\"\npublish = false\n\n\
-             [dependencies]\nwire-billing = {{ path = \"../wire-billing\" }}\nwire-platform = {{ path = \"../wire-platform\" }}\n\
-             wire-pets = {{ path = \"../wire-pets\" }}\n\
-             replicate-runtime = {runtime}\nurl = \"2\"\nserde_json = \"1\"\n"
+        contents: scratch_manifest(
+            "wire-check",
+            &[],
+            "wire-billing = { path = \"../wire-billing\" }\nwire-platform = { path = \"../wire-platform\" }\n\
+             wire-pets = { path = \"../wire-pets\" }\nurl = \"2\"\n",
         ),
     });
     files.push(GeneratedFile {
