@@ -36,6 +36,8 @@ pub struct ExtraOperation {
     pub method: String,
     /// The parsed operation.
     pub operation: openapiv3::Operation,
+    /// The operation as the (normalised) document wrote it, for what `openapiv3` does not keep.
+    pub raw: Value,
 }
 
 /// A spec after loading: the typed document plus what it could not hold.
@@ -182,8 +184,8 @@ pub fn load(text: &str) -> Result<LoadedSpec> {
     let mut extra_operations = Vec::new();
     for (path, method, value) in extra {
         let pointer = push_pointer(&push_pointer("#/paths", &path), &method);
-        let operation: openapiv3::Operation =
-            serde_path_to_error::deserialize(value).map_err(|e| {
+        let operation: openapiv3::Operation = serde_path_to_error::deserialize(value.clone())
+            .map_err(|e| {
                 Error::new(
                     ErrorKind::Shape,
                     format!(
@@ -197,6 +199,7 @@ pub fn load(text: &str) -> Result<LoadedSpec> {
             path,
             method: method.to_uppercase(),
             operation,
+            raw: value,
         });
     }
     Ok(LoadedSpec {
@@ -506,8 +509,9 @@ pub fn normalize_schema(schema: &mut Value, pointer: &str) -> Result<()> {
             .filter_map(|k| Some((k.to_string(), map.get(*k)?.clone())))
             .filter(|(k, v)| k != "type" || v == "object")
             .collect();
-        // `type: object` alone adds nothing the parts do not say.
-        if own.keys().any(|k| k != "type") {
+        // Without fields of its own (`type: object`, `additionalProperties: false` alone), an
+        // object adds nothing the parts do not say.
+        if own.contains_key("properties") || own.contains_key("required") {
             own.keys().for_each(|k| {
                 map.remove(k);
             });

@@ -10,7 +10,7 @@ use crate::load::LoadedSpec;
 use crate::naming;
 use crate::types::{doc_text, Place, Ty, TypeDef, TypeSpace};
 use openapiv3::{OpenAPI, Parameter, ParameterSchemaOrContent, ReferenceOr, StatusCode};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// Header parameters the runtime has richer types for, by lower-case wire name.
 const RUNTIME_HEADER_TYPES: &[(&str, &str)] =
@@ -207,7 +207,8 @@ pub fn collect(spec: &LoadedSpec, types: &mut TypeSpace) -> Result<Vec<Operation
                 &item.parameters,
                 &pointer,
             )?;
-            if let Some(e) = unexploded_form_field(&spec.raw, &built, types, &pointer) {
+            let raw_op = spec.raw.pointer(pointer.trim_start_matches('#'));
+            if let Some(e) = unexploded_form_field(&spec.raw, raw_op, &built, types, &pointer) {
                 return Err(e);
             }
             ops.push(built);
@@ -215,7 +216,7 @@ pub fn collect(spec: &LoadedSpec, types: &mut TypeSpace) -> Result<Vec<Operation
         for extra in spec.extra_operations.iter().filter(|e| e.path == *path) {
             let pointer = push_pointer(&item_pointer, &extra.method.to_lowercase());
             let id = lenient_id(types, &ops, &extra.operation, &extra.method, path, &pointer);
-            ops.push(build(
+            let built = build(
                 openapi,
                 types,
                 path,
@@ -223,7 +224,13 @@ pub fn collect(spec: &LoadedSpec, types: &mut TypeSpace) -> Result<Vec<Operation
                 &extra.operation,
                 &item.parameters,
                 &pointer,
-            )?);
+            )?;
+            if let Some(e) =
+                unexploded_form_field(&spec.raw, Some(&extra.raw), &built, types, &pointer)
+            {
+                return Err(e);
+            }
+            ops.push(built);
         }
     }
     // Invariant: nothing dropped. Count against the raw document's method keys.
@@ -246,41 +253,79 @@ pub fn collect(spec: &LoadedSpec, types: &mut TypeSpace) -> Result<Vec<Operation
         ));
     }
     ops.sort_by(|a, b| a.id.cmp(&b.id).then(a.method.cmp(&b.method)));
-    check_unique(&ops)?;
+    make_unique(&mut ops, types)?;
     Ok(ops)
 }
 
-fn check_unique(ops: &[Operation]) -> Result<()> {
-    let mut seen: BTreeMap<String, &Operation> = BTreeMap::new();
-    for op in ops {
-        let mut full = op.resource.clone();
-        full.push(op.name.clone());
-        let key = full.join(".");
-        if let Some(other) = seen.insert(key.clone(), op) {
-            return Err(Error::new(
-                ErrorKind::NameClash,
-                &op.pointer,
+/// Makes every operation's place in the resource tree and its builder's name distinct. Two
+/// operations with the same operationId are an invalid document (refused; `--lenient` renamed
+/// the second already). Distinct ids that Rust spells alike (`things.get`, `things/get`,
+/// derived `logs.drains.get` for `/logs/drains` and `/logs/{app}/drains`), or a method named
+/// like a sub-resource, are numbered, with a warning.
+fn make_unique(ops: &mut [Operation], types: &mut TypeSpace) -> Result<()> {
+    let key = |resource: &[String], name: &str| {
+        let mut full = resource.to_vec();
+        full.push(name.to_string());
+        full.join(".")
+    };
+    let mut seen: BTreeMap<String, usize> = BTreeMap::new();
+    for i in 0..ops.len() {
+        let full = key(&ops[i].resource, &ops[i].name);
+        if let Some(&j) = seen.get(&full) {
+            let (other, op) = (&ops[j], &ops[i]);
+            if other.id == op.id {
+                return Err(Error::new(
+                    ErrorKind::NameClash,
+                    &op.pointer,
+                    format!(
+                        "operations {} and {} share the operationId `{}` (`--lenient` renames the second)",
+                        other.pointer, op.pointer, op.id
+                    ),
+                ));
+            }
+            let renamed = naming::unique(&op.name, |n| seen.contains_key(&key(&op.resource, n)));
+            let warning = format!(
+                "operations `{}` ({}) and `{}` would both become `{full}`; the second is `{}`",
+                other.id,
+                other.pointer,
+                op.id,
+                key(&op.resource, &renamed)
+            );
+            types.warnings.push((op.pointer.clone(), warning));
+            ops[i].name = renamed;
+        }
+        seen.insert(key(&ops[i].resource, &ops[i].name), i);
+    }
+    // A method must not share its name with a sub-resource's accessor.
+    let resources: BTreeSet<String> = ops
+        .iter()
+        .flat_map(|op| (1..=op.resource.len()).map(|n| op.resource[..n].join(".")))
+        .collect();
+    for op in ops.iter_mut() {
+        let full = key(&op.resource, &op.name);
+        if resources.contains(&full) {
+            let renamed = naming::unique(&op.name, |n| {
+                let k = key(&op.resource, n);
+                resources.contains(&k) || seen.contains_key(&k)
+            });
+            types.warnings.push((
+                op.pointer.clone(),
                 format!(
-                    "operations `{}` ({}) and `{}` ({}) would both become `{key}`",
-                    other.id, other.pointer, op.id, op.pointer
+                    "operation `{}` would share the name `{full}` with a resource; it is `{}`",
+                    op.id,
+                    key(&op.resource, &renamed)
                 ),
             ));
+            seen.insert(key(&op.resource, &renamed), 0);
+            op.name = renamed;
         }
     }
-    // A method on a resource must not share its name with a sub-resource.
-    for op in ops {
-        let mut full = op.resource.clone();
-        full.push(op.name.clone());
-        if let Some(child) = ops.iter().find(|o| o.resource.starts_with(&full)) {
-            return Err(Error::new(
-                ErrorKind::NameClash,
-                &op.pointer,
-                format!(
-                    "operation `{}` has the same name as the resource of `{}`",
-                    op.id, child.id
-                ),
-            ));
+    let mut builders: BTreeSet<String> = BTreeSet::new();
+    for op in ops.iter_mut() {
+        if builders.contains(&op.builder) {
+            op.builder = naming::unique(&op.builder, |n| builders.contains(n));
         }
+        builders.insert(op.builder.clone());
     }
     Ok(())
 }
@@ -733,13 +778,14 @@ fn unencodable_form(ty: &Ty, types: &TypeSpace) -> Option<String> {
 /// wire: on an array or object field.
 fn unexploded_form_field(
     raw: &serde_json::Value,
+    raw_op: Option<&serde_json::Value>,
     op: &Operation,
     types: &TypeSpace,
     op_pointer: &str,
 ) -> Option<Error> {
     let body = op.body.as_ref().filter(|b| b.kind == BodyKind::Form)?;
     let mut at = push_pointer(op_pointer, "requestBody");
-    let mut node = raw.pointer(at.trim_start_matches('#'))?;
+    let mut node = raw_op?.get("requestBody")?;
     if let Some(reference) = node.get("$ref").and_then(serde_json::Value::as_str) {
         at = reference.to_string();
         node = raw.pointer(reference.strip_prefix('#')?)?;
@@ -1191,6 +1237,13 @@ mod tests {
             e.contains("x-www-form-urlencoded/encoding/tags/explode"),
             "{e}"
         );
+        // The same under a method `openapiv3` does not know (taken out before parsing).
+        let under_query = form(nested, unexploded).replace(r#""post""#, r#""query""#);
+        let e = generate_client(&under_query, &Options::default())
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("#/paths/~1a/query/requestBody/content"), "{e}");
+        assert!(e.contains("encoding/tags/explode"), "{e}");
         // On a scalar field it changes nothing, so the document is read.
         let scalar = r#"{"type": "object", "properties": {"name": {"type": "string"}}}"#;
         let on_scalar = r#", "encoding": {"name": {"explode": false}}"#;
@@ -1222,7 +1275,7 @@ mod tests {
             .map(|f| f.contents.clone())
             .collect();
         assert!(
-            code.contains("\"Cat\" => ::serde_json::from_value(value).map(Self::Dog)"),
+            code.contains("\"Cat\" => rt::decode_variant(value, \"Dog\").map(Self::Dog)"),
             "{code}"
         );
         assert_eq!(code.matches("\"Cat\" =>").count(), 1, "{code}");

@@ -77,7 +77,7 @@ fn tagged_deserialize(
     tag: &crate::ir::Tag,
     paths: &Paths,
 ) -> TokenStream {
-    let (serde, json, runtime) = (&paths.serde, &paths.json, &paths.runtime);
+    let (serde, runtime) = (&paths.serde, &paths.runtime);
     let property = &tag.property;
     // A variant whose values the mapping all gave to others is never chosen by its tag.
     let arms = variants
@@ -85,8 +85,9 @@ fn tagged_deserialize(
         .zip(&tag.values)
         .filter(|(_, values)| !values.is_empty())
         .map(|((v, _), values)| {
+            let name = v.as_str();
             let v = ident(v);
-            quote! { #(#values)|* => #json::from_value(value).map(Self::#v), }
+            quote! { #(#values)|* => #runtime::decode_variant(value, #name).map(Self::#v), }
         });
     let unknown = ident(&tag.unknown);
     quote! {

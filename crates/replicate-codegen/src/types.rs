@@ -1213,15 +1213,24 @@ impl TypeSpace {
         };
         let (properties, required) = match &schema.schema_kind {
             SchemaKind::Type(Type::Object(o)) => (&o.properties, &o.required),
-            // Properties without `type: object` are still an object's.
-            SchemaKind::Any(a) if a.typ.is_none() && a.all_of.is_empty() && has_fields(a) => {
-                (&a.properties, &a.required)
-            }
             SchemaKind::AllOf { all_of } => {
                 return self.merge_parts(schemas, all_of, &origin, pointer, merged, depth)
             }
-            SchemaKind::Any(a) if a.typ.is_none() && !a.all_of.is_empty() && !has_fields(a) => {
-                return self.merge_parts(schemas, &a.all_of, &origin, pointer, merged, depth)
+            // Properties without `type: object` are still an object's; an object that is
+            // itself an `allOf` (with `type: object` beside it) merges its parts, then its own
+            // fields; `additionalProperties` alone adds none.
+            SchemaKind::Any(a)
+                if matches!(a.typ.as_deref(), None | Some("object"))
+                    && a.one_of.is_empty()
+                    && a.any_of.is_empty()
+                    && a.items.is_none()
+                    && (has_fields(a)
+                        || !a.all_of.is_empty()
+                        || a.typ.is_some()
+                        || a.additional_properties.is_some()) =>
+            {
+                self.merge_parts(schemas, &a.all_of, &origin, pointer, merged, depth)?;
+                (&a.properties, &a.required)
             }
             _ if is_annotation(schema) => return Ok(()),
             _ => {

@@ -522,6 +522,23 @@ pub fn tag_of<'de, D: serde::Deserializer<'de>>(
     }
 }
 
+/// Decodes the variant a tag chose (see [`tag_of`]), saying which it was and where inside it
+/// decoding failed (`as Dog, at `name`: invalid type ...`): a `Value` carries no position of
+/// its own, so serde's bare error would name neither.
+pub fn decode_variant<T: serde::de::DeserializeOwned>(
+    value: serde_json::Value,
+    variant: &str,
+) -> Result<T, String> {
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let path = e.path().to_string();
+        if path == "." {
+            format!("as {variant}: {}", e.inner())
+        } else {
+            format!("as {variant}, at `{path}`: {}", e.inner())
+        }
+    })
+}
+
 /// The text of a `oneOf` of scalars (`string | integer`), for a path segment or header: the
 /// chosen variant's JSON form without quotes.
 pub fn text_of(value: &impl serde::Serialize) -> Result<String, Error> {

@@ -97,9 +97,9 @@ impl<'de> ::serde::Deserialize<'de> for Pet {
     ) -> ::std::result::Result<Self, D::Error> {
         let (tag, value) = rt::tag_of(deserializer, "pet_type")?;
         match tag.as_str() {
-            "cat" => ::serde_json::from_value(value).map(Self::Cat),
-            "dog" | "hound" => ::serde_json::from_value(value).map(Self::Dog),
-            "Fish" => ::serde_json::from_value(value).map(Self::Fish),
+            "cat" => rt::decode_variant(value, "Cat").map(Self::Cat),
+            "dog" | "hound" => rt::decode_variant(value, "Dog").map(Self::Dog),
+            "Fish" => rt::decode_variant(value, "Fish").map(Self::Fish),
             _ => Ok(Self::Unknown(value)),
         }
             .map_err(::serde::de::Error::custom)

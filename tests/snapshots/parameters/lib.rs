@@ -7,7 +7,7 @@ pub mod types;
 /// The API client, at the root where users look for it.
 pub use operations::Client;
 /// SHA-256 of the spec this code was generated from.
-pub const SPEC_SHA256: &str = "1745a705e3b8d94a719ed974f777d0970bf9a79bb522e858d3380da8bdce66ba";
+pub const SPEC_SHA256: &str = "0c8a925f80417eda656e599e6d7af2adb008b6103078dd32c2368d1f52d2e65b";
 /// Version of the generator that wrote this code.
 pub const GENERATOR_VERSION: &str = "0.1.0";
 /// `info.title` of the spec.

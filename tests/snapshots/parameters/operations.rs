@@ -111,6 +111,42 @@ impl<'a> ItemsList<'a> {
 rt::send!(
     ItemsList, Vec < String >, json, "Sends the request: `GET /owners/{owner}/items`."
 );
+/// Request builder for `logs.get`: set optional parameters, then `.await` it (or call `send`).
+#[derive(Debug)]
+#[must_use = "a request does nothing until it is awaited or sent"]
+pub struct LogsGet<'a> {
+    client: &'a rt::Client,
+    s: String,
+    g: String,
+    p: String,
+    a: String,
+    v: String,
+    r: String,
+    c: String,
+}
+impl<'a> LogsGet<'a> {
+    /// The request this builder describes, without sending it.
+    #[inline]
+    pub fn into_request(self) -> Result<rt::RequestSpec, rt::Error> {
+        let mut request = rt::RequestSpec::new(
+            "GET",
+            format!(
+                "/s/{}/g/{}/p/{}/a/{}/v/{}/r/{}/c/{}/logs", rt::encode_path_segment(&
+                self.s) ?, rt::encode_path_segment(& self.g) ?, rt::encode_path_segment(&
+                self.p) ?, rt::encode_path_segment(& self.a) ?, rt::encode_path_segment(&
+                self.v) ?, rt::encode_path_segment(& self.r) ?, rt::encode_path_segment(&
+                self.c) ?
+            ),
+            "logs.get",
+        );
+        request.accept("text/plain");
+        Ok(request)
+    }
+}
+rt::send!(
+    LogsGet, String, text,
+    "Sends the request: `GET /s/{s}/g/{g}/p/{p}/a/{a}/v/{v}/r/{r}/c/{c}/logs`."
+);
 /// Operations on `items`; get one from the client.
 #[derive(Debug, Clone, Copy)]
 pub struct Items<'a> {
@@ -143,6 +179,36 @@ impl<'a> Items<'a> {
         }
     }
 }
+/// Operations on `logs`; get one from the client.
+#[derive(Debug, Clone, Copy)]
+pub struct Logs<'a> {
+    client: &'a rt::Client,
+}
+impl<'a> Logs<'a> {
+    /// `GET /s/{s}/g/{g}/p/{p}/a/{a}/v/{v}/r/{r}/c/{c}/logs` (`logs.get`).
+    #[allow(clippy::too_many_arguments)]
+    pub fn get(
+        &self,
+        s: impl Into<String>,
+        g: impl Into<String>,
+        p: impl Into<String>,
+        a: impl Into<String>,
+        v: impl Into<String>,
+        r: impl Into<String>,
+        c: impl Into<String>,
+    ) -> LogsGet<'a> {
+        LogsGet {
+            client: self.client,
+            s: s.into(),
+            g: g.into(),
+            p: p.into(),
+            a: a.into(),
+            v: v.into(),
+            r: r.into(),
+            c: c.into(),
+        }
+    }
+}
 /// The API client: the runtime client (auth, retries, limits; it dereferences to
 /// it) with this API's operations.
 #[derive(Debug, Clone)]
@@ -172,6 +238,10 @@ impl Client {
     /// Operations on `items`.
     pub fn items(&self) -> Items<'_> {
         Items { client: &self.inner }
+    }
+    /// Operations on `logs`.
+    pub fn logs(&self) -> Logs<'_> {
+        Logs { client: &self.inner }
     }
 }
 impl From<rt::Client> for Client {

@@ -286,9 +286,13 @@ impl<'de> ::serde::Deserialize<'de> for Event {
     ) -> ::std::result::Result<Self, D::Error> {
         let (tag, value) = rt::tag_of(deserializer, "type")?;
         match tag.as_str() {
-            "push" => ::serde_json::from_value(value).map(Self::PushEvent),
-            "deployment" => ::serde_json::from_value(value).map(Self::DeploymentEvent),
-            "release" => ::serde_json::from_value(value).map(Self::ReleaseEvent),
+            "push" => rt::decode_variant(value, "PushEvent").map(Self::PushEvent),
+            "deployment" => {
+                rt::decode_variant(value, "DeploymentEvent").map(Self::DeploymentEvent)
+            }
+            "release" => {
+                rt::decode_variant(value, "ReleaseEvent").map(Self::ReleaseEvent)
+            }
             _ => Ok(Self::Unknown(value)),
         }
             .map_err(::serde::de::Error::custom)

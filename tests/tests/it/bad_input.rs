@@ -161,12 +161,34 @@ fn name_clashes() {
     );
     assert!(warnings.contains("`b` is `B2`"), "{warnings}");
 
-    // Declared operationIds that collapse stay an error: a caller chose those names.
-    let e = fail(&format!(
-        r#"{{{HEAD}, "paths": {{"/a": {{"get": {{"operationId": "things.get", "responses": {{}}}}}}, "/b": {{"get": {{"operationId": "things/get", "responses": {{}}}}}}}}}}"#
-    ));
+    // Distinct operationIds that Rust spells alike are numbered too; the same operationId twice
+    // is an invalid document, refused (`--lenient` renames it).
+    let two_ids = |second: &str| {
+        format!(
+            r#"{{{HEAD}, "paths": {{"/a": {{"get": {{"operationId": "things.get", "responses": {{}}}}}}, "/b": {{"get": {{"operationId": "{second}", "responses": {{}}}}}}}}}}"#
+        )
+    };
+    let out = generate_client(&two_ids("things/get"), &Default::default()).unwrap();
+    let ops = &out
+        .files
+        .iter()
+        .find(|f| f.path == "operations.rs")
+        .unwrap()
+        .contents;
+    assert!(ops.contains("pub fn get2(&self)"), "{ops}");
+    assert!(
+        out.warnings
+            .join("\n")
+            .contains("the second is `things.get2`"),
+        "{:?}",
+        out.warnings
+    );
+    let e = fail(&two_ids("things.get"));
     assert_eq!(e.kind, ErrorKind::NameClash);
-    assert!(e.message.contains("things.get"), "{e}");
+    assert!(
+        e.message.contains("share the operationId `things.get`"),
+        "{e}"
+    );
 }
 
 #[test]

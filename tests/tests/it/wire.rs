@@ -102,6 +102,8 @@ fn main() {
     println!("new kind: {bird:?}");
     let untagged = serde_json::from_str::<wire_pets::types::Pet>(r#"{"name": "Rex"}"#).unwrap_err();
     println!("no tag: {untagged}");
+    let wrong = serde_json::from_str::<wire_pets::types::Pet>(r#"{"pet_type": "dog", "name": 5}"#).unwrap_err();
+    println!("wrong field: {wrong}");
 }
 "##;
 
@@ -135,6 +137,7 @@ pet: Dog(Dog { pet_type: "hound", name: "Hal", barks: None })
 pet: Fish(Fish { pet_type: "Fish", fins: Some(2) })
 new kind: Unknown(Object {"pet_type": String("bird"), "wings": Number(2)})
 no tag: `pet_type`, which names the variant, is missing
+wrong field: as Dog, at `name`: invalid type: integer `5`, expected a string
 "#;
 
 #[test]
