@@ -320,12 +320,24 @@ fn make_unique(ops: &mut [Operation], types: &mut TypeSpace) -> Result<()> {
             op.name = renamed;
         }
     }
-    let mut builders: BTreeSet<String> = BTreeSet::new();
+    // Builders (and their response enums) share the module with the resource handles and
+    // `Client`: `drives.ListItems` must not become the handle of `drives.list.items`.
+    let mut taken: BTreeSet<String> = resources
+        .iter()
+        .map(|r| naming::type_name(&r.replace('.', "_")))
+        .collect();
+    taken.insert("Client".to_string());
     for op in ops.iter_mut() {
-        if builders.contains(&op.builder) {
-            op.builder = naming::unique(&op.builder, |n| builders.contains(n));
+        let multi = op.responses.len() > 1;
+        let clashes =
+            |n: &str| taken.contains(n) || (multi && taken.contains(&format!("{n}Response")));
+        if clashes(&op.builder) {
+            op.builder = naming::unique(&op.builder, clashes);
         }
-        builders.insert(op.builder.clone());
+        taken.insert(op.builder.clone());
+        if multi {
+            taken.insert(format!("{}Response", op.builder));
+        }
     }
     Ok(())
 }
@@ -592,7 +604,7 @@ fn collect_params(
                 Place::Parameter.apply(ty)
             }
         };
-        let written = if writable(&ty, location, types) {
+        let written = if writable(&ty, types) {
             Written::Display
         } else if scalar_union(&ty, types)
             || matches!(&ty, Ty::Vec(item) if location != Location::Path && scalar_union(item, types))
@@ -748,11 +760,12 @@ fn pairable(ty: &Ty, types: &TypeSpace) -> bool {
     }
 }
 
-/// True when a parameter of type `ty` can be written where it goes: scalars anywhere; arrays
-/// of scalars in a query or header (repeated or joined), never in a path segment.
-fn writable(ty: &Ty, location: Location, types: &TypeSpace) -> bool {
+/// True when a parameter of type `ty` can be written where it goes by `Display`: scalars, and
+/// arrays of scalars (repeated or joined in a query, joined by commas in a header or a path).
+fn writable(ty: &Ty, types: &TypeSpace) -> bool {
     match ty {
-        Ty::Vec(item) => location != Location::Path && scalar(item, types),
+        // In a path, `simple` style joins the items with commas; so does a header.
+        Ty::Vec(item) => scalar(item, types),
         other => scalar(other, types),
     }
 }
@@ -1139,9 +1152,9 @@ mod tests {
                 "header",
             ),
             (
-                r#"{"name": "tags", "in": "path", "required": true, "schema": {"type": "array", "items": {"type": "string"}}}"#,
+                r##"{"name": "pairs", "in": "query", "style": "pipeDelimited", "schema": {"type": "array", "items": {"$ref": "#/components/schemas/Pair"}}}"##,
                 "/parameters/1/schema",
-                "path segment",
+                "an array, which cannot be written into a query string",
             ),
             (
                 r#"{"name": "id", "in": "path", "required": true, "style": "matrix", "schema": {"type": "string"}}"#,

@@ -481,10 +481,11 @@ fn path_expression(op: &Operation) -> TokenStream {
             .find(|p| p.location == Location::Path && p.wire == name)
         {
             let n = ident(&p.rust);
-            path_args.push(match p.written {
-                Written::ScalarUnion => {
+            path_args.push(match (p.written, &p.ty) {
+                (Written::ScalarUnion, _) => {
                     quote! { rt::encode_path_segment(&rt::text_of(&self.#n)?)? }
                 }
+                (_, Ty::Vec(_)) => quote! { rt::encode_path_list(&self.#n)? },
                 _ => quote! { rt::encode_path_segment(&self.#n)? },
             });
         }

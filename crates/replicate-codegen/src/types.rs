@@ -304,6 +304,12 @@ impl TypeSpace {
             // A nullable component: its definition is the inner type, references are optional.
             self.nullable_components.insert(rust.to_string());
         } else if ty != own {
+            // References to a nullable component are optional already: its alias is the
+            // value's type, or a nullable string would be `Option<Option<String>>` where used.
+            let ty = match ty {
+                Ty::Option(inner) if self.nullable_components.contains(rust) => *inner,
+                other => other,
+            };
             let doc = match schema {
                 ReferenceOr::Item(s) => doc_text(s.schema_data.description.as_deref()),
                 ReferenceOr::Reference { .. } => None,

@@ -572,6 +572,22 @@ pub fn encode_path_segment(value: &impl fmt::Display) -> Result<String, Error> {
     Ok(out)
 }
 
+/// An array path parameter in OpenAPI's `simple` style: each item encoded as a segment would
+/// be ([`encode_path_segment`], so a comma inside an item is `%2C`), joined by commas
+/// (`/users/3,4,5`). An empty list is refused like an empty segment.
+pub fn encode_path_list(items: &[impl fmt::Display]) -> Result<String, Error> {
+    if items.is_empty() {
+        return Err(Error::InvalidRequest(
+            "an empty list is not a valid path parameter".into(),
+        ));
+    }
+    let encoded: Vec<String> = items
+        .iter()
+        .map(encode_path_segment)
+        .collect::<Result<_, _>>()?;
+    Ok(encoded.join(","))
+}
+
 /// The `Prefer` header of prediction creates: wait for the prediction to finish.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Prefer {

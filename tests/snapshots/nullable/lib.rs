@@ -7,7 +7,7 @@ pub mod types;
 /// The API client, at the root where users look for it.
 pub use operations::Client;
 /// SHA-256 of the spec this code was generated from.
-pub const SPEC_SHA256: &str = "b1f1c4a95d02cbe8710f60aa6590b57d6e5e266fc428af692f47ff7952dab51e";
+pub const SPEC_SHA256: &str = "d2089f3df463718a162b9e75aa8199e22a594ad05e44492d74e47973730960a7";
 /// Version of the generator that wrote this code.
 pub const GENERATOR_VERSION: &str = "0.1.0";
 /// `info.title` of the spec.

@@ -12,8 +12,14 @@ use ::replicate_runtime::runtime as rt;
 pub struct ThingsGet<'a> {
     client: &'a rt::Client,
     id: String,
+    tool_guid: Option<types::ToolGuid>,
 }
 impl<'a> ThingsGet<'a> {
+    /// Sets the `tool_guid` parameter.
+    pub fn tool_guid(mut self, value: impl Into<types::ToolGuid>) -> Self {
+        self.tool_guid = Some(value.into());
+        self
+    }
     /// The request this builder describes, without sending it.
     #[inline]
     pub fn into_request(self) -> Result<rt::RequestSpec, rt::Error> {
@@ -22,6 +28,9 @@ impl<'a> ThingsGet<'a> {
             format!("/things/{}", rt::encode_path_segment(& self.id) ?),
             "things.get",
         );
+        if let Some(value) = &self.tool_guid {
+            request.query("tool_guid", value.to_string());
+        }
         request.accept("application/json");
         Ok(request)
     }
@@ -38,6 +47,7 @@ impl<'a> Things<'a> {
         ThingsGet {
             client: self.client,
             id: id.into(),
+            tool_guid: None,
         }
     }
 }

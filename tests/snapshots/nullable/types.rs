@@ -21,6 +21,9 @@ pub struct Thing {
     /// The `ratio` field.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ratio: Option<f64>,
+    /// The `tool` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tool: Option<ToolGuid>,
 }
 impl Thing {
     /// Creates a value from its required fields; optional fields start empty.
@@ -31,6 +34,9 @@ impl Thing {
             error: None,
             count: None,
             ratio: None,
+            tool: None,
         }
     }
 }
+/// The tool's GUID
+pub type ToolGuid = String;

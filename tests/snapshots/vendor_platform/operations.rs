@@ -167,6 +167,30 @@ rt::send!(
     DeploymentsLogs, String, text,
     "Sends the request: `GET /deployments/{deployment}/logs`."
 );
+/// Request builder for `deployments.statuses`: set optional parameters, then `.await` it (or call `send`).
+#[derive(Debug)]
+#[must_use = "a request does nothing until it is awaited or sent"]
+pub struct DeploymentsStatuses<'a> {
+    client: &'a rt::Client,
+    ids: Vec<String>,
+}
+impl<'a> DeploymentsStatuses<'a> {
+    /// The request this builder describes, without sending it.
+    #[inline]
+    pub fn into_request(self) -> Result<rt::RequestSpec, rt::Error> {
+        let mut request = rt::RequestSpec::new(
+            "GET",
+            format!("/deployments/{}/statuses", rt::encode_path_list(& self.ids) ?),
+            "deployments.statuses",
+        );
+        request.accept("application/json");
+        Ok(request)
+    }
+}
+rt::send!(
+    DeploymentsStatuses, Vec < String >, json,
+    "Sends the request: `GET /deployments/{ids}/statuses`."
+);
 /// Request builder for `events.list`: set optional parameters, then `.await` it (or call `send`).
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -436,6 +460,13 @@ impl<'a> Deployments<'a> {
             client: self.client,
             deployment: deployment.into(),
             tail: None,
+        }
+    }
+    /// `GET /deployments/{ids}/statuses` (`deployments.statuses`).
+    pub fn statuses(&self, ids: impl Into<Vec<String>>) -> DeploymentsStatuses<'a> {
+        DeploymentsStatuses {
+            client: self.client,
+            ids: ids.into(),
         }
     }
 }

@@ -84,6 +84,10 @@ fn main() {
             .creators(vec![p::RepoRef::Integer(1), p::RepoRef::String("x".into())])
             .into_request(),
     );
+    show(
+        "deployments.statuses",
+        platform.deployments().statuses(vec!["d1".to_string(), "a,b".to_string()]).into_request(),
+    );
     let mut token = p::OauthTokenRequest::new(p::OauthTokenRequestGrantType::ClientCredentials);
     token.scope = Some(vec![p::Scope::RepoXRead, p::Scope::Deploy]);
     show("oauth.token", platform.oauth().token(token).into_request());
@@ -126,6 +130,7 @@ invoices.retrieve string: GET /invoices/in%2F1
 repos.search: GET /orgs/7/repos?filter%5Bpushed%5D%5Bafter%5D=2026-01-01T00%3A00%3A00Z&filter%5Bvisibility%5D%5B0%5D=public&filter%5Bvisibility%5D%5B1%5D=private&per_page=10&team=core&fields=name+stars
   header X-Orbit-Include: stats,topics
 deployments.list: GET /repos/orbit%2Fsite/deployments?creators=1%2Cx
+deployments.statuses: GET /deployments/d1,a%2Cb/statuses
 oauth.token: POST /oauth/token
   body application/x-www-form-urlencoded
   grant_type=client_credentials
