@@ -797,12 +797,16 @@ pub fn render_form_impls(space: &TypeSpace) -> TokenStream {
                     Ty::Option(inner) => inner.as_ref(),
                     other => other,
                 };
+                // An array is one part per item, all under the field's name.
                 let add = match inner {
                     Ty::File => quote! { form.file(#wire, value); },
-                    Ty::String | Ty::Bool | Ty::I32 | Ty::I64 | Ty::F64 => {
-                        quote! { form.text(#wire, value.to_string()); }
+                    Ty::Vec(item) if **item == Ty::File => {
+                        quote! { for file in value { form.file(#wire, file); } }
                     }
-                    Ty::Named(_) if is_string_enum(space, inner) => {
+                    Ty::Vec(item) if is_text_part(space, item) => {
+                        quote! { for item in value { form.text(#wire, item.to_string()); } }
+                    }
+                    _ if is_text_part(space, inner) => {
                         quote! { form.text(#wire, value.to_string()); }
                     }
                     _ => quote! { form.json(#wire, &value)?; },
@@ -830,8 +834,17 @@ pub fn render_form_impls(space: &TypeSpace) -> TokenStream {
     quote! { #(#impls)* }
 }
 
-fn is_string_enum(space: &TypeSpace, ty: &Ty) -> bool {
-    matches!(ty, Ty::Named(n) if space.defs.get(n).is_some_and(TypeDef::is_string_enum))
+/// A value a form part carries as plain text: a scalar, a string enum, or an alias of one.
+fn is_text_part(space: &TypeSpace, ty: &Ty) -> bool {
+    match ty {
+        Ty::String | Ty::Bool | Ty::I32 | Ty::I64 | Ty::F64 => true,
+        Ty::Named(n) => match space.defs.get(n) {
+            Some(TypeDef::Alias { ty, .. }) => is_text_part(space, ty),
+            Some(def) => def.is_string_enum(),
+            None => false,
+        },
+        _ => false,
+    }
 }
 
 /// Formats tokens as a Rust file with the `@generated` header.

@@ -489,6 +489,43 @@ impl TypeSpace {
         }
     }
 
+    /// The type of one field of a multipart form: a file for a binary string, files for an
+    /// array of them (one part each); anything else is a part's text or JSON, lowered as in
+    /// a JSON body (a nested object is sent as one JSON part, so it must be serde's).
+    fn form_part_type(
+        &mut self,
+        schemas: &Schemas,
+        schema: &ReferenceOr<Box<Schema>>,
+        hint: &str,
+        pointer: &str,
+    ) -> Result<Ty> {
+        let resolved = match schema {
+            ReferenceOr::Item(s) => Some(s.as_ref()),
+            ReferenceOr::Reference { reference } => component_name(reference, pointer)
+                .ok()
+                .and_then(|name| schemas.get(name))
+                .and_then(|s| s.as_item()),
+        };
+        if let Some(s) = resolved {
+            if is_binary(s) {
+                return Ok(Ty::File);
+            }
+            if let SchemaKind::Type(Type::Array(a)) = &s.schema_kind {
+                let items = a.items.as_ref().and_then(|i| match i {
+                    ReferenceOr::Item(s) => Some(s.as_ref()),
+                    ReferenceOr::Reference { reference } => component_name(reference, pointer)
+                        .ok()
+                        .and_then(|name| schemas.get(name))
+                        .and_then(|s| s.as_item()),
+                });
+                if items.is_some_and(is_binary) {
+                    return Ok(Ty::Vec(Box::new(Ty::File)));
+                }
+            }
+        }
+        self.type_in_boxed(schemas, schema, hint, pointer, Mode::Api)
+    }
+
     fn type_in_boxed(
         &mut self,
         schemas: &Schemas,
@@ -533,7 +570,19 @@ impl TypeSpace {
             }
             ReferenceOr::Item(s) => (s, pointer.to_string()),
         };
-        if !matches!(&schema.schema_kind, SchemaKind::Type(Type::Object(_))) {
+        // `properties` without `type: object` are still an object's.
+        let object = match &schema.schema_kind {
+            SchemaKind::Type(Type::Object(_)) => true,
+            SchemaKind::Any(a) => {
+                has_fields(a)
+                    && matches!(a.typ.as_deref(), None | Some("object"))
+                    && a.all_of.is_empty()
+                    && a.one_of.is_empty()
+                    && a.any_of.is_empty()
+            }
+            _ => false,
+        };
+        if !object {
             return Err(Error::new(
                 ErrorKind::Unsupported,
                 pointer,
@@ -729,7 +778,6 @@ impl TypeSpace {
                 ) || data.extensions.get("x-cog-secret") == Some(&Value::Bool(true));
                 match (&s.format, mode) {
                     _ if !values.is_empty() => self.enum_type(&values, doc, hint, pointer, at),
-                    (VariantOrUnknownOrEmpty::Item(StringFormat::Binary), Mode::Form) => Ty::File,
                     (VariantOrUnknownOrEmpty::Unknown(f), Mode::ModelInput) if f == "uri" => {
                         Ty::FileInput
                     }
@@ -908,7 +956,11 @@ impl TypeSpace {
             }
             seen.insert(rust.clone(), wire.clone());
             let child_hint = naming::child_type_name(prefix, wire);
-            let ty = self.type_in_boxed(schemas, prop, &child_hint, &prop_pointer, mode)?;
+            let ty = if mode == Mode::Form {
+                self.form_part_type(schemas, prop, &child_hint, &prop_pointer)?
+            } else {
+                self.type_in_boxed(schemas, prop, &child_hint, &prop_pointer, mode)?
+            };
             let required = object.required.iter().any(|r| r == wire);
             let place = match mode {
                 Mode::ModelInput => Place::ModelInputField { required },
@@ -1520,6 +1572,16 @@ struct Merged {
 /// A schema that only annotates (`description`, `nullable`, `default`): no type, no shape.
 fn is_annotation(schema: &Schema) -> bool {
     matches!(&schema.schema_kind, SchemaKind::Any(a) if *a == openapiv3::AnySchema::default())
+}
+
+/// A `type: string, format: binary` schema: a file, in a multipart form.
+fn is_binary(schema: &Schema) -> bool {
+    matches!(
+        &schema.schema_kind,
+        SchemaKind::Type(Type::String(s))
+            if s.format == VariantOrUnknownOrEmpty::Item(StringFormat::Binary)
+            && s.enumeration.is_empty()
+    )
 }
 
 /// What one part of an `allOf` says about a scalar.

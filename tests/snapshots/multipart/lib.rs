@@ -7,7 +7,7 @@ pub mod types;
 /// The API client, at the root where users look for it.
 pub use operations::Client;
 /// SHA-256 of the spec this code was generated from.
-pub const SPEC_SHA256: &str = "3e6557eec3460c650805185f2a2a1bd6ccbe445a399f598f36ad38ee57e75184";
+pub const SPEC_SHA256: &str = "3f471c07fc99fb269b8cb28a573fe1617ee96d5263f798e714160d88d93f690b";
 /// Version of the generator that wrote this code.
 pub const GENERATOR_VERSION: &str = "0.1.0";
 /// `info.title` of the spec.

@@ -6,6 +6,34 @@
 use super::types;
 #[allow(unused_imports)]
 use ::replicate_runtime::runtime as rt;
+/// Request builder for `avatars.put`: set optional parameters, then `.await` it (or call `send`).
+#[derive(Debug)]
+#[must_use = "a request does nothing until it is awaited or sent"]
+pub struct AvatarsPut<'a> {
+    client: &'a rt::Client,
+    body: Option<types::AvatarsPutRequest>,
+}
+impl<'a> AvatarsPut<'a> {
+    /// Sets the request body.
+    pub fn body(mut self, value: impl Into<types::AvatarsPutRequest>) -> Self {
+        self.body = Some(value.into());
+        self
+    }
+    /// The request this builder describes, without sending it.
+    #[inline]
+    pub fn into_request(self) -> Result<rt::RequestSpec, rt::Error> {
+        let mut request = rt::RequestSpec::new(
+            "PUT",
+            String::from("/avatars"),
+            "avatars.put",
+        );
+        if let Some(body) = self.body {
+            request.multipart_body(body.into_multipart()?);
+        }
+        Ok(request)
+    }
+}
+rt::send!(AvatarsPut, (), empty, "Sends the request: `PUT /avatars`.");
 /// Request builder for `files.create`: set optional parameters, then `.await` it (or call `send`).
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -30,6 +58,20 @@ impl<'a> FilesCreate<'a> {
 rt::send!(
     FilesCreate, types::FilesCreateResponse, json, "Sends the request: `POST /files`."
 );
+/// Operations on `avatars`; get one from the client.
+#[derive(Debug, Clone, Copy)]
+pub struct Avatars<'a> {
+    client: &'a rt::Client,
+}
+impl<'a> Avatars<'a> {
+    /// `PUT /avatars` (`avatars.put`).
+    pub fn put(&self) -> AvatarsPut<'a> {
+        AvatarsPut {
+            client: self.client,
+            body: None,
+        }
+    }
+}
 /// Operations on `files`; get one from the client.
 #[derive(Debug, Clone, Copy)]
 pub struct Files<'a> {
@@ -69,6 +111,10 @@ impl Client {
     /// The runtime client underneath.
     pub fn runtime(&self) -> &rt::Client {
         &self.inner
+    }
+    /// Operations on `avatars`.
+    pub fn avatars(&self) -> Avatars<'_> {
+        Avatars { client: &self.inner }
     }
     /// Operations on `files`.
     pub fn files(&self) -> Files<'_> {

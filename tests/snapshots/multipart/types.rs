@@ -4,6 +4,14 @@
 //! Types of the request and response bodies in the spec.
 #[allow(unused_imports)]
 use ::replicate_runtime::runtime as rt;
+/// The request body of `PUT /avatars`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AvatarsPutRequest {
+    /// The `image` field.
+    pub image: Option<rt::FilePart>,
+    /// The `crop` field.
+    pub crop: Option<bool>,
+}
 /// The request body of `POST /files`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FilesCreateRequest {
@@ -15,6 +23,14 @@ pub struct FilesCreateRequest {
     pub metadata: Option<::serde_json::Map<String, ::serde_json::Value>>,
     /// The `type` field. Default: `"application/octet-stream"`.
     pub type_: Option<String>,
+    /// The `pages` field.
+    pub pages: Option<Vec<rt::FilePart>>,
+    /// The `labels` field.
+    pub labels: Option<Vec<String>>,
+    /// The `cover` field.
+    pub cover: Option<rt::FilePart>,
+    /// The `source` field.
+    pub source: Option<FilesCreateRequestSource>,
 }
 impl FilesCreateRequest {
     /// Creates a value from its required fields; optional fields start empty.
@@ -24,8 +40,22 @@ impl FilesCreateRequest {
             filename: None,
             metadata: None,
             type_: None,
+            pages: None,
+            labels: None,
+            cover: None,
+            source: None,
         }
     }
+}
+/// The `source` part of the request body of `POST /files`.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct FilesCreateRequestSource {
+    /// The `name` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The `thumbnail` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub thumbnail: Option<String>,
 }
 /// The response of `POST /files`.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -33,6 +63,21 @@ pub struct FilesCreateResponse {
     /// The `id` field.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
+}
+/// The `Upload` type.
+pub type Upload = String;
+impl AvatarsPutRequest {
+    /// Encodes the form as `multipart/form-data` parts.
+    pub fn into_multipart(self) -> Result<rt::MultipartForm, rt::Error> {
+        let mut form = rt::MultipartForm::new();
+        if let Some(value) = self.image {
+            form.file("image", value);
+        }
+        if let Some(value) = self.crop {
+            form.text("crop", value.to_string());
+        }
+        Ok(form)
+    }
 }
 impl FilesCreateRequest {
     /// Encodes the form as `multipart/form-data` parts.
@@ -50,6 +95,22 @@ impl FilesCreateRequest {
         }
         if let Some(value) = self.type_ {
             form.text("type", value.to_string());
+        }
+        if let Some(value) = self.pages {
+            for file in value {
+                form.file("pages", file);
+            }
+        }
+        if let Some(value) = self.labels {
+            for item in value {
+                form.text("labels", item.to_string());
+            }
+        }
+        if let Some(value) = self.cover {
+            form.file("cover", value);
+        }
+        if let Some(value) = self.source {
+            form.json("source", &value)?;
         }
         Ok(form)
     }
