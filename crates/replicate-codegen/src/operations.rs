@@ -77,6 +77,9 @@ pub enum Written {
         /// `style: deepObject`.
         deep: bool,
     },
+    /// A parameter given by `content` with a JSON media type: the whole value as JSON text
+    /// (`filter={"a":1}`, percent-encoded where it goes).
+    Json,
 }
 
 /// How a request body is encoded.
@@ -579,17 +582,37 @@ fn collect_params(
                 ))
             }
         };
-        let schema = match &data.format {
-            ParameterSchemaOrContent::Schema(s) => s,
-            ParameterSchemaOrContent::Content(_) => {
-                return Err(Error::new(
-                    ErrorKind::Unsupported,
-                    pp,
-                    format!(
-                        "parameter `{}` uses `content` instead of `schema`",
-                        data.name
-                    ),
-                ))
+        // `content` (one media type) instead of `schema`: JSON is written as JSON text, any
+        // other media type as the value's text, which only a scalar has.
+        let from_content = matches!(data.format, ParameterSchemaOrContent::Content(_));
+        let (schema, schema_pointer, as_json) = match &data.format {
+            ParameterSchemaOrContent::Schema(s) => (s, push_pointer(&pp, "schema"), false),
+            ParameterSchemaOrContent::Content(content) => {
+                let media_pointer = |m: &str| push_pointer(&push_pointer(&pp, "content"), m);
+                let (media, schema) = match content.iter().collect::<Vec<_>>().as_slice() {
+                    [(media, m)] => match &m.schema {
+                        Some(schema) => (media.as_str(), schema),
+                        None => {
+                            return Err(Error::new(
+                                ErrorKind::Shape,
+                                media_pointer(media),
+                                format!("parameter `{}` has `content` without a schema", data.name),
+                            ))
+                        }
+                    },
+                    _ => {
+                        return Err(Error::new(
+                            ErrorKind::Shape,
+                            push_pointer(&pp, "content"),
+                            format!(
+                                "parameter `{}` must give exactly one media type in `content`",
+                                data.name
+                            ),
+                        ))
+                    }
+                };
+                let json = media == "application/json" || media.ends_with("+json");
+                (schema, push_pointer(&media_pointer(media), "schema"), json)
             }
         };
         let runtime = RUNTIME_HEADER_TYPES
@@ -600,22 +623,28 @@ fn collect_params(
             Some(t) => t,
             None => {
                 let hint = naming::child_type_name(builder, &data.name);
-                let ty = types.type_for(spec, schema, &hint, &push_pointer(&pp, "schema"))?;
+                let ty = types.type_for(spec, schema, &hint, &schema_pointer)?;
                 Place::Parameter.apply(ty)
             }
         };
-        let written = if writable(&ty, types) {
+        let written = if as_json {
+            Written::Json
+        } else if writable(&ty, types) {
             Written::Display
         } else if scalar_union(&ty, types)
             || matches!(&ty, Ty::Vec(item) if location != Location::Path && scalar_union(item, types))
         {
             Written::ScalarUnion
-        } else if location == Location::Query && separator.is_none() && pairable(&ty, types) {
+        } else if location == Location::Query
+            && separator.is_none()
+            && !from_content
+            && pairable(&ty, types)
+        {
             Written::Pairs { deep }
         } else {
             return Err(Error::new(
                 ErrorKind::Unsupported,
-                push_pointer(&pp, "schema"),
+                schema_pointer,
                 format!(
                     "parameter `{}` is {}, which cannot be written into a {}",
                     data.name,
@@ -1161,6 +1190,16 @@ mod tests {
                 "/parameters/1/style",
                 "matrix",
             ),
+            (
+                r##"{"name": "q", "in": "query", "content": {"text/plain": {"schema": {"$ref": "#/components/schemas/Pair"}}}}"##,
+                "/parameters/1/content/text~1plain/schema",
+                "an object",
+            ),
+            (
+                r#"{"name": "q", "in": "query", "content": {}}"#,
+                "/parameters/1/content",
+                "exactly one media type",
+            ),
         ];
         for (param, pointer, what) in cases {
             let e = generate_client(&with_parameter(param), &Options::default())
@@ -1188,6 +1227,14 @@ mod tests {
             (
                 r##"{"name": "X-Either", "in": "header", "schema": {"$ref": "#/components/schemas/Either"}}"##,
                 "request.header(\"X-Either\", rt::text_of(&value)?)",
+            ),
+            (
+                r##"{"name": "q", "in": "query", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Pair"}}}}"##,
+                "request.query(\"q\", rt::json_text(&value)?)",
+            ),
+            (
+                r#"{"name": "q", "in": "query", "content": {"*/*": {"schema": {"type": "string", "format": "uuid"}}}}"#,
+                "request.query(\"q\", value.to_string())",
             ),
         ];
         for (param, call) in cases {

@@ -485,6 +485,9 @@ fn path_expression(op: &Operation) -> TokenStream {
                 (Written::ScalarUnion, _) => {
                     quote! { rt::encode_path_segment(&rt::text_of(&self.#n)?)? }
                 }
+                (Written::Json, _) => {
+                    quote! { rt::encode_path_segment(&rt::json_text(&self.#n)?)? }
+                }
                 (_, Ty::Vec(_)) => quote! { rt::encode_path_list(&self.#n)? },
                 _ => quote! { rt::encode_path_segment(&self.#n)? },
             });
@@ -519,6 +522,14 @@ fn request_steps(op: &Operation) -> Vec<TokenStream> {
             _ if matches!(p.written, Written::Pairs { .. }) => {
                 let deep = p.written == Written::Pairs { deep: true };
                 quote! { request.query_object(#wire, &#value, #deep)?; }
+            }
+            // JSON text is one value, whatever its shape.
+            (location, _, _) if p.written == Written::Json => {
+                let json = quote! { rt::json_text(&#value)? };
+                match location {
+                    Location::Query => quote! { request.query(#wire, #json); },
+                    _ => quote! { request.header(#wire, #json); },
+                }
             }
             (Location::Query, Ty::Vec(_), None) => {
                 let item = text(quote! { item });

@@ -539,6 +539,11 @@ pub fn decode_variant<T: serde::de::DeserializeOwned>(
     })
 }
 
+/// A parameter given by `content: application/json`: its value as JSON text.
+pub fn json_text(value: &impl serde::Serialize) -> Result<String, Error> {
+    serde_json::to_string(value).map_err(|e| Error::InvalidRequest(e.to_string()))
+}
+
 /// The text of a `oneOf` of scalars (`string | integer`), for a path segment or header: the
 /// chosen variant's JSON form without quotes.
 pub fn text_of(value: &impl serde::Serialize) -> Result<String, Error> {

@@ -7,7 +7,7 @@ pub mod types;
 /// The API client, at the root where users look for it.
 pub use operations::Client;
 /// SHA-256 of the spec this code was generated from.
-pub const SPEC_SHA256: &str = "93d44c7ca1e9401d6cc649eced3dedf56e035c02410d129224df193938a0ddce";
+pub const SPEC_SHA256: &str = "0f50ee38838c32a55658045b25aebd667febb8520c5891acf149319218326726";
 /// Version of the generator that wrote this code.
 pub const GENERATOR_VERSION: &str = "0.1.0";
 /// `info.title` of the spec.

@@ -197,11 +197,17 @@ rt::send!(
 pub struct EventsList<'a> {
     client: &'a rt::Client,
     types: Option<Vec<types::EventType>>,
+    where_: Option<types::EventsListWhere>,
 }
 impl<'a> EventsList<'a> {
     /// Sets the `types` parameter.
     pub fn types(mut self, value: impl Into<Vec<types::EventType>>) -> Self {
         self.types = Some(value.into());
+        self
+    }
+    /// A filter, as one JSON document.
+    pub fn where_(mut self, value: impl Into<types::EventsListWhere>) -> Self {
+        self.where_ = Some(value.into());
         self
     }
     /// The request this builder describes, without sending it.
@@ -214,6 +220,9 @@ impl<'a> EventsList<'a> {
         );
         if let Some(value) = &self.types {
             request.query("types", rt::join(value.as_slice(), ","));
+        }
+        if let Some(value) = &self.where_ {
+            request.query("where", rt::json_text(&value)?);
         }
         request.accept("application/json");
         Ok(request)
@@ -481,6 +490,7 @@ impl<'a> Events<'a> {
         EventsList {
             client: self.client,
             types: None,
+            where_: None,
         }
     }
 }

@@ -314,6 +314,16 @@ pub enum EventType {
 rt::open_enum!(
     EventType, Unknown, [Push = "push", Deployment = "deployment", Release = "release"]
 );
+/// The parameter of `GET /events`.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct EventsListWhere {
+    /// The `actor` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub actor: Option<String>,
+    /// The `since` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub since: Option<i64>,
+}
 /// The request body of `POST /oauth/token`.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct OauthTokenRequest {

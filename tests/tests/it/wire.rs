@@ -91,6 +91,8 @@ fn main() {
     let mut token = p::OauthTokenRequest::new(p::OauthTokenRequestGrantType::ClientCredentials);
     token.scope = Some(vec![p::Scope::RepoXRead, p::Scope::Deploy]);
     show("oauth.token", platform.oauth().token(token).into_request());
+    let filter = p::EventsListWhere { actor: Some("ada".into()), since: Some(7) };
+    show("events.list", platform.events().list().where_(filter).into_request());
 
     // A dog has every field a cat has: only the discriminator tells them apart.
     let pets: wire_pets::types::PetsListResponse = serde_json::from_str(
@@ -136,6 +138,7 @@ oauth.token: POST /oauth/token
   grant_type=client_credentials
   scope=deploy
   scope=repo:read
+events.list: GET /events?where=%7B%22actor%22%3A%22ada%22%2C%22since%22%3A7%7D
 pet: Dog(Dog { pet_type: "dog", name: "Rex", barks: Some(true) })
 pet: Cat(Cat { pet_type: "cat", name: "Tom" })
 pet: Dog(Dog { pet_type: "hound", name: "Hal", barks: None })
