@@ -87,7 +87,11 @@ pub fn bundle(root: &mut Value) -> Result<()> {
                         continue;
                     };
                     collect_refs(&target, &mut next);
-                    insert_component(root, section, &base_name(&tokens), target)
+                    // A malformed `components` is left for parsing to report.
+                    match insert_component(root, section, &base_name(&tokens), target) {
+                        Some(reference) => reference,
+                        None => continue,
+                    }
                 }
             };
             if canonical != reference {
@@ -117,30 +121,19 @@ fn canonical_component(root: &Value, tokens: &[String]) -> Option<String> {
 }
 
 /// Adds `value` to `components/<section>` under `base` (or `base2`, ...) and returns the
-/// reference to it.
-fn insert_component(root: &mut Value, section: &str, base: &str, value: Value) -> String {
-    let Some(root) = root.as_object_mut() else {
-        return String::new();
-    };
-    let components = root
+/// reference to it; `None` when `components` or the section is not an object.
+fn insert_component(root: &mut Value, section: &str, base: &str, value: Value) -> Option<String> {
+    let table = root
+        .as_object_mut()?
         .entry("components")
-        .or_insert_with(|| Value::Object(Map::new()));
-    if !components.is_object() {
-        *components = Value::Object(Map::new());
-    }
-    let table = components
-        .as_object_mut()
-        .map(|c| {
-            c.entry(section)
-                .or_insert_with(|| Value::Object(Map::new()))
-        })
-        .and_then(Value::as_object_mut);
-    let Some(table) = table else {
-        return String::new();
-    };
+        .or_insert_with(|| Value::Object(Map::new()))
+        .as_object_mut()?
+        .entry(section)
+        .or_insert_with(|| Value::Object(Map::new()))
+        .as_object_mut()?;
     let name = crate::naming::unique(base, |n| table.contains_key(n));
     table.insert(name.clone(), value);
-    push_pointer(&format!("#/components/{section}"), &name)
+    Some(push_pointer(&format!("#/components/{section}"), &name))
 }
 
 /// A component name for a copied target: the last token that says what it is (`transferAccount`

@@ -42,6 +42,47 @@ const RESERVED_TYPE_NAMES: &[&str] = &[
     "Error",
 ];
 
+/// Method names clippy's `should_implement_trait` reserves for std traits (`add`, `sub`, `next`,
+/// ...): a builder setter or model input setter with one of them (a parameter named `sub`)
+/// allows the lint, since the method sets a field and is no operator.
+const STD_TRAIT_METHODS: &[&str] = &[
+    "add",
+    "as_mut",
+    "as_ref",
+    "bitand",
+    "bitor",
+    "bitxor",
+    "borrow",
+    "borrow_mut",
+    "clone",
+    "cmp",
+    "default",
+    "deref",
+    "deref_mut",
+    "div",
+    "drop",
+    "eq",
+    "from_iter",
+    "from_str",
+    "hash",
+    "index",
+    "index_mut",
+    "into_iter",
+    "mul",
+    "neg",
+    "next",
+    "not",
+    "rem",
+    "shl",
+    "shr",
+    "sub",
+];
+
+/// True when a method named `name` looks to clippy like a std trait's method.
+pub fn is_std_trait_method(name: &str) -> bool {
+    STD_TRAIT_METHODS.contains(&name)
+}
+
 /// Spells out the punctuation that carries meaning in enum values and names, so that `"+1"` and
 /// `"-1"` or `"16:9"` and `"169"` do not collapse into the same identifier.
 fn spell_symbols(raw: &str) -> String {

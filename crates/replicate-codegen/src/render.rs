@@ -311,10 +311,13 @@ fn render_entry_method(
     let deprecated = op.deprecated.then(|| quote! { #[deprecated] });
     // Deep resource paths take one argument per segment; clippy counts `self` too.
     let allow = (args.len() >= 7).then(|| quote! { #[allow(clippy::too_many_arguments)] });
+    let allow_name = crate::naming::is_std_trait_method(&op.name)
+        .then(|| quote! { #[allow(clippy::should_implement_trait)] });
     quote! {
         #doc
         #deprecated
         #allow
+        #allow_name
         pub fn #m(&self, #(#args),*) -> #b<#lifetime> {
             #b { client: #client_expr, #(#inits)* }
         }
@@ -451,8 +454,11 @@ fn builder_fields(op: &Operation, types: &Paths) -> (Vec<TokenStream>, Vec<Token
         }
         fields.push(quote! { #n: Option<#t>, });
         let d = format!(" {doc}");
+        let allow = crate::naming::is_std_trait_method(&n.to_string())
+            .then(|| quote! { #[allow(clippy::should_implement_trait)] });
         setters.push(quote! {
             #[doc = #d]
+            #allow
             pub fn #n(mut self, value: impl Into<#t>) -> Self {
                 self.#n = Some(value.into());
                 self

@@ -522,8 +522,11 @@ impl StructDef<'_> {
             let fname = ident(&f.rust);
             let t = ty_tokens(inner, self.paths);
             let sd = format!(" Sets `{}`.", f.wire);
+            let allow = crate::naming::is_std_trait_method(&f.rust)
+                .then(|| quote! { #[allow(clippy::should_implement_trait)] });
             Some(quote! {
                 #[doc = #sd]
+                #allow
                 pub fn #fname(mut self, value: impl Into<#t>) -> Self {
                     self.#fname = Some(value.into());
                     self

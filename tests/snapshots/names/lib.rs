@@ -7,7 +7,7 @@ pub mod types;
 /// The API client, at the root where users look for it.
 pub use operations::Client;
 /// SHA-256 of the spec this code was generated from.
-pub const SPEC_SHA256: &str = "6a225cc0ae36970f8f0fc160e54b9088ff1ee532bd3d9f7b7cce30df0a59f6d7";
+pub const SPEC_SHA256: &str = "db95475467d6c2d9dec069be62548e95735339cd81066f4815c917af8e8d5e19";
 /// Version of the generator that wrote this code.
 pub const GENERATOR_VERSION: &str = "0.1.0";
 /// `info.title` of the spec.

@@ -32,6 +32,45 @@ rt::send!(
     ModelsVersionsGet, types::ModelsVersionsGetResponse, json,
     "Sends the request: `GET /models/{model_owner}/versions`."
 );
+/// Request builder for `pages.next`: set optional parameters, then `.await` it (or call `send`).
+#[derive(Debug)]
+#[must_use = "a request does nothing until it is awaited or sent"]
+pub struct PagesNext<'a> {
+    client: &'a rt::Client,
+    sub: Option<String>,
+    add: Option<i64>,
+}
+impl<'a> PagesNext<'a> {
+    /// Sets the `sub` parameter.
+    #[allow(clippy::should_implement_trait)]
+    pub fn sub(mut self, value: impl Into<String>) -> Self {
+        self.sub = Some(value.into());
+        self
+    }
+    /// Sets the `add` parameter.
+    #[allow(clippy::should_implement_trait)]
+    pub fn add(mut self, value: impl Into<i64>) -> Self {
+        self.add = Some(value.into());
+        self
+    }
+    /// The request this builder describes, without sending it.
+    #[inline]
+    pub fn into_request(self) -> Result<rt::RequestSpec, rt::Error> {
+        let mut request = rt::RequestSpec::new(
+            "GET",
+            String::from("/pages/next"),
+            "pages.next",
+        );
+        if let Some(value) = &self.sub {
+            request.query("sub", value.to_string());
+        }
+        if let Some(value) = &self.add {
+            request.query("add", value.to_string());
+        }
+        Ok(request)
+    }
+}
+rt::send!(PagesNext, (), empty, "Sends the request: `GET /pages/next`.");
 /// Request builder for `search`: set optional parameters, then `.await` it (or call `send`).
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -98,6 +137,24 @@ impl<'a> Models<'a> {
     pub fn versions(&self) -> ModelsVersions<'a> {
         ModelsVersions {
             client: self.client,
+        }
+    }
+}
+/// Operations on `pages`; get one from the client.
+#[derive(Debug, Clone, Copy)]
+pub struct Pages<'a> {
+    client: &'a rt::Client,
+}
+impl<'a> Pages<'a> {
+    /// An operation and a parameter named like std traits' methods.
+    ///
+    /// `GET /pages/next` (`pages.next`).
+    #[allow(clippy::should_implement_trait)]
+    pub fn next(&self) -> PagesNext<'a> {
+        PagesNext {
+            client: self.client,
+            sub: None,
+            add: None,
         }
     }
 }
@@ -169,6 +226,10 @@ impl Client {
     /// Operations on `models`.
     pub fn models(&self) -> Models<'_> {
         Models { client: &self.inner }
+    }
+    /// Operations on `pages`.
+    pub fn pages(&self) -> Pages<'_> {
+        Pages { client: &self.inner }
     }
     /// Operations on `webhooks`.
     pub fn webhooks(&self) -> Webhooks<'_> {

@@ -28,12 +28,15 @@ use std::time::{Duration, Instant};
 const USAGE: &str = "\
 usage: generator-bench [--rounds N]
        generator-bench --specs [--out DIR]
+       generator-bench --corpus DIR
 
   --rounds N   interleaved rounds per input, each timing both generators once (default 31, at least 15)
   --specs      which of our focused and vendor-shaped specs (tests/specs) each generator accepts,
                as written, with the first line of each refusal
   --out DIR    with --specs: write both crates of every vendor-shaped spec both accept into
-               DIR/<spec>-ours and DIR/<spec>-progenitor, to build them side by side";
+               DIR/<spec>-ours and DIR/<spec>-progenitor, to build them side by side
+  --corpus DIR how many of the OpenAPI documents under DIR (such as .cache/openapi-corpus,
+               which `cargo xtask test` installs) each generator accepts, and in what time";
 
 /// Default number of timed rounds per input (after one untimed warm-up round).
 const DEFAULT_ROUNDS: usize = 31;
@@ -576,6 +579,86 @@ fn write_pair(root: &Path, out: &Path, stem: &str, text: &str, theirs: &str) -> 
     Ok(())
 }
 
+/// What each generator makes of every OpenAPI document under `dir` (JSON or YAML, any depth):
+/// how many each accepts, how many only one does, and how long each took in all. progenitor
+/// gets the document as JSON, and its panics count as refusals.
+fn corpus_coverage(dir: &Path) -> Result<(), String> {
+    fn walk(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
+        for path in entries.filter_map(|e| e.ok().map(|e| e.path())) {
+            if path.is_dir() {
+                walk(&path, out);
+            } else if path
+                .extension()
+                .is_some_and(|e| e == "json" || e == "yaml" || e == "yml")
+            {
+                out.push(path);
+            }
+        }
+    }
+    let mut files = Vec::new();
+    walk(dir, &mut files);
+    files.sort();
+    if files.is_empty() {
+        return Err(format!(
+            "no .json or .yaml documents under {}",
+            dir.display()
+        ));
+    }
+    std::panic::set_hook(Box::new(|_| {}));
+    let (mut ours_ok, mut theirs_ok, mut both, mut theirs_panics) = (0, 0, 0, 0);
+    let (mut ours_time, mut theirs_time) = (Duration::ZERO, Duration::ZERO);
+    for (i, path) in files.iter().enumerate() {
+        if i % 250 == 0 {
+            eprintln!("generator-bench: {i} of {} documents", files.len());
+        }
+        let Ok(text) = std::fs::read_to_string(path) else {
+            continue;
+        };
+        let started = Instant::now();
+        let ours = replicate_codegen::generate_client(&text, &Default::default()).is_ok();
+        ours_time += started.elapsed();
+        let json = replicate_codegen::load::parse_text(&text)
+            .map(|doc| serde_json::to_string(&doc).expect("a Value serializes"));
+        let started = Instant::now();
+        let theirs = match json {
+            Ok(json) => match std::panic::catch_unwind(|| run_progenitor(&json)) {
+                Ok(result) => result.is_ok(),
+                Err(_) => {
+                    theirs_panics += 1;
+                    false
+                }
+            },
+            Err(_) => false,
+        };
+        theirs_time += started.elapsed();
+        ours_ok += usize::from(ours);
+        theirs_ok += usize::from(theirs);
+        both += usize::from(ours && theirs);
+    }
+    let n = files.len();
+    let share = |k: usize| 100.0 * k as f64 / n as f64;
+    println!("{n} documents under {}", dir.display());
+    println!(
+        "  ours:       accepts {ours_ok} ({:.1}%), in {:.1?} in all",
+        share(ours_ok),
+        ours_time
+    );
+    println!(
+        "  progenitor: accepts {theirs_ok} ({:.1}%), in {:.1?} in all; panicked on {theirs_panics}",
+        share(theirs_ok),
+        theirs_time
+    );
+    println!(
+        "  both {both}; only ours {}; only progenitor {}",
+        ours_ok - both,
+        theirs_ok - both
+    );
+    Ok(())
+}
+
 fn parse_rounds(args: &[String]) -> Result<usize, String> {
     let mut rounds = DEFAULT_ROUNDS;
     let mut args = args.iter();
@@ -591,7 +674,7 @@ fn parse_rounds(args: &[String]) -> Result<usize, String> {
             "--bench" => {}
             // Read by `main`.
             "--specs" => {}
-            "--out" => {
+            "--out" | "--corpus" => {
                 args.next();
             }
             "-h" | "--help" => return Err(USAGE.into()),
@@ -614,6 +697,19 @@ fn main() -> ExitCode {
         }
     };
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    if let Some(dir) = args
+        .iter()
+        .position(|a| a == "--corpus")
+        .and_then(|i| args.get(i + 1))
+    {
+        return match corpus_coverage(Path::new(dir)) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("generator-bench: {e}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     if args.iter().any(|a| a == "--specs") {
         let out = args
             .iter()

@@ -36,6 +36,9 @@ pub struct Input {
     /// The `seed` field.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub seed: Option<i64>,
+    /// A field named like `Sub::sub`: its setter is no operator.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sub: Option<String>,
 }
 /// The required fields of [`Input`], named at the call site: `Input::new(InputRequired { .. })`.
 #[derive(Debug, Clone, PartialEq)]
@@ -61,11 +64,18 @@ impl Input {
             prompt: required.prompt,
             quality: required.quality,
             seed: None,
+            sub: None,
         }
     }
     /// Sets `seed`.
     pub fn seed(mut self, value: impl Into<i64>) -> Self {
         self.seed = Some(value.into());
+        self
+    }
+    /// Sets `sub`.
+    #[allow(clippy::should_implement_trait)]
+    pub fn sub(mut self, value: impl Into<String>) -> Self {
+        self.sub = Some(value.into());
         self
     }
 }
