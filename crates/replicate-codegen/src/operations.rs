@@ -35,6 +35,8 @@ pub enum Location {
     Query,
     /// A request header.
     Header,
+    /// A cookie, sent in the one `Cookie` header as `name=value`.
+    Cookie,
 }
 
 /// A typed parameter.
@@ -571,17 +573,19 @@ fn collect_params(
             Parameter::Header { parameter_data, .. } => {
                 (Location::Header, parameter_data, Some(","))
             }
-            Parameter::Cookie { parameter_data, .. } => {
-                return Err(Error::new(
-                    ErrorKind::Unsupported,
-                    pp,
-                    format!(
-                        "cookie parameter `{}` is not supported",
-                        parameter_data.name
-                    ),
-                ))
-            }
+            // `form` is a cookie's only style; a scalar is `name=value` either way.
+            Parameter::Cookie { parameter_data, .. } => (Location::Cookie, parameter_data, None),
         };
+        if location == Location::Cookie && !is_token(&data.name) {
+            return Err(Error::new(
+                ErrorKind::Shape,
+                push_pointer(&pp, "name"),
+                format!(
+                    "cookie name {:?} is not a token (letters, digits and `!#$%&'*+-.^_`|~`)",
+                    data.name
+                ),
+            ));
+        }
         // `content` (one media type) instead of `schema`: JSON is written as JSON text, any
         // other media type as the value's text, which only a scalar has.
         let from_content = matches!(data.format, ParameterSchemaOrContent::Content(_));
@@ -627,12 +631,14 @@ fn collect_params(
                 Place::Parameter.apply(ty)
             }
         };
+        // A cookie holds one value: no arrays.
+        let cookie_array = location == Location::Cookie && matches!(ty, Ty::Vec(_));
         let written = if as_json {
             Written::Json
-        } else if writable(&ty, types) {
+        } else if writable(&ty, types) && !cookie_array {
             Written::Display
         } else if scalar_union(&ty, types)
-            || matches!(&ty, Ty::Vec(item) if location != Location::Path && scalar_union(item, types))
+            || matches!(&ty, Ty::Vec(item) if matches!(location, Location::Query | Location::Header) && scalar_union(item, types))
         {
             Written::ScalarUnion
         } else if location == Location::Query
@@ -653,6 +659,7 @@ fn collect_params(
                         Location::Path => "path segment",
                         Location::Query => "query string",
                         Location::Header => "header",
+                        Location::Cookie => "cookie",
                     }
                 ),
             ));
@@ -743,6 +750,7 @@ fn collect_params(
         Location::Path => (0, template.iter().position(|t| *t == p.wire).unwrap_or(0)),
         Location::Query => (1, 0),
         Location::Header => (2, 0),
+        Location::Cookie => (3, 0),
     });
     Ok(params)
 }
@@ -787,6 +795,14 @@ fn pairable(ty: &Ty, types: &TypeSpace) -> bool {
         },
         _ => false,
     }
+}
+
+/// An HTTP token (RFC 9110): what a cookie's name must be, so it cannot end the cookie.
+fn is_token(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
 }
 
 /// True when a parameter of type `ty` can be written where it goes by `Display`: scalars, and

@@ -534,8 +534,13 @@ fn request_steps(op: &Operation) -> Vec<TokenStream> {
                 let json = quote! { rt::json_text(&#value)? };
                 match location {
                     Location::Query => quote! { request.query(#wire, #json); },
+                    Location::Cookie => quote! { request.cookie(#wire, &#json); },
                     _ => quote! { request.header(#wire, #json); },
                 }
+            }
+            (Location::Cookie, _, _) => {
+                let value = text(value);
+                quote! { request.cookie(#wire, &#value); }
             }
             (Location::Query, Ty::Vec(_), None) => {
                 let item = text(quote! { item });

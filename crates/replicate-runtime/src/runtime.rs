@@ -167,7 +167,7 @@ macro_rules! __enum_text {
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
 /// A request, described independently of any HTTP library so it can be sent again.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct RequestSpec {
     /// HTTP method (`GET`, `QUERY`, ...).
     pub method: &'static str,
@@ -192,6 +192,61 @@ pub struct RequestSpec {
     /// May follow a redirect to another origin (downloads from a file store; the token is
     /// never sent there). API requests stay on the API's origin.
     pub cross_origin_redirects: bool,
+}
+
+/// Debug output never shows a credential: values of headers that carry one (`Cookie`,
+/// `Authorization`, anything named like a key, token, secret or session) are redacted, and
+/// query pairs go through [`crate::redact`].
+impl fmt::Debug for RequestSpec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let headers: Vec<(&str, String)> = self
+            .headers
+            .iter()
+            .map(|(name, value)| {
+                let shown = if sensitive_header(name) {
+                    "<redacted>".to_string()
+                } else {
+                    crate::redact(value)
+                };
+                (*name, shown)
+            })
+            .collect();
+        let query: Vec<String> = self
+            .query
+            .iter()
+            .map(|(name, value)| crate::redact(&format!("{name}={value}")))
+            .collect();
+        f.debug_struct("RequestSpec")
+            .field("method", &self.method)
+            .field("path", &self.path)
+            .field("operation", &self.operation)
+            .field("query", &query)
+            .field("headers", &headers)
+            .field("accept", &self.accept)
+            .field("body", &self.body)
+            .field("auth", &self.auth)
+            .field("timeout", &self.timeout)
+            .field("server_wait", &self.server_wait)
+            .field("cross_origin_redirects", &self.cross_origin_redirects)
+            .finish()
+    }
+}
+
+/// A header whose value is a credential by its name.
+fn sensitive_header(name: &str) -> bool {
+    let name = name.to_ascii_lowercase();
+    name == "cookie"
+        || [
+            "auth",
+            "token",
+            "secret",
+            "key",
+            "session",
+            "password",
+            "signature",
+        ]
+        .iter()
+        .any(|word| name.contains(word))
 }
 
 /// A request body.
@@ -300,6 +355,32 @@ impl RequestSpec {
                 Prefer::parse(&value).map(|p| Duration::from_secs(p.seconds.unwrap_or(60).into()));
         }
         self.headers.push((name, value));
+    }
+
+    /// Adds a cookie to the request's one `Cookie` header (`a=1; b=2`). The value is
+    /// percent-encoded where a cookie could not carry it (space, `"`, `,`, `;`, `\`, `%`,
+    /// control and non-ASCII bytes), so no value can end its cookie or start another.
+    pub fn cookie(&mut self, name: &'static str, value: &str) {
+        let mut pair = format!("{name}=");
+        for b in value.bytes() {
+            match b {
+                0x21 | 0x23..=0x24 | 0x26..=0x2B | 0x2D..=0x3A | 0x3C..=0x5B | 0x5D..=0x7E => {
+                    pair.push(b as char)
+                }
+                _ => pair.push_str(&format!("%{b:02X}")),
+            }
+        }
+        match self
+            .headers
+            .iter_mut()
+            .find(|(n, _)| n.eq_ignore_ascii_case("cookie"))
+        {
+            Some((_, cookies)) => {
+                cookies.push_str("; ");
+                cookies.push_str(&pair);
+            }
+            None => self.headers.push(("Cookie", pair)),
+        }
     }
 
     /// Sets `Accept`.
@@ -774,6 +855,28 @@ pub(crate) fn json_path_at(body: &[u8], line: usize, column: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cookies_share_one_header_and_never_show_in_debug() {
+        let mut request = RequestSpec::new("GET", "/a".into(), "a.get");
+        request.cookie("session", "s3cr3t; admin=1");
+        request.cookie("theme", "dark");
+        request.header("X-Api-Key", "k-123".into());
+        request.header("X-Trace", "t-1".into());
+        request.query("api_key", "q-456".into());
+        assert_eq!(
+            request.headers[0],
+            (
+                "Cookie",
+                "session=s3cr3t%3B%20admin=1; theme=dark".to_string()
+            )
+        );
+        let shown = format!("{request:?}");
+        for secret in ["s3cr3t", "k-123", "q-456"] {
+            assert!(!shown.contains(secret), "{secret} in {shown}");
+        }
+        assert!(shown.contains("t-1"), "{shown}");
+    }
 
     #[cfg(feature = "form")]
     #[test]

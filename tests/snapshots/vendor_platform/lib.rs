@@ -7,7 +7,7 @@ pub mod types;
 /// The API client, at the root where users look for it.
 pub use operations::Client;
 /// SHA-256 of the spec this code was generated from.
-pub const SPEC_SHA256: &str = "0f50ee38838c32a55658045b25aebd667febb8520c5891acf149319218326726";
+pub const SPEC_SHA256: &str = "234e100c505802c60a5bbf939a02eb0258b49f90d8f9d3dff09421cc4e9878fe";
 /// Version of the generator that wrote this code.
 pub const GENERATOR_VERSION: &str = "0.1.0";
 /// `info.title` of the spec.

@@ -198,6 +198,8 @@ pub struct EventsList<'a> {
     client: &'a rt::Client,
     types: Option<Vec<types::EventType>>,
     where_: Option<types::EventsListWhere>,
+    orbit_session: Option<String>,
+    theme: Option<types::EventsListTheme>,
 }
 impl<'a> EventsList<'a> {
     /// Sets the `types` parameter.
@@ -208,6 +210,16 @@ impl<'a> EventsList<'a> {
     /// A filter, as one JSON document.
     pub fn where_(mut self, value: impl Into<types::EventsListWhere>) -> Self {
         self.where_ = Some(value.into());
+        self
+    }
+    /// Sets the `orbit_session` parameter.
+    pub fn orbit_session(mut self, value: impl Into<String>) -> Self {
+        self.orbit_session = Some(value.into());
+        self
+    }
+    /// Sets the `theme` parameter.
+    pub fn theme(mut self, value: impl Into<types::EventsListTheme>) -> Self {
+        self.theme = Some(value.into());
         self
     }
     /// The request this builder describes, without sending it.
@@ -223,6 +235,12 @@ impl<'a> EventsList<'a> {
         }
         if let Some(value) = &self.where_ {
             request.query("where", rt::json_text(&value)?);
+        }
+        if let Some(value) = &self.orbit_session {
+            request.cookie("orbit_session", &value.to_string());
+        }
+        if let Some(value) = &self.theme {
+            request.cookie("theme", &value.to_string());
         }
         request.accept("application/json");
         Ok(request)
@@ -491,6 +509,8 @@ impl<'a> Events<'a> {
             client: self.client,
             types: None,
             where_: None,
+            orbit_session: None,
+            theme: None,
         }
     }
 }

@@ -315,6 +315,18 @@ rt::open_enum!(
     EventType, Unknown, [Push = "push", Deployment = "deployment", Release = "release"]
 );
 /// The parameter of `GET /events`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum EventsListTheme {
+    /// `light`
+    Light,
+    /// `dark`
+    Dark,
+    /// A value this client does not know yet (sent by a newer server).
+    Unknown(String),
+}
+rt::open_enum!(EventsListTheme, Unknown, [Light = "light", Dark = "dark"]);
+/// The parameter of `GET /events`.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct EventsListWhere {
     /// The `actor` field.

@@ -104,14 +104,29 @@ fn unsupported_constructs() {
         (e.kind, e.pointer.as_str()),
         (ErrorKind::Unsupported, "#/components/schemas/A/not")
     );
-    let e = fail(&format!(
-        r#"{{{HEAD}, "paths": {{"/a": {{"get": {{"operationId": "a", "parameters": [{{"name": "c", "in": "cookie", "schema": {{"type": "string"}}}}], "responses": {{}}}}}}}}}}"#
+    // A cookie holds one value, and its name must not be able to end the cookie.
+    let cookie = |name: &str, schema: &str| {
+        format!(
+            r#"{{{HEAD}, "paths": {{"/a": {{"get": {{"operationId": "a", "parameters": [{{"name": "{name}", "in": "cookie", "schema": {schema}}}], "responses": {{}}}}}}}}}}"#
+        )
+    };
+    let e = fail(&cookie(
+        "c",
+        r#"{"type": "array", "items": {"type": "string"}}"#,
     ));
     assert_eq!(
         (e.kind, e.pointer.as_str()),
-        (ErrorKind::Unsupported, "#/paths/~1a/get/parameters/0")
+        (
+            ErrorKind::Unsupported,
+            "#/paths/~1a/get/parameters/0/schema"
+        )
     );
-    assert!(e.message.contains("cookie"), "{e}");
+    assert!(e.message.contains("cannot be written into a cookie"), "{e}");
+    let e = fail(&cookie("a=1; b", r#"{"type": "string"}"#));
+    assert_eq!(
+        (e.kind, e.pointer.as_str()),
+        (ErrorKind::Shape, "#/paths/~1a/get/parameters/0/name")
+    );
     let e = fail(&format!(
         r#"{{{HEAD}, "paths": {{"/a": {{"get": {{"operationId": "a", "parameters": [{{"name": "q", "in": "query", "style": "pipeDelimited", "schema": {{"type": "object"}}}}], "responses": {{}}}}}}}}}}"#
     ));

@@ -92,7 +92,10 @@ fn main() {
     token.scope = Some(vec![p::Scope::RepoXRead, p::Scope::Deploy]);
     show("oauth.token", platform.oauth().token(token).into_request());
     let filter = p::EventsListWhere { actor: Some("ada".into()), since: Some(7) };
-    show("events.list", platform.events().list().where_(filter).into_request());
+    show(
+        "events.list",
+        platform.events().list().where_(filter).orbit_session("s 1;x").theme(p::EventsListTheme::Dark).into_request(),
+    );
 
     // A dog has every field a cat has: only the discriminator tells them apart.
     let pets: wire_pets::types::PetsListResponse = serde_json::from_str(
@@ -139,6 +142,7 @@ oauth.token: POST /oauth/token
   scope=deploy
   scope=repo:read
 events.list: GET /events?where=%7B%22actor%22%3A%22ada%22%2C%22since%22%3A7%7D
+  header Cookie: orbit_session=s%201%3Bx; theme=dark
 pet: Dog(Dog { pet_type: "dog", name: "Rex", barks: Some(true) })
 pet: Cat(Cat { pet_type: "cat", name: "Tom" })
 pet: Dog(Dog { pet_type: "hound", name: "Hal", barks: None })

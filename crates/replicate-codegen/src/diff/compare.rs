@@ -488,6 +488,7 @@ impl<'s, 'a> Differ<'s, 'a> {
                     Location::Path => ("path parameter", p.wire.clone()),
                     Location::Query => ("query parameter", p.wire.clone()),
                     Location::Header => ("header", p.wire.to_ascii_lowercase()),
+                    Location::Cookie => ("cookie", p.wire.clone()),
                 };
                 (key, p)
             })
