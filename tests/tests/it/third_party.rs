@@ -106,10 +106,11 @@ fn third_party_documents_generate_or_are_refused_with_a_pointer() {
         docs.len()
     );
     assert!(problems.is_empty(), "{}", problems.join("\n"));
-    // Measured when this test was written: 95% of the directory and 88% of the examples (some
-    // are refusals by design: cookies, Swagger 2.0). A drop means a construct regressed.
+    // Measured: 752 of these 775 (97%). The rest are refusals by design (arrays of objects in
+    // AWS query strings, repeated operationIds, allOfs with no common value). A drop means a
+    // construct regressed.
     let share = accepted as f64 / docs.len() as f64;
-    assert!(share > 0.92, "only {accepted} of {} accepted", docs.len());
+    assert!(share > 0.95, "only {accepted} of {} accepted", docs.len());
 }
 
 /// The generator's promise on documents nobody here wrote: what it accepts compiles.
