@@ -270,10 +270,16 @@ pub fn enum_variants(
 /// `base`, or the first of `base2`, `base3`, ... that `taken` does not hold: the one rule for
 /// making a name unique among types, variants and markers.
 pub fn unique(base: &str, taken: impl Fn(&str) -> bool) -> String {
+    // A guard underscore (`String_`, `type_`) is not needed once a number follows, and
+    // `String_2` would not be camel case.
+    let stem = match base.trim_end_matches('_') {
+        "" => base,
+        stem => stem,
+    };
     let mut name = base.to_string();
     let mut i = 2;
     while taken(&name) {
-        name = format!("{base}{i}");
+        name = format!("{stem}{i}");
         i += 1;
     }
     name
@@ -307,6 +313,15 @@ pub fn is_plain_ident(name: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn numbered_names_drop_the_guard_underscore() {
+        // `String` and `string` are both `String_`; the second was `String_2`, a lint error.
+        let taken = ["String_", "type_"];
+        assert_eq!(unique("String_", |n| taken.contains(&n)), "String2");
+        assert_eq!(unique("type_", |n| taken.contains(&n)), "type2");
+        assert_eq!(unique("Free", |n| taken.contains(&n)), "Free");
+    }
+
     #[test]
     fn nested_type_names_are_camel_case_whatever_the_parent() {
         // A field `client` of `User` once became `UserClient_`, and its own field

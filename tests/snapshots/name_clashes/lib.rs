@@ -7,7 +7,7 @@ pub mod types;
 /// The API client, at the root where users look for it.
 pub use operations::Client;
 /// SHA-256 of the spec this code was generated from.
-pub const SPEC_SHA256: &str = "9f2f0fab72f5489b5a95c3871842fcf988e8b0913b054aeb6791a8560a43f2df";
+pub const SPEC_SHA256: &str = "da6b06ad36d9ca756e07e91ae3771d21559b963adef852175924ff26a6e28f8d";
 /// Version of the generator that wrote this code.
 pub const GENERATOR_VERSION: &str = "0.1.0";
 /// `info.title` of the spec.

@@ -141,6 +141,43 @@ rt::send!(
     AppsRulesGetByRuleId, types::Boolean, json,
     "Sends the request: `GET /apps/{app_id}/rules/{rule_id}`."
 );
+/// Request builder for `apps.rules.put_by_rule_id`: set optional parameters, then `.await` it (or call `send`).
+#[derive(Debug)]
+#[must_use = "a request does nothing until it is awaited or sent"]
+pub struct AppsRulesPutByRuleId<'a> {
+    client: &'a rt::Client,
+    app_id: String,
+    rule_id: String,
+    body: Option<types::String_>,
+}
+impl<'a> AppsRulesPutByRuleId<'a> {
+    /// Sets the request body.
+    pub fn body(mut self, value: impl Into<types::String_>) -> Self {
+        self.body = Some(value.into());
+        self
+    }
+    /// The request this builder describes, without sending it.
+    #[inline]
+    pub fn into_request(self) -> Result<rt::RequestSpec, rt::Error> {
+        let mut request = rt::RequestSpec::new(
+            "PUT",
+            format!(
+                "/apps/{}/rules/{}", rt::encode_path_segment(& self.app_id) ?,
+                rt::encode_path_segment(& self.rule_id) ?
+            ),
+            "apps.rules.put_by_rule_id",
+        );
+        if let Some(body) = self.body {
+            request.json_body("application/json", &body)?;
+        }
+        request.accept("application/json");
+        Ok(request)
+    }
+}
+rt::send!(
+    AppsRulesPutByRuleId, types::String2, json,
+    "Sends the request: `PUT /apps/{app_id}/rules/{rule_id}`."
+);
 /// Operations on `apps.rules`; get one from the client.
 #[derive(Debug, Clone, Copy)]
 pub struct AppsRules<'a> {
@@ -164,6 +201,19 @@ impl<'a> AppsRules<'a> {
             client: self.client,
             app_id: app_id.into(),
             rule_id: rule_id.into(),
+        }
+    }
+    /// `PUT /apps/{app_id}/rules/{rule_id}` (`apps.rules.put_by_rule_id`).
+    pub fn put_by_rule_id(
+        &self,
+        app_id: impl Into<String>,
+        rule_id: impl Into<String>,
+    ) -> AppsRulesPutByRuleId<'a> {
+        AppsRulesPutByRuleId {
+            client: self.client,
+            app_id: app_id.into(),
+            rule_id: rule_id.into(),
+            body: None,
         }
     }
 }

@@ -28,6 +28,15 @@ pub struct Boolean {
 }
 /// The `Boolean2` type.
 pub type Boolean2 = bool;
+/// The `String2` type.
+pub type String2 = String;
+/// The `String` schema of the API.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct String_ {
+    /// The `text` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+}
 /// The `User` schema of the API.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct User {
