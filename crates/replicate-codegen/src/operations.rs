@@ -262,6 +262,11 @@ pub fn collect(spec: &LoadedSpec, types: &mut TypeSpace) -> Result<Vec<Operation
     Ok(ops)
 }
 
+/// The enum of an operation's responses when it has several, beside its builder `builder`.
+pub fn response_enum_name(builder: &str) -> String {
+    naming::child_type_name(builder, "Response")
+}
+
 /// Makes every operation's place in the resource tree and its builder's name distinct. Two
 /// operations with the same operationId are an invalid document (refused; `--lenient` renamed
 /// the second already). Distinct ids that Rust spells alike (`things.get`, `things/get`,
@@ -335,13 +340,13 @@ fn make_unique(ops: &mut [Operation], types: &mut TypeSpace) -> Result<()> {
     for op in ops.iter_mut() {
         let multi = op.responses.len() > 1;
         let clashes =
-            |n: &str| taken.contains(n) || (multi && taken.contains(&format!("{n}Response")));
+            |n: &str| taken.contains(n) || (multi && taken.contains(&response_enum_name(n)));
         if clashes(&op.builder) {
             op.builder = naming::unique(&op.builder, clashes);
         }
         taken.insert(op.builder.clone());
         if multi {
-            taken.insert(format!("{}Response", op.builder));
+            taken.insert(response_enum_name(&op.builder));
         }
     }
     Ok(())
@@ -1018,9 +1023,9 @@ fn success_responses(
             types.traced_move(&resp_pointer, &at);
         }
         let hint = if several {
-            format!("{builder}Response{code_text}")
+            naming::child_type_name(builder, &format!("Response{code_text}"))
         } else {
-            format!("{builder}Response")
+            naming::child_type_name(builder, "Response")
         };
         let mut schema_pointer = String::new();
         let (kind, media_type) = match response_media(&resp.content) {

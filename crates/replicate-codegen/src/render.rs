@@ -12,7 +12,7 @@ use crate::operations::{BodyKind, Location, Operation, ResponseKind, StatusMatch
 use crate::typedefs::{render_defs, ty_tokens, Paths};
 use crate::types::{StructRole, Ty, TypeDef, TypeSpace};
 use proc_macro2::{Ident, Literal, Span, TokenStream};
-use quote::{format_ident, quote};
+use quote::quote;
 use std::collections::{BTreeMap, BTreeSet};
 
 fn ident(name: &str) -> Ident {
@@ -144,7 +144,7 @@ fn render_resources(ops: &[Operation]) -> Result<TokenStream> {
         )?;
         if op.responses.len() > 1 {
             claim(
-                format!("{}Response", op.builder),
+                crate::operations::response_enum_name(&op.builder),
                 format!("the responses of `{}`", op.id),
                 &op.pointer,
             )?;
@@ -330,7 +330,7 @@ fn response_type(op: &Operation) -> TokenStream {
         [] => quote! { rt::RawResponse },
         [single] => kind_type(&single.kind, &types),
         _ => {
-            let n = format_ident!("{}Response", op.builder);
+            let n = ident(&crate::operations::response_enum_name(&op.builder));
             quote! { #n }
         }
     }

@@ -871,7 +871,7 @@ impl TypeSpace {
         let item = self.type_in_boxed(
             schemas,
             items,
-            &format!("{hint}Item"),
+            &naming::child_type_name(hint, "Item"),
             &push_pointer(pointer, "items"),
             mode,
         )?;
@@ -902,7 +902,7 @@ impl TypeSpace {
             Some(AdditionalProperties::Schema(s)) => Some(self.type_in(
                 schemas,
                 s,
-                &format!("{hint}Value"),
+                &naming::child_type_name(hint, "Value"),
                 &push_pointer(pointer, "additionalProperties"),
                 mode,
             )?),
@@ -1074,7 +1074,7 @@ impl TypeSpace {
             let ty = self.type_in(
                 schemas,
                 b,
-                &format!("{hint}Variant{i}"),
+                &naming::child_type_name(hint, &format!("Variant{i}")),
                 &branch_pointer,
                 at.mode,
             )?;

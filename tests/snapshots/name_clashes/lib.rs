@@ -7,7 +7,7 @@ pub mod types;
 /// The API client, at the root where users look for it.
 pub use operations::Client;
 /// SHA-256 of the spec this code was generated from.
-pub const SPEC_SHA256: &str = "da6b06ad36d9ca756e07e91ae3771d21559b963adef852175924ff26a6e28f8d";
+pub const SPEC_SHA256: &str = "527edc862b85e3c1fd5eba3a3be99900a0424af2627bab0eda319e4bdadea21e";
 /// Version of the generator that wrote this code.
 pub const GENERATOR_VERSION: &str = "0.1.0";
 /// `info.title` of the spec.

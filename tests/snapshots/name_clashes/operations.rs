@@ -178,6 +178,53 @@ rt::send!(
     AppsRulesPutByRuleId, types::String2, json,
     "Sends the request: `PUT /apps/{app_id}/rules/{rule_id}`."
 );
+/// Request builder for `client`: set optional parameters, then `.await` it (or call `send`).
+#[derive(Debug)]
+#[must_use = "a request does nothing until it is awaited or sent"]
+pub struct Client_<'a> {
+    client: &'a rt::Client,
+}
+impl<'a> Client_<'a> {
+    /// The request this builder describes, without sending it.
+    #[inline]
+    pub fn into_request(self) -> Result<rt::RequestSpec, rt::Error> {
+        let mut request = rt::RequestSpec::new("GET", String::from("/client"), "client");
+        request.accept("application/json");
+        Ok(request)
+    }
+}
+impl<'a> Client_<'a> {
+    /// Sends the request: `GET /client`.
+    #[inline]
+    pub async fn send(self) -> Result<ClientResponse, rt::Error> {
+        let client = self.client;
+        let response = client.execute(self.into_request()?).await?;
+        match response.status() {
+            200 => Ok(ClientResponse::Ok(response.json()?)),
+            202 => Ok(ClientResponse::Accepted(response.json()?)),
+            _ => Err(response.unexpected_status()),
+        }
+    }
+}
+rt::awaitable!(Client_, ClientResponse);
+/// The success responses of `client`.
+#[derive(Debug, Clone, PartialEq)]
+#[allow(clippy::large_enum_variant)]
+pub enum ClientResponse {
+    /// Status 200.
+    Ok(types::Option_),
+    /// Status 202.
+    Accepted(types::Result_),
+}
+impl ClientResponse {
+    /// The HTTP status (the lowest of its range for `2XX`).
+    pub fn status(&self) -> u16 {
+        match self {
+            Self::Ok(_) => 200,
+            Self::Accepted(_) => 202,
+        }
+    }
+}
 /// Operations on `apps.rules`; get one from the client.
 #[derive(Debug, Clone, Copy)]
 pub struct AppsRules<'a> {
@@ -283,6 +330,10 @@ impl Client {
     /// Operations on `apps`.
     pub fn apps(&self) -> Apps<'_> {
         Apps { client: &self.inner }
+    }
+    /// `GET /client` (`client`).
+    pub fn client(&self) -> Client_<'_> {
+        Client_ { client: &self.inner }
     }
 }
 impl From<rt::Client> for Client {

@@ -28,6 +28,39 @@ pub struct Boolean {
 }
 /// The `Boolean2` type.
 pub type Boolean2 = bool;
+/// A value of the API (`#/components/schemas/Option/oneOf/0`).
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct OptionVariant0 {
+    /// The `some` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub some: Option<String>,
+}
+/// A value of the API (`#/components/schemas/Option/oneOf/1`).
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct OptionVariant1 {
+    /// The `none` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub none: Option<bool>,
+}
+/// The `Option` schema of the API.
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(untagged)]
+#[allow(clippy::large_enum_variant)]
+pub enum Option_ {
+    /// The value as `OptionVariant0`.
+    OptionVariant0(OptionVariant0),
+    /// The value as `OptionVariant1`.
+    OptionVariant1(OptionVariant1),
+}
+/// An item of a list.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ResultItem {
+    /// The `ok` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ok: Option<bool>,
+}
+/// The `Result_` type.
+pub type Result_ = Vec<ResultItem>;
 /// The `String2` type.
 pub type String2 = String;
 /// The `String` schema of the API.
