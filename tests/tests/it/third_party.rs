@@ -5,8 +5,9 @@
 //! Every document either generates with every operation kept, or is refused with a JSON
 //! pointer; never a panic or an internal error. A sample of the accepted ones compiles as one
 //! crate, lint-clean. `THIRD_PARTY_STRIDE=1` reads every document of the directory instead of
-//! every fourth; `THIRD_PARTY_COMPILE=N` compiles N documents instead of 24, and
-//! `THIRD_PARTY_OFFSET=K` starts the spread K documents later.
+//! every fourth; `THIRD_PARTY_COMPILE=N` compiles N documents instead of 24,
+//! `THIRD_PARTY_OFFSET=K` starts the spread K documents later, and `THIRD_PARTY_MIN_BYTES` /
+//! `THIRD_PARTY_MAX_BYTES` pick other sizes than up to 250 KB.
 
 use replicate_codegen::{load, ErrorKind};
 use replicate_e2e::{compile_check, member_options, modules_crate, skip, workspace_root};
@@ -133,6 +134,7 @@ fn accepted_third_party_documents_compile() {
         number("THIRD_PARTY_COMPILE", 24),
         number("THIRD_PARTY_OFFSET", 0),
     );
+    let sizes = number("THIRD_PARTY_MIN_BYTES", 0)..=number("THIRD_PARTY_MAX_BYTES", 250_000);
     let mut modules = Vec::new();
     let mut index = Vec::new();
     for path in docs.iter().skip(offset).step_by(37) {
@@ -140,7 +142,7 @@ fn accepted_third_party_documents_compile() {
             break;
         }
         let text = fs::read_to_string(path).unwrap();
-        if text.len() > 250_000 {
+        if !sizes.contains(&text.len()) {
             continue;
         }
         let name = label(path);
@@ -154,7 +156,7 @@ fn accepted_third_party_documents_compile() {
         modules.push((module, generated.files));
     }
     assert!(
-        modules.len() >= 20,
+        modules.len() >= wanted.min(20),
         "only {} documents to compile",
         modules.len()
     );
