@@ -265,7 +265,7 @@ fn visit_refs(value: &Value, names: bool, f: &mut impl FnMut(&str)) {
             }
             for (key, child) in map {
                 if names || !data_key(key) {
-                    visit_refs(child, !names && key == "properties", f);
+                    visit_refs(child, !names && name_map(key), f);
                 }
             }
         }
@@ -274,10 +274,26 @@ fn visit_refs(value: &Value, names: bool, f: &mut impl FnMut(&str)) {
     }
 }
 
-/// Keys whose values are data rather than document structure (unless they name properties,
-/// which `names` says).
+/// Keys whose values are data rather than document structure (unless they are names in a map
+/// of them, which `names` says).
 fn data_key(key: &str) -> bool {
-    key == "example" || key == "examples" || key == "enum" || key.starts_with("x-")
+    matches!(key, "example" | "examples" | "enum" | "default" | "const") || key.starts_with("x-")
+}
+
+/// Keys whose values map names (which may be `example`, `default` or `x-..`) to objects.
+fn name_map(key: &str) -> bool {
+    matches!(
+        key,
+        "properties"
+            | "patternProperties"
+            | "schemas"
+            | "definitions"
+            | "$defs"
+            | "parameters"
+            | "requestBodies"
+            | "responses"
+            | "headers"
+    )
 }
 
 fn rewrite_refs(value: &mut Value, names: bool, renamed: &BTreeMap<String, String>) {
@@ -290,7 +306,7 @@ fn rewrite_refs(value: &mut Value, names: bool, renamed: &BTreeMap<String, Strin
             }
             for (key, child) in map.iter_mut() {
                 if names || !data_key(key) {
-                    rewrite_refs(child, !names && key == "properties", renamed);
+                    rewrite_refs(child, !names && name_map(key), renamed);
                 }
             }
         }
@@ -426,6 +442,33 @@ mod tests {
         let e = bundle(&mut doc).unwrap_err();
         assert_eq!(e.pointer, "#/paths/~1b/$ref");
         assert!(e.message.contains("does not name a path item"), "{e}");
+    }
+
+    #[test]
+    fn names_that_look_like_data_keys_are_still_followed() {
+        let mut doc = json!({
+            "openapi": "3.0.3",
+            "paths": {"/a": {"get": {"responses": {
+                "default": {"$ref": "#/paths/~1b/get/responses/200"}}}},
+                "/b": {"get": {"responses": {"200": {"description": "ok"}}}}},
+            "components": {"schemas": {
+                "example": {"type": "object", "properties": {
+                    "x": {"$ref": "#/components/schemas/T/definitions/inner"}},
+                    "default": {"$ref": "#/not/followed"}},
+                "T": {"definitions": {"inner": {"type": "string"}}}
+            }}
+        });
+        bundle(&mut doc).unwrap();
+        let example = &doc["components"]["schemas"]["example"];
+        assert_eq!(
+            example["properties"]["x"]["$ref"],
+            "#/components/schemas/inner"
+        );
+        assert_eq!(example["default"]["$ref"], "#/not/followed");
+        assert_eq!(
+            doc["paths"]["/a"]["get"]["responses"]["default"]["$ref"],
+            "#/components/responses/get"
+        );
     }
 
     #[test]

@@ -157,6 +157,13 @@ fn camel_part(raw: &str) -> String {
 /// Makes a camel-case name a usable type name: never empty, never starting with a digit, never
 /// one of the names generated code relies on.
 fn finish_type_name(camel: String) -> String {
+    // Letters outside ASCII are dropped, so `Ötype` leaves `type`: upper-case what is left, or
+    // it could be a keyword (`struct type`) and is not camel case.
+    let mut chars = camel.chars();
+    let camel: String = match chars.next() {
+        Some(first) => first.to_ascii_uppercase().to_string() + chars.as_str(),
+        None => camel,
+    };
     let mut name = if camel.is_empty() {
         "Unnamed".to_string()
     } else {
@@ -313,6 +320,13 @@ pub fn is_plain_ident(name: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn type_names_start_upper_case_whatever_was_dropped() {
+        assert_eq!(type_name("Ötype"), "Type");
+        assert_eq!(type_name("éclair"), "Clair");
+        assert_eq!(child_type_name("", "Ötype"), "Type");
+    }
+
     #[test]
     fn numbered_names_drop_the_guard_underscore() {
         // `String` and `string` are both `String_`; the second was `String_2`, a lint error.

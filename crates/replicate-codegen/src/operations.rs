@@ -16,6 +16,10 @@ use std::collections::{BTreeMap, BTreeSet};
 const RUNTIME_HEADER_TYPES: &[(&str, &str)] =
     &[("prefer", "Prefer"), ("cancel-after", "CancelAfter")];
 
+/// Methods the generated `Client` has of its own; a top-level resource or operation with one of
+/// these names gets a `_` suffix.
+const CLIENT_METHODS: &[&str] = &["new", "from_env", "builder", "runtime"];
+
 /// Names the request builders use themselves; parameters with these names get a `_` suffix.
 const BUILDER_NAMES: &[&str] = &[
     "client",
@@ -283,7 +287,10 @@ fn make_unique(ops: &mut [Operation], types: &mut TypeSpace) -> Result<()> {
         let full = key(&ops[i].resource, &ops[i].name);
         if let Some(&j) = seen.get(&full) {
             let (other, op) = (&ops[j], &ops[i]);
-            if other.id == op.id {
+            // Only an id the document declared twice is its error; two derived alike
+            // (`/users` and `/users/`) are the generator's to tell apart.
+            let declared = |o: &Operation| o.id != derived_operation_id(&o.method, &o.path);
+            if other.id == op.id && declared(other) && declared(op) {
                 return Err(Error::new(
                     ErrorKind::NameClash,
                     &op.pointer,
@@ -410,7 +417,13 @@ fn build(
             "operationId is empty",
         ));
     }
-    let name = segments.pop().unwrap_or_default();
+    let mut name = segments.pop().unwrap_or_default();
+    // `client.new()` is the client's constructor: a resource or operation there is `new_`.
+    match segments.first_mut() {
+        Some(first) if CLIENT_METHODS.contains(&first.as_str()) => first.push('_'),
+        None if CLIENT_METHODS.contains(&name.as_str()) => name.push('_'),
+        _ => {}
+    }
     let builder = naming::type_name(&id.replace(['.', '/'], "_"));
     let doc = op
         .summary

@@ -1269,6 +1269,9 @@ impl TypeSpace {
             ),
             ReferenceOr::Item(_) => part_pointer.to_string(),
         };
+        if !merged.seen.insert(origin.clone()) {
+            return Ok(());
+        }
         let (properties, required) = match &schema.schema_kind {
             SchemaKind::Type(Type::Object(o)) => (&o.properties, &o.required),
             SchemaKind::AllOf { all_of } => {
@@ -1300,6 +1303,12 @@ impl TypeSpace {
             }
         };
         for (k, v) in properties {
+            // A later part that only annotates a property (`{id: {description: ..}}`) does
+            // not erase the type an earlier part gave it.
+            let annotates = matches!(v, ReferenceOr::Item(s) if is_annotation(s));
+            if annotates && merged.properties.contains_key(k) {
+                continue;
+            }
             merged.properties.insert(k.clone(), v.clone());
             let at = push_pointer(&push_pointer(pointer, "properties"), k);
             let from = push_pointer(&push_pointer(&origin, "properties"), k);
@@ -1567,6 +1576,9 @@ fn is_null_schema(schema: &ReferenceOr<Schema>) -> bool {
 struct Merged {
     properties: indexmap::IndexMap<String, ReferenceOr<Box<Schema>>>,
     required: Vec<String>,
+    /// Parts already merged, by where they are: `allOf` is idempotent, and a part shared by
+    /// several paths (a diamond of `$ref`s) is merged once, not once per path.
+    seen: BTreeSet<String>,
 }
 
 /// A schema that only annotates (`description`, `nullable`, `default`): no type, no shape.
@@ -1829,5 +1841,36 @@ mod tests {
             .unwrap()
             .contents;
         assert!(types.contains("pub type Code = i64;"), "{types}");
+    }
+
+    #[test]
+    fn all_of_diamonds_merge_each_part_once_and_annotations_keep_types() {
+        // S0..S15, each an `allOf` of four references to the next: 4^15 paths, one merge each
+        // part.
+        let mut schemas = Vec::new();
+        for i in 0..16 {
+            let next = format!(r##"{{"$ref": "#/components/schemas/S{}"}}"##, i + 1);
+            schemas.push(format!(
+                r#""S{i}": {{"allOf": [{next}, {next}, {next}, {next}, {{"properties": {{"f{i}": {{"type": "integer"}}}}}}]}}"#
+            ));
+        }
+        schemas
+            .push(r#""S16": {"type": "object", "properties": {"id": {"type": "integer"}}}"#.into());
+        schemas.push(r##""T": {"allOf": [{"$ref": "#/components/schemas/S16"}, {"properties": {"id": {"description": "The id."}}}]}"##.into());
+        let spec = format!(
+            r#"{{"openapi": "3.0.3", "info": {{"title": "t", "version": "1"}}, "paths": {{}},
+            "components": {{"schemas": {{{}}}}}}}"#,
+            schemas.join(", ")
+        );
+        // Before parts were merged once, this did not finish.
+        let out = crate::generate_client(&spec, &Default::default()).unwrap();
+        let types = &out
+            .files
+            .iter()
+            .find(|f| f.path == "types.rs")
+            .unwrap()
+            .contents;
+        let t = &types[types.find("pub struct T ").unwrap()..];
+        assert!(t.contains("pub id: Option<i64>"), "{t}");
     }
 }

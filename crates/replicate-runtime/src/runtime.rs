@@ -214,11 +214,18 @@ impl fmt::Debug for RequestSpec {
         let query: Vec<String> = self
             .query
             .iter()
-            .map(|(name, value)| crate::redact(&format!("{name}={value}")))
+            .map(|(name, value)| {
+                if sensitive_header(name) {
+                    format!("{name}=<redacted>")
+                } else {
+                    crate::redact(&format!("{name}={value}"))
+                }
+            })
             .collect();
         f.debug_struct("RequestSpec")
             .field("method", &self.method)
-            .field("path", &self.path)
+            // After `follow`, the path is a whole next-page URL, query included.
+            .field("path", &crate::redact(&self.path))
             .field("operation", &self.operation)
             .field("query", &query)
             .field("headers", &headers)
@@ -232,7 +239,7 @@ impl fmt::Debug for RequestSpec {
     }
 }
 
-/// A header whose value is a credential by its name.
+/// A header (or query parameter) whose value is a credential by its name.
 fn sensitive_header(name: &str) -> bool {
     let name = name.to_ascii_lowercase();
     name == "cookie"
@@ -864,6 +871,7 @@ mod tests {
         request.header("X-Api-Key", "k-123".into());
         request.header("X-Trace", "t-1".into());
         request.query("api_key", "q-456".into());
+        request.query("key", "AIza-789".into());
         assert_eq!(
             request.headers[0],
             (
@@ -872,7 +880,7 @@ mod tests {
             )
         );
         let shown = format!("{request:?}");
-        for secret in ["s3cr3t", "k-123", "q-456"] {
+        for secret in ["s3cr3t", "k-123", "q-456", "AIza-789"] {
             assert!(!shown.contains(secret), "{secret} in {shown}");
         }
         assert!(shown.contains("t-1"), "{shown}");

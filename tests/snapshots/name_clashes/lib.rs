@@ -7,7 +7,7 @@ pub mod types;
 /// The API client, at the root where users look for it.
 pub use operations::Client;
 /// SHA-256 of the spec this code was generated from.
-pub const SPEC_SHA256: &str = "527edc862b85e3c1fd5eba3a3be99900a0424af2627bab0eda319e4bdadea21e";
+pub const SPEC_SHA256: &str = "652fcfd7a2b9775f12d0bce5222abda60819784f1ec63e405060c0f21a749b9d";
 /// Version of the generator that wrote this code.
 pub const GENERATOR_VERSION: &str = "0.1.0";
 /// `info.title` of the spec.

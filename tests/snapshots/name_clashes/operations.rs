@@ -225,6 +225,60 @@ impl ClientResponse {
         }
     }
 }
+/// Request builder for `logs.drains.get`: set optional parameters, then `.await` it (or call `send`).
+#[derive(Debug)]
+#[must_use = "a request does nothing until it is awaited or sent"]
+pub struct LogsDrainsGet<'a> {
+    client: &'a rt::Client,
+}
+impl<'a> LogsDrainsGet<'a> {
+    /// The request this builder describes, without sending it.
+    #[inline]
+    pub fn into_request(self) -> Result<rt::RequestSpec, rt::Error> {
+        let request = rt::RequestSpec::new(
+            "GET",
+            String::from("/logs/drains"),
+            "logs.drains.get",
+        );
+        Ok(request)
+    }
+}
+rt::send!(LogsDrainsGet, (), empty, "Sends the request: `GET /logs/drains`.");
+/// Request builder for `logs.drains.get`: set optional parameters, then `.await` it (or call `send`).
+#[derive(Debug)]
+#[must_use = "a request does nothing until it is awaited or sent"]
+pub struct LogsDrainsGet2<'a> {
+    client: &'a rt::Client,
+    app: String,
+}
+impl<'a> LogsDrainsGet2<'a> {
+    /// The request this builder describes, without sending it.
+    #[inline]
+    pub fn into_request(self) -> Result<rt::RequestSpec, rt::Error> {
+        let request = rt::RequestSpec::new(
+            "GET",
+            format!("/logs/{}/drains", rt::encode_path_segment(& self.app) ?),
+            "logs.drains.get",
+        );
+        Ok(request)
+    }
+}
+rt::send!(LogsDrainsGet2, (), empty, "Sends the request: `GET /logs/{app}/drains`.");
+/// Request builder for `new.get`: set optional parameters, then `.await` it (or call `send`).
+#[derive(Debug)]
+#[must_use = "a request does nothing until it is awaited or sent"]
+pub struct NewGet<'a> {
+    client: &'a rt::Client,
+}
+impl<'a> NewGet<'a> {
+    /// The request this builder describes, without sending it.
+    #[inline]
+    pub fn into_request(self) -> Result<rt::RequestSpec, rt::Error> {
+        let request = rt::RequestSpec::new("GET", String::from("/new"), "new.get");
+        Ok(request)
+    }
+}
+rt::send!(NewGet, (), empty, "Sends the request: `GET /new`.");
 /// Operations on `apps.rules`; get one from the client.
 #[derive(Debug, Clone, Copy)]
 pub struct AppsRules<'a> {
@@ -301,6 +355,48 @@ impl<'a> Apps<'a> {
         }
     }
 }
+/// Operations on `logs.drains`; get one from the client.
+#[derive(Debug, Clone, Copy)]
+pub struct LogsDrains<'a> {
+    client: &'a rt::Client,
+}
+impl<'a> LogsDrains<'a> {
+    /// `GET /logs/drains` (`logs.drains.get`).
+    pub fn get(&self) -> LogsDrainsGet<'a> {
+        LogsDrainsGet {
+            client: self.client,
+        }
+    }
+    /// `GET /logs/{app}/drains` (`logs.drains.get`).
+    pub fn get2(&self, app: impl Into<String>) -> LogsDrainsGet2<'a> {
+        LogsDrainsGet2 {
+            client: self.client,
+            app: app.into(),
+        }
+    }
+}
+/// Operations on `logs`; get one from the client.
+#[derive(Debug, Clone, Copy)]
+pub struct Logs<'a> {
+    client: &'a rt::Client,
+}
+impl<'a> Logs<'a> {
+    /// Operations on `logs.drains`.
+    pub fn drains(&self) -> LogsDrains<'a> {
+        LogsDrains { client: self.client }
+    }
+}
+/// Operations on `new_`; get one from the client.
+#[derive(Debug, Clone, Copy)]
+pub struct New<'a> {
+    client: &'a rt::Client,
+}
+impl<'a> New<'a> {
+    /// `GET /new` (`new.get`).
+    pub fn get(&self) -> NewGet<'a> {
+        NewGet { client: self.client }
+    }
+}
 /// The API client: the runtime client (auth, retries, limits; it dereferences to
 /// it) with this API's operations.
 #[derive(Debug, Clone)]
@@ -330,6 +426,14 @@ impl Client {
     /// Operations on `apps`.
     pub fn apps(&self) -> Apps<'_> {
         Apps { client: &self.inner }
+    }
+    /// Operations on `logs`.
+    pub fn logs(&self) -> Logs<'_> {
+        Logs { client: &self.inner }
+    }
+    /// Operations on `new_`.
+    pub fn new_(&self) -> New<'_> {
+        New { client: &self.inner }
     }
     /// `GET /client` (`client`).
     pub fn client(&self) -> Client_<'_> {
