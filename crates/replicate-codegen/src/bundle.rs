@@ -111,10 +111,7 @@ fn canonical_component(root: &Value, tokens: &[String]) -> Option<String> {
     match tokens {
         [components, section, name] if components == "components" => {
             lookup(root, tokens)?;
-            Some(format!(
-                "#/components/{section}/{}",
-                push_pointer("", name).trim_start_matches('/')
-            ))
+            Some(push_pointer(&format!("#/components/{section}"), name))
         }
         _ => None,
     }

@@ -499,26 +499,16 @@ impl TypeSpace {
         hint: &str,
         pointer: &str,
     ) -> Result<Ty> {
-        let resolved = match schema {
-            ReferenceOr::Item(s) => Some(s.as_ref()),
-            ReferenceOr::Reference { reference } => component_name(reference, pointer)
-                .ok()
-                .and_then(|name| schemas.get(name))
-                .and_then(|s| s.as_item()),
-        };
-        if let Some(s) = resolved {
+        if let Some(s) = resolve_boxed(schemas, schema, pointer) {
             if is_binary(s) {
                 return Ok(Ty::File);
             }
             if let SchemaKind::Type(Type::Array(a)) = &s.schema_kind {
-                let items = a.items.as_ref().and_then(|i| match i {
-                    ReferenceOr::Item(s) => Some(s.as_ref()),
-                    ReferenceOr::Reference { reference } => component_name(reference, pointer)
-                        .ok()
-                        .and_then(|name| schemas.get(name))
-                        .and_then(|s| s.as_item()),
-                });
-                if items.is_some_and(is_binary) {
+                let items = a.items.as_ref();
+                if items
+                    .and_then(|i| resolve_boxed(schemas, i, pointer))
+                    .is_some_and(is_binary)
+                {
                     return Ok(Ty::Vec(Box::new(Ty::File)));
                 }
             }
@@ -1552,6 +1542,22 @@ pub fn resolve_schema<'s>(
     pointer: &str,
 ) -> Result<&'s Schema> {
     crate::refs::resolve_in(schemas, schema, pointer)
+}
+
+/// [`resolve_schema`] for a property or items schema (boxed by `openapiv3`), following chains
+/// of `$ref`s; `None` when a reference does not resolve (the lowering reports it).
+fn resolve_boxed<'s>(
+    schemas: &'s Schemas,
+    schema: &'s ReferenceOr<Box<Schema>>,
+    pointer: &str,
+) -> Option<&'s Schema> {
+    match schema {
+        ReferenceOr::Item(s) => Some(s.as_ref()),
+        ReferenceOr::Reference { reference } => {
+            let name = component_name(reference, pointer).ok()?;
+            resolve_schema(schemas, schemas.get(name)?, pointer).ok()
+        }
+    }
 }
 
 /// An object schema with properties of its own (wherever openapiv3 put them).

@@ -203,7 +203,7 @@ impl fmt::Debug for RequestSpec {
             .headers
             .iter()
             .map(|(name, value)| {
-                let shown = if sensitive_header(name) {
+                let shown = if sensitive_name(name) {
                     "<redacted>".to_string()
                 } else {
                     crate::redact(value)
@@ -215,7 +215,7 @@ impl fmt::Debug for RequestSpec {
             .query
             .iter()
             .map(|(name, value)| {
-                if sensitive_header(name) {
+                if sensitive_name(name) {
                     format!("{name}=<redacted>")
                 } else {
                     crate::redact(&format!("{name}={value}"))
@@ -240,7 +240,7 @@ impl fmt::Debug for RequestSpec {
 }
 
 /// A header (or query parameter) whose value is a credential by its name.
-fn sensitive_header(name: &str) -> bool {
+fn sensitive_name(name: &str) -> bool {
     let name = name.to_ascii_lowercase();
     name == "cookie"
         || [
