@@ -5,7 +5,7 @@
 use crate::runtime::{Bytes, FilePart, RequestSpec};
 use crate::types::{FileResponse, FilesCreateRequest};
 use crate::Client;
-use crate::{ApiError, Error};
+use crate::Error;
 use base64::Engine;
 use futures::{Stream, StreamExt};
 use replicate_runtime::transport;
@@ -297,11 +297,19 @@ impl Client {
         })
     }
 
-    /// Downloads a URL (an output file) as a stream of bytes. The token is sent only to the
-    /// API's own origin. The response head must arrive within the client's
-    /// [`timeout`](crate::ClientBuilder::timeout), and the body may pause for at most its
-    /// [`idle_timeout`](crate::ClientBuilder::idle_timeout); either ends the stream with
-    /// [`Error::Timeout`]. Redirects to another origin are followed (never with the token).
+    /// Downloads a URL (an output file) as a stream of bytes: the whole, decoded object, or
+    /// an error.
+    ///
+    /// One path for every download: the token is sent only to the API's own origin; redirects
+    /// to another origin are followed (never with the token); the head is retried like any
+    /// GET (502/503/504, resets, refused connections, 429 with its `Retry-After`, the
+    /// client-wide throttle) and must arrive within the client's
+    /// [`timeout`](crate::ClientBuilder::timeout); the body may pause for at most its
+    /// [`idle_timeout`](crate::ClientBuilder::idle_timeout), and the client's
+    /// [`deadline`](crate::ClientBuilder::deadline) (or a run's) bounds it all. Only a `200`
+    /// (or `203`) is a file: a `206 Partial Content` to a request without `Range` is not.
+    /// `gzip` and `deflate` bodies are decoded; another `Content-Encoding` is refused. A body
+    /// shorter than its `Content-Length` ends with an error, never as a shorter file.
     pub async fn download(&self, url: &str) -> Result<ByteStream, Error> {
         const OP: &str = "files.download";
         // A model may return small files inline: nothing to fetch (and no request to send).
@@ -319,39 +327,69 @@ impl Client {
             )));
         }
         let mut request = RequestSpec::new("GET", url.to_string(), OP);
-        // No overall timeout: a large file takes as long as it takes while bytes flow.
+        // No overall timeout per attempt: a large file takes as long as it takes while bytes
+        // flow (the idle timeout and any deadline still bound it).
         request.timeout = Some(std::time::Duration::ZERO);
         request.cross_origin_redirects = true;
-        let head = self.send_once(&request, 0);
-        let response = match self.timeout() {
-            t if t.is_zero() => head.await?,
-            t => tokio::time::timeout(t, head)
-                .await
-                .map_err(|_| Error::Timeout { operation: OP })??,
-        };
+        let deadline = self.deadline_from_now();
+        let response = self.open(&request, self.timeout()).await?;
         let status = response.status().as_u16();
-        if !(200..300).contains(&status) {
-            let body = self
-                .read_body_within(OP, response, self.idle_timeout())
-                .await?;
-            return Err(Error::Api(ApiError::new(OP, status, &body)));
+        if !matches!(status, 200 | 203) {
+            return Err(Error::Protocol {
+                operation: OP,
+                message: format!(
+                    "HTTP {status} is not a whole file{}",
+                    if status == 206 {
+                        " (206 Partial Content answers a Range request, and none was sent)"
+                    } else {
+                        ""
+                    }
+                ),
+            });
         }
+        // Still set only when the body is not re-encoded by decompression.
+        let declared = response.content_length();
         let idle = self.idle_timeout();
         let body = response.bytes_stream();
-        // Each chunk must arrive within the idle timeout; the stream ends at the first error.
+        // Each chunk must arrive within the idle timeout (and the deadline); the stream ends at
+        // the first error, and a body that ends short of its length is an error.
         Ok(Box::pin(futures::stream::try_unfold(
-            body,
-            move |mut body| async move {
-                let next = if idle.is_zero() {
+            (body, 0u64),
+            move |(mut body, received)| async move {
+                let mut wait = idle;
+                if let Some(deadline) = deadline {
+                    let left = deadline.remaining();
+                    if left.is_zero() {
+                        return Err(deadline.exceeded(OP));
+                    }
+                    wait = if wait.is_zero() { left } else { wait.min(left) };
+                }
+                let next = if wait.is_zero() {
                     body.next().await
                 } else {
-                    tokio::time::timeout(idle, body.next())
-                        .await
-                        .map_err(|_| Error::Timeout { operation: OP })?
+                    match tokio::time::timeout(wait, body.next()).await {
+                        Ok(next) => next,
+                        Err(_) => {
+                            return Err(match deadline.filter(|d| d.passed()) {
+                                Some(deadline) => deadline.exceeded(OP),
+                                None => Error::Timeout { operation: OP },
+                            })
+                        }
+                    }
                 };
                 match next {
-                    Some(chunk) => Ok(Some((chunk.map_err(|e| transport(OP, e))?, body))),
-                    None => Ok(None),
+                    Some(chunk) => {
+                        let chunk = chunk.map_err(|e| transport(OP, e))?;
+                        let received = received + chunk.len() as u64;
+                        if let Some(n) = declared.filter(|n| received > *n) {
+                            return Err(length_mismatch(n, received, "passed"));
+                        }
+                        Ok(Some((chunk, (body, received))))
+                    }
+                    None => match declared.filter(|n| received != *n) {
+                        Some(n) => Err(length_mismatch(n, received, "ended at")),
+                        None => Ok(None),
+                    },
                 }
             },
         )))
@@ -424,6 +462,16 @@ impl Client {
             source: e.error,
         })?;
         Ok(written)
+    }
+}
+
+/// The error for a body whose length is not the one its `Content-Length` declared.
+fn length_mismatch(declared: u64, received: u64, how: &str) -> Error {
+    Error::Protocol {
+        operation: "files.download",
+        message: format!(
+            "the body {how} {received} bytes where its Content-Length said {declared}: not a whole file"
+        ),
     }
 }
 

@@ -91,9 +91,9 @@ pub use replicate_runtime::http;
 /// share one connection pool, one retry throttle and one configuration.
 pub use generated::Client;
 /// The runtime under the generated API (also what crates generated from other specs use).
-pub use replicate_runtime::{pagination, retry, runtime};
+pub use replicate_runtime::{deadline, pagination, retry, runtime};
 pub use replicate_runtime::{
-    redact, snippet, ApiError, Error, DEFAULT_BASE_URL, DEFAULT_IDLE_TIMEOUT,
+    clean, redact, snippet, ApiError, Error, DEFAULT_BASE_URL, DEFAULT_IDLE_TIMEOUT,
     DEFAULT_MAX_RESPONSE_SIZE, DEFAULT_TIMEOUT, SNIPPET_LIMIT,
 };
 /// Configures a [`Client`]: `Client::builder().token(..).timeout(..).build()`.

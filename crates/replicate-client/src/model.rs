@@ -452,10 +452,13 @@ impl Client {
         input: M::Input,
         options: &RunOptions,
     ) -> Result<M::Output, Error> {
-        // The deadline counts file uploads too.
+        // One budget for every step: uploads, create, wait.
         let start = std::time::Instant::now();
-        let json = self.prepare(input).await?;
-        let done = self.run_prediction(&target, json, options, start).await?;
+        let run = async {
+            let json = self.prepare(input).await?;
+            self.run_prediction(&target, json, options, start).await
+        };
+        let done = options.budget(start, run).await?;
         let id = done.id.clone();
         decode_output::<M::Output>(&id, into_output(done)?).map_err(|e| e.after_create(&id))
     }

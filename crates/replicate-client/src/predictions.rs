@@ -246,6 +246,14 @@ impl RunOptions {
         self
     }
 
+    /// Runs `call` (every step of one run: uploads, create, wait) within the run's deadline,
+    /// counted from `start`: no request that could start billable work is sent after it, and
+    /// no retry pause or throttle wait runs past it.
+    pub(crate) async fn budget<F: std::future::Future>(&self, start: Instant, call: F) -> F::Output {
+        let deadline = crate::deadline::Deadline::after(start, self.wait.timeout);
+        crate::deadline::within(deadline, call).await
+    }
+
     /// The create options and wait options of a run starting now.
     pub(crate) fn split(&self) -> (CreateOptions, WaitOptions) {
         let mut create = self.create.clone();
@@ -325,7 +333,10 @@ impl Client {
                 if let Some(c) = options.cancel_after {
                     req = req.cancel_after(c);
                 }
-                created(self.execute(req.into_request()?).await?)?
+                let mut request = req.into_request()?;
+                // Whatever goes wrong from here, the error keeps the id the answer names.
+                request.creates = true;
+                self.execute(request).await?.json::<Prediction>()?
             }};
         }
         let body = || {
@@ -370,8 +381,19 @@ impl Client {
         prediction: Prediction,
         options: WaitOptions,
     ) -> Result<Prediction, Error> {
+        self.wait_since(prediction, options, Instant::now()).await
+    }
+
+    /// [`wait`](Client::wait) for a call that started at `start` (a `run`): a timeout reports
+    /// the time since then.
+    async fn wait_since(
+        &self,
+        prediction: Prediction,
+        options: WaitOptions,
+        start: Instant,
+    ) -> Result<Prediction, Error> {
         let id = prediction.id.clone();
-        self.wait_inner(prediction, options)
+        self.wait_inner(prediction, options, start)
             .await
             .map_err(|e| e.after_create(&id))
     }
@@ -380,9 +402,9 @@ impl Client {
         &self,
         prediction: Prediction,
         options: WaitOptions,
+        start: Instant,
     ) -> Result<Prediction, Error> {
         let deadline = deadline_after(options.timeout);
-        let start = Instant::now();
         let mut interval = options.initial_interval;
         let id = prediction.id.clone();
         let mut current = prediction;
@@ -408,6 +430,8 @@ impl Client {
             // in flight at the deadline is dropped.
             let poll = self.predictions().get(id.clone());
             match tokio::time::timeout_at(deadline.into(), poll).await {
+                // The run's budget cut the poll: the same as the wait's own deadline.
+                Ok(Err(Error::Deadline { .. })) => return Err(timed_out(current)),
                 Ok(next) => {
                     let next = next?;
                     if next.id != id {
@@ -493,13 +517,14 @@ impl Client {
         input: impl serde::Serialize,
         options: RunOptions,
     ) -> Result<serde_json::Value, Error> {
-        let done = self
-            .run_prediction(&ModelRef::parse(model)?, input, &options, Instant::now())
-            .await?;
-        into_output(done)
+        let start = Instant::now();
+        let model = ModelRef::parse(model)?;
+        let run = self.run_prediction(&model, input, &options, start);
+        into_output(options.budget(start, run).await?)
     }
 
-    /// Creates and waits, the deadline counted from `start` (shared by every `run`).
+    /// Creates and waits, the deadline counted from `start` (shared by every `run`; the
+    /// caller runs it inside [`RunOptions::budget`]).
     pub(crate) async fn run_prediction(
         &self,
         model: &ModelRef,
@@ -510,33 +535,20 @@ impl Client {
         let (create, mut wait) = options.split();
         let created = self.create_prediction(model, input, create).await?;
         wait.timeout = wait.timeout.saturating_sub(start.elapsed());
-        self.wait(created, wait).await
+        self.wait_since(created, wait, start).await
     }
-}
-
-/// The prediction a create answered with (any 2xx). When the body does not decode, the
-/// error still carries the prediction's id if the body has one: it exists, and may be billed.
-fn created(response: crate::runtime::RawResponse) -> Result<Prediction, Error> {
-    response.json::<Prediction>().map_err(|e| {
-        let id = serde_json::from_slice::<serde_json::Value>(response.body())
-            .ok()
-            .and_then(|v| v.get("id")?.as_str().map(str::to_string));
-        match id {
-            Some(id) => e.after_create(&id),
-            None => e,
-        }
-    })
 }
 
 /// The output of a finished prediction, or [`Error::PredictionFailed`].
 pub fn into_output(prediction: Prediction) -> Result<serde_json::Value, Error> {
     match prediction.status {
         Status::Succeeded => Ok(prediction.output),
+        // The model's words are the server's: cleaned where they are captured.
         status => Err(Error::PredictionFailed {
             id: prediction.id,
             status: status.to_string(),
-            error: prediction.error,
-            logs: prediction.logs,
+            error: prediction.error.as_deref().map(crate::clean),
+            logs: prediction.logs.as_deref().map(crate::redact),
         }),
     }
 }

@@ -132,6 +132,15 @@ enum Phase {
     BeforeResume,
 }
 
+/// Most id-less events held after a resume while the server has not yet shown where it
+/// resumed. Past it they are delivered as new: memory stays bounded, and a server that replays
+/// more than this many id-less events before an id can make them repeat.
+const MAX_HELD: usize = 1024;
+
+/// Most fingerprints kept of the id-less events since the last id (8 bytes each): a replay
+/// repeating more than this many is not recognised past them.
+const MAX_TAIL: usize = 64 * 1024;
+
 fn fingerprint(value: &impl std::hash::Hash) -> u64 {
     use std::hash::Hasher;
     let mut h = std::collections::hash_map::DefaultHasher::new();
@@ -186,9 +195,20 @@ impl Replay {
             }
             None => match self.phase {
                 Phase::BeforeResume => Vec::new(),
-                Phase::Unknown if event.event != "done" => {
+                Phase::Unknown if event.event != "done" && self.held.len() < MAX_HELD => {
                     self.held.push(event);
                     Vec::new()
+                }
+                // Too many to hold: taken as new (the server is assumed to have honoured
+                // `Last-Event-ID`) and delivered, the held ones first.
+                Phase::Unknown if event.event != "done" => {
+                    self.phase = Phase::Live;
+                    let mut out: Vec<SseEvent> = std::mem::take(&mut self.held)
+                        .into_iter()
+                        .filter_map(|e| self.through_tail(e))
+                        .collect();
+                    out.extend(self.through_tail(event));
+                    out
                 }
                 // `done` ends the stream: nothing more will tell, so deliver what is held.
                 Phase::Unknown => {
@@ -213,7 +233,9 @@ impl Replay {
         }
         // New from here on: what was not repeated will not be.
         self.tail.truncate(self.matched);
-        self.tail.push(print);
+        if self.tail.len() < MAX_TAIL {
+            self.tail.push(print);
+        }
         self.matched = self.tail.len();
         Some(event)
     }
@@ -271,10 +293,17 @@ impl Client {
                 request.accept("text/event-stream");
                 request.header("Cache-Control", "no-store".into());
                 request.timeout = Some(Duration::ZERO);
-                if let Some(id) = &last_id {
+                // An id may hold characters no header can carry (SSE allows control
+                // characters): resume without it, and let the replay check drop what repeats.
+                let sendable = last_id
+                    .as_ref()
+                    .filter(|id| reqwest::header::HeaderValue::from_str(id).is_ok());
+                if let Some(id) = sendable {
                     request.header("Last-Event-ID", id.clone());
+                } else if last_id.is_some() {
+                    tracing::warn!("the last event id cannot be sent as a Last-Event-ID header; resuming without it");
                 }
-                replay.reconnecting(last_id.as_ref());
+                replay.reconnecting(sendable);
                 let outcome = tokio::time::timeout(idle, client.send_once(&request, failures)).await;
                 let problem = match outcome {
                     Err(_) => format!("no response head within {idle:?}"),
@@ -336,12 +365,28 @@ impl Client {
                             }
                         }
                     }
+                    Ok(Ok(response)) if response.status().as_u16() == 204 => {
+                        // The SSE rule: 204 No Content means "stop reconnecting".
+                        Err(Error::Stream(
+                            "the server answered 204 No Content: it asks not to reconnect, and the stream ended before `done`".into(),
+                        ))?;
+                        unreachable!("the error above ends the stream")
+                    }
                     Ok(Ok(response)) => {
                         let status = response.status().as_u16();
+                        let retry_after = response
+                            .headers()
+                            .get(reqwest::header::RETRY_AFTER)
+                            .and_then(|v| v.to_str().ok())
+                            .and_then(|v| replicate_runtime::retry::parse_retry_after(v, std::time::SystemTime::now()));
                         let body = client.read_body_within(OP, response, idle).await?;
-                        let error = Error::Api(ApiError::new(OP, status, &body));
+                        let error = Error::Api(ApiError::new(OP, status, &body).with_retry_after(retry_after));
                         if !error.is_retryable() {
                             Err(error)?;
+                        }
+                        if let Some(wait) = retry_after {
+                            // Honoured, within the bound every reconnect delay has.
+                            delay = wait.min(options.max_reconnect_delay);
                         }
                         format!("HTTP {status}")
                     }

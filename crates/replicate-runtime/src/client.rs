@@ -4,11 +4,12 @@ use crate::error::{ApiError, Error};
 use crate::redirect::{self, Redirect};
 use crate::retry::{parse_retry_after, should_retry, Outcome, RetryPolicy, Throttle};
 use crate::runtime::{RawResponse, RequestBody, RequestSpec};
-use bytes::BytesMut;
+use crate::deadline::Deadline;
+use bytes::{Bytes, BytesMut};
 use std::fmt;
 use std::marker::PhantomData;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 use tracing::Instrument;
 
 /// Replicate's API base URL.
@@ -153,23 +154,22 @@ impl Client {
         );
         let recorder = span.clone();
         // A request that may create something is never cut short in flight (the thing might
-        // exist without the caller learning its id): for those the deadline only stops
-        // further retries. Other requests are abandoned at the deadline.
+        // exist without the caller learning its id): for those a deadline only stops further
+        // attempts. Other requests are abandoned at the deadline.
         let may_create = !crate::retry::is_idempotent(request.method);
-        let ends_at = self
-            .inner
-            .deadline
-            .and_then(|d| std::time::Instant::now().checked_add(d));
+        let deadline = self.deadline_from_now();
         let call = async move {
-            let policy = &self.inner.retry;
-            let (mut retries, mut throttled) = (0u32, 0u32);
+            let mut attempts = Attempts::default();
             loop {
                 let attempt = async {
-                    let mut response = self.send_once(&request, retries + throttled).await?;
+                    let mut response = self
+                        .send_once(&request, attempts.made())
+                        .await
+                        .map_err(|e| (e, Bytes::new()))?;
                     let status = response.status().as_u16();
                     let headers = std::mem::take(response.headers_mut());
-                    let body = self.read_body(operation, response).await?;
-                    Ok::<_, Error>((status, headers, body))
+                    let body = self.read_body_keeping(&request, response).await?;
+                    Ok::<_, (Error, Bytes)>((status, headers, body))
                 }
                 .await;
                 let mut retry_after = None;
@@ -182,62 +182,116 @@ impl Client {
                         Some(Outcome::Status(*status))
                     }
                     Ok(_) => None,
-                    Err(Error::Transport { connect: true, .. }) => Some(Outcome::ConnectFailed),
-                    Err(Error::Transport { .. } | Error::Timeout { .. }) => {
+                    Err((Error::Transport { connect: true, .. }, _)) => {
+                        Some(Outcome::ConnectFailed)
+                    }
+                    Err((Error::Transport { .. } | Error::Timeout { .. }, _)) => {
                         Some(Outcome::MaybeSent)
                     }
                     Err(_) => None,
                 };
-                if let Some(outcome) = outcome {
-                    let is_429 = outcome == Outcome::Status(429);
-                    let (used, budget) = if is_429 {
-                        (throttled, policy.max_throttled_retries)
-                    } else {
-                        (retries, policy.max_retries)
-                    };
-                    let delay = (used < budget && should_retry(request.method, outcome))
-                        .then(|| policy.delay(used + 1, retry_after))
-                        .flatten()
-                        .filter(|delay| {
-                            ends_at.is_none_or(|end| {
-                                std::time::Instant::now()
-                                    .checked_add(*delay)
-                                    .is_some_and(|t| t < end)
-                            })
-                        });
-                    if let Some(delay) = delay {
-                        if is_429 {
-                            throttled += 1;
-                            // Everyone waits: the server asked the client, not this task.
-                            self.inner.throttle.slow_down(delay);
-                        } else {
-                            retries += 1;
-                        }
-                        tracing::debug!(?outcome, retries, throttled, ?delay, "retrying");
-                        tokio::time::sleep(delay).await;
-                        continue;
-                    }
+                if let Some(delay) = outcome
+                    .and_then(|o| attempts.pause(self, request.method, o, retry_after, deadline))
+                {
+                    tokio::time::sleep(delay).await;
+                    continue;
                 }
-                let (status, headers, body) = attempt?;
-                let attempts = retries + throttled + 1;
+                let (status, headers, body) = match attempt {
+                    Ok(answer) => answer,
+                    Err((error, partial)) => return Err(keep_created_id(&request, error, &partial)),
+                };
+                let attempts = attempts.made() + 1;
                 recorder.record("status", status);
                 recorder.record("attempts", attempts);
                 tracing::debug!(status, attempts, "response");
                 if !(200..300).contains(&status) {
                     let error =
                         ApiError::new(operation, status, &body).with_retry_after(retry_after);
-                    return Err(Error::Api(error));
+                    return Err(keep_created_id(&request, Error::Api(error), &body));
                 }
-                return Ok(RawResponse::new(operation, status, headers, body));
+                return Ok(RawResponse::new(operation, status, headers, body).created(request.creates));
             }
         }
         .instrument(span);
-        match self.inner.deadline {
+        match deadline {
             // Retries, backoff and throttling included: the caller waits no longer than this.
-            Some(deadline) if !may_create => tokio::time::timeout(deadline, call)
-                .await
-                .unwrap_or(Err(Error::Timeout { operation })),
-            _ => call.await,
+            Some(deadline) if !may_create => crate::deadline::within(
+                deadline,
+                tokio::time::timeout_at(deadline.ends_at.into(), call),
+            )
+            .await
+            .unwrap_or_else(|_| Err(deadline.exceeded(operation))),
+            Some(deadline) => crate::deadline::within(deadline, call).await,
+            None => call.await,
+        }
+    }
+
+    /// Sends a GET-like request whose body is streamed (downloads, event streams) and returns
+    /// the response of the first attempt that succeeds, its body unread: the same retries as
+    /// [`execute`](Self::execute) (statuses, resets, refused connections, `Retry-After`, the
+    /// client-wide throttle) and the same deadline, each head bounded by `head_timeout`. An
+    /// error status ends with [`Error::Api`] (its body read within `head_timeout`, its
+    /// `Retry-After` kept).
+    #[doc(hidden)]
+    pub async fn open(
+        &self,
+        request: &RequestSpec,
+        head_timeout: Duration,
+    ) -> Result<reqwest::Response, Error> {
+        let operation = request.operation;
+        let deadline = self.deadline_from_now();
+        let mut attempts = Attempts::default();
+        let call = async {
+            loop {
+                let head = self.send_once(request, attempts.made());
+                let sent = if head_timeout.is_zero() {
+                    head.await
+                } else {
+                    tokio::time::timeout(head_timeout, head)
+                        .await
+                        .unwrap_or(Err(Error::Timeout { operation }))
+                };
+                let (outcome, retry_after, error) = match sent {
+                    Ok(response) if response.status().is_success() => return Ok(response),
+                    Ok(response) => {
+                        let status = response.status().as_u16();
+                        let retry_after = response
+                            .headers()
+                            .get(reqwest::header::RETRY_AFTER)
+                            .and_then(|v| v.to_str().ok())
+                            .and_then(|v| parse_retry_after(v, SystemTime::now()));
+                        let body = self.read_body_within(operation, response, head_timeout).await?;
+                        let error = ApiError::new(operation, status, &body).with_retry_after(retry_after);
+                        (Some(Outcome::Status(status)), retry_after, Error::Api(error))
+                    }
+                    Err(e @ Error::Transport { connect: true, .. }) => (Some(Outcome::ConnectFailed), None, e),
+                    Err(e @ (Error::Transport { .. } | Error::Timeout { .. })) => (Some(Outcome::MaybeSent), None, e),
+                    Err(e) => (None, None, e),
+                };
+                match outcome.and_then(|o| attempts.pause(self, request.method, o, retry_after, deadline)) {
+                    Some(delay) => tokio::time::sleep(delay).await,
+                    None => return Err(error),
+                }
+            }
+        };
+        match deadline {
+            Some(deadline) => crate::deadline::within(
+                deadline,
+                tokio::time::timeout_at(deadline.ends_at.into(), call),
+            )
+            .await
+            .unwrap_or_else(|_| Err(deadline.exceeded(operation))),
+            None => call.await,
+        }
+    }
+
+    /// The deadline of a call starting now: the client's, or the one in force
+    /// ([`crate::deadline::within`]), whichever ends first.
+    #[doc(hidden)]
+    pub fn deadline_from_now(&self) -> Option<Deadline> {
+        match self.inner.deadline {
+            Some(d) => Some(Deadline::after(Instant::now(), d).min(crate::deadline::current())),
+            None => crate::deadline::current(),
         }
     }
 
@@ -264,34 +318,56 @@ impl Client {
     pub async fn read_body(
         &self,
         operation: &'static str,
-        mut response: reqwest::Response,
+        response: reqwest::Response,
     ) -> Result<bytes::Bytes, Error> {
+        let request = RequestSpec::new("GET", String::new(), operation);
+        self.read_body_keeping(&request, response)
+            .await
+            .map_err(|(error, _)| error)
+    }
+
+    /// [`read_body`](Self::read_body) that, on error, also returns what it read: for a request
+    /// that [`creates`](RequestSpec::creates), at least the start of a body that is too large
+    /// is read, since it names what was created.
+    async fn read_body_keeping(
+        &self,
+        request: &RequestSpec,
+        mut response: reqwest::Response,
+    ) -> Result<Bytes, (Error, Bytes)> {
+        let operation = request.operation;
         let limit = self.inner.max_response_size;
         let too_large = || Error::TooLarge {
             operation,
             what: "the response body",
             limit,
         };
-        if response.content_length().is_some_and(|n| n > limit) {
-            return Err(too_large());
+        let declared = response.content_length();
+        if declared.is_some_and(|n| n > limit) && !request.creates {
+            return Err((too_large(), Bytes::new()));
         }
-        if response.content_length().is_some() {
-            // The length is known and within the limit (checked above), and hyper enforces it:
-            // read in one piece, without copying chunk by chunk.
-            return response.bytes().await.map_err(|e| transport(operation, e));
+        if declared.is_some_and(|n| n <= limit) {
+            // The length is known and within the limit, and hyper enforces it: read in one
+            // piece, without copying chunk by chunk.
+            return response
+                .bytes()
+                .await
+                .map_err(|e| (transport(operation, e), Bytes::new()));
         }
         let mut body = BytesMut::new();
-        while let Some(chunk) = response
-            .chunk()
-            .await
-            .map_err(|e| transport(operation, e))?
-        {
+        loop {
+            let chunk = match response.chunk().await {
+                Ok(Some(chunk)) => chunk,
+                Ok(None) => return Ok(body.freeze()),
+                Err(e) => return Err((transport(operation, e), body.freeze())),
+            };
             if (body.len() + chunk.len()) as u64 > limit {
-                return Err(too_large());
+                // Keep the start (where a created thing's id is), never more than the limit.
+                let room = (limit as usize).saturating_sub(body.len()).min(CREATED_ID_PREFIX);
+                body.extend_from_slice(&chunk[..room.min(chunk.len())]);
+                return Err((too_large(), body.freeze()));
             }
             body.extend_from_slice(&chunk);
         }
-        Ok(body.freeze())
     }
 
     /// Sends one attempt and returns the response with its body unread (for streams and
@@ -312,8 +388,13 @@ impl Client {
         })?;
         let mut url = request.url(&self.inner.base_url)?;
         let mut visited: Vec<reqwest::Url> = Vec::new();
+        let deadline = crate::deadline::current();
         loop {
-            self.inner.throttle.ready().await;
+            // Nothing is sent after the deadline, and no throttle pause runs past it.
+            let ready = self.inner.throttle.ready(deadline.map(|d| d.ends_at)).await;
+            if let Some(deadline) = deadline.filter(|d| !ready || d.passed()) {
+                return Err(deadline.exceeded(operation));
+            }
             tracing::trace!(attempt = retry + 1, hop = visited.len(), "sending");
             let response = self
                 .build_request(request, method.clone(), url)?
@@ -322,6 +403,9 @@ impl Client {
                 .map_err(|e| transport(operation, e))?;
             let status = response.status().as_u16();
             if !redirect::is_redirect(status) {
+                if (200..300).contains(&status) {
+                    refuse_unknown_encoding(operation, &response)?;
+                }
                 return Ok(response);
             }
             // Only a redirect needs the URL again (redirects are never followed by reqwest, so
@@ -416,6 +500,99 @@ impl Inner {
             user_agent: None,
         }
     }
+}
+
+/// How much of a too-large answer to a create is kept, to find the id it names.
+const CREATED_ID_PREFIX: usize = 64 * 1024;
+
+/// The attempts of one request so far, and the one rule for whether and how long to pause
+/// before the next: shared by [`Client::execute`] and [`Client::open`].
+#[derive(Default)]
+struct Attempts {
+    retries: u32,
+    throttled: u32,
+}
+
+impl Attempts {
+    /// Retries made so far.
+    fn made(&self) -> u32 {
+        self.retries + self.throttled
+    }
+
+    /// The pause before another attempt after `outcome`, or `None` to stop: the policy's
+    /// budgets (429s counted apart), the method's safety, `Retry-After`, and the deadline (a
+    /// pause that would end after it is not started). A 429 slows the whole client down.
+    fn pause(
+        &mut self,
+        client: &Client,
+        method: &str,
+        outcome: Outcome,
+        retry_after: Option<Duration>,
+        deadline: Option<Deadline>,
+    ) -> Option<Duration> {
+        let policy = &client.inner.retry;
+        let is_429 = outcome == Outcome::Status(429);
+        let (used, budget) = if is_429 {
+            (self.throttled, policy.max_throttled_retries)
+        } else {
+            (self.retries, policy.max_retries)
+        };
+        let delay = (used < budget && should_retry(method, outcome))
+            .then(|| policy.delay(used + 1, retry_after))
+            .flatten()
+            .filter(|delay| fits_before(deadline, *delay))?;
+        if is_429 {
+            self.throttled += 1;
+            // Everyone waits: the server asked the client, not this task.
+            client.inner.throttle.slow_down(delay);
+        } else {
+            self.retries += 1;
+        }
+        tracing::debug!(?outcome, retries = self.retries, throttled = self.throttled, ?delay, "retrying");
+        Some(delay)
+    }
+}
+
+/// True when a pause of `delay` from now ends before the deadline (or there is none).
+fn fits_before(deadline: Option<Deadline>, delay: Duration) -> bool {
+    deadline.is_none_or(|d| {
+        Instant::now()
+            .checked_add(delay)
+            .is_some_and(|t| t < d.ends_at)
+    })
+}
+
+/// For a request that [`creates`](RequestSpec::creates) something: ties `error` to the id that
+/// the bytes of its answer name, read tolerantly (they may be cut off or not decode).
+fn keep_created_id(request: &RequestSpec, error: Error, answer: &[u8]) -> Error {
+    match request.creates.then(|| crate::scan::created_id(answer)).flatten() {
+        Some(id) => error.after_create(&id),
+        None => error,
+    }
+}
+
+/// A success whose body is still encoded (a `Content-Encoding` this client did not decode,
+/// e.g. `br` sent unasked, or any encoding through a caller's `reqwest::Client` built without
+/// decompression) is refused, naming the encoding: its bytes are not the answer.
+fn refuse_unknown_encoding(operation: &'static str, response: &reqwest::Response) -> Result<(), Error> {
+    let encoding = response
+        .headers()
+        .get_all(reqwest::header::CONTENT_ENCODING)
+        .iter()
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).trim().to_ascii_lowercase())
+        .filter(|v| !v.is_empty() && v != "identity")
+        .collect::<Vec<_>>();
+    if encoding.is_empty() {
+        return Ok(());
+    }
+    Err(Error::Protocol {
+        operation,
+        message: format!(
+            "the response is encoded with `{}`, which this client does not decode (gzip and \
+             deflate are decoded unless the reqwest client given to `http_client` lacks them)",
+            crate::error::snippet(encoding.join(", ").as_bytes())
+        ),
+    })
 }
 
 /// Our reqwest client: redirects are never followed by reqwest (see [`crate::redirect`]).

@@ -16,7 +16,7 @@ pub enum Error {
         operation: &'static str,
         /// The status.
         status: u16,
-        /// The raw body.
+        /// The start of the body ([`snippet`]: bounded, redacted, control characters escaped).
         body: String,
     },
     /// The request could not be sent or the response not read.
@@ -35,6 +35,18 @@ pub enum Error {
     Timeout {
         /// operationId of the request.
         operation: &'static str,
+    },
+    /// A call's deadline passed at `operation`. A request that may create something (POST,
+    /// PATCH) is never sent after it, nor cut short in flight: this error then means it was
+    /// not sent. Any other request is abandoned at the deadline.
+    #[error("the deadline of {deadline:?} passed after {elapsed:?}, at {operation}")]
+    Deadline {
+        /// operationId of the request that was not sent.
+        operation: &'static str,
+        /// The deadline the call was given.
+        deadline: std::time::Duration,
+        /// How long the call had run when it stopped.
+        elapsed: std::time::Duration,
     },
     /// A response body did not match its type.
     #[error("cannot decode the response of {operation} at `{path}`: {message}{}", body_context(content_type.as_deref(), snippet.as_deref()))]
@@ -72,8 +84,8 @@ pub enum Error {
     },
     /// Something went wrong after a prediction was created (and may be billed): the error
     /// keeps its id, so the caller can look it up or wait again
-    /// ([`Client::wait_for`](crate::Client::wait_for)).
-    #[error("prediction {id} was created, but {source}")]
+    /// (`Client::wait_for` in `replicate-client`).
+    #[error("prediction {} was created, but {source}", clean(id))]
     AfterCreate {
         /// Id of the created prediction.
         id: String,
@@ -96,25 +108,25 @@ pub enum Error {
     #[error("client configuration: {0}")]
     Config(String),
     /// A prediction (or training) ended without succeeding: failed, canceled or aborted.
-    #[error("prediction {id} {status}{}", error.as_deref().map(|e| format!(": {e}")).unwrap_or_default())]
+    #[error("prediction {} {}{}", clean(id), clean(status), error.as_deref().map(|e| format!(": {}", clean(e))).unwrap_or_default())]
     PredictionFailed {
         /// Prediction id.
         id: String,
         /// Final status (`failed`, `canceled`, `aborted`).
         status: String,
-        /// The model's error message.
+        /// The model's error message ([`snippet`]: bounded, redacted, escaped).
         error: Option<String>,
-        /// The logs up to the end.
+        /// The logs up to the end (credentials redacted).
         logs: Option<String>,
     },
     /// Waiting for a prediction passed its deadline; the prediction may still be running.
-    #[error("prediction {id} still {status} after waiting {waited:?}")]
+    #[error("prediction {} still {} after {waited:?}", clean(id), clean(status))]
     WaitTimeout {
         /// Prediction id.
         id: String,
         /// Last status seen.
         status: String,
-        /// How long we waited.
+        /// How long the call had run (for a `run`, since it started, uploads included).
         waited: std::time::Duration,
     },
     /// A server-sent event stream broke and could not be resumed.
@@ -150,6 +162,7 @@ impl Error {
             Error::Api(e) => matches!(e.status, 429 | 502 | 503 | 504),
             Error::Transport { .. } => true,
             Error::Timeout { .. } => true,
+            Error::Deadline { .. } => false,
             Error::AfterCreate { source, .. } => source.is_retryable(),
             _ => false,
         }
@@ -214,9 +227,35 @@ fn body_context(content_type: Option<&str>, snippet: Option<&str>) -> String {
 /// How much of a body an error keeps.
 pub const SNIPPET_LIMIT: usize = 300;
 
+/// Server-controlled text made safe to show: credentials redacted ([`redact`]) and control
+/// characters escaped (`\n`, `\u{1b}`), so it cannot forge log lines or drive a terminal.
+/// Every error applies it to what a server sent, where the text is captured.
+pub fn clean(text: &str) -> String {
+    escape_controls(&redact(text))
+}
+
+fn escape_controls(text: &str) -> String {
+    // Bidirectional overrides reorder what a terminal shows; escaped like control characters.
+    let unsafe_char =
+        |c: char| c.is_control() || matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}');
+    if !text.chars().any(unsafe_char) {
+        return text.to_string();
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if unsafe_char(c) {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 /// The start of a body for an error message: at most [`SNIPPET_LIMIT`] bytes (on a character
-/// boundary, `…` when cut), with anything that looks like a token or secret replaced, so a
-/// proxy or server echoing credentials cannot leak them into logs.
+/// boundary, `…` when cut), [`clean`]ed: anything that looks like a token or secret replaced and
+/// control characters escaped, so a proxy or server echoing credentials cannot leak them into
+/// logs.
 pub fn snippet(body: &[u8]) -> String {
     // Cut first (bounded work whatever the body size), then redact.
     let cut = &body[..body.len().min(SNIPPET_LIMIT)];
@@ -226,7 +265,7 @@ pub fn snippet(body: &[u8]) -> String {
         text = text.trim_end_matches('\u{FFFD}').to_string();
         text.push('…');
     }
-    redact(&text)
+    clean(&text)
 }
 
 /// Replaces what looks like a credential: Replicate tokens (`r8_…`), webhook secrets
@@ -253,11 +292,13 @@ pub struct ApiError {
     pub operation: &'static str,
     /// HTTP status.
     pub status: u16,
-    /// `title` of an `application/problem+json` body.
+    /// `title` of an `application/problem+json` body ([`snippet`]ed).
     pub title: Option<String>,
-    /// `detail` of the body (problem+json, or Replicate's `{"detail": ..}`).
+    /// `detail` of the body (problem+json, or Replicate's `{"detail": ..}`; [`snippet`]ed).
     pub detail: Option<String>,
-    /// The raw body.
+    /// The start of the body ([`snippet`]: at most [`SNIPPET_LIMIT`] bytes, credentials
+    /// redacted, control characters escaped). The server's text is never kept raw: it may
+    /// echo the request's `Authorization` header.
     pub body: String,
     /// The server's `Retry-After`, when it sent one (e.g. a 429 whose wait exceeded
     /// [`RetryPolicy::max_retry_after`](crate::RetryPolicy::max_retry_after)).
@@ -265,23 +306,23 @@ pub struct ApiError {
 }
 
 impl ApiError {
-    /// Reads status and body into an error, picking out `title`/`detail` when present.
+    /// Reads status and body into an error, picking out `title`/`detail` when present. Every
+    /// text is [`snippet`]ed here, where it is captured.
     pub fn new(operation: &'static str, status: u16, body: &[u8]) -> ApiError {
-        let body = String::from_utf8_lossy(body).into_owned();
-        let parsed: Option<serde_json::Value> = serde_json::from_str(&body).ok();
+        let parsed: Option<serde_json::Value> = serde_json::from_slice(body).ok();
         let field = |name: &str| {
             parsed
                 .as_ref()
                 .and_then(|v| v.get(name))
                 .and_then(|v| v.as_str())
-                .map(str::to_string)
+                .map(|text| snippet(text.as_bytes()))
         };
         ApiError {
             operation,
             status,
             title: field("title"),
             detail: field("detail"),
-            body,
+            body: snippet(body),
             retry_after: None,
         }
     }
@@ -296,17 +337,17 @@ impl ApiError {
 impl fmt::Display for ApiError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{} failed with HTTP {}", self.operation, self.status)?;
-        // The server's words may echo what it was sent: redacted like a body.
+        // Every text was cleaned when captured (`new`); fields set by hand are cleaned here.
         let (title, detail) = (
-            self.title.as_deref().map(redact),
-            self.detail.as_deref().map(redact),
+            self.title.as_deref().map(clean),
+            self.detail.as_deref().map(clean),
         );
         match (&title, &detail) {
             (Some(t), Some(d)) => write!(f, ": {t}: {d}"),
             (Some(t), None) => write!(f, ": {t}"),
             (None, Some(d)) => write!(f, ": {d}"),
             (None, None) if self.body.is_empty() => Ok(()),
-            (None, None) => write!(f, ": {}", snippet(self.body.as_bytes())),
+            (None, None) => write!(f, ": {}", clean(&self.body)),
         }?;
         if let Some(wait) = self.retry_after {
             write!(f, " (Retry-After {}s)", wait.as_secs_f64())?;

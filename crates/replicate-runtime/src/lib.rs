@@ -11,6 +11,7 @@
 #![deny(missing_docs)]
 
 mod client;
+pub mod deadline;
 mod error;
 #[cfg(feature = "multipart")]
 mod multipart;
@@ -19,6 +20,8 @@ mod pairs;
 mod redirect;
 pub mod retry;
 pub mod runtime;
+#[doc(hidden)]
+pub mod scan;
 
 /// The `http` crate (headers, status codes), as axum, hyper and reqwest use it.
 pub use http;
@@ -31,5 +34,5 @@ pub use client::{
     Client, ClientBuilder, DEFAULT_BASE_URL, DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_RESPONSE_SIZE,
     DEFAULT_TIMEOUT,
 };
-pub use error::{redact, snippet, ApiError, Error, SNIPPET_LIMIT};
+pub use error::{clean, redact, snippet, ApiError, Error, SNIPPET_LIMIT};
 pub use retry::RetryPolicy;

@@ -76,16 +76,18 @@ impl Throttle {
         self.ever.store(true, std::sync::atomic::Ordering::Release);
     }
 
-    /// Waits until no pause is in force.
-    pub(crate) async fn ready(&self) {
+    /// Waits until no pause is in force; false, at once, when the pause ends after `deadline`
+    /// (no wait runs past a deadline).
+    pub(crate) async fn ready(&self, deadline: Option<Instant>) -> bool {
         if !self.ever.load(std::sync::atomic::Ordering::Acquire) {
-            return;
+            return true;
         }
         loop {
             let until = *self.until.lock().unwrap_or_else(|e| e.into_inner());
             match until {
+                Some(end) if deadline.is_some_and(|d| end >= d) => return false,
                 Some(end) if end > Instant::now() => tokio::time::sleep_until(end.into()).await,
-                _ => return,
+                _ => return true,
             }
         }
     }

@@ -192,6 +192,11 @@ pub struct RequestSpec {
     /// May follow a redirect to another origin (downloads from a file store; the token is
     /// never sent there). API requests stay on the API's origin.
     pub cross_origin_redirects: bool,
+    /// The request creates something its answer names by a top-level `id` (a prediction).
+    /// Whatever goes wrong once it was sent (an error status, a body cut off, too large or
+    /// not decodable), the error keeps that id ([`Error::AfterCreate`]) when the answer's bytes
+    /// name one: found by a tolerant scan of the raw bytes, not a second strict parse.
+    pub creates: bool,
 }
 
 /// Debug output never shows a credential: values of headers that carry one (`Cookie`,
@@ -235,6 +240,7 @@ impl fmt::Debug for RequestSpec {
             .field("timeout", &self.timeout)
             .field("server_wait", &self.server_wait)
             .field("cross_origin_redirects", &self.cross_origin_redirects)
+            .field("creates", &self.creates)
             .finish()
     }
 }
@@ -288,6 +294,7 @@ impl RequestSpec {
             timeout: None,
             server_wait: None,
             cross_origin_redirects: false,
+            creates: false,
         }
     }
 
@@ -479,7 +486,18 @@ pub struct RawResponse {
     status: u16,
     headers: reqwest::header::HeaderMap,
     body: Bytes,
+    /// Answers a request that [`creates`](RequestSpec::creates): decode errors keep the id.
+    creates: bool,
 }
+
+/// What decoding one JSON value into memory is taken to cost, in bytes (a `serde_json::Value`
+/// is 32, plus its share of the containers that hold it).
+const DECODED_VALUE_COST: usize = 48;
+/// Decoding may use at most this many times the body's size, plus [`DECODE_SLACK`]: a body of
+/// many tiny values (`[1,1,1,…]`, 2 bytes each) would otherwise take 30 times its size.
+const DECODE_FACTOR: usize = 8;
+/// Below this many bytes of decoded values nothing is refused (nor counted).
+const DECODE_SLACK: usize = 32 * 1024 * 1024;
 
 impl RawResponse {
     /// Wraps a response read by the client.
@@ -494,7 +512,15 @@ impl RawResponse {
             status,
             headers,
             body,
+            creates: false,
         }
+    }
+
+    /// Marks the answer of a request that [`creates`](RequestSpec::creates) something, so
+    /// that decode errors keep the id the body names.
+    pub fn created(mut self, creates: bool) -> Self {
+        self.creates = creates;
+        self
     }
 
     /// HTTP status.
@@ -534,6 +560,7 @@ impl RawResponse {
 
     /// Decodes the body as JSON; errors name the JSON path of the bad field.
     pub fn json<T: serde::de::DeserializeOwned>(&self) -> Result<T, Error> {
+        self.check_decoded_size()?;
         // One decode; where it failed is found from the error's position in the text
         // (`json_path_at`), not by decoding again with a path-tracking decoder, which would
         // compile a second decoder for every response type of every generated crate.
@@ -541,6 +568,34 @@ impl RawResponse {
             let path = json_path_at(&self.body, e.line(), e.column());
             self.decode_error(path, e.to_string())
         })
+    }
+
+    /// Refuses a body whose decoded values would take more than [`DECODE_FACTOR`] times its
+    /// size (plus [`DECODE_SLACK`]) in memory, before decoding it: memory stays bounded by
+    /// the body limit, whatever the body is made of.
+    fn check_decoded_size(&self) -> Result<(), Error> {
+        let budget = DECODE_FACTOR * self.body.len() + DECODE_SLACK;
+        if self.body.len() * DECODED_VALUE_COST / 2 <= budget {
+            // Even a body of nothing but 2-byte values fits: no need to count.
+            return Ok(());
+        }
+        let values = crate::scan::value_count(&self.body);
+        if values.saturating_mul(DECODED_VALUE_COST) <= budget {
+            return Ok(());
+        }
+        Err(self.keep_id(Error::TooLarge {
+            operation: self.operation,
+            what: "the decoded response (too many small JSON values for its size)",
+            limit: budget as u64,
+        }))
+    }
+
+    /// For the answer of a create, ties `error` to the id its body names.
+    fn keep_id(&self, error: Error) -> Error {
+        match self.creates.then(|| crate::scan::created_id(&self.body)).flatten() {
+            Some(id) => error.after_create(&id),
+            None => error,
+        }
     }
 
     /// The body as UTF-8 text.
@@ -552,26 +607,30 @@ impl RawResponse {
     /// A decode error carrying what the caller needs to see what came back instead: the
     /// status, content type and a bounded, redacted start of the body.
     fn decode_error(&self, path: String, message: String) -> Error {
-        Error::Decode {
+        self.keep_id(Error::Decode {
             operation: self.operation,
-            path,
+            path: crate::error::snippet(path.as_bytes()),
             // serde quotes the offending value, which may be a secret echoed back.
-            message: format!("{} (HTTP {})", crate::error::redact(&message), self.status),
+            message: format!(
+                "{} (HTTP {})",
+                crate::error::snippet(message.as_bytes()),
+                self.status
+            ),
             content_type: self
                 .headers
                 .get(reqwest::header::CONTENT_TYPE)
-                .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned()),
+                .map(|v| crate::error::snippet(v.as_bytes())),
             snippet: Some(crate::error::snippet(&self.body)),
-        }
+        })
     }
 
     /// The error for a success status the operation does not declare.
     pub fn unexpected_status(&self) -> Error {
-        Error::UnexpectedStatus {
+        self.keep_id(Error::UnexpectedStatus {
             operation: self.operation,
             status: self.status,
-            body: String::from_utf8_lossy(&self.body).into_owned(),
-        }
+            body: crate::error::snippet(&self.body),
+        })
     }
 }
 
