@@ -332,7 +332,9 @@ impl Client {
         request.timeout = Some(std::time::Duration::ZERO);
         request.cross_origin_redirects = true;
         let deadline = self.deadline_from_now();
-        let response = self.open(&request, self.timeout()).await?;
+        let response = self
+            .open(&request, self.timeout(), self.idle_timeout())
+            .await?;
         let status = response.status().as_u16();
         if !matches!(status, 200 | 203) {
             return Err(Error::Protocol {

@@ -90,12 +90,12 @@ pub use replicate_runtime::http;
 /// running models (`client.run(input)`), streams, files and waits. Cheap to clone; clones
 /// share one connection pool, one retry throttle and one configuration.
 pub use generated::Client;
-/// The runtime under the generated API (also what crates generated from other specs use).
-pub use replicate_runtime::{deadline, pagination, retry, runtime};
 pub use replicate_runtime::{
     clean, redact, snippet, ApiError, Error, DEFAULT_BASE_URL, DEFAULT_IDLE_TIMEOUT,
     DEFAULT_MAX_RESPONSE_SIZE, DEFAULT_TIMEOUT, SNIPPET_LIMIT,
 };
+/// The runtime under the generated API (also what crates generated from other specs use).
+pub use replicate_runtime::{deadline, pagination, retry, runtime};
 /// Configures a [`Client`]: `Client::builder().token(..).timeout(..).build()`.
 pub type ClientBuilder = replicate_runtime::ClientBuilder<Client>;
 pub use files::{data_url, ByteStream, FileInput, FileStrategy, DATA_URL_LIMIT};

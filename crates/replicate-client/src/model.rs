@@ -262,6 +262,28 @@ pub mod check {
         }
     }
 
+    /// A number JSON can carry: NaN and the infinities are refused (serde_json would send them
+    /// as `null`).
+    pub fn finite(field: &str, value: f64) -> Result<(), Error> {
+        if value.is_finite() {
+            Ok(())
+        } else {
+            Err(fail(
+                field,
+                format!("{value} cannot be sent: JSON has no NaN or infinity"),
+            ))
+        }
+    }
+
+    /// A file input that can be sent: a URL given as a string must be `http(s)://` or `data:`
+    /// (a local file is `FileInput::path`, uploaded or inlined when sent).
+    pub fn file(field: &str, value: &crate::FileInput) -> Result<(), Error> {
+        match value {
+            crate::FileInput::Url(url) => crate::files::check_url(field, url),
+            _ => Ok(()),
+        }
+    }
+
     /// `value >= min` (or `>` when exclusive).
     pub fn minimum(field: &str, value: f64, min: f64, exclusive: bool) -> Result<(), Error> {
         let ok = if exclusive { value > min } else { value >= min };
@@ -361,10 +383,10 @@ pub type ChunkStream<T> = Pin<Box<dyn Stream<Item = Result<T, Error>> + Send>>;
 
 impl Client {
     async fn prepare<I: ModelInput>(&self, mut input: I) -> Result<serde_json::Value, Error> {
+        // Everything `run` would refuse is refused here, before any request.
         input.validate()?;
-        for (field, file) in input.files_mut() {
-            if let FileInput::Url(url) = file {
-                crate::files::check_url(field, url)?;
+        for (_, file) in input.files_mut() {
+            if let FileInput::Url(_) = file {
                 continue;
             }
             let resolved = self

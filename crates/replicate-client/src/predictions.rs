@@ -249,7 +249,11 @@ impl RunOptions {
     /// Runs `call` (every step of one run: uploads, create, wait) within the run's deadline,
     /// counted from `start`: no request that could start billable work is sent after it, and
     /// no retry pause or throttle wait runs past it.
-    pub(crate) async fn budget<F: std::future::Future>(&self, start: Instant, call: F) -> F::Output {
+    pub(crate) async fn budget<F: std::future::Future>(
+        &self,
+        start: Instant,
+        call: F,
+    ) -> F::Output {
         let deadline = crate::deadline::Deadline::after(start, self.wait.timeout);
         crate::deadline::within(deadline, call).await
     }

@@ -307,6 +307,13 @@ impl Client {
                 let outcome = tokio::time::timeout(idle, client.send_once(&request, failures)).await;
                 let problem = match outcome {
                     Err(_) => format!("no response head within {idle:?}"),
+                    Ok(Ok(response)) if response.status().as_u16() == 204 => {
+                        // The SSE rule: 204 No Content means "stop reconnecting".
+                        Err(Error::Stream(
+                            "the server answered 204 No Content: it asks not to reconnect, and the stream ended before `done`".into(),
+                        ))?;
+                        unreachable!("the error above ends the stream")
+                    }
                     Ok(Ok(response)) if response.status().is_success() && !is_event_stream(&response) => {
                         // A proxy's page or a JSON answer: no reconnect will turn it into events.
                         let content_type = response
@@ -364,13 +371,6 @@ impl Client {
                                 }
                             }
                         }
-                    }
-                    Ok(Ok(response)) if response.status().as_u16() == 204 => {
-                        // The SSE rule: 204 No Content means "stop reconnecting".
-                        Err(Error::Stream(
-                            "the server answered 204 No Content: it asks not to reconnect, and the stream ended before `done`".into(),
-                        ))?;
-                        unreachable!("the error above ends the stream")
                     }
                     Ok(Ok(response)) => {
                         let status = response.status().as_u16();

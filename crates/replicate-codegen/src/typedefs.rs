@@ -582,15 +582,30 @@ fn file_parts(f: &Field) -> Option<TokenStream> {
     }
 }
 
-/// The checks of one input field: one call per kind of limit.
+/// The checks of one input field: every value `run` would refuse, refused by `validate` first
+/// (one call per kind of limit, a float that JSON cannot carry, a file given as a string that
+/// is not a URL), for the field itself, its `Option` and each item of its list.
 fn check_tokens(f: &Field) -> Option<TokenStream> {
     let b = &f.bounds;
     let wire = &f.wire;
     let fname = ident(&f.rust);
     let check = quote! { ::replicate_client::model::check };
     let mut body = Vec::new();
-    match f.ty.inner() {
-        ty @ (Ty::I32 | Ty::I64 | Ty::F64) if b.minimum.is_some() || b.maximum.is_some() => {
+    let (item, list) = match f.ty.inner() {
+        Ty::Vec(item) => (&**item, true),
+        other => (other, false),
+    };
+    if *item == Ty::F64 {
+        // serde_json writes NaN and the infinities as `null`, which a model answers with 422.
+        body.push(quote! { #check::finite(#wire, *value)?; });
+    }
+    if *item == Ty::FileInput {
+        body.push(quote! { #check::file(#wire, value)?; });
+    }
+    match item {
+        ty @ (Ty::I32 | Ty::I64 | Ty::F64)
+            if !list && (b.minimum.is_some() || b.maximum.is_some()) =>
+        {
             // Integers are compared as integers (no f64 rounding past 2^53).
             let integer = *ty != Ty::F64;
             let bound = |b: Option<(f64, bool)>| -> TokenStream {
@@ -611,7 +626,7 @@ fn check_tokens(f: &Field) -> Option<TokenStream> {
             let (min, max) = (bound(b.minimum), bound(b.maximum));
             body.push(quote! { #check::range(#wire, *value, #min, #max)?; });
         }
-        Ty::String | Ty::Secret => {
+        Ty::String | Ty::Secret if !list => {
             // The check reads the value through its type, so a `Secret` is never shown.
             let limit = |v: Option<u64>| match v {
                 Some(v) => {
@@ -633,10 +648,11 @@ fn check_tokens(f: &Field) -> Option<TokenStream> {
     if body.is_empty() {
         return None;
     }
-    Some(if f.ty.is_option() {
-        quote! { if let Some(value) = &self.#fname { #(#body)* } }
-    } else {
-        quote! { { let value = &self.#fname; #(#body)* } }
+    Some(match (f.ty.is_option(), list) {
+        (false, false) => quote! { { let value = &self.#fname; #(#body)* } },
+        (true, false) => quote! { if let Some(value) = &self.#fname { #(#body)* } },
+        (false, true) => quote! { for value in &self.#fname { #(#body)* } },
+        (true, true) => quote! { for value in self.#fname.iter().flatten() { #(#body)* } },
     })
 }
 

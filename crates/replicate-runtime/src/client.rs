@@ -1,10 +1,10 @@
 //! The client: configuration, auth, retries and sending a [`RequestSpec`].
 
+use crate::deadline::Deadline;
 use crate::error::{ApiError, Error};
 use crate::redirect::{self, Redirect};
 use crate::retry::{parse_retry_after, should_retry, Outcome, RetryPolicy, Throttle};
 use crate::runtime::{RawResponse, RequestBody, RequestSpec};
-use crate::deadline::Deadline;
 use bytes::{Bytes, BytesMut};
 use std::fmt;
 use std::marker::PhantomData;
@@ -198,7 +198,9 @@ impl Client {
                 }
                 let (status, headers, body) = match attempt {
                     Ok(answer) => answer,
-                    Err((error, partial)) => return Err(keep_created_id(&request, error, &partial)),
+                    Err((error, partial)) => {
+                        return Err(keep_created_id(&request, error, &partial))
+                    }
                 };
                 let attempts = attempts.made() + 1;
                 recorder.record("status", status);
@@ -209,7 +211,9 @@ impl Client {
                         ApiError::new(operation, status, &body).with_retry_after(retry_after);
                     return Err(keep_created_id(&request, Error::Api(error), &body));
                 }
-                return Ok(RawResponse::new(operation, status, headers, body).created(request.creates));
+                return Ok(
+                    RawResponse::new(operation, status, headers, body).created(request.creates)
+                );
             }
         }
         .instrument(span);
@@ -230,13 +234,14 @@ impl Client {
     /// the response of the first attempt that succeeds, its body unread: the same retries as
     /// [`execute`](Self::execute) (statuses, resets, refused connections, `Retry-After`, the
     /// client-wide throttle) and the same deadline, each head bounded by `head_timeout`. An
-    /// error status ends with [`Error::Api`] (its body read within `head_timeout`, its
+    /// error status ends with [`Error::Api`] (its body read within `body_timeout`, its
     /// `Retry-After` kept).
     #[doc(hidden)]
     pub async fn open(
         &self,
         request: &RequestSpec,
         head_timeout: Duration,
+        body_timeout: Duration,
     ) -> Result<reqwest::Response, Error> {
         let operation = request.operation;
         let deadline = self.deadline_from_now();
@@ -260,15 +265,28 @@ impl Client {
                             .get(reqwest::header::RETRY_AFTER)
                             .and_then(|v| v.to_str().ok())
                             .and_then(|v| parse_retry_after(v, SystemTime::now()));
-                        let body = self.read_body_within(operation, response, head_timeout).await?;
-                        let error = ApiError::new(operation, status, &body).with_retry_after(retry_after);
-                        (Some(Outcome::Status(status)), retry_after, Error::Api(error))
+                        let body = self
+                            .read_body_within(operation, response, body_timeout)
+                            .await?;
+                        let error =
+                            ApiError::new(operation, status, &body).with_retry_after(retry_after);
+                        (
+                            Some(Outcome::Status(status)),
+                            retry_after,
+                            Error::Api(error),
+                        )
                     }
-                    Err(e @ Error::Transport { connect: true, .. }) => (Some(Outcome::ConnectFailed), None, e),
-                    Err(e @ (Error::Transport { .. } | Error::Timeout { .. })) => (Some(Outcome::MaybeSent), None, e),
+                    Err(e @ Error::Transport { connect: true, .. }) => {
+                        (Some(Outcome::ConnectFailed), None, e)
+                    }
+                    Err(e @ (Error::Transport { .. } | Error::Timeout { .. })) => {
+                        (Some(Outcome::MaybeSent), None, e)
+                    }
                     Err(e) => (None, None, e),
                 };
-                match outcome.and_then(|o| attempts.pause(self, request.method, o, retry_after, deadline)) {
+                match outcome
+                    .and_then(|o| attempts.pause(self, request.method, o, retry_after, deadline))
+                {
                     Some(delay) => tokio::time::sleep(delay).await,
                     None => return Err(error),
                 }
@@ -345,7 +363,8 @@ impl Client {
         if declared.is_some_and(|n| n > limit) && !request.creates {
             return Err((too_large(), Bytes::new()));
         }
-        if declared.is_some_and(|n| n <= limit) {
+        // (A create's answer is read chunk by chunk: if it is cut off, its start names the id.)
+        if declared.is_some_and(|n| n <= limit) && !request.creates {
             // The length is known and within the limit, and hyper enforces it: read in one
             // piece, without copying chunk by chunk.
             return response
@@ -362,7 +381,9 @@ impl Client {
             };
             if (body.len() + chunk.len()) as u64 > limit {
                 // Keep the start (where a created thing's id is), never more than the limit.
-                let room = (limit as usize).saturating_sub(body.len()).min(CREATED_ID_PREFIX);
+                let room = (limit as usize)
+                    .saturating_sub(body.len())
+                    .min(CREATED_ID_PREFIX);
                 body.extend_from_slice(&chunk[..room.min(chunk.len())]);
                 return Err((too_large(), body.freeze()));
             }
@@ -548,7 +569,13 @@ impl Attempts {
         } else {
             self.retries += 1;
         }
-        tracing::debug!(?outcome, retries = self.retries, throttled = self.throttled, ?delay, "retrying");
+        tracing::debug!(
+            ?outcome,
+            retries = self.retries,
+            throttled = self.throttled,
+            ?delay,
+            "retrying"
+        );
         Some(delay)
     }
 }
@@ -565,7 +592,11 @@ fn fits_before(deadline: Option<Deadline>, delay: Duration) -> bool {
 /// For a request that [`creates`](RequestSpec::creates) something: ties `error` to the id that
 /// the bytes of its answer name, read tolerantly (they may be cut off or not decode).
 fn keep_created_id(request: &RequestSpec, error: Error, answer: &[u8]) -> Error {
-    match request.creates.then(|| crate::scan::created_id(answer)).flatten() {
+    match request
+        .creates
+        .then(|| crate::scan::created_id(answer))
+        .flatten()
+    {
         Some(id) => error.after_create(&id),
         None => error,
     }
@@ -574,12 +605,19 @@ fn keep_created_id(request: &RequestSpec, error: Error, answer: &[u8]) -> Error 
 /// A success whose body is still encoded (a `Content-Encoding` this client did not decode,
 /// e.g. `br` sent unasked, or any encoding through a caller's `reqwest::Client` built without
 /// decompression) is refused, naming the encoding: its bytes are not the answer.
-fn refuse_unknown_encoding(operation: &'static str, response: &reqwest::Response) -> Result<(), Error> {
+fn refuse_unknown_encoding(
+    operation: &'static str,
+    response: &reqwest::Response,
+) -> Result<(), Error> {
     let encoding = response
         .headers()
         .get_all(reqwest::header::CONTENT_ENCODING)
         .iter()
-        .map(|v| String::from_utf8_lossy(v.as_bytes()).trim().to_ascii_lowercase())
+        .map(|v| {
+            String::from_utf8_lossy(v.as_bytes())
+                .trim()
+                .to_ascii_lowercase()
+        })
         .filter(|v| !v.is_empty() && v != "identity")
         .collect::<Vec<_>>();
     if encoding.is_empty() {

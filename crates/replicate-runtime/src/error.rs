@@ -236,8 +236,10 @@ pub fn clean(text: &str) -> String {
 
 fn escape_controls(text: &str) -> String {
     // Bidirectional overrides reorder what a terminal shows; escaped like control characters.
-    let unsafe_char =
-        |c: char| c.is_control() || matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}');
+    let unsafe_char = |c: char| {
+        c.is_control()
+            || matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+    };
     if !text.chars().any(unsafe_char) {
         return text.to_string();
     }
@@ -274,7 +276,7 @@ pub fn snippet(body: &[u8]) -> String {
 pub fn redact(text: &str) -> String {
     static SECRET: std::sync::LazyLock<regex_lite::Regex> = std::sync::LazyLock::new(|| {
         regex_lite::Regex::new(
-            r#"(?i)(r8_|whsec_|(?:bearer|basic)\s+|(?:token|secret|password|passwd|api[_-]?key|authorization)["']?\s*[:=]\s*["']?(?:(?:bearer|basic)\s+)?)[^\s"',;&}]+"#,
+            r#"(?i)(r8_|whsec_|(?:bearer|basic)\s+|(?:token|secret|password|passwd|api[_-]?key|authorization)["']?\s*[:=]\s*["']?(?:(?:bearer|basic)\s+)?)[^\s"',;&}\\]+"#,
         )
         .expect("valid regex")
     });
@@ -410,6 +412,38 @@ mod tests {
         }
         let e = ApiError::new("x", 400, br#"{"detail":"bad token r8_abc123def"}"#);
         assert!(!e.to_string().contains("abc123def"), "{e}");
+    }
+
+    #[test]
+    fn server_text_is_cleaned_where_it_is_captured() {
+        // A proxy's page echoing the request headers, with terminal escapes and forged lines.
+        let page = "<h1>502</h1>\r\nauthorization: Bearer r8_SeCrEt123\n\x1b[2J\x1b]0;owned\x07\nINFO forged line\u{202e}".as_bytes();
+        let e = Error::Api(ApiError::new("predictions.create", 502, page));
+        let unexpected = Error::UnexpectedStatus {
+            operation: "x",
+            status: 299,
+            body: snippet(page),
+        };
+        for shown in [
+            e.to_string(),
+            format!("{e:?}"),
+            unexpected.to_string(),
+            format!("{unexpected:?}"),
+        ] {
+            assert!(!shown.contains("SeCrEt123"), "{shown}");
+            assert!(
+                !shown.contains(['\x1b', '\r', '\n', '\x07', '\u{202e}']),
+                "{shown:?}"
+            );
+        }
+        assert!(e.to_string().contains("\\u{1b}[2J"), "{e}");
+        let failed = Error::PredictionFailed {
+            id: "p\n1".into(),
+            status: "failed\x1b[31m".into(),
+            error: Some("boom\nINFO forged".into()),
+            logs: None,
+        };
+        assert!(!failed.to_string().contains(['\n', '\x1b']), "{failed}");
     }
 
     #[test]

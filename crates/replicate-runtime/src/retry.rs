@@ -239,12 +239,18 @@ mod tests {
     async fn the_throttle_holds_every_caller_until_it_ends() {
         let t = Throttle::default();
         let start = Instant::now();
-        t.ready().await;
+        assert!(t.ready(None).await);
         assert!(start.elapsed() < Duration::from_millis(50));
         t.slow_down(Duration::from_millis(120));
         t.slow_down(Duration::from_millis(10)); // a shorter pause never shortens it
-        let (a, b) = tokio::join!(t.ready(), t.ready());
-        let _ = (a, b);
+                                                // A caller whose deadline ends first is told at once, without waiting.
+        assert!(
+            !t.ready(Some(Instant::now() + Duration::from_millis(60)))
+                .await
+        );
+        assert!(start.elapsed() < Duration::from_millis(50));
+        let (a, b) = tokio::join!(t.ready(None), t.ready(None));
+        assert!(a && b);
         assert!(start.elapsed() >= Duration::from_millis(120));
     }
 }

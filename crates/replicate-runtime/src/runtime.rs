@@ -592,7 +592,11 @@ impl RawResponse {
 
     /// For the answer of a create, ties `error` to the id its body names.
     fn keep_id(&self, error: Error) -> Error {
-        match self.creates.then(|| crate::scan::created_id(&self.body)).flatten() {
+        match self
+            .creates
+            .then(|| crate::scan::created_id(&self.body))
+            .flatten()
+        {
             Some(id) => error.after_create(&id),
             None => error,
         }

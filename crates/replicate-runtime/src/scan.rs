@@ -33,9 +33,8 @@ pub fn created_id(body: &[u8]) -> Option<String> {
                 return None;
             }
             let (id, _) = string_at(body, at)?;
-            let usable = !id.is_empty()
-                && id.len() <= MAX_ID_LEN
-                && !id.chars().any(|c| c.is_control());
+            let usable =
+                !id.is_empty() && id.len() <= MAX_ID_LEN && !id.chars().any(|c| c.is_control());
             return usable.then_some(id);
         }
         at = skip_value(body, at)?;

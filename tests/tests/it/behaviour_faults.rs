@@ -144,8 +144,9 @@ async fn failed_stalled_and_cancelled_downloads_leave_nothing() {
     .await
     .unwrap_err();
     assert!(matches!(err, Error::Timeout { .. }), "{err:?}");
-    // No response head at all: the request timeout ends it.
-    server.faults().hang_next(1);
+    // No response head at all, on the first attempt and every retry: the request timeout
+    // ends each, and the download fails when the retries are spent.
+    server.faults().hang_next(4);
     let c2 = builder(&server)
         .timeout(Duration::from_millis(300))
         .build()

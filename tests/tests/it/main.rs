@@ -5,6 +5,7 @@
 
 mod bad_input;
 mod behaviour_faults;
+mod behaviour_invariants;
 mod behaviour_models;
 mod behaviour_predictions;
 mod behaviour_retries;

@@ -31,6 +31,9 @@ async fn spans_describe_requests_without_the_token() {
         .with_writer(move || sink.clone())
         .finish();
     let _guard = tracing::subscriber::set_default(subscriber);
+    // Other tests of this binary hit the same callsites on other threads with no subscriber;
+    // an interest they cached meanwhile would hide this test's events.
+    tracing::callsite::rebuild_interest_cache();
 
     let server = FakeReplicate::start().await;
     server.seed_predictions(1);

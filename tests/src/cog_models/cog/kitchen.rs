@@ -231,6 +231,7 @@ impl ::replicate_client::model::ModelInput for Input {
             )?;
         }
         if let Some(value) = &self.guidance {
+            ::replicate_client::model::check::finite("guidance", *value)?;
             ::replicate_client::model::check::range(
                 "guidance",
                 *value,
@@ -247,6 +248,15 @@ impl ::replicate_client::model::ModelInput for Input {
                 value,
                 "^[a-z]{3}-[0-9]{2}$",
             )?;
+        }
+        if let Some(value) = &self.image {
+            ::replicate_client::model::check::file("image", value)?;
+        }
+        if let Some(value) = &self.document {
+            ::replicate_client::model::check::file("document", value)?;
+        }
+        for value in self.images.iter().flatten() {
+            ::replicate_client::model::check::file("images", value)?;
         }
         Ok(())
     }

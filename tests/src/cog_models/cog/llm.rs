@@ -101,6 +101,7 @@ impl ::replicate_client::model::ModelInput for Input {
             )?;
         }
         if let Some(value) = &self.temperature {
+            ::replicate_client::model::check::finite("temperature", *value)?;
             ::replicate_client::model::check::range(
                 "temperature",
                 *value,
@@ -109,6 +110,7 @@ impl ::replicate_client::model::ModelInput for Input {
             )?;
         }
         if let Some(value) = &self.delay {
+            ::replicate_client::model::check::finite("delay", *value)?;
             ::replicate_client::model::check::range(
                 "delay",
                 *value,

@@ -70,6 +70,10 @@ impl Input {
 impl ::replicate_client::model::ModelInput for Input {
     type Model = Media;
     fn validate(&self) -> Result<(), ::replicate_client::Error> {
+        {
+            let value = &self.source;
+            ::replicate_client::model::check::file("source", value)?;
+        }
         if let Some(value) = &self.frames {
             ::replicate_client::model::check::range(
                 "frames",

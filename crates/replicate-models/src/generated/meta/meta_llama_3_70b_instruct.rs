@@ -120,6 +120,18 @@ impl Input {
 impl ::replicate_client::model::ModelInput for Input {
     type Model = MetaLlama370bInstruct;
     fn validate(&self) -> Result<(), ::replicate_client::Error> {
+        if let Some(value) = &self.temperature {
+            ::replicate_client::model::check::finite("temperature", *value)?;
+        }
+        if let Some(value) = &self.top_p {
+            ::replicate_client::model::check::finite("top_p", *value)?;
+        }
+        if let Some(value) = &self.presence_penalty {
+            ::replicate_client::model::check::finite("presence_penalty", *value)?;
+        }
+        if let Some(value) = &self.frequency_penalty {
+            ::replicate_client::model::check::finite("frequency_penalty", *value)?;
+        }
         Ok(())
     }
     fn files_mut(&mut self) -> Vec<(&'static str, &mut ::replicate_client::FileInput)> {

@@ -184,6 +184,9 @@ impl Input {
 impl ::replicate_client::model::ModelInput for Input {
     type Model = Musicgen;
     fn validate(&self) -> Result<(), ::replicate_client::Error> {
+        if let Some(value) = &self.input_audio {
+            ::replicate_client::model::check::file("input_audio", value)?;
+        }
         if let Some(value) = &self.continuation_start {
             ::replicate_client::model::check::range(
                 "continuation_start",
@@ -199,6 +202,12 @@ impl ::replicate_client::model::ModelInput for Input {
                 ::replicate_client::model::check::Bound::Inclusive(0),
                 ::replicate_client::model::check::Bound::None,
             )?;
+        }
+        if let Some(value) = &self.top_p {
+            ::replicate_client::model::check::finite("top_p", *value)?;
+        }
+        if let Some(value) = &self.temperature {
+            ::replicate_client::model::check::finite("temperature", *value)?;
         }
         Ok(())
     }

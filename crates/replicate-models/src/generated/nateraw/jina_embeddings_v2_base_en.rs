@@ -86,6 +86,9 @@ impl Input {
 impl ::replicate_client::model::ModelInput for Input {
     type Model = JinaEmbeddingsV2BaseEn;
     fn validate(&self) -> Result<(), ::replicate_client::Error> {
+        if let Some(value) = &self.path {
+            ::replicate_client::model::check::file("path", value)?;
+        }
         if let Some(value) = &self.batch_size {
             ::replicate_client::model::check::range(
                 "batch_size",

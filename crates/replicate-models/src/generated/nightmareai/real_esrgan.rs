@@ -61,7 +61,12 @@ impl Input {
 impl ::replicate_client::model::ModelInput for Input {
     type Model = RealEsrgan;
     fn validate(&self) -> Result<(), ::replicate_client::Error> {
+        {
+            let value = &self.image;
+            ::replicate_client::model::check::file("image", value)?;
+        }
         if let Some(value) = &self.scale {
+            ::replicate_client::model::check::finite("scale", *value)?;
             ::replicate_client::model::check::range(
                 "scale",
                 *value,

@@ -149,6 +149,34 @@ impl Input {
 impl ::replicate_client::model::ModelInput for Input {
     type Model = Whisper;
     fn validate(&self) -> Result<(), ::replicate_client::Error> {
+        {
+            let value = &self.audio;
+            ::replicate_client::model::check::file("audio", value)?;
+        }
+        if let Some(value) = &self.temperature {
+            ::replicate_client::model::check::finite("temperature", *value)?;
+        }
+        if let Some(value) = &self.patience {
+            ::replicate_client::model::check::finite("patience", *value)?;
+        }
+        if let Some(value) = &self.temperature_increment_on_fallback {
+            ::replicate_client::model::check::finite(
+                "temperature_increment_on_fallback",
+                *value,
+            )?;
+        }
+        if let Some(value) = &self.compression_ratio_threshold {
+            ::replicate_client::model::check::finite(
+                "compression_ratio_threshold",
+                *value,
+            )?;
+        }
+        if let Some(value) = &self.logprob_threshold {
+            ::replicate_client::model::check::finite("logprob_threshold", *value)?;
+        }
+        if let Some(value) = &self.no_speech_threshold {
+            ::replicate_client::model::check::finite("no_speech_threshold", *value)?;
+        }
         Ok(())
     }
     fn files_mut(&mut self) -> Vec<(&'static str, &mut ::replicate_client::FileInput)> {

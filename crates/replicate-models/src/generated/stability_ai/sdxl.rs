@@ -226,6 +226,12 @@ impl Input {
 impl ::replicate_client::model::ModelInput for Input {
     type Model = Sdxl;
     fn validate(&self) -> Result<(), ::replicate_client::Error> {
+        if let Some(value) = &self.image {
+            ::replicate_client::model::check::file("image", value)?;
+        }
+        if let Some(value) = &self.mask {
+            ::replicate_client::model::check::file("mask", value)?;
+        }
         if let Some(value) = &self.num_outputs {
             ::replicate_client::model::check::range(
                 "num_outputs",
@@ -243,6 +249,7 @@ impl ::replicate_client::model::ModelInput for Input {
             )?;
         }
         if let Some(value) = &self.guidance_scale {
+            ::replicate_client::model::check::finite("guidance_scale", *value)?;
             ::replicate_client::model::check::range(
                 "guidance_scale",
                 *value,
@@ -251,6 +258,7 @@ impl ::replicate_client::model::ModelInput for Input {
             )?;
         }
         if let Some(value) = &self.prompt_strength {
+            ::replicate_client::model::check::finite("prompt_strength", *value)?;
             ::replicate_client::model::check::range(
                 "prompt_strength",
                 *value,
@@ -259,6 +267,7 @@ impl ::replicate_client::model::ModelInput for Input {
             )?;
         }
         if let Some(value) = &self.high_noise_frac {
+            ::replicate_client::model::check::finite("high_noise_frac", *value)?;
             ::replicate_client::model::check::range(
                 "high_noise_frac",
                 *value,
@@ -267,6 +276,7 @@ impl ::replicate_client::model::ModelInput for Input {
             )?;
         }
         if let Some(value) = &self.lora_scale {
+            ::replicate_client::model::check::finite("lora_scale", *value)?;
             ::replicate_client::model::check::range(
                 "lora_scale",
                 *value,
@@ -564,6 +574,22 @@ impl TrainingInput {
 impl ::replicate_client::model::ModelInput for TrainingInput {
     type Model = Sdxl;
     fn validate(&self) -> Result<(), ::replicate_client::Error> {
+        {
+            let value = &self.input_images;
+            ::replicate_client::model::check::file("input_images", value)?;
+        }
+        if let Some(value) = &self.unet_learning_rate {
+            ::replicate_client::model::check::finite("unet_learning_rate", *value)?;
+        }
+        if let Some(value) = &self.ti_lr {
+            ::replicate_client::model::check::finite("ti_lr", *value)?;
+        }
+        if let Some(value) = &self.lora_lr {
+            ::replicate_client::model::check::finite("lora_lr", *value)?;
+        }
+        if let Some(value) = &self.clipseg_temperature {
+            ::replicate_client::model::check::finite("clipseg_temperature", *value)?;
+        }
         Ok(())
     }
     fn files_mut(&mut self) -> Vec<(&'static str, &mut ::replicate_client::FileInput)> {
