@@ -79,7 +79,8 @@ fn parse_event(event: &str, data: String) -> StreamEvent {
                 .ok()
                 .and_then(|v| v.get("detail").and_then(|d| d.as_str()).map(str::to_string))
                 .unwrap_or(data);
-            StreamEvent::Error(detail)
+            // The server's words, shown as an error: cleaned where captured.
+            StreamEvent::Error(crate::clean(&detail))
         }
         "done" => {
             let reason = serde_json::from_str::<serde_json::Value>(&data)
@@ -332,6 +333,7 @@ impl Client {
                         unreachable!("the error above ends the stream")
                     }
                     Ok(Ok(response)) if response.status().is_success() => {
+                        replicate_runtime::refuse_unknown_encoding(OP, response.headers())?;
                         let mut body = response.bytes_stream();
                         let mut parser = SseParser::new(options.max_event_size);
                         let mut items = Vec::new();

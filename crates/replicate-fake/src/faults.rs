@@ -143,6 +143,13 @@ struct Inner {
     stream_cut: Option<usize>,
     /// `(per mille, rng)`: answer this share of requests 429, independently of the queue.
     throttle: Option<(u32, fastrand::Rng)>,
+    /// Seeded random faults for every request the queue does not decide.
+    chaos: Option<Chaos>,
+}
+
+struct Chaos {
+    rng: fastrand::Rng,
+    env: crate::chaos::Env,
 }
 
 /// Handle on the fake server's fault injection. Cloning shares the same queue.
@@ -214,6 +221,23 @@ impl Faults {
         self.lock().throttle = (per_mille > 0).then(|| (per_mille, fastrand::Rng::with_seed(seed)));
     }
 
+    /// From now on, every request that no queued fault decides meets a random fault drawn by
+    /// a generator seeded with `seed` (about half meet none): at every layer, before the
+    /// request is handled (reset, hang, slowness, 429/5xx with any `Retry-After`, a proxy's
+    /// page echoing the request headers, redirects, to `other_origin` too when given) or after
+    /// (status rewritten, body cut, stalled or trickled, gzip/deflate or a false encoding,
+    /// JSON a strict parser refuses, request headers echoed into the body, 206, a huge array
+    /// of tiny values). The same seed and the same requests give the same faults; see
+    /// [`FakeReplicate::creates`](crate::FakeReplicate::creates) for what was created.
+    pub fn chaos(&self, seed: u64, other_origin: Option<&str>) {
+        let mut rng = fastrand::Rng::with_seed(seed);
+        let env = crate::chaos::Env {
+            other_origin: other_origin.map(str::to_string),
+            control_ids: rng.u32(0..4) == 0,
+        };
+        self.lock().chaos = Some(Chaos { rng, env });
+    }
+
     /// The next event-stream connection sends only `events` events, then is cut (no `done`).
     pub fn drop_stream_after(&self, events: usize) {
         self.lock().stream_cut = Some(events);
@@ -225,6 +249,16 @@ impl Faults {
         inner.queue.clear();
         inner.stream_cut = None;
         inner.throttle = None;
+        inner.chaos = None;
+    }
+
+    /// The random plan for a request no queued fault decided, and what the seed fixed for the
+    /// server's life.
+    pub(crate) fn chaos_plan(&self) -> Option<(crate::chaos::Plan, crate::chaos::Env)> {
+        let mut inner = self.lock();
+        let chaos = inner.chaos.as_mut()?;
+        let plan = crate::chaos::draw(&mut chaos.rng, chaos.env.other_origin.is_some());
+        Some((plan, chaos.env.clone()))
     }
 
     /// Takes the fault for the request that just arrived.

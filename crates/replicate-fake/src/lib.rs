@@ -28,6 +28,7 @@
 
 #![deny(missing_docs)]
 
+mod chaos;
 mod faults;
 mod routes;
 mod script;
@@ -39,6 +40,7 @@ mod webhook;
 mod tests;
 
 pub use faults::{Canned, Faults};
+
 pub use script::Script;
 
 use axum::body::Body;
@@ -160,6 +162,13 @@ impl FakeReplicate {
             .iter()
             .filter(|r| r.method.eq_ignore_ascii_case(method) && r.path == path)
             .count()
+    }
+
+    /// Every prediction this server created, in order, whatever happened to the answer
+    /// afterwards (a fault may have cut it off or rewritten its status): the log a test checks
+    /// "exactly one create per call" against.
+    pub fn creates(&self) -> Vec<Created> {
+        self.shared.creates().clone()
     }
 
     /// Forgets the recorded requests.
@@ -290,6 +299,41 @@ async fn handle(
             shared.faults.take()
         }
     };
+    // Chaos decides only what the queue did not.
+    let chaos = match fault {
+        None if !path.starts_with("/__internal") => shared.faults.chaos_plan(),
+        _ => None,
+    };
+    let (plan, env) = chaos.unwrap_or_default();
+    match plan.before {
+        Some(chaos::Before::Reset) => return Err(Abort),
+        Some(chaos::Before::Hang) => futures::future::pending::<()>().await,
+        Some(chaos::Before::Slow(delay)) => tokio::time::sleep(delay).await,
+        Some(chaos::Before::Fail(status, retry_after)) => {
+            return Ok(faults::fail_response(status, retry_after.as_deref()))
+        }
+        Some(chaos::Before::EchoPage(status)) => {
+            return Ok(chaos::echo_page(status, &parts.headers))
+        }
+        Some(chaos::Before::Redirect { cross_origin }) => {
+            let origin = match (&env.other_origin, cross_origin) {
+                (Some(other), true) => other.clone(),
+                _ => shared.origin.clone(),
+            };
+            let query = parts
+                .uri
+                .query()
+                .map(|q| format!("?{q}"))
+                .unwrap_or_default();
+            let mut resp = Response::new(Body::empty());
+            *resp.status_mut() = StatusCode::TEMPORARY_REDIRECT;
+            if let Ok(location) = format!("{origin}{path}{query}").parse() {
+                resp.headers_mut().insert("location", location);
+            }
+            return Ok(resp);
+        }
+        None => {}
+    }
     match fault {
         Some(Fault::Fail {
             status,
@@ -307,6 +351,14 @@ async fn handle(
         Some(Fault::Status(status)) => StatusCode::from_u16(status).ok(),
         _ => None,
     };
+    let request_headers = parts.headers.clone();
+    let creates = is_create(parts.method.as_str(), &path);
+    let input = creates.then(|| {
+        serde_json::from_slice::<Value>(&body)
+            .ok()
+            .and_then(|v| v.get("input").cloned())
+            .unwrap_or(Value::Null)
+    });
     let req = Request::from_parts(parts, Body::from(body));
     // Search is public; output files are served like a file store, without the API's auth.
     let public =
@@ -318,13 +370,53 @@ async fn handle(
             "You did not pass a valid authentication token",
         ));
     }
-    match router.oneshot(req).await {
-        Ok(mut resp) => {
-            if let Some(status) = status {
-                *resp.status_mut() = status;
-            }
-            Ok(resp)
-        }
+    let mut resp = match router.oneshot(req).await {
+        Ok(resp) => resp,
         Err(never) => match never {},
+    };
+    // The id of what a create made, read before any fault changes the answer.
+    let mut created_id = None;
+    if creates && resp.status().is_success() {
+        let (head, body) = resp.into_parts();
+        let bytes = axum::body::to_bytes(body, usize::MAX)
+            .await
+            .map_err(|_| Abort)?;
+        created_id = serde_json::from_slice::<Value>(&bytes)
+            .ok()
+            .and_then(|v| v.get("id").and_then(Value::as_str).map(str::to_string));
+        resp = Response::from_parts(head, Body::from(bytes));
     }
+    if let Some(status) = status {
+        *resp.status_mut() = status;
+    }
+    let (answer, named) = chaos::apply(plan.after.as_ref(), &env, resp, &request_headers).await;
+    if let Some(id) = created_id {
+        shared.creates().push(Created {
+            id,
+            input: input.unwrap_or(Value::Null),
+            answer_named_id: named == chaos::Named::Yes,
+        });
+    }
+    answer
+}
+
+/// True for the routes that create a prediction.
+fn is_create(method: &str, path: &str) -> bool {
+    method == "POST"
+        && (path == "/v1/predictions"
+            || (path.ends_with("/predictions")
+                && (path.starts_with("/v1/models/") || path.starts_with("/v1/deployments/"))))
+}
+
+/// A prediction the server created, as [`FakeReplicate::creates`] lists them.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Created {
+    /// The prediction's id.
+    pub id: String,
+    /// The input of the create request.
+    pub input: Value,
+    /// Whether the answer, as it went out (faults included), named the id whole in plain
+    /// bytes. False when a fault cut it off before the id, replaced the body or encoded it and
+    /// cut it.
+    pub answer_named_id: bool,
 }

@@ -26,6 +26,7 @@ pub(crate) struct Shared {
     pub messages: AtomicU64,
     state: Mutex<State>,
     requests: Mutex<Vec<Recorded>>,
+    creates: Mutex<Vec<crate::Created>>,
 }
 
 impl Shared {
@@ -41,6 +42,7 @@ impl Shared {
             messages: AtomicU64::new(0),
             state: Mutex::new(State::default()),
             requests: Mutex::new(Vec::new()),
+            creates: Mutex::new(Vec::new()),
         })
     }
 
@@ -52,6 +54,11 @@ impl Shared {
     /// Locks the request log.
     pub fn requests(&self) -> MutexGuard<'_, Vec<Recorded>> {
         self.requests.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The log of created predictions.
+    pub fn creates(&self) -> MutexGuard<'_, Vec<crate::Created>> {
+        self.creates.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// `origin + path`.

@@ -169,6 +169,11 @@ impl Client {
                     let status = response.status().as_u16();
                     let headers = std::mem::take(response.headers_mut());
                     let body = self.read_body_keeping(&request, response).await?;
+                    // Read first: a create's answer names its id even when it cannot be used.
+                    if (200..300).contains(&status) {
+                        refuse_unknown_encoding(operation, &headers)
+                            .map_err(|e| (e, body.clone()))?;
+                    }
                     Ok::<_, (Error, Bytes)>((status, headers, body))
                 }
                 .await;
@@ -190,7 +195,12 @@ impl Client {
                     }
                     Err(_) => None,
                 };
+                // An answer naming what the create made says the server acted, whatever its
+                // status (a 429 included): never sent again.
+                let acted = request.creates
+                    && matches!(&attempt, Ok((_, _, body)) if crate::scan::created_id(body).is_some());
                 if let Some(delay) = outcome
+                    .filter(|_| !acted)
                     .and_then(|o| attempts.pause(self, request.method, o, retry_after, deadline))
                 {
                     tokio::time::sleep(delay).await;
@@ -257,7 +267,10 @@ impl Client {
                         .unwrap_or(Err(Error::Timeout { operation }))
                 };
                 let (outcome, retry_after, error) = match sent {
-                    Ok(response) if response.status().is_success() => return Ok(response),
+                    Ok(response) if response.status().is_success() => {
+                        refuse_unknown_encoding(operation, response.headers())?;
+                        return Ok(response);
+                    }
                     Ok(response) => {
                         let status = response.status().as_u16();
                         let retry_after = response
@@ -424,9 +437,6 @@ impl Client {
                 .map_err(|e| transport(operation, e))?;
             let status = response.status().as_u16();
             if !redirect::is_redirect(status) {
-                if (200..300).contains(&status) {
-                    refuse_unknown_encoding(operation, &response)?;
-                }
                 return Ok(response);
             }
             // Only a redirect needs the URL again (redirects are never followed by reqwest, so
@@ -605,12 +615,12 @@ fn keep_created_id(request: &RequestSpec, error: Error, answer: &[u8]) -> Error 
 /// A success whose body is still encoded (a `Content-Encoding` this client did not decode,
 /// e.g. `br` sent unasked, or any encoding through a caller's `reqwest::Client` built without
 /// decompression) is refused, naming the encoding: its bytes are not the answer.
-fn refuse_unknown_encoding(
+#[doc(hidden)]
+pub fn refuse_unknown_encoding(
     operation: &'static str,
-    response: &reqwest::Response,
+    headers: &reqwest::header::HeaderMap,
 ) -> Result<(), Error> {
-    let encoding = response
-        .headers()
+    let encoding = headers
         .get_all(reqwest::header::CONTENT_ENCODING)
         .iter()
         .map(|v| {

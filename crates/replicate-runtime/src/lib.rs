@@ -29,7 +29,7 @@ pub use http;
 pub use serde_json;
 
 #[doc(hidden)]
-pub use client::transport;
+pub use client::{refuse_unknown_encoding, transport};
 pub use client::{
     Client, ClientBuilder, DEFAULT_BASE_URL, DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_RESPONSE_SIZE,
     DEFAULT_TIMEOUT,

@@ -11,6 +11,7 @@ mod behaviour_predictions;
 mod behaviour_retries;
 mod behaviour_run;
 mod behaviour_streams;
+mod chaos;
 mod cog_server;
 mod cog_typed;
 mod contract_prism;
