@@ -200,9 +200,12 @@ impl RunOptions {
         Self::default()
     }
 
-    /// The longest the whole run may take, create included. A create is never cut short (the
-    /// prediction might exist without its id); its `Prefer: wait` is shortened to fit, and
-    /// waiting stops at the deadline with [`Error::WaitTimeout`] (which keeps the id).
+    /// The longest the whole run may take: one budget over every step (file uploads, the
+    /// create, the wait). No request that could start billable work is sent after it (before
+    /// a create, that is [`Error::Deadline`]), no retry pause or throttle wait runs past it,
+    /// and a create in flight is never cut short (the prediction might exist without its id);
+    /// the create's `Prefer: wait` is shortened to fit, and waiting stops at the deadline with
+    /// [`Error::WaitTimeout`] (which keeps the id and the time since the run started).
     pub fn deadline(mut self, deadline: Duration) -> Self {
         self.wait.timeout = deadline;
         self

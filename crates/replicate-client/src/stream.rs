@@ -526,6 +526,19 @@ mod tests {
     }
 
     #[test]
+    fn held_events_are_bounded_and_delivered_when_the_bound_is_reached() {
+        let mut r = Replay::default();
+        feed(&mut r, &[(Some("1"), "a")]);
+        r.reconnecting(Some(&"1".to_string()));
+        let data: Vec<String> = (0..MAX_HELD + 10).map(|i| format!("e{i}")).collect();
+        let events: Vec<(Option<&str>, &str)> = data.iter().map(|d| (None, d.as_str())).collect();
+        let delivered = feed(&mut r, &events);
+        // Nothing while held; all of them, in order, once the bound is passed.
+        assert_eq!(delivered, data);
+        assert!(r.held.is_empty());
+    }
+
+    #[test]
     fn events_are_typed() {
         assert_eq!(
             parse_event("output", "hi".into()),

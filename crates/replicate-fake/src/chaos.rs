@@ -329,7 +329,8 @@ pub(crate) async fn apply(
                 r#"{{"id": {}, "status": "starting", "output": ["#,
                 serde_json::Value::from(id.unwrap_or_default())
             );
-            text.push_str(&"1,".repeat(2 << 20));
+            // 7 MiB of 2-byte values: decoded naively, about 30 times that.
+            text.push_str(&"1,".repeat(7 << 19));
             text.push_str("1]}");
             parts.headers.remove(header::CONTENT_LENGTH);
             Body::from(text)

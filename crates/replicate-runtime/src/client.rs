@@ -782,12 +782,12 @@ impl<C: From<Client>> ClientBuilder<C> {
 
     /// The longest one call may take in all: every attempt, backoff and throttling pause
     /// included (default: none; each attempt is still bounded by [`timeout`](Self::timeout)).
-    /// Past it the call fails with [`Error::Timeout`]; a retry that could only start after it
-    /// is not waited for (the last answer is returned at once). A request that may create something
-    /// (POST, PATCH) is never cut short while in flight, since what it created would be lost
-    /// to the caller: for those the deadline only stops retries. It does not bound
-    /// `wait`/`run`, which have their own deadline (`WaitOptions::timeout` in
-    /// `replicate-client`).
+    /// Past it the call fails with [`Error::Deadline`] (the deadline and the time elapsed); a
+    /// pause that would end after it is not started (the last answer is returned at once).
+    /// A request that may create something (POST, PATCH) is never sent after it, and never cut
+    /// short while in flight, since what it created would be lost to the caller. Downloads
+    /// are bounded by it body included. It does not bound `wait`/`run`, which have their own
+    /// deadline (`WaitOptions::timeout`, `RunOptions::deadline` in `replicate-client`).
     pub fn deadline(mut self, deadline: Duration) -> Self {
         self.deadline = Some(deadline);
         self
