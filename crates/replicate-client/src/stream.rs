@@ -288,6 +288,8 @@ impl Client {
             let mut replay = Replay::default();
             let mut failures: u32 = 0;
             let mut delay = options.reconnect_delay;
+            // A 429's `Retry-After`, for the next reconnect only.
+            let mut pause: Option<Duration> = None;
             let idle = options.idle_timeout;
             'connect: loop {
                 let mut request = RequestSpec::new("GET", url.clone(), OP);
@@ -386,10 +388,9 @@ impl Client {
                         if !error.is_retryable() {
                             Err(error)?;
                         }
-                        if let Some(wait) = retry_after {
-                            // Honoured, within the bound every reconnect delay has.
-                            delay = wait.min(options.max_reconnect_delay);
-                        }
+                        // Honoured for this reconnect, within the bound every reconnect
+                        // delay has.
+                        pause = retry_after.map(|wait| wait.min(options.max_reconnect_delay));
                         format!("HTTP {status}")
                     }
                     Ok(Err(e)) if e.is_retryable() => e.to_string(),
@@ -400,7 +401,7 @@ impl Client {
                     Err(Error::Stream(format!("{problem}; gave up after {} reconnects", options.max_reconnects)))?;
                 }
                 tracing::debug!(%problem, failures, "reconnecting event stream");
-                tokio::time::sleep(delay).await;
+                tokio::time::sleep(pause.take().unwrap_or(delay)).await;
             }
         })
     }

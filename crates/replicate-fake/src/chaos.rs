@@ -97,11 +97,44 @@ pub(crate) enum Odd {
     Deep,
 }
 
+/// What goes wrong while the request body is read.
+#[derive(Clone, Debug)]
+pub(crate) enum Reading {
+    /// Answer this status without reading the body (a server refusing early).
+    RefuseEarly(u16),
+    /// Read the body piece by piece, pausing this long between pieces.
+    Slowly(Duration),
+    /// Never read the body, never answer.
+    Stall,
+}
+
 /// The plan for one request.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Plan {
+    pub reading: Option<Reading>,
     pub before: Option<Before>,
     pub after: Option<After>,
+}
+
+/// Reads a request body as `reading` says; `Err` ends the connection (the early answer is
+/// written by hyper when the handler returns one, so `RefuseEarly` is an error here too).
+pub(crate) async fn read_body(
+    reading: Reading,
+    body: hyper::body::Incoming,
+) -> Result<Bytes, crate::faults::Abort> {
+    match reading {
+        Reading::RefuseEarly(_) => Ok(Bytes::new()),
+        Reading::Stall => futures::future::pending().await,
+        Reading::Slowly(pause) => {
+            let mut stream = Body::new(body).into_data_stream();
+            let mut out = Vec::new();
+            while let Some(piece) = stream.next().await {
+                out.extend_from_slice(&piece.map_err(|_| crate::faults::Abort)?);
+                tokio::time::sleep(pause).await;
+            }
+            Ok(Bytes::from(out))
+        }
+    }
 }
 
 /// Draws a plan: about half the requests meet no fault at all.
@@ -109,7 +142,14 @@ pub(crate) fn draw(rng: &mut fastrand::Rng, has_other_origin: bool) -> Plan {
     let mut plan = Plan::default();
     match rng.u32(0..100) {
         0..=49 => {}
-        50..=74 => plan.before = Some(draw_before(rng, has_other_origin)),
+        50..=54 => {
+            plan.reading = Some(match rng.u32(0..4) {
+                0 => Reading::Stall,
+                1 => Reading::Slowly(Duration::from_millis(rng.u64(1..30))),
+                _ => Reading::RefuseEarly([413, 429, 503][rng.usize(0..3)]),
+            })
+        }
+        55..=74 => plan.before = Some(draw_before(rng, has_other_origin)),
         _ => plan.after = Some(draw_after(rng)),
     }
     plan

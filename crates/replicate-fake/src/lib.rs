@@ -270,10 +270,18 @@ async fn handle(
     req: Request<Incoming>,
 ) -> Result<Response<Body>, Abort> {
     let (parts, body) = req.into_parts();
-    let body = axum::body::to_bytes(Body::new(body), usize::MAX)
-        .await
-        .map_err(|_| Abort)?;
     let path = parts.uri.path().to_string();
+    // Chaos is drawn first: some of its faults happen while the request body is still coming.
+    let chaos = match path.starts_with("/__internal") {
+        false => shared.faults.chaos_plan(),
+        true => None,
+    };
+    let body = match chaos.as_ref().and_then(|(plan, _)| plan.reading.clone()) {
+        Some(reading) => chaos::read_body(reading, body).await?,
+        None => axum::body::to_bytes(Body::new(body), usize::MAX)
+            .await
+            .map_err(|_| Abort)?,
+    };
     let fault = {
         // Record and take the fault under the log's lock so both follow arrival order.
         let mut log = shared.requests();
@@ -300,11 +308,13 @@ async fn handle(
         }
     };
     // Chaos decides only what the queue did not.
-    let chaos = match fault {
-        None if !path.starts_with("/__internal") => shared.faults.chaos_plan(),
-        _ => None,
+    let (plan, env) = match fault {
+        None => chaos.unwrap_or_default(),
+        Some(_) => Default::default(),
     };
-    let (plan, env) = chaos.unwrap_or_default();
+    if let Some(chaos::Reading::RefuseEarly(status)) = plan.reading {
+        return Ok(faults::fail_response(status, None));
+    }
     match plan.before {
         Some(chaos::Before::Reset) => return Err(Abort),
         Some(chaos::Before::Hang) => futures::future::pending::<()>().await,

@@ -104,6 +104,7 @@ impl ::replicate_client::model::ModelInput for Input {
             )?;
         }
         if let Some(value) = &self.guidance {
+            ::replicate_client::model::check::finite("guidance", *value)?;
             ::replicate_client::model::check::range(
                 "guidance",
                 *value,

@@ -85,6 +85,13 @@ impl Input {
 impl ::replicate_client::model::ModelInput for Input {
     type Model = FilesAndSecrets;
     fn validate(&self) -> Result<(), ::replicate_client::Error> {
+        {
+            let value = &self.image;
+            ::replicate_client::model::check::file("image", value)?;
+        }
+        for value in self.masks.iter().flatten() {
+            ::replicate_client::model::check::file("masks", value)?;
+        }
         Ok(())
     }
     fn files_mut(&mut self) -> Vec<(&'static str, &mut ::replicate_client::FileInput)> {

@@ -115,6 +115,10 @@ impl TrainingInput {
 impl ::replicate_client::model::ModelInput for TrainingInput {
     type Model = Llm;
     fn validate(&self) -> Result<(), ::replicate_client::Error> {
+        {
+            let value = &self.train_data;
+            ::replicate_client::model::check::file("train_data", value)?;
+        }
         if let Some(value) = &self.epochs {
             ::replicate_client::model::check::range(
                 "epochs",

@@ -46,6 +46,9 @@ impl Input {
 impl ::replicate_client::model::ModelInput for Input {
     type Model = ObjectOutput;
     fn validate(&self) -> Result<(), ::replicate_client::Error> {
+        if let Some(value) = &self.audio {
+            ::replicate_client::model::check::file("audio", value)?;
+        }
         Ok(())
     }
     fn files_mut(&mut self) -> Vec<(&'static str, &mut ::replicate_client::FileInput)> {
