@@ -4,23 +4,44 @@
 
 use std::process::ExitCode;
 
-const USAGE: &str = "usage: replicate-fake [--port PORT]   (default: a free port; Ctrl-C stops it)";
+const USAGE: &str = "usage: replicate-fake [--port PORT] [--chaos SEED]   (default: a free port, no faults; Ctrl-C stops it)";
 
-fn port(args: &[String]) -> Result<u16, String> {
-    match args {
-        [] => Ok(0),
-        [flag, value] if flag == "--port" => value
-            .parse()
-            .map_err(|_| format!("--port: not a port number: {value}")),
-        _ => Err(USAGE.to_string()),
+/// What the command line asks for.
+#[derive(Debug, Default, PartialEq)]
+struct Options {
+    /// 0: any free port.
+    port: u16,
+    /// Seed of the random faults (`Faults::chaos`), if any.
+    chaos: Option<u64>,
+}
+
+fn options(args: &[String]) -> Result<Options, String> {
+    let mut options = Options::default();
+    for pair in args.chunks(2) {
+        match pair {
+            [flag, value] if flag == "--port" => {
+                options.port = value
+                    .parse()
+                    .map_err(|_| format!("--port: not a port number: {value}"))?
+            }
+            [flag, value] if flag == "--chaos" => {
+                options.chaos = Some(
+                    value
+                        .parse()
+                        .map_err(|_| format!("--chaos: not a seed (a number): {value}"))?,
+                )
+            }
+            _ => return Err(USAGE.to_string()),
+        }
     }
+    Ok(options)
 }
 
 #[tokio::main]
 async fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let port = match port(&args) {
-        Ok(p) => p,
+    let Options { port, chaos } = match options(&args) {
+        Ok(options) => options,
         Err(message) => {
             eprintln!("{message}");
             return ExitCode::from(2);
@@ -39,6 +60,10 @@ async fn main() -> ExitCode {
         server.base_url()
     );
     println!("  webhook secret: {}", server.webhook_secret());
+    if let Some(seed) = chaos {
+        server.faults().chaos(seed, None);
+        println!("  chaos: random faults at every layer, seed {seed}");
+    }
     let _ = tokio::signal::ctrl_c().await;
     println!(
         "replicate-fake: {} requests served",
@@ -52,10 +77,20 @@ mod tests {
     use super::*;
 
     #[test]
-    fn ports() {
-        assert_eq!(port(&[]), Ok(0));
-        assert_eq!(port(&["--port".into(), "8080".into()]), Ok(8080));
-        assert!(port(&["--port".into(), "x".into()]).is_err());
-        assert!(port(&["--frob".into()]).is_err());
+    fn flags() {
+        let args = |a: &[&str]| options(&a.iter().map(|s| s.to_string()).collect::<Vec<_>>());
+        assert_eq!(args(&[]), Ok(Options::default()));
+        assert_eq!(args(&["--port", "8080"]).unwrap().port, 8080);
+        assert_eq!(
+            args(&["--chaos", "7", "--port", "1"]),
+            Ok(Options {
+                port: 1,
+                chaos: Some(7)
+            })
+        );
+        assert!(args(&["--port", "x"]).is_err());
+        assert!(args(&["--chaos", "-1"]).is_err());
+        assert!(args(&["--frob"]).is_err());
+        assert!(args(&["--port"]).is_err());
     }
 }
