@@ -540,6 +540,18 @@ mod tests {
     }
 
     #[test]
+    fn the_tail_of_a_stream_without_ids_is_bounded() {
+        let mut r = Replay::default();
+        let data: Vec<String> = (0..MAX_TAIL + 10).map(|i| format!("e{i}")).collect();
+        let events: Vec<(Option<&str>, &str)> = data.iter().map(|d| (None, d.as_str())).collect();
+        assert_eq!(feed(&mut r, &events).len(), data.len());
+        assert_eq!(r.tail.len(), MAX_TAIL);
+        // A replay of the start is still recognised.
+        r.reconnecting(None);
+        assert_eq!(feed(&mut r, &events[..3]), Vec::<String>::new());
+    }
+
+    #[test]
     fn events_are_typed() {
         assert_eq!(
             parse_event("output", "hi".into()),

@@ -111,6 +111,18 @@ async fn the_created_id_survives_any_answer_that_names_it() {
     );
     let err = create(&c).await.unwrap_err();
     assert_eq!(err.prediction_id(), Some("p2"), "{err:?}");
+    // A 429 whose body names what the create made: the server acted, so it is not sent again.
+    server.clear_requests();
+    server.faults().respond_next(
+        1,
+        Canned::new(429)
+            .header("content-type", "application/json")
+            .header("retry-after", "0")
+            .body(r#"{"id": "p3", "status": "starting"}"#),
+    );
+    let err = create(&c).await.unwrap_err();
+    assert_eq!(err.prediction_id(), Some("p3"), "{err:?}");
+    assert_eq!(server.count("POST", "/v1/models/acme/model/predictions"), 1);
     // Answers that name no id make none up.
     server
         .faults()
