@@ -550,7 +550,7 @@ pub fn json_chunk<T: serde::de::DeserializeOwned>(data: &str) -> Result<T, Error
     serde_json::from_str(data).map_err(|e| Error::Decode {
         operation: "model stream",
         path: ".".into(),
-        message: e.to_string(),
+        message: crate::snippet(e.to_string().as_bytes()),
         content_type: None,
         snippet: Some(crate::snippet(data.as_bytes())),
     })

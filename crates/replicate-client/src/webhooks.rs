@@ -145,7 +145,7 @@ impl WebhookVerifier {
         let sent: u64 = headers.timestamp.trim().parse().map_err(|_| {
             Error::Webhook(format!(
                 "`webhook-timestamp` {:?} is not Unix seconds",
-                headers.timestamp
+                crate::snippet(headers.timestamp.as_bytes())
             ))
         })?;
         let now = now.duration_since(UNIX_EPOCH).unwrap_or_default().as_secs();
@@ -225,8 +225,9 @@ impl WebhookVerifier {
 fn payload_error(path: String, message: String, body: &[u8]) -> Error {
     Error::Decode {
         operation: "webhook",
-        path,
-        message,
+        path: crate::snippet(path.as_bytes()),
+        // The sender's words (serde quotes values): cleaned where captured.
+        message: crate::snippet(message.as_bytes()),
         content_type: None,
         snippet: Some(crate::snippet(body)),
     }

@@ -433,6 +433,15 @@ fn with_echo(bytes: &[u8], headers: &HeaderMap) -> (Vec<u8>, bool) {
         return (bytes.to_vec(), true);
     };
     let echoed = serde_json::Value::from(format!("\x1b[2J{}", echo(headers)));
+    // A list page's `next` link too: the client follows it, so the headers ride in its URL.
+    if let Some(next) = map.get("next").and_then(|n| n.as_str()).map(str::to_string) {
+        let separator = if next.contains('?') { '&' } else { '?' };
+        let echoed_query = echo(headers).replace(['\r', '\n'], " ");
+        map.insert(
+            "next".into(),
+            serde_json::Value::from(format!("{next}{separator}echo={echoed_query}")),
+        );
+    }
     map.insert("logs".into(), echoed.clone());
     if map.get("status").and_then(|s| s.as_str()) == Some("failed") {
         map.insert("error".into(), echoed);

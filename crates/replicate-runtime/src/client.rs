@@ -148,7 +148,8 @@ impl Client {
             "replicate.request",
             operation,
             method = request.method,
-            path = %request.path,
+            // After a `next` link the path is a server's URL, query included.
+            path = %crate::redact(&request.path),
             status = tracing::field::Empty,
             attempts = tracing::field::Empty,
         );
@@ -461,7 +462,11 @@ impl Client {
                         Error::InvalidRequest(format!("invalid redirect URL {next:?}: {e}"))
                     })?;
                 }
-                Redirect::Refuse(message) => return Err(Error::Protocol { operation, message }),
+                Redirect::Refuse(message) => {
+                    // It quotes the server's Location: cleaned where captured.
+                    let message = crate::error::clean(&message);
+                    return Err(Error::Protocol { operation, message });
+                }
             }
         }
     }
@@ -676,7 +681,13 @@ fn auth_header(token: &str) -> Result<reqwest::header::HeaderValue, Error> {
 }
 
 #[doc(hidden)]
-pub fn transport(operation: &'static str, source: reqwest::Error) -> Error {
+pub fn transport(operation: &'static str, mut source: reqwest::Error) -> Error {
+    // The URL reqwest shows may be a server's (a `next` link, a redirect, a file URL), and a
+    // server may echo credentials into it: its query is redacted like any server text.
+    if let Some(url) = source.url_mut() {
+        let query = url.query().map(crate::redact);
+        url.set_query(query.as_deref());
+    }
     if source.is_timeout() {
         Error::Timeout { operation }
     } else {

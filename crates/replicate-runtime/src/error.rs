@@ -193,7 +193,8 @@ impl Error {
         }
     }
 
-    /// A decode error without a response behind it (a value already in memory).
+    /// A decode error without a response behind it (a value already in memory). Path and
+    /// message quote what a server sent (serde quotes the bad value): [`snippet`]ed here.
     #[doc(hidden)]
     pub fn decode(
         operation: &'static str,
@@ -202,8 +203,8 @@ impl Error {
     ) -> Error {
         Error::Decode {
             operation,
-            path: path.into(),
-            message: message.into(),
+            path: snippet(path.into().as_bytes()),
+            message: snippet(message.into().as_bytes()),
             content_type: None,
             snippet: None,
         }

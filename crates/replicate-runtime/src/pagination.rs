@@ -129,7 +129,10 @@ impl Cursor<'_> {
         if !self.visited.insert(canonical) {
             return Err(Error::Protocol {
                 operation,
-                message: format!("the `next` link {url} was already followed: the list loops"),
+                message: format!(
+                    "the `next` link {} was already followed: the list loops",
+                    crate::error::snippet(url.as_bytes())
+                ),
             });
         }
         if self.visited.len() >= MAX_PAGES {

@@ -315,8 +315,11 @@ impl RequestSpec {
         } else {
             format!("{base_url}{}", self.path)
         };
-        let mut url = reqwest::Url::parse(&text)
-            .map_err(|e| Error::InvalidRequest(format!("invalid URL {text:?}: {e}")))?;
+        let mut url = reqwest::Url::parse(&text).map_err(|e| {
+            // A `next` link or a download URL comes from a server: shown cleaned.
+            let shown = crate::error::snippet(text.as_bytes());
+            Error::InvalidRequest(format!("invalid URL {shown:?}: {e}"))
+        })?;
         if !self.query.is_empty() {
             url.query_pairs_mut()
                 .extend_pairs(self.query.iter().map(|(k, v)| (k.as_ref(), v.as_str())));
@@ -574,8 +577,10 @@ impl RawResponse {
     /// size (plus [`DECODE_SLACK`]) in memory, before decoding it: memory stays bounded by
     /// the body limit, whatever the body is made of.
     fn check_decoded_size(&self) -> Result<(), Error> {
-        let budget = DECODE_FACTOR * self.body.len() + DECODE_SLACK;
-        if self.body.len() * DECODED_VALUE_COST / 2 <= budget {
+        let budget = DECODE_FACTOR
+            .saturating_mul(self.body.len())
+            .saturating_add(DECODE_SLACK);
+        if self.body.len().saturating_mul(DECODED_VALUE_COST / 2) <= budget {
             // Even a body of nothing but 2-byte values fits: no need to count.
             return Ok(());
         }

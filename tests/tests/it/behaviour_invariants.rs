@@ -149,16 +149,24 @@ async fn downloads_are_whole_decoded_and_retried_like_any_get() {
     let err = c.download_to_path(&url, &out).await.unwrap_err();
     assert!(err.to_string().contains("206"), "{err}");
     assert!(!out.exists());
-    // gzip: saved decoded.
-    server.faults().respond_next(
-        1,
-        Canned::new(200)
-            .header("content-encoding", "gzip")
-            .body(gzip(&payload)),
-    );
-    assert_eq!(c.download_to_path(&url, &out).await.unwrap(), 1000);
-    assert_eq!(std::fs::read(&out).unwrap(), payload);
-    std::fs::remove_file(&out).unwrap();
+    // gzip, its length announced or not: saved decoded.
+    let encoded = gzip(&payload);
+    for length in [None, Some(encoded.len())] {
+        let mut canned = Canned::new(200).header("content-encoding", "gzip");
+        if let Some(n) = length {
+            canned = canned.header("content-length", &n.to_string());
+        }
+        server
+            .faults()
+            .respond_next(1, canned.body(encoded.clone()));
+        assert_eq!(
+            c.download_to_path(&url, &out).await.unwrap(),
+            1000,
+            "{length:?}"
+        );
+        assert_eq!(std::fs::read(&out).unwrap(), payload);
+        std::fs::remove_file(&out).unwrap();
+    }
     // An encoding not asked for and not decoded: refused, naming it.
     server.faults().respond_next(
         1,
@@ -287,6 +295,21 @@ async fn errors_never_carry_the_token_or_raw_control_characters() {
             );
         }
         assert!(!err.to_string().contains('\n'), "{err}");
+    }
+    // A `next` link echoing the token, then a reset: the transport error shows the URL, not
+    // the token, and neither do the logs' spans (checked in tracing_logs).
+    server.seed_predictions(2);
+    server.set_page_size(1);
+    let first = c.predictions().list().await.unwrap();
+    let next = first.next.clone().unwrap();
+    let mut page = serde_json::to_value(&first).unwrap();
+    page["next"] = json!(format!("{next}&echo=authorization: Bearer r8_test"));
+    server.faults().respond_next(1, Canned::json(&page));
+    server.faults().reset_next(4);
+    let items: Vec<_> = c.predictions().list().into_stream().collect().await;
+    let err = items.last().unwrap().as_ref().unwrap_err();
+    for shown in [err.to_string(), format!("{err:?}")] {
+        assert!(!shown.contains("r8_test"), "{shown}");
     }
 }
 

@@ -1,6 +1,7 @@
 //! Requests are traced with their operation, method, path, status and attempts, and the token
 //! never appears in the logs.
 
+use futures::StreamExt;
 use replicate_client::{Client, RetryPolicy};
 use replicate_fake::FakeReplicate;
 use std::io::Write;
@@ -49,6 +50,20 @@ async fn spans_describe_requests_without_the_token() {
         .unwrap();
     client.predictions().get("seed-0000").await.unwrap();
     let _ = client.predictions().get("missing").await.unwrap_err();
+    // A `next` link a server filled with the token: followed, but the span shows it redacted.
+    server.seed_predictions(1);
+    server.set_page_size(1);
+    let first = client.predictions().list().await.unwrap();
+    let mut page = serde_json::to_value(&first).unwrap();
+    page["next"] = serde_json::json!(format!(
+        "{}&token=r8_very_secret_token",
+        first.next.clone().unwrap()
+    ));
+    server
+        .faults()
+        .respond_next(1, replicate_fake::Canned::json(&page));
+    let pages: Vec<_> = client.predictions().list().into_stream().collect().await;
+    assert!(pages.iter().all(Result::is_ok));
 
     let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
     assert!(logs.contains("replicate.request"), "{logs}");
