@@ -115,10 +115,12 @@ fn chaos_seeds() {
             )
         })
         .collect();
+    let seeds: Vec<String> = failures.iter().map(|(seed, _)| seed.to_string()).collect();
     assert!(
         failures.is_empty(),
-        "{} of {count} seeds broke an invariant:\n{}",
+        "{} of {count} seeds broke an invariant (seeds {}):\n{}",
         failures.len(),
+        seeds.join(" "),
         shown.join("\n")
     );
     println!("chaos-peak-bytes: {}", peak.unwrap_or(0));
