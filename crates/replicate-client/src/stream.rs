@@ -378,11 +378,7 @@ impl Client {
                     }
                     Ok(Ok(response)) => {
                         let status = response.status().as_u16();
-                        let retry_after = response
-                            .headers()
-                            .get(reqwest::header::RETRY_AFTER)
-                            .and_then(|v| v.to_str().ok())
-                            .and_then(|v| replicate_runtime::retry::parse_retry_after(v, std::time::SystemTime::now()));
+                        let retry_after = replicate_runtime::retry::retry_after_of(response.headers());
                         let body = client.read_body_within(OP, response, idle).await?;
                         let error = Error::Api(ApiError::new(OP, status, &body).with_retry_after(retry_after));
                         if !error.is_retryable() {

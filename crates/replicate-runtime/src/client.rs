@@ -3,13 +3,13 @@
 use crate::deadline::Deadline;
 use crate::error::{ApiError, Error};
 use crate::redirect::{self, Redirect};
-use crate::retry::{parse_retry_after, should_retry, Outcome, RetryPolicy, Throttle};
+use crate::retry::{should_retry, Outcome, RetryPolicy, Throttle};
 use crate::runtime::{RawResponse, RequestBody, RequestSpec};
 use bytes::{Bytes, BytesMut};
 use std::fmt;
 use std::marker::PhantomData;
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 use tracing::Instrument;
 
 /// Replicate's API base URL.
@@ -181,10 +181,7 @@ impl Client {
                 let mut retry_after = None;
                 let outcome = match &attempt {
                     Ok((status, headers, _)) if !(200..300).contains(status) => {
-                        retry_after = headers
-                            .get(reqwest::header::RETRY_AFTER)
-                            .and_then(|v| v.to_str().ok())
-                            .and_then(|v| parse_retry_after(v, SystemTime::now()));
+                        retry_after = crate::retry::retry_after_of(headers);
                         Some(Outcome::Status(*status))
                     }
                     Ok(_) => None,
@@ -274,11 +271,7 @@ impl Client {
                     }
                     Ok(response) => {
                         let status = response.status().as_u16();
-                        let retry_after = response
-                            .headers()
-                            .get(reqwest::header::RETRY_AFTER)
-                            .and_then(|v| v.to_str().ok())
-                            .and_then(|v| parse_retry_after(v, SystemTime::now()));
+                        let retry_after = crate::retry::retry_after_of(response.headers());
                         let body = self
                             .read_body_within(operation, response, body_timeout)
                             .await?;

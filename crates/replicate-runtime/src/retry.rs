@@ -119,6 +119,14 @@ pub fn should_retry(method: &str, outcome: Outcome) -> bool {
     }
 }
 
+/// The `Retry-After` of a response's headers, parsed as of now (see [`parse_retry_after`]).
+pub fn retry_after_of(headers: &http::HeaderMap) -> Option<Duration> {
+    headers
+        .get(http::header::RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| parse_retry_after(v, SystemTime::now()))
+}
+
 /// Parses `Retry-After`: delta seconds or an HTTP date, relative to `now`.
 pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
     let value = value.trim();
