@@ -293,7 +293,8 @@ impl CogServer {
             venv.join("bin").display(),
             std::env::var("PATH").unwrap_or_default()
         );
-        let http = reqwest::Client::builder()
+        let http = replicate_typed::tls::reqwest_builder(&[])
+            .expect("TLS stack")
             .timeout(Duration::from_secs(120))
             .build()
             .expect("reqwest client");

@@ -43,10 +43,10 @@ pub fn expect_success(what: &str, output: Output) -> String {
     stdout
 }
 
-/// `replicate-client`'s folder, for path dependencies.
+/// `replicate-typed`'s folder, for path dependencies.
 pub fn client_path() -> String {
     workspace_root()
-        .join("crates/replicate-client")
+        .join("crates/replicate-typed")
         .display()
         .to_string()
 }

@@ -6,9 +6,9 @@ pub mod downstream;
 #[allow(missing_docs)]
 pub mod cog_models;
 
-use replicate_client::{Client, ClientBuilder, RetryPolicy};
 use replicate_codegen::{GeneratedFile, StandaloneOptions};
 use replicate_fake::FakeReplicate;
+use replicate_typed::{Client, ClientBuilder, RetryPolicy};
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -101,9 +101,9 @@ pub fn member_options(name: &str, label: &str) -> StandaloneOptions {
 }
 
 /// Options for a typed-models crate that is a member of the check workspace (it depends on
-/// `replicate-client`).
+/// `replicate-typed`).
 pub fn model_member_options(name: &str, label: &str) -> StandaloneOptions {
-    options_with_dep(name, label, "crates/replicate-client")
+    options_with_dep(name, label, "crates/replicate-typed")
 }
 
 fn options_with_dep(name: &str, label: &str, dep_dir: &str) -> StandaloneOptions {

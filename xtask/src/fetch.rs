@@ -41,7 +41,9 @@ pub fn fetch(url: &str, out: &Path) -> Result<Option<String>, String> {
 /// GETs `url` (with a bearer token when given) and returns the body of a success answer; any
 /// other status is an error quoting the start of the body.
 pub fn http_get(url: &str, token: Option<&str>) -> Result<String, String> {
-    let client = reqwest::blocking::Client::builder()
+    let client = replicate_runtime::tls::reqwest_blocking_builder(&[])
+        .map_err(|e| format!("cannot set up TLS: {e}"))?
+        .redirect(reqwest::redirect::Policy::limited(5))
         .timeout(std::time::Duration::from_secs(30))
         .build()
         .map_err(|e| format!("cannot build an HTTP client: {e}"))?;

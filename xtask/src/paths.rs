@@ -14,11 +14,11 @@ pub fn workspace_root() -> PathBuf {
 /// The spec the client is generated from.
 pub const CLIENT_SPEC: &str = "spec/openapi.json";
 /// The client's generated modules.
-pub const CLIENT_GENERATED_DIR: &str = "crates/replicate-client/src/generated";
+pub const CLIENT_GENERATED_DIR: &str = "crates/replicate-typed/src/generated";
 /// The runtime crate that standalone API crates depend on.
 pub const RUNTIME_CRATE_DIR: &str = "crates/replicate-runtime";
 /// The client crate that standalone typed-model crates depend on (they call its `run`).
-pub const CLIENT_CRATE_DIR: &str = "crates/replicate-client";
+pub const CLIENT_CRATE_DIR: &str = "crates/replicate-typed";
 /// Generated typed models.
 pub const MODELS_GENERATED_DIR: &str = "crates/replicate-models/src/generated";
 /// The model schemas the models crate is generated from.

@@ -7,13 +7,13 @@
 //! cargo replicate generate --out DIR         write a standalone crate of the typed models
 //! ```
 //!
-//! Fetching uses `replicate-client` with `REPLICATE_API_TOKEN` (and `REPLICATE_BASE_URL`, e.g.
+//! Fetching uses `replicate-typed` with `REPLICATE_API_TOKEN` (and `REPLICATE_BASE_URL`, e.g.
 //! a local fake). The pinning logic is `replicate_build::pin`, shared with the build-script
 //! route, which reads the same folder.
 
 use clap::{Parser, Subcommand};
 use replicate_build::{lock, pin, sources, LOCK_FILE};
-use replicate_client::Client;
+use replicate_typed::Client;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -61,7 +61,7 @@ enum Command {
         /// The package name.
         #[arg(long, default_value = "replicate-models")]
         name: String,
-        /// The crate's dependency on replicate-client: a version (`0.1`), `path:DIR`,
+        /// The crate's dependency on replicate-typed: a version (`0.1`), `path:DIR`,
         /// `git:URL`, or a TOML table (`{ git = "..", branch = ".." }`).
         #[arg(long)]
         client_dep: Option<String>,
@@ -150,7 +150,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 &sources,
                 &replicate_codegen::ModelsFileOptions {
                     module: None,
-                    runtime_crate: "replicate_client".into(),
+                    runtime_crate: "replicate_typed".into(),
                     command: "cargo replicate check".into(),
                 },
             )?;
@@ -236,7 +236,7 @@ fn generate(dir: &Path, out: &Path, name: &str, client_dep: Option<&str>) -> Res
             .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
     }
     println!(
-        "generate: crate {name} with {} models in {} (replicate-client = {})",
+        "generate: crate {name} with {} models in {} (replicate-typed = {})",
         generated.models,
         out.display(),
         options.runtime_dep
@@ -244,7 +244,7 @@ fn generate(dir: &Path, out: &Path, name: &str, client_dep: Option<&str>) -> Res
     Ok(())
 }
 
-/// The TOML value of the `replicate-client` dependency. Never a path into whichever checkout
+/// The TOML value of the `replicate-typed` dependency. Never a path into whichever checkout
 /// built this tool: by default the version this tool was built with.
 fn dependency_spec(spec: Option<&str>) -> String {
     match spec.map(str::trim) {
@@ -277,7 +277,7 @@ impl Api {
     /// The raw JSON of a request (files keep exactly what the API said).
     fn raw(
         &self,
-        request: Result<replicate_client::runtime::RequestSpec, replicate_client::Error>,
+        request: Result<replicate_typed::runtime::RequestSpec, replicate_typed::Error>,
     ) -> Result<String, Failure> {
         let response = self
             .runtime

@@ -14,9 +14,9 @@ use crate::report::median;
 use crate::server::{PREDICTION_ID, TOKEN};
 use base64::Engine;
 use futures::{StreamExt, TryStreamExt};
-use replicate_client::runtime::RequestSpec;
-use replicate_client::types::PredictionResponse;
-use replicate_client::{
+use replicate_typed::runtime::RequestSpec;
+use replicate_typed::types::PredictionResponse;
+use replicate_typed::{
     Client, RetryPolicy, StreamEvent, StreamOptions, WebhookHeaders, WebhookVerifier,
 };
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -117,7 +117,10 @@ pub async fn throttled_batch(
         .retry_policy(policy)
         .build()
         .map_err(|e| format!("cannot build the client: {e}"))?;
-    let http = reqwest::Client::new();
+    let http = replicate_typed::tls::reqwest_builder(&[])
+        .unwrap()
+        .build()
+        .unwrap();
     let before = throttled_count(&http, origin).await?;
     let start = Instant::now();
     let run = futures::stream::iter(0..calls)

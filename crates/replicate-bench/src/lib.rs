@@ -1,4 +1,4 @@
-//! Throughput benchmark of `replicate-client` (run it with `cargo xtask bench`).
+//! Throughput benchmark of `replicate-typed` (run it with `cargo xtask bench`).
 //!
 //! Against one loopback fake server ([`server`]), in one run, it measures `predictions().get`
 //! requests per second of this crate's client and of the raw-reqwest floor ([`measure`]),
@@ -17,7 +17,7 @@ pub mod server;
 #[cfg(test)]
 mod tests {
     use super::*;
-    use replicate_client::types::PredictionResponse;
+    use replicate_typed::types::PredictionResponse;
     use std::time::Duration;
 
     const LIMIT: Duration = Duration::from_secs(60);
@@ -50,7 +50,10 @@ mod tests {
         let origin = server.origin();
         runtime().block_on(async {
             let client = measure::our_client(&origin, server::TOKEN);
-            let http = reqwest::Client::new();
+            let http = replicate_typed::tls::reqwest_builder(&[])
+                .unwrap()
+                .build()
+                .unwrap();
             for concurrency in [1, 8] {
                 let ours = measure::ours(&client, 20, concurrency, LIMIT).await;
                 assert_eq!((ours.calls, ours.errors), (20, 0), "{ours:?}");
@@ -74,7 +77,10 @@ mod tests {
             let ours = measure::ours(&client, 10, 4, LIMIT).await;
             assert_eq!(ours.errors, 10 + 4, "{ours:?}");
             assert!(ours.first_error.unwrap().contains("401"));
-            let http = reqwest::Client::new();
+            let http = replicate_typed::tls::reqwest_builder(&[])
+                .unwrap()
+                .build()
+                .unwrap();
             let raw = measure::raw(&http, &origin, "r8_wrong", 10, 1, LIMIT).await;
             assert_eq!(raw.errors, 10 + 1, "{raw:?}");
             let sse = measure::sse(&client, &origin, 10, LIMIT).await;
@@ -92,7 +98,7 @@ mod tests {
                 .unwrap();
             assert_eq!((batch.ok, batch.failed), (50, 0), "{batch:?}");
             assert!(batch.requests > 50, "{batch:?}");
-            let none = replicate_client::RetryPolicy::none();
+            let none = replicate_typed::RetryPolicy::none();
             let batch = faults::throttled_batch(&origin, none, 50, LIMIT)
                 .await
                 .unwrap();

@@ -205,9 +205,9 @@ fn bench(options: &Options) -> Result<bool, String> {
     let c = options.concurrency;
     let (seq, conc) = (options.calls, options.concurrent_calls);
     let mut rows = vec![
-        Row::new("rust replicate-client  sequential", seq),
+        Row::new("rust replicate-typed  sequential", seq),
         Row::new("rust raw reqwest       sequential", seq),
-        Row::new(format!("rust replicate-client  {c} concurrent"), conc),
+        Row::new(format!("rust replicate-typed  {c} concurrent"), conc),
         Row::new(format!("rust raw reqwest       {c} concurrent"), conc),
     ];
     let mut jobs: Vec<(Job, usize)> = vec![
@@ -311,7 +311,7 @@ fn bench(options: &Options) -> Result<bool, String> {
                 ));
                 eprintln!(
                     "  {:<44} {:>10.0} events/s {:>8.1} MB/s  errors {}",
-                    "rust replicate-client  stream_events",
+                    "rust replicate-typed  stream_events",
                     sample.events_per_second(),
                     sample.mb_per_second(),
                     sample.errors
@@ -449,7 +449,10 @@ fn run_job(
             runtime.block_on(measure::ours(&client, calls, concurrency, limit))
         }
         Job::Raw { concurrency, calls } => {
-            let http = reqwest::Client::new();
+            let http = replicate_typed::tls::reqwest_builder(&[])
+                .unwrap()
+                .build()
+                .unwrap();
             runtime.block_on(measure::raw(
                 &http,
                 origin,

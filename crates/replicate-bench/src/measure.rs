@@ -6,8 +6,8 @@
 
 use crate::server::PREDICTION_ID;
 use futures::{StreamExt, TryStreamExt};
-use replicate_client::types::{PredictionResponse, PredictionResponseStatus};
-use replicate_client::{Client, StreamEvent};
+use replicate_typed::types::{PredictionResponse, PredictionResponseStatus};
+use replicate_typed::{Client, StreamEvent};
 use std::future::Future;
 use std::time::{Duration, Instant};
 

@@ -11,13 +11,13 @@
 //!
 //! ```ignore
 //! // src/main.rs
-//! replicate_client::include_models!();
+//! replicate_typed::include_models!();
 //! // or: include!(concat!(env!("OUT_DIR"), "/replicate_models.rs"));
 //! ```
 //!
 //! Each model becomes `owner::model::{Input, Output}` plus a marker type; a bad schema fails
 //! the build with the file and JSON pointer. [`Builder`] takes options: a wrapping module,
-//! which models, the name the crate uses for `replicate-client`.
+//! which models, the name the crate uses for `replicate-typed`.
 
 #![deny(missing_docs)]
 
@@ -110,7 +110,7 @@ impl Builder {
             dir: dir.as_ref().to_path_buf(),
             module: None,
             models: None,
-            runtime_crate: "replicate_client".into(),
+            runtime_crate: "replicate_typed".into(),
             out_dir: None,
             cargo_output: true,
         }
@@ -129,8 +129,8 @@ impl Builder {
         self
     }
 
-    /// The name the crate knows `replicate-client` by, when the dependency is renamed
-    /// (`replicate = { package = "replicate-client", .. }` → `"replicate"`).
+    /// The name the crate knows `replicate-typed` by, when the dependency is renamed
+    /// (`replicate = { package = "replicate-typed", .. }` → `"replicate"`).
     pub fn runtime_crate(mut self, name: impl Into<String>) -> Builder {
         self.runtime_crate = name.into();
         self

@@ -61,7 +61,7 @@ fn one_include_file_with_a_module_per_model() {
     assert_eq!(renamed.models, 1);
     assert!(renamed.contents.contains("pub mod models {"));
     assert!(renamed.contents.contains("::replicate::model::Model"));
-    assert!(!renamed.contents.contains("replicate_client"));
+    assert!(!renamed.contents.contains("replicate_typed"));
 }
 
 #[test]

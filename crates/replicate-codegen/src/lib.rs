@@ -219,7 +219,7 @@ pub struct StandaloneOptions {
     /// The dependency the generated code calls, as a TOML value: a version (`"0.1"`), or a
     /// table (`{ git = "..." }`, or [`path_dependency`] for a path). For an API crate
     /// ([`generate_standalone`]) it is `replicate-runtime`; for typed models
-    /// ([`generate_models_standalone`]) it is `replicate-client`, whose `run` they use.
+    /// ([`generate_models_standalone`]) it is `replicate-typed`, whose `run` they use.
     pub runtime_dep: String,
     /// How the spec is named in headers.
     pub spec_label: String,
@@ -509,7 +509,7 @@ pub struct ModelsFileOptions {
     /// Wrap everything in `pub mod <module> { .. }`; `None` leaves the owner modules at the top
     /// of the file.
     pub module: Option<String>,
-    /// The name under which the including crate knows `replicate-client` (`replicate_client`
+    /// The name under which the including crate knows `replicate-typed` (`replicate_typed`
     /// unless the dependency was renamed).
     pub runtime_crate: String,
     /// The command named in the `@generated` header.
@@ -602,7 +602,7 @@ pub fn generate_models_standalone(
             format!("src/{}", f.path)
         };
     }
-    let manifest = manifest(so, &command, "replicate-client", None);
+    let manifest = manifest(so, &command, "replicate-typed", None);
     out.files.push(GeneratedFile {
         path: "Cargo.toml".into(),
         contents: manifest,

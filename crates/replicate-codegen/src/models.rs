@@ -1,6 +1,6 @@
 //! Typed models: a Cog model version's `openapi_schema` → one Rust module with an `Input`
 //! struct, an `Output` type, enums for its choices, constraint checks, and a marker type
-//! implementing `replicate_client::model::Model`.
+//! implementing `replicate_typed::model::Model`.
 //!
 //! Works on `serde_json::Value` (after [`crate::load::normalize_schema`]) rather than `openapiv3`
 //! because what matters here is Cog's own vocabulary: `x-order`, `x-cog-array-type`,
@@ -438,13 +438,13 @@ fn render_model(
             quote! { Ok(ToString::to_string(data)) }
         }
         Ty::FileOutput => {
-            quote! { Ok(::replicate_client::model::FileOutput::from(ToString::to_string(data))) }
+            quote! { Ok(::replicate_typed::model::FileOutput::from(ToString::to_string(data))) }
         }
-        _ => quote! { ::replicate_client::model::json_chunk(data) },
+        _ => quote! { ::replicate_typed::model::json_chunk(data) },
     };
     let training = trainable.then(|| {
         quote! {
-            impl ::replicate_client::model::Trainable for #m {
+            impl ::replicate_typed::model::Trainable for #m {
                 type TrainingInput = TrainingInput;
                 type TrainingOutput = TrainingOutput;
             }
@@ -456,14 +456,14 @@ fn render_model(
         #[doc = #marker_doc]
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
         pub struct #m;
-        impl ::replicate_client::model::Model for #m {
+        impl ::replicate_typed::model::Model for #m {
             const OWNER: &'static str = #owner;
             const NAME: &'static str = #name;
             const VERSION: &'static str = #version;
             type Input = Input;
             type Output = Output;
             type Chunk = #chunk_t;
-            fn decode_chunk(data: &str) -> Result<Self::Chunk, ::replicate_client::Error> {
+            fn decode_chunk(data: &str) -> Result<Self::Chunk, ::replicate_typed::Error> {
                 #decode
             }
         }

@@ -901,16 +901,16 @@ fn lit(n: u16) -> Literal {
     Literal::u16_unsuffixed(n)
 }
 
-/// Renames the runtime crate in generated code, for a crate that depends on `replicate-client`
-/// under another name: every path `::replicate_client::..` (and the same path in string
+/// Renames the runtime crate in generated code, for a crate that depends on `replicate-typed`
+/// under another name: every path `::replicate_typed::..` (and the same path in string
 /// literals, as `#[serde(crate = "..")]` writes it) becomes `::<name>::..`. Only a segment right
-/// after a leading `::` is renamed, so a field called `replicate_client` is left alone.
+/// after a leading `::` is renamed, so a field called `replicate_typed` is left alone.
 pub fn rename_runtime(tokens: TokenStream, name: &str) -> TokenStream {
     use proc_macro2::{Group, Ident, Literal, TokenTree};
-    if name == "replicate_client" {
+    if name == "replicate_typed" {
         return tokens;
     }
-    let quoted_old = "\"::replicate_client::";
+    let quoted_old = "\"::replicate_typed::";
     let quoted_new = format!("\"::{name}::");
     let mut out: Vec<TokenTree> = Vec::new();
     for tree in tokens {
@@ -920,7 +920,7 @@ pub fn rename_runtime(tokens: TokenStream, name: &str) -> TokenStream {
                 renamed.set_span(g.span());
                 TokenTree::Group(renamed)
             }
-            TokenTree::Ident(i) if i == "replicate_client" => {
+            TokenTree::Ident(i) if i == "replicate_typed" => {
                 let after_path_sep = matches!(
                     out.as_slice(),
                     [.., TokenTree::Punct(a), TokenTree::Punct(b)] if a.as_char() == ':' && b.as_char() == ':'
@@ -951,9 +951,9 @@ mod rename_tests {
     #[test]
     fn only_runtime_paths_are_renamed() {
         let before = quote! {
-            #[serde(crate = "::replicate_client::__private::serde")]
-            struct S { replicate_client: ::replicate_client::Secret }
-            fn f() -> ::replicate_client::Error { self.replicate_client }
+            #[serde(crate = "::replicate_typed::__private::serde")]
+            struct S { replicate_typed: ::replicate_typed::Secret }
+            fn f() -> ::replicate_typed::Error { self.replicate_typed }
         };
         let after = rename_runtime(before, "replicate").to_string();
         assert!(
@@ -962,7 +962,7 @@ mod rename_tests {
         );
         assert!(after.contains(":: replicate :: Secret"), "{after}");
         assert!(after.contains(":: replicate :: Error"), "{after}");
-        assert!(after.contains("struct S { replicate_client :"), "{after}");
-        assert!(after.contains("self . replicate_client"), "{after}");
+        assert!(after.contains("struct S { replicate_typed :"), "{after}");
+        assert!(after.contains("self . replicate_typed"), "{after}");
     }
 }

@@ -35,15 +35,15 @@ impl Paths {
         }
     }
 
-    /// Typed models: everything through `replicate_client`, so the user's crate needs no serde.
+    /// Typed models: everything through `replicate_typed`, so the user's crate needs no serde.
     pub fn model() -> Paths {
         Paths {
             types: quote! {},
-            serde: quote! { ::replicate_client::__private::serde },
-            serde_crate: Some("::replicate_client::__private::serde"),
-            json: quote! { ::replicate_client::__private::serde_json },
-            error: quote! { ::replicate_client::Error },
-            runtime: quote! { ::replicate_client::runtime },
+            serde: quote! { ::replicate_typed::__private::serde },
+            serde_crate: Some("::replicate_typed::__private::serde"),
+            json: quote! { ::replicate_typed::__private::serde_json },
+            error: quote! { ::replicate_typed::Error },
+            runtime: quote! { ::replicate_typed::runtime },
         }
     }
 
@@ -134,10 +134,10 @@ pub fn ty_tokens(ty: &Ty, paths: &Paths) -> TokenStream {
         Ty::JsonObject => quote! { #json::Map<String, #json::Value> },
         Ty::Bytes => quote! { rt::Bytes },
         Ty::File => quote! { rt::FilePart },
-        Ty::FileInput => quote! { ::replicate_client::FileInput },
-        Ty::FileOutput => quote! { ::replicate_client::model::FileOutput },
-        Ty::Secret => quote! { ::replicate_client::model::Secret },
-        Ty::Concatenated => quote! { ::replicate_client::model::Concatenated },
+        Ty::FileInput => quote! { ::replicate_typed::FileInput },
+        Ty::FileOutput => quote! { ::replicate_typed::model::FileOutput },
+        Ty::Secret => quote! { ::replicate_typed::model::Secret },
+        Ty::Concatenated => quote! { ::replicate_typed::model::Concatenated },
         Ty::Unit => quote! { () },
         Ty::Vec(inner) => {
             let inner = ty_tokens(inner, paths);
@@ -548,13 +548,13 @@ impl StructDef<'_> {
                 #constructor
                 #(#setters)*
             }
-            impl ::replicate_client::model::ModelInput for #n {
+            impl ::replicate_typed::model::ModelInput for #n {
                 type Model = #marker;
-                fn validate(&self) -> Result<(), ::replicate_client::Error> {
+                fn validate(&self) -> Result<(), ::replicate_typed::Error> {
                     #(#checks)*
                     Ok(())
                 }
-                fn files_mut(&mut self) -> Vec<(&'static str, &mut ::replicate_client::FileInput)> {
+                fn files_mut(&mut self) -> Vec<(&'static str, &mut ::replicate_typed::FileInput)> {
                     #files_body
                 }
             }
@@ -589,7 +589,7 @@ fn check_tokens(f: &Field) -> Option<TokenStream> {
     let b = &f.bounds;
     let wire = &f.wire;
     let fname = ident(&f.rust);
-    let check = quote! { ::replicate_client::model::check };
+    let check = quote! { ::replicate_typed::model::check };
     let mut body = Vec::new();
     let (item, list) = match f.ty.inner() {
         Ty::Vec(item) => (&**item, true),

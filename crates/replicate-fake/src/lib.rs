@@ -5,10 +5,10 @@
 //! ```
 //! use replicate_fake::{FakeReplicate, Script};
 //!
-//! # #[tokio::main] async fn main() -> Result<(), replicate_client::Error> {
+//! # #[tokio::main] async fn main() -> Result<(), replicate_typed::Error> {
 //! let server = FakeReplicate::start().await;
 //! server.script("acme/echo", Script::Echo);
-//! let client = replicate_client::Client::builder()
+//! let client = replicate_typed::Client::builder()
 //!     .token("r8_test")
 //!     .base_url(server.base_url())
 //!     .build()?;

@@ -20,8 +20,9 @@ pub(crate) struct Shared {
     pub secret: String,
     /// Fault queue shared with the test through [`Faults`].
     pub faults: Faults,
-    /// Client used to deliver webhooks.
-    pub http: reqwest::Client,
+    /// Client used to deliver webhooks (`None` if the TLS stack could not be set up: then
+    /// webhooks are not delivered, as when a receiver is down).
+    pub http: Option<reqwest::Client>,
     /// Source of webhook message ids.
     pub messages: AtomicU64,
     state: Mutex<State>,
@@ -35,10 +36,9 @@ impl Shared {
             secret: make_secret(port),
             origin,
             faults: Faults::default(),
-            http: reqwest::Client::builder()
-                .timeout(Duration::from_secs(10))
-                .build()
-                .unwrap_or_default(),
+            http: replicate_runtime::tls::reqwest_builder(&[])
+                .ok()
+                .and_then(|b| b.timeout(Duration::from_secs(10)).build().ok()),
             messages: AtomicU64::new(0),
             state: Mutex::new(State::default()),
             requests: Mutex::new(Vec::new()),

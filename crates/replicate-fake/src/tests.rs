@@ -15,7 +15,10 @@ use std::time::{Duration, Instant};
 const AUTH: &str = "Bearer test-token";
 
 fn client() -> reqwest::Client {
-    reqwest::Client::new()
+    replicate_runtime::tls::reqwest_builder(&[])
+        .unwrap()
+        .build()
+        .unwrap()
 }
 
 async fn get(server: &FakeReplicate, path: &str) -> (u16, Value) {
@@ -851,7 +854,10 @@ async fn server_shuts_down_on_drop() {
     assert!(server.base_url().ends_with("/v1"));
     drop(server);
     tokio::time::sleep(Duration::from_millis(20)).await;
-    let result = reqwest::Client::new()
+    let result = replicate_runtime::tls::reqwest_builder(&[])
+        .unwrap()
+        .build()
+        .unwrap()
         .get(url)
         .header("authorization", AUTH)
         .send()

@@ -29,6 +29,7 @@ pub(crate) fn deliver(shared: &Arc<Shared>, url: String, payload: Value) {
     let n = shared.messages.fetch_add(1, Ordering::Relaxed) + 1;
     let msg_id = format!("msg_{n:06}");
     tokio::spawn(async move {
+        let Some(http) = &shared.http else { return };
         let body = serde_json::to_vec(&payload).unwrap_or_default();
         for attempt in 0..2 {
             if attempt > 0 {
@@ -38,8 +39,7 @@ pub(crate) fn deliver(shared: &Arc<Shared>, url: String, payload: Value) {
                 .duration_since(UNIX_EPOCH)
                 .unwrap_or_default()
                 .as_secs();
-            let sent = shared
-                .http
+            let sent = http
                 .post(&url)
                 .header("content-type", "application/json")
                 .header("webhook-id", &msg_id)

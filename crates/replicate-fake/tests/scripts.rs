@@ -1,8 +1,8 @@
 //! Scripted models through the real client, as a user's test would use them.
 
 use futures::TryStreamExt;
-use replicate_client::{Client, Error, StreamEvent};
 use replicate_fake::{FakeReplicate, Script};
+use replicate_typed::{Client, Error, StreamEvent};
 use serde_json::json;
 
 fn client(server: &FakeReplicate) -> Client {

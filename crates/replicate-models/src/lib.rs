@@ -5,8 +5,8 @@
 //! ```no_run
 //! use replicate_models::black_forest_labs::flux_schnell::{AspectRatio, Input};
 //!
-//! # async fn demo() -> Result<(), replicate_client::Error> {
-//! let client = replicate_client::Client::from_env()?;
+//! # async fn demo() -> Result<(), replicate_typed::Error> {
+//! let client = replicate_typed::Client::from_env()?;
 //! let input = Input::new("a red fox in the snow").aspect_ratio(AspectRatio::V16x9).num_outputs(2);
 //! let images = client.run(input).await?;
 //! for image in images {

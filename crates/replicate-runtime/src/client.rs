@@ -35,7 +35,8 @@ pub struct Client {
 }
 
 struct Inner {
-    http: reqwest::Client,
+    /// `None` only for a client whose configuration failed (`config_error` says why).
+    http: Option<reqwest::Client>,
     base_url: String,
     /// The origin of `base_url`, parsed once: the only origin that receives the token.
     api_origin: Option<redirect::Origin>,
@@ -80,7 +81,7 @@ impl Client {
             Err(e) => {
                 // Keep `new` infallible: the client reports the problem on every request
                 // (never sending one without the token the caller meant to use).
-                let mut inner = Inner::new(http_client(None), DEFAULT_BASE_URL.into());
+                let mut inner = Inner::new(None, DEFAULT_BASE_URL.into());
                 inner.config_error = Some(e.to_string());
                 Client {
                     inner: Arc::new(inner),
@@ -472,7 +473,13 @@ impl Client {
     ) -> Result<reqwest::RequestBuilder, Error> {
         // The token goes only to the API's own origin, whatever URL the request started at.
         let send_token = request.auth && self.is_api_origin(&url);
-        let mut builder = self.inner.http.request(method, url);
+        let Some(http) = &self.inner.http else {
+            let reason = self.inner.config_error.clone();
+            return Err(Error::Config(
+                reason.unwrap_or_else(|| "no HTTP client".into()),
+            ));
+        };
+        let mut builder = http.request(method, url);
         for (name, value) in &request.headers {
             builder = builder.header(*name, value);
         }
@@ -511,7 +518,7 @@ impl Client {
 }
 
 impl Inner {
-    fn new(http: reqwest::Client, base_url: String) -> Inner {
+    fn new(http: Option<reqwest::Client>, base_url: String) -> Inner {
         Inner {
             http,
             api_origin: reqwest::Url::parse(&base_url)
@@ -641,18 +648,18 @@ pub fn refuse_unknown_encoding(
     })
 }
 
-/// Our reqwest client: redirects are never followed by reqwest (see [`crate::redirect`]).
-fn http_client(user_agent: Option<String>) -> reqwest::Client {
-    try_http_client(user_agent).unwrap_or_default()
-}
-
-fn try_http_client(user_agent: Option<String>) -> Result<reqwest::Client, reqwest::Error> {
-    let agent =
-        user_agent.unwrap_or_else(|| format!("replicate-rust/{}", env!("CARGO_PKG_VERSION")));
-    reqwest::Client::builder()
+/// Our reqwest client: the TLS stack of [`crate::tls`]; redirects are never followed by
+/// reqwest (see [`crate::redirect`]).
+fn try_http_client(
+    user_agent: Option<String>,
+    extra_roots_pem: &[Vec<u8>],
+) -> Result<reqwest::Client, Error> {
+    let agent = user_agent
+        .unwrap_or_else(|| concat!("replicate-runtime/", env!("CARGO_PKG_VERSION")).to_owned());
+    crate::tls::reqwest_builder(extra_roots_pem)?
         .user_agent(agent)
-        .redirect(reqwest::redirect::Policy::none())
         .build()
+        .map_err(|e| Error::Config(format!("cannot build the HTTP client: {e}")))
 }
 
 /// `Bearer <token>` as a sensitive header value; the error never contains the token.
@@ -704,6 +711,7 @@ pub struct ClientBuilder<C = Client> {
     max_response_size: Option<u64>,
     retry: Option<RetryPolicy>,
     http: Option<reqwest::Client>,
+    root_certificates: Vec<Vec<u8>>,
     client: PhantomData<fn() -> C>,
 }
 
@@ -719,6 +727,7 @@ impl<C> Default for ClientBuilder<C> {
             max_response_size: None,
             retry: None,
             http: None,
+            root_certificates: Vec::new(),
             client: PhantomData,
         }
     }
@@ -737,6 +746,7 @@ impl<C> fmt::Debug for ClientBuilder<C> {
             .field("max_response_size", &self.max_response_size)
             .field("retry", &self.retry)
             .field("http", &self.http.as_ref().map(|_| "<custom>"))
+            .field("root_certificates", &self.root_certificates.len())
             .finish()
     }
 }
@@ -778,7 +788,7 @@ impl<C: From<Client>> ClientBuilder<C> {
 
     /// Timeout of each attempt of a request (default 60 s; zero disables it), from sending to
     /// the end of the body. A `Prefer: wait=n` request gets `n` seconds more. Retries get a
-    /// fresh timeout each; `WaitOptions::timeout` in `replicate-client` bounds a whole wait.
+    /// fresh timeout each; `WaitOptions::timeout` in `replicate-typed` bounds a whole wait.
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = Some(timeout);
         self
@@ -791,7 +801,7 @@ impl<C: From<Client>> ClientBuilder<C> {
     /// A request that may create something (POST, PATCH) is never sent after it, and never cut
     /// short while in flight, since what it created would be lost to the caller. Downloads
     /// are bounded by it body included. It does not bound `wait`/`run`, which have their own
-    /// deadline (`WaitOptions::timeout`, `RunOptions::deadline` in `replicate-client`).
+    /// deadline (`WaitOptions::timeout`, `RunOptions::deadline` in `replicate-typed`).
     pub fn deadline(mut self, deadline: Duration) -> Self {
         self.deadline = Some(deadline);
         self
@@ -829,7 +839,16 @@ impl<C: From<Client>> ClientBuilder<C> {
         self
     }
 
-    /// Builds the client; fails on a bad token or base URL.
+    /// Also trust this root certificate (PEM text, one or more certificates), beside the
+    /// platform's: a private CA in front of the API, or a local test server. The TLS stack is
+    /// chosen by features (see [`crate::tls`]). Ignored when [`http_client`](Self::http_client)
+    /// gives the HTTP client.
+    pub fn add_root_certificate(mut self, pem: impl Into<Vec<u8>>) -> Self {
+        self.root_certificates.push(pem.into());
+        self
+    }
+
+    /// Builds the client; fails on a bad token, base URL or root certificate.
     pub fn build(self) -> Result<C, Error> {
         let custom_agent = match (&self.http, &self.user_agent) {
             (Some(_), Some(agent)) => Some(
@@ -840,8 +859,7 @@ impl<C: From<Client>> ClientBuilder<C> {
         };
         let http = match self.http {
             Some(http) => http,
-            None => try_http_client(self.user_agent)
-                .map_err(|e| Error::Config(format!("cannot build the HTTP client: {e}")))?,
+            None => try_http_client(self.user_agent, &self.root_certificates)?,
         };
         let base_url = self
             .base_url
@@ -853,7 +871,7 @@ impl<C: From<Client>> ClientBuilder<C> {
                 "base URL must be an http:// or https:// URL, got {base_url:?}"
             )));
         }
-        let mut inner = Inner::new(http, base_url.trim_end_matches('/').to_string());
+        let mut inner = Inner::new(Some(http), base_url.trim_end_matches('/').to_string());
         inner.auth = self.token.as_deref().map(auth_header).transpose()?;
         inner.timeout = self.timeout.unwrap_or(DEFAULT_TIMEOUT);
         inner.deadline = self.deadline;

@@ -84,7 +84,7 @@ pub enum Error {
     },
     /// Something went wrong after a prediction was created (and may be billed): the error
     /// keeps its id, so the caller can look it up or wait again
-    /// (`Client::wait_for` in `replicate-client`).
+    /// (`Client::wait_for` in `replicate-typed`).
     #[error("prediction {} was created, but {source}", clean(id))]
     AfterCreate {
         /// Id of the created prediction.

@@ -3,7 +3,7 @@
 //! redirect policy and pagination, and the request description ([`runtime::RequestSpec`])
 //! each generated operation fills in.
 //!
-//! Users of Replicate depend on `replicate-client`, which re-exports all of this beside the
+//! Users of Replicate depend on `replicate-typed`, which re-exports all of this beside the
 //! generated API. Crates generated from any OpenAPI file (`cargo xtask generate --spec FILE
 //! --out DIR`) depend on this crate alone, so the runtime is compiled once and no second copy
 //! of Replicate's API is compiled with them.
@@ -22,6 +22,7 @@ pub mod retry;
 pub mod runtime;
 #[doc(hidden)]
 pub mod scan;
+pub mod tls;
 
 /// The `http` crate (headers, status codes), as axum, hyper and reqwest use it.
 pub use http;

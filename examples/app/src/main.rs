@@ -1,13 +1,13 @@
 //! Runs two models typed from our own schemas in `replicate/` (see `build.rs`). Point it at a
 //! Replicate with `REPLICATE_API_TOKEN` and `REPLICATE_BASE_URL`.
 
-replicate_client::include_models!();
+replicate_typed::include_models!();
 
 use acme::{echo, painter};
 
 #[tokio::main]
-async fn main() -> Result<(), replicate_client::Error> {
-    let client = replicate_client::Client::from_env()?;
+async fn main() -> Result<(), replicate_typed::Error> {
+    let client = replicate_typed::Client::from_env()?;
 
     // One required input: positional. Choices are enums, bounds are checked before sending.
     let said = client

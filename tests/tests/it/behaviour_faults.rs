@@ -6,13 +6,13 @@
 //! many times what a correct client needs); they measure no performance.
 
 use futures::{StreamExt, TryStreamExt};
-use replicate_client::{
+use replicate_fake::{Canned, FakeReplicate};
+use replicate_typed::{
     types, Client, CreateOptions, Error, ModelRef, StreamEvent, StreamOptions, WaitOptions,
 };
-use replicate_fake::{Canned, FakeReplicate};
 
 /// The shared fake-server client, with a request timeout so a fault cannot hang a test.
-fn builder(server: &FakeReplicate) -> replicate_client::ClientBuilder {
+fn builder(server: &FakeReplicate) -> replicate_typed::ClientBuilder {
     replicate_e2e::client_builder(server).timeout(Duration::from_secs(5))
 }
 
@@ -54,7 +54,7 @@ fn prediction_json(server: &FakeReplicate) -> serde_json::Value {
     server.prediction("seed-0000").unwrap()
 }
 
-async fn created(c: &Client, input: serde_json::Value) -> replicate_client::Prediction {
+async fn created(c: &Client, input: serde_json::Value) -> replicate_typed::Prediction {
     c.create_prediction(
         &ModelRef::parse("acme/model").unwrap(),
         input,
@@ -549,7 +549,7 @@ async fn decode_errors_show_what_came_back() {
             panic!("{err:?}")
         };
         assert_eq!(ct.as_deref(), Some(content_type));
-        assert!(snippet.as_ref().unwrap().len() <= replicate_client::SNIPPET_LIMIT + 16);
+        assert!(snippet.as_ref().unwrap().len() <= replicate_typed::SNIPPET_LIMIT + 16);
         let text = err.to_string();
         assert!(text.contains(shown) && text.contains("HTTP 200"), "{text}");
         assert!(!text.contains("leakedtoken"), "{text}");
@@ -637,7 +637,7 @@ fn an_empty_token_in_the_environment_is_refused() {
     // Start from the environment, then override.
     std::env::set_var("REPLICATE_API_TOKEN", "r8_env");
     std::env::set_var("REPLICATE_BASE_URL", "http://127.0.0.1:9/v1");
-    let client = replicate_client::ClientBuilder::from_env()
+    let client = replicate_typed::ClientBuilder::from_env()
         .unwrap()
         .timeout(Duration::from_secs(3))
         .build()

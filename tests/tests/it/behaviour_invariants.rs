@@ -3,13 +3,13 @@
 //! (`chaos.rs`) then composes faults at random.
 
 use futures::{StreamExt, TryStreamExt};
-use replicate_client::model::ModelInput;
-use replicate_client::runtime::FilePart;
-use replicate_client::{
-    Client, CreateOptions, Error, FileInput, ModelRef, RunOptions, StreamEvent, StreamOptions,
-};
 use replicate_e2e::cog_models::cog::kitchen;
 use replicate_fake::{Canned, FakeReplicate};
+use replicate_typed::model::ModelInput;
+use replicate_typed::runtime::FilePart;
+use replicate_typed::{
+    Client, CreateOptions, Error, FileInput, ModelRef, RunOptions, StreamEvent, StreamOptions,
+};
 use serde_json::json;
 use std::io::Write;
 use std::time::{Duration, Instant};
@@ -21,7 +21,7 @@ fn client(server: &FakeReplicate) -> Client {
         .unwrap()
 }
 
-async fn create(c: &Client) -> Result<replicate_client::Prediction, Error> {
+async fn create(c: &Client) -> Result<replicate_typed::Prediction, Error> {
     c.create_prediction(
         &ModelRef::parse("acme/model").unwrap(),
         json!({"prompt": "x"}),

@@ -3,8 +3,6 @@
 //! typed chunks, and trainings take typed inputs.
 
 use futures::TryStreamExt;
-use replicate_client::model::{training_output, Model};
-use replicate_client::Error;
 use replicate_e2e::client;
 use replicate_fake::FakeReplicate;
 use replicate_models::black_forest_labs::flux_schnell::{self, AspectRatio, Megapixels};
@@ -12,6 +10,8 @@ use replicate_models::meta::meta_llama_3_70b_instruct as llama;
 use replicate_models::replicate::hello_world;
 use replicate_models::stability_ai::sdxl;
 use replicate_models::{FluxSchnell, HelloWorld, Sdxl};
+use replicate_typed::model::{training_output, Model};
+use replicate_typed::Error;
 
 #[tokio::test]
 async fn run_sends_the_typed_input_to_the_pinned_version() {
@@ -142,7 +142,7 @@ async fn trainings_take_typed_inputs() {
 
 #[test]
 fn webhooks_carry_typed_model_outputs() {
-    use replicate_client::{WebhookHeaders, WebhookVerifier};
+    use replicate_typed::{WebhookHeaders, WebhookVerifier};
     let verifier = WebhookVerifier::new("whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD").unwrap();
     let body = serde_json::json!({
         "id": "p1", "status": "succeeded", "created_at": "2026-01-01T00:00:00Z", "data_removed": false,

@@ -3,13 +3,13 @@
 //! and pagination over several pages under faults.
 
 use futures::{StreamExt, TryStreamExt};
-use replicate_client::runtime::{CancelAfter, Prefer};
-use replicate_client::types::{self, PredictionResponseStatus as Status};
-use replicate_client::{
-    operations::PredictionsCreateResponse, CreateOptions, Error, ModelRef, WaitOptions,
-};
 use replicate_e2e::client;
 use replicate_fake::FakeReplicate;
+use replicate_typed::runtime::{CancelAfter, Prefer};
+use replicate_typed::types::{self, PredictionResponseStatus as Status};
+use replicate_typed::{
+    operations::PredictionsCreateResponse, CreateOptions, Error, ModelRef, WaitOptions,
+};
 use serde_json::json;
 use std::collections::BTreeSet;
 use std::time::Duration;
@@ -58,7 +58,7 @@ async fn prefer_wait_gives_201_when_done_and_202_when_not() {
         .unwrap();
     assert_eq!(response.status(), 202);
     let p = response.into_inner();
-    assert!(!replicate_client::is_terminal(&p.status));
+    assert!(!replicate_typed::is_terminal(&p.status));
 
     let post = server
         .requests()

@@ -1,8 +1,8 @@
 //! Retries against the fake server, asserting on the wire: how many attempts were sent, and
 //! that a create is never sent twice when the server may have started it.
 
-use replicate_client::{types, Client, Error, RetryPolicy};
 use replicate_fake::FakeReplicate;
+use replicate_typed::{types, Client, Error, RetryPolicy};
 
 /// The shared fake-server client, with a request timeout so a fault cannot hang a test.
 fn client(server: &FakeReplicate) -> Client {
@@ -218,7 +218,7 @@ async fn invalid_json_is_a_decode_error_with_a_path() {
 #[tokio::test]
 async fn decode_errors_name_the_bad_field() {
     // A field of the wrong type deep in the body: the error says where.
-    let raw = replicate_client::runtime::RawResponse::new(
+    let raw = replicate_typed::runtime::RawResponse::new(
         "predictions.get",
         200,
         Default::default(),

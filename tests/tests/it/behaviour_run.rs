@@ -1,10 +1,10 @@
 //! `run` the way people wait: options (deadline, `Prefer: wait`, webhook and its events,
 //! `Cancel-After`), a progress callback, deployments by name.
 
-use replicate_client::runtime::{CancelAfter, Prefer};
-use replicate_client::{Client, Error, RunOptions, WebhookEvent};
 use replicate_e2e::client;
 use replicate_fake::{FakeReplicate, Script};
+use replicate_typed::runtime::{CancelAfter, Prefer};
+use replicate_typed::{Client, Error, RunOptions, WebhookEvent};
 use serde_json::json;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -110,7 +110,12 @@ async fn a_custom_http_client_still_gets_the_user_agent() {
         .token("r8_test")
         .base_url(server.base_url())
         .user_agent("my-app/1.0")
-        .http_client(reqwest::Client::new())
+        .http_client(
+            replicate_typed::tls::reqwest_builder(&[])
+                .unwrap()
+                .build()
+                .unwrap(),
+        )
         .build()
         .unwrap();
     c.account().get().await.unwrap();

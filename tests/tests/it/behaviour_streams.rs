@@ -1,13 +1,13 @@
 //! Server-sent events, signed webhooks and files against the fake server.
 
 use futures::TryStreamExt;
-use replicate_client::runtime::FilePart;
-use replicate_client::{
+use replicate_e2e::client;
+use replicate_fake::FakeReplicate;
+use replicate_typed::runtime::FilePart;
+use replicate_typed::{
     text_chunks, Client, CreateOptions, Error, FileInput, FileStrategy, ModelRef, StreamEvent,
     StreamOptions, WebhookHeaders, WebhookVerifier,
 };
-use replicate_e2e::client;
-use replicate_fake::FakeReplicate;
 use serde_json::json;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

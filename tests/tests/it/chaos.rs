@@ -16,11 +16,11 @@
 //! that replays it.
 
 use futures::{StreamExt, TryStreamExt};
-use replicate_client::runtime::FilePart;
-use replicate_client::{
+use replicate_fake::{FakeReplicate, Script};
+use replicate_typed::runtime::FilePart;
+use replicate_typed::{
     Client, CreateOptions, Error, ModelRef, RetryPolicy, RunOptions, StreamOptions,
 };
-use replicate_fake::{FakeReplicate, Script};
 use serde_json::json;
 use std::io::Write;
 use std::sync::{Arc, Mutex};
@@ -219,10 +219,10 @@ fn excerpt(text: &str, needle: &str) -> String {
 /// What one call did, for the checks.
 enum Call {
     Run(Result<serde_json::Value, Error>),
-    Stream(Result<Vec<replicate_client::StreamEvent>, Error>),
+    Stream(Result<Vec<replicate_typed::StreamEvent>, Error>),
     Download(Result<u64, Error>),
-    Upload(Result<replicate_client::types::FileResponse, Error>),
-    List(Vec<Result<replicate_client::Prediction, Error>>),
+    Upload(Result<replicate_typed::types::FileResponse, Error>),
+    List(Vec<Result<replicate_typed::Prediction, Error>>),
 }
 
 /// One seed's call: its kind and whether it succeeded, or the invariant it broke.
@@ -270,7 +270,7 @@ async fn one_seed(seed: u64) -> Result<(&'static str, bool), String> {
                 options.prefer_wait(None)
             } else {
                 options.prefer_wait(
-                    replicate_client::runtime::Prefer::wait_seconds(prefer.as_secs()).ok(),
+                    replicate_typed::runtime::Prefer::wait_seconds(prefer.as_secs()).ok(),
                 )
             };
             let out = client
@@ -419,7 +419,7 @@ async fn one_seed(seed: u64) -> Result<(&'static str, bool), String> {
     }
     // A stream that ends well delivered every event once, in order.
     if let Call::Stream(Ok(events)) = &call {
-        use replicate_client::StreamEvent;
+        use replicate_typed::StreamEvent;
         let outputs: Vec<&str> = events
             .iter()
             .filter_map(|e| match e {

@@ -3,11 +3,11 @@
 //! out-of-bounds values are rejected by us before Cog ever sees them (and Cog agrees they are
 //! invalid).
 
-use replicate_client::model::{decode_output, FileOutput, Model, ModelInput, Secret};
-use replicate_client::runtime::FilePart;
-use replicate_client::{Error, FileInput};
 use replicate_e2e::cog::{CogOptions, CogServer};
 use replicate_e2e::cog_models::cog::{gallery, kitchen, llm, media, number, records, scalar};
+use replicate_typed::model::{decode_output, FileOutput, Model, ModelInput, Secret};
+use replicate_typed::runtime::FilePart;
+use replicate_typed::{Error, FileInput};
 use serde_json::json;
 
 /// Sends a typed input to Cog and decodes the output into the model's typed output.

@@ -5,12 +5,12 @@
 //! Prism is installed by `cargo xtask test` into `.cache/prism`. Without it this test prints
 //! that it was skipped (and fails in CI, where it must run).
 
-#[path = "../../../crates/replicate-client/examples/every_operation.rs"]
+#[path = "../../../crates/replicate-typed/examples/every_operation.rs"]
 #[allow(dead_code)]
 mod every_operation;
 
-use replicate_client::{Client, Error, RetryPolicy};
 use replicate_e2e::{shared_dir, workspace_root};
+use replicate_typed::{Client, Error, RetryPolicy};
 use std::net::TcpStream;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};

@@ -46,7 +46,7 @@ fn app_crate(dir: &Path, name: &str, main: &str) {
         "Cargo.toml",
         &format!(
             "[package]\nname = \"{name}\"\nversion = \"0.1.0\"\nedition = \"2021\"\npublish = false\n\n\
-             [dependencies]\nreplicate-client = {{ path = {:?} }}\n\
+             [dependencies]\nreplicate-typed = {{ path = {:?} }}\n\
              tokio = {{ version = \"1\", features = [\"macros\", \"rt-multi-thread\"] }}\n\n\
              [build-dependencies]\nreplicate-build = {{ path = {:?} }}\n\n[workspace]\n",
             client_path(),
@@ -129,11 +129,11 @@ async fn a_fresh_crate_types_real_schemas_through_its_build_script() {
     app_crate(
         &dir,
         "fresh-build-rs-app",
-        r#"replicate_client::include_models!();
+        r#"replicate_typed::include_models!();
 
 #[tokio::main]
-async fn main() -> Result<(), replicate_client::Error> {
-    let client = replicate_client::Client::from_env()?;
+async fn main() -> Result<(), replicate_typed::Error> {
+    let client = replicate_typed::Client::from_env()?;
     let caption = client
         .run(andreasjansson::blip_2::Input::new("https://files.example/cat.png").caption(true))
         .await?;
@@ -222,11 +222,11 @@ async fn cargo_replicate_adds_checks_updates_and_generates() {
     app_crate(
         &dir,
         "cargo-replicate-app",
-        r#"replicate_client::include_models!();
+        r#"replicate_typed::include_models!();
 
 #[tokio::main]
-async fn main() -> Result<(), replicate_client::Error> {
-    let client = replicate_client::Client::from_env()?;
+async fn main() -> Result<(), replicate_typed::Error> {
+    let client = replicate_typed::Client::from_env()?;
     let said = client.run(acme::echo::Input::new("hi").repeat(2)).await?;
     println!("echo: {said}");
     Ok(())
@@ -311,7 +311,7 @@ async fn main() -> Result<(), replicate_client::Error> {
     let manifest = fs::read_to_string(dir.join("typed/Cargo.toml")).unwrap();
     assert!(
         manifest.contains(&format!(
-            "replicate-client = {{ path = {:?} }}",
+            "replicate-typed = {{ path = {:?} }}",
             client_path()
         )),
         "{manifest}"

@@ -122,7 +122,7 @@ fn every_real_cog_schema_generates_compiles_and_round_trips() {
         ));
     }
     let main = format!(
-        "fn check<T: serde::de::DeserializeOwned + serde::Serialize + replicate_client::model::ModelInput>(i: usize, label: &str, case: &serde_json::Value) {{\n\
+        "fn check<T: serde::de::DeserializeOwned + serde::Serialize + replicate_typed::model::ModelInput>(i: usize, label: &str, case: &serde_json::Value) {{\n\
          \x20   let input: T = serde_json::from_value(case.clone()).unwrap_or_else(|e| panic!(\"{{label}}: {{e}}\"));\n\
          \x20   input.validate().unwrap_or_else(|e| panic!(\"{{label}}: {{e}}\"));\n\
          \x20   println!(\"{{i}}\\t{{}}\", serde_json::to_string(&input).unwrap());\n\
@@ -190,7 +190,7 @@ fn numbers_as_f64(v: &Value) -> Value {
 }
 
 /// The build-script route on the same corpus: one `include!`-able file for every schema, in a
-/// crate whose only dependency is `replicate-client` (no serde of its own), compiles with
+/// crate whose only dependency is `replicate-typed` (no serde of its own), compiles with
 /// warnings denied.
 #[test]
 fn every_real_cog_schema_compiles_through_the_build_script_route() {
@@ -208,8 +208,8 @@ fn every_real_cog_schema_compiles_through_the_build_script_route() {
     assert!(file.models >= 190, "found {} models", file.models);
     let manifest = format!(
         "[package]\nname = \"models-corpus-file\"\nversion = \"0.1.0\"\nedition = \"2021\"\npublish = false\n\n\
-         [dependencies]\nreplicate-client = {}\n",
-        replicate_codegen::path_dependency(&workspace_root().join("crates/replicate-client").display().to_string())
+         [dependencies]\nreplicate-typed = {}\n",
+        replicate_codegen::path_dependency(&workspace_root().join("crates/replicate-typed").display().to_string())
     );
     let files = vec![
         GeneratedFile {

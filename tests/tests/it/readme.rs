@@ -90,7 +90,7 @@ fn every_readme_block_compiles_and_runs_in_a_fresh_crate() {
     assert_eq!(
         names,
         [
-            "replicate-client",
+            "replicate-typed",
             "replicate-models",
             "tokio",
             "futures",

@@ -8,7 +8,7 @@ use std::process::Command;
 
 /// Folders whose files are written by a generator (code or snapshots of it).
 const GENERATED: &[&str] = &[
-    "crates/replicate-client/src/generated/",
+    "crates/replicate-typed/src/generated/",
     "crates/replicate-models/src/generated/",
     "tests/src/cog_models/",
     "tests/snapshots/",
@@ -79,7 +79,7 @@ fn public_crates_document_without_warnings() {
     let mut command = replicate_e2e::scratch_cargo(&root, &root.join("target/doc-check"));
     command.args(["doc", "--no-deps", "--offline", "--quiet"]);
     for krate in [
-        "replicate-client",
+        "replicate-typed",
         "replicate-models",
         "replicate-build",
         "replicate-fake",
@@ -139,7 +139,7 @@ fn no_duplicate_majors_of_the_http_stack() {
 #[test]
 fn crates_build_without_their_default_features() {
     let root = workspace_root();
-    for krate in ["replicate-client", "replicate-runtime"] {
+    for krate in ["replicate-typed", "replicate-runtime"] {
         let out = replicate_e2e::scratch_cargo(&root, &root.join("target/doc-check"))
             .args(["check", "--offline", "--quiet", "--all-targets"])
             .args(["--no-default-features", "-p", krate])

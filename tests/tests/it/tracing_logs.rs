@@ -2,8 +2,8 @@
 //! never appears in the logs.
 
 use futures::StreamExt;
-use replicate_client::{Client, RetryPolicy};
 use replicate_fake::FakeReplicate;
+use replicate_typed::{Client, RetryPolicy};
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

@@ -5,15 +5,15 @@
 /// The model `test/bounds`: its [`Input`] runs it with `client.run(input)`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Bounds;
-impl ::replicate_client::model::Model for Bounds {
+impl ::replicate_typed::model::Model for Bounds {
     const OWNER: &'static str = "test";
     const NAME: &'static str = "bounds";
     const VERSION: &'static str = "";
     type Input = Input;
     type Output = Output;
     type Chunk = f64;
-    fn decode_chunk(data: &str) -> Result<Self::Chunk, ::replicate_client::Error> {
-        ::replicate_client::model::json_chunk(data)
+    fn decode_chunk(data: &str) -> Result<Self::Chunk, ::replicate_typed::Error> {
+        ::replicate_typed::model::json_chunk(data)
     }
 }
 /// Input of `test/bounds`.
@@ -21,10 +21,10 @@ impl ::replicate_client::model::Model for Bounds {
     Debug,
     Clone,
     PartialEq,
-    ::replicate_client::__private::serde::Serialize,
-    ::replicate_client::__private::serde::Deserialize
+    ::replicate_typed::__private::serde::Serialize,
+    ::replicate_typed::__private::serde::Deserialize
 )]
-#[serde(crate = "::replicate_client::__private::serde")]
+#[serde(crate = "::replicate_typed::__private::serde")]
 pub struct Input {
     /// Steps
     ///
@@ -91,32 +91,32 @@ impl Input {
         self
     }
 }
-impl ::replicate_client::model::ModelInput for Input {
+impl ::replicate_typed::model::ModelInput for Input {
     type Model = Bounds;
-    fn validate(&self) -> Result<(), ::replicate_client::Error> {
+    fn validate(&self) -> Result<(), ::replicate_typed::Error> {
         {
             let value = &self.steps;
-            ::replicate_client::model::check::range(
+            ::replicate_typed::model::check::range(
                 "steps",
                 *value,
-                ::replicate_client::model::check::Bound::Inclusive(1),
-                ::replicate_client::model::check::Bound::Inclusive(50),
+                ::replicate_typed::model::check::Bound::Inclusive(1),
+                ::replicate_typed::model::check::Bound::Inclusive(50),
             )?;
         }
         if let Some(value) = &self.guidance {
-            ::replicate_client::model::check::finite("guidance", *value)?;
-            ::replicate_client::model::check::range(
+            ::replicate_typed::model::check::finite("guidance", *value)?;
+            ::replicate_typed::model::check::range(
                 "guidance",
                 *value,
-                ::replicate_client::model::check::Bound::Exclusive(0.0),
-                ::replicate_client::model::check::Bound::Inclusive(10.0),
+                ::replicate_typed::model::check::Bound::Exclusive(0.0),
+                ::replicate_typed::model::check::Bound::Inclusive(10.0),
             )?;
         }
         if let Some(value) = &self.name {
-            ::replicate_client::model::check::length("name", value, Some(2), Some(8))?;
+            ::replicate_typed::model::check::length("name", value, Some(2), Some(8))?;
         }
         if let Some(value) = &self.code {
-            ::replicate_client::model::check::pattern(
+            ::replicate_typed::model::check::pattern(
                 "code",
                 value,
                 "^[a-z]{3}-[0-9]{2}$",
@@ -124,7 +124,7 @@ impl ::replicate_client::model::ModelInput for Input {
         }
         Ok(())
     }
-    fn files_mut(&mut self) -> Vec<(&'static str, &mut ::replicate_client::FileInput)> {
+    fn files_mut(&mut self) -> Vec<(&'static str, &mut ::replicate_typed::FileInput)> {
         Vec::new()
     }
 }

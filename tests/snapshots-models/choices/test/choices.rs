@@ -5,14 +5,14 @@
 /// The model `test/choices`: its [`Input`] runs it with `client.run(input)`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Choices;
-impl ::replicate_client::model::Model for Choices {
+impl ::replicate_typed::model::Model for Choices {
     const OWNER: &'static str = "test";
     const NAME: &'static str = "choices";
     const VERSION: &'static str = "0000000000000000000000000000000000000000000000000000000000000001";
     type Input = Input;
     type Output = Output;
     type Chunk = String;
-    fn decode_chunk(data: &str) -> Result<Self::Chunk, ::replicate_client::Error> {
+    fn decode_chunk(data: &str) -> Result<Self::Chunk, ::replicate_typed::Error> {
         Ok(ToString::to_string(data))
     }
 }
@@ -30,7 +30,7 @@ pub enum AspectRatio {
     /// `as`
     As,
 }
-::replicate_client::runtime::choices!(
+::replicate_typed::runtime::choices!(
     AspectRatio, "aspect_ratio", [V1x1 = "1:1", V16x9 = "16:9", V1024x1024 =
     "1024×1024", None_ = "None", As = "as"]
 );
@@ -39,10 +39,10 @@ pub enum AspectRatio {
     Debug,
     Clone,
     PartialEq,
-    ::replicate_client::__private::serde::Serialize,
-    ::replicate_client::__private::serde::Deserialize
+    ::replicate_typed::__private::serde::Serialize,
+    ::replicate_typed::__private::serde::Deserialize
 )]
-#[serde(crate = "::replicate_client::__private::serde")]
+#[serde(crate = "::replicate_typed::__private::serde")]
 pub struct Input {
     /// Shape of the image.
     pub aspect_ratio: AspectRatio,
@@ -83,12 +83,12 @@ impl Input {
         self
     }
 }
-impl ::replicate_client::model::ModelInput for Input {
+impl ::replicate_typed::model::ModelInput for Input {
     type Model = Choices;
-    fn validate(&self) -> Result<(), ::replicate_client::Error> {
+    fn validate(&self) -> Result<(), ::replicate_typed::Error> {
         Ok(())
     }
-    fn files_mut(&mut self) -> Vec<(&'static str, &mut ::replicate_client::FileInput)> {
+    fn files_mut(&mut self) -> Vec<(&'static str, &mut ::replicate_typed::FileInput)> {
         Vec::new()
     }
 }
@@ -102,7 +102,7 @@ pub enum Scheduler {
     /// `K_EULER`
     KEuler,
 }
-::replicate_client::runtime::choices!(
+::replicate_typed::runtime::choices!(
     Scheduler, "scheduler", [DpmPlusPlus2m = "DPM++ 2M", KEuler = "K_EULER"]
 );
 /// The choices of `size`.
@@ -126,7 +126,7 @@ impl Size {
     }
     /// The variant for a wire value.
     #[allow(clippy::float_cmp)]
-    pub fn from_value(value: i64) -> Result<Self, ::replicate_client::Error> {
+    pub fn from_value(value: i64) -> Result<Self, ::replicate_typed::Error> {
         if value == 512 {
             return Ok(Self::V512);
         }
@@ -136,7 +136,7 @@ impl Size {
         if value == 1024 {
             return Ok(Self::V1024);
         }
-        Err(::replicate_client::Error::InvalidInput {
+        Err(::replicate_typed::Error::InvalidInput {
             field: ToString::to_string("size"),
             message: format!("{value} is not one of: {}", "512, 768, 1024"),
         })
@@ -147,23 +147,23 @@ impl ::std::fmt::Display for Size {
         write!(f, "{}", self.value())
     }
 }
-impl ::replicate_client::__private::serde::Serialize for Size {
-    fn serialize<S: ::replicate_client::__private::serde::Serializer>(
+impl ::replicate_typed::__private::serde::Serialize for Size {
+    fn serialize<S: ::replicate_typed::__private::serde::Serializer>(
         &self,
         s: S,
     ) -> Result<S::Ok, S::Error> {
         s.serialize_i64(self.value())
     }
 }
-impl<'de> ::replicate_client::__private::serde::Deserialize<'de> for Size {
-    fn deserialize<D: ::replicate_client::__private::serde::Deserializer<'de>>(
+impl<'de> ::replicate_typed::__private::serde::Deserialize<'de> for Size {
+    fn deserialize<D: ::replicate_typed::__private::serde::Deserializer<'de>>(
         d: D,
     ) -> Result<Self, D::Error> {
-        let value = <i64 as ::replicate_client::__private::serde::Deserialize>::deserialize(
+        let value = <i64 as ::replicate_typed::__private::serde::Deserialize>::deserialize(
             d,
         )?;
         Self::from_value(value)
-            .map_err(::replicate_client::__private::serde::de::Error::custom)
+            .map_err(::replicate_typed::__private::serde::de::Error::custom)
     }
 }
 /// The choices of `strength`.
@@ -187,7 +187,7 @@ impl Strength {
     }
     /// The variant for a wire value.
     #[allow(clippy::float_cmp)]
-    pub fn from_value(value: f64) -> Result<Self, ::replicate_client::Error> {
+    pub fn from_value(value: f64) -> Result<Self, ::replicate_typed::Error> {
         if value == 0.25 {
             return Ok(Self::V0Point25);
         }
@@ -197,7 +197,7 @@ impl Strength {
         if value == 1.0 {
             return Ok(Self::V1Point0);
         }
-        Err(::replicate_client::Error::InvalidInput {
+        Err(::replicate_typed::Error::InvalidInput {
             field: ToString::to_string("strength"),
             message: format!("{value} is not one of: {}", "0.25, 0.5, 1.0"),
         })
@@ -208,22 +208,22 @@ impl ::std::fmt::Display for Strength {
         write!(f, "{}", self.value())
     }
 }
-impl ::replicate_client::__private::serde::Serialize for Strength {
-    fn serialize<S: ::replicate_client::__private::serde::Serializer>(
+impl ::replicate_typed::__private::serde::Serialize for Strength {
+    fn serialize<S: ::replicate_typed::__private::serde::Serializer>(
         &self,
         s: S,
     ) -> Result<S::Ok, S::Error> {
         s.serialize_f64(self.value())
     }
 }
-impl<'de> ::replicate_client::__private::serde::Deserialize<'de> for Strength {
-    fn deserialize<D: ::replicate_client::__private::serde::Deserializer<'de>>(
+impl<'de> ::replicate_typed::__private::serde::Deserialize<'de> for Strength {
+    fn deserialize<D: ::replicate_typed::__private::serde::Deserializer<'de>>(
         d: D,
     ) -> Result<Self, D::Error> {
-        let value = <f64 as ::replicate_client::__private::serde::Deserialize>::deserialize(
+        let value = <f64 as ::replicate_typed::__private::serde::Deserialize>::deserialize(
             d,
         )?;
         Self::from_value(value)
-            .map_err(::replicate_client::__private::serde::de::Error::custom)
+            .map_err(::replicate_typed::__private::serde::de::Error::custom)
     }
 }

@@ -5,15 +5,15 @@
 /// The model `test/files-and-secrets`: its [`Input`] runs it with `client.run(input)`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct FilesAndSecrets;
-impl ::replicate_client::model::Model for FilesAndSecrets {
+impl ::replicate_typed::model::Model for FilesAndSecrets {
     const OWNER: &'static str = "test";
     const NAME: &'static str = "files-and-secrets";
     const VERSION: &'static str = "";
     type Input = Input;
     type Output = Output;
-    type Chunk = ::replicate_client::model::FileOutput;
-    fn decode_chunk(data: &str) -> Result<Self::Chunk, ::replicate_client::Error> {
-        Ok(::replicate_client::model::FileOutput::from(ToString::to_string(data)))
+    type Chunk = ::replicate_typed::model::FileOutput;
+    fn decode_chunk(data: &str) -> Result<Self::Chunk, ::replicate_typed::Error> {
+        Ok(::replicate_typed::model::FileOutput::from(ToString::to_string(data)))
     }
 }
 /// Input of `test/files-and-secrets`.
@@ -21,19 +21,19 @@ impl ::replicate_client::model::Model for FilesAndSecrets {
     Debug,
     Clone,
     PartialEq,
-    ::replicate_client::__private::serde::Serialize,
-    ::replicate_client::__private::serde::Deserialize
+    ::replicate_typed::__private::serde::Serialize,
+    ::replicate_typed::__private::serde::Deserialize
 )]
-#[serde(crate = "::replicate_client::__private::serde")]
+#[serde(crate = "::replicate_typed::__private::serde")]
 pub struct Input {
     /// Image
-    pub image: ::replicate_client::FileInput,
+    pub image: ::replicate_typed::FileInput,
     /// Masks
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub masks: Option<Vec<::replicate_client::FileInput>>,
+    pub masks: Option<Vec<::replicate_typed::FileInput>>,
     /// Hf Token
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub hf_token: Option<::replicate_client::model::Secret>,
+    pub hf_token: Option<::replicate_typed::model::Secret>,
     /// Rn50. Default: `true`.
     #[serde(rename = "RN50")]
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -46,7 +46,7 @@ pub struct Input {
 impl Input {
     /// A value with the required fields; optional ones are left out (the model's
     /// defaults apply) until set.
-    pub fn new(image: impl Into<::replicate_client::FileInput>) -> Self {
+    pub fn new(image: impl Into<::replicate_typed::FileInput>) -> Self {
         Self {
             image: image.into(),
             masks: None,
@@ -58,7 +58,7 @@ impl Input {
     /// Sets `masks`.
     pub fn masks(
         mut self,
-        value: impl Into<Vec<::replicate_client::FileInput>>,
+        value: impl Into<Vec<::replicate_typed::FileInput>>,
     ) -> Self {
         self.masks = Some(value.into());
         self
@@ -66,7 +66,7 @@ impl Input {
     /// Sets `hf_token`.
     pub fn hf_token(
         mut self,
-        value: impl Into<::replicate_client::model::Secret>,
+        value: impl Into<::replicate_typed::model::Secret>,
     ) -> Self {
         self.hf_token = Some(value.into());
         self
@@ -82,19 +82,19 @@ impl Input {
         self
     }
 }
-impl ::replicate_client::model::ModelInput for Input {
+impl ::replicate_typed::model::ModelInput for Input {
     type Model = FilesAndSecrets;
-    fn validate(&self) -> Result<(), ::replicate_client::Error> {
+    fn validate(&self) -> Result<(), ::replicate_typed::Error> {
         {
             let value = &self.image;
-            ::replicate_client::model::check::file("image", value)?;
+            ::replicate_typed::model::check::file("image", value)?;
         }
         for value in self.masks.iter().flatten() {
-            ::replicate_client::model::check::file("masks", value)?;
+            ::replicate_typed::model::check::file("masks", value)?;
         }
         Ok(())
     }
-    fn files_mut(&mut self) -> Vec<(&'static str, &mut ::replicate_client::FileInput)> {
+    fn files_mut(&mut self) -> Vec<(&'static str, &mut ::replicate_typed::FileInput)> {
         ::std::iter::empty()
             .chain(::std::iter::once(("image", &mut self.image)))
             .chain(self.masks.iter_mut().flatten().map(|f| ("masks", f)))
@@ -102,4 +102,4 @@ impl ::replicate_client::model::ModelInput for Input {
     }
 }
 /// Output of `test/files-and-secrets`.
-pub type Output = Vec<::replicate_client::model::FileOutput>;
+pub type Output = Vec<::replicate_typed::model::FileOutput>;

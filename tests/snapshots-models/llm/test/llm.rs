@@ -5,18 +5,18 @@
 /// The model `test/llm`: its [`Input`] runs it with `client.run(input)`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Llm;
-impl ::replicate_client::model::Model for Llm {
+impl ::replicate_typed::model::Model for Llm {
     const OWNER: &'static str = "test";
     const NAME: &'static str = "llm";
     const VERSION: &'static str = "0000000000000000000000000000000000000000000000000000000000000004";
     type Input = Input;
     type Output = Output;
     type Chunk = String;
-    fn decode_chunk(data: &str) -> Result<Self::Chunk, ::replicate_client::Error> {
+    fn decode_chunk(data: &str) -> Result<Self::Chunk, ::replicate_typed::Error> {
         Ok(ToString::to_string(data))
     }
 }
-impl ::replicate_client::model::Trainable for Llm {
+impl ::replicate_typed::model::Trainable for Llm {
     type TrainingInput = TrainingInput;
     type TrainingOutput = TrainingOutput;
 }
@@ -26,10 +26,10 @@ impl ::replicate_client::model::Trainable for Llm {
     Clone,
     PartialEq,
     Default,
-    ::replicate_client::__private::serde::Serialize,
-    ::replicate_client::__private::serde::Deserialize
+    ::replicate_typed::__private::serde::Serialize,
+    ::replicate_typed::__private::serde::Deserialize
 )]
-#[serde(crate = "::replicate_client::__private::serde")]
+#[serde(crate = "::replicate_typed::__private::serde")]
 pub struct Input {
     /// Prompt. Default: `""`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -60,37 +60,37 @@ impl Input {
         self
     }
 }
-impl ::replicate_client::model::ModelInput for Input {
+impl ::replicate_typed::model::ModelInput for Input {
     type Model = Llm;
-    fn validate(&self) -> Result<(), ::replicate_client::Error> {
+    fn validate(&self) -> Result<(), ::replicate_typed::Error> {
         if let Some(value) = &self.max_tokens {
-            ::replicate_client::model::check::range(
+            ::replicate_typed::model::check::range(
                 "max_tokens",
                 *value,
-                ::replicate_client::model::check::Bound::Inclusive(1),
-                ::replicate_client::model::check::Bound::None,
+                ::replicate_typed::model::check::Bound::Inclusive(1),
+                ::replicate_typed::model::check::Bound::None,
             )?;
         }
         Ok(())
     }
-    fn files_mut(&mut self) -> Vec<(&'static str, &mut ::replicate_client::FileInput)> {
+    fn files_mut(&mut self) -> Vec<(&'static str, &mut ::replicate_typed::FileInput)> {
         Vec::new()
     }
 }
 /// Output of `test/llm`.
-pub type Output = ::replicate_client::model::Concatenated;
+pub type Output = ::replicate_typed::model::Concatenated;
 /// Training input of `test/llm`.
 #[derive(
     Debug,
     Clone,
     PartialEq,
-    ::replicate_client::__private::serde::Serialize,
-    ::replicate_client::__private::serde::Deserialize
+    ::replicate_typed::__private::serde::Serialize,
+    ::replicate_typed::__private::serde::Deserialize
 )]
-#[serde(crate = "::replicate_client::__private::serde")]
+#[serde(crate = "::replicate_typed::__private::serde")]
 pub struct TrainingInput {
     /// Train Data
-    pub train_data: ::replicate_client::FileInput,
+    pub train_data: ::replicate_typed::FileInput,
     /// Epochs. Default: `1`.
     ///
     /// Checked before sending: >= 1.
@@ -100,7 +100,7 @@ pub struct TrainingInput {
 impl TrainingInput {
     /// A value with the required fields; optional ones are left out (the model's
     /// defaults apply) until set.
-    pub fn new(train_data: impl Into<::replicate_client::FileInput>) -> Self {
+    pub fn new(train_data: impl Into<::replicate_typed::FileInput>) -> Self {
         Self {
             train_data: train_data.into(),
             epochs: None,
@@ -112,24 +112,24 @@ impl TrainingInput {
         self
     }
 }
-impl ::replicate_client::model::ModelInput for TrainingInput {
+impl ::replicate_typed::model::ModelInput for TrainingInput {
     type Model = Llm;
-    fn validate(&self) -> Result<(), ::replicate_client::Error> {
+    fn validate(&self) -> Result<(), ::replicate_typed::Error> {
         {
             let value = &self.train_data;
-            ::replicate_client::model::check::file("train_data", value)?;
+            ::replicate_typed::model::check::file("train_data", value)?;
         }
         if let Some(value) = &self.epochs {
-            ::replicate_client::model::check::range(
+            ::replicate_typed::model::check::range(
                 "epochs",
                 *value,
-                ::replicate_client::model::check::Bound::Inclusive(1),
-                ::replicate_client::model::check::Bound::None,
+                ::replicate_typed::model::check::Bound::Inclusive(1),
+                ::replicate_typed::model::check::Bound::None,
             )?;
         }
         Ok(())
     }
-    fn files_mut(&mut self) -> Vec<(&'static str, &mut ::replicate_client::FileInput)> {
+    fn files_mut(&mut self) -> Vec<(&'static str, &mut ::replicate_typed::FileInput)> {
         ::std::iter::empty()
             .chain(::std::iter::once(("train_data", &mut self.train_data)))
             .collect()
@@ -140,11 +140,11 @@ impl ::replicate_client::model::ModelInput for TrainingInput {
     Debug,
     Clone,
     PartialEq,
-    ::replicate_client::__private::serde::Serialize,
-    ::replicate_client::__private::serde::Deserialize
+    ::replicate_typed::__private::serde::Serialize,
+    ::replicate_typed::__private::serde::Deserialize
 )]
-#[serde(crate = "::replicate_client::__private::serde")]
+#[serde(crate = "::replicate_typed::__private::serde")]
 pub struct TrainingOutput {
     /// Weights
-    pub weights: ::replicate_client::model::FileOutput,
+    pub weights: ::replicate_typed::model::FileOutput,
 }

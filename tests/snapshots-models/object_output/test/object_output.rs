@@ -5,15 +5,15 @@
 /// The model `test/object-output`: its [`Input`] runs it with `client.run(input)`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct ObjectOutput;
-impl ::replicate_client::model::Model for ObjectOutput {
+impl ::replicate_typed::model::Model for ObjectOutput {
     const OWNER: &'static str = "test";
     const NAME: &'static str = "object-output";
     const VERSION: &'static str = "";
     type Input = Input;
     type Output = Output;
     type Chunk = Output;
-    fn decode_chunk(data: &str) -> Result<Self::Chunk, ::replicate_client::Error> {
-        ::replicate_client::model::json_chunk(data)
+    fn decode_chunk(data: &str) -> Result<Self::Chunk, ::replicate_typed::Error> {
+        ::replicate_typed::model::json_chunk(data)
     }
 }
 /// Input of `test/object-output`.
@@ -22,14 +22,14 @@ impl ::replicate_client::model::Model for ObjectOutput {
     Clone,
     PartialEq,
     Default,
-    ::replicate_client::__private::serde::Serialize,
-    ::replicate_client::__private::serde::Deserialize
+    ::replicate_typed::__private::serde::Serialize,
+    ::replicate_typed::__private::serde::Deserialize
 )]
-#[serde(crate = "::replicate_client::__private::serde")]
+#[serde(crate = "::replicate_typed::__private::serde")]
 pub struct Input {
     /// The `audio` field.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub audio: Option<::replicate_client::FileInput>,
+    pub audio: Option<::replicate_typed::FileInput>,
 }
 impl Input {
     /// A value with the required fields; optional ones are left out (the model's
@@ -38,20 +38,20 @@ impl Input {
         Self { audio: None }
     }
     /// Sets `audio`.
-    pub fn audio(mut self, value: impl Into<::replicate_client::FileInput>) -> Self {
+    pub fn audio(mut self, value: impl Into<::replicate_typed::FileInput>) -> Self {
         self.audio = Some(value.into());
         self
     }
 }
-impl ::replicate_client::model::ModelInput for Input {
+impl ::replicate_typed::model::ModelInput for Input {
     type Model = ObjectOutput;
-    fn validate(&self) -> Result<(), ::replicate_client::Error> {
+    fn validate(&self) -> Result<(), ::replicate_typed::Error> {
         if let Some(value) = &self.audio {
-            ::replicate_client::model::check::file("audio", value)?;
+            ::replicate_typed::model::check::file("audio", value)?;
         }
         Ok(())
     }
-    fn files_mut(&mut self) -> Vec<(&'static str, &mut ::replicate_client::FileInput)> {
+    fn files_mut(&mut self) -> Vec<(&'static str, &mut ::replicate_typed::FileInput)> {
         ::std::iter::empty().chain(self.audio.as_mut().map(|f| ("audio", f))).collect()
     }
 }
@@ -60,10 +60,10 @@ impl ::replicate_client::model::ModelInput for Input {
     Debug,
     Clone,
     PartialEq,
-    ::replicate_client::__private::serde::Serialize,
-    ::replicate_client::__private::serde::Deserialize
+    ::replicate_typed::__private::serde::Serialize,
+    ::replicate_typed::__private::serde::Deserialize
 )]
-#[serde(crate = "::replicate_client::__private::serde")]
+#[serde(crate = "::replicate_typed::__private::serde")]
 pub struct Output {
     /// Segments
     pub segments: Vec<Segment>,
@@ -75,17 +75,17 @@ pub struct Output {
     pub embeddings: Option<::std::collections::BTreeMap<String, Vec<f64>>>,
     /// Transcript
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub transcript: Option<::replicate_client::model::FileOutput>,
+    pub transcript: Option<::replicate_typed::model::FileOutput>,
 }
 /// The `Segment` object of the model's output.
 #[derive(
     Debug,
     Clone,
     PartialEq,
-    ::replicate_client::__private::serde::Serialize,
-    ::replicate_client::__private::serde::Deserialize
+    ::replicate_typed::__private::serde::Serialize,
+    ::replicate_typed::__private::serde::Deserialize
 )]
-#[serde(crate = "::replicate_client::__private::serde")]
+#[serde(crate = "::replicate_typed::__private::serde")]
 pub struct Segment {
     /// The `start` field.
     pub start: f64,
@@ -93,17 +93,17 @@ pub struct Segment {
     pub speaker: String,
     /// Score
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub score: Option<::replicate_client::__private::serde_json::Value>,
+    pub score: Option<::replicate_typed::__private::serde_json::Value>,
 }
 /// The `Speaker` object of the model's output.
 #[derive(
     Debug,
     Clone,
     PartialEq,
-    ::replicate_client::__private::serde::Serialize,
-    ::replicate_client::__private::serde::Deserialize
+    ::replicate_typed::__private::serde::Serialize,
+    ::replicate_typed::__private::serde::Deserialize
 )]
-#[serde(crate = "::replicate_client::__private::serde")]
+#[serde(crate = "::replicate_typed::__private::serde")]
 pub struct Speaker {
     /// Count
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -5,14 +5,14 @@
 /// The model `test/stable-names`: its [`Input`] runs it with `client.run(input)`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct StableNames;
-impl ::replicate_client::model::Model for StableNames {
+impl ::replicate_typed::model::Model for StableNames {
     const OWNER: &'static str = "test";
     const NAME: &'static str = "stable-names";
     const VERSION: &'static str = "0000000000000000000000000000000000000000000000000000000000000002";
     type Input = Input;
     type Output = Output;
     type Chunk = String;
-    fn decode_chunk(data: &str) -> Result<Self::Chunk, ::replicate_client::Error> {
+    fn decode_chunk(data: &str) -> Result<Self::Chunk, ::replicate_typed::Error> {
         Ok(ToString::to_string(data))
     }
 }
@@ -21,10 +21,10 @@ impl ::replicate_client::model::Model for StableNames {
     Debug,
     Clone,
     PartialEq,
-    ::replicate_client::__private::serde::Serialize,
-    ::replicate_client::__private::serde::Deserialize
+    ::replicate_typed::__private::serde::Serialize,
+    ::replicate_typed::__private::serde::Deserialize
 )]
-#[serde(crate = "::replicate_client::__private::serde")]
+#[serde(crate = "::replicate_typed::__private::serde")]
 pub struct Input {
     /// Which crate to describe.
     #[serde(rename = "crate")]
@@ -79,12 +79,12 @@ impl Input {
         self
     }
 }
-impl ::replicate_client::model::ModelInput for Input {
+impl ::replicate_typed::model::ModelInput for Input {
     type Model = StableNames;
-    fn validate(&self) -> Result<(), ::replicate_client::Error> {
+    fn validate(&self) -> Result<(), ::replicate_typed::Error> {
         Ok(())
     }
-    fn files_mut(&mut self) -> Vec<(&'static str, &mut ::replicate_client::FileInput)> {
+    fn files_mut(&mut self) -> Vec<(&'static str, &mut ::replicate_typed::FileInput)> {
         Vec::new()
     }
 }
@@ -107,7 +107,7 @@ pub enum Quality {
     /// `16x9`
     V16x9_16x9,
 }
-::replicate_client::runtime::choices!(
+::replicate_typed::runtime::choices!(
     Quality, "quality", [Low_low = "low", Low_Low = "Low", Low_LOW = "LOW", High =
     "high", V16x9_16_3A9 = "16:9", V16x9_16x9 = "16x9"]
 );

@@ -5,15 +5,15 @@
 /// The model `cog/gallery`: its [`Input`] runs it with `client.run(input)`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Gallery;
-impl ::replicate_client::model::Model for Gallery {
+impl ::replicate_typed::model::Model for Gallery {
     const OWNER: &'static str = "cog";
     const NAME: &'static str = "gallery";
     const VERSION: &'static str = "";
     type Input = Input;
     type Output = Output;
-    type Chunk = ::replicate_client::model::FileOutput;
-    fn decode_chunk(data: &str) -> Result<Self::Chunk, ::replicate_client::Error> {
-        Ok(::replicate_client::model::FileOutput::from(ToString::to_string(data)))
+    type Chunk = ::replicate_typed::model::FileOutput;
+    fn decode_chunk(data: &str) -> Result<Self::Chunk, ::replicate_typed::Error> {
+        Ok(::replicate_typed::model::FileOutput::from(ToString::to_string(data)))
     }
 }
 /// Input of `cog/gallery`.
@@ -22,10 +22,10 @@ impl ::replicate_client::model::Model for Gallery {
     Clone,
     PartialEq,
     Default,
-    ::replicate_client::__private::serde::Serialize,
-    ::replicate_client::__private::serde::Deserialize
+    ::replicate_typed::__private::serde::Serialize,
+    ::replicate_typed::__private::serde::Deserialize
 )]
-#[serde(crate = "::replicate_client::__private::serde")]
+#[serde(crate = "::replicate_typed::__private::serde")]
 pub struct Input {
     /// How many files. Default: `3`.
     ///
@@ -53,22 +53,22 @@ impl Input {
         self
     }
 }
-impl ::replicate_client::model::ModelInput for Input {
+impl ::replicate_typed::model::ModelInput for Input {
     type Model = Gallery;
-    fn validate(&self) -> Result<(), ::replicate_client::Error> {
+    fn validate(&self) -> Result<(), ::replicate_typed::Error> {
         if let Some(value) = &self.count {
-            ::replicate_client::model::check::range(
+            ::replicate_typed::model::check::range(
                 "count",
                 *value,
-                ::replicate_client::model::check::Bound::Inclusive(1),
-                ::replicate_client::model::check::Bound::Inclusive(5),
+                ::replicate_typed::model::check::Bound::Inclusive(1),
+                ::replicate_typed::model::check::Bound::Inclusive(5),
             )?;
         }
         Ok(())
     }
-    fn files_mut(&mut self) -> Vec<(&'static str, &mut ::replicate_client::FileInput)> {
+    fn files_mut(&mut self) -> Vec<(&'static str, &mut ::replicate_typed::FileInput)> {
         Vec::new()
     }
 }
 /// Output of `cog/gallery`.
-pub type Output = Vec<::replicate_client::model::FileOutput>;
+pub type Output = Vec<::replicate_typed::model::FileOutput>;

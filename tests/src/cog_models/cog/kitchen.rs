@@ -5,15 +5,15 @@
 /// The model `cog/kitchen`: its [`Input`] runs it with `client.run(input)`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Kitchen;
-impl ::replicate_client::model::Model for Kitchen {
+impl ::replicate_typed::model::Model for Kitchen {
     const OWNER: &'static str = "cog";
     const NAME: &'static str = "kitchen";
     const VERSION: &'static str = "";
     type Input = Input;
     type Output = Output;
     type Chunk = Output;
-    fn decode_chunk(data: &str) -> Result<Self::Chunk, ::replicate_client::Error> {
-        ::replicate_client::model::json_chunk(data)
+    fn decode_chunk(data: &str) -> Result<Self::Chunk, ::replicate_typed::Error> {
+        ::replicate_typed::model::json_chunk(data)
     }
 }
 /// The choices of `aspect_ratio`.
@@ -26,7 +26,7 @@ pub enum AspectRatio {
     /// `9:16`
     V9x16,
 }
-::replicate_client::runtime::choices!(
+::replicate_typed::runtime::choices!(
     AspectRatio, "aspect_ratio", [V1x1 = "1:1", V16x9 = "16:9", V9x16 = "9:16"]
 );
 /// Input of `cog/kitchen`.
@@ -34,10 +34,10 @@ pub enum AspectRatio {
     Debug,
     Clone,
     PartialEq,
-    ::replicate_client::__private::serde::Serialize,
-    ::replicate_client::__private::serde::Deserialize
+    ::replicate_typed::__private::serde::Serialize,
+    ::replicate_typed::__private::serde::Deserialize
 )]
-#[serde(crate = "::replicate_client::__private::serde")]
+#[serde(crate = "::replicate_typed::__private::serde")]
 pub struct Input {
     /// Text prompt
     pub prompt: String,
@@ -81,13 +81,13 @@ pub struct Input {
     pub negative_prompt: Option<String>,
     /// An input file (Path)
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub image: Option<::replicate_client::FileInput>,
+    pub image: Option<::replicate_typed::FileInput>,
     /// A legacy File input
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub document: Option<::replicate_client::FileInput>,
+    pub document: Option<::replicate_typed::FileInput>,
     /// A secret token
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub api_key: Option<::replicate_client::model::Secret>,
+    pub api_key: Option<::replicate_typed::model::Secret>,
     /// A list of words. Default: `["a","b"]`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub words: Option<Vec<String>>,
@@ -96,7 +96,7 @@ pub struct Input {
     pub numbers: Option<Vec<i64>>,
     /// A list of files
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub images: Option<Vec<::replicate_client::FileInput>>,
+    pub images: Option<Vec<::replicate_typed::FileInput>>,
     /// A field named like a Rust keyword. Default: `"fn"`.
     #[serde(rename = "type")]
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -178,19 +178,19 @@ impl Input {
         self
     }
     /// Sets `image`.
-    pub fn image(mut self, value: impl Into<::replicate_client::FileInput>) -> Self {
+    pub fn image(mut self, value: impl Into<::replicate_typed::FileInput>) -> Self {
         self.image = Some(value.into());
         self
     }
     /// Sets `document`.
-    pub fn document(mut self, value: impl Into<::replicate_client::FileInput>) -> Self {
+    pub fn document(mut self, value: impl Into<::replicate_typed::FileInput>) -> Self {
         self.document = Some(value.into());
         self
     }
     /// Sets `api_key`.
     pub fn api_key(
         mut self,
-        value: impl Into<::replicate_client::model::Secret>,
+        value: impl Into<::replicate_typed::model::Secret>,
     ) -> Self {
         self.api_key = Some(value.into());
         self
@@ -208,7 +208,7 @@ impl Input {
     /// Sets `images`.
     pub fn images(
         mut self,
-        value: impl Into<Vec<::replicate_client::FileInput>>,
+        value: impl Into<Vec<::replicate_typed::FileInput>>,
     ) -> Self {
         self.images = Some(value.into());
         self
@@ -219,48 +219,48 @@ impl Input {
         self
     }
 }
-impl ::replicate_client::model::ModelInput for Input {
+impl ::replicate_typed::model::ModelInput for Input {
     type Model = Kitchen;
-    fn validate(&self) -> Result<(), ::replicate_client::Error> {
+    fn validate(&self) -> Result<(), ::replicate_typed::Error> {
         if let Some(value) = &self.steps {
-            ::replicate_client::model::check::range(
+            ::replicate_typed::model::check::range(
                 "steps",
                 *value,
-                ::replicate_client::model::check::Bound::Inclusive(1),
-                ::replicate_client::model::check::Bound::Inclusive(50),
+                ::replicate_typed::model::check::Bound::Inclusive(1),
+                ::replicate_typed::model::check::Bound::Inclusive(50),
             )?;
         }
         if let Some(value) = &self.guidance {
-            ::replicate_client::model::check::finite("guidance", *value)?;
-            ::replicate_client::model::check::range(
+            ::replicate_typed::model::check::finite("guidance", *value)?;
+            ::replicate_typed::model::check::range(
                 "guidance",
                 *value,
-                ::replicate_client::model::check::Bound::Inclusive(0.0),
-                ::replicate_client::model::check::Bound::Inclusive(10.0),
+                ::replicate_typed::model::check::Bound::Inclusive(0.0),
+                ::replicate_typed::model::check::Bound::Inclusive(10.0),
             )?;
         }
         if let Some(value) = &self.name {
-            ::replicate_client::model::check::length("name", value, Some(2), Some(8))?;
+            ::replicate_typed::model::check::length("name", value, Some(2), Some(8))?;
         }
         if let Some(value) = &self.code {
-            ::replicate_client::model::check::pattern(
+            ::replicate_typed::model::check::pattern(
                 "code",
                 value,
                 "^[a-z]{3}-[0-9]{2}$",
             )?;
         }
         if let Some(value) = &self.image {
-            ::replicate_client::model::check::file("image", value)?;
+            ::replicate_typed::model::check::file("image", value)?;
         }
         if let Some(value) = &self.document {
-            ::replicate_client::model::check::file("document", value)?;
+            ::replicate_typed::model::check::file("document", value)?;
         }
         for value in self.images.iter().flatten() {
-            ::replicate_client::model::check::file("images", value)?;
+            ::replicate_typed::model::check::file("images", value)?;
         }
         Ok(())
     }
-    fn files_mut(&mut self) -> Vec<(&'static str, &mut ::replicate_client::FileInput)> {
+    fn files_mut(&mut self) -> Vec<(&'static str, &mut ::replicate_typed::FileInput)> {
         ::std::iter::empty()
             .chain(self.image.as_mut().map(|f| ("image", f)))
             .chain(self.document.as_mut().map(|f| ("document", f)))
@@ -273,16 +273,16 @@ impl ::replicate_client::model::ModelInput for Input {
     Debug,
     Clone,
     PartialEq,
-    ::replicate_client::__private::serde::Serialize,
-    ::replicate_client::__private::serde::Deserialize
+    ::replicate_typed::__private::serde::Serialize,
+    ::replicate_typed::__private::serde::Deserialize
 )]
-#[serde(crate = "::replicate_client::__private::serde")]
+#[serde(crate = "::replicate_typed::__private::serde")]
 pub struct Output {
     /// Count
     pub count: i64,
     /// File
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub file: Option<::replicate_client::model::FileOutput>,
+    pub file: Option<::replicate_typed::model::FileOutput>,
     /// Input Bytes
     pub input_bytes: Vec<i64>,
     /// Ok
@@ -309,7 +309,7 @@ pub enum Scheduler {
     /// `None`
     None_,
 }
-::replicate_client::runtime::choices!(
+::replicate_typed::runtime::choices!(
     Scheduler, "scheduler", [DpmPlusPlus2m = "DPM++ 2M", KEuler = "K_EULER", None_ =
     "None"]
 );
@@ -334,7 +334,7 @@ impl Size {
     }
     /// The variant for a wire value.
     #[allow(clippy::float_cmp)]
-    pub fn from_value(value: i64) -> Result<Self, ::replicate_client::Error> {
+    pub fn from_value(value: i64) -> Result<Self, ::replicate_typed::Error> {
         if value == 512 {
             return Ok(Self::V512);
         }
@@ -344,7 +344,7 @@ impl Size {
         if value == 1024 {
             return Ok(Self::V1024);
         }
-        Err(::replicate_client::Error::InvalidInput {
+        Err(::replicate_typed::Error::InvalidInput {
             field: ToString::to_string("size"),
             message: format!("{value} is not one of: {}", "512, 768, 1024"),
         })
@@ -355,22 +355,22 @@ impl ::std::fmt::Display for Size {
         write!(f, "{}", self.value())
     }
 }
-impl ::replicate_client::__private::serde::Serialize for Size {
-    fn serialize<S: ::replicate_client::__private::serde::Serializer>(
+impl ::replicate_typed::__private::serde::Serialize for Size {
+    fn serialize<S: ::replicate_typed::__private::serde::Serializer>(
         &self,
         s: S,
     ) -> Result<S::Ok, S::Error> {
         s.serialize_i64(self.value())
     }
 }
-impl<'de> ::replicate_client::__private::serde::Deserialize<'de> for Size {
-    fn deserialize<D: ::replicate_client::__private::serde::Deserializer<'de>>(
+impl<'de> ::replicate_typed::__private::serde::Deserialize<'de> for Size {
+    fn deserialize<D: ::replicate_typed::__private::serde::Deserializer<'de>>(
         d: D,
     ) -> Result<Self, D::Error> {
-        let value = <i64 as ::replicate_client::__private::serde::Deserialize>::deserialize(
+        let value = <i64 as ::replicate_typed::__private::serde::Deserialize>::deserialize(
             d,
         )?;
         Self::from_value(value)
-            .map_err(::replicate_client::__private::serde::de::Error::custom)
+            .map_err(::replicate_typed::__private::serde::de::Error::custom)
     }
 }

@@ -5,14 +5,14 @@
 /// The model `cog/llm`: its [`Input`] runs it with `client.run(input)`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Llm;
-impl ::replicate_client::model::Model for Llm {
+impl ::replicate_typed::model::Model for Llm {
     const OWNER: &'static str = "cog";
     const NAME: &'static str = "llm";
     const VERSION: &'static str = "";
     type Input = Input;
     type Output = Output;
     type Chunk = String;
-    fn decode_chunk(data: &str) -> Result<Self::Chunk, ::replicate_client::Error> {
+    fn decode_chunk(data: &str) -> Result<Self::Chunk, ::replicate_typed::Error> {
         Ok(ToString::to_string(data))
     }
 }
@@ -21,10 +21,10 @@ impl ::replicate_client::model::Model for Llm {
     Debug,
     Clone,
     PartialEq,
-    ::replicate_client::__private::serde::Serialize,
-    ::replicate_client::__private::serde::Deserialize
+    ::replicate_typed::__private::serde::Serialize,
+    ::replicate_typed::__private::serde::Deserialize
 )]
-#[serde(crate = "::replicate_client::__private::serde")]
+#[serde(crate = "::replicate_typed::__private::serde")]
 pub struct Input {
     /// Prompt
     pub prompt: String,
@@ -89,40 +89,40 @@ impl Input {
         self
     }
 }
-impl ::replicate_client::model::ModelInput for Input {
+impl ::replicate_typed::model::ModelInput for Input {
     type Model = Llm;
-    fn validate(&self) -> Result<(), ::replicate_client::Error> {
+    fn validate(&self) -> Result<(), ::replicate_typed::Error> {
         if let Some(value) = &self.max_tokens {
-            ::replicate_client::model::check::range(
+            ::replicate_typed::model::check::range(
                 "max_tokens",
                 *value,
-                ::replicate_client::model::check::Bound::Inclusive(1),
-                ::replicate_client::model::check::Bound::Inclusive(64),
+                ::replicate_typed::model::check::Bound::Inclusive(1),
+                ::replicate_typed::model::check::Bound::Inclusive(64),
             )?;
         }
         if let Some(value) = &self.temperature {
-            ::replicate_client::model::check::finite("temperature", *value)?;
-            ::replicate_client::model::check::range(
+            ::replicate_typed::model::check::finite("temperature", *value)?;
+            ::replicate_typed::model::check::range(
                 "temperature",
                 *value,
-                ::replicate_client::model::check::Bound::Inclusive(0.01),
-                ::replicate_client::model::check::Bound::Inclusive(5.0),
+                ::replicate_typed::model::check::Bound::Inclusive(0.01),
+                ::replicate_typed::model::check::Bound::Inclusive(5.0),
             )?;
         }
         if let Some(value) = &self.delay {
-            ::replicate_client::model::check::finite("delay", *value)?;
-            ::replicate_client::model::check::range(
+            ::replicate_typed::model::check::finite("delay", *value)?;
+            ::replicate_typed::model::check::range(
                 "delay",
                 *value,
-                ::replicate_client::model::check::Bound::Inclusive(0.0),
-                ::replicate_client::model::check::Bound::Inclusive(2.0),
+                ::replicate_typed::model::check::Bound::Inclusive(0.0),
+                ::replicate_typed::model::check::Bound::Inclusive(2.0),
             )?;
         }
         Ok(())
     }
-    fn files_mut(&mut self) -> Vec<(&'static str, &mut ::replicate_client::FileInput)> {
+    fn files_mut(&mut self) -> Vec<(&'static str, &mut ::replicate_typed::FileInput)> {
         Vec::new()
     }
 }
 /// Output of `cog/llm`.
-pub type Output = ::replicate_client::model::Concatenated;
+pub type Output = ::replicate_typed::model::Concatenated;

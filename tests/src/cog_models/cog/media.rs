@@ -5,15 +5,15 @@
 /// The model `cog/media`: its [`Input`] runs it with `client.run(input)`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Media;
-impl ::replicate_client::model::Model for Media {
+impl ::replicate_typed::model::Model for Media {
     const OWNER: &'static str = "cog";
     const NAME: &'static str = "media";
     const VERSION: &'static str = "";
     type Input = Input;
     type Output = Output;
-    type Chunk = ::replicate_client::model::FileOutput;
-    fn decode_chunk(data: &str) -> Result<Self::Chunk, ::replicate_client::Error> {
-        Ok(::replicate_client::model::FileOutput::from(ToString::to_string(data)))
+    type Chunk = ::replicate_typed::model::FileOutput;
+    fn decode_chunk(data: &str) -> Result<Self::Chunk, ::replicate_typed::Error> {
+        Ok(::replicate_typed::model::FileOutput::from(ToString::to_string(data)))
     }
 }
 /// The choices of `format`.
@@ -24,19 +24,19 @@ pub enum Format {
     /// `png`
     Png,
 }
-::replicate_client::runtime::choices!(Format, "format", [Txt = "txt", Png = "png"]);
+::replicate_typed::runtime::choices!(Format, "format", [Txt = "txt", Png = "png"]);
 /// Input of `cog/media`.
 #[derive(
     Debug,
     Clone,
     PartialEq,
-    ::replicate_client::__private::serde::Serialize,
-    ::replicate_client::__private::serde::Deserialize
+    ::replicate_typed::__private::serde::Serialize,
+    ::replicate_typed::__private::serde::Deserialize
 )]
-#[serde(crate = "::replicate_client::__private::serde")]
+#[serde(crate = "::replicate_typed::__private::serde")]
 pub struct Input {
     /// Any file; echoed back
-    pub source: ::replicate_client::FileInput,
+    pub source: ::replicate_typed::FileInput,
     /// Number of frames. Default: `2`.
     ///
     /// Checked before sending: >= 1, <= 4.
@@ -49,7 +49,7 @@ pub struct Input {
 impl Input {
     /// A value with the required fields; optional ones are left out (the model's
     /// defaults apply) until set.
-    pub fn new(source: impl Into<::replicate_client::FileInput>) -> Self {
+    pub fn new(source: impl Into<::replicate_typed::FileInput>) -> Self {
         Self {
             source: source.into(),
             frames: None,
@@ -67,28 +67,28 @@ impl Input {
         self
     }
 }
-impl ::replicate_client::model::ModelInput for Input {
+impl ::replicate_typed::model::ModelInput for Input {
     type Model = Media;
-    fn validate(&self) -> Result<(), ::replicate_client::Error> {
+    fn validate(&self) -> Result<(), ::replicate_typed::Error> {
         {
             let value = &self.source;
-            ::replicate_client::model::check::file("source", value)?;
+            ::replicate_typed::model::check::file("source", value)?;
         }
         if let Some(value) = &self.frames {
-            ::replicate_client::model::check::range(
+            ::replicate_typed::model::check::range(
                 "frames",
                 *value,
-                ::replicate_client::model::check::Bound::Inclusive(1),
-                ::replicate_client::model::check::Bound::Inclusive(4),
+                ::replicate_typed::model::check::Bound::Inclusive(1),
+                ::replicate_typed::model::check::Bound::Inclusive(4),
             )?;
         }
         Ok(())
     }
-    fn files_mut(&mut self) -> Vec<(&'static str, &mut ::replicate_client::FileInput)> {
+    fn files_mut(&mut self) -> Vec<(&'static str, &mut ::replicate_typed::FileInput)> {
         ::std::iter::empty()
             .chain(::std::iter::once(("source", &mut self.source)))
             .collect()
     }
 }
 /// Output of `cog/media`.
-pub type Output = Vec<::replicate_client::model::FileOutput>;
+pub type Output = Vec<::replicate_typed::model::FileOutput>;

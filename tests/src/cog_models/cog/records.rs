@@ -5,15 +5,15 @@
 /// The model `cog/records`: its [`Input`] runs it with `client.run(input)`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Records;
-impl ::replicate_client::model::Model for Records {
+impl ::replicate_typed::model::Model for Records {
     const OWNER: &'static str = "cog";
     const NAME: &'static str = "records";
     const VERSION: &'static str = "";
     type Input = Input;
     type Output = Output;
     type Chunk = Record;
-    fn decode_chunk(data: &str) -> Result<Self::Chunk, ::replicate_client::Error> {
-        ::replicate_client::model::json_chunk(data)
+    fn decode_chunk(data: &str) -> Result<Self::Chunk, ::replicate_typed::Error> {
+        ::replicate_typed::model::json_chunk(data)
     }
 }
 /// Input of `cog/records`.
@@ -22,10 +22,10 @@ impl ::replicate_client::model::Model for Records {
     Clone,
     PartialEq,
     Default,
-    ::replicate_client::__private::serde::Serialize,
-    ::replicate_client::__private::serde::Deserialize
+    ::replicate_typed::__private::serde::Serialize,
+    ::replicate_typed::__private::serde::Deserialize
 )]
-#[serde(crate = "::replicate_client::__private::serde")]
+#[serde(crate = "::replicate_typed::__private::serde")]
 pub struct Input {
     /// Words to split. Default: `"hello big world"`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -54,12 +54,12 @@ impl Input {
         self
     }
 }
-impl ::replicate_client::model::ModelInput for Input {
+impl ::replicate_typed::model::ModelInput for Input {
     type Model = Records;
-    fn validate(&self) -> Result<(), ::replicate_client::Error> {
+    fn validate(&self) -> Result<(), ::replicate_typed::Error> {
         Ok(())
     }
-    fn files_mut(&mut self) -> Vec<(&'static str, &mut ::replicate_client::FileInput)> {
+    fn files_mut(&mut self) -> Vec<(&'static str, &mut ::replicate_typed::FileInput)> {
         Vec::new()
     }
 }
@@ -70,14 +70,14 @@ pub type Output = Vec<Record>;
     Debug,
     Clone,
     PartialEq,
-    ::replicate_client::__private::serde::Serialize,
-    ::replicate_client::__private::serde::Deserialize
+    ::replicate_typed::__private::serde::Serialize,
+    ::replicate_typed::__private::serde::Deserialize
 )]
-#[serde(crate = "::replicate_client::__private::serde")]
+#[serde(crate = "::replicate_typed::__private::serde")]
 pub struct Record {
     /// File
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub file: Option<::replicate_client::model::FileOutput>,
+    pub file: Option<::replicate_typed::model::FileOutput>,
     /// First
     pub first: bool,
     /// Length

@@ -5,14 +5,14 @@
 /// The model `cog/scalar`: its [`Input`] runs it with `client.run(input)`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Scalar;
-impl ::replicate_client::model::Model for Scalar {
+impl ::replicate_typed::model::Model for Scalar {
     const OWNER: &'static str = "cog";
     const NAME: &'static str = "scalar";
     const VERSION: &'static str = "";
     type Input = Input;
     type Output = Output;
     type Chunk = String;
-    fn decode_chunk(data: &str) -> Result<Self::Chunk, ::replicate_client::Error> {
+    fn decode_chunk(data: &str) -> Result<Self::Chunk, ::replicate_typed::Error> {
         Ok(ToString::to_string(data))
     }
 }
@@ -22,10 +22,10 @@ impl ::replicate_client::model::Model for Scalar {
     Clone,
     PartialEq,
     Default,
-    ::replicate_client::__private::serde::Serialize,
-    ::replicate_client::__private::serde::Deserialize
+    ::replicate_typed::__private::serde::Serialize,
+    ::replicate_typed::__private::serde::Deserialize
 )]
-#[serde(crate = "::replicate_client::__private::serde")]
+#[serde(crate = "::replicate_typed::__private::serde")]
 pub struct Input {
     /// Text to repeat. Default: `"hello"`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -74,20 +74,20 @@ impl Input {
         self
     }
 }
-impl ::replicate_client::model::ModelInput for Input {
+impl ::replicate_typed::model::ModelInput for Input {
     type Model = Scalar;
-    fn validate(&self) -> Result<(), ::replicate_client::Error> {
+    fn validate(&self) -> Result<(), ::replicate_typed::Error> {
         if let Some(value) = &self.times {
-            ::replicate_client::model::check::range(
+            ::replicate_typed::model::check::range(
                 "times",
                 *value,
-                ::replicate_client::model::check::Bound::Inclusive(0),
-                ::replicate_client::model::check::Bound::Inclusive(10),
+                ::replicate_typed::model::check::Bound::Inclusive(0),
+                ::replicate_typed::model::check::Bound::Inclusive(10),
             )?;
         }
         Ok(())
     }
-    fn files_mut(&mut self) -> Vec<(&'static str, &mut ::replicate_client::FileInput)> {
+    fn files_mut(&mut self) -> Vec<(&'static str, &mut ::replicate_typed::FileInput)> {
         Vec::new()
     }
 }

@@ -5,15 +5,15 @@
 /// The model `andreasjansson/llama-2-13b-embeddings`: its [`Input`] runs it with `client.run(input)`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Llama213bEmbeddings;
-impl ::replicate_client::model::Model for Llama213bEmbeddings {
+impl ::replicate_typed::model::Model for Llama213bEmbeddings {
     const OWNER: &'static str = "andreasjansson";
     const NAME: &'static str = "llama-2-13b-embeddings";
     const VERSION: &'static str = "7115a4c65b86815e31412e53de1211c520164c190945a84c425b59dccbc47148";
     type Input = Input;
     type Output = Output;
     type Chunk = Vec<f64>;
-    fn decode_chunk(data: &str) -> Result<Self::Chunk, ::replicate_client::Error> {
-        ::replicate_client::model::json_chunk(data)
+    fn decode_chunk(data: &str) -> Result<Self::Chunk, ::replicate_typed::Error> {
+        ::replicate_typed::model::json_chunk(data)
     }
 }
 /// Input of `andreasjansson/llama-2-13b-embeddings`.
@@ -21,10 +21,10 @@ impl ::replicate_client::model::Model for Llama213bEmbeddings {
     Debug,
     Clone,
     PartialEq,
-    ::replicate_client::__private::serde::Serialize,
-    ::replicate_client::__private::serde::Deserialize
+    ::replicate_typed::__private::serde::Serialize,
+    ::replicate_typed::__private::serde::Deserialize
 )]
-#[serde(crate = "::replicate_client::__private::serde")]
+#[serde(crate = "::replicate_typed::__private::serde")]
 pub struct Input {
     /// Texts to embed, joined with prompt_separator; up to 100 per request.
     pub prompts: String,
@@ -47,12 +47,12 @@ impl Input {
         self
     }
 }
-impl ::replicate_client::model::ModelInput for Input {
+impl ::replicate_typed::model::ModelInput for Input {
     type Model = Llama213bEmbeddings;
-    fn validate(&self) -> Result<(), ::replicate_client::Error> {
+    fn validate(&self) -> Result<(), ::replicate_typed::Error> {
         Ok(())
     }
-    fn files_mut(&mut self) -> Vec<(&'static str, &mut ::replicate_client::FileInput)> {
+    fn files_mut(&mut self) -> Vec<(&'static str, &mut ::replicate_typed::FileInput)> {
         Vec::new()
     }
 }

@@ -5,15 +5,15 @@
 /// The model `black-forest-labs/flux-schnell`: its [`Input`] runs it with `client.run(input)`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct FluxSchnell;
-impl ::replicate_client::model::Model for FluxSchnell {
+impl ::replicate_typed::model::Model for FluxSchnell {
     const OWNER: &'static str = "black-forest-labs";
     const NAME: &'static str = "flux-schnell";
     const VERSION: &'static str = "7ad4656c7992898a2dd0768fb45c3dac98c09edb2368071cbe937ea01da55df3";
     type Input = Input;
     type Output = Output;
-    type Chunk = ::replicate_client::model::FileOutput;
-    fn decode_chunk(data: &str) -> Result<Self::Chunk, ::replicate_client::Error> {
-        Ok(::replicate_client::model::FileOutput::from(ToString::to_string(data)))
+    type Chunk = ::replicate_typed::model::FileOutput;
+    fn decode_chunk(data: &str) -> Result<Self::Chunk, ::replicate_typed::Error> {
+        Ok(::replicate_typed::model::FileOutput::from(ToString::to_string(data)))
     }
 }
 /// The choices of `aspect_ratio`.
@@ -42,7 +42,7 @@ pub enum AspectRatio {
     /// `9:21`
     V9x21,
 }
-::replicate_client::runtime::choices!(
+::replicate_typed::runtime::choices!(
     AspectRatio, "aspect_ratio", [V1x1 = "1:1", V16x9 = "16:9", V21x9 = "21:9", V3x2 =
     "3:2", V2x3 = "2:3", V4x5 = "4:5", V5x4 = "5:4", V3x4 = "3:4", V4x3 = "4:3", V9x16 =
     "9:16", V9x21 = "9:21"]
@@ -52,10 +52,10 @@ pub enum AspectRatio {
     Debug,
     Clone,
     PartialEq,
-    ::replicate_client::__private::serde::Serialize,
-    ::replicate_client::__private::serde::Deserialize
+    ::replicate_typed::__private::serde::Serialize,
+    ::replicate_typed::__private::serde::Deserialize
 )]
-#[serde(crate = "::replicate_client::__private::serde")]
+#[serde(crate = "::replicate_typed::__private::serde")]
 pub struct Input {
     /// What the image should show.
     pub prompt: String,
@@ -156,36 +156,36 @@ impl Input {
         self
     }
 }
-impl ::replicate_client::model::ModelInput for Input {
+impl ::replicate_typed::model::ModelInput for Input {
     type Model = FluxSchnell;
-    fn validate(&self) -> Result<(), ::replicate_client::Error> {
+    fn validate(&self) -> Result<(), ::replicate_typed::Error> {
         if let Some(value) = &self.num_outputs {
-            ::replicate_client::model::check::range(
+            ::replicate_typed::model::check::range(
                 "num_outputs",
                 *value,
-                ::replicate_client::model::check::Bound::Inclusive(1),
-                ::replicate_client::model::check::Bound::Inclusive(4),
+                ::replicate_typed::model::check::Bound::Inclusive(1),
+                ::replicate_typed::model::check::Bound::Inclusive(4),
             )?;
         }
         if let Some(value) = &self.num_inference_steps {
-            ::replicate_client::model::check::range(
+            ::replicate_typed::model::check::range(
                 "num_inference_steps",
                 *value,
-                ::replicate_client::model::check::Bound::Inclusive(1),
-                ::replicate_client::model::check::Bound::Inclusive(4),
+                ::replicate_typed::model::check::Bound::Inclusive(1),
+                ::replicate_typed::model::check::Bound::Inclusive(4),
             )?;
         }
         if let Some(value) = &self.output_quality {
-            ::replicate_client::model::check::range(
+            ::replicate_typed::model::check::range(
                 "output_quality",
                 *value,
-                ::replicate_client::model::check::Bound::Inclusive(0),
-                ::replicate_client::model::check::Bound::Inclusive(100),
+                ::replicate_typed::model::check::Bound::Inclusive(0),
+                ::replicate_typed::model::check::Bound::Inclusive(100),
             )?;
         }
         Ok(())
     }
-    fn files_mut(&mut self) -> Vec<(&'static str, &mut ::replicate_client::FileInput)> {
+    fn files_mut(&mut self) -> Vec<(&'static str, &mut ::replicate_typed::FileInput)> {
         Vec::new()
     }
 }
@@ -197,11 +197,11 @@ pub enum Megapixels {
     /// `0.25`
     V0Point25,
 }
-::replicate_client::runtime::choices!(
+::replicate_typed::runtime::choices!(
     Megapixels, "megapixels", [V1 = "1", V0Point25 = "0.25"]
 );
 /// Output of `black-forest-labs/flux-schnell`.
-pub type Output = Vec<::replicate_client::model::FileOutput>;
+pub type Output = Vec<::replicate_typed::model::FileOutput>;
 /// The choices of `output_format`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum OutputFormat {
@@ -212,6 +212,6 @@ pub enum OutputFormat {
     /// `png`
     Png,
 }
-::replicate_client::runtime::choices!(
+::replicate_typed::runtime::choices!(
     OutputFormat, "output_format", [Webp = "webp", Jpg = "jpg", Png = "png"]
 );

@@ -5,14 +5,14 @@
 /// The model `meta/meta-llama-3-70b-instruct`: its [`Input`] runs it with `client.run(input)`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct MetaLlama370bInstruct;
-impl ::replicate_client::model::Model for MetaLlama370bInstruct {
+impl ::replicate_typed::model::Model for MetaLlama370bInstruct {
     const OWNER: &'static str = "meta";
     const NAME: &'static str = "meta-llama-3-70b-instruct";
     const VERSION: &'static str = "fbfb20b472b2f3bdd101412a9f70a0ed4fc0ced78a77ff00970ee7a2383c575d";
     type Input = Input;
     type Output = Output;
     type Chunk = String;
-    fn decode_chunk(data: &str) -> Result<Self::Chunk, ::replicate_client::Error> {
+    fn decode_chunk(data: &str) -> Result<Self::Chunk, ::replicate_typed::Error> {
         Ok(ToString::to_string(data))
     }
 }
@@ -22,10 +22,10 @@ impl ::replicate_client::model::Model for MetaLlama370bInstruct {
     Clone,
     PartialEq,
     Default,
-    ::replicate_client::__private::serde::Serialize,
-    ::replicate_client::__private::serde::Deserialize
+    ::replicate_typed::__private::serde::Serialize,
+    ::replicate_typed::__private::serde::Deserialize
 )]
-#[serde(crate = "::replicate_client::__private::serde")]
+#[serde(crate = "::replicate_typed::__private::serde")]
 pub struct Input {
     /// The text sent to the model. Default: `""`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -117,26 +117,26 @@ impl Input {
         self
     }
 }
-impl ::replicate_client::model::ModelInput for Input {
+impl ::replicate_typed::model::ModelInput for Input {
     type Model = MetaLlama370bInstruct;
-    fn validate(&self) -> Result<(), ::replicate_client::Error> {
+    fn validate(&self) -> Result<(), ::replicate_typed::Error> {
         if let Some(value) = &self.temperature {
-            ::replicate_client::model::check::finite("temperature", *value)?;
+            ::replicate_typed::model::check::finite("temperature", *value)?;
         }
         if let Some(value) = &self.top_p {
-            ::replicate_client::model::check::finite("top_p", *value)?;
+            ::replicate_typed::model::check::finite("top_p", *value)?;
         }
         if let Some(value) = &self.presence_penalty {
-            ::replicate_client::model::check::finite("presence_penalty", *value)?;
+            ::replicate_typed::model::check::finite("presence_penalty", *value)?;
         }
         if let Some(value) = &self.frequency_penalty {
-            ::replicate_client::model::check::finite("frequency_penalty", *value)?;
+            ::replicate_typed::model::check::finite("frequency_penalty", *value)?;
         }
         Ok(())
     }
-    fn files_mut(&mut self) -> Vec<(&'static str, &mut ::replicate_client::FileInput)> {
+    fn files_mut(&mut self) -> Vec<(&'static str, &mut ::replicate_typed::FileInput)> {
         Vec::new()
     }
 }
 /// Output of `meta/meta-llama-3-70b-instruct`.
-pub type Output = ::replicate_client::model::Concatenated;
+pub type Output = ::replicate_typed::model::Concatenated;

@@ -5,15 +5,15 @@
 /// The model `meta/musicgen`: its [`Input`] runs it with `client.run(input)`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Musicgen;
-impl ::replicate_client::model::Model for Musicgen {
+impl ::replicate_typed::model::Model for Musicgen {
     const OWNER: &'static str = "meta";
     const NAME: &'static str = "musicgen";
     const VERSION: &'static str = "18cdaef2caeeaf1d577ca0656772f350704a3baf7232cd596f0964c179bd2d28";
     type Input = Input;
     type Output = Output;
-    type Chunk = ::replicate_client::model::FileOutput;
-    fn decode_chunk(data: &str) -> Result<Self::Chunk, ::replicate_client::Error> {
-        Ok(::replicate_client::model::FileOutput::from(ToString::to_string(data)))
+    type Chunk = ::replicate_typed::model::FileOutput;
+    fn decode_chunk(data: &str) -> Result<Self::Chunk, ::replicate_typed::Error> {
+        Ok(::replicate_typed::model::FileOutput::from(ToString::to_string(data)))
     }
 }
 /// Input of `meta/musicgen`.
@@ -22,10 +22,10 @@ impl ::replicate_client::model::Model for Musicgen {
     Clone,
     PartialEq,
     Default,
-    ::replicate_client::__private::serde::Serialize,
-    ::replicate_client::__private::serde::Deserialize
+    ::replicate_typed::__private::serde::Serialize,
+    ::replicate_typed::__private::serde::Deserialize
 )]
-#[serde(crate = "::replicate_client::__private::serde")]
+#[serde(crate = "::replicate_typed::__private::serde")]
 pub struct Input {
     /// Which MusicGen checkpoint to run. Default: `"stereo-melody-large"`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -35,7 +35,7 @@ pub struct Input {
     pub prompt: Option<String>,
     /// Optional audio to steer the result: it is extended when continuation is on, otherwise its melody is followed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub input_audio: Option<::replicate_client::FileInput>,
+    pub input_audio: Option<::replicate_typed::FileInput>,
     /// Length of the generated clip, in seconds. Default: `8`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duration: Option<i64>,
@@ -112,7 +112,7 @@ impl Input {
     /// Sets `input_audio`.
     pub fn input_audio(
         mut self,
-        value: impl Into<::replicate_client::FileInput>,
+        value: impl Into<::replicate_typed::FileInput>,
     ) -> Self {
         self.input_audio = Some(value.into());
         self
@@ -181,37 +181,37 @@ impl Input {
         self
     }
 }
-impl ::replicate_client::model::ModelInput for Input {
+impl ::replicate_typed::model::ModelInput for Input {
     type Model = Musicgen;
-    fn validate(&self) -> Result<(), ::replicate_client::Error> {
+    fn validate(&self) -> Result<(), ::replicate_typed::Error> {
         if let Some(value) = &self.input_audio {
-            ::replicate_client::model::check::file("input_audio", value)?;
+            ::replicate_typed::model::check::file("input_audio", value)?;
         }
         if let Some(value) = &self.continuation_start {
-            ::replicate_client::model::check::range(
+            ::replicate_typed::model::check::range(
                 "continuation_start",
                 *value,
-                ::replicate_client::model::check::Bound::Inclusive(0),
-                ::replicate_client::model::check::Bound::None,
+                ::replicate_typed::model::check::Bound::Inclusive(0),
+                ::replicate_typed::model::check::Bound::None,
             )?;
         }
         if let Some(value) = &self.continuation_end {
-            ::replicate_client::model::check::range(
+            ::replicate_typed::model::check::range(
                 "continuation_end",
                 *value,
-                ::replicate_client::model::check::Bound::Inclusive(0),
-                ::replicate_client::model::check::Bound::None,
+                ::replicate_typed::model::check::Bound::Inclusive(0),
+                ::replicate_typed::model::check::Bound::None,
             )?;
         }
         if let Some(value) = &self.top_p {
-            ::replicate_client::model::check::finite("top_p", *value)?;
+            ::replicate_typed::model::check::finite("top_p", *value)?;
         }
         if let Some(value) = &self.temperature {
-            ::replicate_client::model::check::finite("temperature", *value)?;
+            ::replicate_typed::model::check::finite("temperature", *value)?;
         }
         Ok(())
     }
-    fn files_mut(&mut self) -> Vec<(&'static str, &mut ::replicate_client::FileInput)> {
+    fn files_mut(&mut self) -> Vec<(&'static str, &mut ::replicate_typed::FileInput)> {
         ::std::iter::empty()
             .chain(self.input_audio.as_mut().map(|f| ("input_audio", f)))
             .collect()
@@ -229,7 +229,7 @@ pub enum ModelVersion {
     /// `large`
     Large,
 }
-::replicate_client::runtime::choices!(
+::replicate_typed::runtime::choices!(
     ModelVersion, "model_version", [StereoMelodyLarge = "stereo-melody-large",
     StereoLarge = "stereo-large", MelodyLarge = "melody-large", Large = "large"]
 );
@@ -245,12 +245,12 @@ pub enum NormalizationStrategy {
     /// `rms`
     Rms,
 }
-::replicate_client::runtime::choices!(
+::replicate_typed::runtime::choices!(
     NormalizationStrategy, "normalization_strategy", [Loudness = "loudness", Clip =
     "clip", Peak = "peak", Rms = "rms"]
 );
 /// Output of `meta/musicgen`.
-pub type Output = ::replicate_client::model::FileOutput;
+pub type Output = ::replicate_typed::model::FileOutput;
 /// The choices of `output_format`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum OutputFormat {
@@ -259,6 +259,6 @@ pub enum OutputFormat {
     /// `mp3`
     Mp3,
 }
-::replicate_client::runtime::choices!(
+::replicate_typed::runtime::choices!(
     OutputFormat, "output_format", [Wav = "wav", Mp3 = "mp3"]
 );

@@ -5,15 +5,15 @@
 /// The model `nateraw/jina-embeddings-v2-base-en`: its [`Input`] runs it with `client.run(input)`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct JinaEmbeddingsV2BaseEn;
-impl ::replicate_client::model::Model for JinaEmbeddingsV2BaseEn {
+impl ::replicate_typed::model::Model for JinaEmbeddingsV2BaseEn {
     const OWNER: &'static str = "nateraw";
     const NAME: &'static str = "jina-embeddings-v2-base-en";
     const VERSION: &'static str = "f8367a1c072ba2bc28af549d1faeacfe9b88b3f0e475add7a75091dac507f79e";
     type Input = Input;
     type Output = Output;
     type Chunk = OutputValue;
-    fn decode_chunk(data: &str) -> Result<Self::Chunk, ::replicate_client::Error> {
-        ::replicate_client::model::json_chunk(data)
+    fn decode_chunk(data: &str) -> Result<Self::Chunk, ::replicate_typed::Error> {
+        ::replicate_typed::model::json_chunk(data)
     }
 }
 /// Input of `nateraw/jina-embeddings-v2-base-en`.
@@ -22,14 +22,14 @@ impl ::replicate_client::model::Model for JinaEmbeddingsV2BaseEn {
     Clone,
     PartialEq,
     Default,
-    ::replicate_client::__private::serde::Serialize,
-    ::replicate_client::__private::serde::Deserialize
+    ::replicate_typed::__private::serde::Serialize,
+    ::replicate_typed::__private::serde::Deserialize
 )]
-#[serde(crate = "::replicate_client::__private::serde")]
+#[serde(crate = "::replicate_typed::__private::serde")]
 pub struct Input {
     /// File of texts to embed: JSON Lines objects with a `text` key, or a JSON array of strings.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub path: Option<::replicate_client::FileInput>,
+    pub path: Option<::replicate_typed::FileInput>,
     /// Texts to embed, given as a JSON array of strings such as ["hello", "world"]. Default: `""`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub texts: Option<String>,
@@ -58,7 +58,7 @@ impl Input {
         }
     }
     /// Sets `path`.
-    pub fn path(mut self, value: impl Into<::replicate_client::FileInput>) -> Self {
+    pub fn path(mut self, value: impl Into<::replicate_typed::FileInput>) -> Self {
         self.path = Some(value.into());
         self
     }
@@ -83,23 +83,23 @@ impl Input {
         self
     }
 }
-impl ::replicate_client::model::ModelInput for Input {
+impl ::replicate_typed::model::ModelInput for Input {
     type Model = JinaEmbeddingsV2BaseEn;
-    fn validate(&self) -> Result<(), ::replicate_client::Error> {
+    fn validate(&self) -> Result<(), ::replicate_typed::Error> {
         if let Some(value) = &self.path {
-            ::replicate_client::model::check::file("path", value)?;
+            ::replicate_typed::model::check::file("path", value)?;
         }
         if let Some(value) = &self.batch_size {
-            ::replicate_client::model::check::range(
+            ::replicate_typed::model::check::range(
                 "batch_size",
                 *value,
-                ::replicate_client::model::check::Bound::Inclusive(1),
-                ::replicate_client::model::check::Bound::Inclusive(32),
+                ::replicate_typed::model::check::Bound::Inclusive(1),
+                ::replicate_typed::model::check::Bound::Inclusive(32),
             )?;
         }
         Ok(())
     }
-    fn files_mut(&mut self) -> Vec<(&'static str, &mut ::replicate_client::FileInput)> {
+    fn files_mut(&mut self) -> Vec<(&'static str, &mut ::replicate_typed::FileInput)> {
         ::std::iter::empty().chain(self.path.as_mut().map(|f| ("path", f))).collect()
     }
 }
@@ -110,15 +110,15 @@ pub type Output = OutputValue;
     Debug,
     Clone,
     PartialEq,
-    ::replicate_client::__private::serde::Serialize,
-    ::replicate_client::__private::serde::Deserialize
+    ::replicate_typed::__private::serde::Serialize,
+    ::replicate_typed::__private::serde::Deserialize
 )]
-#[serde(crate = "::replicate_client::__private::serde")]
+#[serde(crate = "::replicate_typed::__private::serde")]
 #[serde(untagged)]
 #[allow(clippy::large_enum_variant)]
 pub enum OutputValue {
     /// The value as `StringList`.
     StringList(Vec<String>),
     /// The value as `File`.
-    File(::replicate_client::model::FileOutput),
+    File(::replicate_typed::model::FileOutput),
 }

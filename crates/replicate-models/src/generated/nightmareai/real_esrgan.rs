@@ -5,15 +5,15 @@
 /// The model `nightmareai/real-esrgan`: its [`Input`] runs it with `client.run(input)`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct RealEsrgan;
-impl ::replicate_client::model::Model for RealEsrgan {
+impl ::replicate_typed::model::Model for RealEsrgan {
     const OWNER: &'static str = "nightmareai";
     const NAME: &'static str = "real-esrgan";
     const VERSION: &'static str = "9b885ba6136b41b3ff08ebaedfd9c6c150abcb86a458703652471e7419ce8dff";
     type Input = Input;
     type Output = Output;
-    type Chunk = ::replicate_client::model::FileOutput;
-    fn decode_chunk(data: &str) -> Result<Self::Chunk, ::replicate_client::Error> {
-        Ok(::replicate_client::model::FileOutput::from(ToString::to_string(data)))
+    type Chunk = ::replicate_typed::model::FileOutput;
+    fn decode_chunk(data: &str) -> Result<Self::Chunk, ::replicate_typed::Error> {
+        Ok(::replicate_typed::model::FileOutput::from(ToString::to_string(data)))
     }
 }
 /// Input of `nightmareai/real-esrgan`.
@@ -21,13 +21,13 @@ impl ::replicate_client::model::Model for RealEsrgan {
     Debug,
     Clone,
     PartialEq,
-    ::replicate_client::__private::serde::Serialize,
-    ::replicate_client::__private::serde::Deserialize
+    ::replicate_typed::__private::serde::Serialize,
+    ::replicate_typed::__private::serde::Deserialize
 )]
-#[serde(crate = "::replicate_client::__private::serde")]
+#[serde(crate = "::replicate_typed::__private::serde")]
 pub struct Input {
     /// Picture to upscale.
-    pub image: ::replicate_client::FileInput,
+    pub image: ::replicate_typed::FileInput,
     /// Upscaling factor to apply. Default: `4`.
     ///
     /// Checked before sending: >= 0, <= 10.
@@ -40,7 +40,7 @@ pub struct Input {
 impl Input {
     /// A value with the required fields; optional ones are left out (the model's
     /// defaults apply) until set.
-    pub fn new(image: impl Into<::replicate_client::FileInput>) -> Self {
+    pub fn new(image: impl Into<::replicate_typed::FileInput>) -> Self {
         Self {
             image: image.into(),
             scale: None,
@@ -58,29 +58,29 @@ impl Input {
         self
     }
 }
-impl ::replicate_client::model::ModelInput for Input {
+impl ::replicate_typed::model::ModelInput for Input {
     type Model = RealEsrgan;
-    fn validate(&self) -> Result<(), ::replicate_client::Error> {
+    fn validate(&self) -> Result<(), ::replicate_typed::Error> {
         {
             let value = &self.image;
-            ::replicate_client::model::check::file("image", value)?;
+            ::replicate_typed::model::check::file("image", value)?;
         }
         if let Some(value) = &self.scale {
-            ::replicate_client::model::check::finite("scale", *value)?;
-            ::replicate_client::model::check::range(
+            ::replicate_typed::model::check::finite("scale", *value)?;
+            ::replicate_typed::model::check::range(
                 "scale",
                 *value,
-                ::replicate_client::model::check::Bound::Inclusive(0.0),
-                ::replicate_client::model::check::Bound::Inclusive(10.0),
+                ::replicate_typed::model::check::Bound::Inclusive(0.0),
+                ::replicate_typed::model::check::Bound::Inclusive(10.0),
             )?;
         }
         Ok(())
     }
-    fn files_mut(&mut self) -> Vec<(&'static str, &mut ::replicate_client::FileInput)> {
+    fn files_mut(&mut self) -> Vec<(&'static str, &mut ::replicate_typed::FileInput)> {
         ::std::iter::empty()
             .chain(::std::iter::once(("image", &mut self.image)))
             .collect()
     }
 }
 /// Output of `nightmareai/real-esrgan`.
-pub type Output = ::replicate_client::model::FileOutput;
+pub type Output = ::replicate_typed::model::FileOutput;

@@ -5,15 +5,15 @@
 /// The model `openai/whisper`: its [`Input`] runs it with `client.run(input)`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Whisper;
-impl ::replicate_client::model::Model for Whisper {
+impl ::replicate_typed::model::Model for Whisper {
     const OWNER: &'static str = "openai";
     const NAME: &'static str = "whisper";
     const VERSION: &'static str = "dd6a57221842a706af163eb6636f40aba867c61fcc92dd0dcbf54c4681f263ad";
     type Input = Input;
     type Output = Output;
     type Chunk = Output;
-    fn decode_chunk(data: &str) -> Result<Self::Chunk, ::replicate_client::Error> {
-        ::replicate_client::model::json_chunk(data)
+    fn decode_chunk(data: &str) -> Result<Self::Chunk, ::replicate_typed::Error> {
+        ::replicate_typed::model::json_chunk(data)
     }
 }
 /// Input of `openai/whisper`.
@@ -21,13 +21,13 @@ impl ::replicate_client::model::Model for Whisper {
     Debug,
     Clone,
     PartialEq,
-    ::replicate_client::__private::serde::Serialize,
-    ::replicate_client::__private::serde::Deserialize
+    ::replicate_typed::__private::serde::Serialize,
+    ::replicate_typed::__private::serde::Deserialize
 )]
-#[serde(crate = "::replicate_client::__private::serde")]
+#[serde(crate = "::replicate_typed::__private::serde")]
 pub struct Input {
     /// Recording to transcribe.
-    pub audio: ::replicate_client::FileInput,
+    pub audio: ::replicate_typed::FileInput,
     /// Layout of the returned transcript. Default: `"plain text"`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub transcription: Option<Transcription>,
@@ -68,7 +68,7 @@ pub struct Input {
 impl Input {
     /// A value with the required fields; optional ones are left out (the model's
     /// defaults apply) until set.
-    pub fn new(audio: impl Into<::replicate_client::FileInput>) -> Self {
+    pub fn new(audio: impl Into<::replicate_typed::FileInput>) -> Self {
         Self {
             audio: audio.into(),
             transcription: None,
@@ -146,40 +146,40 @@ impl Input {
         self
     }
 }
-impl ::replicate_client::model::ModelInput for Input {
+impl ::replicate_typed::model::ModelInput for Input {
     type Model = Whisper;
-    fn validate(&self) -> Result<(), ::replicate_client::Error> {
+    fn validate(&self) -> Result<(), ::replicate_typed::Error> {
         {
             let value = &self.audio;
-            ::replicate_client::model::check::file("audio", value)?;
+            ::replicate_typed::model::check::file("audio", value)?;
         }
         if let Some(value) = &self.temperature {
-            ::replicate_client::model::check::finite("temperature", *value)?;
+            ::replicate_typed::model::check::finite("temperature", *value)?;
         }
         if let Some(value) = &self.patience {
-            ::replicate_client::model::check::finite("patience", *value)?;
+            ::replicate_typed::model::check::finite("patience", *value)?;
         }
         if let Some(value) = &self.temperature_increment_on_fallback {
-            ::replicate_client::model::check::finite(
+            ::replicate_typed::model::check::finite(
                 "temperature_increment_on_fallback",
                 *value,
             )?;
         }
         if let Some(value) = &self.compression_ratio_threshold {
-            ::replicate_client::model::check::finite(
+            ::replicate_typed::model::check::finite(
                 "compression_ratio_threshold",
                 *value,
             )?;
         }
         if let Some(value) = &self.logprob_threshold {
-            ::replicate_client::model::check::finite("logprob_threshold", *value)?;
+            ::replicate_typed::model::check::finite("logprob_threshold", *value)?;
         }
         if let Some(value) = &self.no_speech_threshold {
-            ::replicate_client::model::check::finite("no_speech_threshold", *value)?;
+            ::replicate_typed::model::check::finite("no_speech_threshold", *value)?;
         }
         Ok(())
     }
-    fn files_mut(&mut self) -> Vec<(&'static str, &mut ::replicate_client::FileInput)> {
+    fn files_mut(&mut self) -> Vec<(&'static str, &mut ::replicate_typed::FileInput)> {
         ::std::iter::empty()
             .chain(::std::iter::once(("audio", &mut self.audio)))
             .collect()
@@ -275,7 +275,7 @@ pub enum Language {
     /// `Valencian`
     Valencian,
 }
-::replicate_client::runtime::choices!(
+::replicate_typed::runtime::choices!(
     Language, "language", [Auto = "auto", Af = "af", Ar = "ar", As = "as", De = "de", En
     = "en", Es = "es", Fr = "fr", Haw = "haw", Hi = "hi", Ja = "ja", Jw = "jw", Ko =
     "ko", Ln = "ln", Nn = "nn", No = "no", Pt = "pt", Ru = "ru", Sa = "sa", Tl = "tl", Uk
@@ -292,20 +292,20 @@ pub enum Language {
     Debug,
     Clone,
     PartialEq,
-    ::replicate_client::__private::serde::Serialize,
-    ::replicate_client::__private::serde::Deserialize
+    ::replicate_typed::__private::serde::Serialize,
+    ::replicate_typed::__private::serde::Deserialize
 )]
-#[serde(crate = "::replicate_client::__private::serde")]
+#[serde(crate = "::replicate_typed::__private::serde")]
 pub struct Output {
     /// Segments
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub segments: Option<::replicate_client::__private::serde_json::Value>,
+    pub segments: Option<::replicate_typed::__private::serde_json::Value>,
     /// Srt File
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub srt_file: Option<::replicate_client::model::FileOutput>,
+    pub srt_file: Option<::replicate_typed::model::FileOutput>,
     /// Txt File
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub txt_file: Option<::replicate_client::model::FileOutput>,
+    pub txt_file: Option<::replicate_typed::model::FileOutput>,
     /// Translation
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub translation: Option<String>,
@@ -324,6 +324,6 @@ pub enum Transcription {
     /// `vtt`
     Vtt,
 }
-::replicate_client::runtime::choices!(
+::replicate_typed::runtime::choices!(
     Transcription, "transcription", [PlainText = "plain text", Srt = "srt", Vtt = "vtt"]
 );

@@ -5,14 +5,14 @@
 /// The model `replicate/hello-world`: its [`Input`] runs it with `client.run(input)`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct HelloWorld;
-impl ::replicate_client::model::Model for HelloWorld {
+impl ::replicate_typed::model::Model for HelloWorld {
     const OWNER: &'static str = "replicate";
     const NAME: &'static str = "hello-world";
     const VERSION: &'static str = "5c7d5dc6dd8bf75c1acaa8565735e7986bc5b66206b55cca93cb72c9bf15ccaa";
     type Input = Input;
     type Output = Output;
     type Chunk = String;
-    fn decode_chunk(data: &str) -> Result<Self::Chunk, ::replicate_client::Error> {
+    fn decode_chunk(data: &str) -> Result<Self::Chunk, ::replicate_typed::Error> {
         Ok(ToString::to_string(data))
     }
 }
@@ -21,10 +21,10 @@ impl ::replicate_client::model::Model for HelloWorld {
     Debug,
     Clone,
     PartialEq,
-    ::replicate_client::__private::serde::Serialize,
-    ::replicate_client::__private::serde::Deserialize
+    ::replicate_typed::__private::serde::Serialize,
+    ::replicate_typed::__private::serde::Deserialize
 )]
-#[serde(crate = "::replicate_client::__private::serde")]
+#[serde(crate = "::replicate_typed::__private::serde")]
 pub struct Input {
     /// The string to greet; the model returns it preceded by 'hello '.
     pub text: String,
@@ -36,12 +36,12 @@ impl Input {
         Self { text: text.into() }
     }
 }
-impl ::replicate_client::model::ModelInput for Input {
+impl ::replicate_typed::model::ModelInput for Input {
     type Model = HelloWorld;
-    fn validate(&self) -> Result<(), ::replicate_client::Error> {
+    fn validate(&self) -> Result<(), ::replicate_typed::Error> {
         Ok(())
     }
-    fn files_mut(&mut self) -> Vec<(&'static str, &mut ::replicate_client::FileInput)> {
+    fn files_mut(&mut self) -> Vec<(&'static str, &mut ::replicate_typed::FileInput)> {
         Vec::new()
     }
 }

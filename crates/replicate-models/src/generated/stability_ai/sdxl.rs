@@ -5,18 +5,18 @@
 /// The model `stability-ai/sdxl`: its [`Input`] runs it with `client.run(input)`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Sdxl;
-impl ::replicate_client::model::Model for Sdxl {
+impl ::replicate_typed::model::Model for Sdxl {
     const OWNER: &'static str = "stability-ai";
     const NAME: &'static str = "sdxl";
     const VERSION: &'static str = "7762fd07cf82c948538e41f63f77d685e02b063e37e496e96eefd46c929f9bdc";
     type Input = Input;
     type Output = Output;
-    type Chunk = ::replicate_client::model::FileOutput;
-    fn decode_chunk(data: &str) -> Result<Self::Chunk, ::replicate_client::Error> {
-        Ok(::replicate_client::model::FileOutput::from(ToString::to_string(data)))
+    type Chunk = ::replicate_typed::model::FileOutput;
+    fn decode_chunk(data: &str) -> Result<Self::Chunk, ::replicate_typed::Error> {
+        Ok(::replicate_typed::model::FileOutput::from(ToString::to_string(data)))
     }
 }
-impl ::replicate_client::model::Trainable for Sdxl {
+impl ::replicate_typed::model::Trainable for Sdxl {
     type TrainingInput = TrainingInput;
     type TrainingOutput = TrainingOutput;
 }
@@ -26,10 +26,10 @@ impl ::replicate_client::model::Trainable for Sdxl {
     Clone,
     PartialEq,
     Default,
-    ::replicate_client::__private::serde::Serialize,
-    ::replicate_client::__private::serde::Deserialize
+    ::replicate_typed::__private::serde::Serialize,
+    ::replicate_typed::__private::serde::Deserialize
 )]
-#[serde(crate = "::replicate_client::__private::serde")]
+#[serde(crate = "::replicate_typed::__private::serde")]
 pub struct Input {
     /// Text describing the picture. Default: `"An astronaut riding a rainbow unicorn"`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -39,10 +39,10 @@ pub struct Input {
     pub negative_prompt: Option<String>,
     /// Starting picture for img2img or inpainting.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub image: Option<::replicate_client::FileInput>,
+    pub image: Option<::replicate_typed::FileInput>,
     /// Inpainting mask: white regions are repainted, black regions are kept.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub mask: Option<::replicate_client::FileInput>,
+    pub mask: Option<::replicate_typed::FileInput>,
     /// Output width in pixels. Default: `1024`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub width: Option<i64>,
@@ -138,12 +138,12 @@ impl Input {
         self
     }
     /// Sets `image`.
-    pub fn image(mut self, value: impl Into<::replicate_client::FileInput>) -> Self {
+    pub fn image(mut self, value: impl Into<::replicate_typed::FileInput>) -> Self {
         self.image = Some(value.into());
         self
     }
     /// Sets `mask`.
-    pub fn mask(mut self, value: impl Into<::replicate_client::FileInput>) -> Self {
+    pub fn mask(mut self, value: impl Into<::replicate_typed::FileInput>) -> Self {
         self.mask = Some(value.into());
         self
     }
@@ -223,70 +223,70 @@ impl Input {
         self
     }
 }
-impl ::replicate_client::model::ModelInput for Input {
+impl ::replicate_typed::model::ModelInput for Input {
     type Model = Sdxl;
-    fn validate(&self) -> Result<(), ::replicate_client::Error> {
+    fn validate(&self) -> Result<(), ::replicate_typed::Error> {
         if let Some(value) = &self.image {
-            ::replicate_client::model::check::file("image", value)?;
+            ::replicate_typed::model::check::file("image", value)?;
         }
         if let Some(value) = &self.mask {
-            ::replicate_client::model::check::file("mask", value)?;
+            ::replicate_typed::model::check::file("mask", value)?;
         }
         if let Some(value) = &self.num_outputs {
-            ::replicate_client::model::check::range(
+            ::replicate_typed::model::check::range(
                 "num_outputs",
                 *value,
-                ::replicate_client::model::check::Bound::Inclusive(1),
-                ::replicate_client::model::check::Bound::Inclusive(4),
+                ::replicate_typed::model::check::Bound::Inclusive(1),
+                ::replicate_typed::model::check::Bound::Inclusive(4),
             )?;
         }
         if let Some(value) = &self.num_inference_steps {
-            ::replicate_client::model::check::range(
+            ::replicate_typed::model::check::range(
                 "num_inference_steps",
                 *value,
-                ::replicate_client::model::check::Bound::Inclusive(1),
-                ::replicate_client::model::check::Bound::Inclusive(500),
+                ::replicate_typed::model::check::Bound::Inclusive(1),
+                ::replicate_typed::model::check::Bound::Inclusive(500),
             )?;
         }
         if let Some(value) = &self.guidance_scale {
-            ::replicate_client::model::check::finite("guidance_scale", *value)?;
-            ::replicate_client::model::check::range(
+            ::replicate_typed::model::check::finite("guidance_scale", *value)?;
+            ::replicate_typed::model::check::range(
                 "guidance_scale",
                 *value,
-                ::replicate_client::model::check::Bound::Inclusive(1.0),
-                ::replicate_client::model::check::Bound::Inclusive(50.0),
+                ::replicate_typed::model::check::Bound::Inclusive(1.0),
+                ::replicate_typed::model::check::Bound::Inclusive(50.0),
             )?;
         }
         if let Some(value) = &self.prompt_strength {
-            ::replicate_client::model::check::finite("prompt_strength", *value)?;
-            ::replicate_client::model::check::range(
+            ::replicate_typed::model::check::finite("prompt_strength", *value)?;
+            ::replicate_typed::model::check::range(
                 "prompt_strength",
                 *value,
-                ::replicate_client::model::check::Bound::Inclusive(0.0),
-                ::replicate_client::model::check::Bound::Inclusive(1.0),
+                ::replicate_typed::model::check::Bound::Inclusive(0.0),
+                ::replicate_typed::model::check::Bound::Inclusive(1.0),
             )?;
         }
         if let Some(value) = &self.high_noise_frac {
-            ::replicate_client::model::check::finite("high_noise_frac", *value)?;
-            ::replicate_client::model::check::range(
+            ::replicate_typed::model::check::finite("high_noise_frac", *value)?;
+            ::replicate_typed::model::check::range(
                 "high_noise_frac",
                 *value,
-                ::replicate_client::model::check::Bound::Inclusive(0.0),
-                ::replicate_client::model::check::Bound::Inclusive(1.0),
+                ::replicate_typed::model::check::Bound::Inclusive(0.0),
+                ::replicate_typed::model::check::Bound::Inclusive(1.0),
             )?;
         }
         if let Some(value) = &self.lora_scale {
-            ::replicate_client::model::check::finite("lora_scale", *value)?;
-            ::replicate_client::model::check::range(
+            ::replicate_typed::model::check::finite("lora_scale", *value)?;
+            ::replicate_typed::model::check::range(
                 "lora_scale",
                 *value,
-                ::replicate_client::model::check::Bound::Inclusive(0.0),
-                ::replicate_client::model::check::Bound::Inclusive(1.0),
+                ::replicate_typed::model::check::Bound::Inclusive(0.0),
+                ::replicate_typed::model::check::Bound::Inclusive(1.0),
             )?;
         }
         Ok(())
     }
-    fn files_mut(&mut self) -> Vec<(&'static str, &mut ::replicate_client::FileInput)> {
+    fn files_mut(&mut self) -> Vec<(&'static str, &mut ::replicate_typed::FileInput)> {
         ::std::iter::empty()
             .chain(self.image.as_mut().map(|f| ("image", f)))
             .chain(self.mask.as_mut().map(|f| ("mask", f)))
@@ -303,7 +303,7 @@ pub enum InputImagesFiletype {
     /// `infer`
     Infer,
 }
-::replicate_client::runtime::choices!(
+::replicate_typed::runtime::choices!(
     InputImagesFiletype, "input_images_filetype", [Zip = "zip", Tar = "tar", Infer =
     "infer"]
 );
@@ -315,11 +315,11 @@ pub enum LrScheduler {
     /// `linear`
     Linear,
 }
-::replicate_client::runtime::choices!(
+::replicate_typed::runtime::choices!(
     LrScheduler, "lr_scheduler", [Constant = "constant", Linear = "linear"]
 );
 /// Output of `stability-ai/sdxl`.
-pub type Output = Vec<::replicate_client::model::FileOutput>;
+pub type Output = Vec<::replicate_typed::model::FileOutput>;
 /// The choices of `refine`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Refine {
@@ -330,7 +330,7 @@ pub enum Refine {
     /// `base_image_refiner`
     BaseImageRefiner,
 }
-::replicate_client::runtime::choices!(
+::replicate_typed::runtime::choices!(
     Refine, "refine", [NoRefiner = "no_refiner", ExpertEnsembleRefiner =
     "expert_ensemble_refiner", BaseImageRefiner = "base_image_refiner"]
 );
@@ -352,7 +352,7 @@ pub enum Scheduler {
     /// `PNDM`
     Pndm,
 }
-::replicate_client::runtime::choices!(
+::replicate_typed::runtime::choices!(
     Scheduler, "scheduler", [Ddim = "DDIM", DpmSolverMultistep = "DPMSolverMultistep",
     HeunDiscrete = "HeunDiscrete", KarrasDpm = "KarrasDPM", KEulerAncestral =
     "K_EULER_ANCESTRAL", KEuler = "K_EULER", Pndm = "PNDM"]
@@ -362,13 +362,13 @@ pub enum Scheduler {
     Debug,
     Clone,
     PartialEq,
-    ::replicate_client::__private::serde::Serialize,
-    ::replicate_client::__private::serde::Deserialize
+    ::replicate_typed::__private::serde::Serialize,
+    ::replicate_typed::__private::serde::Deserialize
 )]
-#[serde(crate = "::replicate_client::__private::serde")]
+#[serde(crate = "::replicate_typed::__private::serde")]
 pub struct TrainingInput {
     /// Archive (.zip or .tar) of the training images.
-    pub input_images: ::replicate_client::FileInput,
+    pub input_images: ::replicate_typed::FileInput,
     /// Seed for a repeatable training run; random when empty.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub seed: Option<i64>,
@@ -436,7 +436,7 @@ pub struct TrainingInput {
 impl TrainingInput {
     /// A value with the required fields; optional ones are left out (the model's
     /// defaults apply) until set.
-    pub fn new(input_images: impl Into<::replicate_client::FileInput>) -> Self {
+    pub fn new(input_images: impl Into<::replicate_typed::FileInput>) -> Self {
         Self {
             input_images: input_images.into(),
             seed: None,
@@ -571,28 +571,28 @@ impl TrainingInput {
         self
     }
 }
-impl ::replicate_client::model::ModelInput for TrainingInput {
+impl ::replicate_typed::model::ModelInput for TrainingInput {
     type Model = Sdxl;
-    fn validate(&self) -> Result<(), ::replicate_client::Error> {
+    fn validate(&self) -> Result<(), ::replicate_typed::Error> {
         {
             let value = &self.input_images;
-            ::replicate_client::model::check::file("input_images", value)?;
+            ::replicate_typed::model::check::file("input_images", value)?;
         }
         if let Some(value) = &self.unet_learning_rate {
-            ::replicate_client::model::check::finite("unet_learning_rate", *value)?;
+            ::replicate_typed::model::check::finite("unet_learning_rate", *value)?;
         }
         if let Some(value) = &self.ti_lr {
-            ::replicate_client::model::check::finite("ti_lr", *value)?;
+            ::replicate_typed::model::check::finite("ti_lr", *value)?;
         }
         if let Some(value) = &self.lora_lr {
-            ::replicate_client::model::check::finite("lora_lr", *value)?;
+            ::replicate_typed::model::check::finite("lora_lr", *value)?;
         }
         if let Some(value) = &self.clipseg_temperature {
-            ::replicate_client::model::check::finite("clipseg_temperature", *value)?;
+            ::replicate_typed::model::check::finite("clipseg_temperature", *value)?;
         }
         Ok(())
     }
-    fn files_mut(&mut self) -> Vec<(&'static str, &mut ::replicate_client::FileInput)> {
+    fn files_mut(&mut self) -> Vec<(&'static str, &mut ::replicate_typed::FileInput)> {
         ::std::iter::empty()
             .chain(::std::iter::once(("input_images", &mut self.input_images)))
             .collect()
@@ -603,11 +603,11 @@ impl ::replicate_client::model::ModelInput for TrainingInput {
     Debug,
     Clone,
     PartialEq,
-    ::replicate_client::__private::serde::Serialize,
-    ::replicate_client::__private::serde::Deserialize
+    ::replicate_typed::__private::serde::Serialize,
+    ::replicate_typed::__private::serde::Deserialize
 )]
-#[serde(crate = "::replicate_client::__private::serde")]
+#[serde(crate = "::replicate_typed::__private::serde")]
 pub struct TrainingOutput {
     /// Weights
-    pub weights: ::replicate_client::model::FileOutput,
+    pub weights: ::replicate_typed::model::FileOutput,
 }

@@ -4,14 +4,14 @@
 //!
 //! ```sh
 //! REPLICATE_API_TOKEN=r8_... REPLICATE_BASE_URL=http://127.0.0.1:4010 \
-//!     cargo run -p replicate-client --example every_operation
+//!     cargo run -p replicate-typed --example every_operation
 //! ```
 //!
 //! The contract test (`tests/tests/it/contract_prism.rs`) runs the same calls against Prism, which
 //! validates every request against Replicate's published OpenAPI description.
 
-use replicate_client::runtime::{CancelAfter, FilePart, Prefer};
-use replicate_client::{types, Client, Error};
+use replicate_typed::runtime::{CancelAfter, FilePart, Prefer};
+use replicate_typed::{types, Client, Error};
 use std::time::Duration;
 
 /// The outcome of one operation.

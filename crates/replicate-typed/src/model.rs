@@ -414,8 +414,8 @@ impl Client {
     /// input names its model, so no turbofish is needed.
     ///
     /// ```no_run
-    /// # use replicate_client::model::{Model, ModelInput};
-    /// # async fn demo<I: ModelInput>(client: replicate_client::Client, input: I) -> Result<(), replicate_client::Error>
+    /// # use replicate_typed::model::{Model, ModelInput};
+    /// # async fn demo<I: ModelInput>(client: replicate_typed::Client, input: I) -> Result<(), replicate_typed::Error>
     /// # where I::Model: Model<Input = I> {
     /// let output = client.run(input).await?;
     /// # Ok(()) }

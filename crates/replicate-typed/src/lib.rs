@@ -6,7 +6,7 @@
 //!
 //! ```ignore
 //! use replicate_models::black_forest_labs::flux_schnell::{AspectRatio, Input};
-//! let client = replicate_client::Client::from_env()?;
+//! let client = replicate_typed::Client::from_env()?;
 //! let images = client.run(Input::new("a red fox").aspect_ratio(AspectRatio::V16x9)).await?;
 //! images[0].download_to_path(&client, "fox.webp").await?;
 //! ```
@@ -14,13 +14,13 @@
 //! Stream a language model's output as it is written:
 //!
 //! ```no_run
-//! # async fn demo() -> Result<(), replicate_client::Error> {
+//! # async fn demo() -> Result<(), replicate_typed::Error> {
 //! use futures::StreamExt;
-//! let client = replicate_client::Client::from_env()?;
+//! let client = replicate_typed::Client::from_env()?;
 //! let events = client
-//!     .stream_json("meta/meta-llama-3-8b-instruct", replicate_client::json!({ "prompt": "Hi" }))
+//!     .stream_json("meta/meta-llama-3-8b-instruct", replicate_typed::json!({ "prompt": "Hi" }))
 //!     .await?;
-//! let mut text = replicate_client::text_chunks(events);
+//! let mut text = replicate_typed::text_chunks(events);
 //! while let Some(piece) = text.next().await {
 //!     print!("{}", piece?);
 //! }
@@ -41,7 +41,7 @@
 
 // Generated code names this crate by its absolute path, so that the same code works inside this
 // crate and in standalone generated crates that depend on it.
-extern crate self as replicate_client;
+extern crate self as replicate_typed;
 
 mod files;
 pub mod model;
@@ -60,7 +60,7 @@ mod generated;
 /// (`$OUT_DIR/replicate_models.rs`).
 ///
 /// ```ignore
-/// replicate_client::include_models!();
+/// replicate_typed::include_models!();
 /// ```
 #[macro_export]
 macro_rules! include_models {
@@ -95,7 +95,7 @@ pub use replicate_runtime::{
     DEFAULT_MAX_RESPONSE_SIZE, DEFAULT_TIMEOUT, SNIPPET_LIMIT,
 };
 /// The runtime under the generated API (also what crates generated from other specs use).
-pub use replicate_runtime::{deadline, pagination, retry, runtime};
+pub use replicate_runtime::{deadline, pagination, retry, runtime, tls};
 /// Configures a [`Client`]: `Client::builder().token(..).timeout(..).build()`.
 pub type ClientBuilder = replicate_runtime::ClientBuilder<Client>;
 pub use files::{data_url, ByteStream, FileInput, FileStrategy, DATA_URL_LIMIT};

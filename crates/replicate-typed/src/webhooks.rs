@@ -79,8 +79,8 @@ impl WebhookVerifier {
     /// A verifier for a `whsec_<base64>` secret.
     ///
     /// ```
-    /// let verifier = replicate_client::WebhookVerifier::new("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")?;
-    /// # Ok::<(), replicate_client::Error>(())
+    /// let verifier = replicate_typed::WebhookVerifier::new("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")?;
+    /// # Ok::<(), replicate_typed::Error>(())
     /// ```
     pub fn new(secret: &str) -> Result<Self, Error> {
         let encoded = secret

@@ -174,12 +174,12 @@ impl WaitOptions {
 /// (`Prefer: wait`), a webhook, a `Cancel-After`, and a progress callback.
 ///
 /// ```no_run
-/// # async fn demo(client: replicate_client::Client) -> Result<(), replicate_client::Error> {
-/// use replicate_client::RunOptions;
+/// # async fn demo(client: replicate_typed::Client) -> Result<(), replicate_typed::Error> {
+/// use replicate_typed::RunOptions;
 /// use std::time::Duration;
 /// let options = RunOptions::new()
 ///     .deadline(Duration::from_secs(120))
-///     .webhook("https://example.com/hook", [replicate_client::WebhookEvent::Completed])
+///     .webhook("https://example.com/hook", [replicate_typed::WebhookEvent::Completed])
 ///     .on_progress(|p| println!("{}: {} log bytes", p.status, p.logs.as_deref().unwrap_or("").len()));
 /// let output = client
 ///     .run_json_with("replicate/hello-world", serde_json::json!({ "text": "Alice" }), options)
@@ -301,8 +301,8 @@ impl Client {
     /// Creates a prediction for a model, version or deployment.
     ///
     /// ```no_run
-    /// # async fn demo(client: replicate_client::Client) -> Result<(), replicate_client::Error> {
-    /// use replicate_client::{CreateOptions, ModelRef};
+    /// # async fn demo(client: replicate_typed::Client) -> Result<(), replicate_typed::Error> {
+    /// use replicate_typed::{CreateOptions, ModelRef};
     /// let input = serde_json::json!({ "prompt": "a red fox" });
     /// let prediction = client
     ///     .create_prediction(&ModelRef::parse("black-forest-labs/flux-schnell")?, input, CreateOptions::default())
@@ -378,7 +378,7 @@ impl Client {
     /// whatever its outcome; [`Client::run_json`] and [`Client::run`] turn failures into errors.
     ///
     /// ```no_run
-    /// # async fn demo(client: replicate_client::Client, p: replicate_client::Prediction) -> Result<(), replicate_client::Error> {
+    /// # async fn demo(client: replicate_typed::Client, p: replicate_typed::Prediction) -> Result<(), replicate_typed::Error> {
     /// let done = client.wait(p, Default::default()).await?;
     /// println!("{}: {:?}", done.status, done.output);
     /// # Ok(()) }
@@ -466,7 +466,7 @@ impl Client {
     /// [`Error::prediction_id`] after an interrupted [`run_json`](Client::run_json)).
     ///
     /// ```no_run
-    /// # async fn demo(client: replicate_client::Client, err: replicate_client::Error) -> Result<(), replicate_client::Error> {
+    /// # async fn demo(client: replicate_typed::Client, err: replicate_typed::Error) -> Result<(), replicate_typed::Error> {
     /// if let Some(id) = err.prediction_id() {
     ///     let done = client.wait_for(id, Default::default()).await?;
     ///     println!("{}: {:?}", done.status, done.output);
@@ -501,8 +501,8 @@ impl Client {
     /// `owner/name:version` or `deployments/owner/name`.
     ///
     /// ```no_run
-    /// # async fn demo() -> Result<(), replicate_client::Error> {
-    /// let client = replicate_client::Client::from_env()?;
+    /// # async fn demo() -> Result<(), replicate_typed::Error> {
+    /// let client = replicate_typed::Client::from_env()?;
     /// let output = client.run_json("replicate/hello-world", serde_json::json!({ "text": "Alice" })).await?;
     /// println!("{output}");
     /// # Ok(()) }

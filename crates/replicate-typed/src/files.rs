@@ -224,8 +224,8 @@ impl Client {
     /// Uploads bytes through the files API.
     ///
     /// ```no_run
-    /// # async fn demo(client: replicate_client::Client) -> Result<(), replicate_client::Error> {
-    /// use replicate_client::runtime::FilePart;
+    /// # async fn demo(client: replicate_typed::Client) -> Result<(), replicate_typed::Error> {
+    /// use replicate_typed::runtime::FilePart;
     /// let file = client.upload(FilePart::new(b"hello".to_vec()).filename("hello.txt").content_type("text/plain")).await?;
     /// println!("{}", file.id);
     /// # Ok(()) }
@@ -268,8 +268,8 @@ impl Client {
     /// Turns a file input into the URL a model input takes.
     ///
     /// ```no_run
-    /// # async fn demo(client: replicate_client::Client) -> Result<(), replicate_client::Error> {
-    /// use replicate_client::{FileInput, FileStrategy};
+    /// # async fn demo(client: replicate_typed::Client) -> Result<(), replicate_typed::Error> {
+    /// use replicate_typed::{FileInput, FileStrategy};
     /// let url = client.file_input_url(FileInput::Path("cat.png".into()), FileStrategy::Auto).await?;
     /// # Ok(()) }
     /// ```

@@ -268,9 +268,9 @@ impl Client {
     /// Follows a prediction's event stream (`prediction.urls.stream`).
     ///
     /// ```no_run
-    /// # async fn demo(client: replicate_client::Client, url: String) -> Result<(), replicate_client::Error> {
+    /// # async fn demo(client: replicate_typed::Client, url: String) -> Result<(), replicate_typed::Error> {
     /// use futures::StreamExt;
-    /// use replicate_client::StreamEvent;
+    /// use replicate_typed::StreamEvent;
     /// let mut events = client.stream_events(url, Default::default());
     /// while let Some(event) = events.next().await {
     ///     if let StreamEvent::Output(text) = event? {
@@ -405,10 +405,10 @@ impl Client {
     /// Creates a prediction with streaming on and follows its events.
     ///
     /// ```no_run
-    /// # async fn demo(client: replicate_client::Client) -> Result<(), replicate_client::Error> {
+    /// # async fn demo(client: replicate_typed::Client) -> Result<(), replicate_typed::Error> {
     /// use futures::TryStreamExt;
     /// let events = client.stream_json("meta/meta-llama-3-8b-instruct", serde_json::json!({ "prompt": "Hi" })).await?;
-    /// let text: String = replicate_client::text_chunks(events).try_collect().await?;
+    /// let text: String = replicate_typed::text_chunks(events).try_collect().await?;
     /// # Ok(()) }
     /// ```
     pub async fn stream_json(
