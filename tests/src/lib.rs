@@ -1,5 +1,11 @@
 //! Helpers shared by the end-to-end tests: where things are, and compiling generated crates.
 
+/// The README's examples (typed and untyped), compiled as doctests so they stay true. Here
+/// rather than in a published crate, whose package must not reach outside its folder.
+#[doc = include_str!("../../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
+
 pub mod cog;
 pub mod downstream;
 #[rustfmt::skip]

@@ -23,8 +23,3 @@
 mod generated;
 
 pub use generated::*;
-
-/// The README's examples (typed and untyped), compiled as doctests so they stay true.
-#[doc = include_str!("../../../README.md")]
-#[cfg(doctest)]
-pub struct ReadmeDoctests;

@@ -9,6 +9,7 @@
 //! of Replicate's API is compiled with them.
 
 #![deny(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod client;
 pub mod deadline;

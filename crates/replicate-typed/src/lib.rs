@@ -38,6 +38,7 @@
 //! retries, deadlines, limits and the wire; what it guarantees under faults is in the README.
 
 #![deny(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 // Generated code names this crate by its absolute path, so that the same code works inside this
 // crate and in standalone generated crates that depend on it.

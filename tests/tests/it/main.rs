@@ -21,6 +21,7 @@ mod diff;
 mod downstream;
 mod models_corpus;
 mod mutations;
+mod packaged;
 mod readme;
 mod snapshots;
 mod third_party;

@@ -2,7 +2,7 @@
 //! `latest.json` when `../shared` is present). Prints the median, min and max wall time over
 //! repeated runs, and the process's peak resident memory.
 //!
-//! Run with `cargo bench -p replicate-codegen --bench generate`. Target: median under 100 ms.
+//! Run with `cargo bench -p replicate-bench --bench generate`. Target: median under 100 ms.
 
 use std::path::Path;
 use std::time::{Duration, Instant};
