@@ -159,7 +159,7 @@ tokio = { version = "1", features = ["macros", "rt-multi-thread"] }
     fs::copy(workspace_root().join("Cargo.lock"), app.join("Cargo.lock")).unwrap();
 
     let server = FakeReplicate::start().await;
-    let version = replicate_models::black_forest_labs::flux_schnell::Input::VERSION;
+    let version = replicate_models::black_forest_labs::flux_schnell::FluxSchnell::VERSION;
     server.set_output(
         version,
         json!([
@@ -170,6 +170,13 @@ tokio = { version = "1", features = ["macros", "rt-multi-thread"] }
     let url = server.base_url();
     let app_dir = app.clone();
     let output = tokio::task::spawn_blocking(move || {
+        // Online once: an alternative registry's index is fetched (cloned from disk) before
+        // it can be used offline; crates.io answers from the lockfile's versions.
+        let fetched = replicate_e2e::scratch_cargo(&app_dir, &target_dir())
+            .args(["fetch", "--quiet"])
+            .output()
+            .expect("run cargo fetch");
+        expect_success("fetching from the local registry", fetched);
         let built = replicate_e2e::scratch_cargo(&app_dir, &target_dir())
             .args(["build", "--quiet", "--offline"])
             .output()
