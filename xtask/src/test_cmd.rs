@@ -81,6 +81,48 @@ fn npm_install(root: &Path, dir: &str, marker: &str, packages: &[&str]) -> Resul
     Ok(())
 }
 
+fn openssl_present() -> bool {
+    Command::new("pkg-config")
+        .args(["--exists", "openssl"])
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+/// OpenSSL's headers for the `native-tls` feature test: installed with apt when missing.
+fn openssl_headers() -> Result<(), String> {
+    if openssl_present() {
+        println!("xtask test: OpenSSL headers already installed");
+        return Ok(());
+    }
+    println!("xtask test: installing libssl-dev and pkg-config with apt-get ...");
+    let root = Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| o.stdout.starts_with(b"0"));
+    let mut command = Command::new(if root { "apt-get" } else { "sudo" });
+    if !root {
+        command.args(["-n", "apt-get"]);
+    }
+    let status = command
+        .args([
+            "install",
+            "-y",
+            "-q",
+            "--no-install-recommends",
+            "libssl-dev",
+            "pkg-config",
+        ])
+        .env("DEBIAN_FRONTEND", "noninteractive")
+        .status()
+        .map_err(|e| format!("cannot run apt-get to install libssl-dev: {e}"))?;
+    if !status.success() || !openssl_present() {
+        return Err(format!(
+            "apt-get install libssl-dev pkg-config failed ({status}); install them by hand"
+        ));
+    }
+    Ok(())
+}
+
 /// Provisions the test tools, runs `cargo test --workspace` (which includes the corpus,
 /// snapshot and contract checks), echoing its output, and ends with
 /// `summary: N passed, M failed`.
@@ -100,10 +142,11 @@ pub fn run(extra: &[String]) -> Result<(), String> {
         OPENAPI_CORPUS,
     )?;
     println!(
-        "xtask test [3/4]: Cog for the model tests ({:.0?} so far)",
+        "xtask test [3/4]: Cog for the model tests, OpenSSL headers for native-tls ({:.0?} so far)",
         started.elapsed()
     );
     crate::cog::provision(&root)?;
+    openssl_headers()?;
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     println!(
         "xtask test [4/4]: cargo test --workspace --no-fail-fast {} ({:.0?} so far; building first)",

@@ -26,5 +26,6 @@ mod readme;
 mod snapshots;
 mod third_party;
 mod tidy;
+mod tls;
 mod tracing_logs;
 mod wire;
