@@ -19,6 +19,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 mod add_model;
 mod bench;
+mod build_cost;
 mod changelog;
 mod cog;
 mod diff;
@@ -135,6 +136,11 @@ enum Command {
         /// Time our generator against progenitor instead (builds progenitor on first use).
         #[arg(long)]
         generator: bool,
+        /// Measure what a user's build pays instead: clean builds of a fresh app, `cargo
+        /// install` and the build-script route, each beside its baseline (`--rounds N`,
+        /// `--only a|b|c`).
+        #[arg(long, conflicts_with = "generator")]
+        build_cost: bool,
         /// Arguments for the benchmark (`--quick`, `--no-official`, `--help`; with --generator,
         /// `--rounds N`).
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
@@ -190,7 +196,14 @@ fn main() -> ExitCode {
         ),
         Command::CogSchemas { check } => cog::schemas(check),
         Command::Test { args } => test_cmd::run(&args),
-        Command::Bench { generator, args } => bench::run(generator, &args),
+        Command::Bench {
+            build_cost: true,
+            args,
+            ..
+        } => build_cost::run(&args),
+        Command::Bench {
+            generator, args, ..
+        } => bench::run(generator, &args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -29,6 +29,7 @@ const USAGE: &str = "\
 usage: generator-bench [--rounds N]
        generator-bench --specs [--out DIR]
        generator-bench --corpus DIR
+       generator-bench --replicate-crate DIR
 
   --rounds N   interleaved rounds per input, each timing both generators once (default 31, at least 15)
   --specs      which of our focused and vendor-shaped specs (tests/specs) each generator accepts,
@@ -36,7 +37,10 @@ usage: generator-bench [--rounds N]
   --out DIR    with --specs: write both crates of every vendor-shaped spec both accept into
                DIR/<spec>-ours and DIR/<spec>-progenitor, to build them side by side
   --corpus DIR how many of the OpenAPI documents under DIR (such as .cache/openapi-corpus,
-               which `cargo xtask test` installs) each generator accepts, and in what time";
+               which `cargo xtask test` installs) each generator accepts, and in what time
+  --replicate-crate DIR
+               write progenitor's crate for spec/openapi.json (with the edits it needs) into
+               DIR, for `cargo xtask bench --build-cost`";
 
 /// Default number of timed rounds per input (after one untimed warm-up round).
 const DEFAULT_ROUNDS: usize = 31;
@@ -538,6 +542,37 @@ fn panic_text(panic: Box<dyn std::any::Any + Send>) -> String {
 
 /// Writes our standalone crate and progenitor's (with the dependencies its README lists, plus
 /// `chrono` and `regress`, which its output for these specs uses) as two release-profile crates of their own.
+/// The `[dependencies]` a progenitor 0.15 crate needs, with reqwest's own rustls (aws-lc).
+const PROGENITOR_DEPENDENCIES: &str = "progenitor-client = \"0.15\"\n\
+     reqwest = { version = \"0.13\", default-features = false, features = [\"json\", \"stream\", \"query\", \"form\", \"rustls\"] }\n\
+     serde = { version = \"1\", features = [\"derive\"] }\nserde_json = \"1\"\n\
+     chrono = { version = \"0.4\", features = [\"serde\"] }\nregress = \"0.10\"\n";
+
+/// Writes progenitor's crate for Replicate's document (`spec/openapi.json`, edited as
+/// [`edit_for_progenitor`] prints) into `dir`, named `replicate-progenitor`.
+fn replicate_crate(root: &Path, dir: &Path) -> Result<(), String> {
+    let text =
+        std::fs::read_to_string(root.join("spec/openapi.json")).map_err(|e| e.to_string())?;
+    let mut doc: Value = serde_json::from_str(&text).map_err(|e| e.to_string())?;
+    for edit in edit_for_progenitor(&mut doc) {
+        println!("  progenitor edit: {edit}");
+    }
+    let run = run_progenitor(&doc.to_string())?;
+    std::fs::create_dir_all(dir.join("src")).map_err(|e| e.to_string())?;
+    let manifest = format!(
+        "[package]\nname = \"replicate-progenitor\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\
+         publish = false\n\n[dependencies]\n{PROGENITOR_DEPENDENCIES}"
+    );
+    std::fs::write(dir.join("Cargo.toml"), manifest).map_err(|e| e.to_string())?;
+    std::fs::write(dir.join("src/lib.rs"), &run.text).map_err(|e| e.to_string())?;
+    println!(
+        "  wrote progenitor's crate ({} lines) to {}",
+        run.lines,
+        dir.display()
+    );
+    Ok(())
+}
+
 fn write_pair(root: &Path, out: &Path, stem: &str, text: &str, theirs: &str) -> Result<(), String> {
     let runtime =
         std::fs::canonicalize(root.join("crates/replicate-runtime")).map_err(|e| e.to_string())?;
@@ -567,10 +602,7 @@ fn write_pair(root: &Path, out: &Path, stem: &str, text: &str, theirs: &str) -> 
         their_dir.join("Cargo.toml"),
         &format!(
             "[package]\nname = \"{}-progenitor\"\nversion = \"0.1.0\"\nedition = \"2021\"\npublish = false\n\n\
-             [dependencies]\nprogenitor-client = \"0.15\"\n\
-             reqwest = {{ version = \"0.13\", default-features = false, features = [\"json\", \"stream\", \"query\", \"form\", \"rustls\"] }}\n\
-             serde = {{ version = \"1\", features = [\"derive\"] }}\nserde_json = \"1\"\n\
-             chrono = {{ version = \"0.4\", features = [\"serde\"] }}\nregress = \"0.10\"\n\n[workspace]\n",
+             [dependencies]\n{PROGENITOR_DEPENDENCIES}\n[workspace]\n",
             stem.replace('_', "-")
         ),
     )?;
@@ -674,7 +706,7 @@ fn parse_rounds(args: &[String]) -> Result<usize, String> {
             "--bench" => {}
             // Read by `main`.
             "--specs" => {}
-            "--out" | "--corpus" => {
+            "--out" | "--corpus" | "--replicate-crate" => {
                 args.next();
             }
             "-h" | "--help" => return Err(USAGE.into()),
@@ -703,6 +735,19 @@ fn main() -> ExitCode {
         .and_then(|i| args.get(i + 1))
     {
         return match corpus_coverage(Path::new(dir)) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("generator-bench: {e}");
+                ExitCode::FAILURE
+            }
+        };
+    }
+    if let Some(dir) = args
+        .iter()
+        .position(|a| a == "--replicate-crate")
+        .and_then(|i| args.get(i + 1))
+    {
+        return match replicate_crate(&root, Path::new(dir)) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
                 eprintln!("generator-bench: {e}");
