@@ -124,6 +124,10 @@ fn configure<B: TlsBuilder>(builder: B, extra_roots_pem: &[Vec<u8>]) -> Result<B
             return Err(bad_root(index, "no certificate in it"));
         }
     }
+    // rustls 0.23.48 deprecates ring's provider for lacking post-quantum key exchange; it is
+    // still maintained and is the default here for its build cost (no C toolchain step beyond
+    // ring's). Users who want X25519MLKEM768 turn on `rustls-aws-lc`.
+    #[allow(deprecated)]
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let verifier = if roots.is_empty() {
         rustls_platform_verifier::Verifier::new(provider.clone())

@@ -7,7 +7,7 @@ use crate::types::{FileResponse, FilesCreateRequest};
 use crate::Client;
 use crate::Error;
 use base64::Engine;
-use futures::{Stream, StreamExt};
+use futures_util::{Stream, StreamExt};
 use replicate_runtime::transport;
 use std::path::{Path, PathBuf};
 use std::pin::Pin;
@@ -318,7 +318,9 @@ impl Client {
             .is_some_and(|p| p.eq_ignore_ascii_case("data:"))
         {
             let bytes = decode_data_url(url)?;
-            return Ok(Box::pin(futures::stream::once(async move { Ok(bytes) })));
+            return Ok(Box::pin(futures_util::stream::once(
+                async move { Ok(bytes) },
+            )));
         }
         if !url.starts_with("http://") && !url.starts_with("https://") {
             return Err(Error::InvalidRequest(format!(
@@ -355,7 +357,7 @@ impl Client {
         let body = response.bytes_stream();
         // Each chunk must arrive within the idle timeout (and the deadline); the stream ends at
         // the first error, and a body that ends short of its length is an error.
-        Ok(Box::pin(futures::stream::try_unfold(
+        Ok(Box::pin(futures_util::stream::try_unfold(
             (body, 0u64),
             move |(mut body, received)| async move {
                 let mut wait = idle;

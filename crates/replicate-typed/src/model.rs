@@ -7,7 +7,7 @@ use crate::files::{FileInput, FileStrategy};
 use crate::predictions::{into_output, ModelRef, RunOptions};
 use crate::Client;
 use crate::Error;
-use futures::Stream;
+use futures_util::Stream;
 use std::fmt;
 use std::pin::Pin;
 
@@ -108,7 +108,7 @@ impl FileOutput {
     /// [`max_response_size`](crate::ClientBuilder::max_response_size) (else
     /// [`Error::TooLarge`]); `data:` URLs are decoded without a request.
     pub async fn bytes(&self, client: &Client) -> Result<Vec<u8>, Error> {
-        use futures::StreamExt;
+        use futures_util::StreamExt;
         let limit = client.max_response_size();
         let mut stream = client.download(&self.0).await?;
         let mut out = Vec::new();
@@ -345,27 +345,24 @@ pub mod check {
         Ok(())
     }
 
-    /// Matches the schema's regular expression.
+    /// Matches the schema's regular expression. A pattern this checker cannot compile (regex-lite
+    /// has no Unicode classes such as `\p{L}`; `\d`, `\w` are ASCII, as in JSON Schema's
+    /// ECMA-262 patterns) is left to the server to check: refusing input the model might
+    /// accept would be worse than a 422.
     pub fn pattern<T: Text + ?Sized>(field: &str, value: &T, pattern: &str) -> Result<(), Error> {
         // Compiled once per pattern for the life of the program, not once per check.
         static COMPILED: std::sync::LazyLock<
-            std::sync::Mutex<std::collections::HashMap<String, regex::Regex>>,
+            std::sync::Mutex<std::collections::HashMap<String, Option<regex_lite::Regex>>>,
         > = std::sync::LazyLock::new(Default::default);
         let re = {
             let mut compiled = COMPILED.lock().unwrap_or_else(|e| e.into_inner());
-            match compiled.get(pattern) {
-                Some(re) => re.clone(),
-                None => {
-                    let re = regex::Regex::new(pattern).map_err(|e| {
-                        fail(
-                            field,
-                            format!("the schema's pattern {pattern:?} is not a valid regex: {e}"),
-                        )
-                    })?;
-                    compiled.insert(pattern.to_string(), re.clone());
-                    re
-                }
-            }
+            compiled
+                .entry(pattern.to_string())
+                .or_insert_with(|| regex_lite::Regex::new(pattern).ok())
+                .clone()
+        };
+        let Some(re) = re else {
+            return Ok(());
         };
         if re.is_match(value.text()) {
             Ok(())
@@ -563,7 +560,7 @@ mod typed_stream {
     use crate::predictions::CreateOptions;
     use crate::stream::{EventStream, StreamEvent, StreamOptions};
     use crate::{Client, Error};
-    use futures::StreamExt;
+    use futures_util::StreamExt;
 
     impl Client {
         /// Streams a typed model's output as typed chunks (text pieces for language models).
@@ -655,6 +652,8 @@ mod tests {
         assert!(check::length("name", "ñañaña", Some(1), Some(6)).is_ok());
         assert!(check::pattern("code", "AB12", "^[A-Z]+[0-9]+$").is_ok());
         assert!(check::pattern("code", "12AB", "^[A-Z]+[0-9]+$").is_err());
+        // What the checker cannot compile is left to the server, never refused here.
+        assert!(check::pattern("name", "12", r"^\p{L}+$").is_ok());
     }
 
     #[test]

@@ -11,7 +11,7 @@ use crate::runtime::RequestSpec;
 use crate::sse::{SseEvent, SseItem, SseParser};
 use crate::Client;
 use crate::{ApiError, Error};
-use futures::{Stream, StreamExt};
+use futures_util::{Stream, StreamExt};
 use std::collections::HashSet;
 use std::pin::Pin;
 use std::time::Duration;
