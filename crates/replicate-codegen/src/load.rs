@@ -51,7 +51,7 @@ pub struct LoadedSpec {
     pub raw: Value,
 }
 
-/// Parses JSON or YAML text into a `Value`.
+/// Parses JSON or YAML text into a `Value` (YAML with the `yaml` feature).
 pub fn parse_text(text: &str) -> Result<Value> {
     let trimmed = text.trim_start_matches('\u{feff}').trim_start();
     if trimmed.starts_with('{') || trimmed.starts_with('[') {
@@ -67,6 +67,22 @@ pub fn parse_text(text: &str) -> Result<Value> {
             )
         });
     }
+    parse_yaml(trimmed)
+}
+
+/// Without the `yaml` feature, only JSON is read (model schemas are JSON).
+#[cfg(not(feature = "yaml"))]
+fn parse_yaml(_text: &str) -> Result<Value> {
+    Err(Error::new(
+        ErrorKind::Syntax,
+        "#",
+        "not JSON (it does not start with `{` or `[`); YAML needs replicate-codegen's `yaml` \
+         feature",
+    ))
+}
+
+#[cfg(feature = "yaml")]
+fn parse_yaml(trimmed: &str) -> Result<Value> {
     serde_yaml_ng::from_str::<Value>(trimmed)
         .or_else(|e| {
             // An integer beyond 64 bits fails JSON's value type, though YAML's own reads it
@@ -90,16 +106,20 @@ pub fn parse_text(text: &str) -> Result<Value> {
 
 /// A JSON value read from YAML, where an integer beyond 64 bits (which `serde_json::Value`
 /// refuses, and YAML's own value type too) becomes the nearest float.
+#[cfg(feature = "yaml")]
 struct WideNumbers(Value);
 
+#[cfg(feature = "yaml")]
 impl<'de> serde::Deserialize<'de> for WideNumbers {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
         d.deserialize_any(WideVisitor).map(WideNumbers)
     }
 }
 
+#[cfg(feature = "yaml")]
 struct WideVisitor;
 
+#[cfg(feature = "yaml")]
 impl<'de> serde::de::Visitor<'de> for WideVisitor {
     type Value = Value;
 

@@ -139,7 +139,7 @@ fn no_duplicate_majors_of_the_http_stack() {
 #[test]
 fn crates_build_without_their_default_features() {
     let root = workspace_root();
-    for krate in ["replicate-typed", "replicate-runtime"] {
+    for krate in ["replicate-typed", "replicate-runtime", "replicate-codegen"] {
         let out = replicate_e2e::scratch_cargo(&root, &root.join("target/doc-check"))
             .args(["check", "--offline", "--quiet", "--all-targets"])
             .args(["--no-default-features", "-p", krate])
