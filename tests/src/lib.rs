@@ -6,6 +6,19 @@
 #[cfg(doctest)]
 pub struct ReadmeDoctests;
 
+/// Each published crate's own README (its page on the registry), compiled the same way.
+#[cfg(doctest)]
+pub mod crate_readmes {
+    #[doc = include_str!("../../crates/replicate-typed/README.md")]
+    pub struct Typed;
+    #[doc = include_str!("../../crates/replicate-models/README.md")]
+    pub struct Models;
+    #[doc = include_str!("../../crates/replicate-build/README.md")]
+    pub struct Build;
+    #[doc = include_str!("../../crates/replicate-fake/README.md")]
+    pub struct Fake;
+}
+
 pub mod cog;
 pub mod downstream;
 #[rustfmt::skip]

@@ -34,6 +34,7 @@ fn package_target() -> PathBuf {
 /// holds the `.crate` files.
 fn package_all() -> PathBuf {
     let mut command = replicate_e2e::scratch_cargo(&workspace_root(), &package_target());
+    command.env("CARGO_HOME", fresh_cargo_home());
     // --allow-dirty: what is checked is the packages' content, not the state of git.
     command.args(["package", "--offline", "--allow-dirty"]);
     for krate in PUBLISHED {
@@ -42,6 +43,28 @@ fn package_all() -> PathBuf {
     let output = command.output().expect("run cargo package");
     expect_success("cargo package (verified)", output);
     package_target().join("package")
+}
+
+/// A cargo home sharing the real one's registry index and downloads, with an empty folder of
+/// unpacked sources. Cargo unpacks the packaging overlay's `.crate` files there under a name
+/// that does not change between runs, and never unpacks a name again: with the real home, a
+/// second run would verify the first run's sources.
+fn fresh_cargo_home() -> PathBuf {
+    let real = std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))
+        .expect("CARGO_HOME or HOME");
+    let home = package_target().join("cargo-home");
+    let _ = fs::remove_dir_all(&home);
+    fs::create_dir_all(home.join("registry")).unwrap();
+    for shared in ["index", "cache"] {
+        std::os::unix::fs::symlink(
+            real.join("registry").join(shared),
+            home.join("registry").join(shared),
+        )
+        .unwrap();
+    }
+    home
 }
 
 /// Makes a cargo alternative registry in `dir` from the packaged crates: a git index whose

@@ -52,33 +52,43 @@ fn rust_blocks(readme: &str) -> Vec<Block> {
     blocks
 }
 
-/// The dependencies named by the README's `cargo add` lines: `(name, dev, features)`.
+/// The dependencies named by the README's `cargo add` lines: `(name, dev, features)`, once
+/// each in order of first mention (the README shows the git, path and registry forms of the
+/// same crates). A line may name several crates; flag values (`--git URL`) are not names.
 fn cargo_add_lines(readme: &str) -> Vec<(String, bool, Vec<String>)> {
-    readme
+    let mut deps: Vec<(String, bool, Vec<String>)> = Vec::new();
+    for rest in readme
         .lines()
         .filter_map(|l| l.trim().strip_prefix("cargo add "))
-        .map(|rest| {
-            let words: Vec<&str> = rest
-                .split('#')
-                .next()
-                .unwrap_or("")
-                .split_whitespace()
-                .collect();
-            let dev = words.contains(&"--dev");
-            let name = words
-                .iter()
-                .find(|w| !w.starts_with('-') && !w.contains('/') && !w.contains(','))
-                .map(|w| w.to_string())
-                .unwrap_or_default();
-            let features = words
-                .iter()
-                .position(|w| *w == "--features")
-                .and_then(|i| words.get(i + 1))
-                .map(|f| f.split(',').map(str::to_string).collect())
-                .unwrap_or_default();
-            (name, dev, features)
-        })
-        .collect()
+    {
+        let words: Vec<&str> = rest
+            .split('#')
+            .next()
+            .unwrap_or("")
+            .split_whitespace()
+            .collect();
+        let dev = words.contains(&"--dev");
+        let features: Vec<String> = words
+            .iter()
+            .position(|w| *w == "--features")
+            .and_then(|i| words.get(i + 1))
+            .map(|f| f.split(',').map(str::to_string).collect())
+            .unwrap_or_default();
+        let mut skip_value = false;
+        for word in &words {
+            if std::mem::take(&mut skip_value) {
+                continue;
+            }
+            if let Some(flag) = word.strip_prefix("--") {
+                skip_value = matches!(flag, "git" | "path" | "features" | "branch" | "rev");
+                continue;
+            }
+            if !deps.iter().any(|(name, _, _)| name == word) {
+                deps.push((word.to_string(), dev, features.clone()));
+            }
+        }
+    }
+    deps
 }
 
 #[test]
@@ -92,9 +102,9 @@ fn every_readme_block_compiles_and_runs_in_a_fresh_crate() {
         [
             "replicate-typed",
             "replicate-models",
+            "replicate-fake",
             "tokio",
-            "futures",
-            "replicate-fake"
+            "futures"
         ],
         "the README's dependency list changed; update this test with it"
     );

@@ -56,10 +56,7 @@ impl Input {
         }
     }
     /// Sets `masks`.
-    pub fn masks(
-        mut self,
-        value: impl Into<Vec<::replicate_typed::FileInput>>,
-    ) -> Self {
+    pub fn masks(mut self, value: impl Into<Vec<::replicate_typed::FileInput>>) -> Self {
         self.masks = Some(value.into());
         self
     }
