@@ -1,14 +1,13 @@
 //! The README, tried as a new user would: a fresh crate outside this workspace with exactly the
-//! dependencies the README's `cargo add` lines list, every Rust block of the README in it
-//! (blocks with a `#[tokio::test]` as tests, the others as examples, wrapped the way rustdoc
-//! wraps them), built, and its tests run.
+//! dependencies the README's `cargo add` lines list, every Rust block of the README in it as
+//! written (blocks with a `#[tokio::test]` as tests, the others as examples: whole programs,
+//! since a user copies what GitHub shows), built, and its tests run.
 
 use replicate_e2e::downstream::{cargo, expect_success};
 use replicate_e2e::workspace_root;
 use std::fs;
 
-/// One fenced Rust block: its info string and its code with rustdoc's hidden-line markers
-/// (`# `) removed.
+/// One fenced Rust block: its info string and its code, exactly as the README shows it.
 struct Block {
     info: String,
     code: String,
@@ -40,11 +39,7 @@ fn rust_blocks(readme: &str) -> Vec<Block> {
                 current = None;
             }
             Some(block) => {
-                let visible = match line {
-                    "#" => "",
-                    l => l.strip_prefix("# ").unwrap_or(l),
-                };
-                block.code.push_str(visible);
+                block.code.push_str(line);
                 block.code.push('\n');
             }
         }
@@ -155,16 +150,13 @@ fn every_readme_block_compiles_and_runs_in_a_fresh_crate() {
             fs::write(dir.join(format!("tests/readme_{i}.rs")), &block.code).unwrap();
             tests += 1;
         } else {
-            let body = if block.code.contains("fn main") {
-                block.code.clone()
-            } else {
-                format!("fn main() {{\n{}\n}}\n", block.code)
-            };
-            fs::write(
-                dir.join(format!("examples/readme_{i}.rs")),
-                format!("#![allow(unused)]\n{body}"),
-            )
-            .unwrap();
+            // rustdoc's hidden lines (`# `) are shown as-is on GitHub: a block must not need them.
+            assert!(
+                block.code.contains("fn main") && !block.code.lines().any(|l| l.starts_with("# ")),
+                "README block {i} is not a whole program as written:\n{}",
+                block.code
+            );
+            fs::write(dir.join(format!("examples/readme_{i}.rs")), &block.code).unwrap();
         }
         compiled += 1;
     }
