@@ -182,6 +182,13 @@ fn readme_example(root: &Path) -> Result<String, String> {
     Ok(body[..body.find("```").unwrap_or(body.len())].to_string())
 }
 
+/// `cargo build` of a timed job: release, offline (after [`fetch`]).
+fn release_build() -> Vec<String> {
+    ["build", "--release", "--offline", "--quiet"]
+        .map(String::from)
+        .to_vec()
+}
+
 /// Fetches (untimed) what a crate needs, so that timed builds run offline.
 fn fetch(dir: &Path) -> Result<(), String> {
     run_ok("cargo fetch", cargo().current_dir(dir).arg("fetch"))
@@ -245,22 +252,17 @@ fn fresh_app(root: &Path, work: &Path, rounds: usize) -> Result<Row, String> {
     let _ = std::fs::copy(root.join("Cargo.lock"), ours.join("Cargo.lock"));
     fetch(&ours)?;
     fetch(&theirs)?;
-    let release = || {
-        ["build", "--release", "--offline", "--quiet"]
-            .map(String::from)
-            .to_vec()
-    };
     let (a, b) = pair(
         &Job {
             label: "replicate-typed + replicate-models (rustls, ring)",
             dir: ours.clone(),
-            args: release(),
+            args: release_build(),
             target: work.join("target-ours-app"),
         },
         &Job {
             label: "progenitor crate + reqwest rustls (aws-lc)",
             dir: theirs.clone(),
-            args: release(),
+            args: release_build(),
             target: work.join("target-progenitor-app"),
         },
         rounds,
@@ -391,22 +393,17 @@ fn build_script_route(root: &Path, work: &Path, rounds: usize) -> Result<Row, St
         let _ = std::fs::copy(root.join("Cargo.lock"), dir.join("Cargo.lock"));
         fetch(dir)?;
     }
-    let release = || {
-        ["build", "--release", "--offline", "--quiet"]
-            .map(String::from)
-            .to_vec()
-    };
     let (a, b) = pair(
         &Job {
             label: "examples/app with replicate-build",
             dir: with.clone(),
-            args: release(),
+            args: release_build(),
             target: work.join("target-app-build-script"),
         },
         &Job {
             label: "examples/app on the committed generated file",
             dir: without.clone(),
-            args: release(),
+            args: release_build(),
             target: work.join("target-app-committed"),
         },
         rounds,

@@ -132,14 +132,6 @@ fn local_registry(packaged: &Path, dir: &Path) -> String {
     format!("file://{}", index.display())
 }
 
-/// The first ```rust block of a README, as written.
-fn first_rust_block(readme: &str) -> String {
-    let start = readme.find("```rust").expect("a rust block");
-    let body = &readme[start..];
-    let body = &body[body.find('\n').unwrap() + 1..];
-    body[..body.find("```").unwrap()].to_string()
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn a_fresh_app_gets_the_packaged_crates_from_a_registry_and_runs_the_readme_example() {
     let packaged = tokio::task::spawn_blocking(package_all).await.unwrap();
@@ -176,7 +168,11 @@ tokio = { version = "1", features = ["macros", "rt-multi-thread"] }
     .unwrap();
     // The README shipped inside the packaged crate, its example as written.
     let readme = fs::read_to_string(packaged.join("replicate-typed-0.1.0/README.md")).unwrap();
-    let example = first_rust_block(&readme);
+    let example = crate::readme::rust_blocks(&readme)
+        .into_iter()
+        .next()
+        .expect("a rust block in the README")
+        .code;
     fs::write(app.join("src/main.rs"), &example).unwrap();
     // Third-party versions as this workspace has them: the build needs no network.
     fs::copy(workspace_root().join("Cargo.lock"), app.join("Cargo.lock")).unwrap();

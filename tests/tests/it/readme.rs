@@ -8,12 +8,12 @@ use replicate_e2e::workspace_root;
 use std::fs;
 
 /// One fenced Rust block: its info string and its code, exactly as the README shows it.
-struct Block {
-    info: String,
-    code: String,
+pub(crate) struct Block {
+    pub(crate) info: String,
+    pub(crate) code: String,
 }
 
-fn rust_blocks(readme: &str) -> Vec<Block> {
+pub(crate) fn rust_blocks(readme: &str) -> Vec<Block> {
     let mut blocks = Vec::new();
     let mut current: Option<Block> = None;
     for line in readme.lines() {
